@@ -1,0 +1,1 @@
+"""Hotplay's PySide6 editor (``python -m editor``)."""

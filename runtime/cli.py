@@ -1,0 +1,169 @@
+"""The ``hotplay`` command (also ``python -m runtime``).
+
+``play`` runs a scene (headless here; windowed with the player window),
+``new`` makes a project from the template, ``build`` compiles plugins for a profile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from runtime.profiles import BuildProfile
+
+log = logging.getLogger("hotplay.cli")
+
+
+def _default_project() -> Path:
+    """The current folder when it is a project, else this repository's sample project."""
+    cwd = Path.cwd()
+    if (cwd / "hotplay.toml").is_file():
+        return cwd
+    return Path(__file__).resolve().parent.parent
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command-line parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(
+        prog="hotplay", description="Hotplay: a 2D game runtime with code hot reloading."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    play = sub.add_parser("play", help="run a scene of a project")
+    play.add_argument("--project", type=Path, default=None,
+                      help="project folder (default: the current folder if it is a project, "
+                           "else the sample project)")
+    play.add_argument("--scene", default=None,
+                      help="scene file, relative to the project (default: its main scene)")
+    play.add_argument("--profile", default="debug",
+                      help="debug, debug-hr (hot reload) or release (default: debug)")
+    play.add_argument("--headless", action="store_true", help="run without a window")
+    play.add_argument("--frames", type=int, default=None,
+                      help="stop after N frames (default: run until interrupted)")
+    pace = play.add_mutually_exclusive_group()
+    pace.add_argument("--realtime", dest="realtime", action="store_true", default=None,
+                      help="pace frames to real time (default unless --frames is given)")
+    pace.add_argument("--no-realtime", dest="realtime", action="store_false",
+                      help="run frames as fast as possible")
+    play.add_argument("--quiet-ms", type=float, default=None,
+                      help="watcher quiet window in milliseconds (Debug (HR))")
+    play.add_argument("--show-fps", action="store_true", help="show frames per second")
+    play.add_argument("--channel", default=None, help=argparse.SUPPRESS)
+    play.add_argument("--build-dir", type=Path, default=None, help=argparse.SUPPRESS)
+    play.add_argument("-v", "--verbose", action="store_true", help="log debug messages")
+
+    new = sub.add_parser("new", help="create a new project from the template")
+    new.add_argument("dir", type=Path, help="folder to create (must be empty or absent)")
+    new.add_argument("--name", default=None, help="project name (default: the folder name)")
+
+    build = sub.add_parser("build", help="compile a project's plugins for a profile")
+    build.add_argument("--project", type=Path, default=None)
+    build.add_argument("--profile", default="debug")
+    return parser
+
+
+def setup_logging(verbose: bool = False) -> None:
+    """Log runtime and plugin messages to stderr, one line each."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(levelname)-7s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    setup_logging(getattr(args, "verbose", False))
+    try:
+        if args.command == "new":
+            return cmd_new(args)
+        if args.command == "build":
+            return cmd_build(args)
+        return cmd_play(args)
+    except KeyboardInterrupt:
+        return 130
+    except _UserError as exc:
+        print(f"hotplay: error: {exc}", file=sys.stderr)
+        return 1
+
+
+class _UserError(Exception):
+    pass
+
+
+def _profile(text: str) -> BuildProfile:
+    try:
+        return BuildProfile.parse(text)
+    except ValueError as exc:
+        raise _UserError(str(exc)) from None
+
+
+def cmd_play(args: argparse.Namespace) -> int:
+    """``hotplay play``."""
+    from runtime.game import Game
+    from runtime.project import ProjectError
+    from runtime.scenefile import SceneFileError
+
+    profile = _profile(args.profile)
+    project = args.project if args.project is not None else _default_project()
+    if not args.headless or args.channel:
+        try:
+            from runtime.player_window import run_player
+        except ImportError as exc:
+            raise _UserError(f"the windowed player is not available ({exc}); use --headless") from None
+        return run_player(args, profile, project)
+    t0 = time.perf_counter()
+    try:
+        game = Game(project, profile=profile, scene=args.scene, quiet_ms=args.quiet_ms)
+    except (ProjectError, SceneFileError) as exc:
+        raise _UserError(str(exc)) from None
+    with game:
+        game.on_reload(lambda report: print(f"[frame {game.frame}] {report}", flush=True))
+        if profile.hot_reload:
+            print(f"watching {game.project.plugins_dir} for changes (Ctrl+C to stop)", flush=True)
+        realtime = args.realtime if args.realtime is not None else args.frames is None
+        started = time.perf_counter()
+        frames = game.run(args.frames, realtime=realtime)
+        wall = time.perf_counter() - started
+        stats = game.stats()
+        fps = frames / wall if wall > 0 else float("inf")
+        print(
+            f"ran {frames} frames ({stats['time']:.1f} s of game time) in {wall:.2f} s "
+            f"({fps:,.0f} fps) after {started - t0:.2f} s start-up: scene {game.scene.name!r}, "
+            f"{stats['entities']} entities, plugins: {', '.join(game.plugin_objects) or 'none'}, "
+            f"{stats['reloads']} reloads, profile {profile.display_name}",
+            flush=True,
+        )
+    return 0
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``hotplay new DIR``."""
+    from runtime.template import TemplateError, create_project
+
+    try:
+        root = create_project(args.dir, name=args.name)
+    except TemplateError as exc:
+        raise _UserError(str(exc)) from None
+    print(f"created project {root}")
+    print(f"  run it:   python -m runtime play --project {root} --headless --frames 60")
+    print(f"  edit it:  python -m editor {root}")
+    return 0
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    """``hotplay build``: compile every plugin source and report every error."""
+    try:
+        from runtime.build import build_project
+    except ImportError as exc:
+        raise _UserError(f"building is not available ({exc})") from None
+    project = args.project if args.project is not None else _default_project()
+    result = build_project(project, _profile(args.profile))
+    for line in result.lines():
+        print(line)
+    return 0 if result.ok else 1

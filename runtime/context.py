@@ -1,0 +1,168 @@
+"""What scripts and plugins receive as ``ctx``: the way into the engine.
+
+One context object per running scene is reused for every script call (the
+loop sets `entity` and `script` before each call), so do not keep a context
+past the call that received it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from runtime.callbacks import Message, Owner, Subscription, Timer, decompose
+from runtime.scene import Entity, Scene
+from runtime.scripting import Plugin, Script, plugin_name_of
+from runtime.values import Handle
+
+if TYPE_CHECKING:
+    from runtime.game import Game, RunningScene
+    from runtime.input import InputState
+
+
+class PluginContext:
+    """The engine as a plugin sees it (also the base of `ScriptContext`)."""
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        #: The plugin or script whose hook is running.
+        self.owner: Owner | None = None
+
+    @property
+    def dt(self) -> float:
+        """The fixed time step in seconds."""
+        return self.game.fixed_dt
+
+    @property
+    def time(self) -> float:
+        """Game time in seconds since the game started (advances by `dt` each frame)."""
+        return self.game.time
+
+    @property
+    def frame(self) -> int:
+        """The number of the current frame."""
+        return self.game.frame
+
+    @property
+    def input(self) -> InputState:
+        """The keyboard."""
+        return self.game.input
+
+    @property
+    def log(self) -> logging.Logger:
+        """The logger of the running plugin (``hotplay.plugin.<name>``); the editor shows it."""
+        name = plugin_name_of(type(self.owner)) if self.owner is not None else ""
+        return logging.getLogger(f"hotplay.plugin.{name or 'engine'}")
+
+    @property
+    def scenes(self) -> list[Scene]:
+        """The running scenes."""
+        return [rs.scene for rs in self.game.running_scenes]
+
+    def plugin(self, which: type[Plugin] | str) -> Any:
+        """The plugin object of a plugin class or plugin package name."""
+        return self.game.plugin(which)
+
+    def _running(self) -> RunningScene | None:
+        return None
+
+    def after(self, seconds: float, method: Callable[..., Any] | str, *args: Any) -> int:
+        """Call ``method(ctx, *args)`` once, `seconds` of game time from now; returns a timer id.
+
+        `method` is a method of this script or plugin (``self.explode``) or its
+        name; a lambda or free function is refused, because the engine must find
+        the method again after a hot reload.
+        """
+        return self._schedule(seconds, None, method, args)
+
+    def every(self, seconds: float, method: Callable[..., Any] | str, *args: Any) -> int:
+        """Call ``method(ctx, *args)`` every `seconds` of game time; returns a timer id."""
+        if seconds <= 0:
+            raise ValueError("the interval of a repeating timer must be positive")
+        return self._schedule(seconds, seconds, method, args)
+
+    def cancel(self, timer_id: int) -> bool:
+        """Cancel a timer from `after` or `every`; whether it was pending."""
+        return self.game.callbacks.cancel(timer_id)
+
+    def subscribe(self, event: str, method: Callable[..., Any] | str) -> None:
+        """Call ``method(ctx, payload)`` whenever `event` is emitted (by any scene or plugin)."""
+        owner, name = decompose(self.owner, method)
+        rs = self._running()
+        self.game.callbacks.subscriptions.append(
+            Subscription(event, owner, name, rs, self._owner_handle(owner))
+        )
+
+    def unsubscribe(self, event: str, method: Callable[..., Any] | str) -> None:
+        """Undo `subscribe`."""
+        owner, name = decompose(self.owner, method)
+        subs = self.game.callbacks.subscriptions
+        subs[:] = [
+            s for s in subs if not (s.event == event and s.owner is owner and s.method == name)
+        ]
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        """Queue `event` for its subscribers; delivered at the end of this frame."""
+        self.game.emit(event, payload)
+
+    def _owner_handle(self, owner: Owner) -> Handle:
+        h = owner.__dict__.get("_hp_entity") if isinstance(owner, Script) else None
+        return h if h is not None else Handle.NONE
+
+    def _schedule(
+        self,
+        seconds: float,
+        interval: float | None,
+        method: Callable[..., Any] | str,
+        args: tuple[Any, ...],
+    ) -> int:
+        owner, name = decompose(self.owner, method)
+        timer = Timer(
+            0, self.game.time + max(0.0, seconds), interval, owner, name, args,
+            self._running(), self._owner_handle(owner),
+        )
+        return self.game.callbacks.schedule(timer)
+
+
+class ScriptContext(PluginContext):
+    """The engine as a script sees it: its scene and entity, plus `PluginContext`."""
+
+    def __init__(self, game: Game, running: RunningScene) -> None:
+        super().__init__(game)
+        self.running = running
+        #: The scene the script lives in.
+        self.scene: Scene = running.scene
+        #: The entity the script is attached to.
+        self.entity: Entity = None  # type: ignore[assignment]
+
+    def _running(self) -> RunningScene | None:
+        return self.running
+
+    @property
+    def handle(self) -> Handle:
+        """The handle of the script's entity."""
+        return self.entity.handle
+
+    def get(self, handle: int) -> Entity | None:
+        """An entity of this scene by handle, or ``None`` (it may have been destroyed)."""
+        return self.scene.get(handle)
+
+    def find(self, name: str) -> Entity | None:
+        """The first entity of this scene with this name."""
+        return self.scene.find(name)
+
+    def spawn(self, name: str = "Entity", **attrs: Any) -> Entity:
+        """Create an entity in this scene; its scripts get ``on_init`` now and ``on_start``
+        before their first update. Keyword arguments as for `Scene.spawn`."""
+        return self.running.spawn(name, **attrs)
+
+    def destroy(self, handle: int | None = None) -> None:
+        """Destroy an entity (this script's own by default) and its children at the end of the frame."""
+        self.running.destroy_later(Handle(self.entity.handle if handle is None else handle))
+
+    def send(self, target: int, message: Any) -> None:
+        """Queue a message for every script of entity `target` (delivered at the end of
+        this frame to ``on_message``). Messages should be plain data: numbers, strings,
+        lists, dicts, engine values, or dataclasses and enums of a plugin."""
+        self.game.callbacks.messages.append(Message(self.running, Handle(target), message))

@@ -1,0 +1,602 @@
+"""`Game`: a project's plugins, its live scenes and the fixed-step loop.
+
+This is the public way to drive the runtime from Python; the player, the
+editor, the tests and the benchmark all use it::
+
+    from runtime import Game, BuildProfile
+
+    with Game("path/to/project", profile=BuildProfile.DEBUG_HR) as game:
+        game.step(60)                      # one second of game time
+        ball = game.scene.find("Ball")
+        report = game.reload()             # or let the watcher do it on save
+
+One `Game` can hold several scenes: the editor keeps its edited scene in it
+(not running: scripts do not update) while a copy of it plays.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import os
+import queue
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from runtime.callbacks import CallbackStore, Emitted, Owner
+from runtime.context import PluginContext, ScriptContext
+from runtime.input import InputState
+from runtime.plugins import PluginHost, describe_error
+from runtime.profiles import BuildProfile
+from runtime.project import Project
+from runtime.scene import Entity, Scene, ScriptsReplaced
+from runtime.scenefile import copy_scene, load_scene, save_scene
+from runtime.scripting import (
+    PlaceholderScript,
+    Plugin,
+    Script,
+    instantiate,
+    plugin_name_of,
+    script_type_id,
+)
+from runtime.values import Handle
+
+log = logging.getLogger("hotplay.game")
+
+# Script states, kept on the script as ``_hp_state`` (engine attributes start with _hp_).
+NEW, INITED, STARTED = 0, 1, 2
+
+
+class RunningScene:
+    """A scene whose scripts run: its context, update list and pending changes."""
+
+    def __init__(self, game: Game, scene: Scene) -> None:
+        self.game = game
+        self.scene = scene
+        self.ctx = ScriptContext(game, self)
+        self._updaters: list[tuple[Entity, Script, Callable[..., Any]]] | None = None
+        self._to_start: list[tuple[Entity, Script]] = []
+        self._to_destroy: list[Handle] = []
+
+    def invalidate(self) -> None:
+        """Rebuild the update list before the next frame (scripts or entities changed)."""
+        self._updaters = None
+
+    def updaters(self) -> list[tuple[Entity, Script, Callable[..., Any]]]:
+        """(entity, script, bound on_update) of every script that overrides on_update."""
+        if self._updaters is None:
+            base = Script.on_update
+            self._updaters = [
+                (e, s, s.on_update)
+                for e in self.scene
+                for s in e.scripts
+                if type(s).on_update is not base and not s.__dict__.get("_hp_faulted")
+            ]
+        return self._updaters
+
+    def init_entity(self, e: Entity) -> None:
+        """Run ``on_init`` for every new script of an entity, queue ``on_start``."""
+        for s in list(e.scripts):
+            self.init_script(e, s)
+
+    def init_script(self, e: Entity, s: Script) -> None:
+        """Attach a script to the running scene: ``on_init`` now, ``on_start`` next frame."""
+        d = s.__dict__
+        d["_hp_entity"] = e.handle
+        if d.get("_hp_state", NEW) != NEW or type(s) is PlaceholderScript:
+            return
+        d["_hp_state"] = INITED
+        self.game.call_script(self, e, s, "on_init")
+        self._to_start.append((e, s))
+        self.invalidate()
+
+    def spawn(self, name: str, **attrs: Any) -> Entity:
+        """Create an entity during play and initialise its scripts."""
+        e = self.scene.spawn(name, **attrs)
+        self.init_entity(e)
+        return e
+
+    def destroy_later(self, handle: Handle) -> None:
+        """Destroy an entity at the end of the frame."""
+        self._to_destroy.append(handle)
+
+    def run_starts(self) -> None:
+        """``on_start`` for scripts initialised since the last frame."""
+        while self._to_start:
+            batch, self._to_start = self._to_start, []
+            for e, s in batch:
+                if e.handle in self.scene.entities and s.__dict__.get("_hp_state") == INITED:
+                    s.__dict__["_hp_state"] = STARTED
+                    self.game.call_script(self, e, s, "on_start")
+
+    def apply_destroys(self) -> None:
+        """Remove the entities destroyed during the frame (``on_deinit`` first)."""
+        while self._to_destroy:
+            batch, self._to_destroy = self._to_destroy, []
+            for h in batch:
+                if h in self.scene.entities:
+                    self.deinit_subtree(h)
+                    self.scene.remove(h)
+            self.invalidate()
+
+    def deinit_subtree(self, handle: Handle) -> None:
+        """``on_deinit`` for every script of an entity and its children; drop their callbacks."""
+        gone: set[int] = set()
+        for e in self.scene.subtree(handle):
+            for s in e.scripts:
+                if s.__dict__.get("_hp_state", NEW) != NEW:
+                    self.game.call_script(self, e, s, "on_deinit")
+                    s.__dict__["_hp_state"] = NEW
+                gone.add(id(s))
+        self.game.callbacks.drop_owned_by(gone)
+
+    def update(self, dt: float) -> None:
+        """One frame of every script's ``on_update``; a script that raises is paused."""
+        ctx = self.ctx
+        ups = self.updaters()
+        n = len(ups)
+        i = 0
+        # One try around the whole loop costs nothing until something raises.
+        while i < n:
+            try:
+                while i < n:
+                    e, s, fn = ups[i]
+                    i += 1
+                    if e.enabled:
+                        ctx.entity = e
+                        ctx.owner = s
+                        fn(ctx, dt)
+            except Exception as exc:
+                e, s, _ = ups[i - 1]
+                self.game.script_failed(e, s, "on_update", exc)
+
+
+class Game:
+    """A project's plugins, live scenes, callbacks and loop.
+
+    Args:
+        project: the project folder (or an opened `Project`).
+        profile: the build profile; ``Debug (HR)`` starts the plugin watcher.
+        scene: a scene to load and run; ``None`` runs the project's main scene,
+            ``False`` loads none (the editor adds its own).
+        watch: override whether the watcher runs (default: the profile decides).
+        fixed_dt: the time step in seconds (default 1/60).
+    """
+
+    def __init__(
+        self,
+        project: str | os.PathLike[str] | Project,
+        *,
+        profile: BuildProfile = BuildProfile.DEBUG,
+        scene: str | os.PathLike[str] | None | bool = None,
+        watch: bool | None = None,
+        fixed_dt: float = 1.0 / 60.0,
+        quiet_ms: float | None = None,
+    ) -> None:
+        self.project = project if isinstance(project, Project) else Project.open(project)
+        self.profile = profile
+        self.fixed_dt = fixed_dt
+        self.frame = 0
+        self.time = 0.0
+        self.input = InputState()
+        self.callbacks = CallbackStore()
+        self.plugins = PluginHost(self.project.plugins_dir)
+        self.plugin_objects: dict[str, Plugin] = {}
+        self.scenes: list[Scene] = []
+        self.running_scenes: list[RunningScene] = []
+        self.started = False
+        self.reports: list[Any] = []
+        self._reload_listeners: list[Callable[[Any], None]] = []
+        self._pending: queue.SimpleQueue[tuple[list[str], float]] = queue.SimpleQueue()
+        self._plugin_ctx = PluginContext(self)
+        self.watcher: Any = None
+        self._closed = False
+        self.generations: Any = None  # set by the first reload (runtime.reload.GenerationTracker)
+        try:
+            self.plugins.load_all()
+            for name in self.plugins.plugins:
+                self.plugin_objects[name] = self._new_plugin_object(name)
+            if scene is not False:
+                path = self.project.scene_path(None if scene is None or scene is True else scene)
+                self.add_scene(self.load_scene(path), run=True)
+            if watch if watch is not None else profile.hot_reload:
+                self.start_watching(quiet_ms=quiet_ms)
+        except BaseException:
+            self.close()
+            raise
+
+    # --- context manager -------------------------------------------------------
+
+    def __enter__(self) -> Game:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- scenes -------------------------------------------------------------------
+
+    @property
+    def registry(self) -> Any:
+        """The script types of the loaded plugins (`runtime.plugins.TypeRegistry`)."""
+        return self.plugins.registry
+
+    @property
+    def scene(self) -> Scene:
+        """The first running scene (the one the player shows)."""
+        if self.running_scenes:
+            return self.running_scenes[0].scene
+        if self.scenes:
+            return self.scenes[0]
+        raise LookupError("the game has no scene")
+
+    def load_scene(self, path: str | os.PathLike[str]) -> Scene:
+        """Read a scene file with this game's script types (not added to the game).
+
+        Raises:
+            runtime.scenefile.SceneFileError: the file is invalid.
+        """
+        return load_scene(
+            self.project.scene_path(path), self.registry.resolve, project_root=self.project.root
+        )
+
+    def save_scene(self, scene: Scene, path: str | os.PathLike[str]) -> None:
+        """Write a scene file atomically."""
+        save_scene(scene, self.project.scene_path(path))
+
+    def copy_scene(self, scene: Scene) -> Scene:
+        """A fresh copy of a scene, as saving and loading would make it (used by Play)."""
+        return copy_scene(scene, self.registry.resolve)
+
+    def add_scene(self, scene: Scene, *, run: bool = True) -> Scene:
+        """Make a scene live. Running scenes update every frame; others are only
+        kept in step with reloads (the editor's edited scene)."""
+        self.scenes.append(scene)
+        if run:
+            rs = RunningScene(self, scene)
+            self.running_scenes.append(rs)
+            if not self.started:
+                self.start()
+            for obj in self.plugin_objects.values():
+                self.call_plugin(obj, "on_scene_loaded", scene)
+            for e in list(scene):
+                rs.init_entity(e)
+        return scene
+
+    def remove_scene(self, scene: Scene) -> None:
+        """Take a scene out of the game; a running one gets its scripts' ``on_deinit``."""
+        for rs in list(self.running_scenes):
+            if rs.scene is scene:
+                for h in list(scene.roots):
+                    rs.deinit_subtree(h)
+                self.running_scenes.remove(rs)
+                cb = self.callbacks
+                cb.messages = [m for m in cb.messages if m.scene is not rs]
+        if scene in self.scenes:
+            self.scenes.remove(scene)
+
+    def running_scene(self, scene: Scene) -> RunningScene | None:
+        """The running state of a scene, or ``None`` when it does not run."""
+        return next((rs for rs in self.running_scenes if rs.scene is scene), None)
+
+    # --- plugins --------------------------------------------------------------------
+
+    def _new_plugin_object(self, name: str) -> Plugin:
+        return instantiate(self.plugins.plugins[name].plugin_class)  # type: ignore[no-any-return]
+
+    def plugin(self, which: type[Plugin] | str) -> Any:
+        """The plugin object of a plugin package name or Plugin class."""
+        name = which if isinstance(which, str) else plugin_name_of(which)
+        try:
+            return self.plugin_objects[name]
+        except KeyError:
+            raise LookupError(f"no plugin {name!r} is loaded") from None
+
+    def start(self) -> None:
+        """Start the game: ``on_init`` of every plugin (done by the first running scene)."""
+        if self.started:
+            return
+        self.started = True
+        for obj in list(self.plugin_objects.values()):
+            self.call_plugin(obj, "on_init")
+
+    def stop(self) -> None:
+        """Stop every running scene and the plugins; plugin objects start afresh."""
+        for rs in list(self.running_scenes):
+            self.remove_scene(rs.scene)
+        if self.started:
+            for obj in list(self.plugin_objects.values()):
+                self.call_plugin(obj, "on_deinit")
+        self.started = False
+        self.callbacks.clear()
+        for name in list(self.plugin_objects):
+            self.plugin_objects[name] = self._new_plugin_object(name)
+        self.frame = 0
+        self.time = 0.0
+
+    # --- calling plugin code ---------------------------------------------------------
+
+    def call_script(self, rs: RunningScene, e: Entity, s: Script, hook: str, *args: Any) -> None:
+        """Call a script hook with its context; an exception is reported, not raised."""
+        ctx = rs.ctx
+        ctx.entity = e
+        ctx.owner = s
+        try:
+            getattr(s, hook)(ctx, *args)
+        except Exception as exc:
+            self.script_failed(e, s, hook, exc)
+
+    def call_plugin(self, obj: Plugin, hook: str, *args: Any) -> None:
+        """Call a plugin hook with the plugin context; an exception is reported, not raised."""
+        if obj.__dict__.get("_hp_faulted"):
+            return
+        ctx = self._plugin_ctx
+        ctx.owner = obj
+        try:
+            getattr(obj, hook)(ctx, *args)
+        except Exception as exc:
+            obj.__dict__["_hp_faulted"] = True
+            log.error(
+                "plugin %s raised in %s and is paused until its code is reloaded: %s\n%s",
+                plugin_name_of(type(obj)) or type(obj).__qualname__,
+                hook,
+                describe_error(exc),
+                "".join(traceback.format_exception(exc)),
+            )
+
+    def script_failed(self, e: Entity, s: Script, hook: str, exc: BaseException) -> None:
+        """Report a script's exception once and pause the script until its code is reloaded."""
+        s.__dict__["_hp_faulted"] = True
+        for rs in self.running_scenes:
+            if e.handle in rs.scene.entities and rs.scene.entities[e.handle] is e:
+                rs.invalidate()
+        log.error(
+            "%s on entity %d (%r) raised in %s and is paused until its code is reloaded: %s\n%s",
+            script_type_id(s),
+            int(e.handle),
+            e.name,
+            hook,
+            describe_error(exc),
+            "".join(traceback.format_exception(exc)),
+        )
+
+    # --- the loop ---------------------------------------------------------------------
+
+    def step(self, frames: int = 1) -> None:
+        """Run `frames` fixed-step frames (pending reloads are applied before each)."""
+        for _ in range(frames):
+            self.apply_pending_reloads()
+            self._frame()
+
+    def _frame(self) -> None:
+        if not self.started:
+            self.start()
+        dt = self.fixed_dt
+        self.input.begin_frame()
+        for obj in list(self.plugin_objects.values()):
+            if type(obj).on_update is not Plugin.on_update:
+                self.call_plugin(obj, "on_update", dt)
+        for rs in self.running_scenes:
+            rs.run_starts()
+            rs.update(dt)
+        self.time = round(self.time + dt, 9)
+        self._fire_timers()
+        self._deliver()
+        for rs in self.running_scenes:
+            rs.apply_destroys()
+        self.frame += 1
+
+    def _fire_timers(self) -> None:
+        for t in self.callbacks.pop_due(self.time + 1e-9):
+            if t.interval is not None:
+                t.due += t.interval
+                heapq.heappush(self.callbacks.timers, (t.due, t.id, t))
+            self._call_owner(t.owner, t.method, t.scene, t.handle, *t.args)
+
+    def _deliver(self) -> None:
+        cb = self.callbacks
+        # Messages sent while delivering wait for the next frame.
+        messages, cb.messages = cb.messages, []
+        for m in messages:
+            rs = m.scene
+            e = rs.scene.get(m.target) if rs in self.running_scenes else None
+            if e is None:
+                continue
+            for s in list(e.scripts):
+                if type(s).on_message is not Script.on_message:
+                    self.call_script(rs, e, s, "on_message", m.payload)
+        emitted, cb.emitted = cb.emitted, []
+        for ev in emitted:
+            for sub in [s for s in cb.subscriptions if s.event == ev.event]:
+                self._call_owner(sub.owner, sub.method, sub.scene, sub.handle, ev.payload)
+
+    def _call_owner(self, owner: Owner, method: str, rs: Any, handle: Handle, *args: Any) -> None:
+        if isinstance(owner, Plugin):
+            ctx = self._plugin_ctx
+            ctx.owner = owner
+            try:
+                getattr(owner, method)(ctx, *args)
+            except Exception as exc:
+                log.error("plugin callback %s raised: %s", method, describe_error(exc))
+            return
+        if rs not in self.running_scenes or owner.__dict__.get("_hp_faulted"):
+            return
+        e = rs.scene.get(handle)
+        if e is None or not any(s is owner for s in e.scripts):
+            return  # the owner was destroyed; its callbacks die with it
+        ctx = rs.ctx
+        ctx.entity = e
+        ctx.owner = owner
+        try:
+            getattr(owner, method)(ctx, *args)
+        except Exception as exc:
+            self.script_failed(e, owner, method, exc)
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        """Queue an event for its subscribers (delivered at the end of the frame)."""
+        self.callbacks.emitted.append(Emitted(event, payload))
+
+    def run(
+        self,
+        frames: int | None = None,
+        *,
+        realtime: bool = True,
+        on_frame: Callable[[Game], None] | None = None,
+    ) -> int:
+        """Run the loop: `frames` frames, or until interrupted (Ctrl+C) or `close`.
+
+        With `realtime`, frames are paced to the fixed time step and pending
+        hot reloads are applied as soon as they arrive; otherwise frames run as
+        fast as they can. Returns the number of frames run.
+        """
+        done = 0
+        next_at = time.perf_counter()
+        try:
+            while not self._closed and (frames is None or done < frames):
+                self.step(1)
+                done += 1
+                if on_frame is not None:
+                    on_frame(self)
+                if realtime:
+                    next_at += self.fixed_dt
+                    wait = next_at - time.perf_counter()
+                    if wait > 0:
+                        self._wait_for_batch(wait)
+                    else:
+                        next_at = time.perf_counter()  # fell behind: do not try to catch up
+        except KeyboardInterrupt:
+            pass
+        return done
+
+    # --- hot reload -------------------------------------------------------------------
+
+    def on_reload(self, listener: Callable[[Any], None]) -> None:
+        """Call `listener(report)` on the game thread after every reload attempt."""
+        self._reload_listeners.append(listener)
+
+    def reload(
+        self,
+        paths: Iterable[str | os.PathLike[str]] | None = None,
+        *,
+        detected_at: float | None = None,
+    ) -> Any:
+        """Reload the plugins owning `paths` (all plugins when ``None``), now, between frames.
+
+        Args:
+            paths: changed files or folders under ``plugins/``.
+            detected_at: ``time.perf_counter()`` of the file event, for the report's timings.
+
+        Returns:
+            The `runtime.reload.ReloadReport`; on failure nothing changed.
+        """
+        from runtime.reload import reload_plugins
+
+        report = reload_plugins(
+            self, None if paths is None else [str(p) for p in paths], detected_at
+        )
+        if report.plugins:
+            self.reports.append(report)
+            for listener in list(self._reload_listeners):
+                listener(report)
+        return report
+
+    def queue_reload(self, paths: list[str], detected_at: float | None = None) -> None:
+        """Ask for a reload of `paths` at the start of the next frame (thread-safe)."""
+        self._pending.put((paths, detected_at if detected_at is not None else time.perf_counter()))
+
+    def apply_pending_reloads(self) -> list[Any]:
+        """Apply every batch of changes the watcher queued, as one reload; return the reports."""
+        paths: set[str] = set()
+        first: float | None = None
+        while True:
+            try:
+                batch, detected = self._pending.get_nowait()
+            except queue.Empty:
+                break
+            paths.update(batch)
+            first = detected if first is None else min(first, detected)
+        if not paths:
+            return []
+        return [self.reload(sorted(paths), detected_at=first)]
+
+    def wait_for_reload(self, timeout: float = 5.0) -> Any:
+        """Block until the watcher queues a change (or `timeout` seconds), then apply it.
+
+        Returns:
+            The report, or ``None`` when nothing changed in time.
+        """
+        try:
+            first = self._pending.get(timeout=timeout)
+        except queue.Empty:
+            return None
+        self._pending.put(first)
+        reports = self.apply_pending_reloads()
+        return reports[-1] if reports else None
+
+    def _wait_for_batch(self, seconds: float) -> None:
+        try:
+            batch = self._pending.get(timeout=seconds)
+        except queue.Empty:
+            return
+        self._pending.put(batch)
+        self.apply_pending_reloads()
+
+    def start_watching(self, quiet_ms: float | None = None) -> None:
+        """Start the plugin watcher (``Debug (HR)`` does this itself)."""
+        if self.watcher is not None:
+            return
+        from runtime.watcher import PluginWatcher
+
+        self.watcher = PluginWatcher(self.project.plugins_dir, self.queue_reload, quiet_ms=quiet_ms)
+        self.watcher.start()
+
+    def stop_watching(self) -> None:
+        """Stop the plugin watcher and join its threads."""
+        if self.watcher is not None:
+            self.watcher.stop()
+            self.watcher = None
+
+    def stale_references(self) -> list[str]:
+        """Name what still holds objects of replaced plugin code (slow: a diagnostic).
+
+        Returns:
+            One line per surviving old class or module and who refers to it.
+        """
+        from runtime.reload import describe_stale
+
+        return describe_stale(self)
+
+    # --- end ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the watcher, deinit every running script and plugin, unload the plugins."""
+        if self._closed:
+            return
+        self._closed = True
+        self.stop_watching()
+        try:
+            if self.started:
+                self.stop()
+        finally:
+            self.scenes.clear()
+            self.plugin_objects.clear()
+            self.plugins.close()
+
+    # --- queries used by tools ------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Numbers for status bars and summaries."""
+        return {
+            "frame": self.frame,
+            "time": self.time,
+            "scenes": len(self.running_scenes),
+            "entities": sum(len(rs.scene) for rs in self.running_scenes),
+            "plugins": len(self.plugin_objects),
+            "reloads": len(self.reports),
+        }
+
+    def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:
+        """Tell a scene's observers that script objects were rebuilt."""
+        scene.notify(ScriptsReplaced(tuple(handles)))
+

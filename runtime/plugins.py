@@ -1,0 +1,494 @@
+"""Plugin discovery, import under a runtime-owned namespace, and the type registry.
+
+Each package directly under a project's ``plugins/`` is a plugin. Plugins are
+imported as submodules of a synthetic package (``hotplay_plugins_<n>``) that
+this module creates and owns, never by putting ``plugins/`` on ``sys.path``:
+that way every module of a plugin can be found by name, set aside and replaced
+as a group, two projects open in one process cannot collide, and a sibling
+plugin is reachable with a relative import (``from ..common import util``).
+
+A plugin's modules are compiled from source by `SourceCompiler`, never read
+from ``__pycache__``: CPython validates a ``.pyc`` by the source's mtime in
+whole seconds and its size, so two saves within a second that keep the size
+(``speed = 120`` -> ``speed = 150``) would load stale bytecode.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import importlib
+import importlib.machinery
+import importlib.util
+import logging
+import sys
+import types
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import count
+from pathlib import Path
+from typing import Any
+
+from runtime.fields import declared_fields
+from runtime.scripting import (
+    NAMESPACE_PREFIX,
+    PlaceholderScript,
+    Plugin,
+    Script,
+    module_path,
+    type_id_of,
+)
+
+log = logging.getLogger("hotplay.plugins")
+
+_namespace_ids = count(1)
+
+
+class PluginError(Exception):
+    """A plugin cannot be loaded; `str()` names the plugin and the problem."""
+
+
+@dataclass
+class CompiledSource:
+    """A compiled module source, with the plugins it imports (found in its AST)."""
+
+    digest: bytes
+    code: types.CodeType
+    imports: frozenset[str]
+
+
+class SourceCompiler:
+    """Compiles plugin sources, caching by content so each version compiles once.
+
+    The build step of a reload compiles every changed file here; the imports
+    that follow reuse those code objects.
+    """
+
+    def __init__(self, namespace: str, optimize: int = -1) -> None:
+        self.namespace = namespace
+        self.optimize = optimize
+        self._cache: dict[str, CompiledSource] = {}
+
+    def compile(self, path: str | Path, module_name: str | None = None) -> CompiledSource:
+        """Compile one source file (or return the cached result for the same bytes).
+
+        Raises:
+            SyntaxError: with ``filename``, ``lineno`` and ``offset`` set.
+            OSError: the file cannot be read.
+        """
+        p = str(path)
+        with open(p, "rb") as f:
+            source = f.read()
+        digest = hashlib.blake2b(source, digest_size=16).digest()
+        cached = self._cache.get(p)
+        if cached is not None and cached.digest == digest:
+            return cached
+        tree = ast.parse(source, filename=p)
+        is_package = p.endswith("__init__.py")
+        imports = frozenset(_imported_plugins(tree, module_name, self.namespace, is_package))
+        code = compile(tree, p, "exec", dont_inherit=True, optimize=self.optimize)
+        compiled = CompiledSource(digest, code, imports)
+        self._cache[p] = compiled
+        return compiled
+
+
+def _imported_plugins(
+    tree: ast.Module, module_name: str | None, namespace: str, is_package: bool
+) -> set[str]:
+    """The other plugins a module imports, from its import statements (relative included)."""
+    if module_name is None:
+        return set()
+    parts = module_name.split(".")
+    out: set[str] = set()
+    # Relative imports count from the module's package: itself for a package's __init__.
+    package = parts if is_package else parts[:-1]
+    for node in ast.walk(tree):
+        targets: list[list[str]] = []
+        if isinstance(node, ast.Import):
+            targets = [a.name.split(".") for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                base = (node.module or "").split(".")
+            else:
+                pkg = package[: len(package) - (node.level - 1)]
+                base = pkg + (node.module.split(".") if node.module else [])
+            targets = [base]
+            if not node.module:
+                targets = [base + [a.name] for a in node.names]
+        for t in targets:
+            if len(t) >= 2 and t[0] == namespace:
+                out.add(t[1])
+    own = parts[1] if len(parts) > 1 else ""
+    out.discard(own)
+    return out
+
+
+class _PluginLoader(importlib.machinery.SourceFileLoader):
+    """Loads a plugin module from source through the shared `SourceCompiler`."""
+
+    def __init__(self, fullname: str, path: str, compiler: SourceCompiler) -> None:
+        super().__init__(fullname, path)
+        self._compiler = compiler
+
+    def get_code(self, fullname: str) -> types.CodeType:
+        return self._compiler.compile(self.path, fullname).code
+
+
+class _PluginFinder:
+    """A meta-path finder for the modules of one plugin namespace."""
+
+    def __init__(self, namespace: str, plugins_dir: Path, compiler: SourceCompiler) -> None:
+        self.prefix = namespace + "."
+        self.plugins_dir = plugins_dir
+        self.compiler = compiler
+
+    def find_spec(
+        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not fullname.startswith(self.prefix):
+            return None
+        base = self.plugins_dir.joinpath(*fullname[len(self.prefix) :].split("."))
+        init = base / "__init__.py"
+        if init.is_file():
+            return importlib.util.spec_from_file_location(
+                fullname,
+                init,
+                loader=_PluginLoader(fullname, str(init), self.compiler),
+                submodule_search_locations=[str(base)],
+            )
+        mod = base.with_suffix(".py")
+        if mod.is_file():
+            return importlib.util.spec_from_file_location(
+                fullname, mod, loader=_PluginLoader(fullname, str(mod), self.compiler)
+            )
+        return None
+
+
+@dataclass
+class LoadedPlugin:
+    """One generation of a plugin: its modules and the classes found in them."""
+
+    name: str
+    modules: dict[str, types.ModuleType]
+    scripts: dict[str, type[Script]]
+    plugin_class: type[Plugin]
+    imports: frozenset[str] = frozenset()
+    classes_by_qualname: dict[str, list[type]] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        """``bouncy (3 modules, 2 scripts)``."""
+        return f"{self.name} ({len(self.modules)} modules, {len(self.scripts)} scripts)"
+
+
+class TypeRegistry:
+    """Maps type ids to the script classes of the loaded plugins.
+
+    The editor lists script types from it; loading and reload find classes in it.
+    """
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, type[Script]] = {}
+        self._owner: dict[str, str] = {}
+
+    def __contains__(self, type_id: object) -> bool:
+        return type_id in self._by_id
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def resolve(self, type_id: str) -> type[Script] | None:
+        """The class registered under `type_id`, or ``None``."""
+        return self._by_id.get(type_id)
+
+    def owner(self, type_id: str) -> str | None:
+        """The plugin that defines `type_id`."""
+        return self._owner.get(type_id)
+
+    def script_types(self) -> list[tuple[str, type[Script]]]:
+        """Every registered script type, sorted by type id."""
+        return sorted(self._by_id.items())
+
+    def plugin_types(self, plugin: str) -> dict[str, type[Script]]:
+        """The script types a plugin defines."""
+        return {t: c for t, c in self._by_id.items() if self._owner[t] == plugin}
+
+    def conflicts(self, plugin: LoadedPlugin) -> list[str]:
+        """Type ids of `plugin` already taken by another plugin."""
+        return [
+            f"{t} (also defined by plugin {self._owner[t]!r})"
+            for t in plugin.scripts
+            if t in self._owner and self._owner[t] != plugin.name
+        ]
+
+    def replace(self, plugins: Iterable[LoadedPlugin]) -> None:
+        """Swap in the types of new generations of these plugins."""
+        for p in plugins:
+            for t in [t for t, o in self._owner.items() if o == p.name]:
+                del self._by_id[t], self._owner[t]
+        for p in plugins:
+            for t, c in p.scripts.items():
+                self._by_id[t] = c
+                self._owner[t] = p.name
+
+    def remove(self, plugin: str) -> None:
+        """Forget a plugin's types."""
+        for t in [t for t, o in self._owner.items() if o == plugin]:
+            del self._by_id[t], self._owner[t]
+
+
+class PluginHost:
+    """Discovers, imports and re-imports the plugins of one project.
+
+    Use as the single owner of the project's plugin modules: `load_all` at start,
+    `import_aside` + `install` for a reload, `close` at the end (removes the
+    namespace from ``sys.modules`` and the finder from ``sys.meta_path``).
+    """
+
+    def __init__(self, plugins_dir: str | Path, *, optimize: int = -1) -> None:
+        self.plugins_dir = Path(plugins_dir).resolve()
+        self.namespace = f"{NAMESPACE_PREFIX}_{next(_namespace_ids)}"
+        self.compiler = SourceCompiler(self.namespace, optimize)
+        self.plugins: dict[str, LoadedPlugin] = {}
+        self.errors: dict[str, str] = {}
+        self.registry = TypeRegistry()
+        root = types.ModuleType(self.namespace, "Plugins of a Hotplay project.")
+        root.__path__ = [str(self.plugins_dir)]
+        root.__spec__ = importlib.machinery.ModuleSpec(self.namespace, None, is_package=True)
+        root.__spec__.submodule_search_locations = root.__path__
+        self._root = root
+        self._finder = _PluginFinder(self.namespace, self.plugins_dir, self.compiler)
+        sys.modules[self.namespace] = root
+        sys.meta_path.insert(0, self._finder)  # type: ignore[arg-type]
+
+    # --- names and files ------------------------------------------------------------
+
+    def module_name(self, plugin: str) -> str:
+        """The full module name of a plugin package."""
+        return f"{self.namespace}.{plugin}"
+
+    def discover(self) -> list[str]:
+        """The plugin package names on disk, sorted; folders that are not packages are logged."""
+        names = []
+        if not self.plugins_dir.is_dir():
+            return names
+        for d in sorted(self.plugins_dir.iterdir()):
+            if not d.is_dir() or d.name.startswith((".", "_")):
+                continue
+            if not (d / "__init__.py").is_file():
+                log.warning("plugins/%s is not a package (it has no __init__.py); skipped", d.name)
+                continue
+            if not d.name.isidentifier():
+                log.warning("plugins/%s: a plugin name must be a Python identifier; skipped", d.name)
+                continue
+            names.append(d.name)
+        return names
+
+    def source_files(self, plugin: str) -> Iterator[tuple[str, Path]]:
+        """(module name, path) of every module of a plugin on disk, packages first."""
+        top = self.plugins_dir / plugin
+        stack = [(self.module_name(plugin), top)]
+        while stack:
+            mod, d = stack.pop()
+            yield mod, d / "__init__.py"
+            for f in sorted(d.iterdir()):
+                if f.name.startswith((".", "_")) and f.name != "__init__.py":
+                    continue
+                if f.is_dir() and (f / "__init__.py").is_file() and f.name.isidentifier():
+                    stack.append((f"{mod}.{f.name}", f))
+                elif f.suffix == ".py" and f.name != "__init__.py" and f.stem.isidentifier():
+                    yield f"{mod}.{f.stem}", f
+
+    def plugin_of_path(self, path: str | Path) -> str | None:
+        """The plugin a file belongs to, or ``None`` when it is outside ``plugins/<name>/``."""
+        try:
+            rel = Path(path).resolve().relative_to(self.plugins_dir)
+        except ValueError:
+            return None
+        return rel.parts[0] if len(rel.parts) > 1 else None
+
+    def dependents(self, names: Iterable[str]) -> set[str]:
+        """`names` plus every loaded plugin that imports one of them, transitively."""
+        out = set(names)
+        changed = True
+        while changed:
+            changed = False
+            for p in self.plugins.values():
+                if p.name not in out and p.imports & out:
+                    out.add(p.name)
+                    changed = True
+        return out
+
+    # --- loading ---------------------------------------------------------------------
+
+    def load_all(self) -> dict[str, str]:
+        """Import every plugin on disk; return the errors of those that failed, by plugin.
+
+        A plugin that fails (syntax error, exception at import, clashing type
+        ids) is left out with its error logged; the others load normally.
+        """
+        for name in self.discover():
+            try:
+                loaded = self.import_aside([name])[name]
+                clashes = self.registry.conflicts(loaded)
+                if clashes:
+                    raise PluginError(f"plugin {name!r}: type id {', '.join(clashes)}")
+            except Exception as exc:
+                msg = describe_error(exc)
+                self.errors[name] = msg
+                log.error("plugin %s failed to load: %s", name, msg)
+                continue
+            self.install([loaded])
+        return dict(self.errors)
+
+    def import_aside(self, names: Iterable[str]) -> dict[str, LoadedPlugin]:
+        """Import a fresh generation of the named plugins without installing it.
+
+        ``sys.modules`` is exactly as before when this returns or raises; the
+        running generation is not touched. Install the result with `install`.
+
+        Raises:
+            PluginError: a plugin has clashing type ids or several Plugin classes.
+            Exception: whatever importing the plugin's code raised.
+        """
+        names = sorted(set(names))
+        prefixes = tuple(self.module_name(n) for n in names)
+        running = self._take_modules(prefixes)
+        saved_attrs = {n: self._root.__dict__.get(n) for n in names}
+        try:
+            for n in names:
+                self._root.__dict__.pop(n, None)
+            importlib.invalidate_caches()
+            for n in names:
+                if not (self.plugins_dir / n / "__init__.py").is_file():
+                    raise PluginError(f"plugin {n!r}: plugins/{n}/__init__.py no longer exists")
+                for mod_name, _path in self.source_files(n):
+                    importlib.import_module(mod_name)
+            # Collect while the fresh modules are in sys.modules: field annotations
+            # must resolve against the new generation, not the running one.
+            fresh = {k: m for k, m in sys.modules.items() if k.startswith(prefixes)}
+            loaded = {n: self._collect(n, fresh) for n in names}
+        finally:
+            self._take_modules(prefixes)  # drop whatever a failed import left behind
+            sys.modules.update(running)
+            for n, attr in saved_attrs.items():
+                if attr is None:
+                    self._root.__dict__.pop(n, None)
+                else:
+                    self._root.__dict__[n] = attr
+        return loaded
+
+    def install(self, generation: Iterable[LoadedPlugin]) -> None:
+        """Make a generation from `import_aside` the running one, in one step."""
+        gen = list(generation)
+        prefixes = tuple(self.module_name(p.name) for p in gen)
+        self._take_modules(prefixes)
+        for p in gen:
+            sys.modules.update(p.modules)
+            self._root.__dict__[p.name] = p.modules[self.module_name(p.name)]
+            self.plugins[p.name] = p
+            self.errors.pop(p.name, None)
+        self.registry.replace(gen)
+
+    def unload(self, name: str) -> None:
+        """Forget a plugin (its package was deleted)."""
+        self._take_modules((self.module_name(name),))
+        self._root.__dict__.pop(name, None)
+        self.plugins.pop(name, None)
+        self.registry.remove(name)
+
+    def close(self) -> None:
+        """Remove this project's modules and finder from the interpreter."""
+        self._take_modules((self.namespace,))
+        if self._finder in sys.meta_path:
+            sys.meta_path.remove(self._finder)  # type: ignore[arg-type]
+        self.plugins.clear()
+
+    def _take_modules(self, prefixes: tuple[str, ...]) -> dict[str, types.ModuleType]:
+        """Remove and return the modules named by or under `prefixes` from ``sys.modules``."""
+        dotted = tuple(p + "." for p in prefixes)
+        taken = {}
+        for name in [k for k in sys.modules if k in prefixes or k.startswith(dotted)]:
+            taken[name] = sys.modules.pop(name)
+        return taken
+
+    def _collect(self, name: str, modules: dict[str, types.ModuleType]) -> LoadedPlugin:
+        prefix = self.module_name(name)
+        own = {k: m for k, m in modules.items() if k == prefix or k.startswith(prefix + ".")}
+        scripts: dict[str, type[Script]] = {}
+        plugin_classes: list[type[Plugin]] = []
+        by_qualname: dict[str, list[type]] = {}
+        imports: set[str] = set()
+        for mod_name, mod in own.items():
+            file = getattr(mod, "__file__", None)
+            if file:
+                imports |= self.compiler.compile(file, mod_name).imports
+            for obj in list(vars(mod).values()):
+                if not isinstance(obj, type) or obj.__module__ != mod_name:
+                    continue
+                by_qualname.setdefault(obj.__qualname__, []).append(obj)
+                if issubclass(obj, (Script, Plugin)):
+                    declared_fields(obj)  # resolve annotations now; a bad one fails the load
+                if issubclass(obj, Script) and obj is not PlaceholderScript:
+                    tid = type_id_of(obj)
+                    if tid in scripts and scripts[tid] is not obj:
+                        raise PluginError(
+                            f"plugin {name!r}: type id {tid!r} is used by both "
+                            f"{module_path(scripts[tid].__module__)}.{scripts[tid].__qualname__} "
+                            f"and {module_path(mod_name)}.{obj.__qualname__}"
+                        )
+                    scripts[tid] = obj
+                elif issubclass(obj, Plugin):
+                    plugin_classes.append(obj)
+        if len(plugin_classes) > 1:
+            found = ", ".join(c.__qualname__ for c in plugin_classes)
+            raise PluginError(f"plugin {name!r} defines several Plugin classes: {found}")
+        imports.discard(name)
+        return LoadedPlugin(
+            name=name,
+            modules=own,
+            scripts=scripts,
+            plugin_class=plugin_classes[0] if plugin_classes else Plugin,
+            imports=frozenset(imports),
+            classes_by_qualname=by_qualname,
+        )
+
+
+def describe_error(exc: BaseException) -> str:
+    """One line naming the file and line of an error in plugin code, and the error.
+
+    ``plugins/bouncy/ball.py:12:9: SyntaxError: invalid syntax``, or for an
+    exception the innermost frame that is in plugin code.
+    """
+    if isinstance(exc, SyntaxError):
+        where = f"{exc.filename}:{exc.lineno}:{exc.offset}" if exc.filename else "<unknown>"
+        return f"{where}: {type(exc).__name__}: {exc.msg}"
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename
+        if f"{Path('plugins')}" in fn or "/plugins/" in fn.replace("\\", "/"):
+            where = f"{fn}:{tb.tb_lineno}"
+        tb = tb.tb_next
+    text = f"{type(exc).__name__}: {exc}"
+    return f"{where}: {text}" if where else text
+
+
+def short_path(path: str, root: Path | None) -> str:
+    """`path` relative to `root` when it is inside it."""
+    if root is None:
+        return path
+    try:
+        return str(Path(path).resolve().relative_to(root))
+    except ValueError:
+        return path
+
+
+def find_class(plugin: LoadedPlugin, module: str, qualname: str) -> Any:
+    """A class of a plugin generation by project module path and qualname, if any."""
+    mod = plugin.modules.get(module)
+    obj: Any = mod
+    for part in qualname.split("."):
+        obj = getattr(obj, part, None)
+        if obj is None:
+            return None
+    return obj

@@ -1,0 +1,72 @@
+"""A Hotplay project: a folder with ``hotplay.toml``, ``plugins/`` and ``assets/``."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_FILE = "hotplay.toml"
+
+
+class ProjectError(ValueError):
+    """A folder is not a usable Hotplay project; `str()` says why and where."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project on disk and the settings of its ``hotplay.toml``."""
+
+    root: Path
+    name: str
+    main_scene: str
+
+    @property
+    def plugins_dir(self) -> Path:
+        """Where the plugin packages live."""
+        return self.root / "plugins"
+
+    @property
+    def assets_dir(self) -> Path:
+        """Where scenes and images live."""
+        return self.root / "assets"
+
+    @property
+    def build_dir(self) -> Path:
+        """Where the Release build writes its bytecode."""
+        return self.root / "build"
+
+    def scene_path(self, scene: str | os.PathLike[str] | None = None) -> Path:
+        """An absolute scene path: `scene` relative to the project root, or the main scene."""
+        p = Path(scene) if scene is not None else Path(self.main_scene)
+        return p if p.is_absolute() else self.root / p
+
+    @classmethod
+    def open(cls, root: str | os.PathLike[str]) -> Project:
+        """Read a project folder.
+
+        Raises:
+            ProjectError: the folder does not exist, has no ``hotplay.toml``, or it is invalid.
+        """
+        r = Path(root).resolve()
+        if not r.is_dir():
+            raise ProjectError(f"{r}: no such folder")
+        f = r / PROJECT_FILE
+        if not f.is_file():
+            raise ProjectError(
+                f"{r} is not a Hotplay project: it has no {PROJECT_FILE} "
+                "(make one with: python -m runtime new DIR)"
+            )
+        try:
+            data = tomllib.loads(f.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ProjectError(f"{f}: not valid TOML: {exc}") from None
+        proj = data.get("project", {})
+        name = proj.get("name", r.name)
+        main_scene = proj.get("main_scene", "assets/scenes/main.scene.json")
+        if not isinstance(name, str) or not isinstance(main_scene, str):
+            raise ProjectError(f"{f}: [project] name and main_scene must be strings")
+        if not (r / "plugins").is_dir():
+            raise ProjectError(f"{r} is not a Hotplay project: it has no plugins/ folder")
+        return cls(root=r, name=name, main_scene=main_scene)

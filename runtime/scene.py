@@ -1,0 +1,354 @@
+"""The scene model: a tree of entities with transforms, visuals and scripts.
+
+Plain Python, no Qt. Structural changes (add, remove, reparent, edit through
+`Scene.set_attr`) are announced to observers as small immutable events, which
+is how the editor keeps its views in sync. Per-frame changes made by running
+scripts (``entity.position = ...``) are not announced: a view of a playing
+scene redraws every frame instead.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from runtime.scripting import Script
+from runtime.values import Color, Handle, Vec2
+
+
+class VisualKind(enum.StrEnum):
+    """What an entity draws."""
+
+    RECT = "rect"
+    ELLIPSE = "ellipse"
+    IMAGE = "image"
+    TEXT = "text"
+
+
+@dataclass(slots=True)
+class Visual:
+    """How an entity looks: a shape, an image from ``assets/`` or a text, centred on it."""
+
+    kind: VisualKind = VisualKind.RECT
+    size: Vec2 = Vec2(32.0, 32.0)
+    color: Color = Color.WHITE
+    z: int = 0
+    image: str = ""
+    text: str = ""
+    font_size: float = 16.0
+
+    def copy(self) -> Visual:
+        """An independent copy (all members are immutable values)."""
+        return Visual(
+            self.kind, self.size, self.color, self.z, self.image, self.text, self.font_size
+        )
+
+
+class Entity:
+    """A node of the scene tree.
+
+    `position` is relative to the parent; `rotation` is in degrees, clockwise
+    on screen. `children` and `parent` are handles; use the `Scene` methods to
+    change the tree.
+    """
+
+    __slots__ = (
+        "children",
+        "enabled",
+        "handle",
+        "name",
+        "parent",
+        "position",
+        "rotation",
+        "scale",
+        "scripts",
+        "visual",
+    )
+
+    def __init__(
+        self,
+        handle: Handle,
+        name: str = "Entity",
+        *,
+        position: Vec2 = Vec2.ZERO,
+        rotation: float = 0.0,
+        scale: Vec2 = Vec2.ONE,
+        visual: Visual | None = None,
+        scripts: Iterable[Script] = (),
+        enabled: bool = True,
+    ) -> None:
+        self.handle = handle
+        self.name = name
+        self.position = position
+        self.rotation = rotation
+        self.scale = scale
+        self.visual = visual
+        self.scripts: list[Script] = list(scripts)
+        self.enabled = enabled
+        self.parent = Handle.NONE
+        self.children: list[Handle] = []
+
+    def script(self, cls: type[Script]) -> Any:
+        """The first script of type `cls` on this entity, or ``None``.
+
+        Matched by type id, so it finds the script after a hot reload too.
+        """
+        from runtime.scripting import type_id_of
+
+        tid = type_id_of(cls)
+        for s in self.scripts:
+            if type_id_of(type(s)) == tid:
+                return s
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Entity {int(self.handle)} {self.name!r} at {self.position!r}>"
+
+
+# --- events -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EntityAdded:
+    """An entity (with its subtree) was added."""
+
+    handle: Handle
+
+
+@dataclass(frozen=True, slots=True)
+class EntityRemoved:
+    """An entity (with its subtree) was removed."""
+
+    handle: Handle
+    parent: Handle
+
+
+@dataclass(frozen=True, slots=True)
+class EntityChanged:
+    """An attribute of an entity was changed through `Scene.set_attr` or `Scene.notify`."""
+
+    handle: Handle
+    attribute: str
+
+
+@dataclass(frozen=True, slots=True)
+class EntityMoved:
+    """An entity got a new parent or a new place among its siblings."""
+
+    handle: Handle
+    old_parent: Handle
+    new_parent: Handle
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptsReplaced:
+    """Script objects were rebuilt (hot reload, script added or removed)."""
+
+    handles: tuple[Handle, ...]
+
+
+SceneEvent = EntityAdded | EntityRemoved | EntityChanged | EntityMoved | ScriptsReplaced
+
+
+class SceneError(ValueError):
+    """An operation would break the tree (unknown handle, a cycle)."""
+
+
+@dataclass(eq=False)
+class Scene:
+    """A tree of entities, addressed by handles that are never reused."""
+
+    name: str = "untitled"
+    entities: dict[Handle, Entity] = field(default_factory=dict)
+    roots: list[Handle] = field(default_factory=list)
+    next_handle: int = 1
+    background: Color = Color(24, 26, 33)
+    _observers: list[Callable[[SceneEvent], None]] = field(default_factory=list, repr=False)
+
+    # --- observing ------------------------------------------------------------
+
+    def subscribe(self, observer: Callable[[SceneEvent], None]) -> None:
+        """Call `observer` with each structural change (see the event classes)."""
+        self._observers.append(observer)
+
+    def unsubscribe(self, observer: Callable[[SceneEvent], None]) -> None:
+        """Stop calling `observer`."""
+        if observer in self._observers:
+            self._observers.remove(observer)
+
+    def notify(self, event: SceneEvent) -> None:
+        """Announce a change to the observers."""
+        for obs in list(self._observers):
+            obs(event)
+
+    # --- queries ---------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self.entities)
+
+    def __contains__(self, handle: object) -> bool:
+        return handle in self.entities
+
+    def __getitem__(self, handle: int) -> Entity:
+        try:
+            return self.entities[handle]  # type: ignore[index]
+        except KeyError:
+            raise KeyError(f"no entity {int(handle)} in scene {self.name!r}") from None
+
+    def get(self, handle: int) -> Entity | None:
+        """The entity with this handle, or ``None``."""
+        return self.entities.get(handle)  # type: ignore[call-overload, no-any-return]
+
+    def __iter__(self) -> Iterator[Entity]:
+        """Every entity, depth first, in sibling order."""
+        stack = list(reversed(self.roots))
+        ents = self.entities
+        while stack:
+            e = ents[stack.pop()]
+            yield e
+            stack.extend(reversed(e.children))
+
+    def find(self, name: str) -> Entity | None:
+        """The first entity (depth first) with this name."""
+        return next((e for e in self if e.name == name), None)
+
+    def find_all(self, name: str) -> list[Entity]:
+        """Every entity with this name."""
+        return [e for e in self if e.name == name]
+
+    def siblings_of(self, handle: Handle) -> list[Handle]:
+        """The list `handle` is in: its parent's children or the roots (the real list)."""
+        parent = self.entities[handle].parent
+        return self.entities[parent].children if parent else self.roots
+
+    def subtree(self, handle: Handle) -> list[Entity]:
+        """The entity and all its descendants, depth first."""
+        out: list[Entity] = []
+        stack = [handle]
+        while stack:
+            e = self.entities[stack.pop()]
+            out.append(e)
+            stack.extend(reversed(e.children))
+        return out
+
+    def is_ancestor(self, ancestor: Handle, handle: Handle) -> bool:
+        """Whether `ancestor` is `handle` or above it in the tree."""
+        h = handle
+        while h:
+            if h == ancestor:
+                return True
+            h = self.entities[h].parent
+        return False
+
+    def world_transform(self, handle: Handle) -> tuple[Vec2, float, Vec2]:
+        """The entity's position, rotation and scale in scene coordinates."""
+        chain = []
+        h = handle
+        while h:
+            e = self.entities[h]
+            chain.append(e)
+            h = e.parent
+        pos, rot, scale = Vec2.ZERO, 0.0, Vec2.ONE
+        for e in reversed(chain):
+            local = Vec2(e.position[0] * scale[0], e.position[1] * scale[1]).rotated(rot)
+            pos = pos + local
+            rot += e.rotation
+            scale = Vec2(scale[0] * e.scale[0], scale[1] * e.scale[1])
+        return pos, rot, scale
+
+    # --- changes ----------------------------------------------------------------
+
+    def allocate_handle(self) -> Handle:
+        """A handle never used in this scene."""
+        h = Handle(self.next_handle)
+        self.next_handle += 1
+        return h
+
+    def spawn(
+        self,
+        name: str = "Entity",
+        *,
+        parent: Handle = Handle.NONE,
+        index: int | None = None,
+        handle: Handle | None = None,
+        **attrs: Any,
+    ) -> Entity:
+        """Create an entity under `parent` (a root by default) and return it.
+
+        Keyword arguments are `Entity` attributes: ``position``, ``rotation``,
+        ``scale``, ``visual``, ``scripts``, ``enabled``.
+        """
+        if handle is None:
+            handle = self.allocate_handle()
+        elif handle in self.entities or handle <= 0:
+            raise SceneError(f"handle {int(handle)} is already used or invalid")
+        else:
+            self.next_handle = max(self.next_handle, int(handle) + 1)
+        if parent and parent not in self.entities:
+            raise SceneError(f"parent {int(parent)} does not exist")
+        e = Entity(Handle(handle), name, **attrs)
+        self.entities[e.handle] = e
+        self._link(e.handle, parent, index)
+        self.notify(EntityAdded(e.handle))
+        return e
+
+    def insert_subtree(self, entities: list[Entity], parent: Handle, index: int | None) -> None:
+        """Put back a subtree removed by `remove` (undo of a delete), keeping its handles."""
+        root = entities[0]
+        for e in entities:
+            if e.handle in self.entities:
+                raise SceneError(f"handle {int(e.handle)} is already used")
+            self.entities[e.handle] = e
+            self.next_handle = max(self.next_handle, int(e.handle) + 1)
+        self._link(root.handle, parent, index)
+        self.notify(EntityAdded(root.handle))
+
+    def remove(self, handle: Handle) -> list[Entity]:
+        """Remove an entity and its subtree; return them, depth first (root first)."""
+        e = self[handle]
+        removed = self.subtree(handle)
+        parent = e.parent
+        self.siblings_of(handle).remove(handle)
+        for r in removed:
+            del self.entities[r.handle]
+        e.parent = Handle.NONE
+        self.notify(EntityRemoved(handle, parent))
+        return removed
+
+    def reparent(self, handle: Handle, new_parent: Handle, index: int | None = None) -> None:
+        """Move an entity under `new_parent` (``Handle.NONE``: to the roots) at `index`.
+
+        Raises:
+            SceneError: `new_parent` is the entity itself or one of its descendants.
+        """
+        e = self[handle]
+        if new_parent and self.is_ancestor(handle, new_parent):
+            raise SceneError(f"cannot move {e.name!r} under itself")
+        old_parent = e.parent
+        self.siblings_of(handle).remove(handle)
+        self._link(handle, new_parent, index)
+        self.notify(EntityMoved(handle, old_parent, new_parent))
+
+    def set_attr(self, handle: Handle, attribute: str, value: Any) -> None:
+        """Set an entity attribute (name, position, visual, ...) and announce it."""
+        e = self[handle]
+        if attribute not in Entity.__slots__ or attribute in ("handle", "parent", "children"):
+            raise SceneError(f"{attribute!r} is not an editable entity attribute")
+        setattr(e, attribute, value)
+        self.notify(EntityChanged(handle, attribute))
+
+    def _link(self, handle: Handle, parent: Handle, index: int | None) -> None:
+        siblings = self.entities[parent].children if parent else self.roots
+        if index is None or index >= len(siblings):
+            siblings.append(handle)
+        else:
+            siblings.insert(max(0, index), handle)
+        self.entities[handle].parent = parent
+
+
+def finite_vec(v: Vec2) -> bool:
+    """Whether both components are finite numbers."""
+    return math.isfinite(v[0]) and math.isfinite(v[1])

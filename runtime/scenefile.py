@@ -1,0 +1,432 @@
+"""Scene files: JSON with a format version, validated on load, saved atomically.
+
+A scene file is a flat list of entities in depth-first order, each naming its
+parent by handle, so a diff of a moved or edited entity stays small::
+
+    {
+      "format": 1,
+      "name": "demo",
+      "background": "#181a21",
+      "next_handle": 4,
+      "entities": [
+        {"handle": 1, "name": "Ball", "parent": 0, "enabled": true,
+         "position": [0, 0], "rotation": 0, "scale": [1, 1],
+         "visual": {"kind": "ellipse", "size": [32, 32], "color": "#e63946", "z": 0},
+         "scripts": [{"type": "bouncy.ball:Ball", "fields": {"bounces": 0}}]}
+      ]
+    }
+
+Every problem in a file is reported as one `SceneFileError` naming the file and
+the entity, never as a traceback, and loading never writes anything.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import re
+import tempfile
+from collections.abc import Callable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from runtime.fields import (
+    PlainDataError,
+    color_from_plain,
+    declared_fields,
+    from_plain,
+    vec2_from_plain,
+)
+from runtime.scene import Entity, Scene, Visual, VisualKind
+from runtime.scripting import (
+    PlaceholderScript,
+    Script,
+    instantiate,
+    script_plain_fields,
+    script_type_id,
+)
+from runtime.values import Handle
+
+FORMAT_VERSION = 1
+#: Largest handle a file may use (keeps handles exact in any JSON reader).
+MAX_HANDLE = 2**53
+#: Scene files larger than this are refused before parsing.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+log = logging.getLogger("hotplay.scene")
+
+#: Finds the class for a script type id, or ``None`` when no plugin defines it.
+TypeResolver = Callable[[str], type[Script] | None]
+
+
+class SceneFileError(ValueError):
+    """A scene file cannot be read; `str()` names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike[str], problem: str) -> None:
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class _Invalid(Exception):
+    """Internal: a problem at some place in the data, turned into a SceneFileError."""
+
+
+def _no_constants(name: str) -> float:
+    raise _Invalid(f"{name} is not a number a scene file may hold")
+
+
+def load_scene(
+    path: str | os.PathLike[str],
+    resolve: TypeResolver,
+    *,
+    project_root: str | os.PathLike[str] | None = None,
+) -> Scene:
+    """Read and validate a scene file.
+
+    Args:
+        path: the ``.scene.json`` file.
+        resolve: finds script classes by type id; unknown ones become placeholders.
+        project_root: where ``assets/`` lives; image paths are checked against it.
+
+    Raises:
+        SceneFileError: the file is missing, not JSON, or its content is invalid.
+    """
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise SceneFileError(p, f"file is {size:,} bytes, larger than scenes may be")
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SceneFileError(p, "file not found") from None
+    except UnicodeDecodeError:
+        raise SceneFileError(p, "not a text file (not UTF-8)") from None
+    except OSError as exc:
+        raise SceneFileError(p, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        data = json.loads(text, parse_constant=_no_constants)
+    except json.JSONDecodeError as exc:
+        raise SceneFileError(
+            p, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+        ) from None
+    except _Invalid as exc:
+        raise SceneFileError(p, str(exc)) from None
+    except RecursionError:
+        raise SceneFileError(p, "not valid JSON: nested too deeply") from None
+    return scene_from_data(data, resolve, source=p, project_root=project_root)
+
+
+def scene_from_data(
+    data: Any,
+    resolve: TypeResolver,
+    *,
+    source: str | os.PathLike[str] = "<scene>",
+    project_root: str | os.PathLike[str] | None = None,
+) -> Scene:
+    """Build a scene from parsed JSON data (see `load_scene`)."""
+    try:
+        return _SceneReader(resolve, project_root).read(data)
+    except _Invalid as exc:
+        raise SceneFileError(source, str(exc)) from None
+
+
+class _SceneReader:
+    def __init__(self, resolve: TypeResolver, project_root: str | os.PathLike[str] | None):
+        self.resolve = resolve
+        self.root = Path(project_root) if project_root is not None else None
+        self.handle_fields: list[tuple[Entity, str, str, Handle]] = []
+
+    def read(self, data: Any) -> Scene:
+        if type(data) is not dict:
+            raise _Invalid("expected a JSON object at the top level")
+        fmt = data.get("format")
+        if fmt is None:
+            raise _Invalid('no "format" field: this is not a Hotplay scene file')
+        if type(fmt) is not int:
+            raise _Invalid(f'"format" must be an integer, not {fmt!r}')
+        if fmt > FORMAT_VERSION or fmt < 1:
+            raise _Invalid(
+                f"format version {fmt} is not supported (this Hotplay reads version "
+                f"{FORMAT_VERSION}{'; a newer Hotplay wrote it' if fmt > FORMAT_VERSION else ''})"
+            )
+        name = data.get("name", "untitled")
+        if type(name) is not str:
+            raise _Invalid(f'"name" must be a string, not {name!r}')
+        scene = Scene(name=name)
+        if "background" in data:
+            scene.background = self._plain(data["background"], color_from_plain, '"background"')
+        entities = data.get("entities", [])
+        if type(entities) is not list:
+            raise _Invalid('"entities" must be a list')
+        parents: list[tuple[Entity, int]] = []
+        for i, raw in enumerate(entities):
+            e, parent = self._entity(raw, i)
+            if e.handle in scene.entities:
+                raise _Invalid(f"entity #{i} ({e.name!r}): handle {int(e.handle)} is used twice")
+            scene.entities[e.handle] = e
+            parents.append((e, parent))
+        for e, parent in parents:
+            if parent:
+                if parent not in scene.entities:
+                    raise _Invalid(
+                        f"entity {int(e.handle)} ({e.name!r}): parent {parent} does not exist"
+                    )
+                scene.entities[Handle(parent)].children.append(e.handle)
+                e.parent = Handle(parent)
+            else:
+                scene.roots.append(e.handle)
+        self._check_cycles(scene)
+        for e, script_name, field_name, h in self.handle_fields:
+            if h and h not in scene.entities:
+                raise _Invalid(
+                    f"entity {int(e.handle)} ({e.name!r}): {script_name}.{field_name} refers to "
+                    f"entity {int(h)}, which does not exist"
+                )
+        top = max((int(h) for h in scene.entities), default=0)
+        nh = data.get("next_handle", top + 1)
+        if type(nh) is not int or nh > MAX_HANDLE + 1:
+            raise _Invalid(f'"next_handle" must be an integer, not {nh!r}')
+        scene.next_handle = max(nh, top + 1)
+        return scene
+
+    def _check_cycles(self, scene: Scene) -> None:
+        # Every entity must reach a root by following parents; anything else is a cycle.
+        reachable = {h for h, e in scene.entities.items() if not e.parent}
+        stack = list(reachable)
+        while stack:
+            for c in scene.entities[stack.pop()].children:
+                if c not in reachable:
+                    reachable.add(c)
+                    stack.append(c)
+        if len(reachable) != len(scene.entities):
+            bad = min(h for h in scene.entities if h not in reachable)
+            raise _Invalid(
+                f"entity {int(bad)} ({scene.entities[bad].name!r}): its parents form a cycle"
+            )
+
+    def _plain(self, value: Any, convert: Callable[[Any], Any], where: str) -> Any:
+        try:
+            return convert(value)
+        except PlainDataError as exc:
+            raise _Invalid(f"{where}: {exc}") from None
+
+    def _entity(self, raw: Any, i: int) -> tuple[Entity, int]:
+        if type(raw) is not dict:
+            raise _Invalid(f"entity #{i}: expected an object, got {_short(raw)}")
+        h = raw.get("handle")
+        if type(h) is not int or not 0 < h <= MAX_HANDLE:
+            raise _Invalid(f"entity #{i}: \"handle\" must be a positive integer, not {_short(h)}")
+        name = raw.get("name", "Entity")
+        where = f"entity {h}"
+        if type(name) is not str:
+            raise _Invalid(f'{where}: "name" must be a string, not {_short(name)}')
+        where = f"entity {h} ({name!r})"
+        parent = raw.get("parent", 0)
+        if parent is None:
+            parent = 0
+        if type(parent) is not int or parent < 0:
+            raise _Invalid(f'{where}: "parent" must be an entity handle, not {_short(parent)}')
+        if parent == h:
+            raise _Invalid(f"{where}: its parents form a cycle (it is its own parent)")
+        enabled = raw.get("enabled", True)
+        if type(enabled) is not bool:
+            raise _Invalid(f'{where}: "enabled" must be true or false')
+        e = Entity(Handle(h), name, enabled=enabled)
+        e.position = self._plain(raw.get("position", [0, 0]), vec2_from_plain, f'{where}: "position"')
+        e.scale = self._plain(raw.get("scale", [1, 1]), vec2_from_plain, f'{where}: "scale"')
+        rot = raw.get("rotation", 0)
+        if type(rot) not in (int, float) or not math.isfinite(rot):
+            raise _Invalid(f'{where}: "rotation" must be a finite number, not {_short(rot)}')
+        e.rotation = float(rot)
+        if raw.get("visual") is not None:
+            e.visual = self._visual(raw["visual"], where)
+        scripts = raw.get("scripts", [])
+        if type(scripts) is not list:
+            raise _Invalid(f'{where}: "scripts" must be a list')
+        e.scripts = [self._script(s, e, where) for s in scripts]
+        return e, parent
+
+    def _visual(self, raw: Any, where: str) -> Visual:
+        if type(raw) is not dict:
+            raise _Invalid(f'{where}: "visual" must be an object')
+        v = Visual()
+        kind = raw.get("kind", "rect")
+        try:
+            v.kind = VisualKind(kind)
+        except ValueError:
+            kinds = ", ".join(k.value for k in VisualKind)
+            raise _Invalid(f"{where}: visual kind {_short(kind)} is not one of {kinds}") from None
+        if "size" in raw:
+            v.size = self._plain(raw["size"], vec2_from_plain, f"{where}: visual size")
+        if "color" in raw:
+            v.color = self._plain(raw["color"], color_from_plain, f"{where}: visual color")
+        z = raw.get("z", 0)
+        if type(z) is not int or abs(z) > 2**31:
+            raise _Invalid(f"{where}: visual z must be an integer, not {_short(z)}")
+        v.z = z
+        for key in ("image", "text"):
+            val = raw.get(key, "")
+            if type(val) is not str:
+                raise _Invalid(f"{where}: visual {key} must be a string")
+            setattr(v, key, val)
+        fs = raw.get("font_size", 16.0)
+        if type(fs) not in (int, float) or not 0 < fs < 10_000:
+            raise _Invalid(f"{where}: visual font_size must be a positive number")
+        v.font_size = float(fs)
+        if v.kind is VisualKind.IMAGE or v.image:
+            problem = check_asset_path(v.image, self.root)
+            if problem:
+                raise _Invalid(f"{where}: image {v.image!r} {problem}")
+        return v
+
+    def _script(self, raw: Any, e: Entity, where: str) -> Script:
+        if type(raw) is not dict or type(raw.get("type")) is not str:
+            raise _Invalid(f'{where}: each script needs a "type" string')
+        tid = raw["type"]
+        data = raw.get("fields", {})
+        if type(data) is not dict:
+            raise _Invalid(f'{where}: {tid}: "fields" must be an object')
+        cls = self.resolve(tid)
+        if cls is None:
+            log.warning("%s: script type %s not found; kept as a placeholder", where, tid)
+            return PlaceholderScript(tid, data, f"no plugin defines {tid}")
+        values: dict[str, Any] = {}
+        fields = declared_fields(cls)
+        for fname, val in data.items():
+            spec = fields.get(fname)
+            if spec is None:
+                log.warning("%s: %s has no field %r any more; its value was dropped", where, tid, fname)
+                continue
+            try:
+                values[fname] = from_plain(val, spec.annotation)
+            except PlainDataError as exc:
+                raise _Invalid(f"{where}: {tid}.{fname}: {exc}") from None
+            if spec.annotation is Handle:
+                self.handle_fields.append((e, tid, fname, values[fname]))
+        return instantiate(cls, values)  # type: ignore[no-any-return]
+
+
+def check_asset_path(rel: str, project_root: Path | None) -> str | None:
+    """Why an asset path is unusable, or ``None`` when it is fine.
+
+    Asset paths are relative to the project's ``assets/`` folder, written with
+    ``/``, and may not leave it.
+    """
+    if not rel:
+        return "is empty"
+    pp = PurePosixPath(rel)
+    if pp.is_absolute() or re.match(r"^[A-Za-z]:", rel) or "\\" in rel:
+        return "must be a path relative to assets/, not an absolute path"
+    if ".." in pp.parts:
+        return "leaves the assets/ folder (uses ..)"
+    if project_root is not None and not (project_root / "assets" / pp).is_file():
+        return f"does not exist in {project_root / 'assets'}"
+    return None
+
+
+def _short(v: Any) -> str:
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
+# --- saving -----------------------------------------------------------------------
+
+
+def scene_to_data(scene: Scene) -> dict[str, Any]:
+    """The scene as JSON-ready data, keys in a fixed order."""
+    ents = []
+    for e in scene:
+        d: dict[str, Any] = {
+            "handle": int(e.handle),
+            "name": e.name,
+            "parent": int(e.parent),
+        }
+        if not e.enabled:
+            d["enabled"] = False
+        d["position"] = [e.position[0], e.position[1]]
+        d["rotation"] = e.rotation
+        d["scale"] = [e.scale[0], e.scale[1]]
+        if e.visual is not None:
+            v = e.visual
+            vd: dict[str, Any] = {
+                "kind": v.kind.value,
+                "size": [v.size[0], v.size[1]],
+                "color": v.color.hex,
+                "z": v.z,
+            }
+            if v.image:
+                vd["image"] = v.image
+            if v.text:
+                vd["text"] = v.text
+            if v.kind is VisualKind.TEXT:
+                vd["font_size"] = v.font_size
+            d["visual"] = vd
+        if e.scripts:
+            d["scripts"] = [
+                {"type": script_type_id(s), "fields": script_plain_fields(s)} for s in e.scripts
+            ]
+        ents.append(d)
+    return {
+        "format": FORMAT_VERSION,
+        "name": scene.name,
+        "background": scene.background.hex,
+        "next_handle": scene.next_handle,
+        "entities": ents,
+    }
+
+
+_PAIR = re.compile(r"\[\s+(-?[\d.e+-]+),\s+(-?[\d.e+-]+)\s+\]")
+
+
+def dumps_scene(scene: Scene) -> str:
+    """The scene file text: deterministic, two-space indented, pairs on one line."""
+    text = json.dumps(scene_to_data(scene), indent=2, ensure_ascii=False, allow_nan=False)
+    return _PAIR.sub(r"[\1, \2]", text) + "\n"
+
+
+def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
+    """Write the scene atomically: a crash mid-save leaves the old file intact.
+
+    Raises:
+        SceneFileError: the scene holds a value a file cannot store, or the disk refused.
+    """
+    p = Path(path)
+    try:
+        text = dumps_scene(scene)
+    except (PlainDataError, ValueError) as exc:
+        raise SceneFileError(p, f"cannot save: {exc}") from None
+    try:
+        write_atomic(p, text.encode("utf-8"))
+    except OSError as exc:
+        raise SceneFileError(p, f"cannot save: {exc.strerror or exc}") from None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY)
+    except OSError:
+        return  # directories cannot be opened on some systems (Windows): rename is enough
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+
+
+def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:
+    """An independent copy, built exactly as saving and loading the scene would."""
+    return scene_from_data(scene_to_data(scene), resolve, source=f"<copy of {scene.name}>")

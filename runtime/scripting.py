@@ -1,0 +1,193 @@
+"""The API game code is written against: `Script`, `Plugin` and type ids.
+
+A plugin (a package in the project's ``plugins/``) defines one `Plugin`
+subclass and any number of `Script` subclasses. Their persistent state is their
+declared fields::
+
+    class Spinner(Script):
+        speed: float = 90.0          # degrees per second
+
+        def on_update(self, ctx, dt):
+            ctx.entity.rotation += self.speed * dt
+
+The engine owns every reference into plugin code, so that a hot reload can
+rebuild these objects from new classes: do not keep plugin objects in places
+the engine does not know about (see the guide's "reload-safe code").
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from runtime.fields import declared_fields, to_plain
+
+if TYPE_CHECKING:
+    from runtime.context import PluginContext, ScriptContext
+    from runtime.reload import ReloadReport
+
+#: Prefix of the module namespace plugins are imported under (see `runtime.plugins`).
+NAMESPACE_PREFIX = "hotplay_plugins"
+
+
+def module_path(module_name: str) -> str:
+    """The module name as the project sees it: without the runtime's plugin namespace."""
+    if module_name.startswith(NAMESPACE_PREFIX):
+        head, _, rest = module_name.partition(".")
+        return rest or head
+    return module_name
+
+
+def type_id_of(cls: type) -> str:
+    """The stable type id of a plugin class.
+
+    An explicit ``type_id = "..."`` class attribute wins, so a class can be
+    renamed or moved and keep its saved data; otherwise ``module:QualName``
+    with the module named as in the project (``bouncy.ball:Ball``).
+    """
+    cached = cls.__dict__.get("__hotplay_type_id__")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    explicit = cls.__dict__.get("type_id")
+    tid = explicit if isinstance(explicit, str) and explicit else (
+        f"{module_path(cls.__module__)}:{cls.__qualname__}"
+    )
+    type.__setattr__(cls, "__hotplay_type_id__", tid)
+    return tid
+
+
+def plugin_name_of(cls: type) -> str:
+    """The plugin package a class was defined in (``bouncy``), or ``""`` for engine classes."""
+    if not cls.__module__.startswith(NAMESPACE_PREFIX):
+        return ""
+    return module_path(cls.__module__).partition(".")[0]
+
+
+class _Fielded:
+    """Shared construction from declared fields for scripts and plugins."""
+
+    type_id: ClassVar[str | None] = None
+
+    def __init__(self, **values: Any) -> None:
+        fields = declared_fields(type(self))
+        for name, spec in fields.items():
+            object.__setattr__(self, name, values.pop(name) if name in values else spec.new_default())
+        if values:
+            unknown = ", ".join(sorted(values))
+            raise TypeError(f"{type(self).__qualname__} has no field {unknown}")
+
+    def field_values(self) -> dict[str, Any]:
+        """The current value of every declared field, by name."""
+        return {name: getattr(self, name) for name in declared_fields(type(self))}
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v!r}" for k, v in self.field_values().items())
+        return f"{type(self).__qualname__}({inner})"
+
+
+class Script(_Fielded):
+    """Behaviour attached to an entity. Subclass it in a plugin.
+
+    Declare persistent state as annotated class attributes with defaults.
+    Construct with keyword arguments for fields (``Ball(speed=3.0)``); do not
+    override ``__init__``: a reload rebuilds scripts without calling it, so put
+    start-up logic in `on_init`.
+    """
+
+    def on_init(self, ctx: ScriptContext) -> None:
+        """Called once when the script starts living in a running scene (not on reload)."""
+
+    def on_start(self, ctx: ScriptContext) -> None:
+        """Called once before the script's first `on_update`, after every `on_init` of that frame."""
+
+    def on_update(self, ctx: ScriptContext, dt: float) -> None:
+        """Called every frame with the fixed time step `dt` in seconds."""
+
+    def on_message(self, ctx: ScriptContext, message: Any) -> None:
+        """Called for each message sent to this script's entity (`ScriptContext.send`)."""
+
+    def on_deinit(self, ctx: ScriptContext) -> None:
+        """Called when the entity is destroyed, the script removed, or the scene stopped."""
+
+    def on_before_reload(self, ctx: ScriptContext) -> None:
+        """Called on the old object before its state is saved for a hot reload.
+
+        If the reload is rolled back, `on_after_reload` is called on this same
+        object with a failed report, so it can undo what it did here.
+        """
+
+    def on_after_reload(self, ctx: ScriptContext, report: ReloadReport) -> None:
+        """Called on the new object after its fields were restored; rebuild caches here.
+
+        An exception here rolls the whole reload back.
+        """
+
+
+class Plugin(_Fielded):
+    """Global game logic of a plugin package; one instance per plugin. Subclass it once."""
+
+    def on_init(self, ctx: PluginContext) -> None:
+        """Called when the game starts."""
+
+    def on_update(self, ctx: PluginContext, dt: float) -> None:
+        """Called every frame, before the scripts' updates."""
+
+    def on_scene_loaded(self, ctx: PluginContext, scene: Any) -> None:
+        """Called when a scene starts running."""
+
+    def on_deinit(self, ctx: PluginContext) -> None:
+        """Called when the game stops."""
+
+    def on_before_reload(self, ctx: PluginContext) -> None:
+        """Called on the old plugin object before a hot reload saves its state."""
+
+    def on_after_reload(self, ctx: PluginContext, report: ReloadReport) -> None:
+        """Called on the new plugin object after a hot reload restored its state."""
+
+
+class PlaceholderScript(Script):
+    """Stands in for a script whose class cannot be found.
+
+    It keeps the stored field data untouched, is saved back unchanged, does
+    nothing while the game runs, and turns back into the real script when a
+    reload brings the class back.
+    """
+
+    missing_type_id: str
+    data: dict[str, Any]
+    reason: str
+
+    def __init__(self, missing_type_id: str, data: dict[str, Any], reason: str) -> None:
+        object.__setattr__(self, "missing_type_id", missing_type_id)
+        object.__setattr__(self, "data", data)
+        object.__setattr__(self, "reason", reason)
+
+    def field_values(self) -> dict[str, Any]:
+        """The kept data, as stored."""
+        return dict(self.data)
+
+    def __repr__(self) -> str:
+        return f"PlaceholderScript({self.missing_type_id!r}, {self.reason})"
+
+
+def script_type_id(script: Script) -> str:
+    """The type id a script is saved under (a placeholder keeps its missing type's id)."""
+    if type(script) is PlaceholderScript:
+        return script.missing_type_id
+    return type_id_of(type(script))
+
+
+def script_plain_fields(script: Script) -> dict[str, Any]:
+    """A script's fields as JSON-ready data, as stored in scene files."""
+    if type(script) is PlaceholderScript:
+        return dict(script.data)
+    return {name: to_plain(value) for name, value in script.field_values().items()}
+
+
+def instantiate(cls: type[Any], values: dict[str, Any] | None = None) -> Any:
+    """Build a script or plugin without running ``__init__``: declared fields from `values`,
+    the declared default for the rest. This is how loading and hot reload make objects."""
+    obj = cls.__new__(cls)
+    values = values or {}
+    for name, spec in declared_fields(cls).items():
+        object.__setattr__(obj, name, values[name] if name in values else spec.new_default())
+    return obj

@@ -1,0 +1,162 @@
+"""The msgpack codec of reload snapshots and the editor-player channel.
+
+Engine values travel as msgpack extension types, so a snapshot holds no
+Python object at all (never pickle): decoding builds values afresh, and enum
+members and dataclass instances of plugin code are rebuilt from the classes a
+*resolver* finds, which during a reload are the new generation's.
+
+==== ====================================================
+ext  payload
+==== ====================================================
+1    `Vec2`: two little-endian doubles
+2    `Color`: four bytes r, g, b, a
+3    `Handle`: a little-endian signed 64-bit integer
+4    tuple: a msgpack array
+5    set / frozenset: a msgpack array (flag byte first: 0 set, 1 frozenset)
+6    enum member: [module, qualname, member name]
+7    dataclass instance: [module, qualname, {field: value}]
+==== ====================================================
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import struct
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import msgpack
+
+from runtime.values import Color, Handle, Vec2
+
+EXT_VEC2, EXT_COLOR, EXT_HANDLE, EXT_TUPLE, EXT_SET, EXT_ENUM, EXT_DATACLASS = range(1, 8)
+
+_VEC = struct.Struct("<dd")
+_HANDLE = struct.Struct("<q")
+
+#: Finds a class by module name and qualname; ``None`` when it no longer exists.
+ClassResolver = Callable[[str, str], Any]
+
+
+class Unencodable(TypeError):
+    """A value msgpack cannot hold (a function, a file, an object of an unknown class)."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Unresolved:
+    """A decoded enum member or dataclass whose class (or member) no longer exists."""
+
+    module: str
+    qualname: str
+    data: Any
+
+    def __str__(self) -> str:
+        return f"{self.module}.{self.qualname}"
+
+
+def default_resolver(module: str, qualname: str) -> Any:
+    """Find a class among the imported modules."""
+    obj: Any = sys.modules.get(module)
+    for part in qualname.split("."):
+        if obj is None:
+            return None
+        obj = getattr(obj, part, None)
+    return obj
+
+
+def _encode(obj: Any) -> msgpack.ExtType:
+    t = type(obj)
+    if t is Vec2:
+        return msgpack.ExtType(EXT_VEC2, _VEC.pack(obj[0], obj[1]))
+    if t is Color:
+        return msgpack.ExtType(EXT_COLOR, bytes(obj))
+    if t is Handle:
+        return msgpack.ExtType(EXT_HANDLE, _HANDLE.pack(obj))
+    if t is tuple:
+        return msgpack.ExtType(EXT_TUPLE, packb(list(obj)))
+    if t is set or t is frozenset:
+        return msgpack.ExtType(EXT_SET, bytes([t is frozenset]) + packb(list(obj)))
+    if isinstance(obj, enum.Enum):
+        return msgpack.ExtType(EXT_ENUM, packb([t.__module__, t.__qualname__, obj.name]))
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+        return msgpack.ExtType(EXT_DATACLASS, packb([t.__module__, t.__qualname__, fields]))
+    if isinstance(obj, int) and t is not bool:  # an int subclass of a plugin, say an IntFlag
+        return int(obj)  # type: ignore[return-value]
+    raise Unencodable(f"a {t.__module__}.{t.__qualname__} cannot be stored")
+
+
+def packb(obj: Any) -> bytes:
+    """Encode a value with the engine's extension types.
+
+    Raises:
+        Unencodable: something in `obj` has no msgpack form.
+    """
+    try:
+        return msgpack.packb(obj, default=_encode, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
+    except Unencodable:
+        raise
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise Unencodable(str(exc)) from None
+
+
+def make_ext_hook(resolve: ClassResolver = default_resolver) -> Callable[[int, bytes], Any]:
+    """The ``ext_hook`` decoding the engine's extension types, classes found by `resolve`."""
+
+    def unpack_nested(data: bytes) -> Any:
+        return msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
+
+    def hook(code: int, data: bytes) -> Any:
+        if code == EXT_VEC2:
+            return tuple.__new__(Vec2, _VEC.unpack(data))
+        if code == EXT_COLOR:
+            return tuple.__new__(Color, tuple(data))
+        if code == EXT_HANDLE:
+            return Handle(_HANDLE.unpack(data)[0])
+        if code == EXT_TUPLE:
+            return tuple(unpack_nested(data))
+        if code == EXT_SET:
+            items = unpack_nested(data[1:])
+            return frozenset(items) if data[:1] == b"\x01" else set(items)
+        if code == EXT_ENUM:
+            module, qualname, name = unpack_nested(data)
+            cls = resolve(module, qualname)
+            member = getattr(cls, "__members__", {}).get(name) if cls is not None else None
+            return member if member is not None else Unresolved(module, qualname, name)
+        if code == EXT_DATACLASS:
+            module, qualname, fields = unpack_nested(data)
+            cls = resolve(module, qualname)
+            if cls is None or not dataclasses.is_dataclass(cls):
+                return Unresolved(module, qualname, fields)
+            known = {f.name for f in dataclasses.fields(cls) if f.init}
+            # The new class's own constructor runs, so its validation (__post_init__) applies.
+            return cls(**{k: v for k, v in fields.items() if k in known})
+        return msgpack.ExtType(code, data)
+
+    return hook
+
+
+def unpackb(data: bytes, resolve: ClassResolver = default_resolver) -> Any:
+    """Decode what `packb` encoded; plugin classes are looked up with `resolve`."""
+    return msgpack.unpackb(data, ext_hook=make_ext_hook(resolve), raw=False, strict_map_key=False)
+
+
+def find_unencodable(value: Any, path: str = "") -> str | None:
+    """Where in `value` the first thing msgpack cannot hold sits (``.items[3]``), or ``None``."""
+    try:
+        packb(value)
+        return None
+    except Unencodable as exc:
+        if isinstance(value, (list, tuple)):
+            for i, v in enumerate(value):
+                found = find_unencodable(v, f"{path}[{i}]")
+                if found is not None:
+                    return found
+        elif isinstance(value, dict):
+            for k, v in value.items():
+                found = find_unencodable(v, f"{path}[{k!r}]")
+                if found is not None:
+                    return found
+        return f"{path or 'value'}: {exc}"

@@ -1,0 +1,153 @@
+"""`PluginWatcher`: turns saves in ``plugins/`` into batches of changed paths.
+
+The watchdog observer's thread only records paths; a small debounce thread
+waits for a quiet window (a save is often several events: write, chmod,
+rename) and hands one batch to `on_batch`, which must be thread-safe and
+cheap (the game queues it; the editor also emits a queued Qt signal). Neither
+thread touches game or Qt state, and neither dies on an error.
+
+We watch the ``plugins/`` directory recursively rather than files: editors
+save by writing a temporary file and renaming it over the original (vim,
+JetBrains, VS Code with some settings), which replaces the file's inode, and a
+watch on the old file would see nothing more.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from watchdog.events import FileSystemEvent, FileSystemEventHandler
+from watchdog.observers import Observer
+
+log = logging.getLogger("hotplay.watcher")
+
+#: Default quiet window in milliseconds: long enough to merge the events of one
+#: save (they arrive within about a millisecond), short enough not to be felt.
+DEFAULT_QUIET_MS = 10.0
+
+_IGNORED_EVENTS = {"opened", "closed_no_write"}
+_IGNORED_DIRS = {"__pycache__", ".git", ".idea", ".vscode", ".mypy_cache", ".pytest_cache"}
+
+#: Called on the debounce thread with (sorted changed paths, time of the first event).
+BatchCallback = Callable[[list[str], float], None]
+
+
+def is_relevant(path: str) -> bool:
+    """Whether a changed path can affect plugin code.
+
+    Python sources count; so do directories (a new or deleted subpackage or
+    plugin); swap, backup and temporary files of editors and ``__pycache__``
+    do not.
+    """
+    p = Path(path)
+    if any(part in _IGNORED_DIRS for part in p.parts):
+        return False
+    name = p.name
+    if name.startswith((".#", "#")) or name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".bak")):
+        return False
+    if p.suffix == ".py":
+        return True
+    # No suffix: a directory (the event may come after it is gone, so do not stat it).
+    return p.suffix == "" and not name.isdigit()  # vim's "4913" probe file is a digit name
+
+
+class _Recorder(FileSystemEventHandler):
+    def __init__(self, watcher: PluginWatcher) -> None:
+        self.watcher = watcher
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            if event.event_type in _IGNORED_EVENTS:
+                return
+            for raw in (event.src_path, getattr(event, "dest_path", "")):
+                path = os.fsdecode(raw) if raw else ""
+                if path and is_relevant(path):
+                    self.watcher.record(path)
+        except Exception:  # the observer thread must never die on one odd event
+            log.exception("plugin watcher: cannot handle %r", event)
+
+
+class PluginWatcher:
+    """Watches a ``plugins/`` folder and reports debounced batches of changes.
+
+    Args:
+        root: the folder to watch (recursively).
+        on_batch: called with the changed paths and the time (``time.perf_counter``)
+            of the first event of the batch, from the watcher's own thread.
+        quiet_ms: how long no new event must arrive before a batch is handed over.
+    """
+
+    def __init__(self, root: str | Path, on_batch: BatchCallback, quiet_ms: float | None = None):
+        self.root = Path(root)
+        self.on_batch = on_batch
+        self.quiet = (DEFAULT_QUIET_MS if quiet_ms is None else quiet_ms) / 1000.0
+        self._cond = threading.Condition()
+        self._pending: dict[str, float] = {}
+        self._last_event = 0.0
+        self._stopping = False
+        self._observer: Observer | None = None  # type: ignore[valid-type]
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+
+    def start(self) -> None:
+        """Start watching (returns at once; events are recorded from now on)."""
+        observer = Observer()
+        observer.schedule(_Recorder(self), str(self.root), recursive=True)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+        self._thread = threading.Thread(target=self._run, name="hotplay-watcher", daemon=True)
+        self._thread.start()
+
+    def record(self, path: str) -> None:
+        """Note a changed path (called from the observer thread)."""
+        now = time.perf_counter()
+        with self._cond:
+            self._pending.setdefault(path, now)
+            self._last_event = now
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._pending and not self._stopping:
+                    self._cond.wait()
+                if self._stopping:
+                    return
+                # Wait until no event has arrived for a whole quiet window.
+                while not self._stopping:
+                    remaining = self._last_event + self.quiet - time.perf_counter()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                if self._stopping:
+                    return
+                batch, self._pending = self._pending, {}
+            try:
+                self.batches += 1
+                self.on_batch(sorted(batch), min(batch.values()))
+            except Exception:
+                log.exception("plugin watcher: the batch handler failed")
+
+    def stop(self) -> None:
+        """Stop both threads and wait for them (no thread is left behind)."""
+        if self._observer is not None:
+            self._observer.stop()
+            self._observer.join()
+            self._observer = None
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+
+    @property
+    def alive(self) -> bool:
+        """Whether the watcher threads run."""
+        return self._thread is not None and self._thread.is_alive()
