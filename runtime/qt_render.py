@@ -1,0 +1,333 @@
+"""Drawing a `Scene` with QPainter: the one drawing module of Hotplay.
+
+The editor's scene view and the player window both draw through
+`SceneRenderer`, so a scene looks the same in both. This is the only runtime
+module that imports Qt (with `runtime.player_window`); nothing in the core
+imports it.
+
+Scene coordinates have their origin at the scene centre, y pointing down and
+rotations in degrees clockwise; `Camera` maps them to a widget's pixels.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection
+from pathlib import Path
+
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QTransform
+
+from runtime.scene import Entity, Scene, VisualKind
+from runtime.values import Color, Handle, Vec2
+
+#: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
+WorldTransform = tuple[float, float, float, float, float]
+
+
+class Camera:
+    """What part of the scene a view shows: a centre in scene units and a zoom factor."""
+
+    def __init__(self, center: Vec2 = Vec2.ZERO, zoom: float = 1.0) -> None:
+        self.center = center
+        self.zoom = zoom
+
+    def scene_to_view(self, p: tuple[float, float], size: QSizeF) -> QPointF:
+        """A scene point in widget pixels."""
+        return QPointF(
+            (p[0] - self.center[0]) * self.zoom + size.width() / 2,
+            (p[1] - self.center[1]) * self.zoom + size.height() / 2,
+        )
+
+    def view_to_scene(self, p: QPointF, size: QSizeF) -> Vec2:
+        """A widget pixel in scene coordinates."""
+        return Vec2(
+            (p.x() - size.width() / 2) / self.zoom + self.center[0],
+            (p.y() - size.height() / 2) / self.zoom + self.center[1],
+        )
+
+    def transform(self, size: QSizeF) -> QTransform:
+        """The scene-to-view transform."""
+        return self.item_transform(size, 0.0, 0.0, 0.0)
+
+    def item_transform(
+        self, size: QSizeF, x: float, y: float, rotation: float, zoomed: bool = True
+    ) -> QTransform:
+        """The transform drawing an item centred at scene point (x, y), rotated.
+
+        With `zoomed` false the item is drawn in view pixels (used for text).
+        """
+        z = self.zoom
+        k = z if zoomed else 1.0
+        c, s = (
+            (math.cos(math.radians(rotation)), math.sin(math.radians(rotation)))
+            if rotation
+            else (1.0, 0.0)
+        )
+        # Built as one matrix: chaining QTransform.translate()/rotate() is slower, and
+        # PySide6 6.12 corrupts reference counts when their returned self is dropped.
+        return QTransform(
+            c * k,
+            s * k,
+            -s * k,
+            c * k,
+            (x - self.center[0]) * z + size.width() / 2,
+            (y - self.center[1]) * z + size.height() / 2,
+        )
+
+    def fit(self, rect: QRectF, size: QSizeF, margin: float = 0.05) -> None:
+        """Centre on `rect` (scene units) and zoom so it fills the view."""
+        if rect.isEmpty() or size.isEmpty():
+            return
+        self.center = Vec2(rect.center().x(), rect.center().y())
+        z = min(size.width() / rect.width(), size.height() / rect.height())
+        self.zoom = max(0.05, min(20.0, z * (1.0 - 2 * margin)))
+
+
+def world_transforms(scene: Scene) -> dict[Handle, WorldTransform]:
+    """Every entity's position, rotation and scale in scene coordinates, in one tree walk."""
+    out: dict[Handle, WorldTransform] = {}
+    ents = scene.entities
+    stack: list[tuple[Handle, WorldTransform]] = [
+        (h, (0.0, 0.0, 0.0, 1.0, 1.0)) for h in reversed(scene.roots)
+    ]
+    while stack:
+        h, (px, py, pr, psx, psy) = stack.pop()
+        e = ents[h]
+        lx, ly = e.position[0] * psx, e.position[1] * psy
+        if pr:
+            r = math.radians(pr)
+            c, s = math.cos(r), math.sin(r)
+            lx, ly = lx * c - ly * s, lx * s + ly * c
+        wt = (px + lx, py + ly, pr + e.rotation, psx * e.scale[0], psy * e.scale[1])
+        out[h] = wt
+        if e.children:
+            stack.extend((c, wt) for c in reversed(e.children))
+    return out
+
+
+def draw_order(scene: Scene) -> list[Entity]:
+    """Entities with a visual, enabled, sorted by z (tree order breaks ties)."""
+    items = [e for e in scene if e.visual is not None and e.enabled]
+    items.sort(key=_z)  # stable: tree order within one z
+    return items
+
+
+def _z(e: Entity) -> int:
+    return e.visual.z if e.visual is not None else 0
+
+
+class SceneRenderer:
+    """Paints scenes; caches colours, fonts and images between frames.
+
+    Args:
+        assets_dir: the project's ``assets/`` folder, where image paths point.
+    """
+
+    SELECTION = QColor(80, 170, 255)
+
+    def __init__(self, assets_dir: str | Path) -> None:
+        self.assets_dir = Path(assets_dir)
+        self._brushes: dict[Color, QBrush] = {}
+        self._colors: dict[Color, QColor] = {}
+        self._fonts: dict[int, QFont] = {}
+        self._pixmaps: dict[str, QPixmap | None] = {}
+
+    # --- caches ----------------------------------------------------------------------
+
+    def _brush(self, c: Color) -> QBrush:
+        b = self._brushes.get(c)
+        if b is None:
+            b = self._brushes[c] = QBrush(QColor(c[0], c[1], c[2], c[3]))
+        return b
+
+    def _qcolor(self, c: Color) -> QColor:
+        q = self._colors.get(c)
+        if q is None:
+            q = self._colors[c] = QColor(c[0], c[1], c[2], c[3])
+        return q
+
+    def _font(self, pixel_size: float) -> QFont:
+        px = max(1, round(pixel_size))
+        f = self._fonts.get(px)
+        if f is None:
+            f = QFont()
+            f.setPixelSize(px)
+            self._fonts[px] = f
+        return f
+
+    def pixmap(self, rel: str) -> QPixmap | None:
+        """An image from ``assets/`` (cached), or ``None`` when it cannot be read."""
+        if rel not in self._pixmaps:
+            path = self.assets_dir / rel
+            pm = QPixmap(str(path)) if path.is_file() else QPixmap()
+            self._pixmaps[rel] = None if pm.isNull() else pm
+        return self._pixmaps[rel]
+
+    def forget_images(self) -> None:
+        """Drop cached images (after files in ``assets/`` changed)."""
+        self._pixmaps.clear()
+
+    # --- painting ----------------------------------------------------------------------
+
+    def paint(
+        self,
+        painter: QPainter,
+        scene: Scene,
+        size: QSizeF,
+        camera: Camera,
+        *,
+        selected: Collection[Handle] = (),
+        grid: bool = False,
+    ) -> None:
+        """Draw the scene's background, optional grid, visuals in z order and selection."""
+        bg = scene.background
+        painter.fillRect(QRectF(0, 0, size.width(), size.height()), self._qcolor(bg))
+        if grid:
+            self._paint_grid(painter, size, camera)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        painter.setPen(Qt.PenStyle.NoPen)
+        wts = world_transforms(scene)
+        zoom = camera.zoom
+        current_brush: Color | None = None
+        view = camera.transform(size)
+        in_view = False  # whether the painter's transform is the plain view transform
+        for e in draw_order(scene):
+            v = e.visual
+            assert v is not None
+            x, y, rot, sx, sy = wts[e.handle]
+            w, h = v.size[0] * sx, v.size[1] * sy
+            kind = v.kind
+            if kind is VisualKind.TEXT:
+                # Text is laid out in view pixels so it stays crisp at any zoom.
+                painter.setTransform(camera.item_transform(size, x, y, rot, zoomed=False))
+                painter.setFont(self._font(v.font_size * max(sx, sy) * zoom))
+                painter.setPen(self._qcolor(v.color))
+                painter.drawText(
+                    QRectF(-w * zoom / 2, -h * zoom / 2, w * zoom, h * zoom),
+                    int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextDontClip),
+                    v.text,
+                )
+                painter.setPen(Qt.PenStyle.NoPen)
+                in_view = False
+                continue
+            if rot:
+                painter.setTransform(camera.item_transform(size, x, y, rot))
+                in_view = False
+                rect = QRectF(-w / 2, -h / 2, w, h)
+            else:
+                # Most items are not rotated: draw them in scene units under one transform.
+                if not in_view:
+                    painter.setTransform(view)
+                    in_view = True
+                rect = QRectF(x - w / 2, y - h / 2, w, h)
+            if kind is VisualKind.RECT or kind is VisualKind.ELLIPSE:
+                if v.color != current_brush:
+                    painter.setBrush(self._brush(v.color))
+                    current_brush = v.color
+                if kind is VisualKind.RECT:
+                    painter.drawRect(rect)
+                else:
+                    painter.drawEllipse(rect)
+            else:
+                pm = self.pixmap(v.image) if v.image else None
+                if pm is not None:
+                    painter.drawPixmap(rect, pm, QRectF(pm.rect()))
+                else:
+                    self._paint_missing(painter, rect)
+                    current_brush = None
+        painter.setTransform(QTransform())
+        if selected:
+            self._paint_selection(painter, scene, wts, size, camera, selected)
+
+    def _paint_missing(self, painter: QPainter, rect: QRectF) -> None:
+        painter.setBrush(QBrush(QColor(255, 0, 255, 90)))
+        painter.setPen(QPen(QColor(255, 0, 255), 0))
+        painter.drawRect(rect)
+        painter.drawLine(rect.topLeft(), rect.bottomRight())
+        painter.drawLine(rect.topRight(), rect.bottomLeft())
+        painter.setPen(Qt.PenStyle.NoPen)
+
+    def _paint_selection(
+        self,
+        painter: QPainter,
+        scene: Scene,
+        wts: dict[Handle, WorldTransform],
+        size: QSizeF,
+        camera: Camera,
+        selected: Collection[Handle],
+    ) -> None:
+        pen = QPen(self.SELECTION, 2)
+        pen.setCosmetic(True)
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        for h in selected:
+            e = scene.get(h)
+            if e is None:
+                continue
+            x, y, rot, sx, sy = wts[e.handle]
+            box = e.visual.size if e.visual is not None else Vec2(16, 16)
+            w, hh = box[0] * sx, box[1] * sy
+            painter.setTransform(camera.item_transform(size, x, y, rot))
+            painter.setPen(pen)
+            painter.drawRect(QRectF(-w / 2 - 3, -hh / 2 - 3, w + 6, hh + 6))
+        painter.setTransform(QTransform())
+        painter.setPen(Qt.PenStyle.NoPen)
+
+    def _paint_grid(self, painter: QPainter, size: QSizeF, camera: Camera) -> None:
+        step = 32.0
+        while step * camera.zoom < 12:
+            step *= 4
+        top_left = camera.view_to_scene(QPointF(0, 0), size)
+        bottom_right = camera.view_to_scene(QPointF(size.width(), size.height()), size)
+        minor = QPen(QColor(255, 255, 255, 18), 1)
+        axis = QPen(QColor(255, 255, 255, 55), 1)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+        x = math.floor(top_left[0] / step) * step
+        while x <= bottom_right[0]:
+            painter.setPen(axis if abs(x) < 1e-9 else minor)
+            vx = camera.scene_to_view((x, 0), size).x()
+            painter.drawLine(QPointF(vx, 0), QPointF(vx, size.height()))
+            x += step
+        y = math.floor(top_left[1] / step) * step
+        while y <= bottom_right[1]:
+            painter.setPen(axis if abs(y) < 1e-9 else minor)
+            vy = camera.scene_to_view((0, y), size).y()
+            painter.drawLine(QPointF(0, vy), QPointF(size.width(), vy))
+            y += step
+        painter.setPen(Qt.PenStyle.NoPen)
+
+    # --- picking -----------------------------------------------------------------------------
+
+    def hit_test(self, scene: Scene, point: tuple[float, float]) -> Handle | None:
+        """The topmost entity whose visual contains the scene point, or ``None``."""
+        wts = world_transforms(scene)
+        for e in reversed(draw_order(scene)):
+            v = e.visual
+            assert v is not None
+            x, y, rot, sx, sy = wts[e.handle]
+            dx, dy = point[0] - x, point[1] - y
+            if rot:
+                r = math.radians(-rot)
+                c, s = math.cos(r), math.sin(r)
+                dx, dy = dx * c - dy * s, dx * s + dy * c
+            hw, hh = abs(v.size[0] * sx) / 2, abs(v.size[1] * sy) / 2
+            if hw == 0 or hh == 0:
+                continue
+            if v.kind is VisualKind.ELLIPSE:
+                if (dx / hw) ** 2 + (dy / hh) ** 2 <= 1.0:
+                    return e.handle
+            elif abs(dx) <= hw and abs(dy) <= hh:
+                return e.handle
+        return None
+
+    def bounds(self, scene: Scene) -> QRectF:
+        """The scene-space rectangle around every visual (for "frame all")."""
+        wts = world_transforms(scene)
+        rect = QRectF()
+        for e in draw_order(scene):
+            v = e.visual
+            assert v is not None
+            x, y, _, sx, sy = wts[e.handle]
+            w, h = abs(v.size[0] * sx), abs(v.size[1] * sy)
+            rect = rect.united(QRectF(x - w / 2, y - h / 2, w, h))
+        return rect
