@@ -170,7 +170,7 @@ class Game:
         project: str | os.PathLike[str] | Project,
         *,
         profile: BuildProfile = BuildProfile.DEBUG,
-        scene: str | os.PathLike[str] | None | bool = None,
+        scene: str | os.PathLike[str] | bool | None = None,
         watch: bool | None = None,
         fixed_dt: float = 1.0 / 60.0,
         quiet_ms: float | None = None,
@@ -250,8 +250,11 @@ class Game:
         return copy_scene(scene, self.registry.resolve)
 
     def add_scene(self, scene: Scene, *, run: bool = True) -> Scene:
-        """Make a scene live. Running scenes update every frame; others are only
-        kept in step with reloads (the editor's edited scene)."""
+        """Make a scene live: a running one updates every frame.
+
+        A scene that does not run (the editor's edited scene) is only kept in
+        step with hot reloads.
+        """
         self.scenes.append(scene)
         if run:
             rs = RunningScene(self, scene)
@@ -283,7 +286,8 @@ class Game:
     # --- plugins --------------------------------------------------------------------
 
     def _new_plugin_object(self, name: str) -> Plugin:
-        return instantiate(self.plugins.plugins[name].plugin_class)  # type: ignore[no-any-return]
+        plugin: Plugin = instantiate(self.plugins.plugins[name].plugin_class)
+        return plugin
 
     def plugin(self, which: type[Plugin] | str) -> Any:
         """The plugin object of a plugin package name or Plugin class."""
@@ -599,4 +603,3 @@ class Game:
     def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:
         """Tell a scene's observers that script objects were rebuilt."""
         scene.notify(ScriptsReplaced(tuple(handles)))
-

@@ -114,7 +114,7 @@ def _imported_plugins(
                 base = pkg + (node.module.split(".") if node.module else [])
             targets = [base]
             if not node.module:
-                targets = [base + [a.name] for a in node.names]
+                targets = [[*base, a.name] for a in node.names]
         for t in targets:
             if len(t) >= 2 and t[0] == namespace:
                 out.add(t[1])
@@ -258,7 +258,7 @@ class PluginHost:
         self._root = root
         self._finder = _PluginFinder(self.namespace, self.plugins_dir, self.compiler)
         sys.modules[self.namespace] = root
-        sys.meta_path.insert(0, self._finder)  # type: ignore[arg-type]
+        sys.meta_path.insert(0, self._finder)
 
     # --- names and files ------------------------------------------------------------
 
@@ -268,7 +268,7 @@ class PluginHost:
 
     def discover(self) -> list[str]:
         """The plugin package names on disk, sorted; folders that are not packages are logged."""
-        names = []
+        names: list[str] = []
         if not self.plugins_dir.is_dir():
             return names
         for d in sorted(self.plugins_dir.iterdir()):
@@ -278,7 +278,9 @@ class PluginHost:
                 log.warning("plugins/%s is not a package (it has no __init__.py); skipped", d.name)
                 continue
             if not d.name.isidentifier():
-                log.warning("plugins/%s: a plugin name must be a Python identifier; skipped", d.name)
+                log.warning(
+                    "plugins/%s: a plugin name must be a Python identifier; skipped", d.name
+                )
                 continue
             names.append(d.name)
         return names
@@ -400,7 +402,7 @@ class PluginHost:
         """Remove this project's modules and finder from the interpreter."""
         self._take_modules((self.namespace,))
         if self._finder in sys.meta_path:
-            sys.meta_path.remove(self._finder)  # type: ignore[arg-type]
+            sys.meta_path.remove(self._finder)
         self.plugins.clear()
 
     def _take_modules(self, prefixes: tuple[str, ...]) -> dict[str, types.ModuleType]:

@@ -43,7 +43,7 @@ class BuildProfile(enum.Enum):
 
     @property
     def separate_process_only(self) -> bool:
-        """Whether the game must run in its own process (``-O`` cannot be switched on in-process)."""
+        """Whether the game must run in its own process (``-O`` is not switchable in-process)."""
         return self is BuildProfile.RELEASE
 
     @classmethod

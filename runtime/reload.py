@@ -33,7 +33,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
-from runtime.fields import PlainDataError, conforms, declared_fields, from_plain, to_plain, type_name
+from runtime.fields import (
+    PlainDataError,
+    conforms,
+    declared_fields,
+    from_plain,
+    to_plain,
+    type_name,
+)
 from runtime.plugins import LoadedPlugin, PluginError, describe_error
 from runtime.scripting import (
     PlaceholderScript,
@@ -121,8 +128,7 @@ class ReloadReport:
         lines = [str(self)]
         if self.timings:
             lines.append(
-                "  timings: "
-                + ", ".join(f"{k} {v:.2f} ms" for k, v in self.timings.items())
+                "  timings: " + ", ".join(f"{k} {v:.2f} ms" for k, v in self.timings.items())
             )
         lines += [f"  {'warning' if n.is_warning else 'note'}: {n}" for n in self.notes]
         lines += [f"  error: {e}" for e in self.errors[1:]]
@@ -139,8 +145,10 @@ _UNENCODABLE_MARK = "\x00hotplay:unencodable"
 
 
 class GenerationTracker:
-    """Weak references to replaced plugin modules and classes, to tell whether
-    old generations are still alive (they should be collectable)."""
+    """Weak references to replaced plugin modules and classes.
+
+    They tell whether old generations are still alive (they should be collectable).
+    """
 
     def __init__(self) -> None:
         self.generation = 0
@@ -291,7 +299,7 @@ class _Transaction:
         else:
             assert t.running is not None
             ctx = t.running.ctx
-            ctx.entity = t.entity
+            ctx.entity = t.entity  # type: ignore[assignment]
         ctx.owner = obj
         return ctx
 
@@ -311,17 +319,21 @@ class _Transaction:
             if li is None:
                 fields = declared_fields(cls)
                 li = layouts[cls] = len(layout_rows)
-                layout_rows.append([
-                    type_id_of(cls), cls.__module__, cls.__qualname__, list(fields),
-                    [type_name(f.annotation) for f in fields.values()],
-                    self._encodable_defaults(cls, fields),
-                ])
+                layout_rows.append(
+                    [
+                        type_id_of(cls),
+                        cls.__module__,
+                        cls.__qualname__,
+                        list(fields),
+                        [type_name(f.annotation) for f in fields.values()],
+                        self._encodable_defaults(cls, fields),
+                    ]
+                )
             names = layout_rows[li][3]
             d = getattr(obj, "__dict__", {})
             values = [_get(obj, d, k) for k in names]
             extras = {
-                k: v for k, v in d.items()
-                if not k.startswith("_hp_") and k not in fields_set(cls)
+                k: v for k, v in d.items() if not k.startswith("_hp_") and k not in fields_set(cls)
             } or None
             objects.append([li, values, extras, d.get("_hp_state", 0), int(d.get("_hp_entity", 0))])
         callbacks = self._callbacks(owner_index)
@@ -337,16 +349,24 @@ class _Transaction:
             layout = layout_rows[row[0]]
             for i, v in enumerate(row[1]):
                 if _try_pack(v) is not None:
-                    self.note(layout[0], layout[3][i], "unencodable",
-                              f"value cannot be stored ({_try_pack(v)}); reset to its default")
+                    self.note(
+                        layout[0],
+                        layout[3][i],
+                        "unencodable",
+                        f"value cannot be stored ({_try_pack(v)}); reset to its default",
+                    )
                     row[1][i] = _UNENCODABLE_MARK
             if row[2]:
                 for k in list(row[2]):
                     problem = _try_pack(row[2][k])
                     if problem is not None:
-                        self.note(layout[0], k, "unencodable",
-                                  f"undeclared attribute cannot be stored ({problem}); dropped "
-                                  "(rebuild it in on_after_reload)")
+                        self.note(
+                            layout[0],
+                            k,
+                            "unencodable",
+                            f"undeclared attribute cannot be stored ({problem}); dropped "
+                            "(rebuild it in on_after_reload)",
+                        )
                         del row[2][k]
         for kind in range(4):
             kept = []
@@ -355,8 +375,12 @@ class _Transaction:
                 if problem is None:
                     kept.append(entry)
                 else:
-                    self.note("engine", ("timer", "subscription", "message", "event")[kind],
-                              "callback-dropped", f"its data cannot be stored ({problem})")
+                    self.note(
+                        "engine",
+                        ("timer", "subscription", "message", "event")[kind],
+                        "callback-dropped",
+                        f"its data cannot be stored ({problem})",
+                    )
             callbacks[kind] = kept
         return packb(blob_data)
 
@@ -384,15 +408,25 @@ class _Transaction:
 
         now = self.game.time
         timers = [
-            [ref(t.owner), t.method, t.due - now, t.interval, list(t.args),
-             scene_index.get(id(t.scene), -1), int(t.handle), t.id]
+            [
+                ref(t.owner),
+                t.method,
+                t.due - now,
+                t.interval,
+                list(t.args),
+                scene_index.get(id(t.scene), -1),
+                int(t.handle),
+                t.id,
+            ]
             for t in cb.live_timers()
         ]
         subs = [
             [ref(s.owner), s.event, s.method, scene_index.get(id(s.scene), -1), int(s.handle)]
             for s in cb.subscriptions
         ]
-        messages = [[scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages]
+        messages = [
+            [scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages
+        ]
         emitted = [[e.event, e.payload] for e in cb.emitted]
         return [timers, subs, messages, emitted]
 
@@ -433,9 +467,11 @@ class _Transaction:
             return self.host.registry.resolve(type_id), ""
         # Not found by type id: the class may have moved to another module of its plugin.
         plugin = module_path(module).partition(".")[0]
-        p = self.fresh.get(plugin)
-        if p is not None:
-            found = [c for c in p.classes_by_qualname.get(qualname, []) if issubclass(c, Script)]
+        fresh = self.fresh.get(plugin)
+        if fresh is not None:
+            found = [
+                c for c in fresh.classes_by_qualname.get(qualname, []) if issubclass(c, Script)
+            ]
             if len(found) == 1:
                 return found[0], f"moved to {module_path(found[0].__module__)}"
         return None, ""
@@ -479,6 +515,7 @@ class _Transaction:
                 return None
             if moved:
                 self.note(type_id, "", "moved", moved)
+        assert new_cls is not None
         return _Plan(self, type_id, new_cls, names, anns, defaults)
 
     def _to_placeholder(self, t: _Target, layout: list[Any], row: list[Any]) -> Any:
@@ -491,13 +528,19 @@ class _Transaction:
                 self.note(type_id, name, "dropped", f"cannot be kept in a placeholder: {exc}")
         if t.plugin:
             return None
-        self.note(type_id, "", "placeholder",
-                  "class no longer exists; scripts kept as placeholders with their data")
+        self.note(
+            type_id,
+            "",
+            "placeholder",
+            "class no longer exists; scripts kept as placeholders with their data",
+        )
         ph = PlaceholderScript(type_id, data, f"class {type_id} no longer exists")
         ph.__dict__["_hp_entity"] = row[4]
         return ph
 
-    def _from_placeholder(self, old: PlaceholderScript, type_id: str, data: Any, reason: str) -> Any:
+    def _from_placeholder(
+        self, old: PlaceholderScript, type_id: str, data: Any, reason: str
+    ) -> Any:
         cls, _ = self.new_class(type_id, "", "")
         if cls is None:
             return old  # still missing: the very same placeholder stays
@@ -533,9 +576,17 @@ class _Transaction:
         self.new_timers = []
         for o, method, remaining, interval, args, si, handle, tid in timers:
             own = owner(o)
-            if own is None or type(own) is PlaceholderScript or not callable(getattr(own, method, None)):
-                self.note(type_id_of(type(own)) if own is not None else "engine", method,
-                          "callback-dropped", "timer dropped: its method no longer exists")
+            if (
+                own is None
+                or type(own) is PlaceholderScript
+                or not callable(getattr(own, method, None))
+            ):
+                self.note(
+                    type_id_of(type(own)) if own is not None else "engine",
+                    method,
+                    "callback-dropped",
+                    "timer dropped: its method no longer exists",
+                )
                 continue
             self.new_timers.append(
                 Timer(tid, now + remaining, interval, own, method, tuple(args), scene(si), handle)
@@ -543,9 +594,17 @@ class _Transaction:
         self.new_subs = []
         for o, event, method, si, handle in subs:
             own = owner(o)
-            if own is None or type(own) is PlaceholderScript or not callable(getattr(own, method, None)):
-                self.note("engine", method, "callback-dropped",
-                          f"subscription to {event!r} dropped: its method no longer exists")
+            if (
+                own is None
+                or type(own) is PlaceholderScript
+                or not callable(getattr(own, method, None))
+            ):
+                self.note(
+                    "engine",
+                    method,
+                    "callback-dropped",
+                    f"subscription to {event!r} dropped: its method no longer exists",
+                )
                 continue
             self.new_subs.append(Subscription(event, own, method, scene(si), handle))
         self.new_messages = [Message(scene(si), h, p) for si, h, p in messages]
@@ -563,7 +622,9 @@ class _Transaction:
             try:
                 new.on_after_reload(self._ctx(t, new), draft)
             except Exception as exc:
-                raise ReloadFailed(f"{_who(t)}: on_after_reload raised {describe_error(exc)}") from exc
+                raise ReloadFailed(
+                    f"{_who(t)}: on_after_reload raised {describe_error(exc)}"
+                ) from exc
 
     # --- 6: commit ------------------------------------------------------------------------
 
@@ -587,10 +648,9 @@ class _Transaction:
                     game.plugin_objects.pop(t.plugin, None)
                 else:
                     game.plugin_objects[t.plugin] = new
-            elif t.entity is not None and t.scene is not None:
-                if new is not t.obj:
-                    t.entity.scripts[t.index] = new
-                    changed.setdefault(id(t.scene), (t.scene, []))[1].append(t.entity.handle)
+            elif t.entity is not None and t.scene is not None and new is not t.obj:
+                t.entity.scripts[t.index] = new
+                changed.setdefault(id(t.scene), (t.scene, []))[1].append(t.entity.handle)
         for name, obj in self.new_plugins.items():
             game.plugin_objects[name] = obj
         cb = game.callbacks
@@ -601,6 +661,7 @@ class _Transaction:
         cb.subscriptions = self.new_subs
         cb.messages = self.new_messages
         cb.emitted = self.new_emitted
+        self._release_contexts()
         for rs in game.running_scenes:
             rs.invalidate()
         for scene, handles in changed.values():
@@ -611,10 +672,10 @@ class _Transaction:
 
     # --- report ---------------------------------------------------------------------------
 
-    def report(self, ok: bool, error: str = "", errors: tuple[str, ...] = (), tb: str = "") -> ReloadReport:
-        modules = tuple(
-            module_path(m) for p in self.fresh.values() for m in sorted(p.modules)
-        )
+    def report(
+        self, ok: bool, error: str = "", errors: tuple[str, ...] = (), tb: str = ""
+    ) -> ReloadReport:
+        modules = tuple(module_path(m) for p in self.fresh.values() for m in sorted(p.modules))
         notes = tuple(
             MigrationNote(tid, f, kind, detail, count)
             for (tid, f, kind, detail), count in self.notes.items()
@@ -670,11 +731,22 @@ class _Transaction:
             try:
                 t.obj.on_after_reload(self._ctx(t, t.obj), report)
             except Exception as exc:
-                log.error("%s: on_after_reload after a failed reload raised %s",
-                          _who(t), describe_error(exc))
+                log.error(
+                    "%s: on_after_reload after a failed reload raised %s",
+                    _who(t),
+                    describe_error(exc),
+                )
         self.fresh = {}
         self.new_objects = []
+        self._release_contexts()
         return report
+
+    def _release_contexts(self) -> None:
+        # The contexts are reused for every call and remember the last owner: left
+        # alone, they would keep an object (and so a whole generation) alive.
+        self.game._plugin_ctx.owner = None
+        for rs in self.game.running_scenes:
+            rs.ctx.owner = None
 
 
 class _Plan:
@@ -707,19 +779,23 @@ class _Plan:
                 continue
             type_changed = annotations[i] != type_name(spec.annotation)
             old_default = defaults[i]
-            default_changed = old_default != _UNENCODABLE_MARK and not _same(old_default, spec.default)
+            default_changed = old_default != _UNENCODABLE_MARK and not _same(
+                old_default, spec.default
+            )
             self.steps.append(
                 (name, i, spec, type_changed, old_default if default_changed else _NO_DEFAULT_CHECK)
             )
         for name in names:
             if name not in new_fields:
-                tx.note(type_id, name, "dropped", "field removed from the code; its value was dropped")
+                tx.note(
+                    type_id, name, "dropped", "field removed from the code; its value was dropped"
+                )
         self.tx = tx
         self.has_dict = not hasattr(new_cls, "__slots__") or "__dict__" in _all_slots(new_cls)
 
     def build(self, tx: _Transaction, row: list[Any]) -> Any:
         _, values, extras, state, entity = row
-        obj = self.cls.__new__(self.cls)
+        obj: Any = object.__new__(self.cls)
         setter = object.__setattr__
         for name, i, spec, check_type, old_default in self.steps:
             if i < 0:
@@ -729,16 +805,28 @@ class _Plan:
                 if type(value) is str and value == _UNENCODABLE_MARK:
                     value = spec.new_default()
                 elif isinstance(value, Unresolved):
-                    tx.note(self.type_id, name, "reset",
-                            f"value of {value} no longer exists; reset to the default")
+                    tx.note(
+                        self.type_id,
+                        name,
+                        "reset",
+                        f"value of {value} no longer exists; reset to the default",
+                    )
                     value = spec.new_default()
                 elif check_type and not conforms(value, spec.annotation):
-                    tx.note(self.type_id, name, "reset",
-                            f"value no longer fits {type_name(spec.annotation)}; reset to the default")
+                    tx.note(
+                        self.type_id,
+                        name,
+                        "reset",
+                        f"value no longer fits {type_name(spec.annotation)}; reset to the default",
+                    )
                     value = spec.new_default()
                 elif old_default is not _NO_DEFAULT_CHECK and _same(value, old_default):
-                    tx.note(self.type_id, name, "default-updated",
-                            "was at its old default; took the new default")
+                    tx.note(
+                        self.type_id,
+                        name,
+                        "default-updated",
+                        "was at its old default; took the new default",
+                    )
                     value = spec.new_default()
             try:
                 setter(obj, name, value)
@@ -752,12 +840,20 @@ class _Plan:
                 if k in self.field_names:
                     continue
                 if not self.has_dict:
-                    tx.note(self.type_id, k, "dropped",
-                            "undeclared attribute has no place in the new __slots__")
+                    tx.note(
+                        self.type_id,
+                        k,
+                        "dropped",
+                        "undeclared attribute has no place in the new __slots__",
+                    )
                     continue
                 obj.__dict__[k] = v
-                tx.note(self.type_id, k, "undeclared",
-                        "undeclared attribute carried over as is (declare it as a field)")
+                tx.note(
+                    self.type_id,
+                    k,
+                    "undeclared",
+                    "undeclared attribute carried over as is (declare it as a field)",
+                )
         if self.has_dict:
             d = obj.__dict__
             if state:
@@ -791,7 +887,7 @@ def fields_set(cls: type) -> frozenset[str]:
     if cached is None:
         cached = frozenset(declared_fields(cls))
         type.__setattr__(cls, "__hotplay_field_set__", cached)
-    return cached  # type: ignore[no-any-return]
+    return cached
 
 
 def _get(obj: Any, d: dict[str, Any], name: str) -> Any:
@@ -854,8 +950,10 @@ def describe_stale(game: Game) -> list[str]:
     lines = []
     for obj in tracker.alive():
         kind = "module" if isinstance(obj, types.ModuleType) else "class"
-        name = module_path(obj.__name__) if kind == "module" else (
-            f"{module_path(obj.__module__)}.{obj.__qualname__}"
+        name = (
+            module_path(obj.__name__)
+            if kind == "module"
+            else (f"{module_path(obj.__module__)}.{obj.__qualname__}")
         )
         holders = [_describe_holder(r) for r in gc.get_referrers(obj)]
         holders = [h for h in holders if h]

@@ -40,6 +40,10 @@ _HANDLE = struct.Struct("<q")
 ClassResolver = Callable[[str, str], Any]
 
 
+class RebuildError(ValueError):
+    """The new code refused to rebuild a stored value (its constructor raised)."""
+
+
 class Unencodable(TypeError):
     """A value msgpack cannot hold (a function, a file, an object of an unknown class)."""
 
@@ -95,7 +99,8 @@ def packb(obj: Any) -> bytes:
         Unencodable: something in `obj` has no msgpack form.
     """
     try:
-        return msgpack.packb(obj, default=_encode, strict_types=True, use_bin_type=True)  # type: ignore[no-any-return]
+        data: bytes = msgpack.packb(obj, default=_encode, strict_types=True, use_bin_type=True)
+        return data
     except Unencodable:
         raise
     except (TypeError, ValueError, OverflowError) as exc:
@@ -127,12 +132,19 @@ def make_ext_hook(resolve: ClassResolver = default_resolver) -> Callable[[int, b
             return member if member is not None else Unresolved(module, qualname, name)
         if code == EXT_DATACLASS:
             module, qualname, fields = unpack_nested(data)
-            cls = resolve(module, qualname)
-            if cls is None or not dataclasses.is_dataclass(cls):
+            dc: Any = resolve(module, qualname)
+            if dc is None or not dataclasses.is_dataclass(dc):
                 return Unresolved(module, qualname, fields)
-            known = {f.name for f in dataclasses.fields(cls) if f.init}
+            known = {f.name for f in dataclasses.fields(dc) if f.init}
+            kwargs = {k: v for k, v in fields.items() if k in known}
             # The new class's own constructor runs, so its validation (__post_init__) applies.
-            return cls(**{k: v for k, v in fields.items() if k in known})
+            try:
+                return dc(**kwargs)
+            except Exception as exc:
+                raise RebuildError(
+                    f"the new code of {module.rpartition('.')[2]}.{qualname} rejects the stored "
+                    f"value {kwargs!r}: {type(exc).__name__}: {exc}"
+                ) from exc
         return msgpack.ExtType(code, data)
 
     return hook

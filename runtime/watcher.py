@@ -64,6 +64,8 @@ class _Recorder(FileSystemEventHandler):
         try:
             if event.event_type in _IGNORED_EVENTS:
                 return
+            if event.is_directory and event.event_type == "modified":
+                return  # a folder "changes" when a file in it does; the file reports itself
             for raw in (event.src_path, getattr(event, "dest_path", "")):
                 path = os.fsdecode(raw) if raw else ""
                 if path and is_relevant(path):

@@ -1,0 +1,151 @@
+"""The plugin watcher, alone and driving reloads of a running game end to end."""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+
+import pytest
+
+from runtime import BuildProfile
+from runtime.watcher import PluginWatcher, is_relevant
+
+from .reload_lab import Lab, entity, scripts_of
+from .test_reload import INIT, KINDS, MOVER_V1
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_threads():
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    assert not leaked, f"threads left running: {leaked}"
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/mover.py": MOVER_V1, "game/kinds.py": KINDS},
+        [entity(1, "A", ("game.mover:Mover", {"velocity": [1, 0]}))],
+    )
+
+
+@pytest.mark.parametrize(
+    "path, relevant",
+    [
+        ("plugins/game/mover.py", True),
+        ("plugins/game/sub", True),
+        ("plugins/game/__pycache__/mover.cpython-311.pyc", False),
+        ("plugins/game/.mover.py.swp", False),
+        ("plugins/game/mover.py~", False),
+        ("plugins/game/4913", False),
+        ("plugins/game/.#mover.py", False),
+        ("plugins/game/notes.txt", False),
+        ("plugins/game/mover.py___jb_tmp___", False),
+    ],
+)
+def test_relevant_paths(path, relevant):
+    assert is_relevant(path) is relevant
+
+
+class Batches:
+    def __init__(self):
+        self.q: queue.Queue = queue.Queue()
+
+    def __call__(self, paths, t):
+        self.q.put((paths, t))
+
+    def next(self, timeout=5.0):
+        return self.q.get(timeout=timeout)
+
+
+def test_burst_of_saves_gives_one_batch(tmp_path):
+    batches = Batches()
+    w = PluginWatcher(tmp_path, batches, quiet_ms=150)
+    w.start()
+    try:
+        for i in range(5):
+            (tmp_path / "a.py").write_text(f"x = {i}\n")
+        (tmp_path / "b.py").write_text("y = 1\n")
+        paths, _ = batches.next()
+        assert {os.path.basename(p) for p in paths} == {"a.py", "b.py"}
+        with pytest.raises(queue.Empty):
+            batches.next(timeout=0.3)
+    finally:
+        w.stop()
+    assert not w.alive
+
+
+def test_watcher_survives_a_failing_handler(tmp_path):
+    calls = Batches()
+
+    def handler(paths, t):
+        calls(paths, t)
+        raise RuntimeError("handler bug")
+
+    w = PluginWatcher(tmp_path, handler, quiet_ms=5)
+    w.start()
+    try:
+        (tmp_path / "a.py").write_text("x = 1\n")
+        calls.next()
+        (tmp_path / "b.py").write_text("x = 1\n")
+        calls.next()
+        assert w.alive
+    finally:
+        w.stop()
+
+
+def test_save_while_running_reloads_with_state(lab):
+    with lab.game(profile=BuildProfile.DEBUG_HR) as game:
+        game.step(5)
+        lab.write("game/mover.py", MOVER_V1.replace("self.steps += 1", "self.steps += 1000"))
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok, report and report.details()
+        assert report.timings["detect"] >= 0
+        a = scripts_of(game, "Mover")[0]
+        assert a.steps == 5 and game.scene.find("A").position == (5.0, 0.0)
+        game.step(1)
+        assert a.steps == 1005
+
+
+def test_atomic_rename_save_is_seen(lab):
+    with lab.game(profile=BuildProfile.DEBUG_HR) as game:
+        game.step(1)
+        tmp = lab.path("game/mover.py___jb_tmp___")
+        tmp.write_text(MOVER_V1.replace("self.steps += 1", "self.steps += 7"))
+        os.replace(tmp, lab.path("game/mover.py"))  # how JetBrains IDEs and vim save
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok
+        game.step(1)
+        assert scripts_of(game, "Mover")[0].steps == 8
+
+
+def test_new_subpackage_and_deleted_module(lab):
+    with lab.game(profile=BuildProfile.DEBUG_HR) as game:
+        lab.write("game/extras/__init__.py", "")
+        lab.write(
+            "game/extras/spin.py",
+            "from runtime import Script\n\nclass Spin(Script):\n    speed: float = 1.0\n",
+        )
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok
+        assert game.registry.resolve("game.extras.spin:Spin") is not None
+        lab.path("game/extras/spin.py").unlink()
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok
+        assert game.registry.resolve("game.extras.spin:Spin") is None
+
+
+def test_bad_save_then_fix_through_the_watcher(lab):
+    with lab.game(profile=BuildProfile.DEBUG_HR) as game:
+        game.step(2)
+        lab.write("game/mover.py", "class Broken(:\n")
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and not report.ok and "mover.py:1:" in report.error
+        game.step(1)
+        assert scripts_of(game, "Mover")[0].steps == 3
+        lab.write("game/mover.py", MOVER_V1)
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok
