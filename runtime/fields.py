@@ -236,8 +236,8 @@ def from_plain(data: Any, ann: Any) -> Any:
     if ann is Any or ann is object:
         return data
     if ann is float:
-        if type(data) not in (int, float) or not math.isfinite(data):
-            raise PlainDataError(f"expected a number, got {data!r}")
+        if type(data) not in (int, float) or not _finite(data):
+            raise PlainDataError(f"expected a finite number, got {data!r}")
         return float(data)
     if ann is int:
         if type(data) is float and data.is_integer():
@@ -286,12 +286,20 @@ def from_plain(data: Any, ann: Any) -> Any:
             return tuple(from_plain(v, args[0]) for v in data)
         if args and len(args) != len(data):
             raise PlainDataError(f"expected {len(args)} items, got {len(data)}")
-        return tuple(from_plain(v, a) for v, a in zip(data, args, strict=False)) if args else tuple(data)
+        return (
+            tuple(from_plain(v, a) for v, a in zip(data, args, strict=False))
+            if args
+            else tuple(data)
+        )
     if origin is dict:
         if type(data) is not dict:
             raise PlainDataError(f"expected an object, got {data!r}")
         vt = args[1] if args else Any
         return {k: from_plain(v, vt) for k, v in data.items()}
+    if origin is typing.Literal:
+        if data not in args or type(data) not in {type(a) for a in args}:
+            raise PlainDataError(f"expected one of {', '.join(map(repr, args))}, got {data!r}")
+        return data
     if isinstance(ann, type) and issubclass(ann, enum.Enum):
         if type(data) is not str or data not in ann.__members__:
             raise PlainDataError(f"expected one of {', '.join(ann.__members__)}, got {data!r}")
@@ -299,7 +307,10 @@ def from_plain(data: Any, ann: Any) -> Any:
     if isinstance(ann, type) and dataclasses.is_dataclass(ann):
         if type(data) is not dict:
             raise PlainDataError(f"expected an object, got {data!r}")
-        hints = typing.get_type_hints(ann)
+        try:
+            hints = typing.get_type_hints(ann)
+        except Exception as exc:
+            raise PlainDataError(f"cannot read the fields of {ann.__qualname__}: {exc}") from exc
         kwargs = {
             f.name: from_plain(data[f.name], hints.get(f.name, Any))
             for f in dataclasses.fields(ann)
@@ -312,12 +323,20 @@ def from_plain(data: Any, ann: Any) -> Any:
     return data
 
 
+def _finite(v: float) -> bool:
+    # math.isfinite converts an int to float first, and raises for one above ~1e308.
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
 def vec2_from_plain(data: Any) -> Vec2:
     """Read ``[x, y]`` (finite numbers) as a `Vec2`."""
     if (
         type(data) is not list
         or len(data) != 2
-        or any(type(v) not in (int, float) or not math.isfinite(v) for v in data)
+        or any(type(v) not in (int, float) or not _finite(v) for v in data)
     ):
         raise PlainDataError(f"expected [x, y] with finite numbers, got {data!r}")
     return Vec2(data[0], data[1])
@@ -326,7 +345,7 @@ def vec2_from_plain(data: Any) -> Vec2:
 def color_from_plain(data: Any) -> Color:
     """Read ``"#rrggbb(aa)"`` as a `Color`."""
     if type(data) is not str:
-        raise PlainDataError(f"expected a colour like \"#ff8800\", got {data!r}")
+        raise PlainDataError(f'expected a colour like "#ff8800", got {data!r}')
     try:
         return Color.parse(data)
     except ValueError as exc:

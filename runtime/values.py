@@ -34,6 +34,18 @@ class Vec2(tuple[float, float]):
     def __repr__(self) -> str:
         return f"Vec2({self[0]:g}, {self[1]:g})"
 
+    # copy.deepcopy (used for field defaults such as ``list[Vec2]``) rebuilds a
+    # tuple subclass as ``cls.__new__(cls, *self.__getnewargs__())``, and
+    # tuple's own __getnewargs__ passes the whole tuple as one argument.
+    def __getnewargs__(self) -> tuple[float, float]:  # type: ignore[override]
+        return (self[0], self[1])
+
+    def __copy__(self) -> Vec2:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Vec2:
+        return self
+
     def __add__(self, other: tuple[float, float]) -> Vec2:  # type: ignore[override]
         return tuple.__new__(Vec2, (self[0] + other[0], self[1] + other[1]))
 
@@ -134,6 +146,16 @@ class Color(tuple[int, int, int, int]):
 
     def __new__(cls, r: int = 255, g: int = 255, b: int = 255, a: int = 255) -> Color:
         return tuple.__new__(cls, (_channel(r), _channel(g), _channel(b), _channel(a)))
+
+    # See Vec2.__getnewargs__: copying a list of colours must work.
+    def __getnewargs__(self) -> tuple[int, int, int, int]:  # type: ignore[override]
+        return (self[0], self[1], self[2], self[3])
+
+    def __copy__(self) -> Color:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Color:
+        return self
 
     @classmethod
     def parse(cls, text: str) -> Color:
