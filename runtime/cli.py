@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -34,23 +35,50 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     play = sub.add_parser("play", help="run a scene of a project")
-    play.add_argument("--project", type=Path, default=None,
-                      help="project folder (default: the current folder if it is a project, "
-                           "else the sample project)")
-    play.add_argument("--scene", default=None,
-                      help="scene file, relative to the project (default: its main scene)")
-    play.add_argument("--profile", default="debug",
-                      help="debug, debug-hr (hot reload) or release (default: debug)")
+    play.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="project folder (default: the current folder if it is a project, "
+        "else the sample project)",
+    )
+    play.add_argument(
+        "--scene",
+        default=None,
+        help="scene file, relative to the project (default: its main scene)",
+    )
+    play.add_argument(
+        "--profile",
+        default="debug",
+        help="debug, debug-hr (hot reload) or release (default: debug)",
+    )
     play.add_argument("--headless", action="store_true", help="run without a window")
-    play.add_argument("--frames", type=int, default=None,
-                      help="stop after N frames (default: run until interrupted)")
+    play.add_argument(
+        "--frames",
+        type=int,
+        default=None,
+        help="stop after N frames (default: run until interrupted)",
+    )
     pace = play.add_mutually_exclusive_group()
-    pace.add_argument("--realtime", dest="realtime", action="store_true", default=None,
-                      help="pace frames to real time (default unless --frames is given)")
-    pace.add_argument("--no-realtime", dest="realtime", action="store_false",
-                      help="run frames as fast as possible")
-    play.add_argument("--quiet-ms", type=float, default=None,
-                      help="watcher quiet window in milliseconds (Debug (HR))")
+    pace.add_argument(
+        "--realtime",
+        dest="realtime",
+        action="store_true",
+        default=None,
+        help="pace frames to real time (default unless --frames is given)",
+    )
+    pace.add_argument(
+        "--no-realtime",
+        dest="realtime",
+        action="store_false",
+        help="run frames as fast as possible",
+    )
+    play.add_argument(
+        "--quiet-ms",
+        type=float,
+        default=None,
+        help="watcher quiet window in milliseconds (Debug (HR))",
+    )
     play.add_argument("--show-fps", action="store_true", help="show frames per second")
     play.add_argument("--channel", default=None, help=argparse.SUPPRESS)
     play.add_argument("--build-dir", type=Path, default=None, help=argparse.SUPPRESS)
@@ -96,6 +124,10 @@ class _UserError(Exception):
     pass
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def _profile(text: str) -> BuildProfile:
     try:
         return BuildProfile.parse(text)
@@ -115,13 +147,20 @@ def cmd_play(args: argparse.Namespace) -> int:
         try:
             from runtime.player_window import run_player
         except ImportError as exc:
-            raise _UserError(f"the windowed player is not available ({exc}); use --headless") from None
+            raise _UserError(
+                f"the windowed player is not available ({exc}); use --headless"
+            ) from None
         return run_player(args, profile, project)
     t0 = time.perf_counter()
     try:
         game = Game(project, profile=profile, scene=args.scene, quiet_ms=args.quiet_ms)
     except (ProjectError, SceneFileError) as exc:
         raise _UserError(str(exc)) from None
+    # SIGTERM (a process manager, `timeout`) ends the run like Ctrl+C: summary, clean close.
+    signal.signal(signal.SIGTERM, _interrupt)
+    if not args.verbose:
+        # Each reload is printed below; its log line on stderr would say it twice.
+        logging.getLogger("hotplay.reload").setLevel(logging.WARNING)
     with game:
         game.on_reload(lambda report: print(f"[frame {game.frame}] {report}", flush=True))
         if profile.hot_reload:
