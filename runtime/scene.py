@@ -33,7 +33,7 @@ class Visual:
     """How an entity looks: a shape, an image from ``assets/`` or a text, centred on it."""
 
     kind: VisualKind = VisualKind.RECT
-    size: Vec2 = Vec2(32.0, 32.0)
+    size: Vec2 = Vec2(32.0, 32.0)  # noqa: RUF009 - immutable value
     color: Color = Color.WHITE
     z: int = 0
     image: str = ""
@@ -165,7 +165,7 @@ class Scene:
     entities: dict[Handle, Entity] = field(default_factory=dict)
     roots: list[Handle] = field(default_factory=list)
     next_handle: int = 1
-    background: Color = Color(24, 26, 33)
+    background: Color = Color(24, 26, 33)  # noqa: RUF009 - immutable value
     _observers: list[Callable[[SceneEvent], None]] = field(default_factory=list, repr=False)
 
     # --- observing ------------------------------------------------------------
@@ -298,9 +298,13 @@ class Scene:
     def insert_subtree(self, entities: list[Entity], parent: Handle, index: int | None) -> None:
         """Put back a subtree removed by `remove` (undo of a delete), keeping its handles."""
         root = entities[0]
+        if parent and parent not in self.entities:
+            raise SceneError(f"parent {int(parent)} does not exist")
+        # Check everything before changing anything: a failed insert leaves no half-tree.
         for e in entities:
             if e.handle in self.entities:
                 raise SceneError(f"handle {int(e.handle)} is already used")
+        for e in entities:
             self.entities[e.handle] = e
             self.next_handle = max(self.next_handle, int(e.handle) + 1)
         self._link(root.handle, parent, index)
@@ -325,6 +329,8 @@ class Scene:
             SceneError: `new_parent` is the entity itself or one of its descendants.
         """
         e = self[handle]
+        if new_parent and new_parent not in self.entities:
+            raise SceneError(f"cannot move {e.name!r}: parent {int(new_parent)} does not exist")
         if new_parent and self.is_ancestor(handle, new_parent):
             raise SceneError(f"cannot move {e.name!r} under itself")
         old_parent = e.parent

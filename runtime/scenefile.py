@@ -22,13 +22,15 @@ the entity, never as a traceback, and loading never writes anything.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import math
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -57,6 +59,11 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 
 log = logging.getLogger("hotplay.scene")
 
+# The process umask, read once at import (reading it means setting it, which is
+# not thread-safe, and imports happen before the editor starts threads).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 #: Finds the class for a script type id, or ``None`` when no plugin defines it.
 TypeResolver = Callable[[str], type[Script] | None]
 
@@ -76,6 +83,27 @@ class _Invalid(Exception):
 
 def _no_constants(name: str) -> float:
     raise _Invalid(f"{name} is not a number a scene file may hold")
+
+
+#: Integers must fit in 64 bits (what msgpack, the snapshot format, can hold).
+_MAX_INT = 2**64
+
+
+def _finite_float(text: str) -> float:
+    # json parses 1e999 to inf without calling parse_constant: refuse it here, so
+    # a file that loads can always be saved again (saving refuses inf and NaN).
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Invalid(f"{_short(text)} is too large a number for a scene file")
+    return value
+
+
+def _bounded_int(text: str) -> int:
+    # Checked on the digits first: int() of a very long literal raises ValueError
+    # (CPython's int_max_str_digits limit), which json would let escape.
+    if len(text.lstrip("-")) > 20 or not -_MAX_INT < int(text) < _MAX_INT:
+        raise _Invalid(f"{_short(text)} is too large an integer for a scene file")
+    return int(text)
 
 
 def load_scene(
@@ -107,7 +135,9 @@ def load_scene(
     except OSError as exc:
         raise SceneFileError(p, f"cannot read: {exc.strerror or exc}") from None
     try:
-        data = json.loads(text, parse_constant=_no_constants)
+        data = json.loads(
+            text, parse_constant=_no_constants, parse_float=_finite_float, parse_int=_bounded_int
+        )
     except json.JSONDecodeError as exc:
         raise SceneFileError(
             p, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
@@ -218,7 +248,7 @@ class _SceneReader:
             raise _Invalid(f"entity #{i}: expected an object, got {_short(raw)}")
         h = raw.get("handle")
         if type(h) is not int or not 0 < h <= MAX_HANDLE:
-            raise _Invalid(f"entity #{i}: \"handle\" must be a positive integer, not {_short(h)}")
+            raise _Invalid(f'entity #{i}: "handle" must be a positive integer, not {_short(h)}')
         name = raw.get("name", "Entity")
         where = f"entity {h}"
         if type(name) is not str:
@@ -235,7 +265,9 @@ class _SceneReader:
         if type(enabled) is not bool:
             raise _Invalid(f'{where}: "enabled" must be true or false')
         e = Entity(Handle(h), name, enabled=enabled)
-        e.position = self._plain(raw.get("position", [0, 0]), vec2_from_plain, f'{where}: "position"')
+        e.position = self._plain(
+            raw.get("position", [0, 0]), vec2_from_plain, f'{where}: "position"'
+        )
         e.scale = self._plain(raw.get("scale", [1, 1]), vec2_from_plain, f'{where}: "scale"')
         rot = raw.get("rotation", 0)
         if type(rot) not in (int, float) or not math.isfinite(rot):
@@ -298,15 +330,32 @@ class _SceneReader:
         for fname, val in data.items():
             spec = fields.get(fname)
             if spec is None:
-                log.warning("%s: %s has no field %r any more; its value was dropped", where, tid, fname)
+                log.warning(
+                    "%s: %s has no field %r any more; its value was dropped", where, tid, fname
+                )
                 continue
             try:
                 values[fname] = from_plain(val, spec.annotation)
             except PlainDataError as exc:
                 raise _Invalid(f"{where}: {tid}.{fname}: {exc}") from None
-            if spec.annotation is Handle:
-                self.handle_fields.append((e, tid, fname, values[fname]))
+            for h in _handles_in(values[fname]):
+                self.handle_fields.append((e, tid, fname, h))
         return instantiate(cls, values)  # type: ignore[no-any-return]
+
+
+def _handles_in(value: Any) -> Iterator[Handle]:
+    """Every `Handle` in a field value, containers and dataclasses included."""
+    if type(value) is Handle:
+        yield value
+    elif type(value) in (list, tuple):
+        for v in value:
+            yield from _handles_in(v)
+    elif type(value) is dict:
+        for v in value.values():
+            yield from _handles_in(v)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        for f in dataclasses.fields(value):
+            yield from _handles_in(getattr(value, f.name))
 
 
 def check_asset_path(rel: str, project_root: Path | None) -> str | None:
@@ -346,14 +395,16 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
         }
         if not e.enabled:
             d["enabled"] = False
-        d["position"] = [e.position[0], e.position[1]]
-        d["rotation"] = e.rotation
-        d["scale"] = [e.scale[0], e.scale[1]]
+        # float() everywhere: a script may have stored ints (``rotation = 0``), and
+        # the loader reads floats, so writing ints would make load+save change the file.
+        d["position"] = [float(e.position[0]), float(e.position[1])]
+        d["rotation"] = float(e.rotation)
+        d["scale"] = [float(e.scale[0]), float(e.scale[1])]
         if e.visual is not None:
             v = e.visual
             vd: dict[str, Any] = {
                 "kind": v.kind.value,
-                "size": [v.size[0], v.size[1]],
+                "size": [float(v.size[0]), float(v.size[1])],
                 "color": v.color.hex,
                 "z": v.z,
             }
@@ -362,7 +413,7 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
             if v.text:
                 vd["text"] = v.text
             if v.kind is VisualKind.TEXT:
-                vd["font_size"] = v.font_size
+                vd["font_size"] = float(v.font_size)
             d["visual"] = vd
         if e.scripts:
             d["scripts"] = [
@@ -378,13 +429,54 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
     }
 
 
-_PAIR = re.compile(r"\[\s+(-?[\d.e+-]+),\s+(-?[\d.e+-]+)\s+\]")
-
-
 def dumps_scene(scene: Scene) -> str:
-    """The scene file text: deterministic, two-space indented, pairs on one line."""
-    text = json.dumps(scene_to_data(scene), indent=2, ensure_ascii=False, allow_nan=False)
-    return _PAIR.sub(r"[\1, \2]", text) + "\n"
+    """The scene file text: deterministic, two-space indented, number pairs on one line.
+
+    As ``json.dumps(indent=2)`` except that a list of exactly two numbers
+    (positions, sizes, vector fields) stays on one line, so a moved entity is a
+    one-line diff. Written by hand rather than by rewriting ``json.dumps``
+    output, which could not tell a pair from the same characters inside a string.
+
+    Raises:
+        ValueError: the scene holds NaN or an infinite number.
+        TypeError: the scene holds a value JSON cannot represent.
+    """
+    out: list[str] = []
+    _write_json(scene_to_data(scene), 0, out)
+    out.append("\n")
+    return "".join(out)
+
+
+def _is_number(v: Any) -> bool:
+    return type(v) in (int, float)
+
+
+def _write_json(value: Any, depth: int, out: list[str]) -> None:
+    if type(value) is dict and value:
+        inner = "  " * (depth + 1)
+        out.append("{")
+        for i, (k, v) in enumerate(value.items()):
+            if type(k) is not str:
+                raise TypeError(f"key {k!r} is not a string")
+            out.append(("," if i else "") + "\n" + inner + _scalar(k) + ": ")
+            _write_json(v, depth + 1, out)
+        out.append("\n" + "  " * depth + "}")
+    elif type(value) in (list, tuple) and value:
+        if len(value) == 2 and _is_number(value[0]) and _is_number(value[1]):
+            out.append(f"[{_scalar(value[0])}, {_scalar(value[1])}]")
+            return
+        inner = "  " * (depth + 1)
+        out.append("[")
+        for i, v in enumerate(value):
+            out.append(("," if i else "") + "\n" + inner)
+            _write_json(v, depth + 1, out)
+        out.append("\n" + "  " * depth + "]")
+    else:
+        out.append(_scalar(value))
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, allow_nan=False)
 
 
 def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
@@ -396,7 +488,7 @@ def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
     p = Path(path)
     try:
         text = dumps_scene(scene)
-    except (PlainDataError, ValueError) as exc:
+    except (PlainDataError, ValueError, TypeError) as exc:
         raise SceneFileError(p, f"cannot save: {exc}") from None
     try:
         write_atomic(p, text.encode("utf-8"))
@@ -407,8 +499,16 @@ def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to a temporary file beside `path`, fsync it, then rename it over `path`."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    # mkstemp creates the file 0600; without this chmod every save would make the
+    # scene unreadable to the other users of a shared checkout. Keep the mode of
+    # the file being replaced, or give a new file the mode open() would.
+    try:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+    except OSError:
+        mode = 0o666 & ~_UMASK
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -22,7 +22,7 @@ under ``plugins/`` and a scene. `make_project` writes one from Python literals::
 
 Sources are dedented, so they can be written indented inside the test.
 `entity`, `script` and `scene_data` build scene-file data; import them with
-``from conftest import entity, script, scene_data``.
+``from .conftest import entity, script, scene_data``.
 """
 
 from __future__ import annotations

@@ -1,0 +1,561 @@
+"""Scene files: round trips, deterministic and atomic saves, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime.game import Game
+from runtime.scene import Scene, Visual, VisualKind
+from runtime.scenefile import (
+    SceneFileError,
+    check_asset_path,
+    copy_scene,
+    dumps_scene,
+    load_scene,
+    save_scene,
+    scene_to_data,
+)
+from runtime.scripting import PlaceholderScript, Script
+from runtime.values import Color, Handle, Vec2
+
+from .conftest import REPO_ROOT, entity, scene_data, script
+
+
+class Mover(Script):
+    type_id = "t:Mover"
+    speed: float = 1.0
+    label: str = ""
+    velocity: Vec2 = Vec2(0, 0)
+    tint: Color = Color.WHITE
+
+
+class Follower(Script):
+    type_id = "t:Follower"
+    target: Handle = Handle.NONE
+    others: list[Handle] = []
+    fallback: Handle | None = None
+
+
+TYPES: dict[str, type[Script]] = {"t:Mover": Mover, "t:Follower": Follower}
+
+
+def resolve(type_id: str) -> type[Script] | None:
+    return TYPES.get(type_id)
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 16
+
+
+@pytest.fixture
+def root(tmp_path: Path) -> Path:
+    """A project root with one image, ``assets/img/ball.png``."""
+    (tmp_path / "assets" / "img").mkdir(parents=True)
+    (tmp_path / "assets" / "img" / "ball.png").write_bytes(PNG)
+    return tmp_path
+
+
+def rich_scene() -> Scene:
+    s = Scene(name="rich", background=Color.parse("#102030"))
+    a = s.spawn(
+        "Ä ball",
+        position=Vec2(1.5, -2),
+        rotation=30.0,
+        scale=Vec2(2, 0.5),
+        visual=Visual(VisualKind.ELLIPSE, Vec2(10, 20), Color(1, 2, 3, 4), z=-3),
+        scripts=[Mover(speed=2.5, label="[ 1, 2 ]", velocity=Vec2(3, 4))],
+    )
+    b = s.spawn("child", parent=a.handle, enabled=False)
+    s.spawn(
+        "text",
+        visual=Visual(
+            VisualKind.TEXT, Vec2(100, 20), Color.WHITE, text="[ 3,  4 ] ✓", font_size=18
+        ),
+        scripts=[Follower(target=b.handle, others=[a.handle, b.handle])],
+    )
+    s.spawn("image", visual=Visual(VisualKind.IMAGE, image="img/ball.png"))
+    return s
+
+
+# --- round trips --------------------------------------------------------------------
+
+
+def test_round_trip_keeps_everything(root: Path) -> None:
+    path = root / "assets" / "rich.scene.json"
+    original = rich_scene()
+    save_scene(original, path)
+    loaded = load_scene(path, resolve, project_root=root)
+    assert scene_to_data(loaded) == scene_to_data(original)
+    a = loaded.find("Ä ball")
+    assert a is not None
+    assert type(a.position) is Vec2 and a.position == Vec2(1.5, -2)
+    assert a.visual == Visual(VisualKind.ELLIPSE, Vec2(10, 20), Color(1, 2, 3, 4), z=-3)
+    mover = a.script(Mover)
+    assert (mover.speed, mover.label, mover.velocity) == (2.5, "[ 1, 2 ]", Vec2(3, 4))
+    assert loaded.find("child").enabled is False  # type: ignore[union-attr]
+    text = loaded.find("text")
+    assert text is not None and text.visual is not None
+    assert text.visual.text == "[ 3,  4 ] ✓"
+    follower = text.script(Follower)
+    assert follower.target == 2 and type(follower.target) is Handle
+    assert follower.others == [1, 2]
+    assert loaded.background == Color.parse("#102030")
+    assert loaded.next_handle == original.next_handle
+
+
+def test_save_twice_gives_identical_bytes(tmp_path: Path) -> None:
+    s = rich_scene()
+    save_scene(s, tmp_path / "one.json")
+    save_scene(s, tmp_path / "two.json")
+    assert (tmp_path / "one.json").read_bytes() == (tmp_path / "two.json").read_bytes()
+
+
+def test_load_save_is_a_fixed_point(root: Path) -> None:
+    path = root / "assets" / "rich.scene.json"
+    save_scene(rich_scene(), path)
+    first = path.read_bytes()
+    save_scene(load_scene(path, resolve, project_root=root), path)
+    assert path.read_bytes() == first
+
+
+def test_saved_text_is_readable_json(tmp_path: Path) -> None:
+    text = dumps_scene(rich_scene())
+    assert text.endswith("}\n")
+    assert '"position": [1.5, -2.0],' in text  # number pairs on one line
+    assert "Ä ball" in text  # not \u-escaped
+    # Strings that look like number pairs are left exactly as they are.
+    assert '"label": "[ 1, 2 ]"' in text
+    assert json.loads(text)["entities"][0]["handle"] == 1
+
+
+def test_demo_scene_load_save_is_a_fixed_point(tmp_path: Path) -> None:
+    demo = REPO_ROOT / "assets" / "scenes" / "demo.scene.json"
+    original = demo.read_bytes()
+    with Game(REPO_ROOT, scene=False) as game:
+        scene = game.load_scene(demo)
+        assert not any(isinstance(s, PlaceholderScript) for e in scene for s in e.scripts)
+        out = tmp_path / "demo.scene.json"
+        game.save_scene(scene, out)
+        first = out.read_bytes()
+        # Same content as the file in the repository (20 and 20.0 compare equal)...
+        assert json.loads(first) == json.loads(original)
+        # ... and a fixed point from the first save on.
+        game.save_scene(game.load_scene(out), out)
+        assert out.read_bytes() == first
+    assert demo.read_bytes() == original
+
+
+def test_copy_scene_is_independent() -> None:
+    s = rich_scene()
+    c = copy_scene(s, resolve)
+    assert scene_to_data(c) == scene_to_data(s)
+    c[Handle(1)].script(Mover).speed = 99.0
+    c[Handle(1)].position = Vec2(9, 9)
+    assert s[Handle(1)].script(Mover).speed == 2.5
+    assert s[Handle(1)].position == Vec2(1.5, -2)
+
+
+# --- placeholders -------------------------------------------------------------------
+
+
+def test_unknown_script_type_is_kept_and_saved_back_unchanged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fields = {"z": [1, {"deep": [1.5, "x"]}], "a": None, "m": "[ 1, 2 ]", "n": 10**18}
+    data = scene_data(
+        entity(1, "Ghostly", scripts=[script("gone.module:Ghost", **fields), script("t:Mover")])
+    )
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="hotplay.scene"):
+        scene = load_scene(path, resolve)
+    ghost = scene[1].scripts[0]
+    assert isinstance(ghost, PlaceholderScript)
+    assert ghost.missing_type_id == "gone.module:Ghost"
+    assert ghost.data == fields
+    assert list(ghost.data) == ["z", "a", "m", "n"]
+    assert isinstance(scene[1].scripts[1], Mover)
+    assert "gone.module:Ghost not found" in caplog.text
+    out = tmp_path / "out.json"
+    save_scene(scene, out)
+    saved = json.loads(out.read_text(encoding="utf-8"))
+    assert saved["entities"][0]["scripts"][0] == {"type": "gone.module:Ghost", "fields": fields}
+    assert list(saved["entities"][0]["scripts"][0]["fields"]) == ["z", "a", "m", "n"]
+
+
+def test_a_field_the_class_no_longer_has_is_dropped_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(
+        json.dumps(scene_data(entity(1, scripts=[script("t:Mover", speed=3, old=1)]))),
+        encoding="utf-8",
+    )
+    scene = load_scene(path, resolve)
+    mover = scene[1].script(Mover)
+    assert mover.speed == 3.0 and type(mover.speed) is float
+    assert not hasattr(mover, "old")
+    assert "t:Mover has no field 'old'" in caplog.text
+
+
+def test_defaults_for_missing_keys(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text('{"format": 1, "entities": [{"handle": 3}]}', encoding="utf-8")
+    scene = load_scene(path, resolve)
+    e = scene[3]
+    assert (e.name, e.position, e.rotation, e.scale, e.enabled, e.visual, e.scripts) == (
+        "Entity",
+        Vec2.ZERO,
+        0.0,
+        Vec2.ONE,
+        True,
+        None,
+        [],
+    )
+    assert scene.name == "untitled" and scene.next_handle == 4
+
+
+def test_next_handle_is_never_below_the_largest_handle(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps(scene_data(entity(7), next_handle=2)), encoding="utf-8")
+    assert load_scene(path, resolve).next_handle == 8
+
+
+# --- bad input ------------------------------------------------------------------------
+
+VALID = json.dumps(
+    scene_data(
+        entity(1, "A", position=[1, 2], scripts=[script("t:Mover", speed=2)]),
+        entity(2, "B", parent=1),
+    ),
+    indent=2,
+)
+
+
+def _with(*entities: dict[str, Any], **top: Any) -> str:
+    return json.dumps(scene_data(*entities, **top))
+
+
+def _visual(**kw: Any) -> str:
+    return _with(entity(1, "E", visual={"kind": "rect", **kw}))
+
+
+BAD_FILES: list[tuple[str, str | bytes, str]] = [
+    ("invalid json", '{"format": 1, "entities": [}', "not valid JSON: .* at line 1"),
+    ("truncated", VALID[: len(VALID) // 2], "not valid JSON"),
+    ("empty", "", "not valid JSON"),
+    ("trailing garbage", VALID + "x", "not valid JSON"),
+    ("not utf-8", b'{"name": "\xff\xfe"}', "not UTF-8"),
+    ("deeply nested", "[" * 100_000 + "]" * 100_000, "nested too deeply"),
+    ("top level list", "[]", "expected a JSON object at the top level"),
+    ("no format", '{"entities": []}', 'no "format" field'),
+    ("format string", '{"format": "1"}', '"format" must be an integer'),
+    ("format bool", '{"format": true}', '"format" must be an integer'),
+    ("format from the future", '{"format": 2}', "format version 2 is not supported.*newer"),
+    ("format zero", '{"format": 0}', "format version 0 is not supported"),
+    ("name not string", '{"format": 1, "name": 3}', '"name" must be a string'),
+    ("entities not list", '{"format": 1, "entities": {}}', '"entities" must be a list'),
+    ("background number", '{"format": 1, "background": 3}', '"background": expected a colour'),
+    ("background bad hex", '{"format": 1, "background": "#12"}', '"background": .*not a colour'),
+    ("next_handle string", '{"format": 1, "next_handle": "9"}', '"next_handle" must be an integer'),
+    ("entity not object", _with(3), r"entity #0: expected an object, got 3"),  # type: ignore[arg-type]
+    ("handle string", _with({"handle": "1"}), '"handle" must be a positive integer'),
+    ("handle zero", _with({"handle": 0}), '"handle" must be a positive integer'),
+    ("handle negative", _with({"handle": -4}), '"handle" must be a positive integer'),
+    ("handle float", _with({"handle": 1.0}), '"handle" must be a positive integer'),
+    ("handle too large", _with({"handle": 2**60}), '"handle" must be a positive integer'),
+    ("name wrong type", _with(entity(1, 5)), r'entity 1: "name" must be a string'),  # type: ignore[arg-type]
+    ("position string", _with(entity(1, "E", position="0,0")), 'entity 1 .*"position"'),
+    ("position short", _with(entity(1, "E", position=[1])), '"position": expected \\[x, y\\]'),
+    ("position null", _with(entity(1, "E", position=[None, 1])), '"position"'),
+    ("scale bool", _with(entity(1, "E", scale=[True, 1])), '"scale"'),
+    ("rotation string", _with(entity(1, "E", rotation="90")), '"rotation" must be a finite number'),
+    ("enabled string", _with(entity(1, "E", enabled="yes")), '"enabled" must be true or false'),
+    ("parent string", _with(entity(1, "E", parent="0")), '"parent" must be an entity handle'),
+    ("parent negative", _with(entity(1, "E", parent=-1)), '"parent" must be an entity handle'),
+    ("visual not object", _with(entity(1, "E", visual="rect")), '"visual" must be an object'),
+    ("visual kind", _visual(kind="circle"), "visual kind 'circle' is not one of rect, ellipse"),
+    ("visual color", _visual(color="#ggg"), "visual color: .*not a colour"),
+    ("visual size", _visual(size=[1, 2, 3]), "visual size"),
+    ("visual z float", _visual(z=1.5), "visual z must be an integer"),
+    ("visual z huge", _visual(z=2**40), "visual z must be an integer"),
+    ("visual font size", _visual(font_size=-1), "font_size must be a positive number"),
+    ("visual text", _visual(text=5), "visual text must be a string"),
+    # Numbers a file may not hold, wherever they are.
+    (
+        "NaN",
+        '{"format": 1, "entities": [{"handle": 1, "position": [NaN, 0]}]}',
+        "NaN is not a number",
+    ),
+    ("Infinity", '{"format": 1, "entities": [{"handle": 1, "rotation": Infinity}]}', "Infinity"),
+    ("-Infinity", '{"format": 1, "entities": [{"handle": 1, "rotation": -Infinity}]}', "Infinity"),
+    (
+        "float overflow",
+        '{"format": 1, "entities": [{"handle": 1, "rotation": 1e999}]}',
+        "too large",
+    ),
+    ("huge int position", _with(entity(1, "E", position=[10**30, 0])), "too large an integer"),
+    (
+        "huge int digits",
+        '{"format": 1, "next_handle": 1' + "0" * 5000 + "}",
+        "too large an integer",
+    ),
+    (
+        "inf in unknown script",
+        '{"format": 1, "entities": [{"handle": 1, "scripts": '
+        '[{"type": "x:Y", "fields": {"v": -1e400}}]}]}',
+        "too large a number",
+    ),
+    # Scripts.
+    ("scripts not list", _with(entity(1, "E", scripts={})), '"scripts" must be a list'),
+    ("script no type", _with(entity(1, "E", scripts=[{"fields": {}}])), 'needs a "type" string'),
+    (
+        "script fields",
+        _with(entity(1, "E", scripts=[{"type": "t:Mover", "fields": []}])),
+        '"fields"',
+    ),
+    (
+        "script field type",
+        _with(entity(1, "E", scripts=[script("t:Mover", speed="fast")])),
+        r"entity 1 \('E'\): t:Mover.speed: expected a finite number, got 'fast'",
+    ),
+    (
+        "script field vec",
+        _with(entity(1, "E", scripts=[script("t:Mover", velocity=[1, "2"])])),
+        "t:Mover.velocity",
+    ),
+    # References to missing entities.
+    (
+        "missing parent",
+        _with(entity(1, "E", parent=9)),
+        r"entity 1 \('E'\): parent 9 does not exist",
+    ),
+    (
+        "missing handle field",
+        _with(entity(1, "E", scripts=[script("t:Follower", target=9)])),
+        r"t:Follower.target refers to entity 9, which does not exist",
+    ),
+    (
+        "missing handle in list field",
+        _with(entity(1, "E"), entity(2, "F", scripts=[script("t:Follower", others=[1, 7])])),
+        r"entity 2 \('F'\): t:Follower.others refers to entity 7",
+    ),
+    (
+        "missing optional handle",
+        _with(entity(1, "E", scripts=[script("t:Follower", fallback=5)])),
+        r"t:Follower.fallback refers to entity 5",
+    ),
+    (
+        "negative handle field",
+        _with(entity(1, "E", scripts=[script("t:Follower", target=-1)])),
+        "target",
+    ),
+    # Tree shape.
+    (
+        "duplicate handles",
+        _with(entity(1, "A"), entity(1, "B")),
+        r"entity #1 \('B'\): handle 1 is used twice",
+    ),
+    ("own parent", _with(entity(1, "E", parent=1)), "its own parent"),
+    (
+        "cyclic parents",
+        _with(entity(1, "R"), entity(2, "A", parent=3), entity(3, "B", parent=2)),
+        "cycle",
+    ),
+    (
+        "long cycle",
+        _with(entity(1, "A", parent=3), entity(2, "B", parent=1), entity(3, "C", parent=2)),
+        r"entity 1 \('A'\): its parents form a cycle",
+    ),
+    # Assets.
+    (
+        "missing image",
+        _visual(kind="image", image="img/ghost.png"),
+        "image 'img/ghost.png' does not exist",
+    ),
+    ("empty image", _visual(kind="image"), "image '' is empty"),
+    ("image with ..", _visual(kind="image", image="../hotplay.toml"), "leaves the assets/ folder"),
+    ("image with inner ..", _visual(kind="image", image="img/../../x.png"), "leaves the assets/"),
+    ("image absolute", _visual(kind="image", image="/etc/passwd"), "not an absolute path"),
+    ("image drive", _visual(kind="image", image="C:/x.png"), "not an absolute path"),
+    ("image backslash", _visual(kind="image", image="img\\ball.png"), "relative to assets/"),
+    ("image on a rect", _visual(image="../x.png"), "leaves the assets/"),
+]
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [c[1:] for c in BAD_FILES], ids=[c[0] for c in BAD_FILES]
+)
+def test_bad_file_gives_one_clear_error_and_is_untouched(
+    root: Path, content: str | bytes, problem: str
+) -> None:
+    path = root / "assets" / "bad.scene.json"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    before = path.read_bytes()
+    listing = sorted(p.name for p in path.parent.iterdir())
+    with pytest.raises(SceneFileError) as info:
+        load_scene(path, resolve, project_root=root)
+    err = info.value
+    assert err.path == str(path)
+    assert str(err).startswith(f"{path}: ")
+    assert "\n" not in str(err)
+    assert err.__cause__ is None and err.__suppress_context__
+    assert re.search(problem, err.problem), err.problem
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == listing
+
+
+def test_valid_reference_file_loads(root: Path) -> None:
+    """The base the bad cases are cut from is itself fine."""
+    path = root / "ok.json"
+    path.write_text(VALID, encoding="utf-8")
+    scene = load_scene(path, resolve, project_root=root)
+    assert [e.name for e in scene] == ["A", "B"]
+
+
+def test_an_existing_image_loads(root: Path) -> None:
+    path = root / "ok.json"
+    path.write_text(_visual(kind="image", image="img/ball.png"), encoding="utf-8")
+    e = load_scene(path, resolve, project_root=root)[1]
+    assert e.visual is not None and e.visual.image == "img/ball.png"
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(SceneFileError, match="file not found") as info:
+        load_scene(tmp_path / "nope.json", resolve)
+    assert info.value.path == str(tmp_path / "nope.json")
+    with pytest.raises(SceneFileError, match="cannot read"):
+        load_scene(tmp_path, resolve)
+
+
+@pytest.mark.parametrize(
+    ("rel", "problem"),
+    [
+        ("a.png", None),
+        ("sub/dir/a.png", None),
+        ("", "is empty"),
+        ("../a.png", "leaves"),
+        ("a/../../b.png", "leaves"),
+        ("/a.png", "absolute"),
+        ("c:\\a.png", "absolute"),
+        ("a\\b.png", "absolute"),
+    ],
+)
+def test_check_asset_path_without_a_project(rel: str, problem: str | None) -> None:
+    result = check_asset_path(rel, None)
+    if problem is None:
+        assert result is None
+    else:
+        assert result is not None and problem in result
+
+
+def test_game_reports_a_bad_main_scene(make_project: Any) -> None:
+    root = make_project(scene='{"format": 1, "entities": [{"handle": 1, "parent": 4}]}')
+    scene_file = root / "assets" / "scenes" / "main.scene.json"
+    before = scene_file.read_bytes()
+    with pytest.raises(SceneFileError, match="parent 4 does not exist") as info:
+        Game(root)
+    assert info.value.path == str(scene_file)
+    assert scene_file.read_bytes() == before
+
+
+# --- saving ----------------------------------------------------------------------------
+
+
+def test_atomic_save_leaves_no_temp_files(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    save_scene(rich_scene(), path)
+    save_scene(rich_scene(), path)
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_failed_rename_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.json"
+    save_scene(Scene(name="old"), path)
+    before = path.read_bytes()
+
+    def refuse(src: object, dst: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", refuse)
+    with pytest.raises(SceneFileError, match="cannot save: No space left on device") as info:
+        save_scene(rich_scene(), path)
+    assert info.value.path == str(path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "s.json"
+    save_scene(Scene(name="old"), path)
+    before = path.read_bytes()
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", broken_fsync)
+    with pytest.raises(SceneFileError, match="Input/output error"):
+        save_scene(rich_scene(), path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_save_keeps_the_file_mode(tmp_path: Path) -> None:
+    path = tmp_path / "s.json"
+    path.write_text("{}", encoding="utf-8")
+    path.chmod(0o644)
+    save_scene(Scene(), path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    new = tmp_path / "new.json"
+    save_scene(Scene(), new)
+    # A new file is readable by others like any file this process creates, not 0600.
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(new.stat().st_mode) == 0o666 & ~umask
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda s: setattr(s[1], "position", Vec2(float("nan"), 0)),
+        lambda s: setattr(s[1], "rotation", float("inf")),
+        lambda s: setattr(s[1].script(Mover), "speed", float("nan")),
+        lambda s: setattr(s[1].script(Mover), "label", {1, 2}),
+        lambda s: setattr(s[1], "name", object()),
+    ],
+    ids=["nan position", "inf rotation", "nan field", "set in a field", "object name"],
+)
+def test_saving_an_unstorable_value_is_an_error_and_keeps_the_file(
+    tmp_path: Path, spoil: Any
+) -> None:
+    path = tmp_path / "s.json"
+    s = rich_scene()
+    save_scene(s, path)
+    before = path.read_bytes()
+    spoil(s)
+    with pytest.raises(SceneFileError, match="cannot save"):
+        save_scene(s, path)
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+def test_entities_are_saved_parents_first(tmp_path: Path) -> None:
+    s = Scene()
+    a = s.spawn("a")
+    b = s.spawn("b")
+    s.reparent(a.handle, b.handle)
+    data = scene_to_data(s)
+    assert [(e["handle"], e["parent"]) for e in data["entities"]] == [(2, 0), (1, 2)]
+    path = tmp_path / "s.json"
+    save_scene(s, path)
+    assert [e.name for e in load_scene(path, resolve)] == ["b", "a"]
