@@ -163,6 +163,8 @@ class Game:
             ``False`` loads none (the editor adds its own).
         watch: override whether the watcher runs (default: the profile decides).
         fixed_dt: the time step in seconds (default 1/60).
+        bytecode_dir: run plugins from this Release build output (`runtime.build`)
+            instead of their sources.
     """
 
     def __init__(
@@ -174,6 +176,7 @@ class Game:
         watch: bool | None = None,
         fixed_dt: float = 1.0 / 60.0,
         quiet_ms: float | None = None,
+        bytecode_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         self.project = project if isinstance(project, Project) else Project.open(project)
         self.profile = profile
@@ -182,7 +185,7 @@ class Game:
         self.time = 0.0
         self.input = InputState()
         self.callbacks = CallbackStore()
-        self.plugins = PluginHost(self.project.plugins_dir)
+        self.plugins = PluginHost(self.project.plugins_dir, bytecode_dir=bytecode_dir)
         self.plugin_objects: dict[str, Plugin] = {}
         self.scenes: list[Scene] = []
         self.running_scenes: list[RunningScene] = []

@@ -21,6 +21,7 @@ import importlib
 import importlib.machinery
 import importlib.util
 import logging
+import os
 import sys
 import types
 from collections.abc import Iterable, Iterator, Sequence
@@ -64,9 +65,19 @@ class SourceCompiler:
     that follow reuse those code objects.
     """
 
-    def __init__(self, namespace: str, optimize: int = -1) -> None:
+    def __init__(
+        self,
+        namespace: str,
+        optimize: int = -1,
+        *,
+        bytecode_dir: Path | None = None,
+        source_root: Path | None = None,
+    ) -> None:
         self.namespace = namespace
         self.optimize = optimize
+        # Release: code comes from the Build step's bytecode (runtime.build), not the sources.
+        self.bytecode_dir = bytecode_dir
+        self.source_root = source_root
         self._cache: dict[str, CompiledSource] = {}
 
     def compile(self, path: str | Path, module_name: str | None = None) -> CompiledSource:
@@ -77,6 +88,11 @@ class SourceCompiler:
             OSError: the file cannot be read.
         """
         p = str(path)
+        if self.bytecode_dir is not None and self.source_root is not None:
+            from runtime.build import load_bytecode
+
+            code = load_bytecode(self.bytecode_dir, self.source_root, p)
+            return CompiledSource(b"", code, frozenset())
         with open(p, "rb") as f:
             source = f.read()
         digest = hashlib.blake2b(source, digest_size=16).digest()
@@ -242,12 +258,27 @@ class PluginHost:
     Use as the single owner of the project's plugin modules: `load_all` at start,
     `import_aside` + `install` for a reload, `close` at the end (removes the
     namespace from ``sys.modules`` and the finder from ``sys.meta_path``).
+
+    With `bytecode_dir` (the output of a Release build, see `runtime.build`) the
+    code of every module is read from the build's bytecode instead of compiled
+    from its source; modules are still discovered from ``plugins/``.
     """
 
-    def __init__(self, plugins_dir: str | Path, *, optimize: int = -1) -> None:
+    def __init__(
+        self,
+        plugins_dir: str | Path,
+        *,
+        optimize: int = -1,
+        bytecode_dir: str | os.PathLike[str] | None = None,
+    ) -> None:
         self.plugins_dir = Path(plugins_dir).resolve()
         self.namespace = f"{NAMESPACE_PREFIX}_{next(_namespace_ids)}"
-        self.compiler = SourceCompiler(self.namespace, optimize)
+        self.compiler = SourceCompiler(
+            self.namespace,
+            optimize,
+            bytecode_dir=None if bytecode_dir is None else Path(bytecode_dir).resolve(),
+            source_root=self.plugins_dir,
+        )
         self.plugins: dict[str, LoadedPlugin] = {}
         self.errors: dict[str, str] = {}
         self.registry = TypeRegistry()
