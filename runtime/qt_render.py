@@ -21,6 +21,14 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QTrans
 from runtime.scene import Entity, Scene, VisualKind
 from runtime.values import Color, Handle, Vec2
 
+#: Shapes larger than this (in pixels on screen) are drawn directly, not cached.
+_MAX_SPRITE_PIXELS = 1024 * 1024
+#: How many distinct sprites are kept before the cache starts over.
+_MAX_SPRITES = 4096
+
+# Painter transform modes in SceneRenderer.paint.
+_OTHER, _PIXELS, _SCENE = 0, 1, 2
+
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
 WorldTransform = tuple[float, float, float, float, float]
 
@@ -117,6 +125,47 @@ def _z(e: Entity) -> int:
     return e.visual.z if e.visual is not None else 0
 
 
+def draw_items(scene: Scene) -> list[tuple[int, int, Entity, float, float, float, float, float]]:
+    """Every visible entity with its world transform, in drawing order.
+
+    Items are (z, tree index, entity, x, y, rotation, scale x, scale y), computed
+    in one walk of the tree. Root entities without children (most of a game's entities) take a fast path.
+    """
+    items: list[tuple[int, int, Entity, float, float, float, float, float]] = []
+    append = items.append
+    ents = scene.entities
+    i = 0
+    for root in scene.roots:
+        e = ents[root]
+        if not e.children:
+            v = e.visual
+            if v is not None and e.enabled:
+                p, sc = e.position, e.scale
+                append((v.z, i, e, p[0], p[1], e.rotation, sc[0], sc[1]))
+            i += 1
+            continue
+        stack: list[tuple[Entity, WorldTransform]] = [(e, (0.0, 0.0, 0.0, 1.0, 1.0))]
+        while stack:
+            e, (px, py, pr, psx, psy) = stack.pop()
+            lx, ly = e.position[0] * psx, e.position[1] * psy
+            if pr:
+                r = math.radians(pr)
+                c, s = math.cos(r), math.sin(r)
+                lx, ly = lx * c - ly * s, lx * s + ly * c
+            wt = (px + lx, py + ly, pr + e.rotation, psx * e.scale[0], psy * e.scale[1])
+            v = e.visual
+            if v is not None and e.enabled:
+                append((v.z, i, e, *wt))
+            i += 1
+            stack.extend((ents[c], wt) for c in reversed(e.children))
+    items.sort(key=_first_two)
+    return items
+
+
+def _first_two(item: tuple[int, int, Entity, float, float, float, float, float]) -> tuple[int, int]:
+    return item[0], item[1]
+
+
 class SceneRenderer:
     """Paints scenes; caches colours, fonts and images between frames.
 
@@ -131,7 +180,9 @@ class SceneRenderer:
         self._brushes: dict[Color, QBrush] = {}
         self._colors: dict[Color, QColor] = {}
         self._fonts: dict[int, QFont] = {}
+        self._no_pen = QPen(Qt.PenStyle.NoPen)
         self._pixmaps: dict[str, QPixmap | None] = {}
+        self._sprites: dict[tuple[VisualKind, int, int, Color, int], QPixmap] = {}
 
     # --- caches ----------------------------------------------------------------------
 
@@ -164,6 +215,41 @@ class SceneRenderer:
             self._pixmaps[rel] = None if pm.isNull() else pm
         return self._pixmaps[rel]
 
+    def _sprite(
+        self, kind: VisualKind, pw: float, ph: float, color: Color, degrees: int = 0
+    ) -> QPixmap | None:
+        """A shape pre-rendered at its size on screen and rotation, or ``None`` when too large.
+
+        Blitting a cached sprite is several times faster than rasterising an
+        antialiased shape for every item of every frame; rotations are cached
+        in whole degrees, which cannot be told apart at sprite sizes.
+        """
+        key = (kind, round(pw * 4), round(ph * 4), color, degrees)
+        pm = self._sprites.get(key)
+        if pm is None:
+            if pw * ph > _MAX_SPRITE_PIXELS or pw < 0.25 or ph < 0.25:
+                return None
+            if len(self._sprites) > _MAX_SPRITES:
+                self._sprites.clear()  # zooming through many sizes: start over
+            side = math.hypot(pw, ph) if degrees else 0.0
+            bw, bh = (side, side) if degrees else (pw, ph)
+            pm = QPixmap(max(1, math.ceil(bw)), max(1, math.ceil(bh)))
+            pm.fill(Qt.GlobalColor.transparent)
+            p = QPainter(pm)
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            p.setPen(self._no_pen)
+            p.setBrush(self._brush(color))
+            c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+            p.setTransform(QTransform(c, s, -s, c, pm.width() / 2, pm.height() / 2))
+            rect = QRectF(-pw / 2, -ph / 2, pw, ph)
+            if kind is VisualKind.ELLIPSE:
+                p.drawEllipse(rect)
+            else:
+                p.drawRect(rect)
+            p.end()
+            self._sprites[key] = pm
+        return pm
+
     def forget_images(self) -> None:
         """Drop cached images (after files in ``assets/`` changed)."""
         self._pixmaps.clear()
@@ -186,16 +272,20 @@ class SceneRenderer:
         if grid:
             self._paint_grid(painter, size, camera)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        painter.setPen(Qt.PenStyle.NoPen)
-        wts = world_transforms(scene)
+        painter.setPen(self._no_pen)
+        items = draw_items(scene)
+        sprites = self._sprites
         zoom = camera.zoom
         current_brush: Color | None = None
         view = camera.transform(size)
-        in_view = False  # whether the painter's transform is the plain view transform
-        for e in draw_order(scene):
+        identity = QTransform()
+        cx, cy = camera.center
+        half_w, half_h = size.width() / 2, size.height() / 2
+        # Which transform the painter holds, so it is only set when it changes.
+        mode = _OTHER
+        for _, _, e, x, y, rot, sx, sy in items:
             v = e.visual
             assert v is not None
-            x, y, rot, sx, sy = wts[e.handle]
             w, h = v.size[0] * sx, v.size[1] * sy
             kind = v.kind
             if kind is VisualKind.TEXT:
@@ -208,18 +298,38 @@ class SceneRenderer:
                     int(Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextDontClip),
                     v.text,
                 )
-                painter.setPen(Qt.PenStyle.NoPen)
-                in_view = False
+                painter.setPen(self._no_pen)
+                mode = _OTHER
                 continue
+            if kind is VisualKind.RECT or kind is VisualKind.ELLIPSE:
+                pw, ph = abs(w * zoom), abs(h * zoom)
+                # A circle looks the same at any rotation.
+                deg = (
+                    0 if not rot or (kind is VisualKind.ELLIPSE and pw == ph) else round(rot) % 360
+                )
+                sprite = sprites.get((kind, round(pw * 4), round(ph * 4), v.color, deg))
+                if sprite is None:
+                    sprite = self._sprite(kind, pw, ph, v.color, deg)
+                if sprite is not None:
+                    if mode != _PIXELS:
+                        painter.setTransform(identity)
+                        mode = _PIXELS
+                    painter.drawPixmap(
+                        QPointF(
+                            (x - cx) * zoom + half_w - sprite.width() / 2,
+                            (y - cy) * zoom + half_h - sprite.height() / 2,
+                        ),
+                        sprite,
+                    )
+                    continue
             if rot:
                 painter.setTransform(camera.item_transform(size, x, y, rot))
-                in_view = False
+                mode = _OTHER
                 rect = QRectF(-w / 2, -h / 2, w, h)
             else:
-                # Most items are not rotated: draw them in scene units under one transform.
-                if not in_view:
+                if mode != _SCENE:
                     painter.setTransform(view)
-                    in_view = True
+                    mode = _SCENE
                 rect = QRectF(x - w / 2, y - h / 2, w, h)
             if kind is VisualKind.RECT or kind is VisualKind.ELLIPSE:
                 if v.color != current_brush:
@@ -236,9 +346,9 @@ class SceneRenderer:
                 else:
                     self._paint_missing(painter, rect)
                     current_brush = None
-        painter.setTransform(QTransform())
+        painter.setTransform(identity)
         if selected:
-            self._paint_selection(painter, scene, wts, size, camera, selected)
+            self._paint_selection(painter, scene, size, camera, selected)
 
     def _paint_missing(self, painter: QPainter, rect: QRectF) -> None:
         painter.setBrush(QBrush(QColor(255, 0, 255, 90)))
@@ -252,7 +362,6 @@ class SceneRenderer:
         self,
         painter: QPainter,
         scene: Scene,
-        wts: dict[Handle, WorldTransform],
         size: QSizeF,
         camera: Camera,
         selected: Collection[Handle],
@@ -264,7 +373,7 @@ class SceneRenderer:
             e = scene.get(h)
             if e is None:
                 continue
-            x, y, rot, sx, sy = wts[e.handle]
+            (x, y), rot, (sx, sy) = scene.world_transform(e.handle)
             box = e.visual.size if e.visual is not None else Vec2(16, 16)
             w, hh = box[0] * sx, box[1] * sy
             painter.setTransform(camera.item_transform(size, x, y, rot))
