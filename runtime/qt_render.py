@@ -129,7 +129,8 @@ def draw_items(scene: Scene) -> list[tuple[int, int, Entity, float, float, float
     """Every visible entity with its world transform, in drawing order.
 
     Items are (z, tree index, entity, x, y, rotation, scale x, scale y), computed
-    in one walk of the tree. Root entities without children (most of a game's entities) take a fast path.
+    in one walk of the tree. Root entities without children (most of a game's
+    entities) take a fast path.
     """
     items: list[tuple[int, int, Entity, float, float, float, float, float]] = []
     append = items.append
