@@ -1,0 +1,437 @@
+"""Undoable scene edits (`QUndoCommand` subclasses).
+
+Every command refers to entities by `Handle`, to scripts by their index on the
+entity *and* their type id, and to script fields by name; values of script
+fields are kept as plain data (what a scene file stores) and converted with the
+field's *current* declared type when applied. No command holds a Python object
+of plugin code, so the undo history stays usable across hot reloads (Fyrox
+has to flush its undo stacks at this point; we do not).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtGui import QUndoCommand
+
+from runtime import Entity, Handle, PlaceholderScript, Scene, Script, Visual
+from runtime.fields import PlainDataError, declared_fields, from_plain, to_plain
+from runtime.scene import EntityChanged, ScriptsReplaced
+from runtime.scripting import instantiate, script_plain_fields, script_type_id
+
+log = logging.getLogger("hotplay.editor")
+
+#: Finds the script class of a type id in the plugins loaded *now*.
+TypeResolver = Callable[[str], "type[Script] | None"]
+
+_MERGE_ATTR = 1001
+_MERGE_FIELD = 1002
+
+
+# --- plain data for scripts and subtrees -----------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ScriptData:
+    """A script as stored in a scene file: its type id and plain field values."""
+
+    type_id: str
+    fields: dict[str, Any]
+
+    @classmethod
+    def of(cls, script: Script) -> ScriptData:
+        """The data of a live script (or placeholder)."""
+        return cls(script_type_id(script), script_plain_fields(script))
+
+    def build(self, resolve: TypeResolver) -> Script:
+        """A script from the current code: unknown fields and bad values fall back to defaults.
+
+        A type no plugin defines (any more) gives a `PlaceholderScript` that keeps the data.
+        """
+        cls = resolve(self.type_id)
+        if cls is None:
+            return PlaceholderScript(
+                self.type_id, dict(self.fields), f"no plugin defines {self.type_id}"
+            )
+        specs = declared_fields(cls)
+        values: dict[str, Any] = {}
+        for name, raw in self.fields.items():
+            spec = specs.get(name)
+            if spec is None:
+                continue
+            try:
+                values[name] = from_plain(raw, spec.annotation)
+            except PlainDataError:
+                continue
+        return instantiate(cls, values)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class EntityData:
+    """An entity without its place in a tree: what delete and duplicate keep."""
+
+    handle: Handle
+    name: str
+    position: Any
+    rotation: float
+    scale: Any
+    enabled: bool
+    visual: Visual | None
+    scripts: tuple[ScriptData, ...]
+    children: tuple[Handle, ...]
+
+    @classmethod
+    def of(cls, e: Entity) -> EntityData:
+        """Capture an entity (its scripts as plain data)."""
+        return cls(
+            e.handle,
+            e.name,
+            e.position,
+            e.rotation,
+            e.scale,
+            e.enabled,
+            e.visual.copy() if e.visual is not None else None,
+            tuple(ScriptData.of(s) for s in e.scripts),
+            tuple(e.children),
+        )
+
+    def build(self, resolve: TypeResolver, handle: Handle | None = None) -> Entity:
+        """A new entity from this data, with scripts of the current code."""
+        e = Entity(
+            self.handle if handle is None else handle,
+            self.name,
+            position=self.position,
+            rotation=self.rotation,
+            scale=self.scale,
+            visual=self.visual.copy() if self.visual is not None else None,
+            scripts=[s.build(resolve) for s in self.scripts],
+            enabled=self.enabled,
+        )
+        return e
+
+
+def capture_subtree(scene: Scene, handle: Handle) -> list[EntityData]:
+    """An entity and its descendants as data, depth first (root first)."""
+    return [EntityData.of(e) for e in scene.subtree(handle)]
+
+
+def build_subtree(
+    data: list[EntityData], resolve: TypeResolver, remap: dict[Handle, Handle] | None = None
+) -> list[Entity]:
+    """Entities from `capture_subtree` data, children linked, handles optionally renamed."""
+    remap = remap or {}
+    out = [d.build(resolve, remap.get(d.handle)) for d in data]
+    for d, e in zip(data, out, strict=True):
+        e.children = [remap.get(c, c) for c in d.children]
+    by_handle = {e.handle: e for e in out}
+    for e in out:
+        for c in e.children:
+            by_handle[c].parent = e.handle
+    return out
+
+
+# --- the context commands work in -------------------------------------------------------
+
+
+class EditTarget:
+    """What commands edit: the edited scene and the script types loaded now.
+
+    Commands keep this object, never a script: `scene` is replaced when another
+    scene is opened (and the undo stack is cleared then), `resolve` always asks
+    the game's current registry.
+    """
+
+    def __init__(self, scene: Scene, resolve: TypeResolver) -> None:
+        self.scene = scene
+        self.resolve = resolve
+
+
+def _find_script(e: Entity, index: int, type_id: str) -> int:
+    """The index of the script a command means.
+
+    `index` if its type still matches, else the first script of that type (the
+    scripts were reordered by another edit).
+    """
+    if 0 <= index < len(e.scripts) and script_type_id(e.scripts[index]) == type_id:
+        return index
+    for i, s in enumerate(e.scripts):
+        if script_type_id(s) == type_id:
+            return i
+    raise LookupError(f"entity {int(e.handle)} ({e.name!r}) has no script {type_id}")
+
+
+# --- commands ----------------------------------------------------------------------------
+
+
+class SetEntityAttribute(QUndoCommand):
+    """Set an entity attribute (name, position, rotation, scale, enabled, visual)."""
+
+    def __init__(
+        self,
+        target: EditTarget,
+        handle: Handle,
+        attribute: str,
+        value: Any,
+        old: Any,
+        text: str = "",
+    ) -> None:
+        super().__init__(text or f"Change {attribute}")
+        self.target = target
+        self.handle = handle
+        self.attribute = attribute
+        self.value = value.copy() if isinstance(value, Visual) else value
+        self.old = old.copy() if isinstance(old, Visual) else old
+
+    def _set(self, value: Any) -> None:
+        v = value.copy() if isinstance(value, Visual) else value
+        self.target.scene.set_attr(self.handle, self.attribute, v)
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        self._set(self.value)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        self._set(self.old)
+
+    def id(self) -> int:  # noqa: D102 (base-class API)
+        return _MERGE_ATTR
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: D102 (base-class API)
+        # Consecutive edits of one attribute (spin box arrows, typing) are one step.
+        if (
+            isinstance(other, SetEntityAttribute)
+            and other.handle == self.handle
+            and other.attribute == self.attribute
+            and self.attribute != "visual"
+        ):
+            self.value = other.value
+            return True
+        return False
+
+
+class SetScriptField(QUndoCommand):
+    """Set one declared field of one script, by (entity, script index + type id, field name)."""
+
+    def __init__(
+        self,
+        target: EditTarget,
+        handle: Handle,
+        index: int,
+        type_id: str,
+        field: str,
+        value: Any,
+        old: Any,
+    ) -> None:
+        super().__init__(f"Change {type_id.rpartition(':')[2]}.{field}")
+        self.target = target
+        self.handle = handle
+        self.index = index
+        self.type_id = type_id
+        self.field = field
+        # Plain data, converted with the field's type at the time of applying.
+        self.value = to_plain(value)
+        self.old = to_plain(old)
+
+    def _set(self, plain: Any) -> None:
+        scene = self.target.scene
+        e = scene[self.handle]
+        i = _find_script(e, self.index, self.type_id)
+        s = e.scripts[i]
+        spec = declared_fields(type(s)).get(self.field)
+        if spec is None:
+            log.warning(
+                "cannot change %s.%s: the field no longer exists in the code",
+                self.type_id,
+                self.field,
+            )
+            return
+        setattr(s, self.field, from_plain(plain, spec.annotation))
+        scene.notify(EntityChanged(self.handle, "scripts"))
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        self._set(self.value)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        self._set(self.old)
+
+    def id(self) -> int:  # noqa: D102 (base-class API)
+        return _MERGE_FIELD
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: D102 (base-class API)
+        if isinstance(other, SetScriptField) and (
+            other.handle,
+            other.index,
+            other.type_id,
+            other.field,
+        ) == (self.handle, self.index, self.type_id, self.field):
+            self.value = other.value
+            return True
+        return False
+
+
+class AddScript(QUndoCommand):
+    """Add a script of a type id (with its declared defaults) to an entity."""
+
+    def __init__(
+        self, target: EditTarget, handle: Handle, type_id: str, index: int | None = None
+    ) -> None:
+        super().__init__(f"Add script {type_id.rpartition(':')[2]}")
+        self.target = target
+        self.handle = handle
+        self.data = ScriptData(type_id, {})
+        self.index = index
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        e = self.target.scene[self.handle]
+        idx = len(e.scripts) if self.index is None else self.index
+        self.index = idx
+        e.scripts.insert(idx, self.data.build(self.target.resolve))
+        self.target.scene.notify(ScriptsReplaced((self.handle,)))
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        e = self.target.scene[self.handle]
+        assert self.index is not None
+        i = _find_script(e, self.index, self.data.type_id)
+        # Keep what was typed into the new script, for redo.
+        self.data = ScriptData.of(e.scripts.pop(i))
+        self.target.scene.notify(ScriptsReplaced((self.handle,)))
+
+
+class RemoveScript(QUndoCommand):
+    """Remove a script from an entity (undo puts it back with its field values)."""
+
+    def __init__(self, target: EditTarget, handle: Handle, index: int) -> None:
+        s = target.scene[handle].scripts[index]
+        self.data = ScriptData.of(s)
+        super().__init__(f"Remove script {self.data.type_id.rpartition(':')[2]}")
+        self.target = target
+        self.handle = handle
+        self.index = index
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        e = self.target.scene[self.handle]
+        i = _find_script(e, self.index, self.data.type_id)
+        self.data = ScriptData.of(e.scripts.pop(i))
+        self.index = i
+        self.target.scene.notify(ScriptsReplaced((self.handle,)))
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        e = self.target.scene[self.handle]
+        e.scripts.insert(min(self.index, len(e.scripts)), self.data.build(self.target.resolve))
+        self.target.scene.notify(ScriptsReplaced((self.handle,)))
+
+
+class AddEntity(QUndoCommand):
+    """Create an entity (a root, or a child of `parent`)."""
+
+    def __init__(
+        self,
+        target: EditTarget,
+        name: str,
+        parent: Handle = Handle.NONE,
+        visual: Visual | None = None,
+        position: Any = None,
+    ) -> None:
+        super().__init__(f"Add {name}")
+        self.target = target
+        self.name = name
+        self.parent = parent
+        self.visual = visual
+        self.position = position
+        self.handle: Handle | None = None
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        attrs: dict[str, Any] = {}
+        if self.visual is not None:
+            attrs["visual"] = self.visual.copy()
+        if self.position is not None:
+            attrs["position"] = self.position
+        e = self.target.scene.spawn(self.name, parent=self.parent, handle=self.handle, **attrs)
+        self.handle = e.handle  # redo recreates the same handle: later commands refer to it
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        assert self.handle is not None
+        self.target.scene.remove(self.handle)
+
+
+class DeleteEntity(QUndoCommand):
+    """Delete an entity with its subtree; undo restores it with the same handles."""
+
+    def __init__(self, target: EditTarget, handle: Handle) -> None:
+        super().__init__(f"Delete {target.scene[handle].name}")
+        self.target = target
+        self.handle = handle
+        self.parent = Handle.NONE
+        self.index = 0
+        self.data: list[EntityData] = []
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        scene = self.target.scene
+        e = scene[self.handle]
+        self.parent = e.parent
+        self.index = scene.siblings_of(self.handle).index(self.handle)
+        self.data = capture_subtree(scene, self.handle)
+        scene.remove(self.handle)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        ents = build_subtree(self.data, self.target.resolve)
+        self.target.scene.insert_subtree(ents, self.parent, self.index)
+
+
+class DuplicateEntity(QUndoCommand):
+    """Copy an entity with its subtree next to it (new handles, same data)."""
+
+    def __init__(self, target: EditTarget, handle: Handle) -> None:
+        super().__init__(f"Duplicate {target.scene[handle].name}")
+        self.target = target
+        self.source = handle
+        self.remap: dict[Handle, Handle] = {}
+        self.handle: Handle | None = None
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        scene = self.target.scene
+        data = capture_subtree(scene, self.source)
+        if not self.remap:
+            self.remap = {d.handle: scene.allocate_handle() for d in data}
+        ents = build_subtree(data, self.target.resolve, self.remap)
+        ents[0].name = _copy_name(ents[0].name, {e.name for e in scene})
+        src = scene[self.source]
+        index = scene.siblings_of(self.source).index(self.source) + 1
+        scene.insert_subtree(ents, src.parent, index)
+        self.handle = ents[0].handle
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        assert self.handle is not None
+        self.target.scene.remove(self.handle)
+
+
+class ReparentEntity(QUndoCommand):
+    """Move an entity under another parent (or to the roots) at an index."""
+
+    def __init__(
+        self, target: EditTarget, handle: Handle, new_parent: Handle, index: int | None
+    ) -> None:
+        scene = target.scene
+        super().__init__(f"Move {scene[handle].name}")
+        self.target = target
+        self.handle = handle
+        self.old_parent = scene[handle].parent
+        self.old_index = scene.siblings_of(handle).index(handle)
+        self.new_parent = new_parent
+        self.index = index
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        self.target.scene.reparent(self.handle, self.new_parent, self.index)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        self.target.scene.reparent(self.handle, self.old_parent, self.old_index)
+
+
+def _copy_name(name: str, taken: set[str]) -> str:
+    base = name.rstrip("0123456789").rstrip() or name
+    n = 2
+    while f"{base} {n}" in taken:
+        n += 1
+    return f"{base} {n}"

@@ -1,0 +1,334 @@
+"""Editors for field values, one per supported field type.
+
+`editor_for` picks the editor of an annotation: numbers, bools, strings,
+`Vec2`, `Color`, entity `Handle`, enums; anything else (lists, dicts,
+dataclasses...) is shown read-only. A plugin can add its own editors (see
+`editor.extensions`), which are asked first.
+
+Every editor has the same small protocol: `set_value` (no signal), the
+``edited(object)`` signal when the user commits a new value, and
+`set_read_only`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QCheckBox,
+    QColorDialog,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
+
+from runtime import Color, Handle, Scene, Vec2
+from runtime.fields import type_name
+
+_BIG = 1e9
+
+
+class FieldEditor(QWidget):
+    """Base of the value editors.
+
+    Signals:
+        edited(object): the user committed a new value.
+    """
+
+    edited = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.setSpacing(4)
+        self._value: Any = None
+
+    def value(self) -> Any:
+        """The value shown."""
+        return self._value
+
+    def set_value(self, value: Any) -> None:
+        """Show a value (does not emit `edited`)."""
+        self._value = value
+        self._show(value)
+
+    def set_read_only(self, read_only: bool) -> None:
+        """Allow or forbid editing."""
+        for w in self.findChildren(QWidget):
+            w.setEnabled(not read_only)
+
+    def commit(self, value: Any) -> None:
+        """Emit `edited` if the value really changed (as if the user typed it)."""
+        if value != self._value or type(value) is not type(self._value):
+            self._value = value
+            self.edited.emit(value)
+
+    def _show(self, value: Any) -> None:
+        raise NotImplementedError
+
+
+def _spin(decimals: int = 3) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(-_BIG, _BIG)
+    box.setDecimals(decimals)
+    box.setKeyboardTracking(False)  # one edit per committed value, not per keystroke
+    box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
+    box.setMinimumWidth(60)
+    return box
+
+
+class FloatEditor(FieldEditor):
+    """A ``float`` field."""
+
+    def __init__(self, parent: QWidget | None = None, *, step: float = 1.0) -> None:
+        super().__init__(parent)
+        self.box = _spin()
+        self.box.setSingleStep(step)
+        self.box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
+        self.box.valueChanged.connect(self._on_value_changed)
+        self._layout.addWidget(self.box)
+
+    def _show(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(float(value))
+        self.box.blockSignals(False)
+
+    def _on_value_changed(self, v: float) -> None:
+        self.commit(float(v))
+
+
+class IntEditor(FieldEditor):
+    """An ``int`` field."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QSpinBox()
+        self.box.setRange(-(2**31), 2**31 - 1)
+        self.box.setKeyboardTracking(False)
+        self.box.valueChanged.connect(self._on_value_changed)
+        self._layout.addWidget(self.box)
+
+    def _show(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setValue(int(value))
+        self.box.blockSignals(False)
+
+    def _on_value_changed(self, v: int) -> None:
+        self.commit(int(v))
+
+
+class BoolEditor(FieldEditor):
+    """A ``bool`` field."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = QCheckBox()
+        self.box.toggled.connect(self._on_toggled)
+        self._layout.addWidget(self.box)
+        self._layout.addStretch(1)
+
+    def _show(self, value: Any) -> None:
+        self.box.blockSignals(True)
+        self.box.setChecked(bool(value))
+        self.box.blockSignals(False)
+
+    def _on_toggled(self, checked: bool) -> None:
+        self.commit(bool(checked))
+
+
+class StrEditor(FieldEditor):
+    """A ``str`` field (committed on Enter or when focus leaves)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.line = QLineEdit()
+        self.line.editingFinished.connect(self._on_editing_finished)
+        self._layout.addWidget(self.line)
+
+    def _show(self, value: Any) -> None:
+        self.line.setText(str(value))
+
+    def _on_editing_finished(self) -> None:
+        self.commit(self.line.text())
+
+
+class Vec2Editor(FieldEditor):
+    """A `Vec2` field: x and y."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.x = _spin()
+        self.y = _spin()
+        self.x.setPrefix("x ")
+        self.y.setPrefix("y ")
+        for box in (self.x, self.y):
+            box.valueChanged.connect(self._on_value_changed)
+            self._layout.addWidget(box, 1)
+
+    def _show(self, value: Any) -> None:
+        for box, v in ((self.x, value[0]), (self.y, value[1])):
+            box.blockSignals(True)
+            box.setValue(float(v))
+            box.blockSignals(False)
+
+    def _on_value_changed(self, _v: float) -> None:
+        self.commit(Vec2(self.x.value(), self.y.value()))
+
+
+class ColorEditor(FieldEditor):
+    """A `Color` field: a swatch that opens a colour dialog, and its hex text."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.swatch = QToolButton()
+        self.swatch.setFixedSize(28, 20)
+        self.swatch.setToolTip("Choose a colour")
+        self.swatch.clicked.connect(self._on_swatch_clicked)
+        self.hex = QLineEdit()
+        self.hex.setMaxLength(9)
+        self.hex.setPlaceholderText("#rrggbb")
+        self.hex.editingFinished.connect(self._on_hex_edited)
+        self._layout.addWidget(self.swatch)
+        self._layout.addWidget(self.hex, 1)
+
+    def _show(self, value: Any) -> None:
+        c: Color = value
+        self.hex.setText(c.hex)
+        self.swatch.setStyleSheet(
+            f"background: rgba({c[0]},{c[1]},{c[2]},{c[3]}); border: 1px solid #555;"
+        )
+
+    def _on_hex_edited(self) -> None:
+        try:
+            c = Color.parse(self.hex.text())
+        except ValueError:
+            self._show(self._value)  # not a colour: show the current one again
+            return
+        self._show(c)
+        self.commit(c)
+
+    def _on_swatch_clicked(self) -> None:
+        c: Color = self._value
+        q = QColorDialog.getColor(
+            QColor(c[0], c[1], c[2], c[3]),
+            self,
+            "Choose a colour",
+            QColorDialog.ColorDialogOption.ShowAlphaChannel,
+        )
+        if q.isValid():
+            new = Color(q.red(), q.green(), q.blue(), q.alpha())
+            self._show(new)
+            self.commit(new)
+
+
+class HandleEditor(FieldEditor):
+    """An entity `Handle` field: a list of the scene's entities."""
+
+    def __init__(self, scene: Scene, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.scene = scene
+        self.combo = QComboBox()
+        self.combo.activated.connect(self._on_activated)
+        self._layout.addWidget(self.combo, 1)
+
+    def _show(self, value: Any) -> None:
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        self.combo.addItem("(none)", 0)
+        for e in self.scene:
+            self.combo.addItem(f"{e.name}  #{int(e.handle)}", int(e.handle))
+        i = self.combo.findData(int(value))
+        if i < 0:
+            self.combo.addItem(f"missing entity #{int(value)}", int(value))
+            i = self.combo.count() - 1
+        self.combo.setCurrentIndex(i)
+        self.combo.blockSignals(False)
+
+    def _on_activated(self, index: int) -> None:
+        self.commit(Handle(self.combo.itemData(index)))
+
+
+class EnumEditor(FieldEditor):
+    """An `enum.Enum` field: its members by name."""
+
+    def __init__(self, enum_type: type[enum.Enum], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.enum_type = enum_type
+        self.combo = QComboBox()
+        for m in enum_type:
+            self.combo.addItem(m.name, m.name)
+        self.combo.activated.connect(self._on_activated)
+        self._layout.addWidget(self.combo, 1)
+
+    def _show(self, value: Any) -> None:
+        self.combo.blockSignals(True)
+        self.combo.setCurrentIndex(max(0, self.combo.findData(getattr(value, "name", ""))))
+        self.combo.blockSignals(False)
+
+    def _on_activated(self, index: int) -> None:
+        self.commit(self.enum_type[self.combo.itemData(index)])
+
+
+class ReadOnlyEditor(FieldEditor):
+    """A value without an editor (lists, dicts, dataclasses, placeholder data): its text."""
+
+    def __init__(self, hint: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.label = QLabel()
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.label.setWordWrap(True)
+        self.label.setStyleSheet("color: #9aa0aa")
+        self.hint = hint
+        self._layout.addWidget(self.label, 1)
+
+    def _show(self, value: Any) -> None:
+        text = repr(value)
+        self.label.setText(text if len(text) <= 200 else text[:197] + "...")
+        self.label.setToolTip(self.hint or text[:2000])
+
+    def set_read_only(self, read_only: bool) -> None:  # noqa: D102 (base-class API)
+        pass  # always read-only
+
+
+#: A plugin-provided editor: (predicate on the annotation, factory).
+CustomEditor = tuple[Callable[[Any], bool], Callable[[Any, Scene], FieldEditor]]
+
+
+def editor_for(
+    annotation: Any, scene: Scene, custom: list[CustomEditor] | tuple[CustomEditor, ...] = ()
+) -> FieldEditor:
+    """An editor fitting a declared field type (custom editors are tried first)."""
+    for accepts, factory in custom:
+        try:
+            if accepts(annotation):
+                return factory(annotation, scene)
+        except Exception:  # a broken plugin editor must not break the inspector
+            continue
+    if annotation is bool:
+        return BoolEditor()
+    if annotation is int:
+        return IntEditor()
+    if annotation is float:
+        return FloatEditor()
+    if annotation is str:
+        return StrEditor()
+    if annotation is Vec2:
+        return Vec2Editor()
+    if annotation is Color:
+        return ColorEditor()
+    if annotation is Handle:
+        return HandleEditor(scene)
+    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
+        return EnumEditor(annotation)
+    return ReadOnlyEditor(f"{type_name(annotation)}: edit this field in code or in the scene file")

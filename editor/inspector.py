@@ -1,0 +1,404 @@
+"""The inspector: the selected entity's name, transform, visual and scripts.
+
+The panel only shows values and reports edits as signals; the main window
+turns those into undoable commands ("attributes down, messages up"). It is
+rebuilt when the selection or the set of scripts changes (add, remove, hot
+reload) and only refreshed in place when values change, so an editor being
+typed into keeps its focus.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QApplication,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QScrollArea,
+    QSizePolicy,
+    QStyle,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from editor.field_editors import (
+    ColorEditor,
+    CustomEditor,
+    FieldEditor,
+    FloatEditor,
+    IntEditor,
+    ReadOnlyEditor,
+    StrEditor,
+    Vec2Editor,
+    editor_for,
+)
+from runtime import Color, Handle, PlaceholderScript, Scene, Script, Visual, VisualKind
+from runtime.fields import declared_fields, type_name
+from runtime.scripting import script_type_id
+
+_NO_VISUAL = "none"
+
+
+class InspectorPanel(QScrollArea):
+    """Shows and edits one entity of a scene.
+
+    Signals:
+        attributeEdited(Handle, str, object): an entity attribute got a new value.
+        scriptFieldEdited(Handle, int, str, str, object): (entity, script index,
+            type id, field name, value).
+        addScriptRequested(Handle, str): add a script of this type id.
+        removeScriptRequested(Handle, int): remove the script at this index.
+    """
+
+    attributeEdited = Signal(object, str, object)
+    scriptFieldEdited = Signal(object, int, str, str, object)
+    addScriptRequested = Signal(object, str)
+    removeScriptRequested = Signal(object, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("inspector")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setMinimumWidth(300)
+        self._scene: Scene | None = None
+        self._handle: Handle | None = None
+        self._read_only = False
+        self._script_types: list[tuple[str, type[Script]]] = []
+        self._custom: list[CustomEditor] = []
+        #: (read the current value, editor) of every editor shown, for `refresh_values`.
+        self._bindings: list[tuple[Callable[[], Any], FieldEditor]] = []
+        self._field_editors: dict[tuple[int, str], FieldEditor] = {}
+        self.add_script_button: QToolButton | None = None
+        self.rebuild()
+
+    # --- what is shown ---------------------------------------------------------------
+
+    @property
+    def handle(self) -> Handle | None:
+        """The entity shown, or ``None``."""
+        return self._handle
+
+    def set_scene(self, scene: Scene | None, *, read_only: bool = False) -> None:
+        """Show entities of `scene` (read-only while the game plays)."""
+        self._scene = scene
+        self._read_only = read_only
+        self.rebuild()
+
+    def set_entity(self, handle: Handle | None) -> None:
+        """Show another entity (``None``: nothing)."""
+        if handle != self._handle:
+            self._handle = handle
+            self.rebuild()
+
+    def set_script_types(self, types: list[tuple[str, type[Script]]]) -> None:
+        """The script types the add-script menu offers (the loaded plugins' types)."""
+        self._script_types = list(types)
+        self._fill_add_menu()
+
+    def set_custom_editors(self, editors: list[CustomEditor]) -> None:
+        """Field editors provided by plugins (asked before the built-in ones)."""
+        self._custom = list(editors)
+        self.rebuild()
+
+    def script_field_editor(self, index: int, field: str) -> FieldEditor | None:
+        """The editor of a script field, as shown now (for tests and plugins)."""
+        return self._field_editors.get((index, field))
+
+    def shown_fields(self, index: int) -> list[str]:
+        """The field names shown for the script at `index`."""
+        return [f for (i, f) in self._field_editors if i == index]
+
+    # --- building ---------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Build the form again from the model (selection or scripts changed)."""
+        self._bindings = []
+        self._field_editors = {}
+        self.add_script_button = None
+        page = QWidget()
+        lay = QVBoxLayout(page)
+        lay.setContentsMargins(8, 8, 8, 8)
+        lay.setSpacing(8)
+        e = self._entity()
+        if e is None:
+            hint = QLabel("Select an entity in the scene or the tree to inspect it.")
+            hint.setWordWrap(True)
+            hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            hint.setStyleSheet("color: #7d8590; padding: 24px")
+            lay.addWidget(hint)
+            lay.addStretch(1)
+            self.setWidget(page)
+            return
+        lay.addWidget(self._header(e.handle))
+        lay.addWidget(self._transform_group(e.handle))
+        lay.addWidget(self._visual_group(e.handle))
+        for i, s in enumerate(e.scripts):
+            lay.addWidget(self._script_group(e.handle, i, s))
+        if not self._read_only:
+            lay.addWidget(self._add_script_row(e.handle))
+        else:
+            note = QLabel("Playing: values are live and read-only. Stop to edit the scene.")
+            note.setWordWrap(True)
+            note.setStyleSheet("color: #7d8590")
+            lay.addWidget(note)
+        lay.addStretch(1)
+        self.setWidget(page)
+        self.refresh_values()
+
+    def refresh_values(self, *, force: bool = False) -> None:
+        """Show the model's current values in every editor.
+
+        Args:
+            force: also overwrite the editor being typed into (after undo/redo).
+        """
+        e = self._entity()
+        if e is None:
+            return
+        focus = QApplication.focusWidget()
+        for read, ed in self._bindings:
+            if not (force or self._read_only) and focus is not None and ed.isAncestorOf(focus):
+                continue  # do not overwrite what the user is typing
+            # A script gone since the last rebuild raises here; the next event rebuilds.
+            with contextlib.suppress(LookupError, AttributeError):
+                ed.set_value(read())
+
+    def _entity(self) -> Any:
+        if self._scene is None or self._handle is None:
+            return None
+        return self._scene.get(self._handle)
+
+    def _bind(self, editor: FieldEditor, read: Callable[[], Any]) -> FieldEditor:
+        editor.set_read_only(self._read_only)
+        self._bindings.append((read, editor))
+        return editor
+
+    def _header(self, h: Handle) -> QWidget:
+        box = QWidget()
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        name = QLineEdit()
+        name.setObjectName("entityName")
+        name.setPlaceholderText("name")
+        name.setReadOnly(self._read_only)
+        font = name.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.15)
+        name.setFont(font)
+        name.setText(self._scene[h].name)  # type: ignore[index]
+        name.editingFinished.connect(lambda: self._on_name_edited(h, name.text()))
+        enabled = QCheckBox("enabled")
+        enabled.setObjectName("entityEnabled")
+        enabled.setChecked(self._scene[h].enabled)  # type: ignore[index]
+        enabled.setEnabled(not self._read_only)
+        enabled.toggled.connect(lambda on: self.attributeEdited.emit(h, "enabled", bool(on)))
+        tag = QLabel(f"#{int(h)}")
+        tag.setStyleSheet("color: #7d8590")
+        tag.setToolTip("The entity's handle: scripts refer to entities by it")
+        row.addWidget(name, 1)
+        row.addWidget(enabled)
+        row.addWidget(tag)
+        return box
+
+    def _on_name_edited(self, h: Handle, text: str) -> None:
+        e = self._entity()
+        if e is not None and text and text != e.name:
+            self.attributeEdited.emit(h, "name", text)
+
+    def _transform_group(self, h: Handle) -> QGroupBox:
+        group = QGroupBox("Transform")
+        form = _form(group)
+        pos = self._bind(Vec2Editor(), lambda: self._scene[h].position)  # type: ignore[index]
+        pos.edited.connect(lambda v: self.attributeEdited.emit(h, "position", v))
+        rot = self._bind(FloatEditor(step=5.0), lambda: self._scene[h].rotation)  # type: ignore[index]
+        rot.edited.connect(lambda v: self.attributeEdited.emit(h, "rotation", v))
+        scale = self._bind(Vec2Editor(), lambda: self._scene[h].scale)  # type: ignore[index]
+        scale.edited.connect(lambda v: self.attributeEdited.emit(h, "scale", v))
+        pos.setObjectName("positionEditor")
+        rot.setObjectName("rotationEditor")
+        scale.setObjectName("scaleEditor")
+        form.addRow("Position", pos)
+        form.addRow("Rotation", rot)
+        form.addRow("Scale", scale)
+        return group
+
+    def _visual_group(self, h: Handle) -> QGroupBox:
+        group = QGroupBox("Visual")
+        form = _form(group)
+        e = self._scene[h]  # type: ignore[index]
+        kind = QComboBox()
+        kind.setObjectName("visualKind")
+        kind.addItem("None", _NO_VISUAL)
+        for k in VisualKind:
+            kind.addItem(k.value.capitalize(), k.value)
+        kind.setCurrentIndex(kind.findData(e.visual.kind.value if e.visual else _NO_VISUAL))
+        kind.setEnabled(not self._read_only)
+        kind.activated.connect(lambda i: self._on_kind_chosen(h, kind.itemData(i)))
+        form.addRow("Kind", kind)
+        v = e.visual
+        if v is None:
+            return group
+
+        def visual_field(name: str, editor: FieldEditor, label: str) -> None:
+            editor.setObjectName(f"visual_{name}")
+            self._bind(editor, lambda: getattr(self._scene[h].visual, name))  # type: ignore[index]
+            editor.edited.connect(lambda val: self._on_visual_edited(h, name, val))
+            form.addRow(label, editor)
+
+        visual_field("size", Vec2Editor(), "Size")
+        visual_field("color", ColorEditor(), "Colour")
+        visual_field("z", IntEditor(), "Z order")
+        if v.kind is VisualKind.IMAGE or v.image:
+            visual_field("image", StrEditor(), "Image")
+        if v.kind is VisualKind.TEXT:
+            visual_field("text", StrEditor(), "Text")
+            visual_field("font_size", FloatEditor(), "Font size")
+        return group
+
+    def _on_kind_chosen(self, h: Handle, kind: str) -> None:
+        e = self._entity()
+        if e is None:
+            return
+        if kind == _NO_VISUAL:
+            if e.visual is not None:
+                self.attributeEdited.emit(h, "visual", None)
+            return
+        old = e.visual
+        if old is not None and old.kind.value == kind:
+            return
+        new = old.copy() if old is not None else Visual(color=Color(140, 180, 220))
+        new.kind = VisualKind(kind)
+        if new.kind is VisualKind.TEXT and not new.text:
+            new.text = e.name
+        self.attributeEdited.emit(h, "visual", new)
+
+    def _on_visual_edited(self, h: Handle, name: str, value: Any) -> None:
+        e = self._entity()
+        if e is None or e.visual is None:
+            return
+        self.attributeEdited.emit(h, "visual", dataclasses.replace(e.visual, **{name: value}))
+
+    def _script_group(self, h: Handle, index: int, s: Script) -> QGroupBox:
+        tid = script_type_id(s)
+        group = QGroupBox()
+        group.setObjectName(f"script:{index}")
+        outer = QVBoxLayout(group)
+        outer.setContentsMargins(8, 6, 8, 8)
+        head = QHBoxLayout()
+        title = QLabel(f"<b>{tid.rpartition(':')[2]}</b>  <span style='color:#7d8590'>{tid}</span>")
+        title.setToolTip((type(s).__doc__ or "").strip() or tid)
+        head.addWidget(title, 1)
+        if not self._read_only:
+            remove = QToolButton()
+            remove.setObjectName("removeScriptButton")
+            remove.setAutoRaise(True)
+            remove.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
+            remove.setToolTip(f"Remove {tid.rpartition(':')[2]} from this entity")
+            remove.clicked.connect(lambda: self.removeScriptRequested.emit(h, index))
+            head.addWidget(remove)
+        outer.addLayout(head)
+        body = QWidget()
+        form = _form(body)
+        outer.addWidget(body)
+        if type(s) is PlaceholderScript:
+            why = QLabel(
+                f"⚠ The class of this script is missing ({s.reason}). Its data is kept "
+                "read-only and saved unchanged; it comes back to life when the code does."
+            )
+            why.setObjectName("placeholderReason")
+            why.setWordWrap(True)
+            why.setStyleSheet("color: #e9c46a")
+            outer.insertWidget(1, why)
+            for name, value in s.data.items():
+                ed = ReadOnlyEditor("kept data of a missing script class")
+                ed.set_value(value)
+                self._field_editors[(index, name)] = ed
+                form.addRow(name, ed)
+            return group
+        specs = declared_fields(type(s))
+        if not specs:
+            empty = QLabel("no fields")
+            empty.setStyleSheet("color: #7d8590")
+            form.addRow(empty)
+        for name, spec in specs.items():
+            ed = editor_for(spec.annotation, self._scene, self._custom)  # type: ignore[arg-type]
+            ed.setObjectName(f"field:{name}")
+            ed.setToolTip(f"{name}: {type_name(spec.annotation)} = {spec.default!r}")
+            self._bind(ed, _script_reader(self, h, index, name))
+            ed.edited.connect(lambda v, n=name: self.scriptFieldEdited.emit(h, index, tid, n, v))
+            self._field_editors[(index, name)] = ed
+            label = QLabel(name)
+            label.setToolTip(ed.toolTip())
+            form.addRow(label, ed)
+        return group
+
+    def _add_script_row(self, h: Handle) -> QWidget:
+        button = QToolButton()
+        button.setObjectName("addScriptButton")
+        button.setText("Add script")
+        button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        menu = QMenu(button)
+        menu.setObjectName("addScriptMenu")
+        button.setMenu(menu)
+        self.add_script_button = button
+        self._add_target = h
+        self._fill_add_menu()
+        return button
+
+    def _fill_add_menu(self) -> None:
+        button = self.add_script_button
+        if button is None:
+            return
+        menu = button.menu()
+        menu.clear()
+        if not self._script_types:
+            a = menu.addAction("No script types in the loaded plugins")
+            a.setEnabled(False)
+        for tid, cls in self._script_types:
+            a = QAction(f"{cls.__qualname__}   ({tid})", menu)
+            a.setData(tid)
+            a.setToolTip((cls.__doc__ or "").strip())
+            a.triggered.connect(lambda _=False, t=tid: self._on_add_script(t))
+            menu.addAction(a)
+
+    def _on_add_script(self, type_id: str) -> None:
+        if self._handle is not None:
+            self.addScriptRequested.emit(self._handle, type_id)
+
+    def add_script_actions(self) -> list[QAction]:
+        """The actions of the add-script menu (one per script type)."""
+        if self.add_script_button is None:
+            return []
+        return [a for a in self.add_script_button.menu().actions() if a.data()]
+
+
+def _script_reader(panel: InspectorPanel, h: Handle, index: int, name: str) -> Callable[[], Any]:
+    def read() -> Any:
+        return getattr(panel._scene[h].scripts[index], name)  # type: ignore[index]
+
+    return read
+
+
+def _form(parent: QWidget) -> QFormLayout:
+    form = QFormLayout(parent)
+    form.setContentsMargins(8, 6, 8, 6)
+    form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+    form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return form

@@ -1,0 +1,248 @@
+"""Where the game plays: the `PlayTarget` seam and its in-editor implementation.
+
+The main window drives play through `PlayTarget` only (start, pause, resume,
+step, stop, and its signals), so a target that runs the game in a separate
+process (``editor/player_process.py``) plugs in without touching the window:
+register a factory with `MainWindow.register_play_target`.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from runtime import Game, Scene
+
+log = logging.getLogger("hotplay.editor")
+
+
+class PlayState(enum.Enum):
+    """Where a play target is."""
+
+    STOPPED = "stopped"
+    PLAYING = "playing"
+    PAUSED = "paused"
+
+
+class PlayTarget(QObject):
+    """Base of the ways to play the edited scene.
+
+    Subclasses implement `start`, `stop`, `pause`, `resume` and `step`, keep
+    `state` and emit the signals. `scene` is the scene to show while playing,
+    when the target has one in this process (``None`` for a separate process:
+    the window then keeps showing the edited scene).
+
+    Signals:
+        stateChanged(object): the new `PlayState`.
+        frameAdvanced(): one or more frames ran (views repaint).
+        failed(str): the target could not start or stopped on an error.
+    """
+
+    stateChanged = Signal(object)
+    frameAdvanced = Signal()
+    failed = Signal(str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._state = PlayState.STOPPED
+
+    @property
+    def state(self) -> PlayState:
+        """Stopped, playing or paused."""
+        return self._state
+
+    def _set_state(self, state: PlayState) -> None:
+        if state is not self._state:
+            self._state = state
+            self.stateChanged.emit(state)
+
+    @property
+    def scene(self) -> Scene | None:
+        """The running scene to show in the scene view, if it lives in this process."""
+        return None
+
+    def stats(self) -> dict[str, Any]:
+        """Numbers for the status bar: ``fps``, ``entities``, ``frame``."""
+        return {}
+
+    def start(self) -> None:
+        """Start playing the edited scene."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        """Stop and discard the running game."""
+        raise NotImplementedError
+
+    def pause(self) -> None:
+        """Stop advancing frames (the game stays alive)."""
+        raise NotImplementedError
+
+    def resume(self) -> None:
+        """Continue after `pause`."""
+        raise NotImplementedError
+
+    def step(self) -> None:
+        """Run exactly one frame (pauses first if playing)."""
+        raise NotImplementedError
+
+    def press_key(self, key: str) -> None:
+        """A key went down while the game view has focus."""
+
+    def release_key(self, key: str) -> None:
+        """A key went up."""
+
+    def release_all_keys(self) -> None:
+        """The game view lost focus: let go of every key."""
+
+
+class UnavailablePlayTarget(PlayTarget):
+    """A target that cannot play yet: starting it says why instead of failing."""
+
+    def __init__(self, reason: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.reason = reason
+
+    def start(self) -> None:  # noqa: D102 (base-class API)
+        self.failed.emit(self.reason)
+
+    def stop(self) -> None:  # noqa: D102 (base-class API)
+        self._set_state(PlayState.STOPPED)
+
+    def pause(self) -> None:  # noqa: D102 (base-class API)
+        pass
+
+    def resume(self) -> None:  # noqa: D102 (base-class API)
+        pass
+
+    def step(self) -> None:  # noqa: D102 (base-class API)
+        self.failed.emit(self.reason)
+
+
+class InEditorPlay(PlayTarget):
+    """Plays a copy of the edited scene in the editor's own `Game`, on a Qt timer.
+
+    The timer fires about every 1/60 s; each tick runs as many fixed steps as
+    wall time asks for (at most a few, so a stalled GUI does not cause a burst),
+    which keeps game time at the game's rate whatever the timer's jitter.
+
+    Args:
+        game: the editor's game (holds the edited scene, not running).
+        edited_scene: returns the scene to copy when Play is pressed.
+    """
+
+    MAX_FRAMES_PER_TICK = 4
+
+    def __init__(
+        self, game: Game, edited_scene: Callable[[], Scene], parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.game = game
+        self._edited_scene = edited_scene
+        self._scene: Scene | None = None
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(max(1, int(1000 * game.fixed_dt)))
+        self._timer.timeout.connect(self._on_tick)
+        self._last = 0.0
+        self._debt = 0.0
+        self._fps_frames = 0
+        self._fps_since = 0.0
+        self._fps = 0.0
+
+    @property
+    def scene(self) -> Scene | None:  # noqa: D102 (base-class API)
+        return self._scene
+
+    def stats(self) -> dict[str, Any]:  # noqa: D102 (base-class API)
+        return {
+            "fps": self._fps,
+            "entities": len(self._scene) if self._scene is not None else 0,
+            "frame": self.game.frame,
+        }
+
+    def start(self) -> None:  # noqa: D102 (base-class API)
+        if self._state is not PlayState.STOPPED:
+            return
+        copy = self.game.copy_scene(self._edited_scene())
+        self.game.add_scene(copy, run=True)
+        self._scene = copy
+        self._set_state(PlayState.PLAYING)
+        self._start_timer()
+
+    def stop(self) -> None:  # noqa: D102 (base-class API)
+        if self._state is PlayState.STOPPED:
+            return
+        self._timer.stop()
+        self.game.input.release_all()
+        # Removes the running scenes (on_deinit), resets the plugin objects; the
+        # edited scene stays in the game, untouched.
+        self.game.stop()
+        self._scene = None
+        self._fps = 0.0
+        self._set_state(PlayState.STOPPED)
+
+    def pause(self) -> None:  # noqa: D102 (base-class API)
+        if self._state is PlayState.PLAYING:
+            self._timer.stop()
+            self._fps = 0.0
+            self._set_state(PlayState.PAUSED)
+
+    def resume(self) -> None:  # noqa: D102 (base-class API)
+        if self._state is PlayState.PAUSED:
+            self._set_state(PlayState.PLAYING)
+            self._start_timer()
+
+    def step(self) -> None:  # noqa: D102 (base-class API)
+        if self._state is PlayState.STOPPED:
+            return
+        self.pause()
+        self._run_frames(1)
+
+    def press_key(self, key: str) -> None:  # noqa: D102 (base-class API)
+        self.game.input.press(key)
+
+    def release_key(self, key: str) -> None:  # noqa: D102 (base-class API)
+        self.game.input.release(key)
+
+    def release_all_keys(self) -> None:  # noqa: D102 (base-class API)
+        self.game.input.release_all()
+
+    def _start_timer(self) -> None:
+        now = time.perf_counter()
+        self._last = now
+        self._fps_since = now
+        self._fps_frames = 0
+        self._debt = self.game.fixed_dt  # the first tick runs a frame at once
+        self._timer.start()
+
+    def _on_tick(self) -> None:
+        now = time.perf_counter()
+        self._debt += now - self._last
+        self._last = now
+        dt = self.game.fixed_dt
+        frames = min(self.MAX_FRAMES_PER_TICK, int(self._debt / dt))
+        if frames <= 0:
+            return
+        self._debt = min(self._debt - frames * dt, dt)
+        self._run_frames(frames)
+        self._fps_frames += frames
+        if now - self._fps_since >= 0.5:
+            self._fps = self._fps_frames / (now - self._fps_since)
+            self._fps_frames = 0
+            self._fps_since = now
+
+    def _run_frames(self, frames: int) -> None:
+        try:
+            # Pending hot reloads are applied at the start of each frame.
+            self.game.step(frames)
+        except Exception as exc:  # a runtime bug: stop playing, keep the editor alive
+            log.exception("the game stopped on an internal error")
+            self.stop()
+            self.failed.emit(f"the game stopped on an internal error: {exc}")
+            return
+        self.frameAdvanced.emit()

@@ -1,0 +1,283 @@
+"""The scene tree: the entity hierarchy, with rename and reparent by drag.
+
+The view observes the scene it shows (`Scene.subscribe`) and rebuilds on
+structural events. Edits are reported as signals; the main window turns them
+into undoable commands, and the resulting model events update the view.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QColor, QDropEvent, QIcon, QPainter, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from runtime import Entity, Handle, PlaceholderScript, Scene, VisualKind
+from runtime.scene import EntityChanged, SceneEvent, ScriptsReplaced
+from runtime.scripting import script_type_id
+
+_HANDLE = Qt.ItemDataRole.UserRole
+
+
+def entity_icon(e: Entity) -> QIcon:
+    """A small swatch of the entity's visual: its shape and colour."""
+    pm = QPixmap(14, 14)
+    pm.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pm)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    v = e.visual
+    if v is None:
+        p.setPen(QColor("#7d8590"))
+        p.drawEllipse(4, 4, 6, 6)
+    else:
+        c = QColor(v.color[0], v.color[1], v.color[2])
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(c)
+        if v.kind is VisualKind.ELLIPSE:
+            p.drawEllipse(1, 1, 12, 12)
+        elif v.kind is VisualKind.TEXT:
+            p.setPen(c)
+            f = p.font()
+            f.setPixelSize(12)
+            f.setBold(True)
+            p.setFont(f)
+            p.drawText(pm.rect(), int(Qt.AlignmentFlag.AlignCenter), "T")
+        elif v.kind is VisualKind.IMAGE:
+            p.setPen(c)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRect(1, 2, 11, 9)
+            p.drawLine(2, 10, 6, 6)
+            p.drawLine(6, 6, 11, 10)
+        else:
+            p.drawRect(1, 1, 12, 12)
+    p.end()
+    return QIcon(pm)
+
+
+class SceneTreeView(QTreeWidget):
+    """The entities of one scene as a tree.
+
+    Signals:
+        entitySelected(object): the current entity changed (a `Handle` or ``None``).
+        renameRequested(object, str): the user renamed an entity.
+        reparentRequested(object, object, object): (entity, new parent, index or ``None``).
+    """
+
+    entitySelected = Signal(object)
+    renameRequested = Signal(object, str)
+    reparentRequested = Signal(object, object, object)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("sceneTree")
+        self.setHeaderHidden(True)
+        self.setColumnCount(1)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
+        self.setAnimated(True)
+        self._scene: Scene | None = None
+        self._items: dict[Handle, QTreeWidgetItem] = {}
+        self._read_only = False
+        self._filling = False
+        self.currentItemChanged.connect(self._on_current_item_changed)
+        self.itemChanged.connect(self._on_item_changed)
+
+    # --- model ----------------------------------------------------------------------
+
+    @property
+    def scene(self) -> Scene | None:
+        """The scene shown."""
+        return self._scene
+
+    def set_scene(self, scene: Scene | None, *, read_only: bool = False) -> None:
+        """Show another scene (observing it from now on)."""
+        if self._scene is not None:
+            self._scene.unsubscribe(self._on_scene_event)
+        self._scene = scene
+        self._read_only = read_only
+        self.setDragEnabled(not read_only)
+        self.setAcceptDrops(not read_only)
+        if scene is not None:
+            scene.subscribe(self._on_scene_event)
+        self.rebuild()
+
+    def detach(self) -> None:
+        """Stop observing the scene (the window is closing)."""
+        self.set_scene(None)
+
+    def item_of(self, handle: Handle) -> QTreeWidgetItem | None:
+        """The row of an entity."""
+        return self._items.get(handle)
+
+    def current_handle(self) -> Handle | None:
+        """The selected entity, or ``None``."""
+        item = self.currentItem()
+        return None if item is None else Handle(item.data(0, _HANDLE))
+
+    def select(self, handle: Handle | None) -> None:
+        """Make `handle` the current row without emitting `entitySelected`."""
+        item = self._items.get(handle) if handle is not None else None
+        self.blockSignals(True)
+        try:
+            self.setCurrentItem(item)
+            if item is None:
+                self.clearSelection()
+            else:
+                self.scrollToItem(item)
+        finally:
+            self.blockSignals(False)
+
+    def rebuild(self) -> None:
+        """Build every row again, keeping the selection and collapsed rows."""
+        current = self.current_handle()
+        collapsed = {h for h, it in self._items.items() if not it.isExpanded() and it.childCount()}
+        self._filling = True
+        self.blockSignals(True)
+        try:
+            self.clear()
+            self._items = {}
+            scene = self._scene
+            if scene is None:
+                return
+            for h in scene.roots:
+                self._add_item(scene, h, None)
+            for h, it in self._items.items():
+                it.setExpanded(h not in collapsed)
+            if current is not None and current in self._items:
+                self.setCurrentItem(self._items[current])
+        finally:
+            self.blockSignals(False)
+            self._filling = False
+
+    def _add_item(self, scene: Scene, h: Handle, parent: QTreeWidgetItem | None) -> None:
+        e = scene.entities[h]
+        item = QTreeWidgetItem([e.name])
+        item.setData(0, _HANDLE, int(h))
+        flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+        if not self._read_only:
+            flags |= (
+                Qt.ItemFlag.ItemIsEditable
+                | Qt.ItemFlag.ItemIsDragEnabled
+                | Qt.ItemFlag.ItemIsDropEnabled
+            )
+        item.setFlags(flags)
+        self._decorate(item, e)
+        if parent is None:
+            self.addTopLevelItem(item)
+        else:
+            parent.addChild(item)
+        self._items[h] = item
+        for c in e.children:
+            self._add_item(scene, c, item)
+
+    def _decorate(self, item: QTreeWidgetItem, e: Entity) -> None:
+        item.setIcon(0, entity_icon(e))
+        scripts = ", ".join(script_type_id(s).rpartition(":")[2] for s in e.scripts)
+        missing = any(type(s) is PlaceholderScript for s in e.scripts)
+        tip = f"{e.name}  #{int(e.handle)}" + (f"\nscripts: {scripts}" if scripts else "")
+        if missing:
+            tip += "\n⚠ a script class is missing"
+            item.setForeground(0, QColor("#e9c46a"))
+        elif not e.enabled:
+            item.setForeground(0, QColor("#6b7280"))
+        else:
+            item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
+        item.setToolTip(0, tip)
+
+    # --- events from the model ---------------------------------------------------------
+
+    def _on_scene_event(self, event: SceneEvent) -> None:
+        scene = self._scene
+        if scene is None:
+            return
+        if isinstance(event, (EntityChanged, ScriptsReplaced)):
+            handles = (event.handle,) if isinstance(event, EntityChanged) else event.handles
+            for h in handles:
+                item = self._items.get(h)
+                e = scene.get(h)
+                if item is None or e is None:
+                    continue
+                self._filling = True
+                try:
+                    if item.text(0) != e.name:
+                        item.setText(0, e.name)
+                    self._decorate(item, e)
+                finally:
+                    self._filling = False
+            return
+        self.rebuild()
+
+    # --- events from the user ------------------------------------------------------------
+
+    def _on_current_item_changed(self, item: QTreeWidgetItem | None, _prev: Any) -> None:
+        self.entitySelected.emit(None if item is None else Handle(item.data(0, _HANDLE)))
+
+    def _on_item_changed(self, item: QTreeWidgetItem, _column: int) -> None:
+        if self._filling or self._scene is None:
+            return
+        h = Handle(item.data(0, _HANDLE))
+        e = self._scene.get(h)
+        text = item.text(0).strip()
+        if e is None:
+            return
+        if not text or text == e.name:
+            self._filling = True
+            item.setText(0, e.name)
+            self._filling = False
+            return
+        self.renameRequested.emit(h, text)
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: D102 (base-class API)
+        # The model, not Qt, moves rows: compute where the drop means, ask for an
+        # undoable reparent, and let the model's EntityMoved event rebuild the tree.
+        dragged = self.current_handle()
+        target_item = self.itemAt(event.position().toPoint())
+        where = self.dropIndicatorPosition()
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
+        if dragged is None:
+            return
+        target = None if target_item is None else Handle(target_item.data(0, _HANDLE))
+        self.request_drop(dragged, target, where)
+
+    def request_drop(
+        self,
+        handle: Handle,
+        target: Handle | None,
+        where: QAbstractItemView.DropIndicatorPosition,
+    ) -> None:
+        """Turn a drop of `handle` on/above/below `target` into a reparent request."""
+        scene = self._scene
+        if scene is None or self._read_only:
+            return
+        P = QAbstractItemView.DropIndicatorPosition
+        if target is None or where is P.OnViewport:
+            new_parent, index = Handle.NONE, None
+        elif where is P.OnItem:
+            new_parent, index = target, None
+        else:
+            new_parent = scene[target].parent
+            siblings = scene.entities[new_parent].children if new_parent else scene.roots
+            index = siblings.index(target) + (1 if where is P.BelowItem else 0)
+        if new_parent and scene.is_ancestor(handle, new_parent):
+            return  # onto itself or its own subtree
+        if index is not None and scene[handle].parent == new_parent:
+            old = scene.siblings_of(handle).index(handle)
+            if old < index:
+                index -= 1  # the entity leaves its old place before it is inserted
+            if old == index:
+                return
+        elif index is None and scene[handle].parent == new_parent:
+            return
+        self.reparentRequested.emit(handle, new_parent, index)
+
+    def point_of(self, handle: Handle) -> QPoint:
+        """The viewport position of an entity's row (for tests)."""
+        item = self._items[handle]
+        return self.visualItemRect(item).center()
