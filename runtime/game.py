@@ -387,7 +387,8 @@ class Game:
         for rs in self.running_scenes:
             rs.run_starts()
             rs.update(dt)
-        self.time = round(self.time + dt, 9)
+        # From the frame count, not a running sum: adding 1/60 drifts.
+        self.time = (self.frame + 1) * dt
         self._fire_timers()
         self._deliver()
         for rs in self.running_scenes:
@@ -411,7 +412,9 @@ class Game:
             if e is None:
                 continue
             for s in list(e.scripts):
-                if type(s).on_message is not Script.on_message:
+                if type(s).on_message is not Script.on_message and not s.__dict__.get(
+                    "_hp_faulted"
+                ):
                     self.call_script(rs, e, s, "on_message", m.payload)
         emitted, cb.emitted = cb.emitted, []
         for ev in emitted:
