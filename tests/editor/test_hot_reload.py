@@ -1,0 +1,188 @@
+"""The used-by flow: choose Debug (HR), Play, save a changed script, watch the game change."""
+
+import logging
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QToolButton
+
+from runtime import BuildProfile, Color
+from runtime.scripting import type_id_of
+
+GREEN = Color(0, 255, 0)
+
+
+def choose_profile(window, name: str) -> None:
+    combo = window.findChild(QComboBox, "buildProfileCombo")
+    combo.setCurrentIndex(combo.findText(name))
+    assert window.profile.display_name == name
+
+
+def click(qtbot, window, name: str) -> None:
+    button = window.findChild(QToolButton, name)
+    assert button is not None and button.isEnabled(), name
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def balls(scene):
+    return [e for e in scene if e.scripts and type(e.scripts[0]).__name__ == "Ball"]
+
+
+def test_hot_reload_while_playing_keeps_state(window, write_plugin, qtbot):
+    choose_profile(window, "Debug (HR)")
+    click(qtbot, window, "playButton")
+    assert window.scene_view.scene is not window.edited_scene
+    game = window.game
+    qtbot.waitUntil(lambda: game.frame >= 5)
+    game.step(240)  # four seconds of game time at once: balls have bounced, one was spawned
+    scene = window.scene_view.scene
+    before = {e.handle: (e.scripts[0].bounces, e.scripts[0].velocity) for e in balls(scene)}
+    assert sum(b for b, _ in before.values()) > 0
+    spawned = scene.find("Spawner").scripts[0].spawned
+    assert spawned >= 2
+    old_class = type(balls(scene)[0].scripts[0])
+
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+
+    # Wait until the running game shows the new behaviour.
+    qtbot.waitUntil(
+        lambda: all(e.visual.color == GREEN for e in balls(window.scene_view.scene)), timeout=5000
+    )
+    report = game.reports[-1]
+    assert report.ok
+    assert window.status_message.property("kind") == "ok"
+    assert "reloaded bouncy" in window.status_message.text()
+    scene = window.scene_view.scene
+    for e in balls(scene):
+        s = e.scripts[0]
+        assert type(s) is not old_class
+        assert s.frames_v2 > 0
+        if e.handle in before:
+            # Counters were carried over, not reset to the defaults.
+            assert s.bounces >= before[e.handle][0]
+    assert scene.find("Spawner").scripts[0].spawned >= spawned
+    # The edited scene was migrated too, and still holds its own (unplayed) values.
+    edited_ball = window.edited_scene.find("Ball A").scripts[0]
+    assert type(edited_ball) is type(balls(scene)[0].scripts[0])
+    assert edited_ball.bounces == 0 and edited_ball.frames_v2 == 0
+    # New script types are offered at once.
+    click(qtbot, window, "stopButton")
+    window.select(window.edited_scene.find("Ball A").handle)
+    tids = [a.data() for a in window.inspector.add_script_actions()]
+    assert "bouncy.ball:Wobble" in tids
+
+
+def test_reload_while_paused_carries_exact_state(window, write_plugin, qtbot):
+    choose_profile(window, "Debug (HR)")
+    window.play()
+    window.game.step(200)
+    window.toggle_pause()
+    scene = window.scene_view.scene
+    ball = scene.find("Ball B")
+    state = (ball.position, ball.scripts[0].velocity, ball.scripts[0].bounces)
+    frame = window.game.frame
+
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(lambda: bool(window.game.reports) and window.game.reports[-1].ok, timeout=5000)
+
+    s = ball.scripts[0]
+    assert hasattr(s, "frames_v2")
+    assert (ball.position, s.velocity, s.bounces) == state
+    assert window.game.frame == frame  # paused: the reload ran between frames, none ran
+    window.step()
+    assert window.game.frame == frame + 1
+    assert ball.visual.color == GREEN
+
+
+def test_syntax_error_keeps_old_code_running_and_fix_recovers(window, write_plugin, qtbot):
+    choose_profile(window, "Debug (HR)")
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 3)
+    old_class = type(window.scene_view.scene.find("Ball A").scripts[0])
+
+    write_plugin("bouncy/ball.py", "ball_broken.txt")
+    qtbot.waitUntil(
+        lambda: bool(window.game.reports) and not window.game.reports[-1].ok, timeout=5000
+    )
+
+    assert "kept previous code" in window.status_message.text()
+    assert window.status_message.property("kind") == "error"
+    errors = [e for e in window.log_panel.entries if e.level >= logging.ERROR]
+    assert any("SyntaxError" in e.message and "ball.py" in e.message for e in errors)
+    # The game keeps running the old code.
+    frame = window.game.frame
+    ball = window.scene_view.scene.find("Ball A")
+    pos = ball.position
+    qtbot.waitUntil(lambda: window.game.frame > frame + 3)
+    assert ball.position != pos
+    assert type(ball.scripts[0]) is old_class
+
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(lambda: ball.visual.color == GREEN, timeout=5000)
+    assert window.game.reports[-1].ok
+    assert window.play_state.value == "playing"
+
+
+def test_added_field_shows_in_inspector_without_restart(window, write_plugin, qtbot):
+    choose_profile(window, "Debug (HR)")
+    ball = window.edited_scene.find("Ball A")
+    window.select(ball.handle)
+    assert "frames_v2" not in window.inspector.shown_fields(0)
+
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+
+    qtbot.waitUntil(lambda: "frames_v2" in window.inspector.shown_fields(0), timeout=5000)
+    assert window.play_state.value == "stopped"
+    assert type_id_of(type(ball.scripts[0])) == "bouncy.ball:Ball"
+
+
+def test_undo_history_survives_a_reload(window, write_plugin, qtbot):
+    window.set_profile(BuildProfile.DEBUG_HR)
+    ball = window.edited_scene.find("Ball A")
+    window.select(ball.handle)
+    window.inspector.script_field_editor(0, "bounces").box.setValue(7)
+    assert ball.scripts[0].bounces == 7
+
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(lambda: "frames_v2" in window.inspector.shown_fields(0), timeout=5000)
+    assert ball.scripts[0].bounces == 7  # migrated
+
+    window.undo_stack.undo()
+    assert ball.scripts[0].bounces == 0
+    assert window.inspector.script_field_editor(0, "bounces").value() == 0
+    window.undo_stack.redo()
+    assert ball.scripts[0].bounces == 7
+
+
+def test_debug_profile_applies_changes_at_next_play(window, write_plugin, qtbot):
+    assert window.profile is BuildProfile.DEBUG
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 2)
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(window.banner.isVisible, timeout=5000)
+    assert "restart to apply" in window.banner.text()
+    frame = window.game.frame
+    qtbot.waitUntil(lambda: window.game.frame > frame + 5)
+    ball = window.scene_view.scene.find("Ball A")
+    assert not hasattr(ball.scripts[0], "frames_v2")  # still the old code
+
+    window.stop()
+    window.play()
+    ball = window.scene_view.scene.find("Ball A")
+    assert hasattr(ball.scripts[0], "frames_v2")
+    assert not window.banner.isVisible()
+
+
+def test_plugin_editor_extension_is_reloaded(make_window, write_plugin, qtbot):
+    write_plugin("bouncy/editor_ext.py", "editor_ext_v1.py")
+    window = make_window(profile=BuildProfile.DEBUG_HR)
+    texts = [a.text() for a in window.extensions.actions("bouncy")]
+    assert texts == ["Count balls"]
+    window.extensions.actions("bouncy")[0].trigger()
+    assert any(e.message == "3 balls" for e in window.log_panel.entries)
+
+    write_plugin("bouncy/editor_ext.py", "editor_ext_v2.py")
+    qtbot.waitUntil(
+        lambda: [a.text() for a in window.extensions.actions("bouncy")] == ["Count balls (v2)"],
+        timeout=5000,
+    )
+    assert [d.windowTitle() for d in window.extensions.docks("bouncy")] == ["Bounce stats"]
