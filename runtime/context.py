@@ -119,8 +119,14 @@ class PluginContext:
     ) -> int:
         owner, name = decompose(self.owner, method)
         timer = Timer(
-            0, self.game.time + max(0.0, seconds), interval, owner, name, args,
-            self._running(), self._owner_handle(owner),
+            0,
+            self.game.time + max(0.0, seconds),
+            interval,
+            owner,
+            name,
+            args,
+            self._running(),
+            self._owner_handle(owner),
         )
         return self.game.callbacks.schedule(timer)
 
@@ -153,16 +159,22 @@ class ScriptContext(PluginContext):
         return self.scene.find(name)
 
     def spawn(self, name: str = "Entity", **attrs: Any) -> Entity:
-        """Create an entity in this scene; its scripts get ``on_init`` now and ``on_start``
-        before their first update. Keyword arguments as for `Scene.spawn`."""
+        """Create an entity in this scene.
+
+        Its scripts get ``on_init`` now and ``on_start`` before their first
+        update. Keyword arguments as for `Scene.spawn`.
+        """
         return self.running.spawn(name, **attrs)
 
     def destroy(self, handle: int | None = None) -> None:
-        """Destroy an entity (this script's own by default) and its children at the end of the frame."""
+        """Destroy an entity (this script's own by default) and its children, at frame end."""
         self.running.destroy_later(Handle(self.entity.handle if handle is None else handle))
 
     def send(self, target: int, message: Any) -> None:
-        """Queue a message for every script of entity `target` (delivered at the end of
-        this frame to ``on_message``). Messages should be plain data: numbers, strings,
-        lists, dicts, engine values, or dataclasses and enums of a plugin."""
+        """Queue a message for every script of entity `target`.
+
+        It is delivered to ``on_message`` at the end of this frame. Messages
+        should be plain data: numbers, strings, lists, dicts, engine values, or
+        dataclasses and enums of a plugin.
+        """
         self.game.callbacks.messages.append(Message(self.running, Handle(target), message))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import enum
+import inspect
 import math
 import sys
 import types
@@ -77,7 +78,7 @@ def declared_fields(cls: type) -> dict[str, FieldSpec]:
         return cached  # type: ignore[no-any-return]
     fields: dict[str, FieldSpec] = {}
     for klass in reversed(cls.__mro__):
-        own = klass.__dict__.get("__annotations__", {})
+        own = inspect.get_annotations(klass)
         if not own or klass.__module__ == "runtime.scripting":
             continue
         module = sys.modules.get(klass.__module__)

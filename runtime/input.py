@@ -44,19 +44,20 @@ class InputState:
 
     def is_down(self, key: str) -> bool:
         """Whether the key is held now."""
-        return key in self._down
+        return key.lower() in self._down
 
     def was_pressed(self, key: str) -> bool:
         """Whether the key went down since the previous frame."""
-        return key in self._pressed
+        return key.lower() in self._pressed
 
     def was_released(self, key: str) -> bool:
         """Whether the key went up since the previous frame."""
-        return key in self._released
+        return key.lower() in self._released
 
     def axis(self, negative: str, positive: str) -> float:
         """-1, 0 or 1 from a pair of keys, e.g. ``axis("left", "right")``."""
-        return float((positive in self._down) - (negative in self._down))
+        down = self._down
+        return float((positive.lower() in down) - (negative.lower() in down))
 
     @property
     def keys_down(self) -> frozenset[str]:

@@ -62,7 +62,11 @@ class Project:
             data = tomllib.loads(f.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ProjectError(f"{f}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ProjectError(f"{f}: cannot read: {exc.strerror or exc}") from None
         proj = data.get("project", {})
+        if not isinstance(proj, dict):
+            raise ProjectError(f"{f}: [project] must be a table")
         name = proj.get("name", r.name)
         main_scene = proj.get("main_scene", "assets/scenes/main.scene.json")
         if not isinstance(name, str) or not isinstance(main_scene, str):

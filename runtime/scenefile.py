@@ -432,17 +432,27 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
 def dumps_scene(scene: Scene) -> str:
     """The scene file text: deterministic, two-space indented, number pairs on one line.
 
+    Raises:
+        ValueError: the scene holds NaN or an infinite number.
+        TypeError: the scene holds a value JSON cannot represent.
+    """
+    return dumps_scene_data(scene_to_data(scene))
+
+
+def dumps_scene_data(data: dict[str, Any]) -> str:
+    """JSON text in the layout of scene files (for data shaped like `scene_to_data`'s).
+
     As ``json.dumps(indent=2)`` except that a list of exactly two numbers
     (positions, sizes, vector fields) stays on one line, so a moved entity is a
     one-line diff. Written by hand rather than by rewriting ``json.dumps``
     output, which could not tell a pair from the same characters inside a string.
 
     Raises:
-        ValueError: the scene holds NaN or an infinite number.
-        TypeError: the scene holds a value JSON cannot represent.
+        ValueError: the data holds NaN or an infinite number.
+        TypeError: the data holds a value JSON cannot represent.
     """
     out: list[str] = []
-    _write_json(scene_to_data(scene), 0, out)
+    _write_json(data, 0, out)
     out.append("\n")
     return "".join(out)
 

@@ -48,8 +48,10 @@ def type_id_of(cls: type) -> str:
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     explicit = cls.__dict__.get("type_id")
-    tid = explicit if isinstance(explicit, str) and explicit else (
-        f"{module_path(cls.__module__)}:{cls.__qualname__}"
+    tid = (
+        explicit
+        if isinstance(explicit, str) and explicit
+        else (f"{module_path(cls.__module__)}:{cls.__qualname__}")
     )
     type.__setattr__(cls, "__hotplay_type_id__", tid)
     return tid
@@ -70,7 +72,9 @@ class _Fielded:
     def __init__(self, **values: Any) -> None:
         fields = declared_fields(type(self))
         for name, spec in fields.items():
-            object.__setattr__(self, name, values.pop(name) if name in values else spec.new_default())
+            object.__setattr__(
+                self, name, values.pop(name) if name in values else spec.new_default()
+            )
         if values:
             unknown = ", ".join(sorted(values))
             raise TypeError(f"{type(self).__qualname__} has no field {unknown}")
@@ -97,7 +101,7 @@ class Script(_Fielded):
         """Called once when the script starts living in a running scene (not on reload)."""
 
     def on_start(self, ctx: ScriptContext) -> None:
-        """Called once before the script's first `on_update`, after every `on_init` of that frame."""
+        """Called once before the script's first `on_update`, after that frame's `on_init` calls."""
 
     def on_update(self, ctx: ScriptContext, dt: float) -> None:
         """Called every frame with the fixed time step `dt` in seconds."""
@@ -184,8 +188,11 @@ def script_plain_fields(script: Script) -> dict[str, Any]:
 
 
 def instantiate(cls: type[Any], values: dict[str, Any] | None = None) -> Any:
-    """Build a script or plugin without running ``__init__``: declared fields from `values`,
-    the declared default for the rest. This is how loading and hot reload make objects."""
+    """Build a script or plugin without running ``__init__``.
+
+    Declared fields come from `values`, the rest get their declared default.
+    This is how loading and hot reload make objects.
+    """
     obj = cls.__new__(cls)
     values = values or {}
     for name, spec in declared_fields(cls).items():

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from pathlib import Path
 
-from runtime.scenefile import FORMAT_VERSION
+from runtime.scenefile import FORMAT_VERSION, dumps_scene_data
 
 
 class TemplateError(ValueError):
@@ -76,8 +75,14 @@ def _scene(name: str, plugin: str) -> dict[str, object]:
                 "position": [0.0, -200.0],
                 "rotation": 0.0,
                 "scale": [1.0, 1.0],
-                "visual": {"kind": "text", "size": [400.0, 40.0], "color": "#e0e1dd", "z": 1,
-                           "text": name, "font_size": 28.0},
+                "visual": {
+                    "kind": "text",
+                    "size": [400.0, 40.0],
+                    "color": "#e0e1dd",
+                    "z": 1,
+                    "text": name,
+                    "font_size": 28.0,
+                },
             },
             {
                 "handle": 2,
@@ -91,6 +96,23 @@ def _scene(name: str, plugin: str) -> dict[str, object]:
             },
         ],
     }
+
+
+def _toml_string(text: str) -> str:
+    """`text` as a TOML basic string.
+
+    Not ``json.dumps``: it writes a character outside the Basic Multilingual
+    Plane (an emoji) as a surrogate-pair escape, which TOML rejects.
+    """
+    out = []
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def create_project(directory: str | os.PathLike[str], *, name: str | None = None) -> Path:
@@ -110,7 +132,7 @@ def create_project(directory: str | os.PathLike[str], *, name: str | None = None
     (root / "plugins" / plugin).mkdir(parents=True)
     (root / "assets" / "scenes").mkdir(parents=True)
     (root / "hotplay.toml").write_text(
-        f'[project]\nname = {json.dumps(title)}\nmain_scene = "assets/scenes/main.scene.json"\n',
+        f'[project]\nname = {_toml_string(title)}\nmain_scene = "assets/scenes/main.scene.json"\n',
         encoding="utf-8",
     )
     (root / "plugins" / plugin / "__init__.py").write_text(
@@ -118,7 +140,7 @@ def create_project(directory: str | os.PathLike[str], *, name: str | None = None
     )
     (root / "plugins" / plugin / "scripts.py").write_text(_SCRIPTS, encoding="utf-8")
     (root / "assets" / "scenes" / "main.scene.json").write_text(
-        json.dumps(_scene(title, plugin), indent=2) + "\n", encoding="utf-8"
+        dumps_scene_data(_scene(title, plugin)), encoding="utf-8"
     )
     (root / ".gitignore").write_text("__pycache__/\nbuild/\n*.recovery.json\n", encoding="utf-8")
     return root

@@ -29,6 +29,7 @@ class Vec2(tuple[float, float]):
     y = property(itemgetter(1), doc="The vertical component (down is positive, as on screen).")
 
     def __new__(cls, x: SupportsFloat = 0.0, y: SupportsFloat = 0.0) -> Vec2:
+        """A vector of two floats (anything `float()` accepts)."""
         return tuple.__new__(cls, (float(x), float(y)))
 
     def __repr__(self) -> str:
@@ -37,7 +38,7 @@ class Vec2(tuple[float, float]):
     # copy.deepcopy (used for field defaults such as ``list[Vec2]``) rebuilds a
     # tuple subclass as ``cls.__new__(cls, *self.__getnewargs__())``, and
     # tuple's own __getnewargs__ passes the whole tuple as one argument.
-    def __getnewargs__(self) -> tuple[float, float]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[float, float]:
         return (self[0], self[1])
 
     def __copy__(self) -> Vec2:
@@ -61,7 +62,7 @@ class Vec2(tuple[float, float]):
         k = float(k)
         return tuple.__new__(Vec2, (self[0] * k, self[1] * k))
 
-    __rmul__ = __mul__
+    __rmul__ = __mul__  # type: ignore[assignment]
 
     def __truediv__(self, k: SupportsFloat) -> Vec2:
         k = float(k)
@@ -145,10 +146,15 @@ class Color(tuple[int, int, int, int]):
     a = property(itemgetter(3), doc="Alpha (opacity), 0-255.")
 
     def __new__(cls, r: int = 255, g: int = 255, b: int = 255, a: int = 255) -> Color:
+        """A colour from 0-255 channels.
+
+        Raises:
+            ValueError: a channel is outside 0..255.
+        """
         return tuple.__new__(cls, (_channel(r), _channel(g), _channel(b), _channel(a)))
 
     # See Vec2.__getnewargs__: copying a list of colours must work.
-    def __getnewargs__(self) -> tuple[int, int, int, int]:  # type: ignore[override]
+    def __getnewargs__(self) -> tuple[int, int, int, int]:
         return (self[0], self[1], self[2], self[3])
 
     def __copy__(self) -> Color:

@@ -197,7 +197,7 @@ def test_time_advances_by_fixed_dt(life: Any) -> None:
         assert game.time == 1.0
     with Game(life) as game:
         game.step(600)
-        assert game.time == pytest.approx(10.0, abs=1e-6)
+        assert game.time == pytest.approx(10.0, abs=1e-9)
         assert game.stats()["frame"] == 600
 
 
@@ -333,7 +333,7 @@ def test_bad_project_is_a_project_error(tmp_path: Any) -> None:
 
     with pytest.raises(ProjectError, match="no such folder"):
         Game(tmp_path / "missing")
-    with pytest.raises(ProjectError, match="has no hotplay.toml"):
+    with pytest.raises(ProjectError, match=r"has no hotplay\.toml"):
         Game(tmp_path)
 
 
@@ -342,7 +342,7 @@ def test_bad_project_is_a_project_error(tmp_path: Any) -> None:
     [
         ("[project\n", "not valid TOML"),
         ("project = 3\n", r"\[project\] must be a table"),
-        ('[project]\nname = 3\n', "must be strings"),
+        ("[project]\nname = 3\n", "must be strings"),
     ],
 )
 def test_bad_hotplay_toml(make_project: Any, toml: str, problem: str) -> None:
