@@ -1,0 +1,649 @@
+"""Playing in a separate process: the player child and the channel to it.
+
+`PlayerProcess` builds the project for the profile, starts ``python -m runtime
+play`` as a ``QProcess`` and talks to it over `runtime.channel` (msgpack
+frames on a loopback socket, authenticated by a one-time token). Everything
+arrives as Qt signals on the GUI thread; nothing here blocks except `shutdown`.
+
+Wiring it into a window (the main window owns one `PlayerProcess` and one
+`editor.remote_tree.RemoteTreePanel`)::
+
+    player = PlayerProcess(parent=window)
+    remote = RemoteTreePanel()
+    remote.attach(player)                                  # live tree while playing
+    player.build_finished.connect(lambda r: [log_panel.log(
+        logging.ERROR if not r.ok else logging.INFO, line, "hotplay.build") for line in r.lines()])
+    player.log_record.connect(lambda rec: log_panel.add_entry(
+        LogEntry(rec["created"], rec["level"], rec["logger"], rec["message"])))
+    player.reload_report.connect(lambda rep: status_bar.showMessage(rep["summary"], 5000))
+    player.stats.connect(lambda s: fps_label.setText(f"{s['fps']:.0f} fps"))
+    player.error.connect(lambda text: log_panel.log(logging.ERROR, text, "hotplay.player"))
+    player.finished.connect(on_player_finished)            # (exit code, stderr tail)
+
+    result = player.start(project_root, scene_or_path, BuildProfile.DEBUG_HR)
+    if not result.ok: ...                                  # Play stopped on a build error
+    player.pause(); player.step(); player.resume(); player.stop()
+
+    # closeEvent of the window: never leave an orphan player
+    player.shutdown()
+
+`start` takes a scene path or an unsaved `runtime.Scene`, which it writes to a
+temporary file for the child (deleted when the child ends). ``Release`` always
+plays here: its child runs ``python -O`` from the build output.
+"""
+
+from __future__ import annotations
+
+import collections
+import hmac
+import logging
+import os
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import (
+    QByteArray,
+    QCoreApplication,
+    QObject,
+    QProcess,
+    QProcessEnvironment,
+    QTimer,
+    Signal,
+)
+from PySide6.QtNetwork import QAbstractSocket, QHostAddress, QTcpServer, QTcpSocket
+
+import runtime
+from runtime.build import BuildResult, build_project
+from runtime.channel import (
+    MAX_FRAME,
+    PLAYER_MESSAGES,
+    TOKEN_ENV,
+    ChannelError,
+    FrameDecoder,
+    Message,
+    encode,
+)
+from runtime.profiles import BuildProfile
+from runtime.project import Project
+from runtime.scene import Scene
+from runtime.scenefile import save_scene
+
+log = logging.getLogger("hotplay.editor.player")
+
+#: Lines of the player's stderr kept for the crash report.
+STDERR_LINES = 200
+
+
+class ChannelServer(QObject):
+    """The editor's end of the channel: listens on 127.0.0.1 for one authenticated child.
+
+    The first connection whose first frame is a ``hello`` with the right token
+    becomes the peer; the server then stops listening. Other connections, a
+    wrong token, or a first frame that is not a hello are closed and reported
+    with `rejected`. Malformed frames from the peer are reported and skipped;
+    a frame that breaks the stream (oversized) closes the connection.
+
+    Signals:
+        authenticated(dict): the hello payload of the accepted child.
+        message(object): a validated `runtime.channel.Message` from the child.
+        rejected(str): a connection or frame was refused (and why).
+        disconnected(): the child's connection closed.
+    """
+
+    authenticated = Signal(dict)
+    message = Signal(object)
+    rejected = Signal(str)
+    disconnected = Signal()
+
+    #: Largest frame accepted before authentication (a hello is tiny).
+    HELLO_MAX_FRAME = 64 * 1024
+
+    def __init__(self, token: str, parent: QObject | None = None, *, hello_timeout_ms: int = 15000):
+        super().__init__(parent)
+        self.token = token
+        self._server = QTcpServer(self)
+        self._server.newConnection.connect(self._on_new_connection)
+        self._candidates: dict[QTcpSocket, FrameDecoder] = {}
+        self._peer: QTcpSocket | None = None
+        self._decoder: FrameDecoder | None = None
+        self._hello_timeout_ms = hello_timeout_ms
+        self.hello: dict[str, Any] | None = None
+
+    def listen(self) -> str:
+        """Start listening on a free loopback port; return ``127.0.0.1:PORT`` for the child.
+
+        Raises:
+            OSError: no port could be opened.
+        """
+        if not self._server.listen(QHostAddress(QHostAddress.SpecialAddress.LocalHost), 0):
+            raise OSError(f"cannot listen on 127.0.0.1: {self._server.errorString()}")
+        return f"127.0.0.1:{self._server.serverPort()}"
+
+    @property
+    def listening(self) -> bool:
+        """Whether new connections are still accepted."""
+        return self._server.isListening()
+
+    @property
+    def connected(self) -> bool:
+        """Whether an authenticated child is connected."""
+        return (
+            self._peer is not None
+            and self._peer.state() == QAbstractSocket.SocketState.ConnectedState
+        )
+
+    def send(self, msg_type: str, **payload: Any) -> bool:
+        """Send a message to the child; whether it was queued (False when not connected)."""
+        if not self.connected:
+            return False
+        assert self._peer is not None
+        self._peer.write(QByteArray(encode(msg_type, **payload)))
+        return True
+
+    def flush(self, timeout_ms: int = 200) -> None:
+        """Block until queued bytes are written (used when the editor is closing)."""
+        if self.connected:
+            assert self._peer is not None
+            self._peer.flush()
+            self._peer.waitForBytesWritten(timeout_ms)
+
+    def close(self) -> None:
+        """Stop listening and drop every connection."""
+        self._server.close()
+        for sock in list(self._candidates):
+            self._drop(sock)
+        if self._peer is not None:
+            peer, self._peer = self._peer, None
+            peer.disconnected.disconnect(self._on_peer_disconnected)
+            peer.abort()
+            peer.deleteLater()
+
+    # --- connections ---------------------------------------------------------------------
+
+    def _on_new_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            sock = self._server.nextPendingConnection()
+            sock.setParent(self)
+            if self._peer is not None or not sock.peerAddress().isLoopback():
+                self.rejected.emit(
+                    f"refused a connection from {sock.peerAddress().toString()}: "
+                    "the channel already has its player"
+                )
+                sock.abort()
+                sock.deleteLater()
+                continue
+            self._candidates[sock] = FrameDecoder(PLAYER_MESSAGES, self.HELLO_MAX_FRAME)
+            sock.readyRead.connect(lambda s=sock: self._on_candidate_data(s))
+            sock.disconnected.connect(lambda s=sock: self._drop(s))
+            QTimer.singleShot(self._hello_timeout_ms, sock, lambda s=sock: self._hello_timeout(s))
+
+    def _hello_timeout(self, sock: QTcpSocket) -> None:
+        if sock in self._candidates:
+            self.rejected.emit("refused a connection: no hello in time")
+            self._drop(sock)
+
+    def _drop(self, sock: QTcpSocket) -> None:
+        if self._candidates.pop(sock, None) is not None:
+            sock.abort()
+            sock.deleteLater()
+
+    def _on_candidate_data(self, sock: QTcpSocket) -> None:
+        decoder = self._candidates.get(sock)
+        if decoder is None:
+            return
+        decoder.feed(bytes(sock.readAll().data()))
+        try:
+            msg = decoder.next_message()
+        except ChannelError as exc:
+            self.rejected.emit(f"refused a connection: {exc}")
+            self._drop(sock)
+            return
+        if msg is None:
+            return
+        if msg.type != "hello" or not hmac.compare_digest(
+            str(msg.get("token", "")).encode(), self.token.encode()
+        ):
+            self.rejected.emit(
+                "refused a connection: its first frame is not a hello with the token"
+            )
+            self._drop(sock)
+            return
+        # This is our child: stop listening, keep its decoder (it may hold more frames).
+        del self._candidates[sock]
+        sock.readyRead.disconnect()
+        sock.disconnected.disconnect()
+        self._server.close()
+        for other in list(self._candidates):
+            self._drop(other)
+        self._peer = sock
+        decoder.max_frame = MAX_FRAME
+        self._decoder = decoder
+        sock.readyRead.connect(self._on_peer_data)
+        sock.disconnected.connect(self._on_peer_disconnected)
+        self.hello = {k: v for k, v in msg.data.items() if k != "token"}
+        self.authenticated.emit(dict(self.hello))
+        self._drain()
+
+    def _on_peer_data(self) -> None:
+        if self._peer is None or self._decoder is None:
+            return
+        self._decoder.feed(bytes(self._peer.readAll().data()))
+        self._drain()
+
+    def _drain(self) -> None:
+        while self._decoder is not None:
+            try:
+                msg = self._decoder.next_message()
+            except ChannelError as exc:
+                self.rejected.emit(f"rejected a frame from the player: {exc}")
+                if exc.fatal:
+                    self._decoder = None
+                    if self._peer is not None:
+                        self._peer.abort()
+                return
+            if msg is None:
+                return
+            self.message.emit(msg)
+
+    def _on_peer_disconnected(self) -> None:
+        self.disconnected.emit()
+
+
+class PlayerProcess(QObject):
+    """The game running as a child process, and its channel.
+
+    Args:
+        parent: the owning QObject (the main window).
+        python: the interpreter to run the player with.
+        tree_interval_ms: how often the scene tree is requested while playing
+            (0: only on `request_tree`).
+        stop_timeout_ms: how long `stop` waits after asking the player to quit
+            before terminating it, and again before killing it.
+
+    Signals:
+        started(): the child process is running (the channel may not be up yet).
+        connected(dict): the child said hello (``pid``, ``profile``, ``scene``).
+        build_finished(object): the `runtime.build.BuildResult` of `start`/`build`.
+        log_record(dict): a log record of the child: ``level``, ``logger``,
+            ``message``, ``created``.
+        reload_report(dict): a hot reload report (`runtime.channel.report_payload`;
+            ``summary`` is the one-line text).
+        stats(dict): once a second: ``fps``, ``frame_ms``, ``entities``,
+            ``frame``, ``time``, ``paused``.
+        tree(dict): the child's scene tree (`runtime.channel.scene_tree_payload`).
+        output(str): a line the child printed on stdout.
+        error(str): the child reported an error, or the channel refused data.
+        finished(int, str): the child ended: exit code (negative signal number
+            when it was killed by one, -1 when it could not start) and the last
+            lines of its stderr.
+    """
+
+    started = Signal()
+    connected = Signal(dict)
+    build_finished = Signal(object)
+    log_record = Signal(dict)
+    reload_report = Signal(dict)
+    stats = Signal(dict)
+    tree = Signal(dict)
+    output = Signal(str)
+    error = Signal(str)
+    finished = Signal(int, str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        python: str = sys.executable,
+        tree_interval_ms: int = 500,
+        stop_timeout_ms: int = 2000,
+    ) -> None:
+        super().__init__(parent)
+        self.python = python
+        self.stop_timeout_ms = stop_timeout_ms
+        self._process: QProcess | None = None
+        self._server: ChannelServer | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=STDERR_LINES)
+        self._stderr_partial = b""
+        self._stdout_partial = b""
+        self._tmpdir: Path | None = None
+        self._stop_requested = False
+        self.paused = False
+        self.pid: int | None = None
+        self.last_exit_code: int | None = None
+        self.last_arguments: list[str] = []
+        self._tree_pending = False
+        self._tree_timer = QTimer(self)
+        self._tree_timer.setInterval(tree_interval_ms)
+        self._tree_timer.timeout.connect(self._on_tree_timer)
+        self._tree_interval_ms = tree_interval_ms
+        self._escalate = QTimer(self)
+        self._escalate.setSingleShot(True)
+        self._escalate.timeout.connect(self._on_escalate)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    # --- state ------------------------------------------------------------------------
+
+    @property
+    def running(self) -> bool:
+        """Whether a child process exists (starting, running or stopping)."""
+        return (
+            self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning
+        )
+
+    @property
+    def channel_connected(self) -> bool:
+        """Whether the child has said hello and its channel is open."""
+        return self._server is not None and self._server.connected
+
+    @property
+    def stop_requested(self) -> bool:
+        """Whether the current (or last) child was asked to stop by `stop`/`shutdown`."""
+        return self._stop_requested
+
+    def stderr_tail(self, lines: int = 20) -> str:
+        """The last `lines` lines the child wrote to stderr."""
+        tail = list(self._stderr)[-lines:]
+        if self._stderr_partial:
+            tail.append(self._stderr_partial.decode("utf-8", "replace"))
+        return "\n".join(tail)
+
+    # --- build and start -----------------------------------------------------------------
+
+    def build(self, project: str | os.PathLike[str], profile: BuildProfile) -> BuildResult:
+        """Run the Build step alone (the Build button); emits `build_finished`."""
+        result = build_project(project, profile)
+        self.build_finished.emit(result)
+        return result
+
+    def start(
+        self,
+        project: str | os.PathLike[str],
+        scene: str | os.PathLike[str] | Scene | None,
+        profile: BuildProfile,
+        *,
+        headless: bool = False,
+        show_fps: bool = False,
+        quiet_ms: float | None = None,
+        extra_args: list[str] | tuple[str, ...] = (),
+    ) -> BuildResult:
+        """Build for `profile`, then start the player on `scene` (unless the build failed).
+
+        Args:
+            project: the project root.
+            scene: the scene file to play, an unsaved `Scene` (written to a
+                temporary file), or ``None`` for the project's main scene.
+            profile: the build profile.
+            headless: run the player without its window.
+            show_fps: ask the player window to show FPS.
+            quiet_ms: the player's watcher quiet window (``Debug (HR)``).
+            extra_args: more ``play`` arguments.
+
+        Returns:
+            The build result; when ``not result.ok`` nothing was started.
+
+        Raises:
+            RuntimeError: a player is already running.
+        """
+        if self.running:
+            raise RuntimeError("a player is already running: stop it first")
+        result = self.build(project, profile)
+        if not result.ok:
+            first = result.errors[0]
+            self.error.emit(f"Play stopped: the build failed at {first}")
+            return result
+        root = Project.open(project).root
+        self._reset()
+        scene_arg = self._scene_argument(scene)
+        token = secrets.token_urlsafe(32)
+        server = ChannelServer(token, self)
+        server.authenticated.connect(self._on_authenticated)
+        server.message.connect(self._on_message)
+        server.rejected.connect(self._on_rejected)
+        server.disconnected.connect(self._on_channel_closed)
+        address = server.listen()
+        self._server = server
+
+        args = [
+            *profile.interpreter_flags,
+            "-m",
+            "runtime",
+            "play",
+            "--project",
+            str(root),
+            "--profile",
+            profile.value,
+            "--channel",
+            address,
+        ]
+        if scene_arg is not None:
+            args += ["--scene", scene_arg]
+        if headless:
+            args.append("--headless")
+        if show_fps:
+            args.append("--show-fps")
+        if quiet_ms is not None:
+            args += ["--quiet-ms", str(quiet_ms)]
+        if profile.precompiled and result.output_dir is not None:
+            args += ["--build-dir", str(result.output_dir)]
+        args += list(extra_args)
+        self.last_arguments = args
+
+        env = QProcessEnvironment.systemEnvironment()
+        env.insert(TOKEN_ENV, token)
+        env.insert("PYTHONUNBUFFERED", "1")
+        # The child imports the very runtime this editor runs, installed or not.
+        here = str(Path(runtime.__file__).resolve().parent.parent)
+        old = env.value("PYTHONPATH", "")
+        env.insert("PYTHONPATH", here + (os.pathsep + old if old else ""))
+
+        proc = QProcess(self)
+        proc.setProcessEnvironment(env)
+        proc.setProgram(self.python)
+        proc.setArguments(args)
+        # Release runs from its build output, as a shipped game would.
+        cwd = result.output_dir if profile.precompiled and result.output_dir else root
+        proc.setWorkingDirectory(str(cwd))
+        proc.started.connect(self._on_started)
+        proc.finished.connect(self._on_finished)
+        proc.errorOccurred.connect(self._on_process_error)
+        proc.readyReadStandardOutput.connect(self._on_stdout)
+        proc.readyReadStandardError.connect(self._on_stderr)
+        self._process = proc
+        log.info("starting the player: %s %s", self.python, " ".join(args))
+        proc.start()
+        return result
+
+    def _reset(self) -> None:
+        self._stderr.clear()
+        self._stderr_partial = b""
+        self._stdout_partial = b""
+        self._stop_requested = False
+        self.paused = False
+        self.pid = None
+        self._tree_pending = False
+
+    def _scene_argument(self, scene: str | os.PathLike[str] | Scene | None) -> str | None:
+        if scene is None:
+            return None
+        if isinstance(scene, Scene):
+            self._tmpdir = Path(tempfile.mkdtemp(prefix="hotplay-play-"))
+            path = self._tmpdir / "unsaved.scene.json"
+            save_scene(scene, path)
+            return str(path)
+        return str(Path(scene).resolve())
+
+    # --- commands -------------------------------------------------------------------------
+
+    def pause(self) -> None:
+        """Stop advancing frames in the player."""
+        if self._send("pause"):
+            self.paused = True
+
+    def resume(self) -> None:
+        """Continue after `pause`."""
+        if self._send("resume"):
+            self.paused = False
+
+    def step(self, frames: int = 1) -> None:
+        """Run `frames` frames and stay paused."""
+        if self._send("step", frames=frames):
+            self.paused = True
+
+    def request_tree(self) -> None:
+        """Ask the player for its scene tree (answered by `tree`)."""
+        if self._send("request_tree"):
+            self._tree_pending = True
+
+    def stop(self) -> None:
+        """Ask the player to quit; terminate it after the timeout, then kill it."""
+        if not self.running:
+            return
+        self._stop_requested = True
+        self._tree_timer.stop()
+        if self._send("stop"):
+            self._escalate.setProperty("next", "terminate")
+            self._escalate.start(self.stop_timeout_ms)
+        else:
+            self._terminate()
+
+    def shutdown(self, timeout_ms: int | None = None) -> None:
+        """Stop the player now, blocking (up to about three timeouts): for closing the editor."""
+        proc = self._process
+        if proc is None or proc.state() == QProcess.ProcessState.NotRunning:
+            return
+        wait = self.stop_timeout_ms if timeout_ms is None else timeout_ms
+        self._stop_requested = True
+        self._tree_timer.stop()
+        self._escalate.stop()
+        if self._send("stop") and self._server is not None:
+            self._server.flush()
+        if not proc.waitForFinished(wait):
+            proc.terminate()
+            if not proc.waitForFinished(wait):
+                proc.kill()
+                proc.waitForFinished(wait)
+
+    def _send(self, msg_type: str, **payload: Any) -> bool:
+        if self._server is None:
+            return False
+        return self._server.send(msg_type, **payload)
+
+    def _terminate(self) -> None:
+        if self.running:
+            assert self._process is not None
+            self._process.terminate()
+            self._escalate.setProperty("next", "kill")
+            self._escalate.start(self.stop_timeout_ms)
+
+    def _on_escalate(self) -> None:
+        if not self.running:
+            return
+        if self._escalate.property("next") == "kill":
+            assert self._process is not None
+            log.warning("the player did not end after terminate: killing it")
+            self._process.kill()
+        else:
+            log.warning("the player did not quit when asked: terminating it")
+            self._terminate()
+
+    # --- process events --------------------------------------------------------------------
+
+    def _on_started(self) -> None:
+        assert self._process is not None
+        self.pid = int(self._process.processId())
+        self.started.emit()
+
+    def _on_stdout(self) -> None:
+        if self._process is None:
+            return
+        data = self._stdout_partial + bytes(self._process.readAllStandardOutput().data())
+        *lines, self._stdout_partial = data.split(b"\n")
+        for line in lines:
+            self.output.emit(line.decode("utf-8", "replace").rstrip("\r"))
+
+    def _on_stderr(self) -> None:
+        if self._process is None:
+            return
+        data = self._stderr_partial + bytes(self._process.readAllStandardError().data())
+        *lines, self._stderr_partial = data.split(b"\n")
+        self._stderr.extend(line.decode("utf-8", "replace").rstrip("\r") for line in lines)
+        if len(self._stderr_partial) > 64 * 1024:
+            self._stderr.append(self._stderr_partial.decode("utf-8", "replace"))
+            self._stderr_partial = b""
+
+    def _on_process_error(self, err: QProcess.ProcessError) -> None:
+        if err == QProcess.ProcessError.FailedToStart:
+            assert self._process is not None
+            text = f"the player could not start: {self._process.errorString()}"
+            self.error.emit(text)
+            self._cleanup()
+            self.last_exit_code = -1
+            self.finished.emit(-1, text)
+
+    def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
+        self._on_stdout()
+        self._on_stderr()
+        code = exit_code if status == QProcess.ExitStatus.NormalExit else -(exit_code or 1)
+        self.last_exit_code = code
+        tail = self.stderr_tail()
+        self._cleanup()
+        if code != 0 and not self._stop_requested:
+            log.error("the player exited with code %d", code)
+        self.finished.emit(code, tail)
+
+    def _cleanup(self) -> None:
+        self._tree_timer.stop()
+        self._escalate.stop()
+        if self._server is not None:
+            self._server.close()
+            self._server.deleteLater()
+            self._server = None
+        if self._process is not None:
+            self._process.deleteLater()
+            self._process = None
+        if self._tmpdir is not None:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+    # --- channel events ----------------------------------------------------------------------
+
+    def _on_authenticated(self, hello: dict[str, Any]) -> None:
+        self.connected.emit(hello)
+        if self._tree_interval_ms > 0 and not self._stop_requested:
+            self._tree_timer.start()
+            self.request_tree()
+
+    def _on_tree_timer(self) -> None:
+        # One request at a time: a busy player is not flooded with them.
+        if not self._tree_pending:
+            self.request_tree()
+
+    def _on_rejected(self, reason: str) -> None:
+        log.error("player channel: %s", reason)
+        self.error.emit(reason)
+
+    def _on_channel_closed(self) -> None:
+        self._tree_timer.stop()
+
+    def _on_message(self, msg: Message) -> None:
+        t = msg.type
+        if t == "log":
+            self.log_record.emit(dict(msg.data))
+        elif t == "stats":
+            self.paused = bool(msg["paused"])
+            self.stats.emit(dict(msg.data))
+        elif t == "tree":
+            self._tree_pending = False
+            self.tree.emit(dict(msg.data))
+        elif t == "reload":
+            self.reload_report.emit(dict(msg["report"]))
+        elif t == "error":
+            text = str(msg["message"])
+            tb = msg.get("traceback")
+            self.error.emit(f"{text}\n{tb}" if isinstance(tb, str) and tb else text)

