@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
         self._selected: Handle | None = None
         self._observed: Scene | None = None
         self._frames_since_refresh = 0
+        self._frames_since_decor = 0
         #: Answers the unsaved-changes question: "save", "discard" or "cancel" (tests replace it).
         self.ask_unsaved_changes: Callable[[], str] = self._ask_unsaved_changes
 
@@ -1083,6 +1084,10 @@ class MainWindow(QMainWindow):
         if self._frames_since_refresh >= 6 or self.play_state is PlayState.PAUSED:
             self._frames_since_refresh = 0
             self.inspector.refresh_values()
+            self._frames_since_decor += 1
+            if self._frames_since_decor >= 5:  # icons follow colour changes, twice a second
+                self._frames_since_decor = 0
+                self.scene_tree.refresh_decorations()
 
     def _on_play_failed(self, reason: str) -> None:
         log.warning("%s", reason)

@@ -190,6 +190,22 @@ class SceneTreeView(QTreeWidget):
             item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
         item.setToolTip(0, tip)
 
+    def refresh_decorations(self) -> None:
+        """Update icons and names from the model (a running scene changes without events)."""
+        scene = self._scene
+        if scene is None:
+            return
+        self._filling = True
+        try:
+            for h, item in self._items.items():
+                e = scene.get(h)
+                if e is not None:
+                    if item.text(0) != e.name:
+                        item.setText(0, e.name)
+                    self._decorate(item, e)
+        finally:
+            self._filling = False
+
     # --- events from the model ---------------------------------------------------------
 
     def _on_scene_event(self, event: SceneEvent) -> None:

@@ -214,3 +214,27 @@ def test_handle_field_editor_lists_entities(window):
     ed.combo.activated.emit(0)
     assert seen == [Handle.NONE]
     ed.deleteLater()
+
+
+def test_enum_field_editor_and_plugin_field_editor(window):
+    import enum
+
+    from editor.field_editors import EnumEditor, FieldEditor, StrEditor, editor_for
+
+    class Mode(enum.Enum):
+        CALM = 1
+        WILD = 2
+
+    ed = editor_for(Mode, window.edited_scene)
+    assert isinstance(ed, EnumEditor)
+    ed.set_value(Mode.CALM)
+    seen = []
+    ed.edited.connect(seen.append)
+    ed.combo.activated.emit(1)
+    assert seen == [Mode.WILD]
+    custom = [(lambda ann: ann is str, lambda ann, scene: StrEditor())]
+    special = editor_for(str, window.edited_scene, custom)
+    assert isinstance(special, FieldEditor)
+    assert type(editor_for(list[int], window.edited_scene)).__name__ == "ReadOnlyEditor"
+    for w in (ed, special):
+        w.deleteLater()

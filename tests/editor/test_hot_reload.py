@@ -186,3 +186,17 @@ def test_plugin_editor_extension_is_reloaded(make_window, write_plugin, qtbot):
         timeout=5000,
     )
     assert [d.windowTitle() for d in window.extensions.docks("bouncy")] == ["Bounce stats"]
+
+
+def test_no_stale_references_to_old_code_after_reload(window, write_plugin, qtbot):
+    import gc
+
+    window.set_profile(BuildProfile.DEBUG_HR)
+    window.select(window.edited_scene.find("Ball A").handle)
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 2)
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(lambda: bool(window.game.reports) and window.game.reports[-1].ok, timeout=5000)
+    window.stop()
+    gc.collect()
+    assert window.game.stale_references() == []
