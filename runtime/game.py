@@ -423,12 +423,7 @@ class Game:
 
     def _call_owner(self, owner: Owner, method: str, rs: Any, handle: Handle, *args: Any) -> None:
         if isinstance(owner, Plugin):
-            ctx = self._plugin_ctx
-            ctx.owner = owner
-            try:
-                getattr(owner, method)(ctx, *args)
-            except Exception as exc:
-                log.error("plugin callback %s raised: %s", method, describe_error(exc))
+            self.call_plugin(owner, method, *args)  # pauses the plugin if it raises
             return
         if rs not in self.running_scenes or owner.__dict__.get("_hp_faulted"):
             return

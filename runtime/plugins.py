@@ -498,9 +498,11 @@ def describe_error(exc: BaseException) -> str:
     tb = exc.__traceback__
     where = ""
     while tb is not None:
-        fn = tb.tb_frame.f_code.co_filename
-        if f"{Path('plugins')}" in fn or "/plugins/" in fn.replace("\\", "/"):
-            where = f"{fn}:{tb.tb_lineno}"
+        # Plugin code is whatever runs in a module of a plugin namespace (by name,
+        # not by path: a path containing "plugins" may be anything).
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith(NAMESPACE_PREFIX):
+            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
         tb = tb.tb_next
     text = f"{type(exc).__name__}: {exc}"
     return f"{where}: {text}" if where else text

@@ -204,3 +204,37 @@ def test_stop_clears_callbacks(clock: Any) -> None:
         assert game.callbacks.live_timers() == []
         assert game.callbacks.subscriptions == []
         assert (game.frame, game.time) == (0, 0.0)
+
+
+FLAKY_PLUGIN = """
+from runtime import Plugin
+
+class Flaky(Plugin):
+    calls: int = 0
+
+    def on_init(self, ctx):
+        ctx.every(0.1, self.tick)
+        ctx.subscribe("poke", self.poked)
+
+    def tick(self, ctx):
+        self.calls += 1
+        raise RuntimeError("tick failed")
+
+    def poked(self, ctx, payload):
+        self.calls += 100
+"""
+
+
+def test_a_plugin_callback_that_raises_pauses_the_plugin(
+    make_project: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_project(plugins={"flaky": FLAKY_PLUGIN}, scene=[])
+    with Game(root) as game:
+        game.step(60)  # ten timer periods
+        game.emit("poke")
+        game.step(1)
+        assert game.plugin("flaky").calls == 1  # raised once, then paused
+        errors = [r.getMessage() for r in caplog.records if "tick failed" in r.getMessage()]
+        assert len(errors) == 1
+        assert "flaky raised in tick and is paused" in errors[0]
+        assert "plugins/flaky/__init__.py:12" in errors[0]

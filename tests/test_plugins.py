@@ -229,3 +229,19 @@ def test_two_games_of_the_same_project_do_not_share_classes(make_project: Any) -
         a, b = one.registry.resolve("toys.spin:Spin"), two.registry.resolve("toys.spin:Spin")
         assert a is not None and b is not None and a is not b
         assert type_id_of(a) == type_id_of(b) == "toys.spin:Spin"
+
+
+def test_errors_name_the_plugin_file_not_the_runtime(make_project: Any) -> None:
+    root = make_project(
+        plugins={
+            "twice": "from runtime import Plugin\n\nclass A(Plugin): ...\n\nclass B(Plugin): ...\n",
+            "boom": "x = 1\n\ndef f():\n    raise ValueError('bad value')\n\nf()\n",
+        },
+        scene=[],
+    )
+    with Game(root) as game:
+        twice = game.plugins.errors["twice"]
+        assert twice.startswith("PluginError: plugin 'twice' defines several Plugin classes")
+        assert "runtime" not in twice
+        boom = game.plugins.errors["boom"]
+        assert boom.endswith("plugins/boom/__init__.py:4: ValueError: bad value")
