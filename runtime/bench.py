@@ -446,6 +446,7 @@ class FloorSample:
     import_ms: float
     codec_ms: float
     rebuild_ms: float
+    gc_ms: float = 0.0
 
     @property
     def total_ms(self) -> float:
@@ -458,6 +459,7 @@ def measure_floor(importer: FloorImporter, scene: Any) -> FloorSample:
     from runtime.snapshot import packb, unpackb
     from runtime.values import Handle
 
+    GC_CLOCK.reset()
     t0 = time.perf_counter()
     modules = importer.import_fresh()
     cls = modules[importer_name(modules, "movers")].Mover
@@ -482,7 +484,7 @@ def measure_floor(importer: FloorImporter, scene: Any) -> FloorSample:
     t3 = time.perf_counter()
     if len(out) != len(rows):
         raise BenchError("floor rebuild lost objects")
-    return FloorSample(_ms(t1 - t0), _ms(t2 - t1), _ms(t3 - t2))
+    return FloorSample(_ms(t1 - t0), _ms(t2 - t1), _ms(t3 - t2), GC_CLOCK.read()[0])
 
 
 def importer_name(modules: dict[str, types.ModuleType], sub: str) -> str:
@@ -491,6 +493,36 @@ def importer_name(modules: dict[str, types.ModuleType], sub: str) -> str:
         if k.endswith(f".{PLUGIN}.{sub}"):
             return k
     raise BenchError(f"floor import did not produce {sub}")
+
+
+class GcClock:
+    """Time the cyclic garbage collector spends, through `gc.callbacks` (all threads)."""
+
+    def __init__(self) -> None:
+        self._start = 0.0
+        self.seconds = 0.0
+        self.counts = [0, 0, 0]
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._start
+            self.counts[info["generation"]] += 1
+
+    def reset(self) -> None:
+        """Start counting from zero."""
+        self.seconds = 0.0
+        self.counts = [0, 0, 0]
+
+    def read(self) -> tuple[float, tuple[int, int, int]]:
+        """Milliseconds in collections since `reset`, and collections per generation."""
+        c = self.counts
+        return _ms(self.seconds), (c[0], c[1], c[2])
+
+
+GC_CLOCK = GcClock()
 
 
 # --- the world: a running game over a scene of N movers ------------------------------------------
@@ -506,6 +538,8 @@ class ReloadSample:
     timings: dict[str, float]
     total_ms: float
     extra_batches: int = 0
+    gc_ms: float = 0.0
+    gc_collections: tuple[int, int, int] = (0, 0, 0)
 
 
 @dataclass
@@ -554,18 +588,22 @@ class World:
         new_step = 2 if self.step == 1 else 1
         source = movers_source(new_step)
         before = SceneState.capture(game, game.scene)
+        GC_CLOCK.reset()
         t0 = time.perf_counter()
         with open(self.movers, "w", encoding="utf-8") as f:
             f.write(source)
         report = game.wait_for_reload(timeout=10.0)
         t1 = time.perf_counter()
+        gc_reload = GC_CLOCK.read()
         verify_reload(report, before, SceneState.capture(game, game.scene), self.n)
         cls = game.registry.resolve(MOVER_TYPE_ID)
         if any(type(s) is not cls for e in game.scene for s in e.scripts):
             raise BenchError("some scripts are not instances of the new class")
+        GC_CLOCK.reset()
         t2 = time.perf_counter()
         game.step(1)
         t3 = time.perf_counter()
+        gc_frame = GC_CLOCK.read()
         verify_new_code(game, before, new_step)
         self.step = new_step
         # A save is several file events; make sure none is left for the next round.
@@ -579,6 +617,12 @@ class World:
             timings=timings,
             total_ms=report.total_ms,
             extra_batches=extra,
+            gc_ms=gc_reload[0] + gc_frame[0],
+            gc_collections=(
+                gc_reload[1][0] + gc_frame[1][0],
+                gc_reload[1][1] + gc_frame[1][1],
+                gc_reload[1][2] + gc_frame[1][2],
+            ),
         )
 
     def direct_reload(self) -> Any:
@@ -714,7 +758,12 @@ _EDITOR_DRIVER = textwrap.dedent("""\
         print("NOT-AVAILABLE editor.MainWindow does not exist yet")
         sys.exit(0)
     from PySide6.QtWidgets import QApplication
-    app = QApplication.instance() or QApplication([])
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    try:
+        from editor.theme import apply_dark_theme
+        apply_dark_theme(app)
+    except ImportError:
+        pass
     win = win_cls(sys.argv[1])
     win.show()
     app.processEvents()
@@ -733,7 +782,10 @@ def measure_editor_start(project: Path, reps: int) -> dict[str, Any]:
     """
     if importlib.util.find_spec("editor") is None:
         return {"available": False, "why": "no editor package"}
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    # Settings the editor saves (recent files, last profile) go to a throw-away folder.
+    env = dict(
+        os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(project / ".bench-config")
+    )
     bare = [_run_timed([sys.executable, "-c", "pass"], project)[0] for _ in range(reps)]
     shown = []
     for _ in range(reps):
@@ -843,6 +895,7 @@ def expected_figures(config: Config) -> list[str]:
             f"reload.{n}.save_to_new_p95_ms",
             f"reload.{n}.reload_p50_ms",
             f"reload.{n}.first_frame_p50_ms",
+            f"reload.{n}.gc_p50_ms",
             f"reload.{n}.floor_ms",
             f"reload.{n}.floor_ratio",
         ]
@@ -969,6 +1022,7 @@ def run_reloads(world: World, count: int, warmup: int, results: Results) -> list
         "codec_ms": statistics.median(f.codec_ms for f in floors),
         "rebuild_ms": statistics.median(f.rebuild_ms for f in floors),
         "total_ms": statistics.median(f.total_ms for f in floors),
+        "gc_ms": statistics.median(f.gc_ms for f in floors),
     }
     return samples
 
@@ -1011,7 +1065,26 @@ def summarize_reloads(n: int, samples: list[ReloadSample], results: Results) -> 
         "ms",
         f"reload {tag}: first frame of new code p50",
     )
-    results.put(f"reload.{n}.floor_ms", floor, "ms", f"reload {tag}: floor p50")
+    gc_p50 = statistics.median(s.gc_ms for s in samples)
+    gcs = samples[len(samples) // 2].gc_collections
+    results.put(
+        f"reload.{n}.gc_p50_ms",
+        gc_p50,
+        "ms",
+        f"reload {tag}: save -> new code, of which cyclic GC p50",
+        note=f"collections gen0/1/2 in a typical reload+frame: {gcs[0]}/{gcs[1]}/{gcs[2]}",
+    )
+    floor_gc = results.details["floors"][str(n)]["gc_ms"]
+    results.put(
+        f"reload.{n}.floor_ms",
+        floor,
+        "ms",
+        f"reload {tag}: floor p50",
+        note=f"import {results.details['floors'][str(n)]['import_ms']:.1f} ms, "
+        f"pack+unpack {results.details['floors'][str(n)]['codec_ms']:.1f} ms, "
+        f"rebuild {results.details['floors'][str(n)]['rebuild_ms']:.1f} ms; "
+        f"cyclic GC in it {floor_gc:.1f} ms",
+    )
     results.put(
         f"reload.{n}.floor_ratio",
         reload_p50 / floor,
@@ -1024,6 +1097,7 @@ def summarize_reloads(n: int, samples: list[ReloadSample], results: Results) -> 
         "save_to_reloaded_ms": [s.save_to_reloaded_ms for s in samples],
         "reload_ms": [s.total_ms for s in samples],
         "timings": [s.timings for s in samples],
+        "gc_ms": [s.gc_ms for s in samples],
         "extra_batches": extra,
     }
 
