@@ -40,14 +40,14 @@ def decompose(owner_hint: Owner | None, method: Callable[..., Any] | str) -> tup
             raise CallbackError("a method name needs an owner")
         owner, name = owner_hint, method
     else:
-        owner = getattr(method, "__self__", None)
+        bound_to = getattr(method, "__self__", None)
         func = getattr(method, "__func__", None)
-        if not isinstance(owner, (Script, Plugin)) or func is None:
+        if not isinstance(bound_to, (Script, Plugin)) or func is None:
             raise CallbackError(
                 f"{method!r} is not a method of a script or plugin: pass a bound method like "
                 "self.explode (the engine must find it again after a hot reload)"
             )
-        name = func.__name__
+        owner, name = bound_to, func.__name__
     if not callable(getattr(owner, name, None)):
         raise CallbackError(f"{type(owner).__qualname__} has no method {name!r}")
     return owner, name

@@ -75,7 +75,7 @@ def declared_fields(cls: type) -> dict[str, FieldSpec]:
     """
     cached = cls.__dict__.get("__hotplay_fields__")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     fields: dict[str, FieldSpec] = {}
     for klass in reversed(cls.__mro__):
         own = inspect.get_annotations(klass)

@@ -200,7 +200,7 @@ class Scene:
 
     def get(self, handle: int) -> Entity | None:
         """The entity with this handle, or ``None``."""
-        return self.entities.get(handle)  # type: ignore[call-overload, no-any-return]
+        return self.entities.get(handle)  # type: ignore[call-overload]
 
     def __iter__(self) -> Iterator[Entity]:
         """Every entity, depth first, in sibling order."""

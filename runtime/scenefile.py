@@ -340,7 +340,8 @@ class _SceneReader:
                 raise _Invalid(f"{where}: {tid}.{fname}: {exc}") from None
             for h in _handles_in(values[fname]):
                 self.handle_fields.append((e, tid, fname, h))
-        return instantiate(cls, values)  # type: ignore[no-any-return]
+        script: Script = instantiate(cls, values)
+        return script
 
 
 def _handles_in(value: Any) -> Iterator[Handle]:

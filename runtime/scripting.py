@@ -46,7 +46,7 @@ def type_id_of(cls: type) -> str:
     """
     cached = cls.__dict__.get("__hotplay_type_id__")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
     explicit = cls.__dict__.get("type_id")
     tid = (
         explicit
@@ -193,7 +193,7 @@ def instantiate(cls: type[Any], values: dict[str, Any] | None = None) -> Any:
     Declared fields come from `values`, the rest get their declared default.
     This is how loading and hot reload make objects.
     """
-    obj = cls.__new__(cls)
+    obj = object.__new__(cls)
     values = values or {}
     for name, spec in declared_fields(cls).items():
         object.__setattr__(obj, name, values[name] if name in values else spec.new_default())

@@ -132,7 +132,7 @@ def make_ext_hook(resolve: ClassResolver = default_resolver) -> Callable[[int, b
             return member if member is not None else Unresolved(module, qualname, name)
         if code == EXT_DATACLASS:
             module, qualname, fields = unpack_nested(data)
-            dc: Any = resolve(module, qualname)
+            dc: Callable[..., Any] = resolve(module, qualname)
             if dc is None or not dataclasses.is_dataclass(dc):
                 return Unresolved(module, qualname, fields)
             known = {f.name for f in dataclasses.fields(dc) if f.init}
