@@ -39,10 +39,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = MainWindow(args.project, scene=args.scene, profile=args.profile)
     except ProjectError as exc:
         print(f"hotplay-editor: {exc}", file=sys.stderr)
-        QMessageBox.critical(None, "Not a Hotplay project", str(exc))
+        if not _headless():
+            QMessageBox.critical(None, "Not a Hotplay project", str(exc))
         return 2
     window.show()
     return app.exec()
+
+
+def _headless() -> bool:
+    """Whether no one can see a dialog (offscreen or minimal Qt platform): stderr must do."""
+    from PySide6.QtGui import QGuiApplication
+
+    return QGuiApplication.platformName() in ("offscreen", "minimal")
 
 
 if __name__ == "__main__":

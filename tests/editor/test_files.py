@@ -20,6 +20,7 @@ def test_opens_the_projects_main_scene(window):
 def test_not_a_project_gives_a_clear_message(tmp_path, monkeypatch, capsys):
     shown = []
     monkeypatch.setattr(QMessageBox, "critical", lambda *args: shown.append(args[2]))
+    monkeypatch.setattr("editor.__main__._headless", lambda: False)
     assert main([str(tmp_path)]) == 2
     assert shown and "not a Hotplay project" in shown[0]
     assert "not a Hotplay project" in capsys.readouterr().err
