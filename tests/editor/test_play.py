@@ -56,7 +56,7 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     assert len(playing) > len(window.edited_scene)  # the spawner spawned balls
     assert window.scene_tree.topLevelItemCount() == len(playing.roots)
     qtbot.waitUntil(lambda: window.fps_label.text().endswith("FPS"))
-    assert f"{len(playing)} entities" in window.entities_label.text() or True
+    assert window.entities_label.text().endswith("entities")
 
     qtbot.mouseClick(window.findChild(QToolButton, "stopButton"), Qt.MouseButton.LeftButton)
     assert window.play_state is PlayState.STOPPED
