@@ -1348,6 +1348,9 @@ def config_from_args(args: argparse.Namespace) -> Config:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; print the table; returns the exit status (1: verification failed)."""
     args = build_parser().parse_args(argv)
+    from runtime.game import tune_gc
+
+    tune_gc()  # as the player and the editor do
     if args.draw_worker:
         n, frames, w, h = (int(x) for x in args.draw_worker.split(","))
         print(json.dumps(_draw_worker(n, frames, w, h)), flush=True)

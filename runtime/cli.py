@@ -137,13 +137,15 @@ def _profile(text: str) -> BuildProfile:
 
 def cmd_play(args: argparse.Namespace) -> int:
     """``hotplay play``."""
-    from runtime.game import Game
+    from runtime.game import Game, tune_gc
     from runtime.project import ProjectError
     from runtime.scenefile import SceneFileError
 
+    tune_gc()
     profile = _profile(args.profile)
     project = args.project if args.project is not None else _default_project()
-    if not args.headless or args.channel:
+    # The player module runs windows, the editor's headless child, and Release (from its build).
+    if not args.headless or args.channel or profile.precompiled:
         try:
             from runtime.player_window import run_player
         except ImportError as exc:

@@ -16,6 +16,8 @@ One `Game` can hold several scenes: the editor keeps its edited scene in it
 
 from __future__ import annotations
 
+import collections
+import gc
 import heapq
 import logging
 import os
@@ -47,6 +49,18 @@ log = logging.getLogger("hotplay.game")
 
 # Script states, kept on the script as ``_hp_state`` (engine attributes start with _hp_).
 NEW, INITED, STARTED = 0, 1, 2
+
+
+def tune_gc() -> None:
+    """Set the cyclic garbage collector up for a process that runs a game.
+
+    A frame allocates many short-lived containers; with CPython's default
+    threshold (700) the collector runs many times a second and, every few
+    runs, walks every live object of the scene. Games and the editor call this
+    once at start-up; it only ever raises the thresholds.
+    """
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, 50_000), max(gen1, 20), max(gen2, 20))
 
 
 class RunningScene:
@@ -190,7 +204,9 @@ class Game:
         self.scenes: list[Scene] = []
         self.running_scenes: list[RunningScene] = []
         self.started = False
-        self.reports: list[Any] = []
+        #: The latest reload reports (older ones are dropped), newest last.
+        self.reports: collections.deque[Any] = collections.deque(maxlen=100)
+        self.reload_count = 0
         self._reload_listeners: list[Callable[[Any], None]] = []
         self._pending: queue.SimpleQueue[tuple[list[str], float]] = queue.SimpleQueue()
         self._plugin_ctx = PluginContext(self)
@@ -502,6 +518,7 @@ class Game:
         )
         if report.plugins:
             self.reports.append(report)
+            self.reload_count += 1
             for listener in list(self._reload_listeners):
                 listener(report)
         return report
@@ -598,7 +615,7 @@ class Game:
             "scenes": len(self.running_scenes),
             "entities": sum(len(rs.scene) for rs in self.running_scenes),
             "plugins": len(self.plugin_objects),
-            "reloads": len(self.reports),
+            "reloads": self.reload_count,
         }
 
     def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:

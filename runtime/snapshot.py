@@ -70,14 +70,20 @@ def default_resolver(module: str, qualname: str) -> Any:
     return obj
 
 
+def _ext(code: int, data: bytes) -> msgpack.ExtType:
+    # ExtType's own __new__ checks its arguments in Python; ours are always right, and
+    # this runs once per vector in a snapshot.
+    return tuple.__new__(msgpack.ExtType, (code, data))
+
+
 def _encode(obj: Any) -> msgpack.ExtType:
     t = type(obj)
     if t is Vec2:
-        return msgpack.ExtType(EXT_VEC2, _VEC.pack(obj[0], obj[1]))
+        return _ext(EXT_VEC2, _VEC.pack(obj[0], obj[1]))
     if t is Color:
-        return msgpack.ExtType(EXT_COLOR, bytes(obj))
+        return _ext(EXT_COLOR, bytes(obj))
     if t is Handle:
-        return msgpack.ExtType(EXT_HANDLE, _HANDLE.pack(obj))
+        return _ext(EXT_HANDLE, _HANDLE.pack(obj))
     if t is tuple:
         return msgpack.ExtType(EXT_TUPLE, packb(list(obj)))
     if t is set or t is frozenset:
@@ -107,8 +113,20 @@ def packb(obj: Any) -> bytes:
         raise Unencodable(str(exc)) from None
 
 
-def make_ext_hook(resolve: ClassResolver = default_resolver) -> Callable[[int, bytes], Any]:
-    """The ``ext_hook`` decoding the engine's extension types, classes found by `resolve`."""
+def make_ext_hook(
+    resolve: ClassResolver = default_resolver, unresolved: list[Unresolved] | None = None
+) -> Callable[[int, bytes], Any]:
+    """The ``ext_hook`` decoding the engine's extension types, classes found by `resolve`.
+
+    Values whose class no longer exists decode as `Unresolved`, also appended to
+    `unresolved` when given.
+    """
+
+    def lost(module: str, qualname: str, data: Any) -> Unresolved:
+        u = Unresolved(module, qualname, data)
+        if unresolved is not None:
+            unresolved.append(u)
+        return u
 
     def unpack_nested(data: bytes) -> Any:
         return msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
@@ -129,12 +147,12 @@ def make_ext_hook(resolve: ClassResolver = default_resolver) -> Callable[[int, b
             module, qualname, name = unpack_nested(data)
             cls = resolve(module, qualname)
             member = getattr(cls, "__members__", {}).get(name) if cls is not None else None
-            return member if member is not None else Unresolved(module, qualname, name)
+            return member if member is not None else lost(module, qualname, name)
         if code == EXT_DATACLASS:
             module, qualname, fields = unpack_nested(data)
             dc: Callable[..., Any] = resolve(module, qualname)
             if dc is None or not dataclasses.is_dataclass(dc):
-                return Unresolved(module, qualname, fields)
+                return lost(module, qualname, fields)
             known = {f.name for f in dataclasses.fields(dc) if f.init}
             kwargs = {k: v for k, v in fields.items() if k in known}
             # The new class's own constructor runs, so its validation (__post_init__) applies.
@@ -150,9 +168,21 @@ def make_ext_hook(resolve: ClassResolver = default_resolver) -> Callable[[int, b
     return hook
 
 
-def unpackb(data: bytes, resolve: ClassResolver = default_resolver) -> Any:
-    """Decode what `packb` encoded; plugin classes are looked up with `resolve`."""
-    return msgpack.unpackb(data, ext_hook=make_ext_hook(resolve), raw=False, strict_map_key=False)
+def unpackb(
+    data: bytes,
+    resolve: ClassResolver = default_resolver,
+    unresolved: list[Unresolved] | None = None,
+) -> Any:
+    """Decode what `packb` encoded; plugin classes are looked up with `resolve`.
+
+    Args:
+        data: the encoded bytes.
+        resolve: finds classes of enum members and dataclasses by module and qualname.
+        unresolved: collects the values whose class or member no longer exists.
+    """
+    return msgpack.unpackb(
+        data, ext_hook=make_ext_hook(resolve, unresolved), raw=False, strict_map_key=False
+    )
 
 
 def find_unencodable(value: Any, path: str = "") -> str | None:

@@ -27,8 +27,9 @@ from watchdog.observers import Observer
 log = logging.getLogger("hotplay.watcher")
 
 #: Default quiet window in milliseconds: long enough to merge the events of one
-#: save (they arrive within about a millisecond), short enough not to be felt.
-DEFAULT_QUIET_MS = 10.0
+#: save (they arrive within about a millisecond of each other), short enough not
+#: to be felt. A save split in two batches costs a second reload, never state.
+DEFAULT_QUIET_MS = 6.0
 
 _IGNORED_EVENTS = {"opened", "closed_no_write"}
 _IGNORED_DIRS = {"__pycache__", ".git", ".idea", ".vscode", ".mypy_cache", ".pytest_cache"}
