@@ -8,10 +8,10 @@ A plugin declares it with a module-level function in any of its modules::
         editor.add_field_editor(lambda ann: ann is Speed, make_speed_editor)
 
 Import Qt inside the function, so the game (which never calls it) does not
-need Qt. After every successful hot reload of the plugin the editor calls the
-new generation's `register_editor` and swaps everything it registered in one
-step; if the new code raises, the previous generation's contributions stay
-and the error is logged.
+need Qt. A hot reload of the plugin calls the new generation's
+`register_editor` inside the reload transaction and swaps everything it
+registered at commit; if the new code raises, the whole reload rolls back and
+the previous code keeps running, in the game and in the editor.
 """
 
 from __future__ import annotations
@@ -138,35 +138,67 @@ class ExtensionHost:
             for d in inst.docks
         ]
 
+    def _collect(self, name: str, modules: Iterable[Any]) -> Contributions | None:
+        """Run a plugin generation's ``register_editor`` hooks; ``None`` when it has none."""
+        hooks = _hooks(modules)
+        if not hooks:
+            return None
+        api = EditorExtensionApi(self.window, name)
+        for hook in hooks:
+            hook(api)
+        return api.contributions
+
+    def _swap(self, found: dict[str, Contributions | None]) -> None:
+        for name, contributions in found.items():
+            self._uninstall(name)
+            if contributions is not None:
+                self._install(name, contributions)
+
+    def prepare(self, fresh: dict[str, Any]) -> Callable[[], None]:
+        """Reload participant (`runtime.Game.add_reload_participant`).
+
+        Collects what the new generation of the reloaded plugins contributes;
+        if its ``register_editor`` raises, the whole reload rolls back and the
+        previous code keeps running, in the game and in the editor alike.
+        Returns the swap to run at commit.
+        """
+        found: dict[str, Contributions | None] = {}
+        for name, plugin in fresh.items():
+            try:
+                found[name] = self._collect(name, plugin.modules.values())
+            except Exception as exc:
+                raise RuntimeError(f"plugin {name}: {HOOK} raised {describe_error(exc)}") from exc
+        return lambda: self._swap(found)
+
     def refresh(self, plugins: Iterable[str] | None = None) -> list[str]:
-        """Ask the current code of `plugins` (all loaded when ``None``) for its contributions.
+        """Ask the running code of `plugins` (all loaded when ``None``) for its contributions.
+
+        Used at start-up and for plugins that went away; reloads go through `prepare`.
 
         Returns:
             Errors, one line per plugin whose ``register_editor`` failed (its
             previous contributions stay installed).
         """
-        game = self.window.game
-        loaded = game.plugins.plugins
+        loaded = self.window.game.plugins.plugins
         names = set(loaded) if plugins is None else set(plugins)
         errors: list[str] = []
         for name in sorted(names):
             if name not in loaded:
                 self._uninstall(name)  # the plugin is gone
                 continue
-            hooks = _hooks(loaded[name].modules.values())
-            api = EditorExtensionApi(self.window, name)
             try:
-                for hook in hooks:
-                    hook(api)
+                self._swap({name: self._collect(name, loaded[name].modules.values())})
             except Exception as exc:
                 msg = f"plugin {name}: {HOOK} raised {describe_error(exc)}"
                 log.error("%s; keeping its previous editor extensions", msg, exc_info=exc)
                 errors.append(msg)
-                continue
-            self._uninstall(name)
-            if hooks:
-                self._install(name, api.contributions)
         return errors
+
+    def forget_missing(self) -> None:
+        """Remove the contributions of plugins that are no longer loaded."""
+        loaded = self.window.game.plugins.plugins
+        for name in [n for n in self._installed if n not in loaded]:
+            self._uninstall(name)
 
     def close(self) -> None:
         """Remove every contribution (the window is closing)."""

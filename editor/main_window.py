@@ -138,9 +138,8 @@ class MainWindow(QMainWindow):
         self.game = Game(self.project, profile=profile, scene=False, watch=False)
         self._watcher_signals = _WatcherSignals(self)
         self._watcher_signals.changesDetected.connect(self._on_changes_detected)
-        # The watcher calls game.queue_reload from its thread; route it through us.
-        self._game_queue_reload = self.game.queue_reload
-        self.game.queue_reload = self._queue_from_watcher  # type: ignore[method-assign]
+        # Called on the watcher's thread after each batch: note it and wake the GUI thread.
+        self.game.on_changes(self._on_watcher_batch)
         self.game.on_reload(self._on_reload)
 
         self.undo_stack = QUndoStack(self)
@@ -157,6 +156,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self._build_status_bar()
         self.extensions = ExtensionHost(self)
+        self.game.add_reload_participant(self.extensions.prepare)
         self.resize(QSize(1360, 860))
         self._restore_settings()
 
@@ -912,12 +912,8 @@ class MainWindow(QMainWindow):
 
     def _apply_profile(self) -> None:
         p = self.profile
-        self.game.profile = p
         # Debug watches too: it only notes changes, for the "restart to apply" banner.
-        if p in (BuildProfile.DEBUG, BuildProfile.DEBUG_HR):
-            self.game.start_watching()
-        else:
-            self.game.stop_watching()
+        self.game.set_profile(p, watch=p in (BuildProfile.DEBUG, BuildProfile.DEBUG_HR))
         self._hot = p.hot_reload
         if self._hot:
             with self._stale_lock:
@@ -928,11 +924,9 @@ class MainWindow(QMainWindow):
         self._update_banner()
         self._update_mode_labels()
 
-    def _queue_from_watcher(self, paths: list[str], detected_at: float | None = None) -> None:
-        """Called by the watcher on its own thread: queue, then wake the GUI thread."""
-        if self._hot:
-            self._game_queue_reload(paths, detected_at)
-        else:
+    def _on_watcher_batch(self, paths: list[str]) -> None:
+        """The watcher's thread: Debug (HR) already queued the reload; Debug notes the change."""
+        if not self._hot:
             with self._stale_lock:
                 self._stale_paths.update(paths)
         self._watcher_signals.changesDetected.emit()
@@ -971,10 +965,8 @@ class MainWindow(QMainWindow):
         self.show_status(str(report), "ok" if report.ok else "error")
         if report.ok:
             self.inspector.set_script_types(self.game.registry.script_types())
-            errors = self.extensions.refresh(report.plugins)
+            self.extensions.forget_missing()
             self.inspector.set_custom_editors(self.extensions.field_editors())
-            if errors:
-                self.show_status(f"{report}; editor extension failed: {errors[0]}", "error")
         self.inspector.rebuild()
         self.scene_view.update()
 

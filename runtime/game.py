@@ -208,6 +208,8 @@ class Game:
         self.reports: collections.deque[Any] = collections.deque(maxlen=100)
         self.reload_count = 0
         self._reload_listeners: list[Callable[[Any], None]] = []
+        self._change_listeners: list[Callable[[list[str]], None]] = []
+        self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
         self._pending: queue.SimpleQueue[tuple[list[str], float]] = queue.SimpleQueue()
         self._plugin_ctx = PluginContext(self)
         self.watcher: Any = None
@@ -523,6 +525,47 @@ class Game:
                 listener(report)
         return report
 
+    def on_changes(self, listener: Callable[[list[str]], None]) -> None:
+        """Call `listener(paths)` after each batch of saves the watcher sees.
+
+        It runs on the watcher's thread: it must be thread-safe and quick (the
+        editor emits a queued Qt signal). With a profile that does not hot
+        reload, batches are only announced this way, not reloaded.
+        """
+        self._change_listeners.append(listener)
+
+    def add_reload_participant(
+        self, prepare: Callable[[dict[str, Any]], Callable[[], None] | None]
+    ) -> None:
+        """Take part in every reload transaction (the editor's plugin extensions do).
+
+        `prepare(fresh)` runs in the restore step with the new generation
+        (``{plugin name: LoadedPlugin}``), before anything is swapped in; if it
+        raises, the whole reload rolls back. It returns a function called at
+        commit (or ``None``), which must not fail.
+        """
+        self.reload_participants.append(prepare)
+
+    def set_profile(self, profile: BuildProfile, *, watch: bool | None = None) -> None:
+        """Switch the build profile while the game is stopped; start or stop the watcher.
+
+        Args:
+            profile: the new profile.
+            watch: whether to watch ``plugins/`` (default: when the profile hot reloads).
+        """
+        self.profile = profile
+        if watch if watch is not None else profile.hot_reload:
+            self.start_watching()
+        else:
+            self.stop_watching()
+
+    def _on_watcher_batch(self, paths: list[str], detected_at: float) -> None:
+        # The watcher's thread: only queue and announce.
+        if self.profile.hot_reload:
+            self.queue_reload(paths, detected_at)
+        for listener in list(self._change_listeners):
+            listener(paths)
+
     def queue_reload(self, paths: list[str], detected_at: float | None = None) -> None:
         """Ask for a reload of `paths` at the start of the next frame (thread-safe)."""
         self._pending.put((paths, detected_at if detected_at is not None else time.perf_counter()))
@@ -570,7 +613,9 @@ class Game:
             return
         from runtime.watcher import PluginWatcher
 
-        self.watcher = PluginWatcher(self.project.plugins_dir, self.queue_reload, quiet_ms=quiet_ms)
+        self.watcher = PluginWatcher(
+            self.project.plugins_dir, self._on_watcher_batch, quiet_ms=quiet_ms
+        )
         self.watcher.start()
 
     def stop_watching(self) -> None:

@@ -28,7 +28,7 @@ import traceback
 import types
 import weakref
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -219,6 +219,7 @@ class _Transaction:
         # then take the careful path of `_Plan.build`, which checks every value.
         self.marked_unencodable = False
         self.unresolved: list[Unresolved] = []
+        self.participant_commits: list[Callable[[], None]] = []
         self._t = time.perf_counter()
 
     def note(self, type_id: str, field_name: str, kind: str, detail: str) -> None:
@@ -519,6 +520,14 @@ class _Transaction:
         self.new_objects = new_objects
         self._restore_callbacks(callbacks)
         self._after_hooks()
+        self.participant_commits = []
+        for prepare in list(self.game.reload_participants):
+            try:
+                commit = prepare(self.fresh)
+            except Exception as exc:
+                raise ReloadFailed(f"reload participant failed: {describe_error(exc)}") from exc
+            if commit is not None:
+                self.participant_commits.append(commit)
 
     def _plan(self, t: _Target, layout: list[Any]) -> _Plan | None:
         type_id, module, qualname, names, anns, defaults = layout
@@ -684,6 +693,11 @@ class _Transaction:
             rs.invalidate()
         for scene, handles in changed.values():
             game.notify_scripts_replaced(scene, dict.fromkeys(handles))
+        for commit in self.participant_commits:
+            try:
+                commit()
+            except Exception as exc:  # too late to roll back: say so loudly
+                log.error("a reload participant failed at commit: %s", describe_error(exc))
         if game.started:
             for name in self.added_plugins:
                 game.call_plugin(game.plugin_objects[name], "on_init")

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from runtime.fields import declared_fields
 from runtime.scripting import Script
 from runtime.values import Color, Handle, Vec2
 
@@ -345,6 +346,21 @@ class Scene:
             raise SceneError(f"{attribute!r} is not an editable entity attribute")
         setattr(e, attribute, value)
         self.notify(EntityChanged(handle, attribute))
+
+    def set_script_field(self, handle: Handle, index: int, name: str, value: Any) -> None:
+        """Set a declared field of the `index`-th script of an entity, and announce it.
+
+        Raises:
+            SceneError: no such script, or the field is not declared by its class.
+        """
+        e = self[handle]
+        if not 0 <= index < len(e.scripts):
+            raise SceneError(f"entity {int(handle)} has no script #{index}")
+        s = e.scripts[index]
+        if name not in declared_fields(type(s)):
+            raise SceneError(f"{type(s).__qualname__} has no field {name!r}")
+        setattr(s, name, value)
+        self.notify(EntityChanged(handle, "scripts"))
 
     def _link(self, handle: Handle, parent: Handle, index: int | None) -> None:
         siblings = self.entities[parent].children if parent else self.roots

@@ -600,3 +600,43 @@ def test_new_plugin_and_deleted_plugin(lab):
         with pytest.raises(LookupError):
             game.plugin("game")
         game.step(2)
+
+
+def test_reload_participant_commits_with_the_reload_or_rolls_it_back(lab):
+    seen = []
+
+    def prepare(fresh):
+        if "refuse" in lab.path("game/mover.py").read_text():
+            raise RuntimeError("participant says no")
+        seen.append(("prepared", sorted(fresh)))
+        return lambda: seen.append("committed")
+
+    with lab.game() as game:
+        game.add_reload_participant(prepare)
+        assert game.reload().ok
+        assert seen == [("prepared", ["game"]), "committed"]
+        old = scripts_of(game, "Mover")[0]
+        lab.write("game/mover.py", MOVER_V1 + "# refuse\n")
+        report = game.reload()
+        assert not report.ok and "participant says no" in report.error
+        assert scripts_of(game, "Mover")[0] is old
+        assert len(seen) == 2
+
+
+def test_change_listeners_and_profiles(lab):
+    from runtime import BuildProfile
+
+    with lab.game(profile=BuildProfile.DEBUG) as game:
+        announced = []
+        game.on_changes(announced.append)
+        game.set_profile(BuildProfile.DEBUG, watch=True)  # watch, but do not reload
+        assert game.watcher is not None
+        lab.write("game/mover.py", MOVER_V1.replace("+= 1", "+= 2"))
+        assert game.wait_for_reload(timeout=0.5) is None
+        assert game.watcher.batches >= 1 and announced
+        game.set_profile(BuildProfile.DEBUG_HR)
+        lab.write("game/mover.py", MOVER_V1.replace("+= 1", "+= 3"))
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok
+        game.set_profile(BuildProfile.RELEASE)
+        assert game.watcher is None

@@ -215,3 +215,23 @@ def test_entity_defaults_and_visual_copy() -> None:
     assert c == v and c is not v
     c.text = "changed"
     assert v.text == "hi"
+
+
+def test_set_script_field_announces_and_checks() -> None:
+    from runtime import Script
+    from runtime.scene import EntityChanged, SceneError
+
+    class Counter(Script):
+        n: int = 0
+
+    scene = Scene()
+    e = scene.spawn("C", scripts=[Counter()])
+    events: list[object] = []
+    scene.subscribe(events.append)
+    scene.set_script_field(e.handle, 0, "n", 5)
+    assert e.scripts[0].n == 5
+    assert events == [EntityChanged(e.handle, "scripts")]
+    with pytest.raises(SceneError):
+        scene.set_script_field(e.handle, 0, "missing", 1)
+    with pytest.raises(SceneError):
+        scene.set_script_field(e.handle, 3, "n", 1)

@@ -188,6 +188,18 @@ def test_plugin_editor_extension_is_reloaded(make_window, write_plugin, qtbot):
     assert [d.windowTitle() for d in window.extensions.docks("bouncy")] == ["Bounce stats"]
 
 
+def test_a_raising_editor_extension_rolls_the_whole_reload_back(make_window, write_plugin, qtbot):
+    write_plugin("bouncy/editor_ext.py", "editor_ext_v1.py")
+    window = make_window(profile=BuildProfile.DEBUG_HR)
+    ball_class = type(window.edited_scene.find("Ball A").scripts[0])
+    write_plugin("bouncy/editor_ext.py", "editor_ext_broken.py")
+    qtbot.waitUntil(lambda: bool(window.game.reports), timeout=5000)
+    report = window.game.reports[-1]
+    assert not report.ok and "editor code broke" in report.error
+    assert [a.text() for a in window.extensions.actions("bouncy")] == ["Count balls"]
+    assert type(window.edited_scene.find("Ball A").scripts[0]) is ball_class  # old code kept
+
+
 def test_no_stale_references_to_old_code_after_reload(window, write_plugin, qtbot):
     import gc
 
