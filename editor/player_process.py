@@ -160,13 +160,15 @@ class ChannelServer(QObject):
             peer, self._peer = self._peer, None
             peer.disconnected.disconnect(self._on_peer_disconnected)
             peer.abort()
-            peer.deleteLater()
 
     # --- connections ---------------------------------------------------------------------
 
     def _on_new_connection(self) -> None:
         while self._server.hasPendingConnections():
             sock = self._server.nextPendingConnection()
+            # Closed sockets are not deleteLater()'d: with PySide6 6.11 a socket deleted
+            # that way crashed in ~QObject once its server was gone. They are children
+            # of this server (one per Play, deleted after it) and go with it.
             sock.setParent(self)
             if self._peer is not None or not sock.peerAddress().isLoopback():
                 self.rejected.emit(
@@ -174,7 +176,6 @@ class ChannelServer(QObject):
                     "the channel already has its player"
                 )
                 sock.abort()
-                sock.deleteLater()
                 continue
             self._candidates[sock] = FrameDecoder(PLAYER_MESSAGES, self.HELLO_MAX_FRAME)
             sock.readyRead.connect(lambda s=sock: self._on_candidate_data(s))
@@ -189,7 +190,6 @@ class ChannelServer(QObject):
     def _drop(self, sock: QTcpSocket) -> None:
         if self._candidates.pop(sock, None) is not None:
             sock.abort()
-            sock.deleteLater()
 
     def _on_candidate_data(self, sock: QTcpSocket) -> None:
         decoder = self._candidates.get(sock)
@@ -240,10 +240,11 @@ class ChannelServer(QObject):
                 msg = self._decoder.next_message()
             except ChannelError as exc:
                 self.rejected.emit(f"rejected a frame from the player: {exc}")
-                if exc.fatal:
-                    self._decoder = None
-                    if self._peer is not None:
-                        self._peer.abort()
+                if not exc.fatal:
+                    continue  # that frame was skipped whole; go on with the next
+                self._decoder = None
+                if self._peer is not None:
+                    self._peer.abort()
                 return
             if msg is None:
                 return

@@ -159,8 +159,10 @@ class PlayerSession:
             self.steps_requested = 0
             self.send_stats()
         elif msg.type == "step":
+            # At once, so a request that follows (the tree) sees the frames.
             self.paused = True
             self.steps_requested += max(0, min(int(msg["frames"]), 10_000))
+            self.advance(self.steps_requested)
         elif msg.type == "request_tree":
             self.send("tree", **scene_tree_payload(self.game))
 
