@@ -57,6 +57,7 @@ from PySide6.QtCore import (
 from PySide6.QtNetwork import QAbstractSocket, QHostAddress, QTcpServer, QTcpSocket
 
 import runtime
+from editor.play import PlayState, PlayTarget
 from runtime.build import BuildResult, build_project
 from runtime.channel import (
     MAX_FRAME,
@@ -648,3 +649,192 @@ class PlayerProcess(QObject):
             text = str(msg["message"])
             tb = msg.get("traceback")
             self.error.emit(f"{text}\n{tb}" if isinstance(tb, str) and tb else text)
+
+
+# --- the main window's "Separate process" run target ------------------------------------------
+
+
+class SeparateProcessPlay(PlayTarget):
+    """The `editor.play.PlayTarget` that plays in a child process through a `PlayerProcess`.
+
+    The window creates one per Play (see `install_separate_process`); the
+    `PlayerProcess` outlives it, so a stopping player is still stopped, and
+    killed if need be, after the window dropped the target.
+
+    Args:
+        player: the window's player process.
+        project: the project root.
+        scene: returns what to play: a scene file, or an unsaved `Scene`.
+        profile: the build profile.
+        show_fps: ask the player window for its FPS overlay.
+        headless: run the player without a window (tests).
+    """
+
+    def __init__(
+        self,
+        player: PlayerProcess,
+        project: str | os.PathLike[str],
+        scene: Any,
+        profile: BuildProfile,
+        parent: QObject | None = None,
+        *,
+        show_fps: bool = True,
+        headless: bool = False,
+    ) -> None:
+        super().__init__(parent)
+        self.player = player
+        self.project = project
+        self._scene = scene
+        self.profile = profile
+        self.show_fps = show_fps
+        self.headless = headless
+        self._stats: dict[str, Any] = {}
+        player.stats.connect(self._on_stats)
+        player.finished.connect(self._on_finished)
+
+    def stats(self) -> dict[str, Any]:
+        """The player's last statistics (``fps``, ``entities``, ``frame``...)."""
+        return dict(self._stats)
+
+    def start(self) -> None:
+        """Build, then start the player; a build error or a busy player is reported by `failed`."""
+        if self._state is not PlayState.STOPPED:
+            return
+        if self.player.running:
+            self.failed.emit("the previous player is still stopping: try again in a moment")
+            return
+        result = self.player.start(
+            self.project,
+            self._scene() if callable(self._scene) else self._scene,
+            self.profile,
+            show_fps=self.show_fps,
+            headless=self.headless,
+        )
+        if not result.ok:
+            self.failed.emit(f"Play stopped: the build failed at {result.errors[0]}")
+            return
+        self._set_state(PlayState.PLAYING)
+
+    def stop(self) -> None:
+        """Ask the player to quit (it is terminated, then killed, if it does not)."""
+        if self._state is PlayState.STOPPED:
+            return
+        self.player.stop()
+        self._stats = {}
+        self._set_state(PlayState.STOPPED)
+
+    def pause(self) -> None:
+        """Pause the player's frames."""
+        if self._state is PlayState.PLAYING:
+            self.player.pause()
+            self._set_state(PlayState.PAUSED)
+
+    def resume(self) -> None:
+        """Continue after `pause`."""
+        if self._state is PlayState.PAUSED:
+            self.player.resume()
+            self._set_state(PlayState.PLAYING)
+
+    def step(self) -> None:
+        """One frame in the player (pausing it first)."""
+        if self._state is PlayState.STOPPED:
+            return
+        self.player.step(1)
+        self._set_state(PlayState.PAUSED)
+
+    def _on_stats(self, stats: dict[str, Any]) -> None:
+        self._stats = stats
+        self.frameAdvanced.emit()
+
+    def _on_finished(self, code: int, tail: str) -> None:
+        if self._state is PlayState.STOPPED:
+            return
+        self._stats = {}
+        self._set_state(PlayState.STOPPED)
+        if code != 0 and not self.player.stop_requested:
+            last = "\n".join(tail.splitlines()[-8:])
+            self.failed.emit(f"the player exited with code {code}" + (f":\n{last}" if last else ""))
+        elif not self.player.stop_requested:
+            self.failed.emit("the player window was closed")
+
+
+def install_separate_process(window: Any, *, headless: bool = False) -> PlayerProcess:
+    """Plug separate-process play into a `editor.main_window.MainWindow`.
+
+    Registers the ``Separate process`` run target (also used for ``Release``),
+    adds a *Remote* dock with a `RemoteTreePanel`, and routes the player's logs
+    to the log panel and its reload reports to the status bar. Uses only the
+    window's public API: ``project``, ``profile``, ``edited_scene``,
+    ``scene_path``, ``is_modified``, ``log_panel``, ``show_status`` and
+    ``register_play_target``.
+
+    Returns:
+        The window's `PlayerProcess` (a child of the window: deleting the window
+        kills a player that is still running; quitting the app stops it first).
+    """
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QDockWidget
+
+    from editor.log_panel import LogEntry
+    from editor.remote_tree import RemoteTreePanel
+
+    player = PlayerProcess(window)
+    player.setObjectName("hotplayPlayerProcess")
+    remote = RemoteTreePanel()
+    remote.setObjectName("remoteTreePanel")
+    remote.attach(player)
+    dock = QDockWidget("Remote", window)
+    dock.setObjectName("remoteDock")
+    dock.setWidget(remote)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+
+    def on_log(rec: dict[str, Any]) -> None:
+        window.log_panel.add_entry(
+            LogEntry(
+                float(rec["created"]),
+                int(rec["level"]),
+                f"player: {rec['logger']}",
+                str(rec["message"]),
+            )
+        )
+
+    def on_build(result: BuildResult) -> None:
+        level = logging.INFO if result.ok else logging.ERROR
+        window.log_panel.log(level, "\n".join(result.lines()), "hotplay.build")
+
+    def on_report(report: dict[str, Any]) -> None:
+        ok = bool(report.get("ok"))
+        window.show_status(f"player: {report.get('summary', '')}", "ok" if ok else "error")
+        window.log_panel.log(
+            logging.INFO if ok else logging.ERROR,
+            f"player: {report.get('details', report.get('summary', ''))}",
+            "hotplay.reload",
+        )
+
+    def on_error(text: str) -> None:
+        window.log_panel.log(logging.ERROR, f"player: {text}", "hotplay.player")
+
+    def on_finished(code: int, tail: str) -> None:
+        if code != 0 and not player.stop_requested:
+            window.log_panel.log(
+                logging.ERROR,
+                f"the player exited with code {code}; its last output:\n{tail}",
+                "hotplay.player",
+            )
+
+    player.log_record.connect(on_log)
+    player.build_finished.connect(on_build)
+    player.reload_report.connect(on_report)
+    player.error.connect(on_error)
+    player.finished.connect(on_finished)
+
+    def scene() -> Any:
+        if window.scene_path is not None and not window.is_modified:
+            return window.scene_path
+        return window.edited_scene  # unsaved: the player gets a temporary copy
+
+    def factory(w: Any) -> PlayTarget:
+        return SeparateProcessPlay(player, w.project.root, scene, w.profile, w, headless=headless)
+
+    window.register_play_target("Separate process", factory)
+    return player
