@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QObject, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence, QUndoStack
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
@@ -41,6 +41,7 @@ from editor.extensions import ExtensionHost
 from editor.inspector import InspectorPanel
 from editor.log_panel import LogPanel, QtLogHandler
 from editor.play import InEditorPlay, PlayState, PlayTarget, UnavailablePlayTarget
+from editor.recovery import FileStamp, RecoveryChoice, RecoveryInfo, RecoveryStore
 from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView
 from runtime import (
@@ -57,6 +58,7 @@ from runtime import (
 from runtime.plugins import describe_error
 from runtime.reload import ReloadReport
 from runtime.scene import EntityChanged, EntityRemoved, SceneEvent, ScriptsReplaced
+from runtime.scenefile import scene_from_data
 
 log = logging.getLogger("hotplay.editor")
 
@@ -94,10 +96,17 @@ class MainWindow(QMainWindow):
         settings: where to remember geometry, profile and recent scenes.
         scene: a scene file to open instead of the project's main scene.
         profile: the build profile to start with (default: the last one used).
+        recovery_policy: answers "recover unsaved changes?" instead of a dialog
+            (tests, benchmarks); see `ask_recover`.
+        autosave_interval_ms: how often unsaved edits go to the recovery file
+            (default `AUTOSAVE_INTERVAL_MS`; 0: only when `autosave_now` is called).
 
     Raises:
         runtime.ProjectError: `project_dir` is not a Hotplay project.
     """
+
+    #: Default autosave period of unsaved edits to the recovery file.
+    AUTOSAVE_INTERVAL_MS = 20_000
 
     def __init__(
         self,
@@ -106,6 +115,9 @@ class MainWindow(QMainWindow):
         settings: QSettings | None = None,
         scene: str | os.PathLike[str] | None = None,
         profile: BuildProfile | None = None,
+        recovery_policy: Callable[[RecoveryInfo], RecoveryChoice] | None = None,
+        autosave_interval_ms: int | None = None,
+        headless_player: bool = False,
     ) -> None:
         super().__init__()
         self.project = Project.open(project_dir if project_dir is not None else DEFAULT_PROJECT)
@@ -148,6 +160,7 @@ class MainWindow(QMainWindow):
         self.scene_path: Path | None = None
         empty = Scene(name="untitled")
         self.edit_target = cmd.EditTarget(empty, self.game.registry.resolve)
+        self._build_recovery(recovery_policy, autosave_interval_ms)
 
         self._build_central()
         self._build_docks()
@@ -158,12 +171,17 @@ class MainWindow(QMainWindow):
         self.extensions = ExtensionHost(self)
         self.game.add_reload_participant(self.extensions.prepare)
         self.resize(QSize(1360, 860))
+        # Separate-process play (and Release) with its Remote dock; before the
+        # settings restore the dock layout. `headless_player` is for tests.
+        from editor.player_process import install_separate_process
+
+        self.player = install_separate_process(self, headless=headless_player)
         self._restore_settings()
 
         self._select_profile_in_combo(profile)
         self._set_edited_scene(empty, None)
         path = Path(scene) if scene is not None else self.project.scene_path(None)
-        if scene is not None or path.is_file():
+        if scene is not None or path.is_file() or self.recovery.path_for(path).is_file():
             self.open_scene(path, ask=False)
         self.inspector.set_script_types(self.game.registry.script_types())
         self.extensions.refresh()
@@ -183,6 +201,27 @@ class MainWindow(QMainWindow):
         if root.level == logging.NOTSET or root.level > logging.INFO:
             root.setLevel(logging.INFO)
         root.addHandler(self._log_handler)
+
+    def _build_recovery(
+        self,
+        policy: Callable[[RecoveryInfo], RecoveryChoice] | None,
+        interval_ms: int | None,
+    ) -> None:
+        #: Autosaved copies of unsaved edits, offered again after the editor was killed.
+        self.recovery = RecoveryStore(self.project.root)
+        #: Answers "recover unsaved changes?" (tests and benchmarks replace it).
+        self.ask_recover: Callable[[RecoveryInfo], RecoveryChoice] = (
+            policy if policy is not None else self._ask_recover
+        )
+        self._saved_stamp: FileStamp | None = None  # the scene file at its last open or save
+        self._recovery_written: Path | None = None  # the recovery file holding our edits
+        self._recovery_kept: Path | None = None  # one the user chose to deal with later
+        self._autosave_error = ""
+        self._autosave_timer = QTimer(self)
+        self._autosave_timer.timeout.connect(self.autosave_now)
+        interval = self.AUTOSAVE_INTERVAL_MS if interval_ms is None else interval_ms
+        if interval > 0:
+            self._autosave_timer.start(interval)
 
     def _build_central(self) -> None:
         self.scene_view = SceneView(self.project.assets_dir)
@@ -655,7 +694,9 @@ class MainWindow(QMainWindow):
         """Start an empty scene (asks about unsaved changes first)."""
         if self.is_playing or not self.maybe_save():
             return False
+        self._delete_recovery()  # the edits were saved or discarded
         self._set_edited_scene(Scene(name="untitled"), None)
+        self._saved_stamp = None
         log.info("new scene")
         return True
 
@@ -674,13 +715,29 @@ class MainWindow(QMainWindow):
             return False
         if ask and not self.maybe_save():
             return False
+        self._delete_recovery()  # the edits were saved or discarded
         p = self.project.scene_path(path)
+        recovered = self._offer_recovery(p)
+        if recovered is not None:
+            scene, info = recovered
+            self._set_edited_scene(scene, p)
+            # The edits still start from the save recorded with them, and they are
+            # unsaved: the document stays modified, the recovery file stays until saved.
+            self._saved_stamp = info.saved_stamp
+            self._recovery_written = info.path
+            self.undo_stack.resetClean()
+            self._remember_recent(p)
+            log.warning("recovered %s: save to keep them", info)
+            self.show_status(f"recovered unsaved changes to {self._short(p)}", "warning")
+            return True
+        stamp = FileStamp.of(p)  # before reading: a later change then shows as a change
         try:
             scene = self.game.load_scene(p)
         except SceneFileError as exc:
             self.show_error("Cannot open scene", str(exc))
             return False
         self._set_edited_scene(scene, p)
+        self._saved_stamp = stamp
         self._remember_recent(p)
         log.info("opened %s (%d entities)", self._short(p), len(scene))
         return True
@@ -697,6 +754,10 @@ class MainWindow(QMainWindow):
             self.show_error("Cannot save scene", str(exc))
             return False
         self.scene_path = p
+        self._saved_stamp = FileStamp.of(p)
+        self._delete_recovery()  # ours, also the previous location's after Save As
+        if self.recovery.path_for(p) != self._recovery_kept:
+            self.recovery.delete(p)
         self.undo_stack.setClean()
         self._remember_recent(p)
         self._update_title()
@@ -1128,6 +1189,119 @@ class MainWindow(QMainWindow):
             self._apply_stale_changes()
         return True
 
+    # --- recovery -----------------------------------------------------------------------------
+
+    def autosave_now(self) -> Path | None:
+        """Write the unsaved edits to the scene's recovery file; return its path.
+
+        Writes nothing while the scene has no unsaved changes, while playing
+        (the edited scene is frozen then; the last autosave still holds it) or
+        after closing. The autosave timer calls this; failures are logged, never raised.
+        """
+        if self._closed or self.is_playing:
+            return None
+        if not self.is_modified:
+            self._delete_recovery()  # undone back to the saved state: nothing to recover
+            return None
+        target = self.recovery.path_for(self.scene_path)
+        if target == self._recovery_kept and target.exists():
+            return None  # the user keeps an older recovery for later: never overwrite it
+        try:
+            path = self.recovery.write(self.edited_scene, self.scene_path, self._saved_stamp)
+        except (OSError, ValueError, TypeError) as exc:
+            error = getattr(exc, "strerror", None) or str(exc)
+            if error != self._autosave_error:  # once per problem, not every 20 seconds
+                log.warning("autosave to %s failed: %s", target, error)
+            self._autosave_error = error
+            return None
+        self._autosave_error = ""
+        self._recovery_written = path
+        return path
+
+    def _delete_recovery(self) -> None:
+        """Delete the recovery file of the edits being left (saved, discarded or closed)."""
+        path, self._recovery_written = self._recovery_written, None
+        if path is not None and path != self._recovery_kept:
+            self.recovery.remove(path)
+
+    def _offer_recovery(self, path: Path) -> tuple[Scene, RecoveryInfo] | None:
+        """Ask about the recovery file of `path`; the recovered scene if the user wants it."""
+        info = self.recovery.find(path)
+        if info is None:
+            return None
+        if not info.newer_than_save():
+            log.info("%s predates the last save of the scene; not offered", info)
+            return None
+        self._recovery_kept = None
+        choice = self.ask_recover(info)
+        if choice is RecoveryChoice.DISCARD:
+            self.recovery.remove(info.path)
+            log.info("discarded %s", info)
+            return None
+        if choice is not RecoveryChoice.RECOVER:
+            self._recovery_kept = info.path
+            log.warning("kept %s for later; until then this scene is not autosaved", info)
+            return None
+        try:
+            scene = scene_from_data(
+                info.scene_data,
+                self.game.registry.resolve,
+                source=info.path,
+                project_root=self.project.root,
+            )
+        except SceneFileError as exc:
+            self.recovery.set_aside(info.path, exc.problem)
+            self.show_error("Cannot recover unsaved changes", str(exc))
+            return None
+        return scene, info
+
+    def recovery_message_box(self, info: RecoveryInfo) -> QMessageBox:
+        """The "recover unsaved changes?" question, not shown yet (`ask_recover` runs it).
+
+        Each button's ``choice`` property holds its `RecoveryChoice` value.
+        """
+        name = self._short(info.scene_path) if info.scene_path else "the untitled scene"
+        box = QMessageBox(self)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Recover unsaved changes")
+        box.setText(f"Recover unsaved changes to {name} from {info.time_text}?")
+        if info.scene_changed_on_disk():
+            detail = (
+                f"{name} has changed on disk since these edits were made (or it was "
+                "deleted). Recovering shows the edits instead of the file's current "
+                "content; saving them overwrites it."
+            )
+        else:
+            detail = (
+                "The editor ended without saving them. Recovered edits stay unsaved "
+                "until you save them."
+            )
+        box.setInformativeText(detail + "\n\nLater keeps them and asks again next time.")
+        buttons = (
+            ("Recover", QMessageBox.ButtonRole.AcceptRole, RecoveryChoice.RECOVER),
+            ("Discard", QMessageBox.ButtonRole.DestructiveRole, RecoveryChoice.DISCARD),
+            ("Later", QMessageBox.ButtonRole.RejectRole, RecoveryChoice.LATER),
+        )
+        for text, role, choice in buttons:
+            button = box.addButton(text, role)
+            button.setProperty("choice", choice.value)
+            if choice is RecoveryChoice.RECOVER:
+                box.setDefaultButton(button)
+            elif choice is RecoveryChoice.LATER:
+                box.setEscapeButton(button)
+        return box
+
+    def _ask_recover(self, info: RecoveryInfo) -> RecoveryChoice:
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            log.warning("%s: kept (no one can answer a dialog on this platform)", info)
+            return RecoveryChoice.LATER
+        box = self.recovery_message_box(info)
+        box.exec()
+        clicked = box.clickedButton()
+        value = clicked.property("choice") if clicked is not None else None
+        box.deleteLater()
+        return RecoveryChoice(value) if value else RecoveryChoice.LATER
+
     # --- closing ------------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: D102 (base-class API)
@@ -1138,6 +1312,7 @@ class MainWindow(QMainWindow):
         if not self.maybe_save():
             event.ignore()
             return
+        self._delete_recovery()  # a clean close: the edits were saved or discarded
         self._save_settings()
         self.shutdown()
         event.accept()
@@ -1149,9 +1324,11 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._stats_timer.stop()
         self._status_clear.stop()
+        self._autosave_timer.stop()
         if self.play_target is not None:
             self.play_target.stop()
             self._drop_play_target()
+        self.player.shutdown()  # never leave an orphan player behind
         self.extensions.close()
         if self._observed is not None:
             self._observed.unsubscribe(self._on_scene_event)

@@ -112,19 +112,16 @@ def test_edits_are_blocked_while_playing(window):
     assert not window.undo_action.isEnabled()
 
 
-def test_separate_process_and_release_say_not_available(window):
-    window.run_target_combo.setCurrentText("Separate process")
-    window.play()
-    assert window.play_state is PlayState.STOPPED
-    assert "not available yet" in window.status_message.text()
-    assert any("not available yet" in e.message for e in window.log_panel.entries)
+def test_separate_process_is_a_run_target_and_release_always_uses_it(window):
+    from editor.player_process import SeparateProcessPlay
 
-    window.run_target_combo.setCurrentText("In editor")
+    combo = window.run_target_combo
+    assert [combo.itemText(i) for i in range(combo.count())] == ["In editor", "Separate process"]
+    combo.setCurrentText("In editor")
     window.set_profile(BuildProfile.RELEASE)
-    window.play()
-    assert window.play_state is PlayState.STOPPED
-    assert "Release" in window.status_message.text()
-    assert "not available yet" in window.status_message.text()
+    target = window._make_play_target()  # Release needs python -O: never in the editor
+    assert isinstance(target, SeparateProcessPlay)
+    target.deleteLater()
     assert window.game.watcher is None
 
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 from editor.main_window import RUN_SEPARATE, MainWindow
 from editor.play import PlayState
-from editor.player_process import PlayerProcess, install_separate_process
+from editor.player_process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
 from runtime import BuildProfile
 
@@ -30,9 +30,11 @@ def editor(qtbot, tmp_path: Path) -> Iterator[tuple[MainWindow, PlayerProcess]]:
         scene=[entity(1, "Mover", position=[0, 0], scripts=[script("game.counter:Counter")])],
     )
     settings = QSettings(str(tmp_path / "editor.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(root, settings=settings, profile=BuildProfile.DEBUG_HR)
+    window = MainWindow(
+        root, settings=settings, profile=BuildProfile.DEBUG_HR, headless_player=True
+    )
     window.ask_unsaved_changes = lambda: "discard"
-    player = install_separate_process(window, headless=True)
+    player = window.player
     window.run_target_combo.setCurrentText(RUN_SEPARATE)
     pids: list[int] = []
     player.started.connect(lambda: pids.append(player.pid or 0))
