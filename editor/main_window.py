@@ -176,6 +176,14 @@ class MainWindow(QMainWindow):
         from editor.player_process import install_separate_process
 
         self.player = install_separate_process(self, headless=headless_player)
+        # Like a Local/Remote switch: the remote tree shares the scene tree's place,
+        # comes to the front while a separate-process game runs, and leaves after.
+        remote_dock = self.findChild(QDockWidget, "remoteDock")
+        if remote_dock is not None:
+            self.tabifyDockWidget(self.tree_dock, remote_dock)
+            self.tree_dock.raise_()
+            self.player.started.connect(remote_dock.raise_)
+            self.player.finished.connect(lambda *_: self.tree_dock.raise_())
         self._restore_settings()
 
         self._select_profile_in_combo(profile)
