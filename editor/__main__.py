@@ -1,12 +1,25 @@
-"""``python -m editor [PROJECT_DIR]`` / ``hotplay-editor``: open the Hotplay editor."""
+"""``python -m editor [PROJECT_DIR]`` / ``hotplay-editor``: open the Hotplay editor.
+
+Environment:
+    HOTPLAY_EDITOR_EXIT_AFTER_SHOW: when ``1``, print the seconds from process
+        start to the first shown window (one number on stdout), then close the
+        window and exit with 0. A recovery file is kept, not asked about. For
+        timing start-up with the real command.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import time
 from collections.abc import Sequence
 
 from runtime import BuildProfile, ProjectError
+
+# The earliest moment this module sees, for when the OS cannot say when the
+# process started (see `_seconds_since_process_start`).
+_IMPORTED_AT = time.monotonic()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -25,25 +38,60 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="build profile: debug, debug-hr or release (default: the last one used)",
     )
     args = parser.parse_args(argv)
+    exit_after_show = os.environ.get("HOTPLAY_EDITOR_EXIT_AFTER_SHOW") == "1"
 
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
     from editor.main_window import MainWindow
+    from editor.recovery import RecoveryChoice
     from editor.theme import apply_dark_theme
+    from runtime.game import tune_gc
+
+    tune_gc()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Hotplay Editor")
     app.setOrganizationName("Hotplay")
     apply_dark_theme(app)  # type: ignore[arg-type]
     try:
-        window = MainWindow(args.project, scene=args.scene, profile=args.profile)
+        window = MainWindow(
+            args.project,
+            scene=args.scene,
+            profile=args.profile,
+            # A timed start must not wait for a person: keep any recovery file.
+            recovery_policy=(lambda _info: RecoveryChoice.LATER) if exit_after_show else None,
+        )
     except ProjectError as exc:
         print(f"hotplay-editor: {exc}", file=sys.stderr)
         if not _headless():
             QMessageBox.critical(None, "Not a Hotplay project", str(exc))
         return 2
     window.show()
+    if exit_after_show:
+
+        def report_and_close() -> None:
+            # Runs once the event loop has handled the show (layout, first expose).
+            print(f"{_seconds_since_process_start():.3f}", flush=True)
+            window.close()  # the clean path: stops the game and its threads
+
+        QTimer.singleShot(0, report_and_close)
     return app.exec()
+
+
+def _seconds_since_process_start() -> float:
+    """Seconds since the OS started this process (Linux: /proc), else since import."""
+    try:
+        with open("/proc/self/stat", encoding="ascii") as f:
+            # Field 22, after the parenthesised command name (which may hold spaces).
+            start_ticks = int(f.read().rpartition(")")[2].split()[19])
+        with open("/proc/uptime", encoding="ascii") as f:
+            uptime = float(f.read().split()[0])
+        seconds = uptime - start_ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        seconds = -1.0
+    # Both clocks tick in 10 ms steps; a container can also disagree about boot time.
+    return seconds if seconds >= 0 else time.monotonic() - _IMPORTED_AT
 
 
 def _headless() -> bool:

@@ -1,0 +1,304 @@
+"""Recovery files: the editor's autosaved copy of unsaved edits, offered after a crash.
+
+A recovery file is a scene file with one extra top-level key, ``hotplay_recovery``,
+holding where the scene came from and when; the scene reader ignores unknown keys,
+so a recovery file also opens as a plain scene (File > Open) when all else fails::
+
+    {
+      "hotplay_recovery": {"version": 1, "scene": "assets/scenes/demo.scene.json",
+                           "written_at": 1718000000.5,
+                           "saved_stamp": {"mtime_ns": 1717990000000000000, "size": 2810}},
+      "format": 1,
+      "name": "demo",
+      ...
+    }
+
+Where they live: ``<project>/.hotplay/recovery/``, not under QStandardPaths. The
+unsaved work belongs to the project: it moves, is backed up and is deleted with
+it, every user and machine that opens the checkout finds it, and nothing grows
+forever in a per-user folder that no one looks at. The project template's
+``.gitignore`` ignores ``*.recovery.json``, so it never ends up in a commit; the
+plugin watcher only watches ``plugins/``, so writing it triggers no reload.
+
+Nothing here raises on a bad recovery file: it is logged, renamed aside
+(``….corrupt.recovery.json``, still git-ignored) and never deleted.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from runtime.fields import PlainDataError
+from runtime.scene import Scene
+from runtime.scenefile import dumps_scene_data, scene_to_data, write_atomic
+
+log = logging.getLogger("hotplay.editor.recovery")
+
+#: The recovery folder, relative to the project root.
+RECOVERY_DIR = Path(".hotplay") / "recovery"
+SUFFIX = ".recovery.json"
+META_KEY = "hotplay_recovery"
+META_VERSION = 1
+#: The file name used for a scene that was never saved.
+UNTITLED = "untitled"
+
+_CORRUPT = re.compile(r"\.corrupt(-\d+)?" + re.escape(SUFFIX) + "$")
+
+
+class RecoveryChoice(enum.Enum):
+    """The answer to "recover unsaved changes?"."""
+
+    RECOVER = "recover"  #: load the recovered edits (the document is then modified)
+    DISCARD = "discard"  #: delete the recovery file and open the scene from disk
+    LATER = "later"  #: open the scene from disk and keep the file for next time
+
+
+@dataclass(frozen=True)
+class FileStamp:
+    """A file's modification time and size: enough to notice it changed."""
+
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, path: Path | None) -> FileStamp | None:
+        """The stamp of `path` now, or ``None`` when it does not exist."""
+        if path is None:
+            return None
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return cls(st.st_mtime_ns, st.st_size)
+
+
+@dataclass(frozen=True)
+class RecoveryInfo:
+    """One readable recovery file.
+
+    Attributes:
+        path: the recovery file.
+        scene_path: the scene file the edits belong to (``None``: an untitled scene).
+        written_at: when the edits were autosaved (seconds since the epoch).
+        saved_stamp: the scene file's stamp at its last open or save before the
+            edits; ``None`` when it did not exist.
+        scene_data: the edited scene, as `runtime.scenefile.scene_to_data` made it.
+    """
+
+    path: Path
+    scene_path: Path | None
+    written_at: float
+    saved_stamp: FileStamp | None
+    scene_data: dict[str, Any] = field(repr=False, compare=False)
+
+    def scene_changed_on_disk(self) -> bool:
+        """Whether the scene file changed (or vanished) since the edits' last save."""
+        return FileStamp.of(self.scene_path) != self.saved_stamp
+
+    def newer_than_save(self) -> bool:
+        """Whether the edits were written after the save they started from.
+
+        Always true for a file this editor wrote (saving deletes it); false only
+        for a leftover that a save could not delete, or a clock that jumped back.
+        """
+        if self.saved_stamp is None:
+            return True
+        return self.written_at * 1e9 >= self.saved_stamp.mtime_ns
+
+    @property
+    def time_text(self) -> str:
+        """`written_at` as local time, for people."""
+        return datetime.fromtimestamp(self.written_at).strftime("%Y-%m-%d %H:%M:%S")
+
+    def __str__(self) -> str:
+        what = self.scene_path.name if self.scene_path else "an untitled scene"
+        return f"unsaved changes to {what} from {self.time_text} ({self.path})"
+
+
+class RecoveryStore:
+    """Reads and writes the recovery files of one project (no Qt in here).
+
+    Args:
+        project_root: the project folder; files go to ``<root>/.hotplay/recovery``.
+    """
+
+    def __init__(self, project_root: str | os.PathLike[str]) -> None:
+        self.root = Path(project_root).resolve()
+        self.directory = self.root / RECOVERY_DIR
+
+    # --- naming -------------------------------------------------------------------------------
+
+    def _key(self, scene_path: Path) -> str:
+        # Relative inside the project, so a moved or re-cloned project finds its files.
+        p = scene_path.resolve()
+        try:
+            return p.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(p)
+
+    def path_for(self, scene_path: str | os.PathLike[str] | None) -> Path:
+        """Where the recovery file of a scene (``None``: the untitled scene) lives.
+
+        The scene's file name keeps it readable; a hash of its path inside the
+        project keeps ``levels/a.scene.json`` and ``tests/a.scene.json`` apart.
+        """
+        if scene_path is None:
+            return self.directory / (UNTITLED + SUFFIX)
+        p = Path(scene_path)
+        digest = hashlib.sha1(self._key(p).encode("utf-8")).hexdigest()[:10]
+        return self.directory / f"{p.name}.{digest}{SUFFIX}"
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def write(
+        self,
+        scene: Scene,
+        scene_path: str | os.PathLike[str] | None,
+        saved_stamp: FileStamp | None,
+    ) -> Path:
+        """Write the recovery file of a scene atomically; return its path.
+
+        Args:
+            scene: the edited scene.
+            scene_path: its file (``None``: untitled).
+            saved_stamp: the scene file's stamp at its last open or save.
+
+        Raises:
+            OSError: the disk refused.
+            ValueError: the scene holds a value a file cannot store (NaN, say).
+            TypeError: likewise.
+        """
+        target = self.path_for(scene_path)
+        meta: dict[str, Any] = {
+            "version": META_VERSION,
+            "scene": self._key(Path(scene_path)) if scene_path is not None else None,
+            "written_at": time.time(),
+            "saved_stamp": (
+                None
+                if saved_stamp is None
+                else {"mtime_ns": saved_stamp.mtime_ns, "size": saved_stamp.size}
+            ),
+        }
+        try:
+            data = {META_KEY: meta, **scene_to_data(scene)}
+        except PlainDataError as exc:  # a ValueError, but say what it is about
+            raise ValueError(f"the scene holds a value a file cannot store: {exc}") from None
+        # The scene file's own writer and atomic rename: a kill mid-write leaves
+        # the previous recovery file whole.
+        write_atomic(target, dumps_scene_data(data).encode("utf-8"))
+        return target
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def find(self, scene_path: str | os.PathLike[str] | None) -> RecoveryInfo | None:
+        """The recovery file of a scene, or ``None`` (none, or unreadable and set aside)."""
+        path = self.path_for(scene_path)
+        if not path.is_file():
+            return None
+        return self.read(path)
+
+    def read(self, path: Path) -> RecoveryInfo | None:
+        """Read a recovery file; a bad one is logged, set aside, and gives ``None``."""
+        try:
+            return self._parse(path, path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # Unreadable now (permissions, a locked file): not proof of corruption, keep it.
+            log.warning("cannot read recovery file %s: %s", path, exc.strerror or exc)
+            return None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            self.set_aside(path, str(exc) or type(exc).__name__)
+            return None
+
+    def _parse(self, path: Path, text: str) -> RecoveryInfo:
+        data = json.loads(text)
+        if type(data) is not dict:
+            raise ValueError("not a JSON object")
+        meta = data.pop(META_KEY, None)
+        if type(meta) is not dict:
+            raise ValueError(f'no "{META_KEY}" object: not a recovery file')
+        if meta.get("version") != META_VERSION:
+            raise ValueError(f"recovery format {meta.get('version')!r} is not {META_VERSION}")
+        scene = meta.get("scene")
+        written = meta.get("written_at")
+        if scene is not None and type(scene) is not str:
+            raise ValueError('"scene" must be a path or null')
+        if type(written) not in (int, float):
+            raise ValueError('"written_at" must be a number')
+        stamp = meta.get("saved_stamp")
+        saved: FileStamp | None = None
+        if stamp is not None:
+            if (
+                type(stamp) is not dict
+                or type(stamp.get("mtime_ns")) is not int
+                or type(stamp.get("size")) is not int
+            ):
+                raise ValueError('"saved_stamp" must hold integers mtime_ns and size')
+            saved = FileStamp(stamp["mtime_ns"], stamp["size"])
+        if "format" not in data:
+            raise ValueError("it holds no scene")
+        scene_path = None if scene is None else self.root / scene
+        return RecoveryInfo(path, scene_path, float(written), saved, data)
+
+    def all_recoveries(self) -> list[RecoveryInfo]:
+        """Every readable recovery file of the project, newest first (bad ones set aside)."""
+        try:
+            paths = sorted(self.directory.glob("*" + SUFFIX))
+        except OSError:
+            return []
+        infos = [self.read(p) for p in paths if not _CORRUPT.search(p.name)]
+        return sorted((i for i in infos if i is not None), key=lambda i: i.written_at, reverse=True)
+
+    # --- removing -----------------------------------------------------------------------------
+
+    def delete(self, scene_path: str | os.PathLike[str] | None) -> bool:
+        """Delete a scene's recovery file; whether one was deleted (never raises)."""
+        return self.remove(self.path_for(scene_path))
+
+    def remove(self, path: Path) -> bool:
+        """Delete one recovery file by its path; whether it was deleted (never raises)."""
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        except OSError as exc:
+            log.warning("cannot delete recovery file %s: %s", path, exc.strerror or exc)
+            return False
+        return True
+
+    def set_aside(self, path: Path, reason: str) -> Path | None:
+        """Rename a bad recovery file out of the way, keeping it for a person to look at.
+
+        Returns:
+            The new path, or ``None`` when even the rename failed (the file stays).
+        """
+        base = path.name.removesuffix(SUFFIX)
+        n = 0
+        while True:
+            aside = path.with_name(f"{base}.corrupt{f'-{n}' if n else ''}{SUFFIX}")
+            if not aside.exists():
+                break
+            n += 1
+        try:
+            path.rename(aside)
+        except OSError as exc:
+            log.warning(
+                "recovery file %s is unreadable (%s) and could not be set aside: %s",
+                path,
+                reason,
+                exc.strerror or exc,
+            )
+            return None
+        log.warning("recovery file %s is unreadable (%s); ignored, kept as %s", path, reason, aside)
+        return aside

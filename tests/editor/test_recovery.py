@@ -1,0 +1,223 @@
+"""Autosave to a recovery file, and the offer to recover after the editor was killed."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from editor.recovery import RecoveryChoice, RecoveryInfo, RecoveryStore
+from runtime import BuildProfile, Vec2
+from runtime.scenefile import scene_to_data
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Answers:
+    """A recovery policy that answers with `choice` and records what it was asked."""
+
+    def __init__(self, choice: RecoveryChoice) -> None:
+        self.choice = choice
+        self.asked: list[RecoveryInfo] = []
+
+    def __call__(self, info: RecoveryInfo) -> RecoveryChoice:
+        self.asked.append(info)
+        return self.choice
+
+
+def _move_ball(window, x: float = 123.0, y: float = -45.0) -> None:
+    ball = window.edited_scene.find("Ball A")
+    window._on_attribute_edited(ball.handle, "position", Vec2(x, y))
+    assert window.is_modified
+
+
+def _killed_with_unsaved_edits(make_window) -> tuple[dict, Path]:
+    """Edit, autosave, then end the window the way a kill would: no clean close."""
+    first = make_window(profile=BuildProfile.DEBUG)
+    _move_ball(first)
+    first.add_entity()
+    path = first.autosave_now()
+    assert path is not None and path.is_file()
+    edited = scene_to_data(first.edited_scene)
+    first.hide()
+    first.shutdown()  # stops threads; skips closeEvent, which deletes the recovery file
+    assert path.is_file()
+    return edited, path
+
+
+def test_autosave_writes_only_unsaved_changes(window):
+    assert not window.is_modified
+    assert window.autosave_now() is None
+    target = window.recovery.path_for(window.scene_path)
+    assert not target.exists()
+    _move_ball(window)
+    assert window.autosave_now() == target
+    assert target.is_file()
+    window.undo_stack.undo()  # back to the saved state: the recovery file has no purpose
+    assert not window.is_modified
+    assert window.autosave_now() is None
+    assert not target.exists()
+
+
+def test_autosave_timer_fires(make_window, qtbot):
+    window = make_window(profile=BuildProfile.DEBUG, autosave_interval_ms=20)
+    target = window.recovery.path_for(window.scene_path)
+    _move_ball(window)
+    qtbot.waitUntil(target.is_file, timeout=5000)
+
+
+def test_recovery_file_holds_exactly_the_edited_scene(window, project):
+    _move_ball(window)
+    window.add_entity()
+    path = window.autosave_now()
+    assert path is not None
+    assert path.parent == project / ".hotplay" / "recovery"
+    assert path.name.endswith(".recovery.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    meta = data.pop("hotplay_recovery")
+    assert data == scene_to_data(window.edited_scene)
+    assert meta["scene"] == "assets/scenes/demo.scene.json"
+    st = window.scene_path.stat()
+    assert meta["saved_stamp"] == {"mtime_ns": st.st_mtime_ns, "size": st.st_size}
+    info = RecoveryStore(project).find(window.scene_path)
+    assert info is not None and info.scene_path == window.scene_path
+    assert not info.scene_changed_on_disk() and info.newer_than_save()
+
+
+def test_recover_after_kill_restores_the_edits(make_window):
+    edited, path = _killed_with_unsaved_edits(make_window)
+    answers = Answers(RecoveryChoice.RECOVER)
+    second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    assert len(answers.asked) == 1 and answers.asked[0].path == path
+    assert not answers.asked[0].scene_changed_on_disk()
+    assert scene_to_data(second.edited_scene) == edited
+    assert second.is_modified and second.isWindowModified()
+    assert path.is_file(), "kept until the user saves"
+    second.autosave_now()
+    assert path.is_file()
+    assert second.save_scene()
+    assert not path.exists()
+    assert not second.is_modified
+
+
+def test_discard_deletes_the_recovery_file(make_window):
+    _edited, path = _killed_with_unsaved_edits(make_window)
+    second = make_window(
+        profile=BuildProfile.DEBUG, recovery_policy=Answers(RecoveryChoice.DISCARD)
+    )
+    assert not path.exists()
+    assert not second.is_modified
+    assert second.edited_scene.find("Ball A").position != Vec2(123.0, -45.0)
+
+
+def test_later_keeps_the_file_and_asks_again(make_window):
+    _edited, path = _killed_with_unsaved_edits(make_window)
+    answers = Answers(RecoveryChoice.LATER)
+    second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    assert not second.is_modified
+    _move_ball(second, 1, 1)
+    before = path.read_bytes()
+    assert second.autosave_now() is None  # never overwrites the kept edits
+    second.close()  # a clean close does not delete them either
+    assert path.read_bytes() == before
+    answers.choice = RecoveryChoice.RECOVER
+    third = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    assert len(answers.asked) == 2
+    assert third.edited_scene.find("Ball A").position == Vec2(123.0, -45.0)
+
+
+def test_recovery_offer_says_the_file_changed_since(make_window, qtbot):
+    _edited, _path = _killed_with_unsaved_edits(make_window)
+    answers = Answers(RecoveryChoice.LATER)
+    probe = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    scene_file = probe.scene_path
+    scene_file.write_text(scene_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert probe.open_scene(scene_file)
+    info = answers.asked[-1]
+    assert info.scene_changed_on_disk()
+    box = probe.recovery_message_box(info)
+    qtbot.addWidget(box)
+    assert box.text().startswith("Recover unsaved changes to assets/scenes/demo.scene.json")
+    assert "changed on disk" in box.informativeText()
+    choices = {b.text(): b.property("choice") for b in box.buttons()}
+    assert choices == {"Recover": "recover", "Discard": "discard", "Later": "later"}
+
+
+def test_clean_close_deletes_the_recovery_file(make_window):
+    window = make_window(profile=BuildProfile.DEBUG)
+    _move_ball(window)
+    path = window.autosave_now()
+    assert path is not None and path.is_file()
+    window.ask_unsaved_changes = lambda: "discard"
+    assert window.close()
+    assert not path.exists()
+
+
+def test_save_deletes_the_recovery_file(window):
+    _move_ball(window)
+    path = window.autosave_now()
+    assert path is not None and path.is_file()
+    assert window.save_scene()
+    assert not path.exists()
+    assert window.autosave_now() is None
+
+
+def test_untitled_scene_is_autosaved_too(window):
+    assert window.new_scene()
+    window.add_entity()
+    path = window.autosave_now()
+    assert path is not None and path.name == "untitled.recovery.json"
+    assert window.recovery.all_recoveries()[0].scene_path is None
+
+
+def test_corrupt_recovery_file_is_reported_ignored_and_kept(make_window, project, caplog):
+    store = RecoveryStore(project)
+    scene = project / "assets" / "scenes" / "demo.scene.json"
+    bad = store.path_for(scene)
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"hotplay_recovery": {"version": 1, ', encoding="utf-8")
+    answers = Answers(RecoveryChoice.RECOVER)
+    with caplog.at_level(logging.WARNING, logger="hotplay"):
+        window = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    assert answers.asked == []
+    assert window.edited_scene.name == "demo" and not window.is_modified
+    assert not bad.exists()
+    aside = list(bad.parent.glob("*.corrupt.recovery.json"))
+    assert len(aside) == 1
+    assert aside[0].read_text(encoding="utf-8").startswith('{"hotplay_recovery"')
+    assert any("unreadable" in r.getMessage() for r in caplog.records)
+    shown = [e for e in window.log_panel.entries if "unreadable" in e.message]
+    assert shown and shown[0].level == logging.WARNING
+
+
+def test_store_sets_aside_every_kind_of_bad_file(tmp_path):
+    store = RecoveryStore(tmp_path)
+    store.directory.mkdir(parents=True)
+    contents = ["[]", '{"format": 1}', '{"hotplay_recovery": {"version": 99}}', "\xff"]
+    for i, text in enumerate(contents):
+        (store.directory / f"s{i}.recovery.json").write_text(text, encoding="latin-1")
+    assert store.all_recoveries() == []
+    names = sorted(p.name for p in store.directory.iterdir())
+    assert names == [f"s{i}.corrupt.recovery.json" for i in range(len(contents))]
+    assert store.all_recoveries() == []  # set-aside files are not read again
+
+
+def test_exit_after_show_prints_start_up_seconds(project, tmp_path):
+    env = dict(os.environ)
+    env.update(
+        QT_QPA_PLATFORM="offscreen",
+        HOTPLAY_EDITOR_EXIT_AFTER_SHOW="1",
+        XDG_CONFIG_HOME=str(tmp_path / "config"),  # not the user's editor settings
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "editor", str(project)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    seconds = float(done.stdout.strip().splitlines()[-1])
+    assert seconds >= 0
