@@ -28,7 +28,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
-from typing import Any
 
 from runtime.fields import declared_fields
 from runtime.scripting import (
@@ -506,24 +505,3 @@ def describe_error(exc: BaseException) -> str:
         tb = tb.tb_next
     text = f"{type(exc).__name__}: {exc}"
     return f"{where}: {text}" if where else text
-
-
-def short_path(path: str, root: Path | None) -> str:
-    """`path` relative to `root` when it is inside it."""
-    if root is None:
-        return path
-    try:
-        return str(Path(path).resolve().relative_to(root))
-    except ValueError:
-        return path
-
-
-def find_class(plugin: LoadedPlugin, module: str, qualname: str) -> Any:
-    """A class of a plugin generation by project module path and qualname, if any."""
-    mod = plugin.modules.get(module)
-    obj: Any = mod
-    for part in qualname.split("."):
-        obj = getattr(obj, part, None)
-        if obj is None:
-            return None
-    return obj

@@ -92,35 +92,6 @@ class Camera:
         self.zoom = max(0.05, min(20.0, z * (1.0 - 2 * margin)))
 
 
-def world_transforms(scene: Scene) -> dict[Handle, WorldTransform]:
-    """Every entity's position, rotation and scale in scene coordinates, in one tree walk."""
-    out: dict[Handle, WorldTransform] = {}
-    ents = scene.entities
-    stack: list[tuple[Handle, WorldTransform]] = [
-        (h, (0.0, 0.0, 0.0, 1.0, 1.0)) for h in reversed(scene.roots)
-    ]
-    while stack:
-        h, (px, py, pr, psx, psy) = stack.pop()
-        e = ents[h]
-        lx, ly = e.position[0] * psx, e.position[1] * psy
-        if pr:
-            r = math.radians(pr)
-            c, s = math.cos(r), math.sin(r)
-            lx, ly = lx * c - ly * s, lx * s + ly * c
-        wt = (px + lx, py + ly, pr + e.rotation, psx * e.scale[0], psy * e.scale[1])
-        out[h] = wt
-        if e.children:
-            stack.extend((c, wt) for c in reversed(e.children))
-    return out
-
-
-def draw_order(scene: Scene) -> list[Entity]:
-    """Entities with a visual, enabled, sorted by z (tree order breaks ties)."""
-    items = [e for e in scene if e.visual is not None and e.enabled]
-    items.sort(key=_z)  # stable: tree order within one z
-    return items
-
-
 def _z(e: Entity) -> int:
     return e.visual.z if e.visual is not None else 0
 
@@ -410,11 +381,9 @@ class SceneRenderer:
 
     def hit_test(self, scene: Scene, point: tuple[float, float]) -> Handle | None:
         """The topmost entity whose visual contains the scene point, or ``None``."""
-        wts = world_transforms(scene)
-        for e in reversed(draw_order(scene)):
+        for _, _, e, x, y, rot, sx, sy in reversed(draw_items(scene)):
             v = e.visual
             assert v is not None
-            x, y, rot, sx, sy = wts[e.handle]
             dx, dy = point[0] - x, point[1] - y
             if rot:
                 r = math.radians(-rot)
@@ -432,12 +401,10 @@ class SceneRenderer:
 
     def bounds(self, scene: Scene) -> QRectF:
         """The scene-space rectangle around every visual (for "frame all")."""
-        wts = world_transforms(scene)
         rect = QRectF()
-        for e in draw_order(scene):
+        for _, _, e, x, y, _, sx, sy in draw_items(scene):
             v = e.visual
             assert v is not None
-            x, y, _, sx, sy = wts[e.handle]
             w, h = abs(v.size[0] * sx), abs(v.size[1] * sy)
             rect = rect.united(QRectF(x - w / 2, y - h / 2, w, h))
         return rect

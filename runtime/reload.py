@@ -51,7 +51,14 @@ from runtime.scripting import (
     plugin_name_of,
     type_id_of,
 )
-from runtime.snapshot import Unencodable, Unresolved, default_resolver, packb, unpackb
+from runtime.snapshot import (
+    Unencodable,
+    Unresolved,
+    default_resolver,
+    lookup_qualname,
+    packb,
+    unpackb,
+)
 from runtime.values import Handle
 
 if TYPE_CHECKING:
@@ -466,12 +473,7 @@ class _Transaction:
         for p in self.fresh.values():
             mod = p.modules.get(module)
             if mod is not None:
-                obj: Any = mod
-                for part in qualname.split("."):
-                    obj = getattr(obj, part, None)
-                    if obj is None:
-                        return None
-                return obj
+                return lookup_qualname(mod, qualname)
         plugin = module_path(module).partition(".")[0]
         if plugin in self.removed:
             return None

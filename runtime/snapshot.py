@@ -60,14 +60,19 @@ class Unresolved:
         return f"{self.module}.{self.qualname}"
 
 
-def default_resolver(module: str, qualname: str) -> Any:
-    """Find a class among the imported modules."""
-    obj: Any = sys.modules.get(module)
+def lookup_qualname(module: Any, qualname: str) -> Any:
+    """The object a dotted qualname names inside a module (``Outer.Inner``), or ``None``."""
+    obj = module
     for part in qualname.split("."):
         if obj is None:
             return None
         obj = getattr(obj, part, None)
     return obj
+
+
+def default_resolver(module: str, qualname: str) -> Any:
+    """Find a class among the imported modules."""
+    return lookup_qualname(sys.modules.get(module), qualname)
 
 
 def _ext(code: int, data: bytes) -> msgpack.ExtType:
