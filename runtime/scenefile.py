@@ -501,6 +501,11 @@ def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
         text = dumps_scene(scene)
     except (PlainDataError, ValueError, TypeError) as exc:
         raise SceneFileError(p, f"cannot save: {exc}") from None
+    except RecursionError:
+        # Placeholder data is kept as loaded, and json reads nesting up to the
+        # interpreter's limit: a file that loaded may be too deep to write back
+        # from a deeper call stack (the editor's).
+        raise SceneFileError(p, "cannot save: a value is nested too deeply") from None
     try:
         write_atomic(p, text.encode("utf-8"))
     except OSError as exc:
