@@ -619,11 +619,6 @@ class Mover(Script):
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runtime/reload.py _from_placeholder: a script rebuilt from a placeholder gets no "
-    "_hp_state, so it is never initialised and never hears on_before_reload/on_deinit",
-)
 def test_restored_placeholder_hears_reload_hooks(tmp_path: Path) -> None:
     lab = Lab(
         tmp_path / "proj",
@@ -642,3 +637,73 @@ def test_restored_placeholder_hears_reload_hooks(tmp_path: Path) -> None:
         assert game.reload().ok
         # A running script hears every reload (it did before it became a placeholder).
         assert game.scene[1].scripts[0].log == ["init", "before", "before"]
+
+
+# --- plugin folders appearing while the game runs ----------------------------------------------
+# (tests/test_plugins.py covers the same cases when the game starts.)
+
+COUNTER = """
+from runtime import Script
+
+class Counter(Script):
+    type_id = "shared:Counter"
+    n: int = 0
+
+    def on_update(self, ctx, dt):
+        self.n += 1
+"""
+
+
+@pytest.fixture
+def counting(tmp_path: Path) -> Lab:
+    return Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": "", "game/counter.py": COUNTER},
+        [lab_entity(1, "A", ("shared:Counter", {"n": 5}))],
+    )
+
+
+def test_new_folder_that_is_not_a_package_is_ignored_by_a_reload(counting: Lab) -> None:
+    with counting.game() as game:
+        game.step(1)
+        p = counting.write("loose/stuff.py", "raise RuntimeError('never imported')\n")
+        report = game.reload([p])
+        assert report.ok and report.plugins == ()
+        assert "loose" not in game.plugin_objects
+        game.step(1)
+        assert game.scene[1].scripts[0].n == 7
+
+
+def test_new_plugin_raising_at_first_import_fails_alone(counting: Lab) -> None:
+    with counting.game() as game:
+        game.step(1)
+        counter = game.scene[1].scripts[0]
+        bad = "from runtime import Plugin\n\nclass Boom(Plugin):\n    n: int = 1\n\n"
+        bad += "raise KeyError('x')\n"
+        p = counting.write("boom/__init__.py", bad)
+        report = game.reload([p])
+        assert not report.ok
+        assert report.plugins == ("boom",)
+        assert "plugins/boom/__init__.py:6: KeyError" in report.error, report.error
+        assert "boom" not in game.plugin_objects and "boom" not in game.plugins.plugins
+        assert not any(k.endswith(".boom") for k in sys.modules if k.startswith("hotplay_plugins"))
+        game.step(1)
+        assert game.scene[1].scripts[0] is counter and counter.n == 7
+        counting.write("boom/__init__.py", bad.replace("raise KeyError('x')", "pass"))
+        report = game.reload([p])
+        assert report.ok, report.details()
+        assert game.plugin("boom").n == 1
+        assert game.scene[1].scripts[0] is counter  # another plugin's scripts are not touched
+
+
+def test_new_plugin_taking_a_used_type_id_is_refused(counting: Lab) -> None:
+    with counting.game() as game:
+        game.step(1)
+        counting.write("copycat/__init__.py", "")
+        p = counting.write("copycat/counter.py", COUNTER.replace("n += 1", "n += 100"))
+        report = game.reload([p])
+        assert not report.ok
+        assert "shared:Counter (also defined by plugin 'game')" in report.error, report.error
+        assert game.registry.owner("shared:Counter") == "game"
+        game.step(1)
+        assert game.scene[1].scripts[0].n == 7
