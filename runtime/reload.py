@@ -564,7 +564,10 @@ class _Transaction:
             "class no longer exists; scripts kept as placeholders with their data",
         )
         ph = PlaceholderScript(type_id, data, f"class {type_id} no longer exists")
-        ph.__dict__["_hp_entity"] = row[4]
+        # The placeholder keeps where the script was in its lifecycle, for when it comes back.
+        ph.__dict__["_hp_entity"] = Handle(row[4])
+        if row[3]:
+            ph.__dict__["_hp_state"] = row[3]
         return ph
 
     def _from_placeholder(
@@ -586,9 +589,9 @@ class _Transaction:
                 self.note(type_id, name, "reset", f"stored value does not fit: {exc}")
         self.note(type_id, "", "restored", "class is back; placeholders turned into scripts")
         obj = _instantiate(cls, values)
-        h = old.__dict__.get("_hp_entity")
-        if h is not None:
-            obj.__dict__["_hp_entity"] = h
+        for key in ("_hp_entity", "_hp_state"):
+            if key in old.__dict__:
+                obj.__dict__[key] = old.__dict__[key]
         return obj
 
     def _restore_callbacks(self, callbacks: list[list[Any]]) -> None:
@@ -671,6 +674,9 @@ class _Transaction:
         for name in self.removed:
             self.host.unload(name)
         changed: dict[int, tuple[Scene, list[Any]]] = {}
+        # Scripts whose class came back while their scene runs, never started yet
+        # (loaded as placeholders): they start living now, as if just spawned.
+        to_init: list[tuple[RunningScene, Entity, Any]] = []
         for t, new in zip(self.targets, self.new_objects, strict=True):
             if t.plugin:
                 if new is None:
@@ -679,6 +685,13 @@ class _Transaction:
                     game.plugin_objects[t.plugin] = new
             elif t.entity is not None and t.scene is not None and new is not t.obj:
                 t.entity.scripts[t.index] = new
+                if (
+                    t.running is not None
+                    and type(t.obj) is PlaceholderScript
+                    and type(new) is not PlaceholderScript
+                    and not new.__dict__.get("_hp_state")
+                ):
+                    to_init.append((t.running, t.entity, new))
                 changed.setdefault(id(t.scene), (t.scene, []))[1].append(t.entity.handle)
         for name, obj in self.new_plugins.items():
             game.plugin_objects[name] = obj
@@ -695,6 +708,8 @@ class _Transaction:
             rs.invalidate()
         for scene, handles in changed.values():
             game.notify_scripts_replaced(scene, dict.fromkeys(handles))
+        for rs, entity, script in to_init:
+            rs.init_script(entity, script)
         for commit in self.participant_commits:
             try:
                 commit()

@@ -640,3 +640,20 @@ def test_change_listeners_and_profiles(lab):
         assert report is not None and report.ok
         game.set_profile(BuildProfile.RELEASE)
         assert game.watcher is None
+
+
+def test_a_script_loaded_as_placeholder_starts_when_its_class_appears(lab):
+    lab.write("game/mover.py", "# Mover does not exist yet\n")
+    with lab.game() as game:
+        game.step(2)
+        assert isinstance(game.scene.find("A").scripts[0], PlaceholderScript)
+        lab.write(
+            "game/mover.py",
+            MOVER_V1 + "\n    def on_init(self, ctx):\n        self.label = 'started'\n",
+        )
+        report = game.reload()
+        assert report.ok, report.details()
+        a = game.scene.find("A").scripts[0]
+        assert a.label == "started"  # on_init ran at commit, as for a spawned script
+        game.step(1)
+        assert a.steps == 1
