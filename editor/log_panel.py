@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QBrush, QColor, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QComboBox,
@@ -53,6 +54,7 @@ _LOCATION = re.compile(
     r"|(?P<path>(?:[A-Za-z]:)?[\w./\\~-]+\.py):(?P<line>\d+)"
 )
 
+#: Messages kept (and rows shown); older ones go, so a flood cannot use up memory.
 MAX_RECORDS = 5000
 
 
@@ -134,8 +136,9 @@ class LogPanel(QWidget):
         self.setObjectName("logPanel")
         #: Called with (path, line) when a location is clicked; tests replace it.
         self.location_opener: Callable[[str, int], None] = open_location_externally
-        self._entries: list[LogEntry] = []
+        self._entries: deque[LogEntry] = deque(maxlen=MAX_RECORDS)
         self._min_level = logging.INFO
+        self._scroll_pending = False
 
         self.level_combo = QComboBox()
         self.level_combo.setObjectName("logLevelFilter")
@@ -194,14 +197,12 @@ class LogPanel(QWidget):
 
     def add_entry(self, entry: LogEntry) -> None:
         """Append a message (shown if it passes the level filter)."""
-        self._entries.append(entry)
-        if len(self._entries) > MAX_RECORDS:
-            del self._entries[: len(self._entries) - MAX_RECORDS]
-            if self.table.topLevelItemCount() > MAX_RECORDS:
-                self.table.takeTopLevelItem(0)
+        self._entries.append(entry)  # the oldest goes beyond MAX_RECORDS
         if entry.level >= self._min_level:
             self._append_item(entry)
-            self.table.scrollToBottom()
+            if self.table.topLevelItemCount() > MAX_RECORDS:
+                self.table.takeTopLevelItem(0)
+            self._scroll_to_bottom_soon()
         self._update_count()
 
     def log(self, level: int, message: str, source: str = "hotplay.editor") -> None:
@@ -242,6 +243,17 @@ class LogPanel(QWidget):
         self.location_opener(path, line)
 
     # --- internals -------------------------------------------------------------------
+
+    def _scroll_to_bottom_soon(self) -> None:
+        # Once per turn of the event loop: scrollToBottom lays the rows out (a few hundred
+        # microseconds with thousands of rows), which a burst of messages would pay per message.
+        if not self._scroll_pending:
+            self._scroll_pending = True
+            QTimer.singleShot(0, self, self._scroll_to_bottom)
+
+    def _scroll_to_bottom(self) -> None:
+        self._scroll_pending = False
+        self.table.scrollToBottom()
 
     def _append_item(self, entry: LogEntry) -> None:
         t = time.strftime("%H:%M:%S", time.localtime(entry.created))

@@ -42,6 +42,7 @@ import secrets
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -77,6 +78,47 @@ log = logging.getLogger("hotplay.editor.player")
 
 #: Lines of the player's stderr kept for the crash report.
 STDERR_LINES = 200
+#: Longest unfinished line of the player's stdout or stderr kept (a print without newline).
+PARTIAL_LINE_MAX = 64 * 1024
+#: Frames handled at once when the child ended, so its last words are not lost.
+LAST_WORDS_FRAMES = 5000
+
+
+class RateLimit:
+    """Admits at most `per_second` events in each one-second window, and counts the rest.
+
+    Args:
+        per_second: events admitted per window.
+        clock: monotonic seconds.
+    """
+
+    def __init__(self, per_second: int, clock: Any = time.monotonic) -> None:
+        self.per_second = per_second
+        self.clock = clock
+        self.dropped = 0
+        self._window_start = -1e9
+        self._admitted = 0
+
+    def admit(self) -> bool:
+        """Whether one more event fits in the current window (if not, it is counted)."""
+        now = self.clock()
+        if now - self._window_start >= 1.0:
+            self._window_start = now
+            self._admitted = 0
+        if self._admitted < self.per_second:
+            self._admitted += 1
+            return True
+        self.dropped += 1
+        return False
+
+    def remaining_ms(self) -> int:
+        """Milliseconds until the current window ends."""
+        return max(0, int((self._window_start + 1.0 - self.clock()) * 1000))
+
+    def take_dropped(self) -> int:
+        """The events turned away since the last call."""
+        n, self.dropped = self.dropped, 0
+        return n
 
 
 class ChannelServer(QObject):
@@ -87,6 +129,13 @@ class ChannelServer(QObject):
     wrong token, or a first frame that is not a hello are closed and reported
     with `rejected`. Malformed frames from the peer are reported and skipped;
     a frame that breaks the stream (oversized) closes the connection.
+
+    A flooding peer cannot freeze the editor: one turn of the event loop
+    handles at most `max_frames_per_turn` frames (and `MAX_SECONDS_PER_TURN`),
+    then the rest waits for a zero-timer, so paint and input events come
+    between; and Qt buffers at most `READ_BUFFER` bytes of the socket, so
+    beyond that TCP itself slows the player down (its `ChannelClient` then
+    drops what it cannot queue).
 
     Signals:
         authenticated(dict): the hello payload of the accepted child.
@@ -102,8 +151,23 @@ class ChannelServer(QObject):
 
     #: Largest frame accepted before authentication (a hello is tiny).
     HELLO_MAX_FRAME = 64 * 1024
+    #: Most frames handled in one turn of the event loop (the default of `max_frames_per_turn`).
+    MAX_FRAMES_PER_TURN = 500
+    #: Most time spent handling frames in one turn of the event loop, in seconds.
+    MAX_SECONDS_PER_TURN = 0.02
+    #: Bytes Qt keeps of a socket's unread data (it stops reading the socket when full).
+    READ_BUFFER = 1024 * 1024
+    #: Bytes taken from the socket into the decoder at a time.
+    READ_CHUNK = 256 * 1024
 
-    def __init__(self, token: str, parent: QObject | None = None, *, hello_timeout_ms: int = 15000):
+    def __init__(
+        self,
+        token: str,
+        parent: QObject | None = None,
+        *,
+        hello_timeout_ms: int = 15000,
+        max_frames_per_turn: int = MAX_FRAMES_PER_TURN,
+    ):
         super().__init__(parent)
         self.token = token
         self._server = QTcpServer(self)
@@ -112,7 +176,14 @@ class ChannelServer(QObject):
         self._peer: QTcpSocket | None = None
         self._decoder: FrameDecoder | None = None
         self._hello_timeout_ms = hello_timeout_ms
+        self.max_frames_per_turn = max_frames_per_turn
+        self._draining = False
+        self._drain_scheduled = False
         self.hello: dict[str, Any] | None = None
+        #: `time.monotonic` of the last bytes read from the child (0.0: none yet).
+        self.last_received = 0.0
+        #: How often handling frames stopped with frames left, to go on in a later turn.
+        self.deferred_turns = 0
 
     def listen(self) -> str:
         """Start listening on a free loopback port; return ``127.0.0.1:PORT`` for the child.
@@ -137,6 +208,14 @@ class ChannelServer(QObject):
             and self._peer.state() == QAbstractSocket.SocketState.ConnectedState
         )
 
+    @property
+    def backlog(self) -> int:
+        """Bytes received from the child (by Qt or the decoder) and not handled yet."""
+        queued = self._decoder.buffered if self._decoder is not None else 0
+        if self._peer is not None:
+            queued += int(self._peer.bytesAvailable())
+        return queued
+
     def send(self, msg_type: str, **payload: Any) -> bool:
         """Send a message to the child; whether it was queued (False when not connected)."""
         if not self.connected:
@@ -153,8 +232,9 @@ class ChannelServer(QObject):
             self._peer.waitForBytesWritten(timeout_ms)
 
     def close(self) -> None:
-        """Stop listening and drop every connection."""
+        """Stop listening and drop every connection (frames not handled yet are dropped)."""
         self._server.close()
+        self._decoder = None
         for sock in list(self._candidates):
             self._drop(sock)
         if self._peer is not None:
@@ -171,6 +251,7 @@ class ChannelServer(QObject):
             # that way crashed in ~QObject once its server was gone. They are children
             # of this server (one per Play, deleted after it) and go with it.
             sock.setParent(self)
+            sock.setReadBufferSize(self.READ_BUFFER)
             if self._peer is not None or not sock.peerAddress().isLoopback():
                 self.rejected.emit(
                     f"refused a connection from {sock.peerAddress().toString()}: "
@@ -223,23 +304,42 @@ class ChannelServer(QObject):
         self._peer = sock
         decoder.max_frame = MAX_FRAME
         self._decoder = decoder
+        self.last_received = time.monotonic()
         sock.readyRead.connect(self._on_peer_data)
         sock.disconnected.connect(self._on_peer_disconnected)
         self.hello = {k: v for k, v in msg.data.items() if k != "token"}
         self.authenticated.emit(dict(self.hello))
-        self._drain()
+        self.drain()
 
     def _on_peer_data(self) -> None:
-        if self._peer is None or self._decoder is None:
-            return
-        self._decoder.feed(bytes(self._peer.readAll().data()))
-        self._drain()
+        self.drain()
 
-    def _drain(self) -> None:
+    def drain(self, max_frames: int | None = None) -> None:
+        """Handle the frames received so far now, up to `max_frames` (``None``: a turn's worth).
+
+        The player process calls it with a bigger budget when the child ended,
+        so its last words (an error, a report) are not lost with the socket.
+        """
+        if self._draining:
+            return  # called again from a slot of `message`: the outer call goes on
+        self._draining = True
+        try:
+            self._drain_some(max_frames)
+        finally:
+            self._draining = False
+
+    def _drain_some(self, max_frames: int | None) -> None:
+        budget = self.max_frames_per_turn if max_frames is None else max_frames
+        deadline = time.monotonic() + self.MAX_SECONDS_PER_TURN if max_frames is None else None
         while self._decoder is not None:
+            if budget <= 0 or (deadline is not None and time.monotonic() > deadline):
+                if self.backlog:
+                    self._defer()
+                return
             try:
                 msg = self._decoder.next_message()
             except ChannelError as exc:
+                budget -= 1
                 self.rejected.emit(f"rejected a frame from the player: {exc}")
                 if not exc.fatal:
                     continue  # that frame was skipped whole; go on with the next
@@ -248,8 +348,34 @@ class ChannelServer(QObject):
                     self._peer.abort()
                 return
             if msg is None:
-                return
+                if not self._read_some():
+                    return
+                continue
+            budget -= 1
             self.message.emit(msg)
+
+    def _read_some(self) -> bool:
+        """Move up to `READ_CHUNK` bytes from the socket to the decoder; whether there were any."""
+        if self._peer is None or self._decoder is None:
+            return False
+        data = bytes(self._peer.read(self.READ_CHUNK).data())
+        if not data:
+            return False
+        self._decoder.feed(data)
+        self.last_received = time.monotonic()
+        return True
+
+    def _defer(self) -> None:
+        # The rest waits for a zero-timer: Qt runs it once the pending window-system
+        # events (paint, input) are handled, so a flooding child cannot starve them.
+        self.deferred_turns += 1
+        if not self._drain_scheduled:
+            self._drain_scheduled = True
+            QTimer.singleShot(0, self, self._on_deferred_drain)
+
+    def _on_deferred_drain(self) -> None:
+        self._drain_scheduled = False
+        self.drain()
 
     def _on_peer_disconnected(self) -> None:
         self.disconnected.emit()
@@ -265,6 +391,10 @@ class PlayerProcess(QObject):
             (0: only on `request_tree`).
         stop_timeout_ms: how long `stop` waits after asking the player to quit
             before terminating it, and again before killing it.
+        unresponsive_after_ms: how long a running child may send nothing
+            before `unresponsive` (it sends statistics once a second, paused or not).
+        max_log_rate: log records passed on (`log_record`) per second; the
+            rest are counted and reported in one record at the end of the second.
 
     Signals:
         started(): the child process is running (the channel may not be up yet).
@@ -282,6 +412,10 @@ class PlayerProcess(QObject):
         finished(int, str): the child ended: exit code (negative signal number
             when it was killed by one, -1 when it could not start) and the last
             lines of its stderr.
+        unresponsive(float): the running child has sent nothing for that many
+            seconds (its frame never ends, or it is stuck); emitted once, until
+            it answers again. `stop` then kills it at once; so does `kill`.
+        responsive(): a child that was `unresponsive` answers again.
     """
 
     started = Signal()
@@ -294,6 +428,8 @@ class PlayerProcess(QObject):
     output = Signal(str)
     error = Signal(str)
     finished = Signal(int, str)
+    unresponsive = Signal(float)
+    responsive = Signal()
 
     def __init__(
         self,
@@ -302,6 +438,8 @@ class PlayerProcess(QObject):
         python: str = sys.executable,
         tree_interval_ms: int = 500,
         stop_timeout_ms: int = 2000,
+        unresponsive_after_ms: int = 3000,
+        max_log_rate: int = 200,
     ) -> None:
         super().__init__(parent)
         self.python = python
@@ -325,6 +463,20 @@ class PlayerProcess(QObject):
         self._escalate = QTimer(self)
         self._escalate.setSingleShot(True)
         self._escalate.timeout.connect(self._on_escalate)
+        self._watchdog = QTimer(self)
+        self._watchdog.timeout.connect(self._on_watchdog)
+        self._watchdog_ran = 0.0
+        self._quiet_since = 0.0
+        self._unresponsive = False
+        self.unresponsive_after_ms = unresponsive_after_ms
+        self._log_limit = RateLimit(max_log_rate)
+        # An `error` is rare and matters (a traceback): its own, smaller allowance.
+        self._error_limit = RateLimit(max(10, max_log_rate // 10))
+        self._dropped_report = QTimer(self)
+        self._dropped_report.setSingleShot(True)
+        self._dropped_report.timeout.connect(self._report_dropped)
+        #: Log records and errors of the child not passed on (over `max_log_rate`), in all.
+        self.dropped_records = 0
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -345,8 +497,34 @@ class PlayerProcess(QObject):
 
     @property
     def stop_requested(self) -> bool:
-        """Whether the current (or last) child was asked to stop by `stop`/`shutdown`."""
+        """Whether the current (or last) child was asked to stop by `stop`/`shutdown`/`kill`."""
         return self._stop_requested
+
+    @property
+    def is_unresponsive(self) -> bool:
+        """Whether the running child has stopped answering (see `unresponsive`)."""
+        return self._unresponsive
+
+    @property
+    def max_log_rate(self) -> int:
+        """Log records of the child passed on per second (the rest are counted, then reported)."""
+        return self._log_limit.per_second
+
+    @max_log_rate.setter
+    def max_log_rate(self, per_second: int) -> None:
+        self._log_limit.per_second = max(1, int(per_second))
+        self._error_limit.per_second = max(10, self._log_limit.per_second // 10)
+
+    @property
+    def unresponsive_after_ms(self) -> int:
+        """How long a running child may stay silent before `unresponsive`."""
+        return self._unresponsive_after_ms
+
+    @unresponsive_after_ms.setter
+    def unresponsive_after_ms(self, ms: int) -> None:
+        self._unresponsive_after_ms = max(1, int(ms))
+        # Look often enough to notice within about a quarter of the limit.
+        self._watchdog.setInterval(max(20, min(500, self._unresponsive_after_ms // 4)))
 
     def stderr_tail(self, lines: int = 20) -> str:
         """The last `lines` lines the child wrote to stderr."""
@@ -469,6 +647,7 @@ class PlayerProcess(QObject):
         self.paused = False
         self.pid = None
         self._tree_pending = False
+        self._unresponsive = False
 
     def _scene_argument(self, scene: str | os.PathLike[str] | Scene | None) -> str | None:
         if scene is None:
@@ -503,11 +682,19 @@ class PlayerProcess(QObject):
             self._tree_pending = True
 
     def stop(self) -> None:
-        """Ask the player to quit; terminate it after the timeout, then kill it."""
+        """Ask the player to quit; terminate it after the timeout, then kill it.
+
+        A player that is `unresponsive` is killed at once: its frame never ends,
+        so neither the stop message nor SIGTERM's handler would run.
+        """
         if not self.running:
+            return
+        if self._unresponsive:
+            self.kill()
             return
         self._stop_requested = True
         self._tree_timer.stop()
+        self._watchdog.stop()
         if self._send("stop"):
             self._escalate.setProperty("next", "terminate")
             self._escalate.start(self.stop_timeout_ms)
@@ -523,6 +710,7 @@ class PlayerProcess(QObject):
         self._stop_requested = True
         self._tree_timer.stop()
         self._escalate.stop()
+        self._watchdog.stop()
         if self._send("stop") and self._server is not None:
             self._server.flush()
         if not proc.waitForFinished(wait):
@@ -530,6 +718,22 @@ class PlayerProcess(QObject):
             if not proc.waitForFinished(wait):
                 proc.kill()
                 proc.waitForFinished(wait)
+
+    def kill(self) -> None:
+        """Kill the player now, without asking it (for one that stopped answering).
+
+        `finished` follows as for any end; `stop_requested` is then true, so the
+        end is not reported as a crash.
+        """
+        if not self.running:
+            return
+        assert self._process is not None
+        self._stop_requested = True
+        self._tree_timer.stop()
+        self._watchdog.stop()
+        self._escalate.stop()
+        log.warning("killing the player (pid %s)", self.pid)
+        self._process.kill()
 
     def _send(self, msg_type: str, **payload: Any) -> bool:
         if self._server is None:
@@ -566,6 +770,9 @@ class PlayerProcess(QObject):
             return
         data = self._stdout_partial + bytes(self._process.readAllStandardOutput().data())
         *lines, self._stdout_partial = data.split(b"\n")
+        if len(self._stdout_partial) > PARTIAL_LINE_MAX:
+            lines.append(self._stdout_partial)
+            self._stdout_partial = b""
         for line in lines:
             self.output.emit(line.decode("utf-8", "replace").rstrip("\r"))
 
@@ -574,8 +781,11 @@ class PlayerProcess(QObject):
             return
         data = self._stderr_partial + bytes(self._process.readAllStandardError().data())
         *lines, self._stderr_partial = data.split(b"\n")
-        self._stderr.extend(line.decode("utf-8", "replace").rstrip("\r") for line in lines)
-        if len(self._stderr_partial) > 64 * 1024:
+        # Only the last lines are kept: a flood of output is not decoded line by line.
+        self._stderr.extend(
+            line.decode("utf-8", "replace").rstrip("\r") for line in lines[-STDERR_LINES:]
+        )
+        if len(self._stderr_partial) > PARTIAL_LINE_MAX:
             self._stderr.append(self._stderr_partial.decode("utf-8", "replace"))
             self._stderr_partial = b""
 
@@ -591,6 +801,9 @@ class PlayerProcess(QObject):
     def _on_finished(self, exit_code: int, status: QProcess.ExitStatus) -> None:
         self._on_stdout()
         self._on_stderr()
+        if self._server is not None:
+            self._server.drain(LAST_WORDS_FRAMES)  # its last words: an error, a report
+        self._report_dropped()
         code = exit_code if status == QProcess.ExitStatus.NormalExit else -(exit_code or 1)
         self.last_exit_code = code
         tail = self.stderr_tail()
@@ -602,6 +815,8 @@ class PlayerProcess(QObject):
     def _cleanup(self) -> None:
         self._tree_timer.stop()
         self._escalate.stop()
+        self._watchdog.stop()
+        self._unresponsive = False
         if self._server is not None:
             self._server.close()
             self._server.deleteLater()
@@ -616,10 +831,61 @@ class PlayerProcess(QObject):
     # --- channel events ----------------------------------------------------------------------
 
     def _on_authenticated(self, hello: dict[str, Any]) -> None:
+        self._watchdog_ran = self._quiet_since = time.monotonic()
+        self._watchdog.start()
         self.connected.emit(hello)
         if self._tree_interval_ms > 0 and not self._stop_requested:
             self._tree_timer.start()
             self.request_tree()
+
+    def _on_watchdog(self) -> None:
+        server = self._server
+        if server is None or not self.running or self._stop_requested:
+            return
+        now = time.monotonic()
+        if now - self._watchdog_ran > max(1.0, 4 * self._watchdog.interval() / 1000):
+            # This timer ran late: the editor itself was busy, and the child's messages
+            # may be waiting unread. Count the silence from now, not from before.
+            self._quiet_since = now
+        self._watchdog_ran = now
+        silent = now - max(server.last_received, self._quiet_since)
+        if silent * 1000 >= self._unresponsive_after_ms:
+            if not self._unresponsive:
+                self._unresponsive = True
+                log.warning("the player has sent nothing for %.1f s", silent)
+                self.unresponsive.emit(silent)
+        elif self._unresponsive:
+            self._unresponsive = False
+            log.info("the player answers again")
+            self.responsive.emit()
+
+    def _admit_record(self, limit: RateLimit) -> bool:
+        if limit.admit():
+            return True
+        self.dropped_records += 1
+        if not self._dropped_report.isActive():
+            self._dropped_report.start(limit.remaining_ms())
+        return False
+
+    def _report_dropped(self) -> None:
+        self._dropped_report.stop()
+        logs, errors = self._log_limit.take_dropped(), self._error_limit.take_dropped()
+        if not logs and not errors:
+            return
+        what = " and ".join(
+            text
+            for n, text in ((logs, f"{logs:,} log messages"), (errors, f"{errors:,} errors"))
+            if n
+        )
+        self.log_record.emit(
+            {
+                "level": logging.WARNING,
+                "logger": log.name,
+                "message": f"{what} from the player dropped "
+                f"(more than {self._log_limit.per_second} a second)",
+                "created": time.time(),
+            }
+        )
 
     def _on_tree_timer(self) -> None:
         # One request at a time: a busy player is not flooded with them.
@@ -636,7 +902,8 @@ class PlayerProcess(QObject):
     def _on_message(self, msg: Message) -> None:
         t = msg.type
         if t == "log":
-            self.log_record.emit(dict(msg.data))
+            if self._admit_record(self._log_limit):
+                self.log_record.emit(dict(msg.data))
         elif t == "stats":
             self.paused = bool(msg["paused"])
             self.stats.emit(dict(msg.data))
@@ -646,6 +913,8 @@ class PlayerProcess(QObject):
         elif t == "reload":
             self.reload_report.emit(dict(msg["report"]))
         elif t == "error":
+            if not self._admit_record(self._error_limit):
+                return
             text = str(msg["message"])
             tb = msg.get("traceback")
             self.error.emit(f"{text}\n{tb}" if isinstance(tb, str) and tb else text)
@@ -758,12 +1027,97 @@ class SeparateProcessPlay(PlayTarget):
             self.failed.emit("the player window was closed")
 
 
+class UnresponsivePlayerPrompt(QObject):
+    """Tells the user that the game stopped answering, and offers to kill it.
+
+    The offer is a non-modal message box (Kill / Wait): the editor stays fully
+    usable while it is up, it closes by itself when the game answers again or
+    ends, and tests answer it with `answer` (or by clicking its buttons).
+
+    Args:
+        player: the window's player process.
+        window: the main window (``show_status``, ``log_panel``).
+    """
+
+    def __init__(self, player: PlayerProcess, window: Any) -> None:
+        super().__init__(window)
+        self.setObjectName("unresponsivePlayerPrompt")
+        self.player = player
+        self.window = window
+        self._box: Any = None  # the QMessageBox, made on first use
+        player.unresponsive.connect(self._on_unresponsive)
+        player.responsive.connect(self._on_responsive)
+        player.finished.connect(lambda *_: self.close())
+
+    @property
+    def box(self) -> Any:
+        """The message box (a ``QMessageBox``; hidden when there is nothing to ask)."""
+        if self._box is None:
+            from PySide6.QtCore import Qt
+            from PySide6.QtWidgets import QMessageBox
+
+            box = QMessageBox(self.window)
+            box.setObjectName("unresponsivePlayerBox")
+            box.setIcon(QMessageBox.Icon.Warning)
+            box.setWindowTitle("The game is not answering")
+            box.setWindowModality(Qt.WindowModality.NonModal)
+            self.kill_button = box.addButton("Kill", QMessageBox.ButtonRole.DestructiveRole)
+            self.wait_button = box.addButton("Wait", QMessageBox.ButtonRole.RejectRole)
+            box.setDefaultButton(self.wait_button)
+            box.setEscapeButton(self.wait_button)
+            box.buttonClicked.connect(lambda b: self.answer(kill=b is self.kill_button))
+            self._box = box
+        return self._box
+
+    @property
+    def asking(self) -> bool:
+        """Whether the offer is on screen."""
+        return self._box is not None and self._box.isVisible()
+
+    def ask(self, seconds: float) -> None:
+        """Show the offer (without blocking: the answer comes through `answer`)."""
+        box = self.box
+        box.setText(f"The game has not answered for {seconds:.0f} seconds.")
+        box.setInformativeText(
+            "Its frame may never end (an endless loop in a script?). "
+            "Kill it, or wait a little longer?"
+        )
+        box.show()
+
+    def answer(self, *, kill: bool) -> None:
+        """The user's answer: kill the game (the editor goes back to editing), or wait."""
+        self.close()
+        if kill and self.player.running:
+            self.window.log_panel.log(
+                logging.WARNING, "killed the game: it was not answering", "hotplay.player"
+            )
+            self.window.show_status("killed the game: it was not answering", "warning")
+            self.player.kill()
+
+    def close(self) -> None:
+        """Take the offer off the screen (nothing is decided)."""
+        if self._box is not None:
+            self._box.hide()
+
+    def _on_unresponsive(self, seconds: float) -> None:
+        text = f"the game is not answering ({seconds:.0f} s) — Stop kills it"
+        # Stays until the game answers or ends (each replaces it).
+        self.window.show_status(text, "error", seconds=3600)
+        self.window.log_panel.log(logging.WARNING, text, "hotplay.player")
+        self.ask(seconds)
+
+    def _on_responsive(self) -> None:
+        self.close()
+        self.window.show_status("the game answers again", "ok")
+
+
 def install_separate_process(window: Any, *, headless: bool = False) -> PlayerProcess:
     """Plug separate-process play into a `editor.main_window.MainWindow`.
 
     Registers the ``Separate process`` run target (also used for ``Release``),
-    adds a *Remote* dock with a `RemoteTreePanel`, and routes the player's logs
-    to the log panel and its reload reports to the status bar. Uses only the
+    adds a *Remote* dock with a `RemoteTreePanel`, routes the player's logs
+    to the log panel and its reload reports to the status bar, and offers to
+    kill a player that stops answering (`UnresponsivePlayerPrompt`). Uses only the
     window's public API: ``project``, ``profile``, ``edited_scene``,
     ``scene_path``, ``is_modified``, ``log_panel``, ``show_status`` and
     ``register_play_target``.
@@ -827,6 +1181,7 @@ def install_separate_process(window: Any, *, headless: bool = False) -> PlayerPr
     player.reload_report.connect(on_report)
     player.error.connect(on_error)
     player.finished.connect(on_finished)
+    UnresponsivePlayerPrompt(player, window)
 
     def scene() -> Any:
         if window.scene_path is not None and not window.is_modified:
