@@ -296,8 +296,12 @@ class PluginHost:
         """The full module name of a plugin package."""
         return f"{self.namespace}.{plugin}"
 
-    def discover(self) -> list[str]:
-        """The plugin package names on disk, sorted; folders that are not packages are logged."""
+    def discover(self, *, warn: bool = True) -> list[str]:
+        """The plugin package names on disk, sorted.
+
+        Args:
+            warn: log folders that are skipped (not a package, not an identifier).
+        """
         names: list[str] = []
         if not self.plugins_dir.is_dir():
             return names
@@ -305,12 +309,16 @@ class PluginHost:
             if not d.is_dir() or d.name.startswith((".", "_")):
                 continue
             if not (d / "__init__.py").is_file():
-                log.warning("plugins/%s is not a package (it has no __init__.py); skipped", d.name)
+                if warn:
+                    log.warning(
+                        "plugins/%s is not a package (it has no __init__.py); skipped", d.name
+                    )
                 continue
             if not d.name.isidentifier():
-                log.warning(
-                    "plugins/%s: a plugin name must be a Python identifier; skipped", d.name
-                )
+                if warn:
+                    log.warning(
+                        "plugins/%s: a plugin name must be a Python identifier; skipped", d.name
+                    )
                 continue
             names.append(d.name)
         return names

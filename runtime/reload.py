@@ -241,7 +241,7 @@ class _Transaction:
 
     def scope(self) -> None:
         host = self.host
-        on_disk = set(host.discover())
+        on_disk = set(host.discover(warn=False))  # warned about at load, not on every save
         if self.paths is None:
             names = set(host.plugins) | on_disk
         else:
@@ -748,7 +748,8 @@ class _Transaction:
     def run(self) -> ReloadReport:
         # A reload allocates a few containers per object; with the collector on, that
         # sets off many collections, each walking the whole scene (measured: over
-        # half the time of a 10,000-entity reload). Nothing here makes garbage cycles.
+        # half the time of a 10,000-entity reload). The only cycles it leaves behind
+        # are the replaced generation's modules and classes, collected later.
         gc_was_on = gc.isenabled()
         gc.disable()
         try:

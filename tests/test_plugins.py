@@ -245,3 +245,14 @@ def test_errors_name_the_plugin_file_not_the_runtime(make_project: Any) -> None:
         assert "runtime" not in twice
         boom = game.plugins.errors["boom"]
         assert boom.endswith("plugins/boom/__init__.py:4: ValueError: bad value")
+
+
+def test_a_folder_that_is_not_a_package_is_warned_about_once(
+    make_project: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    root = make_project(plugins={"good": "x = 1\n", "notes": {"__init__.py": None, "a.txt": ""}})
+    with caplog.at_level(logging.WARNING), Game(root, scene=False) as game:
+        for _ in range(3):
+            assert game.reload().ok
+    warnings = [r.getMessage() for r in caplog.records if "plugins/notes" in r.getMessage()]
+    assert len(warnings) == 1
