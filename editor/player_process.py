@@ -19,6 +19,7 @@ Wiring it into a window (the main window owns one `PlayerProcess` and one
     player.stats.connect(lambda s: fps_label.setText(f"{s['fps']:.0f} fps"))
     player.error.connect(lambda text: log_panel.log(logging.ERROR, text, "hotplay.player"))
     player.finished.connect(on_player_finished)            # (exit code, stderr tail)
+    player.unresponsive.connect(offer_to_kill)             # silent for N s: player.kill()
 
     result = player.start(project_root, scene_or_path, BuildProfile.DEBUG_HR)
     if not result.ok: ...                                  # Play stopped on a build error
@@ -82,6 +83,9 @@ STDERR_LINES = 200
 PARTIAL_LINE_MAX = 64 * 1024
 #: Frames handled at once when the child ended, so its last words are not lost.
 LAST_WORDS_FRAMES = 5000
+#: Silence allowed between the hello and the first message after it: the child says
+#: hello before it loads the game (plugins, scene), which a big project takes a while to do.
+STARTUP_GRACE_MS = 10_000
 
 
 class RateLimit:
@@ -392,7 +396,8 @@ class PlayerProcess(QObject):
         stop_timeout_ms: how long `stop` waits after asking the player to quit
             before terminating it, and again before killing it.
         unresponsive_after_ms: how long a running child may send nothing
-            before `unresponsive` (it sends statistics once a second, paused or not).
+            before `unresponsive` (it sends statistics once a second, paused or
+            not; between its hello and its first message, `STARTUP_GRACE_MS`).
         max_log_rate: log records passed on (`log_record`) per second; the
             rest are counted and reported in one record at the end of the second.
 
@@ -468,6 +473,7 @@ class PlayerProcess(QObject):
         self._watchdog_ran = 0.0
         self._quiet_since = 0.0
         self._unresponsive = False
+        self._heard = False  # a message came after the hello
         self.unresponsive_after_ms = unresponsive_after_ms
         self._log_limit = RateLimit(max_log_rate)
         # An `error` is rare and matters (a traceback): its own, smaller allowance.
@@ -648,6 +654,7 @@ class PlayerProcess(QObject):
         self.pid = None
         self._tree_pending = False
         self._unresponsive = False
+        self._heard = False
 
     def _scene_argument(self, scene: str | os.PathLike[str] | Scene | None) -> str | None:
         if scene is None:
@@ -711,6 +718,11 @@ class PlayerProcess(QObject):
         self._tree_timer.stop()
         self._escalate.stop()
         self._watchdog.stop()
+        if self._unresponsive:
+            # Its frame never ends: asking it, or SIGTERM, would only make the editor wait.
+            proc.kill()
+            proc.waitForFinished(wait)
+            return
         if self._send("stop") and self._server is not None:
             self._server.flush()
         if not proc.waitForFinished(wait):
@@ -849,7 +861,10 @@ class PlayerProcess(QObject):
             self._quiet_since = now
         self._watchdog_ran = now
         silent = now - max(server.last_received, self._quiet_since)
-        if silent * 1000 >= self._unresponsive_after_ms:
+        limit = self._unresponsive_after_ms
+        if not self._heard:
+            limit = max(limit, STARTUP_GRACE_MS)
+        if silent * 1000 >= limit:
             if not self._unresponsive:
                 self._unresponsive = True
                 log.warning("the player has sent nothing for %.1f s", silent)
@@ -900,6 +915,7 @@ class PlayerProcess(QObject):
         self._tree_timer.stop()
 
     def _on_message(self, msg: Message) -> None:
+        self._heard = True
         t = msg.type
         if t == "log":
             if self._admit_record(self._log_limit):
