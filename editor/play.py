@@ -17,6 +17,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from runtime import Game, Scene
+from runtime.clock import FixedStepClock
 
 log = logging.getLogger("hotplay.editor")
 
@@ -148,8 +149,7 @@ class InEditorPlay(PlayTarget):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 * game.fixed_dt)))
         self._timer.timeout.connect(self._on_tick)
-        self._last = 0.0
-        self._debt = 0.0
+        self._clock = FixedStepClock(game.fixed_dt, self.MAX_FRAMES_PER_TICK)
         self._fps_frames = 0
         self._fps_since = 0.0
         self._fps = 0.0
@@ -213,22 +213,16 @@ class InEditorPlay(PlayTarget):
         self.game.input.release_all()
 
     def _start_timer(self) -> None:
-        now = time.perf_counter()
-        self._last = now
-        self._fps_since = now
+        self._clock.start()
+        self._fps_since = time.perf_counter()
         self._fps_frames = 0
-        self._debt = self.game.fixed_dt  # the first tick runs a frame at once
         self._timer.start()
 
     def _on_tick(self) -> None:
-        now = time.perf_counter()
-        self._debt += now - self._last
-        self._last = now
-        dt = self.game.fixed_dt
-        frames = min(self.MAX_FRAMES_PER_TICK, int(self._debt / dt))
+        frames = self._clock.frames_due()
         if frames <= 0:
             return
-        self._debt = min(self._debt - frames * dt, dt)
+        now = time.perf_counter()
         self._run_frames(frames)
         self._fps_frames += frames
         if now - self._fps_since >= 0.5:

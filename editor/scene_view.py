@@ -26,37 +26,9 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from runtime import Handle, Scene, Vec2
+from runtime.player_window import key_name
 from runtime.qt_render import Camera, SceneRenderer
 from runtime.scene import SceneEvent
-
-_KEY_NAMES = {
-    Qt.Key.Key_Left: "left",
-    Qt.Key.Key_Right: "right",
-    Qt.Key.Key_Up: "up",
-    Qt.Key.Key_Down: "down",
-    Qt.Key.Key_Space: "space",
-    Qt.Key.Key_Return: "enter",
-    Qt.Key.Key_Enter: "enter",
-    Qt.Key.Key_Escape: "escape",
-    Qt.Key.Key_Shift: "shift",
-    Qt.Key.Key_Control: "ctrl",
-    Qt.Key.Key_Tab: "tab",
-}
-
-
-def key_name(key: int) -> str | None:
-    """The game's name of a Qt key (``left``, ``a``, ``7``), or ``None``."""
-    try:
-        k = Qt.Key(key)
-    except ValueError:
-        return None
-    if k in _KEY_NAMES:
-        return _KEY_NAMES[k]
-    if Qt.Key.Key_A.value <= key <= Qt.Key.Key_Z.value:
-        return chr(ord("a") + key - Qt.Key.Key_A.value)
-    if Qt.Key.Key_0.value <= key <= Qt.Key.Key_9.value:
-        return chr(ord("0") + key - Qt.Key.Key_0.value)
-    return None
 
 
 class SceneView(QWidget):

@@ -57,6 +57,7 @@ from runtime.channel import (
     report_payload,
     scene_tree_payload,
 )
+from runtime.clock import FixedStepClock
 from runtime.game import Game
 from runtime.profiles import BuildProfile
 from runtime.qt_render import Camera, SceneRenderer
@@ -313,8 +314,8 @@ class PlayerWindow(QWidget):
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 * self.game.fixed_dt)))
         self._timer.timeout.connect(self._on_tick)
-        self._last = time.perf_counter()
-        self._debt = self.game.fixed_dt  # the first tick runs a frame at once
+        self._clock = FixedStepClock(self.game.fixed_dt, self.MAX_FRAMES_PER_TICK)
+        self._clock.start()
         self._timer.start()
 
     def _initial_view(self) -> QRectF:
@@ -327,12 +328,7 @@ class PlayerWindow(QWidget):
     # --- the loop -----------------------------------------------------------------------
 
     def _on_tick(self) -> None:
-        now = time.perf_counter()
-        self._debt += now - self._last
-        self._last = now
-        dt = self.game.fixed_dt
-        frames = min(self.MAX_FRAMES_PER_TICK, int(self._debt / dt))
-        self._debt = min(self._debt - frames * dt, dt)
+        frames = self._clock.frames_due()
         if self.frame_limit is not None:
             frames = min(frames, self.frame_limit - self.session.frames_run)
         try:
