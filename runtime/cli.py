@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import shlex
+import shutil
 import signal
 import sys
 import time
@@ -180,6 +183,11 @@ def cmd_play(args: argparse.Namespace) -> int:
             f"{stats['reloads']} reloads, profile {profile.display_name}",
             flush=True,
         )
+        failed = sorted(game.plugins.errors)
+    if failed:
+        # Logged as errors at start-up; a run whose plugins did not load is not a success.
+        print(f"plugins that failed to load: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
     return 0
 
 
@@ -191,10 +199,28 @@ def cmd_new(args: argparse.Namespace) -> int:
         root = create_project(args.dir, name=args.name)
     except TemplateError as exc:
         raise _UserError(str(exc)) from None
+    python = _python_command()
+    where = shlex.quote(str(root))
     print(f"created project {root}")
-    print(f"  run it:   python -m runtime play --project {root} --headless --frames 60")
-    print(f"  edit it:  python -m editor {root}")
+    print(f"  run it:   {python} -m runtime play --project {where} --headless --frames 60")
+    print(f"  edit it:  {python} -m editor {where}")
     return 0
+
+
+def _python_command() -> str:
+    """How to run this Python from the user's shell: ``python`` only when that is this one.
+
+    From a virtual environment that is not activated, ``python`` is another
+    interpreter, without Hotplay: name this one (relative to the current folder
+    when it is inside it).
+    """
+    exe = os.path.abspath(sys.executable)
+    on_path = shutil.which("python")
+    if on_path is not None and os.path.abspath(on_path) == exe:
+        return "python"
+    if Path(exe).is_relative_to(Path.cwd()):
+        exe = os.path.relpath(exe)
+    return shlex.quote(exe)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

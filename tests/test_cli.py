@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,31 @@ def test_new_then_play(tmp_path: Path) -> None:
     assert summary.startswith("ran 60 frames (1.0 s of game time)")
     assert "scene 'main'" in summary and "plugins: my_game" in summary
     assert "placeholder" not in play.stderr
+
+
+def test_new_prints_commands_that_run_with_this_python(tmp_path: Path) -> None:
+    # From a virtual environment that is not activated, `python` would be another one.
+    target = tmp_path / "printed"
+    proc = hotplay("new", str(target), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    run_line = next(ln for ln in proc.stdout.splitlines() if "run it:" in ln)
+    argv = shlex.split(run_line.split("run it:", 1)[1])
+    assert argv[1:4] == ["-m", "runtime", "play"]
+    play = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert play.returncode == 0, play.stderr
+    assert "plugins: printed" in play.stdout
+
+
+def test_play_with_a_plugin_that_fails_to_load_exits_1(tmp_path: Path) -> None:
+    target = tmp_path / "broken"
+    assert hotplay("new", str(target)).returncode == 0
+    with (target / "plugins" / "broken" / "scripts.py").open("a") as f:
+        f.write("\ndef oops(:\n")
+    proc = hotplay("play", "--project", str(target), "--headless", "--frames", "5")
+    assert proc.returncode == 1
+    assert "scripts.py:" in proc.stderr and "SyntaxError" in proc.stderr
+    assert "plugins that failed to load: broken" in proc.stderr
+    assert proc.stdout.strip().splitlines()[-1].startswith("ran 5 frames")
 
 
 def test_play_from_inside_a_project_folder(tmp_path: Path) -> None:
