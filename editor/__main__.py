@@ -50,6 +50,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     tune_gc()
 
+    if QApplication.instance() is None:
+        problem = _display_problem()
+        if problem is not None:
+            # Qt would abort with a message that blames a library it did not need.
+            print(f"hotplay-editor: {problem}", file=sys.stderr)
+            return 1
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Hotplay Editor")
     app.setOrganizationName("Hotplay")
@@ -92,6 +98,48 @@ def _seconds_since_process_start() -> float:
         seconds = -1.0
     # Both clocks tick in 10 ms steps; a container can also disagree about boot time.
     return seconds if seconds >= 0 else time.monotonic() - _IMPORTED_AT
+
+
+#: The Debian/Ubuntu packages of the libraries Qt's X11 (xcb) platform plugin needs.
+XCB_PACKAGES = (
+    "libegl1 libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 "
+    "libxcb-image0 libxcb-render-util0 libxcb-shape0"
+)
+
+
+def _display_problem() -> str | None:
+    """Why Qt could not open a window here (Linux, X11), or ``None`` when it can try.
+
+    Qt aborts the process when its platform plugin does not load, with a message
+    that names ``xcb-cursor0`` whatever is missing, even the display itself.
+    """
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    if not sys.platform.startswith("linux") or platform not in ("", "xcb"):
+        return None
+    if platform == "" and os.environ.get("WAYLAND_DISPLAY"):
+        return None  # Qt tries Wayland first
+    if not os.environ.get("DISPLAY"):
+        return (
+            "no display to open the editor on (DISPLAY is not set): run it in a desktop "
+            "session, under `xvfb-run -a`, or with QT_QPA_PLATFORM=offscreen"
+        )
+    import ctypes
+    from pathlib import Path
+
+    import PySide6
+
+    plugin = Path(PySide6.__file__).parent / "Qt" / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.is_file():
+        return None
+    try:
+        ctypes.CDLL(str(plugin))
+    except OSError as exc:
+        return (
+            f"Qt's X11 platform plugin cannot load: {exc}. Install Qt's X11 libraries "
+            f"(Debian, Ubuntu: sudo apt-get install {XCB_PACKAGES}); "
+            "see docs/troubleshooting.md"
+        )
+    return None
 
 
 def _headless() -> bool:

@@ -1013,9 +1013,9 @@ class MainWindow(QMainWindow):
         with self._stale_lock:
             stale = bool(self._stale_paths)
         self.banner.setText(
-            "code changed — restart to apply"
+            "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
             if self.is_playing
-            else "code changed — restart to apply (the changes load at the next Play)"
+            else "code changed — restart to apply (the changes load at the next Play or Build)"
         )
         self.banner.setVisible(stale and not self._hot)
 
