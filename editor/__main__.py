@@ -28,7 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns:
         The exit code: 0, or 2 when the folder is not a Hotplay project.
     """
-    parser = argparse.ArgumentParser(prog="hotplay-editor", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="hotplay-editor",
+        description="Open the Hotplay editor on a project (python -m editor does the same).",
+        epilog="environment: HOTPLAY_EDITOR_EXIT_AFTER_SHOW=1 prints the seconds from process "
+        "start to the first shown window, then closes it (for timing start-up).",
+    )
     parser.add_argument("project", nargs="?", help="project folder (default: the sample project)")
     parser.add_argument("--scene", help="scene file to open instead of the project's main scene")
     parser.add_argument(

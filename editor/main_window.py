@@ -1126,7 +1126,12 @@ class MainWindow(QMainWindow):
             self.scene_view.setFocus(Qt.FocusReason.OtherFocusReason)
             self._stats_timer.start()
             log.info(
-                "playing (%s, %s)", self.profile.display_name, self.run_target_combo.currentText()
+                "playing (%s, %s)",
+                self.profile.display_name,
+                # Release always runs in a separate process, whatever the Run box says.
+                RUN_SEPARATE
+                if self.profile.separate_process_only
+                else self.run_target_combo.currentText(),
             )
         elif state is PlayState.PAUSED:
             self.scene_view.set_mode("paused")

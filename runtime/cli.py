@@ -92,8 +92,19 @@ def build_parser() -> argparse.ArgumentParser:
     new.add_argument("--name", default=None, help="project name (default: the folder name)")
 
     build = sub.add_parser("build", help="compile a project's plugins for a profile")
-    build.add_argument("--project", type=Path, default=None)
-    build.add_argument("--profile", default="debug")
+    build.add_argument(
+        "--project",
+        type=Path,
+        default=None,
+        help="project folder (default: the current folder if it is a project, "
+        "else the sample project)",
+    )
+    build.add_argument(
+        "--profile",
+        default="debug",
+        help="debug, debug-hr or release (default: debug); release writes the bytecode "
+        "that Release runs to build/release/",
+    )
     return parser
 
 
