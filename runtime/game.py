@@ -23,14 +23,13 @@ import logging
 import os
 import queue
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from runtime.callbacks import CallbackStore, Emitted, Owner
 from runtime.context import PluginContext, ScriptContext
 from runtime.input import InputState
-from runtime.plugins import PluginHost, describe_error
+from runtime.plugins import PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.scene import Entity, Scene, ScriptsReplaced
@@ -367,7 +366,7 @@ class Game:
                 plugin_name_of(type(obj)) or type(obj).__qualname__,
                 hook,
                 describe_error(exc),
-                "".join(traceback.format_exception(exc)),
+                plugin_traceback(exc),
             )
 
     def script_failed(self, e: Entity, s: Script, hook: str, exc: BaseException) -> None:
@@ -383,7 +382,7 @@ class Game:
             e.name,
             hook,
             describe_error(exc),
-            "".join(traceback.format_exception(exc)),
+            plugin_traceback(exc),
         )
 
     # --- the loop ---------------------------------------------------------------------

@@ -23,6 +23,7 @@ import importlib.util
 import logging
 import os
 import sys
+import traceback
 import types
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -513,3 +514,18 @@ def describe_error(exc: BaseException) -> str:
         tb = tb.tb_next
     text = f"{type(exc).__name__}: {exc}"
     return f"{where}: {text}" if where else text
+
+
+def plugin_traceback(exc: BaseException) -> str:
+    """The traceback of `exc`, starting at the first frame of plugin code when there is one.
+
+    The engine and importlib frames above it (a dozen for an error at import)
+    say nothing to a game author.
+    """
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if isinstance(module, str) and module.startswith(NAMESPACE_PREFIX):
+            return "".join(traceback.format_exception(type(exc), exc, tb))
+        tb = tb.tb_next
+    return "".join(traceback.format_exception(exc))

@@ -24,7 +24,6 @@ import heapq
 import inspect
 import logging
 import time
-import traceback
 import types
 import weakref
 from collections import Counter
@@ -42,7 +41,7 @@ from runtime.fields import (
     to_plain,
     type_name,
 )
-from runtime.plugins import LoadedPlugin, PluginError, describe_error
+from runtime.plugins import LoadedPlugin, PluginError, describe_error, plugin_traceback
 from runtime.scripting import (
     PlaceholderScript,
     Plugin,
@@ -134,7 +133,7 @@ class ReloadReport:
     def details(self) -> str:
         """A multi-line account: summary, timings, every note, the traceback."""
         lines = [str(self)]
-        if self.timings:
+        if self.timings and self.ok:
             lines.append(
                 "  timings: " + ", ".join(f"{k} {v:.2f} ms" for k, v in self.timings.items())
             )
@@ -784,7 +783,7 @@ class _Transaction:
         return self.report(ok=True)
 
     def _rollback(self, errors: list[str], cause: BaseException | None) -> ReloadReport:
-        tb = "".join(traceback.format_exception(cause)) if cause is not None else ""
+        tb = plugin_traceback(cause) if cause is not None else ""
         report = self.report(ok=False, error=errors[0], errors=tuple(errors), tb=tb)
         # Objects that were told a reload was coming hear that it was called off.
         for t in self.before_called:

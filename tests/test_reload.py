@@ -657,3 +657,17 @@ def test_a_script_loaded_as_placeholder_starts_when_its_class_appears(lab):
         assert a.label == "started"  # on_init ran at commit, as for a spawned script
         game.step(1)
         assert a.steps == 1
+
+
+def test_a_failed_reload_shows_the_traceback_from_the_plugin_code_on(lab):
+    with lab.game() as game:
+        lab.write(
+            "game/mover.py",
+            MOVER_V1 + "\n\ndef boom():\n    raise RuntimeError('at import')\n\nboom()\n",
+        )
+        report = game.reload()
+        assert not report.ok
+        first_frame = report.traceback.splitlines()[1]
+        assert "mover.py" in first_frame  # not importlib's or the engine's frames
+        assert "RuntimeError: at import" in report.traceback
+        assert "timings" not in report.details()
