@@ -36,11 +36,13 @@ plays here: its child runs ``python -O`` from the build output.
 from __future__ import annotations
 
 import collections
+import contextlib
 import hmac
 import logging
 import os
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -1037,10 +1039,26 @@ class SeparateProcessPlay(PlayTarget):
         self._stats = {}
         self._set_state(PlayState.STOPPED)
         if code != 0 and not self.player.stop_requested:
-            last = "\n".join(tail.splitlines()[-8:])
-            self.failed.emit(f"the player exited with code {code}" + (f":\n{last}" if last else ""))
+            self.failed.emit(describe_exit(code, tail))
         elif not self.player.stop_requested:
             self.failed.emit("the player window was closed")
+
+
+def describe_exit(code: int, tail: str) -> str:
+    """What to tell the user about a player that ended with `code` and this stderr tail.
+
+    A negative code is a signal; a native crash prints a "Fatal Python error"
+    block (the player turns faulthandler on) whose first frames are the ones
+    that matter (most recent first), so that part is shown, not the last lines.
+    """
+    what = f"the player exited with code {code}"
+    if code < 0:
+        with contextlib.suppress(ValueError):  # not a signal number
+            what += f" ({signal.Signals(-code).name})"
+    lines = tail.splitlines()
+    fatal = next((i for i, ln in enumerate(lines) if "Fatal Python error" in ln), None)
+    shown = lines[fatal : fatal + 12] if fatal is not None else lines[-8:]
+    return what + (":\n" + "\n".join(shown) if shown else "")
 
 
 class UnresponsivePlayerPrompt(QObject):

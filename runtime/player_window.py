@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import faulthandler
 import logging
 import os
 import select
@@ -419,6 +420,10 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
     """
     from runtime.build import MANIFEST, release_dir, stale_sources
     from runtime.project import Project, ProjectError
+
+    # A crash in native code (a C extension, Qt) then prints the Python stack of
+    # every thread to stderr, which the editor shows, instead of dying silently.
+    faulthandler.enable()
     from runtime.scenefile import SceneFileError
 
     channel: ChannelClient | None = None

@@ -404,3 +404,22 @@ def test_a_flooding_client_is_read_in_bounded_turns(qtbot) -> None:
             sender.join(5)
         client.close()
         server.close()
+
+
+def test_describe_exit_names_the_signal_and_shows_the_fatal_error_block():
+    from editor.player_process import describe_exit
+
+    tail = "\n".join(
+        ["noise"] * 20
+        + [
+            "Fatal Python error: Segmentation fault",
+            "",
+            "Current thread 0x1 (most recent call first):",
+            '  File "/p/plugins/game/boom.py", line 7 in on_update',
+        ]
+        + ['  File "<frozen runpy>", line 88 in _run_code'] * 30
+    )
+    text = describe_exit(-11, tail)
+    assert text.startswith("the player exited with code -11 (SIGSEGV):")
+    assert 'boom.py", line 7 in on_update' in text
+    assert describe_exit(3, "a\nb") == "the player exited with code 3:\na\nb"
