@@ -431,6 +431,7 @@ class MainWindow(QMainWindow):
         self.profile_combo.currentIndexChanged.connect(self._on_profile_changed)
         bar.addWidget(self.profile_combo)
         bar.addWidget(QLabel("  Run "))
+        self._run_target_choice: str | None = None  # set while Release overrides it
         self.run_target_combo = QComboBox()
         self.run_target_combo.setObjectName("runTargetCombo")
         self.run_target_combo.addItems([RUN_IN_EDITOR, RUN_SEPARATE])
@@ -539,7 +540,9 @@ class MainWindow(QMainWindow):
         self.settings.setValue("geometry", self.saveGeometry())
         self.settings.setValue("windowState", self.saveState())
         self.settings.setValue("profile", self.profile.value)
-        self.settings.setValue("runTarget", self.run_target_combo.currentText())
+        self.settings.setValue(
+            "runTarget", self._run_target_choice or self.run_target_combo.currentText()
+        )
         self.settings.sync()
 
     def recent_scenes(self) -> list[str]:
@@ -657,7 +660,8 @@ class MainWindow(QMainWindow):
         self.stop_action.setEnabled(not stopped)
         self.build_action.setEnabled(stopped)
         self.profile_combo.setEnabled(stopped)
-        self.run_target_combo.setEnabled(stopped)
+        # Release needs python -O, so it always runs as a separate process.
+        self.run_target_combo.setEnabled(stopped and not self.profile.separate_process_only)
         for a in (self.new_action, self.open_action, self.add_entity_action):
             a.setEnabled(stopped)
         self.recent_menu.setEnabled(stopped)
@@ -981,6 +985,7 @@ class MainWindow(QMainWindow):
 
     def _apply_profile(self) -> None:
         p = self.profile
+        self._show_run_target_for(p)
         # Debug watches too: it only notes changes, for the "restart to apply" banner.
         self.game.set_profile(p, watch=p in (BuildProfile.DEBUG, BuildProfile.DEBUG_HR))
         self._hot = p.hot_reload
@@ -992,6 +997,22 @@ class MainWindow(QMainWindow):
                 self.game.reload(stale)
         self._update_banner()
         self._update_mode_labels()
+
+    def _show_run_target_for(self, profile: BuildProfile) -> None:
+        """In Release the run target shows Separate process; the user's choice comes back after."""
+        combo = self.run_target_combo
+        combo.blockSignals(True)  # not a choice of the user's: do not remember it
+        try:
+            if profile.separate_process_only:
+                if self._run_target_choice is None:
+                    self._run_target_choice = combo.currentText()
+                combo.setCurrentText(RUN_SEPARATE)
+            elif self._run_target_choice is not None:
+                combo.setCurrentText(self._run_target_choice)
+                self._run_target_choice = None
+        finally:
+            combo.blockSignals(False)
+        self._update_actions()
 
     def _on_watcher_batch(self, paths: list[str]) -> None:
         """The watcher's thread: Debug (HR) already queued the reload; Debug notes the change."""

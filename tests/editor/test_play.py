@@ -170,3 +170,13 @@ def test_build_reports_syntax_errors(window, write_plugin):
     write_plugin("bouncy/ball.py", "ball_broken.txt")
     assert not window.build()
     assert "ball.py" in window.status_message.text()
+
+
+def test_release_shows_and_locks_separate_process_then_restores_the_choice(window):
+    combo = window.run_target_combo
+    combo.setCurrentText("In editor")
+    window.set_profile(BuildProfile.RELEASE)
+    assert combo.currentText() == "Separate process" and not combo.isEnabled()
+    window.set_profile(BuildProfile.DEBUG)
+    assert combo.currentText() == "In editor" and combo.isEnabled()
+    assert window.settings.value("runTarget") != "Separate process"  # Release's, not the user's
