@@ -294,10 +294,9 @@ class _Transaction:
                 self.targets.append(_Target(obj, plugin=name))
 
     def before_hooks(self) -> None:
+        overrides = _HookCache("on_before_reload")
         for t in self.targets:
-            if not self._is_live(t) or type(t.obj) is PlaceholderScript:
-                continue
-            if type(t.obj).on_before_reload in (Script.on_before_reload, Plugin.on_before_reload):
+            if not overrides(type(t.obj)) or not self._is_live(t):
                 continue
             self.before_called.append(t)
             try:
@@ -643,12 +642,9 @@ class _Transaction:
 
     def _after_hooks(self) -> None:
         draft = self.report(ok=True)
+        overrides = _HookCache("on_after_reload")
         for t, new in zip(self.targets, self.new_objects, strict=True):
-            if new is None or new is t.obj or type(new) is PlaceholderScript:
-                continue
-            if not self._is_live(t):
-                continue
-            if type(new).on_after_reload in (Script.on_after_reload, Plugin.on_after_reload):
+            if new is None or new is t.obj or not overrides(type(new)) or not self._is_live(t):
                 continue
             try:
                 new.on_after_reload(self._ctx(t, new), draft)
@@ -953,6 +949,25 @@ class _Plan:
                 "undeclared",
                 "undeclared attribute carried over as is (declare it as a field)",
             )
+
+
+class _HookCache:
+    """Whether a class overrides a reload hook, asked once per class rather than per object.
+
+    Most classes do not, and a reload visits every object.
+    """
+
+    def __init__(self, hook: str) -> None:
+        self.hook = hook
+        self.known: dict[type, bool] = {PlaceholderScript: False}
+
+    def __call__(self, cls: type) -> bool:
+        hit = self.known.get(cls)
+        if hit is None:
+            fn = getattr(cls, self.hook, None)
+            hit = fn is not getattr(Script, self.hook) and fn is not getattr(Plugin, self.hook)
+            self.known[cls] = hit
+        return hit
 
 
 _NO_DEFAULT_CHECK = object()
