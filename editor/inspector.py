@@ -150,7 +150,7 @@ class InspectorPanel(QScrollArea):
         for i, s in enumerate(e.scripts):
             lay.addWidget(self._script_group(e.handle, i, s))
         if not self._read_only:
-            lay.addWidget(self._add_script_row(e.handle))
+            lay.addWidget(self._add_script_row())
         else:
             note = QLabel("Playing: values are live and read-only. Stop to edit the scene.")
             note.setWordWrap(True)
@@ -346,7 +346,7 @@ class InspectorPanel(QScrollArea):
             form.addRow(label, ed)
         return group
 
-    def _add_script_row(self, h: Handle) -> QWidget:
+    def _add_script_row(self) -> QWidget:
         button = QToolButton()
         button.setObjectName("addScriptButton")
         button.setText("Add script")
@@ -358,7 +358,6 @@ class InspectorPanel(QScrollArea):
         menu.setObjectName("addScriptMenu")
         button.setMenu(menu)
         self.add_script_button = button
-        self._add_target = h
         self._fill_add_menu()
         return button
 
