@@ -11,11 +11,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from runtime import BuildProfile, ProjectError
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from editor.main_window import MainWindow
 
 # The earliest moment this module sees, for when the OS cannot say when the
 # process started (see `_seconds_since_process_start`).
@@ -87,7 +95,30 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.close()  # the clean path: stops the game and its threads
 
         QTimer.singleShot(0, report_and_close)
+    _end_session_on_signals(app, window)
     return app.exec()
+
+
+def _end_session_on_signals(app: QApplication, window: MainWindow) -> QTimer:
+    """SIGTERM and SIGHUP (logout, a process manager) keep unsaved edits for recovery.
+
+    Python runs signal handlers only when it gets control, and Qt's event loop
+    is C++: a short timer gives Python that chance a few times a second.
+    """
+
+    def on_signal(signum: int, _frame: object) -> None:
+        window.end_session()
+        app.quit()
+
+    for name in ("SIGTERM", "SIGHUP"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), on_signal)
+    from PySide6.QtCore import QTimer
+
+    wake = QTimer(app)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return wake
 
 
 def _seconds_since_process_start() -> float:

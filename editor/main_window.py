@@ -1225,14 +1225,15 @@ class MainWindow(QMainWindow):
 
     # --- recovery -----------------------------------------------------------------------------
 
-    def autosave_now(self) -> Path | None:
+    def autosave_now(self, *, even_while_playing: bool = False) -> Path | None:
         """Write the unsaved edits to the scene's recovery file; return its path.
 
         Writes nothing while the scene has no unsaved changes, while playing
-        (the edited scene is frozen then; the last autosave still holds it) or
-        after closing. The autosave timer calls this; failures are logged, never raised.
+        (the edited scene is frozen then; the last autosave still holds it)
+        unless `even_while_playing`, or after closing. The autosave timer calls
+        this; failures are logged, never raised.
         """
-        if self._closed or self.is_playing:
+        if self._closed or (self.is_playing and not even_while_playing):
             return None
         if not self.is_modified:
             self._delete_recovery()  # undone back to the saved state: nothing to recover
@@ -1350,6 +1351,18 @@ class MainWindow(QMainWindow):
         self._save_settings()
         self.shutdown()
         event.accept()
+
+    def end_session(self) -> None:
+        """The process is being ended (SIGTERM, logout): no time to ask about unsaved edits.
+
+        They go to the recovery file, which is kept (a clean close would delete
+        it), so the next start offers them back; then everything shuts down.
+        """
+        if self._closed:
+            return
+        self.autosave_now(even_while_playing=True)
+        self._save_settings()
+        self.shutdown()
 
     def shutdown(self) -> None:
         """Stop the game and the watcher threads, detach from the models and logging."""

@@ -221,3 +221,29 @@ def test_exit_after_show_prints_start_up_seconds(project, tmp_path):
     assert done.returncode == 0, done.stderr
     seconds = float(done.stdout.strip().splitlines()[-1])
     assert seconds >= 0
+
+
+def test_sigterm_keeps_unsaved_edits_even_while_playing(make_window, qapp, qtbot):
+    import signal
+
+    from editor.__main__ import _end_session_on_signals
+
+    first = make_window(profile=BuildProfile.DEBUG)
+    _move_ball(first)
+    edited = scene_to_data(first.edited_scene)
+    first.play()  # the autosave timer would skip a playing editor; a SIGTERM must not
+    previous = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP)}
+    wake = _end_session_on_signals(qapp, first)
+    try:
+        os.kill(os.getpid(), signal.SIGTERM)  # the handler runs at once, in this thread
+    finally:
+        wake.stop()
+        wake.deleteLater()
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    path = first.recovery.path_for(first.scene_path)
+    assert path.is_file(), "the edits went to the recovery file"
+    answers = Answers(RecoveryChoice.RECOVER)
+    second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    assert len(answers.asked) == 1
+    assert scene_to_data(second.edited_scene) == edited
