@@ -185,15 +185,7 @@ def cmd_play(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         frames = game.run(args.frames, realtime=realtime)
         wall = time.perf_counter() - started
-        stats = game.stats()
-        fps = frames / wall if wall > 0 else float("inf")
-        print(
-            f"ran {frames} frames ({stats['time']:.1f} s of game time) in {wall:.2f} s "
-            f"({fps:,.0f} fps) after {started - t0:.2f} s start-up: scene {game.scene.name!r}, "
-            f"{stats['entities']} entities, plugins: {', '.join(game.plugin_objects) or 'none'}, "
-            f"{stats['reloads']} reloads, profile {profile.display_name}",
-            flush=True,
-        )
+        print(game.summary(frames, wall, started - t0), flush=True)
         failed = sorted(game.plugins.errors)
     if failed:
         # Logged as errors at start-up; a run whose plugins did not load is not a success.

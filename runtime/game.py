@@ -662,6 +662,18 @@ class Game:
             "reloads": self.reload_count,
         }
 
+    def summary(self, frames: int, wall_seconds: float, startup_seconds: float) -> str:
+        """The player's closing line: frames, time, speed, scene, entities, plugins, reloads."""
+        stats = self.stats()
+        fps = frames / wall_seconds if wall_seconds > 0 else float("inf")
+        scene = self.scene.name if self.scenes else "none"
+        return (
+            f"ran {frames} frames ({stats['time']:.1f} s of game time) in {wall_seconds:.2f} s "
+            f"({fps:,.0f} fps) after {startup_seconds:.2f} s start-up: scene {scene!r}, "
+            f"{stats['entities']} entities, plugins: {', '.join(self.plugin_objects) or 'none'}, "
+            f"{stats['reloads']} reloads, profile {self.profile.display_name}"
+        )
+
     def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:
         """Tell a scene's observers that script objects were rebuilt."""
         scene.notify(ScriptsReplaced(tuple(handles)))

@@ -418,6 +418,7 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
     Returns:
         The process exit code.
     """
+    t0 = time.perf_counter()
     from runtime.build import MANIFEST, release_dir, stale_sources
     from runtime.project import Project, ProjectError
 
@@ -493,7 +494,10 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
                 print(f"watching {game.project.plugins_dir} for changes", flush=True)
             try:
                 if args.headless:
+                    started = time.perf_counter()
                     _run_headless(session, args)
+                    wall = time.perf_counter() - started
+                    print(game.summary(session.frames_run, wall, started - t0), flush=True)
                     return 0
                 return _run_window(session, args)
             except Exception as exc:
