@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from runtime.profiles import BuildProfile
 
@@ -138,6 +139,13 @@ class _UserError(Exception):
     pass
 
 
+def _report_text(report: Any) -> str:
+    """A reload report for the terminal: one line, its warnings, or on failure the error."""
+    if not report.ok:
+        return str(report.details())
+    return "\n".join([str(report), *(f"  warning: {n}" for n in report.warnings)])
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
@@ -175,10 +183,13 @@ def cmd_play(args: argparse.Namespace) -> int:
     # SIGTERM (a process manager, `timeout`) ends the run like Ctrl+C: summary, clean close.
     signal.signal(signal.SIGTERM, _interrupt)
     if not args.verbose:
-        # Each reload is printed below; its log line on stderr would say it twice.
-        logging.getLogger("hotplay.reload").setLevel(logging.WARNING)
+        # Each reload is printed below, warnings and errors included; the reload
+        # logger's lines on stderr would say it all twice.
+        logging.getLogger("hotplay.reload").setLevel(logging.CRITICAL)
     with game:
-        game.on_reload(lambda report: print(f"[frame {game.frame}] {report}", flush=True))
+        game.on_reload(
+            lambda report: print(f"[frame {game.frame}] {_report_text(report)}", flush=True)
+        )
         if profile.hot_reload:
             print(f"watching {game.project.plugins_dir} for changes (Ctrl+C to stop)", flush=True)
         realtime = args.realtime if args.realtime is not None else args.frames is None
