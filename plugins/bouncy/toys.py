@@ -1,4 +1,4 @@
-from runtime import Color, Script, Vec2, VisualKind, Visual
+from runtime import Color, Script, Vec2, Visual, VisualKind
 
 from .ball import Ball
 
