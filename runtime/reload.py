@@ -19,15 +19,17 @@ old generations are tracked with weak references (`GenerationTracker`).
 
 from __future__ import annotations
 
+import functools
 import gc
 import heapq
 import inspect
+import itertools
 import logging
 import time
 import types
 import weakref
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,7 +60,7 @@ from runtime.snapshot import (
     packb,
     unpackb,
 )
-from runtime.values import Handle
+from runtime.values import Handle, Vec2
 
 if TYPE_CHECKING:
     from runtime.game import Game, RunningScene
@@ -206,6 +208,61 @@ class _Target:
     plugin: str = ""
 
 
+# How a column of field values is stored in a snapshot.
+_PLAIN, _VEC2, _HANDLE = 0, 1, 2
+_new_vec2 = functools.partial(tuple.__new__, Vec2)
+
+
+@dataclass(slots=True)
+class _Group:
+    """The objects of one class in a snapshot, turned into columns."""
+
+    layout: int
+    names: list[str]
+    annotations: list[str]
+    not_extra: frozenset[str]
+    index: list[int] = field(default_factory=list)
+    objects: list[Any] = field(default_factory=list)
+
+    def columns(self) -> list[Any]:
+        """``[layout, target indices, column kinds, columns, extras, states, entities]``."""
+        objs = self.objects
+        dicts = [o.__dict__ for o in objs]
+        kinds: list[int] = []
+        cols: list[list[Any]] = []
+        for name, ann in zip(self.names, self.annotations, strict=True):
+            try:
+                col = [d[name] for d in dicts]
+            except KeyError:  # a slot, or a field an object lost
+                col = [_get(o, d, name) for o, d in zip(objs, dicts, strict=True)]
+            if ann == "Vec2" and all(type(v) is Vec2 for v in col):
+                kinds.append(_VEC2)
+                cols.append(list(itertools.chain.from_iterable(col)))
+            elif ann == "Handle" and all(type(v) is Handle for v in col):
+                kinds.append(_HANDLE)
+                cols.append(list(map(int, col)))
+            else:
+                kinds.append(_PLAIN)
+                cols.append(col)
+        not_extra = self.not_extra
+        extras = [
+            {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
+        ]
+        states = [d.get("_hp_state", 0) for d in dicts]
+        # Entity handles as plain ints: a Handle would go through a Python ext hook.
+        entities = [int(d.get("_hp_entity", 0)) for d in dicts]
+        return [self.layout, self.index, kinds, cols, extras, states, entities]
+
+
+def _decode_column(kind: int, col: list[Any]) -> list[Any]:
+    if kind == _VEC2:
+        it = iter(col)
+        return list(map(_new_vec2, zip(it, it, strict=True)))
+    if kind == _HANDLE:
+        return list(map(Handle, col))
+    return col
+
+
 class _Transaction:
     def __init__(self, game: Game, paths: list[str] | None, detected_at: float | None) -> None:
         self.game = game
@@ -322,67 +379,73 @@ class _Transaction:
         return ctx
 
     def snapshot(self) -> bytes:
-        # Per class: (layout index, field names, names that are not extras).
-        layouts: dict[type, tuple[int, list[str], frozenset[str]]] = {}
+        """Write every target object and callback into one msgpack blob.
+
+        Objects are stored by class, in columns: one list per field (and for
+        undeclared attributes, lifecycle state and entity). A column of a field
+        declared ``Vec2`` or ``Handle`` whose values all are exactly that type is
+        stored as plain numbers, with no extension value per object: decoding
+        those was the costliest part of a large reload.
+        """
+        groups: dict[type, _Group] = {}
         layout_rows: list[list[Any]] = []
-        objects: list[list[Any]] = []
-        append = objects.append
+        placeholders: list[list[Any]] = []
         owner_index: dict[int, int] = {}
         for n, t in enumerate(self.targets):
             obj = t.obj
             owner_index[id(obj)] = n
             cls = type(obj)
             if cls is PlaceholderScript:
-                append([-1, obj.missing_type_id, obj.data, obj.reason])
+                placeholders.append([n, obj.missing_type_id, obj.data, obj.reason])
                 continue
-            layout = layouts.get(cls)
-            if layout is None:
+            group = groups.get(cls)
+            if group is None:
                 fields = declared_fields(cls)
-                layout = layouts[cls] = (len(layout_rows), list(fields), _ENGINE_KEYS | set(fields))
+                group = groups[cls] = _Group(
+                    len(layout_rows),
+                    list(fields),
+                    [type_name(f.annotation) for f in fields.values()],
+                    _ENGINE_KEYS | set(fields),
+                )
                 layout_rows.append(
                     [
                         type_id_of(cls),
                         cls.__module__,
                         cls.__qualname__,
-                        list(fields),
-                        [type_name(f.annotation) for f in fields.values()],
+                        group.names,
+                        group.annotations,
                         self._encodable_defaults(cls, fields),
                     ]
                 )
-            li, names, not_extra = layout
-            d = obj.__dict__
-            try:
-                values = [d[k] for k in names]
-            except KeyError:  # a slot, or a field the object lost
-                values = [_get(obj, d, k) for k in names]
-            extra_keys = d.keys() - not_extra
-            extras = {k: d[k] for k in extra_keys} if extra_keys else None
-            # The entity handle as a plain int: a Handle would go through a Python ext hook.
-            append([li, values, extras, d.get("_hp_state", 0), int(d.get("_hp_entity", 0))])
+            group.index.append(n)
+            group.objects.append(obj)
+        group_rows = [g.columns() for g in groups.values()]
         callbacks = self._callbacks(owner_index)
-        blob_data = [layout_rows, objects, callbacks]
+        blob_data = [layout_rows, group_rows, placeholders, callbacks]
         try:
             return packb(blob_data)
         except Unencodable:
             pass
         # Slow path, only when something cannot be stored: find it and say so by name.
-        for row in objects:
-            if row[0] < 0:
-                continue
+        for row in group_rows:
             stored = layout_rows[row[0]]
-            for i, v in enumerate(row[1]):
-                if _try_pack(v) is not None:
-                    self.note(
-                        stored[0],
-                        stored[3][i],
-                        "unencodable",
-                        f"value cannot be stored ({_try_pack(v)}); reset to its default",
-                    )
-                    row[1][i] = _UNENCODABLE_MARK
-                    self.marked_unencodable = True
-            if row[2]:
-                for k in list(row[2]):
-                    problem = _try_pack(row[2][k])
+            for f, (kind, col) in enumerate(zip(row[2], row[3], strict=True)):
+                if kind != _PLAIN or _try_pack(col) is None:
+                    continue
+                for i, v in enumerate(col):
+                    problem = _try_pack(v)
+                    if problem is not None:
+                        self.note(
+                            stored[0],
+                            stored[3][f],
+                            "unencodable",
+                            f"value cannot be stored ({problem}); reset to its default",
+                        )
+                        col[i] = _UNENCODABLE_MARK
+                        self.marked_unencodable = True
+            for extras in row[4]:
+                for k in list(extras or ()):
+                    problem = _try_pack(extras[k])
                     if problem is not None:
                         self.note(
                             stored[0],
@@ -391,7 +454,7 @@ class _Transaction:
                             f"undeclared attribute cannot be stored ({problem}); dropped "
                             "(rebuild it in on_after_reload)",
                         )
-                        del row[2][k]
+                        del extras[k]
         for kind in range(4):
             kept = []
             for entry in callbacks[kind]:
@@ -498,22 +561,25 @@ class _Transaction:
     # --- 5: restore ----------------------------------------------------------------------
 
     def restore(self, blob: bytes) -> None:
-        layout_rows, objects, callbacks = unpackb(blob, self.resolver, self.unresolved)
-        plans: dict[int, _Plan | None] = {}
-        new_objects: list[Any] = []
-        for t, row in zip(self.targets, objects, strict=True):
-            if row[0] < 0:
-                new_objects.append(self._from_placeholder(t.obj, row[1], row[2], row[3]))
-                continue
-            li = row[0]
+        layout_rows, group_rows, placeholders, callbacks = unpackb(
+            blob, self.resolver, self.unresolved
+        )
+        targets = self.targets
+        new_objects: list[Any] = [None] * len(targets)
+        for li, index, kinds, cols, extras, states, entities in group_rows:
             layout = layout_rows[li]
-            if li not in plans:
-                plans[li] = self._plan(t, layout)
-            plan = plans[li]
-            if plan is None:
-                new_objects.append(self._to_placeholder(t, layout, row))
-            else:
-                new_objects.append(plan.build(self, row))
+            plan = self._plan(targets[index[0]], layout)
+            columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
+            rows = zip(*columns, strict=True) if columns else itertools.repeat(())
+            for n, values, ex, state, entity in zip(
+                index, rows, extras, states, entities, strict=False
+            ):
+                if plan is None:
+                    new_objects[n] = self._to_placeholder(targets[n], layout, values, state, entity)
+                else:
+                    new_objects[n] = plan.build(self, values, ex, state, entity)
+        for n, type_id, data, reason in placeholders:
+            new_objects[n] = self._from_placeholder(targets[n].obj, type_id, data, reason)
         # Plugin objects of plugins that are new this reload get their defaults.
         self.added_plugins = [n for n in self.to_load if n not in self.game.plugin_objects]
         self.new_plugins = {n: _instantiate(self.fresh[n].plugin_class) for n in self.added_plugins}
@@ -545,10 +611,12 @@ class _Transaction:
         assert new_cls is not None
         return _Plan(self, type_id, new_cls, names, anns, defaults)
 
-    def _to_placeholder(self, t: _Target, layout: list[Any], row: list[Any]) -> Any:
+    def _to_placeholder(
+        self, t: _Target, layout: list[Any], values: Sequence[Any], state: int, entity: int
+    ) -> Any:
         type_id, _, _, names, _, _ = layout
         data = {}
-        for name, value in zip(names, row[1], strict=True):
+        for name, value in zip(names, values, strict=True):
             try:
                 data[name] = to_plain(value)
             except PlainDataError as exc:
@@ -563,9 +631,9 @@ class _Transaction:
         )
         ph = PlaceholderScript(type_id, data, f"class {type_id} no longer exists")
         # The placeholder keeps where the script was in its lifecycle, for when it comes back.
-        ph.__dict__["_hp_entity"] = Handle(row[4])
-        if row[3]:
-            ph.__dict__["_hp_state"] = row[3]
+        ph.__dict__["_hp_entity"] = Handle(entity)
+        if state:
+            ph.__dict__["_hp_state"] = state
         return ph
 
     def _from_placeholder(
@@ -862,8 +930,10 @@ class _Plan:
             and not any(_is_data_descriptor(new_cls, n) for n in self.names)
         )
 
-    def build(self, tx: _Transaction, row: list[Any]) -> Any:
-        _, values, extras, state, entity = row
+    def build(
+        self, tx: _Transaction, values: Sequence[Any], extras: Any, state: int, entity: int
+    ) -> Any:
+        """A new object of the class, filled from one stored object's values."""
         if self.unchanged and not tx.marked_unencodable and not tx.unresolved:
             obj: Any = object.__new__(self.cls)
             d = obj.__dict__
@@ -878,7 +948,7 @@ class _Plan:
         return self._build_checked(tx, values, extras, state, entity)
 
     def _build_checked(
-        self, tx: _Transaction, values: list[Any], extras: Any, state: int, entity: int
+        self, tx: _Transaction, values: Sequence[Any], extras: Any, state: int, entity: int
     ) -> Any:
         obj: Any = object.__new__(self.cls)
         setter = object.__setattr__

@@ -671,3 +671,22 @@ def test_a_failed_reload_shows_the_traceback_from_the_plugin_code_on(lab):
         assert "mover.py" in first_frame  # not importlib's or the engine's frames
         assert "RuntimeError: at import" in report.traceback
         assert "timings" not in report.details()
+
+
+def test_a_declared_field_that_cannot_be_stored_is_reset_and_named(lab):
+    lab.write(
+        "game/mover.py",
+        MOVER_V1.replace(
+            "    speed: float = 2.0\n", "    speed: float = 2.0\n    hook: object = None\n"
+        ),
+    )
+    with lab.game() as game:
+        a, b = scripts_of(game, "Mover")
+        a.hook = print  # a builtin: msgpack cannot hold it
+        b.steps = 7
+        report = game.reload()
+        assert report.ok, report.details()
+        a2, b2 = scripts_of(game, "Mover")
+        assert a2.hook is None and b2.steps == 7  # only the bad value was reset
+        (note,) = [n for n in report.warnings if n.kind == "unencodable"]
+        assert note.field == "hook" and "builtin_function_or_method" in note.detail
