@@ -118,25 +118,33 @@ def packb(obj: Any) -> bytes:
         raise Unencodable(str(exc)) from None
 
 
-def make_ext_hook(
-    resolve: ClassResolver = default_resolver, unresolved: list[Unresolved] | None = None
-) -> Callable[[int, bytes], Any]:
+class ExtDecoder:
     """The ``ext_hook`` decoding the engine's extension types, classes found by `resolve`.
 
     Values whose class no longer exists decode as `Unresolved`, also appended to
-    `unresolved` when given.
+    `unresolved` when given. A class rather than two closures calling each
+    other: such closures form a reference cycle, which kept everything `resolve`
+    refers to (during a reload: the whole transaction, old objects included)
+    alive until the next run of the cyclic garbage collector.
     """
 
-    def lost(module: str, qualname: str, data: Any) -> Unresolved:
+    def __init__(
+        self, resolve: ClassResolver = default_resolver, unresolved: list[Unresolved] | None = None
+    ) -> None:
+        self.resolve = resolve
+        self.unresolved = unresolved
+
+    def _lost(self, module: str, qualname: str, data: Any) -> Unresolved:
         u = Unresolved(module, qualname, data)
-        if unresolved is not None:
-            unresolved.append(u)
+        if self.unresolved is not None:
+            self.unresolved.append(u)
         return u
 
-    def unpack_nested(data: bytes) -> Any:
-        return msgpack.unpackb(data, ext_hook=hook, raw=False, strict_map_key=False)
+    def _nested(self, data: bytes) -> Any:
+        return msgpack.unpackb(data, ext_hook=self, raw=False, strict_map_key=False)
 
-    def hook(code: int, data: bytes) -> Any:
+    def __call__(self, code: int, data: bytes) -> Any:
+        """Decode one extension value."""
         if code == EXT_VEC2:
             return tuple.__new__(Vec2, _VEC.unpack(data))
         if code == EXT_COLOR:
@@ -144,20 +152,20 @@ def make_ext_hook(
         if code == EXT_HANDLE:
             return Handle(_HANDLE.unpack(data)[0])
         if code == EXT_TUPLE:
-            return tuple(unpack_nested(data))
+            return tuple(self._nested(data))
         if code == EXT_SET:
-            items = unpack_nested(data[1:])
+            items = self._nested(data[1:])
             return frozenset(items) if data[:1] == b"\x01" else set(items)
         if code == EXT_ENUM:
-            module, qualname, name = unpack_nested(data)
-            cls = resolve(module, qualname)
+            module, qualname, name = self._nested(data)
+            cls = self.resolve(module, qualname)
             member = getattr(cls, "__members__", {}).get(name) if cls is not None else None
-            return member if member is not None else lost(module, qualname, name)
+            return member if member is not None else self._lost(module, qualname, name)
         if code == EXT_DATACLASS:
-            module, qualname, fields = unpack_nested(data)
-            dc: Callable[..., Any] = resolve(module, qualname)
+            module, qualname, fields = self._nested(data)
+            dc: Callable[..., Any] = self.resolve(module, qualname)
             if dc is None or not dataclasses.is_dataclass(dc):
-                return lost(module, qualname, fields)
+                return self._lost(module, qualname, fields)
             known = {f.name for f in dataclasses.fields(dc) if f.init}
             kwargs = {k: v for k, v in fields.items() if k in known}
             # The new class's own constructor runs, so its validation (__post_init__) applies.
@@ -169,8 +177,6 @@ def make_ext_hook(
                     f"value {kwargs!r}: {type(exc).__name__}: {exc}"
                 ) from exc
         return msgpack.ExtType(code, data)
-
-    return hook
 
 
 def unpackb(
@@ -186,7 +192,7 @@ def unpackb(
         unresolved: collects the values whose class or member no longer exists.
     """
     return msgpack.unpackb(
-        data, ext_hook=make_ext_hook(resolve, unresolved), raw=False, strict_map_key=False
+        data, ext_hook=ExtDecoder(resolve, unresolved), raw=False, strict_map_key=False
     )
 
 

@@ -690,3 +690,17 @@ def test_a_declared_field_that_cannot_be_stored_is_reset_and_named(lab):
         assert a2.hook is None and b2.steps == 7  # only the bad value was reset
         (note,) = [n for n in report.warnings if n.kind == "unencodable"]
         assert note.field == "hook" and "builtin_function_or_method" in note.detail
+
+
+def test_old_objects_are_freed_by_the_reload_itself_not_by_a_later_gc(lab):
+    import weakref
+
+    with lab.game() as game:
+        game.step(1)
+        old = weakref.ref(scripts_of(game, "Mover")[0])
+        gc.disable()  # a reference cycle would keep them until the collector ran
+        try:
+            assert game.reload().ok
+            assert old() is None
+        finally:
+            gc.enable()
