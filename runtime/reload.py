@@ -769,6 +769,9 @@ class _Transaction:
         self._release_contexts()
         for rs in game.running_scenes:
             rs.invalidate()
+            # Build the next frame's update list now, while the collector is off: built
+            # in the frame, its allocations set off collections over the whole scene.
+            rs.updaters()
         for scene, handles in changed.values():
             game.notify_scripts_replaced(scene, dict.fromkeys(handles))
         for rs, entity, script in to_init:

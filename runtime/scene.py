@@ -207,10 +207,12 @@ class Scene:
         """Every entity, depth first, in sibling order."""
         stack = list(reversed(self.roots))
         ents = self.entities
+        pop = stack.pop
         while stack:
-            e = ents[stack.pop()]
+            e = ents[pop()]
             yield e
-            stack.extend(reversed(e.children))
+            if e.children:  # most entities have none: skip the call (a reload walks them all)
+                stack.extend(reversed(e.children))
 
     def find(self, name: str) -> Entity | None:
         """The first entity (depth first) with this name."""
