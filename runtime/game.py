@@ -115,6 +115,10 @@ class RunningScene:
         """Destroy an entity at the end of the frame."""
         self._to_destroy.append(handle)
 
+    def replace_pending_starts(self, replaced: dict[int, Script]) -> None:
+        """After a hot reload: scripts waiting for ``on_start`` are now their new objects."""
+        self._to_start = [(e, replaced.get(id(s), s)) for e, s in self._to_start]
+
     def run_starts(self) -> None:
         """``on_start`` for scripts initialised since the last frame."""
         while self._to_start:

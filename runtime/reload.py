@@ -45,6 +45,7 @@ from runtime.fields import (
 )
 from runtime.plugins import LoadedPlugin, PluginError, describe_error, plugin_traceback
 from runtime.scripting import (
+    NAMESPACE_PREFIX,
     PlaceholderScript,
     Plugin,
     Script,
@@ -767,7 +768,15 @@ class _Transaction:
         cb.messages = self.new_messages
         cb.emitted = self.new_emitted
         self._release_contexts()
+        # Scripts initialised but not started yet (spawned last frame, or a game that has
+        # not run a frame) must get on_start on their new object, not the old one.
+        replaced = {
+            id(t.obj): new
+            for t, new in zip(self.targets, self.new_objects, strict=True)
+            if new is not None and new is not t.obj
+        }
         for rs in game.running_scenes:
+            rs.replace_pending_starts(replaced)
             rs.invalidate()
             # Build the next frame's update list now, while the collector is off: built
             # in the frame, its allocations set off collections over the whole scene.
@@ -1121,41 +1130,70 @@ def reload_plugins(
 
 
 def describe_stale(game: Game) -> list[str]:
-    """Name every surviving old-generation module or class and what refers to it."""
+    """Name every surviving old-generation module or class and what refers to it.
+
+    Holders are named as precisely as the heap allows: a module's global, an
+    object's attribute, a dict's key; an old object (an instance of an old
+    class) is followed one step further to whoever holds it. Holders that are
+    themselves old code are marked so, since they go when the rest does.
+    """
     tracker = game.generations
     if tracker is None:
         return []
     gc.collect()
+    alive = tracker.alive()
+    old_ids = {id(o) for o in alive}
     lines = []
-    for obj in tracker.alive():
+    for obj in alive:
         kind = "module" if isinstance(obj, types.ModuleType) else "class"
         name = (
             module_path(obj.__name__)
             if kind == "module"
             else (f"{module_path(obj.__module__)}.{obj.__qualname__}")
         )
-        holders = [_describe_holder(r) for r in gc.get_referrers(obj)]
+        referrers = gc.get_referrers(obj)
+        own = {id(alive), id(referrers)}  # the diagnostic's own lists
+        holders = [_describe_holder(r, obj, old_ids, own) for r in referrers if id(r) not in own]
         holders = [h for h in holders if h]
         lines.append(f"old {kind} {name} is still held by: {'; '.join(holders) or 'a cycle'}")
     return lines
 
 
-def _describe_holder(ref: Any) -> str:
-    if isinstance(ref, types.FrameType):
+def _describe_holder(ref: Any, obj: Any, old_ids: set[int], own: set[int], depth: int = 0) -> str:
+    # Frames are the diagnostic's own; a class's cells and tuples are its own structure
+    # (its __mro__, the __class__ cell of zero-argument super()).
+    if isinstance(ref, types.FrameType) or (
+        depth == 0 and isinstance(ref, (types.CellType, tuple))
+    ):
         return ""
     if isinstance(ref, dict):
+        key = next((k for k, v in ref.items() if v is obj), None)
+        module_name = ref.get("__name__")
+        if isinstance(module_name, str) and module_name.startswith(NAMESPACE_PREFIX):
+            # The globals of a plugin module, kept by its functions after the module went.
+            return f"global {key!r} of module {module_path(module_name)} (old code)"
         for owner in gc.get_referrers(ref):
             if getattr(owner, "__dict__", None) is ref:
                 if isinstance(owner, types.ModuleType):
-                    return f"module {module_path(owner.__name__)}"
+                    old = " (old code)" if id(owner) in old_ids else ""
+                    return f"global {key!r} of module {module_path(owner.__name__)}{old}"
                 if isinstance(owner, type):
-                    return f"class {owner.__qualname__}"
-                return f"an attribute of a {type(owner).__qualname__}"
-        return "a dict"
+                    return f"attribute {key!r} of class {owner.__qualname__}"
+                return f"attribute {key!r} of a {type(owner).__qualname__} object"
+        return f"a dict, under key {key!r}" if key is not None else "a dict"
     if isinstance(ref, types.FunctionType):
         return f"function {ref.__qualname__}"
-    if isinstance(ref, (list, tuple, set)):
+    if isinstance(ref, (list, set, tuple)):
         return f"a {type(ref).__name__}"
     if isinstance(ref, type):
         return f"class {ref.__qualname__} (as a base class or attribute)"
+    if id(type(ref)) in old_ids and depth == 0:
+        # An object of the old code: what matters is who keeps it.
+        inner = [
+            _describe_holder(r, ref, old_ids, own, 1)
+            for r in gc.get_referrers(ref)
+            if id(r) not in own
+        ]
+        by = "; ".join(h for h in inner if h) or "nothing that can be named"
+        return f"a {type(ref).__qualname__} object of the old code, held by {by}"
     return f"a {type(ref).__qualname__} object"

@@ -704,3 +704,34 @@ def test_old_objects_are_freed_by_the_reload_itself_not_by_a_later_gc(lab):
             assert old() is None
         finally:
             gc.enable()
+
+
+def test_stale_reference_diagnostic_follows_an_old_object_to_its_holder(lab):
+    class Registry:  # a third-party registry that kept a script
+        def __init__(self):
+            self.listeners = {}
+
+    registry = Registry()
+    with lab.game() as game:
+        registry.listeners["on_hit"] = scripts_of(game, "Mover")[0]
+        assert game.reload().ok
+        text = "\n".join(game.stale_references())
+        assert "a Mover object of the old code, held by" in text, text
+        assert "a dict, under key 'on_hit'" in text, text
+        registry.listeners.clear()
+        assert game.stale_references() == []
+
+
+def test_a_script_reloaded_before_its_first_frame_gets_on_start_on_the_new_object(lab):
+    lab.write(
+        "game/mover.py",
+        MOVER_V1 + "\n    def on_start(self, ctx):\n        self.label = 'started by v1'\n",
+    )
+    with lab.game() as game:  # scripts initialised, waiting for their first frame
+        lab.write(
+            "game/mover.py",
+            MOVER_V1 + "\n    def on_start(self, ctx):\n        self.label = 'started by v2'\n",
+        )
+        assert game.reload().ok
+        game.step(1)
+        assert [s.label for s in scripts_of(game, "Mover")] == ["started by v2"] * 2
