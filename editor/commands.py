@@ -10,6 +10,7 @@ has to flush its undo stacks at this point; we do not).
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -233,6 +234,8 @@ class SetScriptField(QUndoCommand):
         # Plain data, converted with the field's type at the time of applying.
         self.value = to_plain(value)
         self.old = to_plain(old)
+        #: What this edit changed, for merging (``None``: a structural edit, never merged).
+        self.part = _edited_part(old, value)
 
     def _set(self, plain: Any) -> None:
         scene = self.target.scene
@@ -266,9 +269,35 @@ class SetScriptField(QUndoCommand):
             other.type_id,
             other.field,
         ) == (self.handle, self.index, self.type_id, self.field):
+            # One step per field, list item or dataclass member being typed into;
+            # adding, removing or moving items and setting/unsetting are steps of their own.
+            if self.part is None or other.part != self.part:
+                return False
             self.value = other.value
             return True
         return False
+
+
+def _edited_part(old: Any, new: Any) -> Any:
+    """Which part of a field value an edit changed, for merging consecutive edits.
+
+    ``"value"``, ``("item", i)`` or ``("member", name)``; ``None`` for a structural
+    change (list items added, removed or moved; an optional set or unset).
+    """
+    if (old is None) != (new is None):
+        return None
+    if type(old) is list and type(new) is list:
+        if len(old) != len(new):
+            return None
+        changed = [i for i, (a, b) in enumerate(zip(old, new, strict=True)) if a != b]
+        return ("item", changed[0]) if len(changed) == 1 else None
+    if type(old) is type(new) and dataclasses.is_dataclass(old) and not isinstance(old, type):
+        changed_members = [
+            f.name for f in dataclasses.fields(old) if getattr(old, f.name) != getattr(new, f.name)
+        ]
+        if len(changed_members) == 1:
+            return ("member", changed_members[0])
+    return "value"
 
 
 class AddScript(QUndoCommand):

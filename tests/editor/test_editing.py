@@ -235,6 +235,6 @@ def test_enum_field_editor_and_plugin_field_editor(window):
     custom = [(lambda ann: ann is str, lambda ann, scene: StrEditor())]
     special = editor_for(str, window.edited_scene, custom)
     assert isinstance(special, FieldEditor)
-    assert type(editor_for(list[int], window.edited_scene)).__name__ == "ReadOnlyEditor"
+    assert type(editor_for(dict[str, int], window.edited_scene)).__name__ == "ReadOnlyEditor"
     for w in (ed, special):
         w.deleteLater()
