@@ -44,7 +44,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import types
 from collections.abc import Iterator, Sequence
@@ -663,27 +662,11 @@ def _draw_worker(n: int, frames: int, width: int, height: int) -> dict[str, Any]
     """Child-process side of the draw figure: paint n visuals offscreen `frames` times."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
-        from PySide6.QtCore import QSizeF
-        from PySide6.QtGui import QGuiApplication, QImage, QPainter
-
-        from runtime.qt_render import Camera, SceneRenderer
+        from runtime.qt_render import time_paint  # the Qt side stays in the Qt module
     except ImportError as exc:
         return {"available": False, "why": f"{type(exc).__name__}: {exc}"}
-    app = QGuiApplication.instance() or QGuiApplication([])
-    scene = build_scene(None, n)
-    renderer = SceneRenderer(tempfile.gettempdir())
-    camera = Camera()
-    size = QSizeF(width, height)
-    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
-    times = []
-    for i in range(frames + 2):
-        t0 = time.perf_counter()
-        painter = QPainter(image)
-        renderer.paint(painter, scene, size, camera)
-        painter.end()
-        if i >= 2:
-            times.append(_ms(time.perf_counter() - t0))
-    del app
+    seconds = time_paint(build_scene(None, n), frames, width, height, warmup=2)
+    times = [_ms(s) for s in seconds]
     return {"available": True, "times_ms": times, "n": n, "size": [width, height]}
 
 
@@ -749,66 +732,40 @@ def measure_player_start(project: Path, reps: int) -> dict[str, Any]:
     }
 
 
-_EDITOR_DRIVER = textwrap.dedent("""\
-    import os, sys, time
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import editor
-    win_cls = getattr(editor, "MainWindow", None)
-    if win_cls is None:
-        print("NOT-AVAILABLE editor.MainWindow does not exist yet")
-        sys.exit(0)
-    from PySide6.QtWidgets import QApplication
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    try:
-        from editor.theme import apply_dark_theme
-        apply_dark_theme(app)
-    except ImportError:
-        pass
-    win = win_cls(sys.argv[1])
-    win.show()
-    app.processEvents()
-    print("SHOWN", time.monotonic(), win.isVisible(), flush=True)
-    win.close()
-    app.processEvents()
-    os._exit(0)
-""")
-
-
 def measure_editor_start(project: Path, reps: int) -> dict[str, Any]:
-    """Time from spawning an editor process to its main window being shown (offscreen).
+    """Time from starting ``python -m editor PROJECT`` to its main window being shown.
 
-    The child imports ``editor``, builds ``editor.MainWindow(project)``, shows it and
-    processes events once; the time is taken there, minus bare interpreter start.
+    The editor itself reports it (``HOTPLAY_EDITOR_EXIT_AFTER_SHOW=1``: seconds since
+    its process started, printed once the window is shown, then it quits), offscreen;
+    the bare interpreter's start is measured too and subtracted.
     """
     if importlib.util.find_spec("editor") is None:
         return {"available": False, "why": "no editor package"}
     # Settings the editor saves (recent files, last profile) go to a throw-away folder.
     env = dict(
-        os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(project / ".bench-config")
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(project / ".bench-config"),
+        HOTPLAY_EDITOR_EXIT_AFTER_SHOW="1",
     )
     bare = [_run_timed([sys.executable, "-c", "pass"], project)[0] for _ in range(reps)]
     shown = []
     for _ in range(reps):
-        t0 = time.monotonic()
         proc = subprocess.run(
-            [sys.executable, "-c", _EDITOR_DRIVER, str(project)],
+            [sys.executable, "-m", "editor", str(project)],
             capture_output=True,
             text=True,
             env=env,
             timeout=120,
             cwd=project,
         )
-        out = proc.stdout
-        if "NOT-AVAILABLE" in out:
-            return {"available": False, "why": out.split("NOT-AVAILABLE", 1)[1].strip()}
-        line = next((ln for ln in out.splitlines() if ln.startswith("SHOWN ")), None)
-        if line is None:
+        try:
+            shown.append(float(proc.stdout.strip().splitlines()[-1]))
+        except (ValueError, IndexError):
             return {
                 "available": False,
-                "why": f"editor child failed (exit {proc.returncode}): "
-                f"{proc.stderr.strip()[-400:]}",
+                "why": f"editor failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}",
             }
-        shown.append(float(line.split()[1]) - t0)
     return {
         "available": True,
         "shown_s": statistics.median(shown),

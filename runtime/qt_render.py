@@ -12,6 +12,7 @@ rotations in degrees clockwise; `Camera` maps them to a widget's pixels.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Collection
 from pathlib import Path
 
@@ -408,3 +409,29 @@ class SceneRenderer:
             w, h = abs(v.size[0] * sx), abs(v.size[1] * sy)
             rect = rect.united(QRectF(x - w / 2, y - h / 2, w, h))
         return rect
+
+
+def time_paint(
+    scene: Scene, frames: int, width: int, height: int, *, warmup: int = 2
+) -> list[float]:
+    """Seconds each of `frames` paints of `scene` takes on an offscreen image (the benchmark).
+
+    The first `warmup` paints (which fill the sprite cache) are not counted.
+    """
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    app = QGuiApplication.instance() or QGuiApplication([])
+    renderer = SceneRenderer(Path.cwd())
+    camera = Camera()
+    size = QSizeF(width, height)
+    image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
+    times = []
+    for i in range(frames + warmup):
+        t0 = time.perf_counter()
+        painter = QPainter(image)
+        renderer.paint(painter, scene, size, camera)
+        painter.end()
+        if i >= warmup:
+            times.append(time.perf_counter() - t0)
+    del app
+    return times

@@ -196,6 +196,7 @@ def test_release_player_runs_under_python_O_from_the_build(
     assert done.returncode == 0, done.stderr
     assert "probe: __debug__=False version=1" in done.stdout
     assert "changed since the last Release build" in done.stderr
+    assert "ran 5 frames" in done.stdout and "profile Release" in done.stdout  # its summary
 
 
 def test_release_player_without_a_build_says_so(make_project: Callable[..., Path]) -> None:

@@ -159,30 +159,3 @@ def test_usage_errors_exit_2(argv: list[str]) -> None:
     assert proc.returncode == 2
     assert "usage: hotplay" in proc.stderr
     assert "Traceback" not in proc.stderr
-
-
-def test_release_build_then_headless_release_play_prints_its_summary(tmp_path: Path) -> None:
-    root = tmp_path / "game"
-    assert hotplay("new", str(root)).returncode == 0
-    assert hotplay("build", "--project", str(root), "--profile", "release").returncode == 0
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-O",
-            "-m",
-            "runtime",
-            "play",
-            "--project",
-            str(root),
-            "--profile",
-            "release",
-            "--headless",
-            "--frames",
-            "30",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stderr
-    assert "ran 30 frames" in proc.stdout and "profile Release" in proc.stdout
