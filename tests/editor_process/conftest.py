@@ -7,11 +7,16 @@ import os
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
+from editor.main_window import RUN_SEPARATE, MainWindow
 from editor.player_process import PlayerProcess
+from runtime import BuildProfile
 
 
 def _alive(pid: int) -> bool:
@@ -27,6 +32,29 @@ def _alive(pid: int) -> bool:
             return f.read().split(") ", 1)[1][:1] != "Z"
     except OSError:
         return True
+
+
+@contextmanager
+def separate_process_editor(
+    project: Path, settings_file: Path, profile: BuildProfile
+) -> Iterator[tuple[MainWindow, PlayerProcess]]:
+    """An editor set to play in a separate (headless) process; on exit it is closed, and
+    the test fails if a player it started is still running."""
+    settings = QSettings(str(settings_file), QSettings.Format.IniFormat)
+    window = MainWindow(project, settings=settings, profile=profile, headless_player=True)
+    window.ask_unsaved_changes = lambda: "discard"
+    player = window.player
+    window.run_target_combo.setCurrentText(RUN_SEPARATE)
+    pids: list[int] = []
+    player.started.connect(lambda: pids.append(player.pid or 0))
+    window.show()
+    yield window, player
+    window.close()
+    player.shutdown(timeout_ms=3000)
+    assert not player.running
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert not [pid for pid in pids if pid and _alive(pid)], "orphan player"
 
 
 @pytest.fixture

@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
-from editor.main_window import RUN_SEPARATE, MainWindow
+from editor.main_window import MainWindow
 from editor.play import PlayState
 from editor.player_process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
 from runtime import BuildProfile
 
 from ..conftest import entity, script, write_project
-from .conftest import _alive
+from .conftest import separate_process_editor
 from .test_player_process import COUNTER_V1, COUNTER_V2, CRASH, PLUGIN, START, _fields
 from .test_player_process import _write_atomically as write_atomically
 
@@ -29,23 +28,8 @@ def editor(qtbot, tmp_path: Path) -> Iterator[tuple[MainWindow, PlayerProcess]]:
         plugins={"game": {"__init__.py": PLUGIN, "counter.py": COUNTER_V1, "crash.py": CRASH}},
         scene=[entity(1, "Mover", position=[0, 0], scripts=[script("game.counter:Counter")])],
     )
-    settings = QSettings(str(tmp_path / "editor.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(
-        root, settings=settings, profile=BuildProfile.DEBUG_HR, headless_player=True
-    )
-    window.ask_unsaved_changes = lambda: "discard"
-    player = window.player
-    window.run_target_combo.setCurrentText(RUN_SEPARATE)
-    pids: list[int] = []
-    player.started.connect(lambda: pids.append(player.pid or 0))
-    window.show()
-    yield window, player
-    window.close()
-    player.shutdown(timeout_ms=3000)
-    assert not player.running
-    window.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    assert not [pid for pid in pids if pid and _alive(pid)], "orphan player"
+    with separate_process_editor(root, tmp_path / "editor.ini", BuildProfile.DEBUG_HR) as both:
+        yield both
 
 
 def test_play_edit_reload_and_remote_tree(qtbot, editor: tuple[MainWindow, PlayerProcess]):

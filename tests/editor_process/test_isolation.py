@@ -11,17 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QCoreApplication, QEvent, QSettings, QTimer
+from PySide6.QtCore import QTimer
 
 from editor.log_panel import MAX_RECORDS
-from editor.main_window import RUN_SEPARATE, MainWindow
+from editor.main_window import MainWindow
 from editor.play import PlayState
 from editor.player_process import ChannelServer, PlayerProcess, UnresponsivePlayerPrompt
 from runtime import BuildProfile
 from runtime.channel import encode
 
 from ..conftest import entity, scene_data, script, write_project
-from .conftest import _alive
+from .conftest import separate_process_editor
 from .test_player_process import PLUGIN, START, _connect, _hello, _scene
 
 # Runs a few frames, then never returns from one: the player's loop is stuck for good.
@@ -128,23 +128,8 @@ def project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def editor(qtbot, tmp_path: Path, project: Path) -> Iterator[tuple[MainWindow, PlayerProcess]]:
-    settings = QSettings(str(tmp_path / "editor.ini"), QSettings.Format.IniFormat)
-    window = MainWindow(
-        project, settings=settings, profile=BuildProfile.DEBUG, headless_player=True
-    )
-    window.ask_unsaved_changes = lambda: "discard"
-    player = window.player
-    window.run_target_combo.setCurrentText(RUN_SEPARATE)
-    pids: list[int] = []
-    player.started.connect(lambda: pids.append(player.pid or 0))
-    window.show()
-    yield window, player
-    window.close()
-    player.shutdown(timeout_ms=3000)
-    assert not player.running
-    window.deleteLater()
-    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    assert not [pid for pid in pids if pid and _alive(pid)], "orphan player"
+    with separate_process_editor(project, tmp_path / "editor.ini", BuildProfile.DEBUG) as both:
+        yield both
 
 
 # --- hangs ---------------------------------------------------------------------------------
