@@ -26,8 +26,8 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from runtime import Handle, Scene, Vec2
-from runtime.player_window import key_name
-from runtime.qt_render import Camera, SceneRenderer
+from runtime.qt.keys import key_name
+from runtime.qt.render import Camera, SceneRenderer
 from runtime.scene import SceneEvent
 
 

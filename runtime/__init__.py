@@ -5,8 +5,7 @@ The public API a game author and a tool use::
     from runtime import Script, Plugin, Vec2, Color, Handle      # writing game code
     from runtime import Game, BuildProfile                       # driving the runtime
 
-This package imports no Qt (only `runtime.qt_render` and `runtime.player_window` do,
-and nothing here imports them).
+This package imports no Qt (only `runtime.qt` does, and nothing here imports it).
 """
 
 from runtime.context import PluginContext, ScriptContext

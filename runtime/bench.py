@@ -23,7 +23,7 @@ Beside the reload times it measures, in the same run and on the same data:
 * the same reload with a million unrelated live Python objects in the process;
 * resident memory growth and surviving old module generations over many reloads;
 * the frame time of a headless update, and of drawing the scene's visuals
-  offscreen with `runtime.qt_render.SceneRenderer` (in a child process);
+  offscreen with `runtime.qt.render.SceneRenderer` (in a child process);
 * start-up of the headless player and of the editor (child processes).
 
 Run ``python -m runtime.bench --help`` for the options; ``--quick`` is the CI smoke run.
@@ -662,7 +662,7 @@ def _draw_worker(n: int, frames: int, width: int, height: int) -> dict[str, Any]
     """Child-process side of the draw figure: paint n visuals offscreen `frames` times."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
-        from runtime.qt_render import time_paint  # the Qt side stays in the Qt module
+        from runtime.qt.render import time_paint  # the Qt side stays in the Qt module
     except ImportError as exc:
         return {"available": False, "why": f"{type(exc).__name__}: {exc}"}
     seconds = time_paint(build_scene(None, n), frames, width, height, warmup=2)
@@ -675,8 +675,8 @@ def measure_draw(n: int, frames: int) -> dict[str, Any]:
 
     Runs in a child process so that Qt never loads into the benchmark process.
     """
-    if importlib.util.find_spec("runtime.qt_render") is None:
-        return {"available": False, "why": "runtime/qt_render.py does not exist yet"}
+    if importlib.util.find_spec("runtime.qt.render") is None:
+        return {"available": False, "why": "runtime/qt/render.py does not exist yet"}
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     cmd = [sys.executable, "-m", "runtime.bench", "--draw-worker", f"{n},{frames},1280,720"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)

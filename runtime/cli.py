@@ -1,7 +1,8 @@
 """The ``hotplay`` command (also ``python -m runtime``).
 
-``play`` runs a scene (headless here; windowed with the player window),
-``new`` makes a project from the template, ``build`` compiles plugins for a profile.
+``play`` runs a scene (headless, or in the player window; both through
+`runtime.player`), ``new`` makes a project from the template, ``build``
+compiles plugins for a profile.
 """
 
 from __future__ import annotations
@@ -11,12 +12,9 @@ import logging
 import os
 import shlex
 import shutil
-import signal
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from runtime.profiles import BuildProfile
 
@@ -139,17 +137,6 @@ class _UserError(Exception):
     pass
 
 
-def _report_text(report: Any) -> str:
-    """A reload report for the terminal: one line, its warnings, or on failure the error."""
-    if not report.ok:
-        return str(report.details())
-    return "\n".join([str(report), *(f"  warning: {n}" for n in report.warnings)])
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _profile(text: str) -> BuildProfile:
     try:
         return BuildProfile.parse(text)
@@ -158,51 +145,28 @@ def _profile(text: str) -> BuildProfile:
 
 
 def cmd_play(args: argparse.Namespace) -> int:
-    """``hotplay play``."""
-    from runtime.game import Game, tune_gc
-    from runtime.project import ProjectError
-    from runtime.scenefile import SceneFileError
+    """``hotplay play``: headless here, or in the player window (`runtime.qt`).
+
+    Every form starts and runs through `runtime.player.run_player`; Qt is
+    imported only when a window is asked for, so a headless run, the editor's
+    child and Release need no PySide6.
+    """
+    from runtime.game import tune_gc
+    from runtime.player import WindowRunner, run_player
 
     tune_gc()
     profile = _profile(args.profile)
     project = args.project if args.project is not None else _default_project()
-    # The player module runs windows, the editor's headless child, and Release (from its build).
-    if not args.headless or args.channel or profile.precompiled:
+    window: WindowRunner | None = None
+    if not args.headless:
         try:
-            from runtime.player_window import run_player
+            from runtime.qt.player_window import run_window
         except ImportError as exc:
             raise _UserError(
                 f"the windowed player is not available ({exc}); use --headless"
             ) from None
-        return run_player(args, profile, project)
-    t0 = time.perf_counter()
-    try:
-        game = Game(project, profile=profile, scene=args.scene, quiet_ms=args.quiet_ms)
-    except (ProjectError, SceneFileError) as exc:
-        raise _UserError(str(exc)) from None
-    # SIGTERM (a process manager, `timeout`) ends the run like Ctrl+C: summary, clean close.
-    signal.signal(signal.SIGTERM, _interrupt)
-    if not args.verbose:
-        # Each reload is printed below, warnings and errors included; the reload
-        # logger's lines on stderr would say it all twice.
-        logging.getLogger("hotplay.reload").setLevel(logging.CRITICAL)
-    with game:
-        game.on_reload(
-            lambda report: print(f"[frame {game.frame}] {_report_text(report)}", flush=True)
-        )
-        if profile.hot_reload:
-            print(f"watching {game.project.plugins_dir} for changes (Ctrl+C to stop)", flush=True)
-        realtime = args.realtime if args.realtime is not None else args.frames is None
-        started = time.perf_counter()
-        frames = game.run(args.frames, realtime=realtime)
-        wall = time.perf_counter() - started
-        print(game.summary(frames, wall, started - t0), flush=True)
-        failed = sorted(game.plugins.errors)
-    if failed:
-        # Logged as errors at start-up; a run whose plugins did not load is not a success.
-        print(f"plugins that failed to load: {', '.join(failed)}", file=sys.stderr, flush=True)
-        return 1
-    return 0
+        window = run_window
+    return run_player(args, profile, project, window=window)
 
 
 def cmd_new(args: argparse.Namespace) -> int:

@@ -1,19 +1,25 @@
-"""The runtime core never imports Qt or the editor (only its rendering modules may use Qt)."""
+"""The runtime core never imports Qt or the editor (only `runtime.qt` may use Qt)."""
 
 from __future__ import annotations
 
 import ast
 import json
 import os
+import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from .conftest import REPO_ROOT
+from .no_qt import python_without_qt
 
 RUNTIME = REPO_ROOT / "runtime"
 #: The only runtime modules allowed to import PySide6; nothing in the core imports them.
-QT_MODULES = {"runtime.qt_render", "runtime.player_window", "runtime.bench"}
+QT_MODULES = {
+    "runtime.qt.keys",
+    "runtime.qt.player_window",
+    "runtime.qt.render",
+    "runtime.bench",  # its drawing figure runs `runtime.qt.render` in a child process
+}
 FORBIDDEN = ("PySide6", "editor")
 
 
@@ -33,22 +39,33 @@ def core_modules() -> list[str]:
 
 def test_there_are_core_modules_to_check() -> None:
     mods = core_modules()
-    for expected in ("runtime", "runtime.game", "runtime.scene", "runtime.reload", "runtime.cli"):
+    for expected in (
+        "runtime",
+        "runtime.game",
+        "runtime.scene",
+        "runtime.reload",
+        "runtime.cli",
+        "runtime.player",
+        "runtime.qt",  # the package itself imports nothing
+    ):
         assert expected in mods
 
 
-def test_importing_the_core_loads_no_qt_and_no_editor() -> None:
-    code = (
-        "import importlib, json, sys\n"
-        f"for m in {core_modules()!r}:\n"
-        "    importlib.import_module(m)\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'editor'))\n"
-        "print(json.dumps(bad))\n"
-    )
+def test_the_qt_modules_are_the_modules_of_runtime_qt() -> None:
+    in_package = {
+        ".".join(f.relative_to(REPO_ROOT).with_suffix("").parts)
+        for f in (RUNTIME / "qt").glob("*.py")
+        if f.stem != "__init__"
+    }
+    assert in_package == QT_MODULES - {"runtime.bench"}
+
+
+def _run_without_qt(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a child Python that cannot import PySide6 (installed or not)."""
     env = dict(os.environ)
     env.pop("QT_QPA_PLATFORM", None)
-    proc = subprocess.run(
-        [sys.executable, "-c", code],
+    return subprocess.run(
+        python_without_qt(code),
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -56,8 +73,59 @@ def test_importing_the_core_loads_no_qt_and_no_editor() -> None:
         timeout=120,
         check=False,
     )
+
+
+#: Prints, as JSON, the modules loaded that the core must not load.
+_PRINT_FORBIDDEN_MODULES = (
+    "bad = sorted(m for m in sys.modules\n"
+    "             if m.split('.')[0] in ('PySide6', 'shiboken6', 'editor'))\n"
+    "print(json.dumps(bad))\n"
+)
+
+
+def test_importing_the_core_loads_no_qt_and_no_editor() -> None:
+    code = (
+        "import importlib, json, sys\n"
+        f"for m in {core_modules()!r}:\n"
+        "    importlib.import_module(m)\n"
+    ) + _PRINT_FORBIDDEN_MODULES
+    proc = _run_without_qt(code)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout.strip().splitlines()[-1]) == []
+
+
+def test_headless_play_child_and_release_run_without_qt(tmp_path: Path) -> None:
+    """Every headless path of ``play`` runs, and loads no Qt, where PySide6 cannot be imported."""
+    project = tmp_path / "sample"
+    for part in ("plugins", "assets"):
+        shutil.copytree(
+            REPO_ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__")
+        )
+    shutil.copy(REPO_ROOT / "hotplay.toml", project / "hotplay.toml")
+    code = f"""
+import json, socket, sys
+from runtime.cli import main
+
+project = {str(project)!r}
+# The editor's end, never read: the kernel queues the child's few frames.
+editor = socket.create_server(("127.0.0.1", 0))
+channel = f"127.0.0.1:{{editor.getsockname()[1]}}"
+play = ["play", "--project", project, "--headless", "--frames", "3"]
+codes = [
+    main(play),
+    main([*play, "--channel", channel]),
+    main(["build", "--project", project, "--profile", "release"]),
+    main([*play, "--profile", "release"]),
+    main([*play, "--profile", "release", "--channel", channel]),
+]
+print(json.dumps(codes))
+"""
+    proc = _run_without_qt(code + _PRINT_FORBIDDEN_MODULES)
+    assert proc.returncode == 0, proc.stderr
+    codes, loaded = (json.loads(line) for line in proc.stdout.strip().splitlines()[-2:])
+    assert codes == [0, 0, 0, 0, 0], proc.stderr
+    assert loaded == []
+    assert proc.stdout.count("ran 3 frames") == 4, proc.stdout
 
 
 def _imports(tree: ast.Module) -> list[tuple[int, str]]:
@@ -120,4 +188,4 @@ def test_cli_imports_the_window_only_for_a_windowed_run() -> None:
     source = Path(RUNTIME / "cli.py").read_text(encoding="utf-8")
     tree = ast.parse(source)
     top_level = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
-    assert not any("player_window" in ast.unparse(n) for n in top_level)
+    assert not any("runtime.qt" in ast.unparse(n) for n in top_level)

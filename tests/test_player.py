@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import select
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -14,12 +12,12 @@ import pytest
 from PySide6.QtCore import Qt
 
 from runtime import BuildProfile, Game
-from runtime.channel import PLAYER_MESSAGES, TOKEN_ENV, FrameDecoder, Message, encode
-from runtime.player_window import PlayerSession, PlayerWindow, key_name
+from runtime.player import PlayerSession
+from runtime.qt.keys import key_name
+from runtime.qt.player_window import PlayerWindow
 
 from .conftest import REPO_ROOT, entity, script
-
-TIMEOUT = 30.0
+from .fake_editor import TIMEOUT, FakeEditor
 
 
 @pytest.fixture
@@ -100,65 +98,6 @@ def test_windowed_player_process_opens_and_closes_cleanly() -> None:
 
 
 # --- the child process and its channel, with this test as the editor ----------------------
-
-
-class FakeEditor:
-    """A listening socket and a player child, as `PlayerProcess` would run them."""
-
-    def __init__(self, project: Path, *args: str, token: str = "s3cret") -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.server.settimeout(TIMEOUT)
-        port = self.server.getsockname()[1]
-        self.token = token
-        cmd = [
-            sys.executable,
-            "-m",
-            "runtime",
-            "play",
-            "--project",
-            str(project),
-            "--headless",
-            "--channel",
-            f"127.0.0.1:{port}",
-            *args,
-        ]
-        env = {**os.environ, TOKEN_ENV: token}
-        self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True
-        )
-        self.conn: socket.socket | None = None
-        self.decoder = FrameDecoder(PLAYER_MESSAGES)
-        self.received: list[Message] = []
-
-    def accept(self) -> Message:
-        self.conn, _ = self.server.accept()
-        return self.next("hello")
-
-    def send(self, msg_type: str, **payload: object) -> None:
-        assert self.conn is not None
-        self.conn.sendall(encode(msg_type, **payload))
-
-    def next(self, msg_type: str, where: Callable[[Message], bool] = lambda m: True) -> Message:
-        """The next message of a type (others are kept in `received`), waiting on the socket."""
-        assert self.conn is not None
-        while True:
-            for i, m in enumerate(self.received):
-                if m.type == msg_type and where(m):
-                    del self.received[: i + 1]
-                    return m
-            ready, _, _ = select.select([self.conn], [], [], TIMEOUT)
-            assert ready, f"no {msg_type} message in time"
-            data = self.conn.recv(65536)
-            assert data, f"the player closed the channel before a {msg_type} message"
-            self.received += self.decoder.decode_all(data)
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.communicate(timeout=TIMEOUT)
-        if self.conn is not None:
-            self.conn.close()
-        self.server.close()
 
 
 @pytest.fixture

@@ -1,9 +1,7 @@
 """Drawing a `Scene` with QPainter: the one drawing module of Hotplay.
 
-The editor's scene view and the player window both draw through
-`SceneRenderer`, so a scene looks the same in both. This is the only runtime
-module that imports Qt (with `runtime.player_window`); nothing in the core
-imports it.
+The editor's scene view and the player window (`runtime.qt.player_window`)
+both draw through `SceneRenderer`, so a scene looks the same in both.
 
 Scene coordinates have their origin at the scene centre, y pointing down and
 rotations in degrees clockwise; `Camera` maps them to a widget's pixels.

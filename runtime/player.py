@@ -1,21 +1,30 @@
-"""The player: ``python -m runtime play`` with a window, or headless with a channel.
+"""The player without Qt: `PlayerSession`, the headless loop, and `run_player`.
 
-`run_player` is what `runtime.cli` calls for ``play`` without ``--headless``
-(a Qt window) and for ``play --headless --channel ADDR`` (the editor's headless
-child). Both run the same `PlayerSession`: a `Game`, the editor channel
-(`runtime.channel`) when there is one, pause/step/stop commands, statistics
-once a second, the scene tree on request, and each hot reload report printed to
-stdout and sent to the editor. In ``Debug (HR)`` the game's own watcher picks up
-saved plugin files and `Game.step` applies them between frames.
+`run_player` is what `runtime.cli` runs for every ``python -m runtime play``:
 
-The window draws through `runtime.qt_render.SceneRenderer`, the editor's
-drawing module. Besides `runtime.qt_render`, this is the only runtime module
-that imports Qt, and nothing in the core imports it.
+- ``play --headless``: `run_headless` runs the frames (paced to real time, or
+  as fast as they go) until ``--frames``, SIGTERM or Ctrl+C;
+- ``play --headless --channel HOST:PORT``: the editor's headless child, the
+  same loop, reading the editor's commands from the channel between frames;
+- ``play``: the window of `runtime.qt.player_window` drives the same session;
+  `runtime.cli` passes it in, so this module imports no Qt.
 
-Exit codes: 0 after ``--frames``, a stop request, a closed window or SIGTERM;
-1 when the game cannot start or the runtime fails (the traceback goes to
-stderr and, when connected, to the editor as an ``error`` message). A plugin
-calling ``os._exit(n)`` ends the process with ``n``, which the editor reports.
+Release runs any of them from its build (``--build-dir``, or the project's
+``build/release/``), after checking that the build exists. Each form runs one
+`PlayerSession`: a `Game`, the editor channel (`runtime.channel`) when there is
+one, pause/step/stop commands, statistics once a second, the scene tree on
+request, and each hot reload report printed to stdout (``[frame N] <report>``,
+then its warnings, or the details of a failure) and sent to the editor. In
+``Debug (HR)`` the game's own watcher picks up saved plugin files and
+`Game.step` applies them between frames. A headless run ends with the summary
+line of `Game.summary`.
+
+Exit codes: 0 after ``--frames``, a stop request, a closed window, SIGTERM or
+Ctrl+C; 1 when the game cannot start or the runtime fails (the traceback goes
+to stderr and, when connected, to the editor as an ``error`` message), and
+after a headless run without the editor in which a plugin failed to load
+(``plugins that failed to load: ...`` on stderr). A plugin calling
+``os._exit(n)`` ends the process with ``n``, which the editor reports.
 """
 
 from __future__ import annotations
@@ -35,19 +44,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
-from PySide6.QtCore import QRectF, QSizeF, Qt, QTimer
-from PySide6.QtGui import (
-    QCloseEvent,
-    QColor,
-    QFocusEvent,
-    QFont,
-    QKeyEvent,
-    QPainter,
-    QPaintEvent,
-    QResizeEvent,
-)
-from PySide6.QtWidgets import QApplication, QWidget
-
 from runtime.channel import (
     TOKEN_ENV,
     ChannelClient,
@@ -58,10 +54,8 @@ from runtime.channel import (
     report_payload,
     scene_tree_payload,
 )
-from runtime.clock import FixedStepClock
 from runtime.game import Game
 from runtime.profiles import BuildProfile
-from runtime.qt_render import Camera, SceneRenderer
 
 log = logging.getLogger("hotplay.player")
 
@@ -94,6 +88,13 @@ class ChannelLogHandler(logging.Handler):
             pass  # a log record the channel cannot carry is still on stderr
         finally:
             self._busy.on = False
+
+
+def report_text(report: Any) -> str:
+    """A reload report for the terminal: its line and warnings, or on failure the details."""
+    if not report.ok:
+        return str(report.details())
+    return "\n".join([str(report), *(f"  warning: {n}" for n in report.warnings)])
 
 
 class PlayerSession:
@@ -236,184 +237,83 @@ class PlayerSession:
             log.error("could not send %s to the editor: %s", msg_type, exc)
 
     def _on_reload(self, report: Any) -> None:
-        print(f"[frame {self.game.frame}] {report}", file=self.out, flush=True)
+        print(f"[frame {self.game.frame}] {report_text(report)}", file=self.out, flush=True)
         self.send("reload", report=report_payload(report))
 
 
-# --- the window ---------------------------------------------------------------------------
-
-_KEYS: dict[Qt.Key, str] = {
-    Qt.Key.Key_Left: "left",
-    Qt.Key.Key_Right: "right",
-    Qt.Key.Key_Up: "up",
-    Qt.Key.Key_Down: "down",
-    Qt.Key.Key_Space: "space",
-    Qt.Key.Key_Return: "enter",
-    Qt.Key.Key_Enter: "enter",
-    Qt.Key.Key_Escape: "escape",
-    Qt.Key.Key_Shift: "shift",
-    Qt.Key.Key_Control: "ctrl",
-    Qt.Key.Key_Alt: "alt",
-    Qt.Key.Key_Tab: "tab",
-    Qt.Key.Key_Backspace: "backspace",
-}
-for _i in range(26):
-    _KEYS[Qt.Key(Qt.Key.Key_A.value + _i)] = chr(ord("a") + _i)
-for _i in range(10):
-    _KEYS[Qt.Key(Qt.Key.Key_0.value + _i)] = str(_i)
+# --- the headless loop ----------------------------------------------------------------------
 
 
-def key_name(key: int | Qt.Key) -> str | None:
-    """The `runtime.input.InputState` name of a Qt key (``Qt.Key_Left`` -> ``left``), if any."""
-    try:
-        return _KEYS.get(Qt.Key(key))
-    except ValueError:
-        return None
-
-
-class PlayerWindow(QWidget):
-    """Shows a running game and feeds it the keyboard.
-
-    A precise ~60 Hz timer runs as many fixed steps as wall time asks for (a
-    few at most, so a stalled window does not cause a burst), then repaints.
+def run_headless(session: PlayerSession, frames: int | None, *, realtime: bool) -> None:
+    """Run the session without a window until `frames`, a stop request, SIGTERM or Ctrl+C.
 
     Args:
         session: the game and its channel.
-        show_fps: draw frames per second and frame time in a corner.
-        frames: close after this many frames (``None``: run until closed).
+        frames: stop after this many frames (``None``: until stopped).
+        realtime: pace frames to the game's fixed step; otherwise run them as
+            fast as they go. Either way the channel is read between frames.
     """
+    dt = session.game.fixed_dt
 
-    MAX_FRAMES_PER_TICK = 4
+    def on_term(*_: object) -> None:
+        # A flag, not an exception: raised inside plugin code, KeyboardInterrupt
+        # would count as that script's error and the game would go on.
+        session.stop_requested = True
 
-    def __init__(
-        self,
-        session: PlayerSession,
-        *,
-        show_fps: bool = False,
-        frames: int | None = None,
-        parent: QWidget | None = None,
-    ) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.game = session.game
-        self.show_fps = show_fps
-        self.frame_limit = frames
-        self.error: BaseException | None = None
-        self.renderer = SceneRenderer(self.game.project.assets_dir)
-        self.camera = Camera()
-        self._view_rect = self._initial_view()
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
-        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
-        self.setWindowTitle(
-            f"{self.game.project.name} — {self.game.scene.name} ({self.game.profile})"
-        )
-        self.resize(800, 600)
-        self._overlay_font = QFont()
-        self._overlay_font.setPixelSize(14)
-        self.painted = 0
-        self._timer = QTimer(self)
-        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self._timer.setInterval(max(1, int(1000 * self.game.fixed_dt)))
-        self._timer.timeout.connect(self._on_tick)
-        self._clock = FixedStepClock(self.game.fixed_dt, self.MAX_FRAMES_PER_TICK)
-        self._clock.start()
-        self._timer.start()
+    previous = signal.signal(signal.SIGTERM, on_term)
+    try:
+        next_at = time.perf_counter()
+        while not session.stop_requested and (frames is None or session.frames_run < frames):
+            session.tick(1)
+            if not realtime:
+                continue
+            next_at += dt
+            if next_at < time.perf_counter():
+                next_at = time.perf_counter()  # fell behind: do not try to catch up
+                continue
+            _wait_until(session, next_at)
+    except KeyboardInterrupt:
+        session.stop_requested = True  # Ctrl+C ends the run like SIGTERM: summary, clean close
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
-    def _initial_view(self) -> QRectF:
-        """What the camera frames: everything visible at the start, the origin included."""
-        rect = self.renderer.bounds(self.game.scene)
-        if rect.isEmpty():
-            rect = QRectF(-400, -300, 800, 600)
-        return rect.united(QRectF(-1, -1, 2, 2))
 
-    # --- the loop -----------------------------------------------------------------------
-
-    def _on_tick(self) -> None:
-        frames = self._clock.frames_due()
-        if self.frame_limit is not None:
-            frames = min(frames, self.frame_limit - self.session.frames_run)
-        try:
-            self.session.tick(frames)
-        except Exception as exc:  # a runtime bug: end the player with the traceback
-            self.error = exc
-            self.close()
+def _wait_until(session: PlayerSession, deadline: float) -> None:
+    """Wait for the next frame, handling editor commands as they arrive."""
+    while not session.stop_requested:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0:
             return
-        if self.session.stop_requested or (
-            self.frame_limit is not None and self.session.frames_run >= self.frame_limit
-        ):
-            self.close()
+        channel = session.channel
+        if channel is None or channel.closed:
+            time.sleep(remaining)
             return
-        self.update()
-
-    # --- Qt events ----------------------------------------------------------------------
-
-    def paintEvent(self, event: QPaintEvent) -> None:
-        """Draw the scene, and the FPS overlay when asked."""
-        painter = QPainter(self)
-        try:
-            size = QSizeF(self.width(), self.height())
-            self.renderer.paint(painter, self.game.scene, size, self.camera)
-            if self.show_fps:
-                s = self.session
-                text = f"{s.fps:.0f} fps  {s.frame_ms:.2f} ms"
-                if s.paused:
-                    text += "  (paused)"
-                painter.setFont(self._overlay_font)
-                painter.setPen(QColor(0, 0, 0, 160))
-                painter.drawText(QRectF(9, 7, 300, 20), int(Qt.AlignmentFlag.AlignLeft), text)
-                painter.setPen(QColor(255, 255, 255))
-                painter.drawText(QRectF(8, 6, 300, 20), int(Qt.AlignmentFlag.AlignLeft), text)
-        finally:
-            painter.end()
-        self.painted += 1
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Keep the whole scene in view."""
-        self.camera.fit(self._view_rect, QSizeF(event.size()))
-        super().resizeEvent(event)
-
-    def keyPressEvent(self, event: QKeyEvent) -> None:
-        """A key went down: tell the game (auto-repeat is not a new press)."""
-        name = key_name(event.key())
-        if name is None:
-            super().keyPressEvent(event)
-            return
-        if not event.isAutoRepeat():
-            self.game.input.press(name)
-        event.accept()
-
-    def keyReleaseEvent(self, event: QKeyEvent) -> None:
-        """A key went up."""
-        name = key_name(event.key())
-        if name is None:
-            super().keyReleaseEvent(event)
-            return
-        if not event.isAutoRepeat():
-            self.game.input.release(name)
-        event.accept()
-
-    def focusOutEvent(self, event: QFocusEvent) -> None:
-        """Keys released while another window has focus would stay down: let go of all."""
-        self.game.input.release_all()
-        super().focusOutEvent(event)
-
-    def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop the loop; the player exits when the window is gone."""
-        self._timer.stop()
-        self.session.stop_requested = True
-        super().closeEvent(event)
+        readable, _, _ = select.select([channel], [], [], remaining)
+        if readable:
+            session.handle_messages()
 
 
-# --- entry point ----------------------------------------------------------------------------
+# --- start-up -------------------------------------------------------------------------------
+
+#: Runs a started session in a window until it closes and returns the exit code
+#: (`runtime.qt.player_window.run_window`).
+WindowRunner = Callable[[PlayerSession, argparse.Namespace], int]
 
 
-def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -> int:
-    """Run ``hotplay play`` with a window, or headless when connected to the editor.
+def run_player(
+    args: argparse.Namespace,
+    profile: BuildProfile,
+    project: Path,
+    *,
+    window: WindowRunner | None = None,
+) -> int:
+    """Start the game and run ``hotplay play``: headless, or in `window` when given.
 
     Args:
         args: the parsed ``play`` arguments (`runtime.cli.build_parser`).
         profile: the build profile.
         project: the project folder.
+        window: runs the session in a window; ``None`` runs the headless loop.
 
     Returns:
         The process exit code.
@@ -421,11 +321,11 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
     t0 = time.perf_counter()
     from runtime.build import MANIFEST, release_dir, stale_sources
     from runtime.project import Project, ProjectError
+    from runtime.scenefile import SceneFileError
 
     # A crash in native code (a C extension, Qt) then prints the Python stack of
     # every thread to stderr, which the editor shows, instead of dying silently.
     faulthandler.enable()
-    from runtime.scenefile import SceneFileError
 
     channel: ChannelClient | None = None
     if args.channel:
@@ -444,8 +344,11 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
     if handler is not None:
         root_logger.addHandler(handler)
     if not getattr(args, "verbose", False):
-        # Each reload is printed and sent as a report; its INFO log line would say it twice.
-        logging.getLogger("hotplay.reload").setLevel(logging.WARNING)
+        # Each reload is printed, warnings and errors included: its log lines on
+        # stderr would say it twice. With the editor, warnings and errors still go
+        # to its log panel.
+        level = logging.WARNING if channel is not None else logging.CRITICAL
+        logging.getLogger("hotplay.reload").setLevel(level)
 
     def fail(exc: BaseException, *, with_traceback: bool) -> int:
         if with_traceback:
@@ -491,15 +394,12 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
         with game:
             session = PlayerSession(game, channel)
             if profile.hot_reload:
-                print(f"watching {game.project.plugins_dir} for changes", flush=True)
+                stop_hint = " (Ctrl+C to stop)" if window is None and channel is None else ""
+                print(f"watching {game.project.plugins_dir} for changes{stop_hint}", flush=True)
             try:
-                if args.headless:
-                    started = time.perf_counter()
-                    _run_headless(session, args)
-                    wall = time.perf_counter() - started
-                    print(game.summary(session.frames_run, wall, started - t0), flush=True)
-                    return 0
-                return _run_window(session, args)
+                if window is not None:
+                    return window(session, args)
+                return _play_headless(session, args, t0)
             except Exception as exc:
                 return fail(exc, with_traceback=True)
     finally:
@@ -510,56 +410,18 @@ def run_player(args: argparse.Namespace, profile: BuildProfile, project: Path) -
             channel.close()
 
 
-def _run_window(session: PlayerSession, args: argparse.Namespace) -> int:
-    app = QApplication.instance() or QApplication([sys.argv[0] or "hotplay"])
-    window = PlayerWindow(session, show_fps=args.show_fps, frames=args.frames)
-    previous = signal.signal(signal.SIGTERM, lambda *_: window.close())
-    try:
-        window.show()
-        # The timer runs until the window closes; the window closing ends exec().
-        app.exec()
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    if window.error is not None:
-        raise window.error
+def _play_headless(session: PlayerSession, args: argparse.Namespace, t0: float) -> int:
+    """The headless run: the loop, the summary line, and the verdict on plugin loading."""
+    game = session.game
+    realtime = args.realtime if args.realtime is not None else args.frames is None
+    started = time.perf_counter()
+    run_headless(session, args.frames, realtime=realtime)
+    wall = time.perf_counter() - started
+    print(game.summary(session.frames_run, wall, started - t0), flush=True)
+    failed = sorted(game.plugins.errors)
+    if failed and session.channel is None:
+        # Logged as errors at start-up; a run whose plugins did not load is not a
+        # success. The editor shows those errors in its log and judges its child itself.
+        print(f"plugins that failed to load: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
     return 0
-
-
-def _run_headless(session: PlayerSession, args: argparse.Namespace) -> None:
-    """The plain loop: frames paced to real time, the channel read between them."""
-    frames = args.frames
-    realtime = args.realtime if args.realtime is not None else frames is None
-    dt = session.game.fixed_dt
-
-    def on_term(*_: object) -> None:
-        session.stop_requested = True
-
-    previous = signal.signal(signal.SIGTERM, on_term)
-    try:
-        next_at = time.perf_counter()
-        while not session.stop_requested and (frames is None or session.frames_run < frames):
-            session.tick(1)
-            if not realtime:
-                continue
-            next_at += dt
-            if next_at < time.perf_counter():
-                next_at = time.perf_counter()  # fell behind: do not try to catch up
-                continue
-            _wait_until(session, next_at)
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-def _wait_until(session: PlayerSession, deadline: float) -> None:
-    """Wait for the next frame, handling editor commands as they arrive."""
-    while not session.stop_requested:
-        remaining = deadline - time.perf_counter()
-        if remaining <= 0:
-            return
-        channel = session.channel
-        if channel is None or channel.closed:
-            time.sleep(remaining)
-            return
-        readable, _, _ = select.select([channel], [], [], remaining)
-        if readable:
-            session.handle_messages()

@@ -1,0 +1,103 @@
+"""The editor's side of the channel, played by a test: a listening socket and a player child.
+
+`FakeEditor` does what `editor.player_process.PlayerProcess` does, without Qt:
+it listens on a loopback port, starts ``python -m runtime play --headless
+--channel ...`` with the token in the environment, and reads the player's
+messages with `runtime.channel.FrameDecoder`, waiting on the socket.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from runtime.channel import PLAYER_MESSAGES, TOKEN_ENV, FrameDecoder, Message, encode
+
+#: Seconds to wait for any one message or exit.
+TIMEOUT = 30.0
+
+
+class FakeEditor:
+    """A listening socket and a player child, as `PlayerProcess` would run them.
+
+    Args:
+        project: the project to play.
+        args: more ``play`` arguments (``--profile``, ``--no-realtime``...).
+        token: the channel token given to the child.
+        command: how to start ``python -m runtime`` (`tests.no_qt.runtime_command`
+            for a child without PySide6).
+        cwd: the child's working folder.
+    """
+
+    def __init__(
+        self,
+        project: Path,
+        *args: str,
+        token: str = "s3cret",
+        command: Sequence[str] = (sys.executable, "-m", "runtime"),
+        cwd: Path | None = None,
+    ) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.server.settimeout(TIMEOUT)
+        port = self.server.getsockname()[1]
+        self.token = token
+        cmd = [
+            *command,
+            "play",
+            "--project",
+            str(project),
+            "--headless",
+            "--channel",
+            f"127.0.0.1:{port}",
+            *args,
+        ]
+        env = {**os.environ, TOKEN_ENV: token}
+        self.proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=cwd
+        )
+        self.conn: socket.socket | None = None
+        self.decoder = FrameDecoder(PLAYER_MESSAGES)
+        self.received: list[Message] = []
+
+    def accept(self) -> Message:
+        """Accept the child's connection; its hello."""
+        self.conn, _ = self.server.accept()
+        return self.next("hello")
+
+    def send(self, msg_type: str, **payload: object) -> None:
+        """Send the child a command."""
+        assert self.conn is not None
+        self.conn.sendall(encode(msg_type, **payload))
+
+    def next(self, msg_type: str, where: Callable[[Message], bool] = lambda m: True) -> Message:
+        """The next message of a type (others are kept in `received`), waiting on the socket."""
+        assert self.conn is not None
+        while True:
+            for i, m in enumerate(self.received):
+                if m.type == msg_type and where(m):
+                    del self.received[: i + 1]
+                    return m
+            ready, _, _ = select.select([self.conn], [], [], TIMEOUT)
+            assert ready, f"no {msg_type} message in time"
+            data = self.conn.recv(65536)
+            assert data, f"the player closed the channel before a {msg_type} message"
+            self.received += self.decoder.decode_all(data)
+
+    def finish(self) -> tuple[int, str, str]:
+        """Wait for the child to exit: its exit code, stdout and stderr."""
+        out, err = self.proc.communicate(timeout=TIMEOUT)
+        return self.proc.returncode, out, err
+
+    def close(self) -> None:
+        """Kill the child if it still runs, and close the sockets."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate(timeout=TIMEOUT)
+        if self.conn is not None:
+            self.conn.close()
+        self.server.close()
