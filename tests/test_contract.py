@@ -13,7 +13,7 @@ from .conftest import REPO_ROOT
 
 RUNTIME = REPO_ROOT / "runtime"
 #: The only runtime modules allowed to import PySide6; nothing in the core imports them.
-QT_MODULES = {"runtime.qt_render", "runtime.player_window", "runtime.bench"}
+QT_MODULES = {"runtime.qt_render", "runtime.player_window"}
 FORBIDDEN = ("PySide6", "editor")
 
 
