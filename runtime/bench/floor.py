@@ -8,10 +8,7 @@ every script's field values, and a plain rebuild of the objects
 
 from __future__ import annotations
 
-import hashlib
 import importlib
-import importlib.machinery
-import importlib.util
 import statistics
 import sys
 import time
@@ -23,88 +20,56 @@ from pathlib import Path
 from runtime.bench.errors import BenchError
 from runtime.bench.project import MOVER_FIELDS, PLUGIN
 from runtime.bench.timing import GC_CLOCK, ms
+from runtime.plugins import PluginHost
 from runtime.scene import Scene
 from runtime.snapshot import packb, unpackb
 from runtime.values import Handle
 
 
-class _FloorLoader(importlib.machinery.SourceFileLoader):
-    def __init__(self, fullname: str, path: str, importer: FloorImporter) -> None:
-        super().__init__(fullname, path)
-        self._importer = importer
-
-    def get_code(self, fullname: str) -> types.CodeType:
-        return self._importer.code_for(self.path)
-
-
 class FloorImporter:
-    """Imports fresh copies of the plugin's modules with importlib, under a private name.
+    """Imports fresh copies of the benchmark plugin's modules under a namespace of its own.
 
-    Sources are compiled when their bytes changed and the code is reused
-    otherwise, as the runtime's compiler does (one cache entry per file), so the
-    floor compiles exactly the modules a reload must compile.
+    The modules are found and compiled by a `PluginHost` of their own, so the
+    floor compiles exactly what a reload compiles (the changed sources; the
+    compiler reuses the code of unchanged ones). Only the import is done here:
+    the host's `PluginHost.import_aside` also collects the classes and their
+    fields, which is the reload's own work, not the floor. Close it (or use it
+    as a context manager) to take its namespace out of the interpreter.
     """
 
     def __init__(self, plugins_dir: Path) -> None:
-        self.plugins_dir = plugins_dir
-        self._code: dict[str, tuple[bytes, types.CodeType]] = {}
-        self._count = 0
-        self.prefix = ""
+        self.host = PluginHost(plugins_dir)
 
-    def code_for(self, path: str) -> types.CodeType:
-        """The code of one source file (compiled if its content changed)."""
-        with open(path, "rb") as f:
-            source = f.read()
-        digest = hashlib.blake2b(source, digest_size=16).digest()
-        cached = self._code.get(path)
-        if cached is not None and cached[0] == digest:
-            return cached[1]
-        code = compile(source, path, "exec", dont_inherit=True)
-        self._code[path] = (digest, code)
-        return code
+    def __enter__(self) -> FloorImporter:
+        return self
 
-    def find_spec(
-        self, fullname: str, path: Sequence[str] | None, target: types.ModuleType | None = None
-    ) -> importlib.machinery.ModuleSpec | None:
-        """Meta-path hook for the private namespace."""
-        if not self.prefix or not fullname.startswith(self.prefix):
-            return None
-        base = self.plugins_dir.joinpath(*fullname[len(self.prefix) :].split("."))
-        init = base / "__init__.py"
-        if init.is_file():
-            return importlib.util.spec_from_file_location(
-                fullname,
-                init,
-                loader=_FloorLoader(fullname, str(init), self),
-                submodule_search_locations=[str(base)],
-            )
-        mod = base.with_suffix(".py")
-        if mod.is_file():
-            return importlib.util.spec_from_file_location(
-                fullname, mod, loader=_FloorLoader(fullname, str(mod), self)
-            )
-        return None
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def import_fresh(self) -> dict[str, types.ModuleType]:
-        """Import every module of the benchmark plugin as new module objects; return them."""
-        self._count += 1
-        root_name = f"_hotplay_bench_floor_{self._count}"
-        self.prefix = root_name + "."
-        root = types.ModuleType(root_name)
-        root.__path__ = [str(self.plugins_dir)]
-        sys.modules[root_name] = root
-        sys.meta_path.insert(0, self)
+        """Import every module of the benchmark plugin as new module objects; return them.
+
+        ``sys.modules`` holds none of them afterwards.
+        """
+        package = self.host.module_name(PLUGIN)
         try:
-            pkg = f"{root_name}.{PLUGIN}"
-            importlib.import_module(pkg)
-            for sub in ("data", "helpers", "movers"):
-                importlib.import_module(f"{pkg}.{sub}")
-            return {k: m for k, m in sys.modules.items() if k.startswith(self.prefix)}
+            for name, _path in self.host.source_files(PLUGIN):
+                importlib.import_module(name)
+            return {k: m for k, m in sys.modules.items() if _is_in(k, package)}
         finally:
-            sys.meta_path.remove(self)
-            for k in [k for k in sys.modules if k == root_name or k.startswith(self.prefix)]:
+            for k in [k for k in sys.modules if _is_in(k, package)]:
                 del sys.modules[k]
-            self.prefix = ""
+            # Importing a package sets it as an attribute of its parent: drop that
+            # reference too, or each generation would live until the next import.
+            vars(sys.modules[self.host.namespace]).pop(PLUGIN, None)
+
+    def close(self) -> None:
+        """Remove the floor's namespace and finder from the interpreter."""
+        self.host.close()
+
+
+def _is_in(module: str, package: str) -> bool:
+    return module == package or module.startswith(package + ".")
 
 
 @dataclass

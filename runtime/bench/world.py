@@ -57,12 +57,13 @@ class World:
         movers.write_text(movers_source(1), encoding="utf-8")
         game = Game(project, profile=BuildProfile.DEBUG_HR, scene=False, quiet_ms=quiet_ms)
         try:
-            game.add_scene(build_scene(game, n), run=True)
-            game.step(2)  # on_start, then a plain frame
-            world = cls(game, n, movers, FloorImporter(project / "plugins"))
-            time.sleep(0.05)
-            world.drain()
-            yield world
+            with FloorImporter(project / "plugins") as floor:
+                game.add_scene(build_scene(game, n), run=True)
+                game.step(2)  # on_start, then a plain frame
+                world = cls(game, n, movers, floor)
+                time.sleep(0.05)
+                world.drain()
+                yield world
         finally:
             game.close()
             gc.collect()
