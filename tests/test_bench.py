@@ -12,7 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from runtime import bench
+from runtime.bench.config import Config
+from runtime.bench.errors import BenchError
+from runtime.bench.project import PLUGIN, write_project
+from runtime.bench.report import NOT_AVAILABLE, TARGETS, expected_figures
+from runtime.bench.verify import SceneState, verify_new_code, verify_reload
+from runtime.bench.world import World
 
 
 def test_quick_bench_verifies_and_reports_every_figure(tmp_path: Path) -> None:
@@ -29,22 +34,22 @@ def test_quick_bench_verifies_and_reports_every_figure(tmp_path: Path) -> None:
 
     assert data["verified"] is True
     # Every watched reload of every size, plus the unrelated-objects run and the soak's last one.
-    config = bench.Config.quick_run()
+    config = Config.quick_run()
     expected_reloads = sum(config.reloads_for(n) + config.warmup for n in config.sizes)
     assert data["verified_reloads"] >= expected_reloads
 
     figures = data["figures"]
-    missing = [k for k in bench.expected_figures(config) if k not in figures]
+    missing = [k for k in expected_figures(config) if k not in figures]
     assert not missing, f"figures missing from the JSON: {missing}"
     for key, fig in figures.items():
-        if fig["status"] == bench.NOT_AVAILABLE:
+        if fig["status"] == NOT_AVAILABLE:
             # Only the figures that depend on code other engineers are writing may be absent.
             assert key.startswith(("draw.", "start.editor")), key
             assert fig["note"], f"{key} is not available and does not say why"
             continue
         assert isinstance(fig["value"], (int, float)), (key, fig)
         assert fig["value"] >= 0, (key, fig)
-    for key in bench.TARGETS:
+    for key in TARGETS:
         if key in figures and figures[key]["value"] is not None:
             assert figures[key]["status"] in ("met", "NOT met"), key
     assert figures["soak.old_generations_alive"]["value"] == 0
@@ -57,17 +62,17 @@ def test_verification_catches_a_changed_field(tmp_path: Path) -> None:
     """A benchmark that does not notice lost state is worthless: check that it does."""
     from runtime.reload import ReloadReport
 
-    project = bench.write_project(tmp_path / "p", scene_entities=3)
-    with bench.World.open(project, 5, quiet_ms=None) as world:
+    project = write_project(tmp_path / "p", scene_entities=3)
+    with World.open(project, 5, quiet_ms=None) as world:
         game = world.game
-        before = bench.SceneState.capture(game, game.scene)
+        before = SceneState.capture(game, game.scene)
         script = next(iter(game.scene)).scripts[0]
         script.label = "changed behind the benchmark's back"
-        after = bench.SceneState.capture(game, game.scene)
-        report = ReloadReport(ok=True, plugins=(bench.PLUGIN,), objects=6)
-        with pytest.raises(bench.BenchError, match="changed across the reload"):
-            bench.verify_reload(report, before, after, 5)
+        after = SceneState.capture(game, game.scene)
+        report = ReloadReport(ok=True, plugins=(PLUGIN,), objects=6)
+        with pytest.raises(BenchError, match="changed across the reload"):
+            verify_reload(report, before, after, 5)
         # And a frame of the old code is not taken for the new code.
         game.step(1)
-        with pytest.raises(bench.BenchError, match="did not run the new code"):
-            bench.verify_new_code(game, before, 2)
+        with pytest.raises(BenchError, match="did not run the new code"):
+            verify_new_code(game, before, 2)

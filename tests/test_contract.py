@@ -18,7 +18,6 @@ QT_MODULES = {
     "runtime.qt.keys",
     "runtime.qt.player_window",
     "runtime.qt.render",
-    "runtime.bench",  # its drawing figure runs `runtime.qt.render` in a child process
 }
 FORBIDDEN = ("PySide6", "editor")
 
@@ -57,7 +56,7 @@ def test_the_qt_modules_are_the_modules_of_runtime_qt() -> None:
         for f in (RUNTIME / "qt").glob("*.py")
         if f.stem != "__init__"
     }
-    assert in_package == QT_MODULES - {"runtime.bench"}
+    assert in_package == QT_MODULES
 
 
 def _run_without_qt(code: str) -> subprocess.CompletedProcess[str]:

@@ -1,0 +1,125 @@
+"""Verification of a reload: every entity's state kept exactly, and the new code running.
+
+The benchmark's numbers are only results when the reload they time did its
+job; these checks raise `BenchError` on the first difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from runtime.bench.errors import BenchError
+from runtime.bench.project import MOVER_FIELDS, PLUGIN
+from runtime.game import Game
+from runtime.reload import ReloadReport
+from runtime.scene import Scene
+from runtime.scripting import NAMESPACE_PREFIX, type_id_of
+from runtime.values import Vec2
+
+
+def _norm(v: Any) -> Any:
+    """A comparable form of a field value that keeps its type (Vec2 is not a tuple)."""
+    t = type(v)
+    if t is list:
+        return ("list", tuple(_norm(x) for x in v))
+    if t.__module__.startswith(NAMESPACE_PREFIX):  # enum member or dataclass of the plugin
+        if hasattr(v, "name") and hasattr(type(v), "__members__"):
+            return (t.__qualname__, v.name)
+        return (t.__qualname__, tuple(sorted(vars(v).items())))
+    return (t.__name__, v)
+
+
+@dataclass
+class SceneState:
+    """Everything a reload must keep: per entity, its position, rotation and script fields."""
+
+    entities: list[tuple[int, Any, float, str, tuple[Any, ...]]]
+    plugin: tuple[Any, ...]
+    ticks: dict[int, int]
+    positions: dict[int, Any]
+    motion: dict[int, tuple[Any, float]]
+
+    @classmethod
+    def capture(cls, game: Game, scene: Scene) -> SceneState:
+        """Record the state of every entity of `scene` and of the plugin object."""
+        rows = []
+        ticks = {}
+        positions = {}
+        motion = {}
+        for e in scene:
+            h = int(e.handle)
+            for s in e.scripts:
+                d = s.__dict__
+                values = tuple(_norm(d[n]) for n in MOVER_FIELDS)
+                rows.append((h, e.position, e.rotation, type_id_of(type(s)), values))
+                ticks[h] = d["ticks"]
+                motion[h] = (d["velocity"], d["speed"])
+            positions[h] = e.position
+        p = game.plugin(PLUGIN)
+        plugin = tuple(_norm(getattr(p, n)) for n in ("frames", "mode", "tuning"))
+        return cls(rows, plugin, ticks, positions, motion)
+
+
+def verify_reload(
+    report: ReloadReport | None, before: SceneState, after: SceneState, n: int
+) -> None:
+    """Fail loudly unless the reload succeeded and every entity's state survived exactly.
+
+    Args:
+        report: the reload's report (``None``: no reload happened).
+        before: the state captured just before the save.
+        after: the state captured just after the reload.
+        n: the number of scripted entities (the plugin object makes ``n + 1`` objects).
+
+    Raises:
+        BenchError: the report is not a clean success or any value differs.
+    """
+    if report is None:
+        raise BenchError("no reload happened within the timeout (the watcher saw no save?)")
+    if not report.ok:
+        raise BenchError(f"reload failed: {report.details()}")
+    if report.warnings:
+        raise BenchError(f"reload lost state: {'; '.join(map(str, report.warnings))}")
+    if report.objects != n + 1:
+        raise BenchError(f"reload migrated {report.objects} objects, expected {n + 1}")
+    if len(after.entities) != len(before.entities):
+        raise BenchError(
+            f"{len(before.entities)} scripts before the reload, {len(after.entities)} after"
+        )
+    if before.entities != after.entities:
+        for a, b in zip(before.entities, after.entities, strict=True):
+            if a != b:
+                raise BenchError(f"entity {a[0]} changed across the reload: {a} -> {b}")
+    if before.plugin != after.plugin:
+        raise BenchError(
+            f"plugin state changed across the reload: {before.plugin} -> {after.plugin}"
+        )
+
+
+def verify_new_code(game: Game, before: SceneState, step: int) -> None:
+    """After one frame, every counter moved by the new `step` and every entity moved as coded.
+
+    Raises:
+        BenchError: some entity still runs the old code (or none).
+    """
+    dt = game.fixed_dt
+    scene = game.scene
+    checked = 0
+    for e in scene:
+        h = int(e.handle)
+        for s in e.scripts:
+            ticks = s.__dict__["ticks"]
+            if ticks != before.ticks[h] + step:
+                raise BenchError(
+                    f"entity {h} did not run the new code: ticks {before.ticks[h]} -> {ticks}, "
+                    f"expected +{step}"
+                )
+            p = before.positions[h]
+            v, speed = before.motion[h]
+            k = dt * speed
+            if e.position != Vec2(p[0] + v[0] * k, p[1] + v[1] * k):
+                raise BenchError(f"entity {h} moved to {e.position}, not as the code says")
+            checked += 1
+    if checked != len(before.ticks):
+        raise BenchError(f"{checked} scripts ran after the reload, expected {len(before.ticks)}")
