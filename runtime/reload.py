@@ -186,17 +186,6 @@ class GenerationTracker:
 # --- the snapshot -------------------------------------------------------------------------
 
 
-@dataclass
-class _Layout:
-    """How objects of one old class were stored: its fields, their types and defaults."""
-
-    cls: type
-    type_id: str
-    fields: list[str]
-    annotations: list[str]
-    defaults: list[Any]
-
-
 @dataclass(slots=True)
 class _Target:
     """One old object being reloaded and where it lives."""
