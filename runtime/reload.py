@@ -43,7 +43,7 @@ from runtime.fields import (
     to_plain,
     type_name,
 )
-from runtime.plugins import LoadedPlugin, PluginError, describe_error, plugin_traceback
+from runtime.plugins import LoadedPlugin, describe_error, plugin_traceback
 from runtime.reports import MigrationNote, ReloadReport
 from runtime.scripting import (
     NAMESPACE_PREFIX,
@@ -438,13 +438,7 @@ class _Transaction:
     def load(self) -> None:
         self.fresh = self.host.import_aside(self.to_load)
         for p in self.fresh.values():
-            others = [
-                f"{t} (also defined by plugin {self.host.registry.owner(t)!r})"
-                for t in p.scripts
-                if t in self.host.registry and self.host.registry.owner(t) not in self.fresh
-            ]
-            if others:
-                raise PluginError(f"plugin {p.name!r}: type id {', '.join(others)}")
+            self.host.registry.check_conflicts(p, replacing=self.fresh)
 
     def resolver(self, module: str, qualname: str) -> Any:
         for p in self.fresh.values():
