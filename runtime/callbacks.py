@@ -133,6 +133,20 @@ class CallbackStore:
         """Pending timers, in firing order."""
         return [t for _, _, t in sorted(self.timers) if not t.cancelled]
 
+    def replace_all(
+        self,
+        timers: list[Timer],
+        subscriptions: list[Subscription],
+        messages: list[Message],
+        emitted: list[Emitted],
+    ) -> None:
+        """Replace every callback at once (a hot reload rebuilt them for new owners)."""
+        self.timers = [(t.due, t.id, t) for t in timers]
+        heapq.heapify(self.timers)
+        self.subscriptions = subscriptions
+        self.messages = messages
+        self.emitted = emitted
+
     def drop_owned_by(self, owners: set[int]) -> None:
         """Forget callbacks whose owner (by ``id``) is gone (entity destroyed, script removed)."""
         for _, _, t in self.timers:
