@@ -56,8 +56,8 @@ def describe_stale(game: Game) -> list[str]:
     themselves old code are marked so, since they go when the rest does.
     """
     tracker = game.generations
-    if tracker is None:
-        return []
+    if tracker.generation == 0:
+        return []  # nothing was replaced yet: no need to walk the heap
     gc.collect()
     alive = tracker.alive()
     old_ids = {id(o) for o in alive}
