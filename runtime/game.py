@@ -502,7 +502,10 @@ class Game:
     # --- hot reload -------------------------------------------------------------------
 
     def on_reload(self, listener: Callable[[ReloadReport], None]) -> None:
-        """Call `listener(report)` on the game thread after every reload attempt."""
+        """Call `listener(report)` on the game thread after every reload attempt.
+
+        A listener that raises is logged with its traceback; the reload stands.
+        """
         self._reload_listeners.append(listener)
 
     def reload(
@@ -638,12 +641,12 @@ class Game:
         self, owner: Any, running: RunningScene | None = None, entity: Entity | None = None
     ) -> PluginContext:
         """The context to call a hook of `owner` with: its running scene's, or the plugins'."""
-        ctx: PluginContext
         if running is None:
-            ctx = self._plugin_ctx
-        else:
-            ctx = running.ctx
-            ctx.entity = entity  # type: ignore[assignment]
+            self._plugin_ctx.owner = owner
+            return self._plugin_ctx
+        ctx = running.ctx
+        if entity is not None:
+            ctx.entity = entity
         ctx.owner = owner
         return ctx
 

@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from runtime import Script
 from runtime.reload import STEPS
+from runtime.reload.migrate import ClassPlan
 from runtime.reload.prepare import prepare_participants
 from runtime.reload.report import StepClock, make_report
 from runtime.reload.restore import restore_objects
@@ -197,3 +199,25 @@ def test_timings_are_keyed_by_the_steps_and_the_guide_lists_the_same_steps(lab):
         assert list(report.timings) == list(STEPS)
     listed = re.findall(r"^\d+\. \*\*(\w+)\*\*", GUIDE.read_text(encoding="utf-8"), re.M)
     assert [s.lower() for s in listed] == [*STEPS, "report"]
+
+
+def test_a_class_plan_applies_the_migration_rules_without_a_game():
+    class Reworked(Script):
+        kept: int = 0
+        retyped: str = "x"
+        added: float = 1.5
+        new_default: int = 7
+
+    notes = Notes()
+    stored = ["kept", "retyped", "gone", "new_default"]
+    plan = ClassPlan(notes, "t:Old", Reworked, stored, ["int"] * 4, [0, 0, 0, 5], careful=False)
+    obj = plan.build([3, 4, 9, 5], None, 0, 0)
+    assert type(obj) is Reworked
+    assert (obj.kept, obj.retyped, obj.added, obj.new_default) == (3, "x", 1.5, 7)
+    assert not hasattr(obj, "gone")
+    assert {(n.field, n.kind) for n in notes.as_tuple()} == {
+        ("added", "added"),
+        ("gone", "dropped"),
+        ("retyped", "reset"),
+        ("new_default", "default-updated"),
+    }
