@@ -28,12 +28,11 @@ from typing import Any
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
 from runtime.context import PluginContext, ScriptContext
+from runtime.generations import GenerationTracker, describe_stale
 from runtime.input import InputState
 from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
 from runtime.project import Project
-from runtime.reload import reload_plugins
-from runtime.reload.generations import GenerationTracker, describe_stale
 from runtime.reports import ReloadReport
 from runtime.scene import Entity, Scene, ScriptsReplaced
 from runtime.scenefile import copy_scene, load_scene, save_scene
@@ -525,6 +524,10 @@ class Game:
         Returns:
             The `runtime.reports.ReloadReport`; on failure nothing changed.
         """
+        # Imported on first use: the transaction's modules cost a player that never
+        # reloads a noticeable part of its start-up.
+        from runtime.reload import reload_plugins
+
         return reload_plugins(self, None if paths is None else [str(p) for p in paths], detected_at)
 
     def on_changes(self, listener: Callable[[list[str]], None]) -> None:

@@ -1,7 +1,8 @@
 """Old generations of plugin code: tracked by weak reference, and named when they survive.
 
-Nothing here ever scans the heap during a reload; `describe_stale` does, when
-asked (`runtime.game.Game.stale_references`).
+The reload's commit step (`runtime.reload.commit`) retires each replaced
+generation here. Nothing scans the heap during a reload; `describe_stale` does,
+when asked (`runtime.game.Game.stale_references`).
 """
 
 from __future__ import annotations
