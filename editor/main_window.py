@@ -56,7 +56,7 @@ from runtime import (
     VisualKind,
 )
 from runtime.plugins import describe_error
-from runtime.reload import ReloadReport
+from runtime.reports import ReloadReport
 from runtime.scene import EntityChanged, EntityRemoved, SceneEvent, ScriptsReplaced
 from runtime.scenefile import scene_from_data
 

@@ -13,7 +13,7 @@ from runtime.game import Game
 from runtime.plugins import PluginError
 from runtime.profiles import BuildProfile
 from runtime.project import Project, ProjectError
-from runtime.reload import MigrationNote, ReloadReport
+from runtime.reports import MigrationNote, ReloadReport
 from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scenefile import SceneFileError, load_scene, save_scene
 from runtime.scripting import PlaceholderScript, Plugin, Script, type_id_of

@@ -20,7 +20,7 @@ error in the same file shows up once the first is fixed.
 ``Release`` also writes the optimized (``-O``) bytecode of every module to
 ``<project>/build/release/plugins/`` (mirroring ``plugins/``) with a
 ``manifest.json``; the release player (``python -O -m runtime play --profile
-release``) imports plugins from there (`load_bytecode`) and never compiles a
+release``) imports plugins from there (`runtime.bytecode.load_bytecode`) and never compiles a
 source. The previous output is replaced only by a successful build.
 """
 
@@ -30,7 +30,6 @@ import hashlib
 import importlib.util
 import json
 import logging
-import marshal
 import os
 import shutil
 import sys
@@ -41,7 +40,8 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.plugins import PluginHost
+from runtime.bytecode import pyc_bytes
+from runtime.plugins import PluginHost, plugin_sources
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 
@@ -50,9 +50,6 @@ BUILD_FORMAT = 1
 MANIFEST = "manifest.json"
 #: Optimization level of Release bytecode: what ``python -O`` uses.
 RELEASE_OPTIMIZE = 1
-# Flags word of a PEP 552 pyc: hash-based (bit 0), not checked against the source (bit 1 clear).
-# A release build deliberately runs the code it was built from, whatever the sources say now.
-_PYC_UNCHECKED_HASH = 0b01
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,10 +168,12 @@ def build_project(
     try:
         names = _discover(host, warns)
         for name in names:
-            for path in _plugin_sources(host.plugins_dir / name):
-                code = _compile_one(host, path, errors, warns)
+            # Every file, not only those loading imports: any file a relative import
+            # can reach must be in the build.
+            for source in plugin_sources(host.plugins_dir / name, None):
+                code = _compile_one(host, source.path, errors, warns)
                 if code is not None:
-                    compiled[path] = code
+                    compiled[source.path] = code
     finally:
         host.close()
     output: Path | None = None
@@ -215,19 +214,6 @@ def _discover(host: PluginHost, warns: list[BuildMessage]) -> list[str]:
         return host.discover()
     finally:
         logger.removeHandler(handler)
-
-
-def _plugin_sources(top: Path) -> list[Path]:
-    """Every ``.py`` file of a plugin package, nested packages and ``_private`` modules included.
-
-    This is a superset of `PluginHost.source_files` (which names the modules to
-    import eagerly): any file a relative import can reach must be in the build.
-    """
-    out = []
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d != "__pycache__")
-        out += [Path(dirpath) / f for f in sorted(filenames) if f.endswith(".py")]
-    return out
 
 
 def _compile_one(
@@ -299,7 +285,7 @@ def _write_release(
             rel = path.relative_to(plugins_dir)
             target = fresh / "plugins" / rel.with_suffix(".pyc")
             target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(_pyc(source, code))
+            target.write_bytes(pyc_bytes(source, code))
             files[rel.as_posix()] = hashlib.blake2b(source, digest_size=16).hexdigest()
         manifest = {
             "format": BUILD_FORMAT,
@@ -323,46 +309,6 @@ def _write_release(
         raise
 
 
-def _pyc(source: bytes, code: types.CodeType) -> bytes:
-    """A PEP 552 unchecked hash-based pyc: magic, flags, source hash, marshalled code."""
-    return (
-        importlib.util.MAGIC_NUMBER
-        + _PYC_UNCHECKED_HASH.to_bytes(4, "little")
-        + importlib.util.source_hash(source)
-        + marshal.dumps(code)
-    )
-
-
-def load_bytecode(bytecode_dir: Path, plugins_dir: Path, source_path: str) -> types.CodeType:
-    """The built code of a plugin module (the release player's `SourceCompiler` calls this).
-
-    Args:
-        bytecode_dir: a Release build output (see `release_dir`).
-        plugins_dir: the project's ``plugins/`` folder (resolved).
-        source_path: the module's source file under `plugins_dir`.
-
-    Raises:
-        ImportError: the module is not in the build, or another Python version built it.
-    """
-    try:
-        rel = Path(source_path).resolve().relative_to(plugins_dir)
-    except ValueError:
-        raise ImportError(f"{source_path} is not under {plugins_dir}") from None
-    pyc = bytecode_dir / "plugins" / rel.with_suffix(".pyc")
-    try:
-        data = pyc.read_bytes()
-    except FileNotFoundError:
-        raise ImportError(
-            f"{source_path} is not in the Release build {bytecode_dir}: build again"
-        ) from None
-    if data[:4] != importlib.util.MAGIC_NUMBER or len(data) < 16:
-        raise ImportError(f"{pyc} was built by another Python version: build again")
-    code = marshal.loads(data[16:])
-    if not isinstance(code, types.CodeType):
-        raise ImportError(f"{pyc} holds no code object: build again")
-    return code
-
-
 def stale_sources(bytecode_dir: Path, plugins_dir: Path) -> list[str]:
     """Plugin files changed, added or deleted since the Release build (relative paths).
 
@@ -380,7 +326,8 @@ def stale_sources(bytecode_dir: Path, plugins_dir: Path) -> list[str]:
         for d in sorted(plugins_dir.iterdir()):
             if not d.is_dir() or d.name.startswith((".", "_")):
                 continue
-            for path in _plugin_sources(d):
+            for source in plugin_sources(d, None):
+                path = source.path
                 rel = path.relative_to(plugins_dir).as_posix()
                 seen.add(rel)
                 try:

@@ -2,17 +2,17 @@
 
 The engine never keeps a function object from a plugin: a callback is an
 owner (a script or plugin object the engine knows) and a method *name*. A hot
-reload replaces every owner with its rebuilt object (`remap_owners`), and the
-method is looked up by name on the new class when the callback fires, so the
-new code runs. Pending messages and callback arguments are data and travel
-through the reload snapshot.
+reload rebuilds every callback with its owner's rebuilt object (the snapshot
+carries them), and the method is looked up by name on the new class when the
+callback fires, so the new code runs. Pending messages and callback
+arguments are data and travel through the reload snapshot.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -133,12 +133,19 @@ class CallbackStore:
         """Pending timers, in firing order."""
         return [t for _, _, t in sorted(self.timers) if not t.cancelled]
 
-    def remap_owners(self, mapping: Mapping[int, Owner]) -> None:
-        """Replace owners by their rebuilt objects (keys are ``id(old_owner)``)."""
-        for _, _, t in self.timers:
-            t.owner = mapping.get(id(t.owner), t.owner)
-        for s in self.subscriptions:
-            s.owner = mapping.get(id(s.owner), s.owner)
+    def replace_all(
+        self,
+        timers: list[Timer],
+        subscriptions: list[Subscription],
+        messages: list[Message],
+        emitted: list[Emitted],
+    ) -> None:
+        """Replace every callback at once (a hot reload rebuilt them for new owners)."""
+        self.timers = [(t.due, t.id, t) for t in timers]
+        heapq.heapify(self.timers)
+        self.subscriptions = subscriptions
+        self.messages = messages
+        self.emitted = emitted
 
     def drop_owned_by(self, owners: set[int]) -> None:
         """Forget callbacks whose owner (by ``id``) is gone (entity destroyed, script removed)."""

@@ -8,23 +8,70 @@ past the call that received it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
-from runtime.callbacks import Message, Owner, Subscription, Timer, decompose
+from runtime.callbacks import CallbackStore, Message, Owner, Subscription, Timer, decompose
 from runtime.scene import Entity, Scene
 from runtime.scripting import Plugin, Script, plugin_name_of
 from runtime.values import Handle
 
 if TYPE_CHECKING:
-    from runtime.game import Game, RunningScene
     from runtime.input import InputState
+
+
+class ContextScene(Protocol):
+    """What a `ScriptContext` needs from its running scene (`runtime.game.RunningScene`)."""
+
+    @property
+    def scene(self) -> Scene:
+        """The scene whose scripts run."""
+
+    def spawn(self, name: str, **attrs: Any) -> Entity:
+        """Create an entity during play and initialise its scripts."""
+
+    def destroy_later(self, handle: Handle) -> None:
+        """Destroy an entity at the end of the frame."""
+
+
+class ContextGame(Protocol):
+    """What a context needs from the game (`runtime.game.Game`), and nothing more."""
+
+    @property
+    def fixed_dt(self) -> float:
+        """The fixed time step in seconds."""
+
+    @property
+    def time(self) -> float:
+        """Game time in seconds."""
+
+    @property
+    def frame(self) -> int:
+        """The number of the current frame."""
+
+    @property
+    def input(self) -> InputState:
+        """The keyboard."""
+
+    @property
+    def callbacks(self) -> CallbackStore:
+        """The game's timers, subscriptions and queued messages."""
+
+    @property
+    def running_scenes(self) -> Sequence[ContextScene]:
+        """The scenes whose scripts run."""
+
+    def plugin(self, which: type[Plugin] | str) -> Any:
+        """The plugin object of a plugin class or package name."""
+
+    def emit(self, event: str, payload: Any = None) -> None:
+        """Queue an event for its subscribers."""
 
 
 class PluginContext:
     """The engine as a plugin sees it (also the base of `ScriptContext`)."""
 
-    def __init__(self, game: Game) -> None:
+    def __init__(self, game: ContextGame) -> None:
         self.game = game
         #: The plugin or script whose hook is running.
         self.owner: Owner | None = None
@@ -64,7 +111,7 @@ class PluginContext:
         """The plugin object of a plugin class or plugin package name."""
         return self.game.plugin(which)
 
-    def _running(self) -> RunningScene | None:
+    def _running(self) -> ContextScene | None:
         return None
 
     def after(self, seconds: float, method: Callable[..., Any] | str, *args: Any) -> int:
@@ -134,7 +181,7 @@ class PluginContext:
 class ScriptContext(PluginContext):
     """The engine as a script sees it: its scene and entity, plus `PluginContext`."""
 
-    def __init__(self, game: Game, running: RunningScene) -> None:
+    def __init__(self, game: ContextGame, running: ContextScene) -> None:
         super().__init__(game)
         self.running = running
         #: The scene the script lives in.
@@ -142,7 +189,7 @@ class ScriptContext(PluginContext):
         #: The entity the script is attached to.
         self.entity: Entity = None  # type: ignore[assignment]
 
-    def _running(self) -> RunningScene | None:
+    def _running(self) -> ContextScene | None:
         return self.running
 
     @property

@@ -23,15 +23,17 @@ import logging
 import os
 import queue
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from runtime.callbacks import CallbackStore, Emitted, Owner
+from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
 from runtime.context import PluginContext, ScriptContext
+from runtime.generations import GenerationTracker, describe_stale
 from runtime.input import InputState
-from runtime.plugins import PluginHost, describe_error, plugin_traceback
+from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
 from runtime.project import Project
+from runtime.reports import ReloadReport
 from runtime.scene import Entity, Scene, ScriptsReplaced
 from runtime.scenefile import copy_scene, load_scene, save_scene
 from runtime.scripting import (
@@ -115,7 +117,7 @@ class RunningScene:
         """Destroy an entity at the end of the frame."""
         self._to_destroy.append(handle)
 
-    def replace_pending_starts(self, replaced: dict[int, Script]) -> None:
+    def replace_pending_starts(self, replaced: Mapping[int, Script]) -> None:
         """After a hot reload: scripts waiting for ``on_start`` are now their new objects."""
         self._to_start = [(e, replaced.get(id(s), s)) for e, s in self._to_start]
 
@@ -208,16 +210,17 @@ class Game:
         self.running_scenes: list[RunningScene] = []
         self.started = False
         #: The latest reload reports (older ones are dropped), newest last.
-        self.reports: collections.deque[Any] = collections.deque(maxlen=100)
+        self.reports: collections.deque[ReloadReport] = collections.deque(maxlen=100)
         self.reload_count = 0
-        self._reload_listeners: list[Callable[[Any], None]] = []
+        self._reload_listeners: list[Callable[[ReloadReport], None]] = []
         self._change_listeners: list[Callable[[list[str]], None]] = []
         self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
         self._pending: queue.SimpleQueue[tuple[list[str], float]] = queue.SimpleQueue()
         self._plugin_ctx = PluginContext(self)
         self.watcher: Any = None
         self._closed = False
-        self.generations: Any = None  # set by the first reload (runtime.reload.GenerationTracker)
+        #: Weak references to the plugin generations hot reloads replaced.
+        self.generations = GenerationTracker()
         try:
             self.plugins.load_all()
             for name in self.plugins.plugins:
@@ -497,8 +500,11 @@ class Game:
 
     # --- hot reload -------------------------------------------------------------------
 
-    def on_reload(self, listener: Callable[[Any], None]) -> None:
-        """Call `listener(report)` on the game thread after every reload attempt."""
+    def on_reload(self, listener: Callable[[ReloadReport], None]) -> None:
+        """Call `listener(report)` on the game thread after every reload attempt.
+
+        A listener that raises is logged with its traceback; the reload stands.
+        """
         self._reload_listeners.append(listener)
 
     def reload(
@@ -506,27 +512,23 @@ class Game:
         paths: Iterable[str | os.PathLike[str]] | None = None,
         *,
         detected_at: float | None = None,
-    ) -> Any:
+    ) -> ReloadReport:
         """Reload the plugins owning `paths` (all plugins when ``None``), now, between frames.
+
+        Never raises for errors in plugin code or in an observer of the reload.
 
         Args:
             paths: changed files or folders under ``plugins/``.
             detected_at: ``time.perf_counter()`` of the file event, for the report's timings.
 
         Returns:
-            The `runtime.reload.ReloadReport`; on failure nothing changed.
+            The `runtime.reports.ReloadReport`; on failure nothing changed.
         """
+        # Imported on first use: the transaction's modules cost a player that never
+        # reloads a noticeable part of its start-up.
         from runtime.reload import reload_plugins
 
-        report = reload_plugins(
-            self, None if paths is None else [str(p) for p in paths], detected_at
-        )
-        if report.plugins:
-            self.reports.append(report)
-            self.reload_count += 1
-            for listener in list(self._reload_listeners):
-                listener(report)
-        return report
+        return reload_plugins(self, None if paths is None else [str(p) for p in paths], detected_at)
 
     def on_changes(self, listener: Callable[[list[str]], None]) -> None:
         """Call `listener(paths)` after each batch of saves the watcher sees.
@@ -542,10 +544,11 @@ class Game:
     ) -> None:
         """Take part in every reload transaction (the editor's plugin extensions do).
 
-        `prepare(fresh)` runs in the restore step with the new generation
+        `prepare(fresh)` runs in the prepare step with the new generation
         (``{plugin name: LoadedPlugin}``), before anything is swapped in; if it
-        raises, the whole reload rolls back. It returns a function called at
-        commit (or ``None``), which must not fail.
+        raises, the whole reload rolls back. It returns a function called in
+        the notify step, once every swap is done (or ``None``); if that raises,
+        the error is logged and the reload stands.
         """
         self.reload_participants.append(prepare)
 
@@ -633,9 +636,95 @@ class Game:
         Returns:
             One line per surviving old class or module and who refers to it.
         """
-        from runtime.reload import describe_stale
-
         return describe_stale(self)
+
+    # --- what the reload transaction (runtime.reload) uses -------------------------------
+
+    def hook_context(
+        self, owner: Any, running: RunningScene | None = None, entity: Entity | None = None
+    ) -> PluginContext:
+        """The context to call a hook of `owner` with: its running scene's, or the plugins'."""
+        if running is None:
+            self._plugin_ctx.owner = owner
+            return self._plugin_ctx
+        ctx = running.ctx
+        if entity is not None:
+            ctx.entity = entity
+        ctx.owner = owner
+        return ctx
+
+    def release_contexts(self) -> None:
+        """Forget the last owner of every context.
+
+        The contexts are reused for every call and remember the last owner: left
+        alone, they would keep an object (and so a whole replaced generation) alive.
+        """
+        self._plugin_ctx.owner = None
+        for rs in self.running_scenes:
+            rs.ctx.owner = None
+
+    def install_generation(
+        self,
+        plugins: Iterable[LoadedPlugin],
+        *,
+        removed: Iterable[str],
+        plugin_objects: Mapping[str, Plugin | None],
+        scripts: Iterable[tuple[Entity, int, Script]],
+        timers: list[Timer],
+        subscriptions: list[Subscription],
+        messages: list[Message],
+        emitted: list[Emitted],
+        rebuilt: Mapping[int, Any],
+    ) -> None:
+        """Swap a reloaded generation in, in one step (the reload's commit step).
+
+        Calls no plugin code and notifies no one.
+
+        Args:
+            plugins: the new generation of the reloaded plugins.
+            removed: plugins whose package was deleted.
+            plugin_objects: the new plugin object of each reloaded plugin (``None``:
+                the plugin is gone), then those of plugins new this reload.
+            scripts: (entity, index in its scripts, new script) for every rebuilt script.
+            timers: every timer of the game, for the new owners.
+            subscriptions: every subscription, likewise.
+            messages: the queued messages.
+            emitted: the queued events.
+            rebuilt: the new object of every rebuilt one, by ``id`` of the old.
+        """
+        self.plugins.install(plugins)
+        for name in removed:
+            self.plugins.unload(name)
+        for name, obj in plugin_objects.items():
+            if obj is None:
+                self.plugin_objects.pop(name, None)
+            else:
+                self.plugin_objects[name] = obj
+        for entity, index, script in scripts:
+            entity.scripts[index] = script
+        self.callbacks.replace_all(timers, subscriptions, messages, emitted)
+        self.release_contexts()
+        for rs in self.running_scenes:
+            # Scripts initialised but not started yet (spawned last frame, or a game that
+            # has not run a frame) must get on_start on their new object, not the old one.
+            rs.replace_pending_starts(rebuilt)
+            rs.invalidate()
+            # Build the next frame's update list now, while the collector is off: built
+            # in the frame, its allocations set off collections over the whole scene.
+            rs.updaters()
+
+    def record_reload(self, report: ReloadReport) -> None:
+        """Keep a reload's report and tell the `on_reload` listeners.
+
+        A listener that raises is logged with its traceback; the others still hear.
+        """
+        self.reports.append(report)
+        self.reload_count += 1
+        for listener in list(self._reload_listeners):
+            try:
+                listener(report)
+            except Exception as exc:
+                log.error("a reload listener failed: %s", describe_error(exc), exc_info=exc)
 
     # --- end ---------------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
+from runtime.bytecode import load_bytecode
 from runtime.fields import declared_fields
 from runtime.scripting import (
     NAMESPACE_PREFIX,
@@ -89,8 +90,6 @@ class SourceCompiler:
         """
         p = str(path)
         if self.bytecode_dir is not None and self.source_root is not None:
-            from runtime.build import load_bytecode
-
             code = load_bytecode(self.bytecode_dir, self.source_root, p)
             return CompiledSource(b"", code, frozenset())
         with open(p, "rb") as f:
@@ -180,6 +179,60 @@ class _PluginFinder:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    """One ``.py`` file of a plugin package.
+
+    Attributes:
+        path: the file.
+        module: its module name when loading the plugin imports it, else ``None``
+            (a ``_private`` module or a file in a folder that is not a package:
+            reachable by an explicit import only, but still part of a build).
+    """
+
+    path: Path
+    module: str | None
+
+
+def plugin_sources(folder: Path, module: str | None) -> Iterator[SourceFile]:
+    """Every ``.py`` file under a plugin package folder: the one walk over plugin sources.
+
+    In each folder: ``__init__.py``, then the other files by name, then the
+    subfolders by name (``.hidden`` and ``__pycache__`` skipped). A folder that
+    cannot be read is skipped, as the build has always done.
+
+    Args:
+        folder: a plugin package (``plugins/<name>``) or a folder inside one.
+        module: the module name of `folder` as a package, or ``None`` when
+            loading does not import it.
+    """
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:
+        return
+    init = folder / "__init__.py"
+    if init.is_file():
+        yield SourceFile(init, module)
+    folders = []
+    for f in entries:
+        if f.is_dir():
+            if not f.name.startswith(".") and f.name != "__pycache__":
+                folders.append(f)
+        elif f.name.endswith(".py") and f.name != "__init__.py":
+            imported = (
+                module is not None and not f.name.startswith(("_", ".")) and (f.stem.isidentifier())
+            )
+            yield SourceFile(f, f"{module}.{f.stem}" if imported else None)
+    for d in folders:
+        package = (
+            module is not None
+            and not d.name.startswith("_")
+            and d.name.isidentifier()
+            and (d / "__init__.py").is_file()
+        )
+        yield from plugin_sources(d, f"{module}.{d.name}" if package else None)
+
+
 @dataclass
 class LoadedPlugin:
     """One generation of a plugin: its modules and the classes found in them."""
@@ -228,13 +281,24 @@ class TypeRegistry:
         """The script types a plugin defines."""
         return {t: c for t, c in self._by_id.items() if self._owner[t] == plugin}
 
-    def conflicts(self, plugin: LoadedPlugin) -> list[str]:
-        """Type ids of `plugin` already taken by another plugin."""
-        return [
+    def check_conflicts(self, plugin: LoadedPlugin, replacing: Iterable[str] = ()) -> None:
+        """Refuse a plugin whose type ids another plugin already registered.
+
+        Args:
+            plugin: a generation about to be installed.
+            replacing: plugins installed together with it (their old types go).
+
+        Raises:
+            PluginError: naming every clashing type id and its owner.
+        """
+        mine = {plugin.name, *replacing}
+        clashes = [
             f"{t} (also defined by plugin {self._owner[t]!r})"
             for t in plugin.scripts
-            if t in self._owner and self._owner[t] != plugin.name
+            if t in self._owner and self._owner[t] not in mine
         ]
+        if clashes:
+            raise PluginError(f"plugin {plugin.name!r}: type id {', '.join(clashes)}")
 
     def replace(self, plugins: Iterable[LoadedPlugin]) -> None:
         """Swap in the types of new generations of these plugins."""
@@ -325,19 +389,14 @@ class PluginHost:
         return names
 
     def source_files(self, plugin: str) -> Iterator[tuple[str, Path]]:
-        """(module name, path) of every module of a plugin on disk, packages first."""
-        top = self.plugins_dir / plugin
-        stack = [(self.module_name(plugin), top)]
-        while stack:
-            mod, d = stack.pop()
-            yield mod, d / "__init__.py"
-            for f in sorted(d.iterdir()):
-                if f.name.startswith((".", "_")) and f.name != "__init__.py":
-                    continue
-                if f.is_dir() and (f / "__init__.py").is_file() and f.name.isidentifier():
-                    stack.append((f"{mod}.{f.name}", f))
-                elif f.suffix == ".py" and f.name != "__init__.py" and f.stem.isidentifier():
-                    yield f"{mod}.{f.stem}", f
+        """(module name, path) of every module of a plugin that loading imports.
+
+        These are the modules `plugin_sources` names; ``_private`` modules and
+        files in folders that are not packages are left to explicit imports.
+        """
+        for source in plugin_sources(self.plugins_dir / plugin, self.module_name(plugin)):
+            if source.module is not None:
+                yield source.module, source.path
 
     def plugin_of_path(self, path: str | Path) -> str | None:
         """The plugin a file belongs to, or ``None`` when it is outside ``plugins/<name>/``."""
@@ -370,9 +429,7 @@ class PluginHost:
         for name in self.discover():
             try:
                 loaded = self.import_aside([name])[name]
-                clashes = self.registry.conflicts(loaded)
-                if clashes:
-                    raise PluginError(f"plugin {name!r}: type id {', '.join(clashes)}")
+                self.registry.check_conflicts(loaded)
             except Exception as exc:
                 msg = describe_error(exc)
                 self.errors[name] = msg

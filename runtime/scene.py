@@ -10,7 +10,6 @@ scene redraws every frame instead.
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -371,8 +370,3 @@ class Scene:
         else:
             siblings.insert(max(0, index), handle)
         self.entities[handle].parent = parent
-
-
-def finite_vec(v: Vec2) -> bool:
-    """Whether both components are finite numbers."""
-    return math.isfinite(v[0]) and math.isfinite(v[1])

@@ -23,7 +23,7 @@ from runtime.fields import declared_fields, to_plain
 
 if TYPE_CHECKING:
     from runtime.context import PluginContext, ScriptContext
-    from runtime.reload import ReloadReport
+    from runtime.reports import ReloadReport
 
 #: Prefix of the module namespace plugins are imported under (see `runtime.plugins`).
 NAMESPACE_PREFIX = "hotplay_plugins"

@@ -99,7 +99,7 @@ def _encode(obj: Any) -> msgpack.ExtType:
         fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
         return msgpack.ExtType(EXT_DATACLASS, packb([t.__module__, t.__qualname__, fields]))
     if isinstance(obj, int) and t is not bool:  # an int subclass of a plugin, say an IntFlag
-        return int(obj)  # type: ignore[return-value]
+        return int(obj)
     raise Unencodable(f"a {t.__module__}.{t.__qualname__} cannot be stored")
 
 
@@ -194,22 +194,3 @@ def unpackb(
     return msgpack.unpackb(
         data, ext_hook=ExtDecoder(resolve, unresolved), raw=False, strict_map_key=False
     )
-
-
-def find_unencodable(value: Any, path: str = "") -> str | None:
-    """Where in `value` the first thing msgpack cannot hold sits (``.items[3]``), or ``None``."""
-    try:
-        packb(value)
-        return None
-    except Unencodable as exc:
-        if isinstance(value, (list, tuple)):
-            for i, v in enumerate(value):
-                found = find_unencodable(v, f"{path}[{i}]")
-                if found is not None:
-                    return found
-        elif isinstance(value, dict):
-            for k, v in value.items():
-                found = find_unencodable(v, f"{path}[{k!r}]")
-                if found is not None:
-                    return found
-        return f"{path or 'value'}: {exc}"

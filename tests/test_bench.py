@@ -60,7 +60,7 @@ def test_quick_bench_verifies_and_reports_every_figure(tmp_path: Path) -> None:
 
 def test_verification_catches_a_changed_field(tmp_path: Path) -> None:
     """A benchmark that does not notice lost state is worthless: check that it does."""
-    from runtime.reload import ReloadReport
+    from runtime.reports import ReloadReport
 
     project = write_project(tmp_path / "p", scene_entities=3)
     with World.open(project, 5, quiet_ms=None) as world:

@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from runtime import BuildProfile, Game
-from runtime.build import MANIFEST, build_project, load_bytecode, release_dir, stale_sources
+from runtime.build import MANIFEST, build_project, release_dir, stale_sources
+from runtime.bytecode import load_bytecode
 from runtime.cli import main as cli_main
 
 from .conftest import REPO_ROOT, entity, script

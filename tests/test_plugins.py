@@ -256,3 +256,32 @@ def test_a_folder_that_is_not_a_package_is_warned_about_once(
             assert game.reload().ok
     warnings = [r.getMessage() for r in caplog.records if "plugins/notes" in r.getMessage()]
     assert len(warnings) == 1
+
+
+def test_one_walk_names_every_source_and_the_modules_loading_imports(tmp_path: Any) -> None:
+    from runtime.plugins import plugin_sources
+
+    top = tmp_path / "game"
+    for rel in (
+        "__init__.py",
+        "b.py",
+        "_private.py",
+        "a/__init__.py",
+        "a/deep.py",
+        "_hidden_pkg/__init__.py",
+        "loose/x.py",
+        "__pycache__/b.cpython-311.py",
+        ".git/hook.py",
+    ):
+        (top / rel).parent.mkdir(parents=True, exist_ok=True)
+        (top / rel).write_text("")
+    found = [(s.path.relative_to(top).as_posix(), s.module) for s in plugin_sources(top, "ns.game")]
+    assert found == [
+        ("__init__.py", "ns.game"),
+        ("_private.py", None),
+        ("b.py", "ns.game.b"),
+        ("_hidden_pkg/__init__.py", None),
+        ("a/__init__.py", "ns.game.a"),
+        ("a/deep.py", "ns.game.a.deep"),
+        ("loose/x.py", None),
+    ]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from runtime import PlaceholderScript
-from runtime.reload import ReloadReport
+from runtime.reports import ReloadReport
 
 from .reload_lab import Lab, entity, scripts_of
 

@@ -3,7 +3,7 @@
 The model knows the plugin's modules, subpackages and script classes (their
 fields, type ids, behaviour), renders itself to files, and edits itself at
 random, validly or with an injected fault. The oracle in this module predicts,
-from the documented migration rules alone (design.md, "Field migration rules"),
+from the documented migration rules alone (docs/hot-reload.md, "The guarantee"),
 what every script must hold after a reload: it never asks the runtime how it
 migrates, so it can catch the runtime getting a rule wrong.
 

@@ -1,0 +1,122 @@
+"""The hot reload transaction: one function naming its steps, one module per step.
+
+`reload_plugins` runs between frames on the game thread; docs/hot-reload.md
+("What happens on a save") describes the same steps under the same names, and
+a report's ``timings`` are keyed by them:
+
+1. *detect* (the watcher, before the transaction): the time from the save to here.
+2. *scope* (`runtime.reload.scope`): the plugins owning the changed paths, plus
+   every plugin that imports one.
+3. *build* (`runtime.reload.build`): compile their sources; a syntax error stops here.
+4. *snapshot* (`runtime.reload.snapshot`): ``on_before_reload``, then every object
+   of those plugins and every engine-owned callback into one msgpack blob.
+5. *load* (`runtime.reload.load`): a fresh generation of their modules, imported aside.
+6. *restore* (`runtime.reload.restore`): new objects from the new classes, filled
+   from the blob by the migration rules (`runtime.reload.migrate`); ``on_after_reload``.
+7. *prepare* (`runtime.reload.prepare`): reload participants (the editor) get ready
+   for the new generation; one that refuses rolls the reload back.
+8. *commit* (`runtime.reload.commit`): every swap, in one step.
+9. *notify* (`runtime.reload.notify`): scene observers, participants' commit
+   functions, new plugins' ``on_init``; a failure here is logged, the reload stands.
+10. *report* (`runtime.reload.report`): the report is logged, recorded and sent
+    to the ``on_reload`` listeners.
+
+A failure in 3-7 drops the new side (`runtime.reload.rollback`): the old modules
+and the very same old objects run on, and the report says why.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from functools import partial
+from typing import TYPE_CHECKING
+
+from runtime.reload.build import build_sources
+from runtime.reload.commit import commit_generation
+from runtime.reload.load import load_generation
+from runtime.reload.notify import notify_all
+from runtime.reload.prepare import prepare_participants
+from runtime.reload.report import StepClock, failure_report, make_report
+from runtime.reload.restore import restore_objects
+from runtime.reload.rollback import roll_back
+from runtime.reload.scope import find_scope
+from runtime.reload.snapshot import take_snapshot
+from runtime.reload.state import Notes, ReloadFailed, Target
+from runtime.reports import ReloadReport
+
+if TYPE_CHECKING:
+    from runtime.game import Game
+
+log = logging.getLogger("hotplay.reload")
+
+#: The timed steps, in order: the keys a report's ``timings`` can have.
+STEPS = ("detect", "scope", "build", "snapshot", "load", "restore", "prepare", "commit", "notify")
+
+
+def reload_plugins(
+    game: Game, paths: list[str] | None, detected_at: float | None = None
+) -> ReloadReport:
+    """Run one reload transaction (see the module docstring); never raises for plugin errors.
+
+    Args:
+        game: the game to reload, between two frames, on its own thread.
+        paths: the changed files or folders; ``None`` reloads every plugin.
+        detected_at: ``time.perf_counter()`` of the file event, for the ``detect`` timing.
+    """
+    # A reload allocates a few containers per object; with the collector on, that
+    # sets off many collections, each walking the whole scene (measured: over
+    # half the time of a 10,000-entity reload). The only cycles it leaves behind
+    # are the replaced generation's modules and classes, collected later.
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        report = _transaction(game, paths, StepClock(detected_at))
+    finally:
+        if gc_was_on:
+            gc.enable()
+    if report.plugins:
+        _log(report)
+        game.record_reload(report)  # 10: the history and the on_reload listeners
+    return report
+
+
+def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> ReloadReport:
+    scope = find_scope(game.plugins, paths)  # 2
+    if not scope.names:
+        return make_report(scope, paths, clock)
+    clock.lap("scope")
+    notes = Notes()
+    told: tuple[Target, ...] = ()
+    try:
+        build_sources(game.plugins, scope)  # 3
+        clock.lap("build")
+        snap = take_snapshot(game, scope, notes)  # 4
+        told = snap.told
+        clock.lap("snapshot")
+        fresh = load_generation(game.plugins, scope)  # 5
+        clock.lap("load")
+        objects = len(snap.targets)
+        draft = partial(make_report, scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
+        restored = restore_objects(game, scope, snap, fresh, notes, draft)  # 6
+        clock.lap("restore")
+        participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
+        clock.lap("prepare")
+    except Exception as exc:
+        if isinstance(exc, ReloadFailed) and exc.told:
+            told = exc.told  # on_before_reload raised: those told so far hear of it
+        return roll_back(game, told, failure_report(exc, scope, paths, clock))
+    committed = commit_generation(game, scope, snap, fresh, restored)  # 8
+    clock.lap("commit")
+    notify_all(game, committed, participant_commits)  # 9
+    clock.lap("notify")
+    return make_report(scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
+
+
+def _log(report: ReloadReport) -> None:
+    if report.ok:
+        log.info("%s", report)
+        for n in report.warnings:
+            log.warning("reload: %s", n)
+    else:
+        log.error("%s", report.details())

@@ -1,0 +1,302 @@
+"""Step 6, restore: new objects from the new classes, filled from the blob; ``on_after_reload``.
+
+Classes are found by type id in the new generation (or, for a class that moved
+to another module of its plugin, by qualified name); a script whose class is
+gone becomes a placeholder holding its data, and a placeholder whose class came
+back becomes a script again. Nothing is swapped in here: the result is a
+`Restored` for the commit step.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runtime.callbacks import Emitted, Message, Subscription, Timer
+from runtime.fields import PlainDataError, declared_fields, from_plain, to_plain
+from runtime.plugins import LoadedPlugin, TypeRegistry, describe_error
+from runtime.reload.hooks import HookCache, hook_context, is_live, who
+from runtime.reload.migrate import ClassPlan
+from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
+from runtime.reload.state import Notes, ReloadFailed, Scope, Target
+from runtime.reports import ReloadReport
+from runtime.scripting import (
+    PlaceholderScript,
+    Plugin,
+    Script,
+    instantiate,
+    module_path,
+    type_id_of,
+)
+from runtime.snapshot import Unresolved, default_resolver, lookup_qualname, unpackb
+from runtime.values import Handle, Vec2
+
+if TYPE_CHECKING:
+    from runtime.game import Game
+
+_new_vec2 = functools.partial(tuple.__new__, Vec2)
+
+
+@dataclass(frozen=True, slots=True)
+class Restored:
+    """The new side of a reload, built but not swapped in.
+
+    Attributes:
+        objects: the new object of each snapshot target (the old object itself
+            when it stays, ``None`` for the plugin object of a deleted plugin).
+        new_plugins: plugin objects of plugins loaded for the first time.
+        timers: every timer, rebuilt for the new owners.
+        subscriptions: every subscription, likewise.
+        messages: the queued messages.
+        emitted: the queued events.
+    """
+
+    objects: tuple[Any, ...]
+    new_plugins: dict[str, Plugin]
+    timers: list[Timer]
+    subscriptions: list[Subscription]
+    messages: list[Message]
+    emitted: list[Emitted]
+
+
+def restore_objects(
+    game: Game,
+    scope: Scope,
+    snap: Snapshot,
+    fresh: dict[str, LoadedPlugin],
+    notes: Notes,
+    draft_report: Callable[[], ReloadReport],
+) -> Restored:
+    """Build the new objects and callbacks, then run ``on_after_reload`` on the new objects.
+
+    Args:
+        game: the running game (read only).
+        scope: the plugins in the reload.
+        snap: the snapshot step's result.
+        fresh: the new generation.
+        notes: where migration notes go.
+        draft_report: the report so far, handed to ``on_after_reload``.
+
+    Raises:
+        ReloadFailed: a stored value is refused or a hook raised.
+    """
+    classes = _ClassFinder(scope, fresh, game.registry)
+    unresolved: list[Unresolved] = []
+    layout_rows, group_rows, placeholders, callbacks = unpackb(
+        snap.blob, classes.resolver, unresolved
+    )
+    careful = snap.marked_unencodable or bool(unresolved)
+    targets = snap.targets
+    objects: list[Any] = [None] * len(targets)
+    for li, index, kinds, cols, extras, states, entities in group_rows:
+        layout = layout_rows[li]
+        plan = _plan(targets[index[0]], layout, classes, notes, careful)
+        columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
+        rows = zip(*columns, strict=True) if columns else itertools.repeat(())
+        for n, values, ex, state, entity in zip(
+            index, rows, extras, states, entities, strict=False
+        ):
+            if plan is None:
+                objects[n] = _to_placeholder(targets[n], layout, values, state, entity, notes)
+            else:
+                objects[n] = plan.build(values, ex, state, entity)
+    for n, type_id, data, _reason in placeholders:
+        objects[n] = _from_placeholder(targets[n].obj, type_id, data, classes, notes)
+    # Plugin objects of plugins that are new this reload get their defaults.
+    new_plugins = {
+        n: instantiate(fresh[n].plugin_class) for n in scope.to_load if n not in game.plugin_objects
+    }
+    rebuilt_callbacks = _restore_callbacks(game, callbacks, objects, snap.kept_owners, notes)
+    restored = Restored(tuple(objects), new_plugins, *rebuilt_callbacks)
+    _after_hooks(game, targets, restored.objects, draft_report())
+    return restored
+
+
+class _ClassFinder:
+    """Finds the new class of a stored object, and the classes of stored values."""
+
+    def __init__(self, scope: Scope, fresh: dict[str, LoadedPlugin], registry: TypeRegistry):
+        self.scope = scope
+        self.fresh = fresh
+        self.registry = registry
+
+    def resolver(self, module: str, qualname: str) -> Any:
+        """The class of a stored enum member or dataclass, in the new generation first."""
+        for p in self.fresh.values():
+            mod = p.modules.get(module)
+            if mod is not None:
+                return lookup_qualname(mod, qualname)
+        plugin = module_path(module).partition(".")[0]
+        if plugin in self.scope.removed:
+            return None
+        return default_resolver(module, qualname)
+
+    def new_class(self, type_id: str, module: str, qualname: str) -> tuple[type | None, str]:
+        """The new class of a stored script and, if it moved, a note saying where."""
+        for p in self.fresh.values():
+            cls = p.scripts.get(type_id)
+            if cls is not None:
+                return cls, ""
+        registry = self.registry
+        if type_id in registry and registry.owner(type_id) not in self.scope.names:
+            return registry.resolve(type_id), ""
+        # Not found by type id: the class may have moved to another module of its plugin.
+        plugin = module_path(module).partition(".")[0]
+        fresh = self.fresh.get(plugin)
+        if fresh is not None:
+            found = [
+                c for c in fresh.classes_by_qualname.get(qualname, []) if issubclass(c, Script)
+            ]
+            if len(found) == 1:
+                return found[0], f"moved to {module_path(found[0].__module__)}"
+        return None, ""
+
+
+def _decode_column(kind: int, col: list[Any]) -> list[Any]:
+    if kind == VEC2:
+        it = iter(col)
+        return list(map(_new_vec2, zip(it, it, strict=True)))
+    if kind == HANDLE:
+        return list(map(Handle, col))
+    return col
+
+
+def _plan(
+    t: Target, layout: list[Any], classes: _ClassFinder, notes: Notes, careful: bool
+) -> ClassPlan | None:
+    type_id, module, qualname, names, anns, defaults = layout
+    if t.plugin:
+        if t.plugin in classes.scope.removed:
+            notes.add(type_id, "", "dropped", "plugin deleted; its plugin object is gone")
+            return None
+        new_cls: type | None = classes.fresh[t.plugin].plugin_class
+    else:
+        new_cls, moved = classes.new_class(type_id, module, qualname)
+        if new_cls is None:
+            return None
+        if moved:
+            notes.add(type_id, "", "moved", moved)
+    assert new_cls is not None
+    return ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=careful)
+
+
+def _to_placeholder(
+    t: Target, layout: list[Any], values: Sequence[Any], state: int, entity: int, notes: Notes
+) -> Any:
+    type_id, _, _, names, _, _ = layout
+    data = {}
+    for name, value in zip(names, values, strict=True):
+        try:
+            data[name] = to_plain(value)
+        except PlainDataError as exc:
+            notes.add(type_id, name, "dropped", f"cannot be kept in a placeholder: {exc}")
+    if t.plugin:
+        return None
+    notes.add(
+        type_id,
+        "",
+        "placeholder",
+        "class no longer exists; scripts kept as placeholders with their data",
+    )
+    ph = PlaceholderScript(type_id, data, f"class {type_id} no longer exists")
+    # The placeholder keeps where the script was in its lifecycle, for when it comes back.
+    ph.__dict__["_hp_entity"] = Handle(entity)
+    if state:
+        ph.__dict__["_hp_state"] = state
+    return ph
+
+
+def _from_placeholder(
+    old: PlaceholderScript, type_id: str, data: Any, classes: _ClassFinder, notes: Notes
+) -> Any:
+    cls, _ = classes.new_class(type_id, "", "")
+    if cls is None:
+        return old  # still missing: the very same placeholder stays
+    fields = declared_fields(cls)
+    values = {}
+    for name, raw in data.items():
+        spec = fields.get(name)
+        if spec is None:
+            notes.add(type_id, name, "dropped", "field no longer declared")
+            continue
+        try:
+            values[name] = from_plain(raw, spec.annotation)
+        except PlainDataError as exc:
+            notes.add(type_id, name, "reset", f"stored value does not fit: {exc}")
+    notes.add(type_id, "", "restored", "class is back; placeholders turned into scripts")
+    obj = instantiate(cls, values)
+    for key in ("_hp_entity", "_hp_state"):
+        if key in old.__dict__:
+            obj.__dict__[key] = old.__dict__[key]
+    return obj
+
+
+def _restore_callbacks(
+    game: Game,
+    callbacks: list[list[Any]],
+    objects: list[Any],
+    kept_owners: tuple[Any, ...],
+    notes: Notes,
+) -> tuple[list[Timer], list[Subscription], list[Message], list[Emitted]]:
+    timers, subs, messages, emitted = callbacks
+    running = game.running_scenes
+    now = game.time
+
+    def owner(ref: list[Any]) -> Any:
+        return objects[ref[1]] if ref[0] == "t" else kept_owners[ref[1]]
+
+    def scene(i: int) -> Any:
+        return running[i] if 0 <= i < len(running) else None
+
+    def callable_on(own: Any, method: str) -> bool:
+        return (
+            own is not None
+            and type(own) is not PlaceholderScript
+            and callable(getattr(own, method, None))
+        )
+
+    new_timers = []
+    for o, method, remaining, interval, args, si, handle, tid in timers:
+        own = owner(o)
+        if not callable_on(own, method):
+            notes.add(
+                type_id_of(type(own)) if own is not None else "engine",
+                method,
+                "callback-dropped",
+                "timer dropped: its method no longer exists",
+            )
+            continue
+        new_timers.append(
+            Timer(tid, now + remaining, interval, own, method, tuple(args), scene(si), handle)
+        )
+    new_subs = []
+    for o, event, method, si, handle in subs:
+        own = owner(o)
+        if not callable_on(own, method):
+            notes.add(
+                "engine",
+                method,
+                "callback-dropped",
+                f"subscription to {event!r} dropped: its method no longer exists",
+            )
+            continue
+        new_subs.append(Subscription(event, own, method, scene(si), handle))
+    new_messages = [Message(scene(si), h, p) for si, h, p in messages]
+    new_emitted = [Emitted(ev, p) for ev, p in emitted]
+    return new_timers, new_subs, new_messages, new_emitted
+
+
+def _after_hooks(
+    game: Game, targets: Sequence[Target], objects: Sequence[Any], draft: ReloadReport
+) -> None:
+    overrides = HookCache("on_after_reload")
+    for t, new in zip(targets, objects, strict=True):
+        if new is None or new is t.obj or not overrides(type(new)) or not is_live(game, t):
+            continue
+        try:
+            new.on_after_reload(hook_context(game, t, new), draft)
+        except Exception as exc:
+            raise ReloadFailed(f"{who(t)}: on_after_reload raised {describe_error(exc)}") from exc

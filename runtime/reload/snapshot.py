@@ -1,0 +1,302 @@
+"""Step 4, snapshot: ``on_before_reload``, then every object in scope into one msgpack blob.
+
+Objects are stored by class, in columns: one list per field (and for undeclared
+attributes, lifecycle state and entity). A column of a field declared ``Vec2``
+or ``Handle`` whose values all are exactly that type is stored as plain numbers,
+with no extension value per object: decoding those was the costliest part of a
+large reload. The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
+`runtime.reload.restore` reads it back.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from runtime.fields import declared_fields, type_name
+from runtime.plugins import describe_error
+from runtime.reload.hooks import HookCache, hook_context, is_live, who
+from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed, Scope, Target
+from runtime.scripting import PlaceholderScript, plugin_name_of, type_id_of
+from runtime.snapshot import Unencodable, packb
+from runtime.values import Handle, Vec2
+
+if TYPE_CHECKING:
+    from runtime.game import Game
+
+# How a column of field values is stored in a snapshot.
+PLAIN, VEC2, HANDLE = 0, 1, 2
+
+#: Engine attributes kept on scripts and plugins (not user state).
+ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted"})
+
+_CALLBACK_KINDS = ("timer", "subscription", "message", "event")
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """What the snapshot step saved, and what the later steps need to read it back.
+
+    Attributes:
+        blob: the msgpack blob.
+        targets: every old object in scope, in blob order.
+        told: the targets whose ``on_before_reload`` ran (they hear of a rollback).
+        kept_owners: callback owners outside the scope, referred to by index.
+        marked_unencodable: some stored value could not be stored: restore then
+            checks every value.
+    """
+
+    blob: bytes
+    targets: tuple[Target, ...]
+    told: tuple[Target, ...]
+    kept_owners: tuple[Any, ...]
+    marked_unencodable: bool
+
+
+def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
+    """Run ``on_before_reload`` on every live object in scope, then write the blob.
+
+    Raises:
+        ReloadFailed: a hook raised (with the objects told so far).
+    """
+    targets = _collect_targets(game, scope)
+    told = _before_hooks(game, targets)
+    groups: dict[type, _Group] = {}
+    layout_rows: list[list[Any]] = []
+    placeholders: list[list[Any]] = []
+    owner_index: dict[int, int] = {}
+    for n, t in enumerate(targets):
+        obj = t.obj
+        owner_index[id(obj)] = n
+        cls = type(obj)
+        if cls is PlaceholderScript:
+            placeholders.append([n, obj.missing_type_id, obj.data, obj.reason])
+            continue
+        group = groups.get(cls)
+        if group is None:
+            fields = declared_fields(cls)
+            group = groups[cls] = _Group(
+                len(layout_rows),
+                list(fields),
+                [type_name(f.annotation) for f in fields.values()],
+                ENGINE_KEYS | set(fields),
+            )
+            layout_rows.append(
+                [
+                    type_id_of(cls),
+                    cls.__module__,
+                    cls.__qualname__,
+                    group.names,
+                    group.annotations,
+                    _encodable_defaults(fields),
+                ]
+            )
+        group.index.append(n)
+        group.objects.append(obj)
+    group_rows = [g.columns() for g in groups.values()]
+    kept_owners: list[Any] = []
+    callbacks = _callbacks(game, owner_index, kept_owners)
+    blob_data = [layout_rows, group_rows, placeholders, callbacks]
+    marked = False
+    try:
+        blob = packb(blob_data)
+    except Unencodable:
+        # Slow path, only when something cannot be stored: find it and say so by name.
+        marked = _drop_unencodable(layout_rows, group_rows, callbacks, notes)
+        blob = packb(blob_data)
+    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked)
+
+
+def _collect_targets(game: Game, scope: Scope) -> list[Target]:
+    names = set(scope.names)
+    targets: list[Target] = []
+    append = targets.append
+    in_scope: dict[type, bool] = {}  # per class, not per object
+    for scene in game.scenes:
+        rs = game.running_scene(scene)
+        for e in scene:
+            for i, s in enumerate(e.scripts):
+                cls = type(s)
+                hit = in_scope.get(cls)
+                if hit is None:
+                    hit = cls is PlaceholderScript or plugin_name_of(cls) in names
+                    in_scope[cls] = hit
+                if hit:
+                    append(Target(s, scene, rs, e, i))
+    for name in scope.names:
+        obj = game.plugin_objects.get(name)
+        if obj is not None:
+            append(Target(obj, plugin=name))
+    return targets
+
+
+def _before_hooks(game: Game, targets: list[Target]) -> tuple[Target, ...]:
+    overrides = HookCache("on_before_reload")
+    told: list[Target] = []
+    for t in targets:
+        if not overrides(type(t.obj)) or not is_live(game, t):
+            continue
+        told.append(t)
+        try:
+            t.obj.on_before_reload(hook_context(game, t, t.obj))
+        except Exception as exc:
+            raise ReloadFailed(
+                f"{who(t)}: on_before_reload raised {describe_error(exc)}", told=tuple(told)
+            ) from exc
+    return tuple(told)
+
+
+@dataclass(slots=True)
+class _Group:
+    """The objects of one class in a snapshot, turned into columns."""
+
+    layout: int
+    names: list[str]
+    annotations: list[str]
+    not_extra: frozenset[str]
+    index: list[int] = field(default_factory=list)
+    objects: list[Any] = field(default_factory=list)
+
+    def columns(self) -> list[Any]:
+        """``[layout, target indices, column kinds, columns, extras, states, entities]``."""
+        objs = self.objects
+        dicts = [o.__dict__ for o in objs]
+        kinds: list[int] = []
+        cols: list[list[Any]] = []
+        for name, ann in zip(self.names, self.annotations, strict=True):
+            try:
+                col = [d[name] for d in dicts]
+            except KeyError:  # a slot, or a field an object lost
+                col = [_get(o, d, name) for o, d in zip(objs, dicts, strict=True)]
+            if ann == "Vec2" and all(type(v) is Vec2 for v in col):
+                kinds.append(VEC2)
+                cols.append(list(itertools.chain.from_iterable(col)))
+            elif ann == "Handle" and all(type(v) is Handle for v in col):
+                kinds.append(HANDLE)
+                cols.append(list(map(int, col)))
+            else:
+                kinds.append(PLAIN)
+                cols.append(col)
+        not_extra = self.not_extra
+        extras = [
+            {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
+        ]
+        states = [d.get("_hp_state", 0) for d in dicts]
+        # Entity handles as plain ints: a Handle would go through a Python ext hook.
+        entities = [int(d.get("_hp_entity", 0)) for d in dicts]
+        return [self.layout, self.index, kinds, cols, extras, states, entities]
+
+
+def _callbacks(game: Game, owner_index: dict[int, int], kept_owners: list[Any]) -> list[list[Any]]:
+    """Timers, subscriptions, messages and events; owners as target or kept-owner indices."""
+    cb = game.callbacks
+    scene_index = {id(rs): i for i, rs in enumerate(game.running_scenes)}
+    keep_index: dict[int, int] = {}
+
+    def ref(owner: Any) -> list[Any]:
+        i = owner_index.get(id(owner))
+        if i is not None:
+            return ["t", i]
+        k = keep_index.get(id(owner))
+        if k is None:
+            k = keep_index[id(owner)] = len(kept_owners)
+            kept_owners.append(owner)
+        return ["k", k]
+
+    now = game.time
+    timers = [
+        [
+            ref(t.owner),
+            t.method,
+            t.due - now,
+            t.interval,
+            list(t.args),
+            scene_index.get(id(t.scene), -1),
+            int(t.handle),
+            t.id,
+        ]
+        for t in cb.live_timers()
+    ]
+    subs = [
+        [ref(s.owner), s.event, s.method, scene_index.get(id(s.scene), -1), int(s.handle)]
+        for s in cb.subscriptions
+    ]
+    messages = [[scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages]
+    emitted = [[e.event, e.payload] for e in cb.emitted]
+    return [timers, subs, messages, emitted]
+
+
+def _drop_unencodable(
+    layout_rows: list[list[Any]],
+    group_rows: list[list[Any]],
+    callbacks: list[list[Any]],
+    notes: Notes,
+) -> bool:
+    """Mark or drop every value msgpack cannot hold, noting each; whether one was marked."""
+    marked = False
+    for row in group_rows:
+        stored = layout_rows[row[0]]
+        for f, (kind, col) in enumerate(zip(row[2], row[3], strict=True)):
+            if kind != PLAIN or _try_pack(col) is None:
+                continue
+            for i, v in enumerate(col):
+                problem = _try_pack(v)
+                if problem is not None:
+                    notes.add(
+                        stored[0],
+                        stored[3][f],
+                        "unencodable",
+                        f"value cannot be stored ({problem}); reset to its default",
+                    )
+                    col[i] = UNENCODABLE_MARK
+                    marked = True
+        for extras in row[4]:
+            for k in list(extras or ()):
+                problem = _try_pack(extras[k])
+                if problem is not None:
+                    notes.add(
+                        stored[0],
+                        k,
+                        "unencodable",
+                        f"undeclared attribute cannot be stored ({problem}); dropped "
+                        "(rebuild it in on_after_reload)",
+                    )
+                    del extras[k]
+    for kind in range(4):
+        kept = []
+        for entry in callbacks[kind]:
+            problem = _try_pack(entry)
+            if problem is None:
+                kept.append(entry)
+            else:
+                notes.add(
+                    "engine",
+                    _CALLBACK_KINDS[kind],
+                    "callback-dropped",
+                    f"its data cannot be stored ({problem})",
+                )
+        callbacks[kind] = kept
+    return marked
+
+
+def _encodable_defaults(fields: Mapping[str, Any]) -> list[Any]:
+    return [
+        f.default if _try_pack(f.default) is None else UNENCODABLE_MARK for f in fields.values()
+    ]
+
+
+def _get(obj: Any, d: dict[str, Any], name: str) -> Any:
+    try:
+        return d[name]
+    except KeyError:
+        return getattr(obj, name, None)
+
+
+def _try_pack(value: Any) -> str | None:
+    try:
+        packb(value)
+        return None
+    except Unencodable as exc:
+        return str(exc)
