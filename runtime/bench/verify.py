@@ -12,7 +12,7 @@ from typing import Any
 from runtime.bench.errors import BenchError
 from runtime.bench.project import MOVER_FIELDS, PLUGIN
 from runtime.game import Game
-from runtime.reload import ReloadReport
+from runtime.reports import ReloadReport
 from runtime.scene import Scene
 from runtime.scripting import NAMESPACE_PREFIX, type_id_of
 from runtime.values import Vec2

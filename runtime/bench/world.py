@@ -21,7 +21,7 @@ from runtime.bench.timing import GC_CLOCK, ms
 from runtime.bench.verify import SceneState, verify_new_code, verify_reload
 from runtime.game import Game
 from runtime.profiles import BuildProfile
-from runtime.reload import ReloadReport
+from runtime.reports import ReloadReport
 
 
 @dataclass
