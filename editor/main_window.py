@@ -173,7 +173,7 @@ class MainWindow(QMainWindow):
         self.resize(QSize(1360, 860))
         # Separate-process play (and Release) with its Remote dock; before the
         # settings restore the dock layout. `headless_player` is for tests.
-        from editor.player_process import install_separate_process
+        from editor.player_process.install import install_separate_process
 
         self.player = install_separate_process(self, headless=headless_player)
         # Like a Local/Remote switch: the remote tree shares the scene tree's place,

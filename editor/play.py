@@ -2,7 +2,7 @@
 
 The main window drives play through `PlayTarget` only (start, pause, resume,
 step, stop, and its signals), so a target that runs the game in a separate
-process (``editor/player_process.py``) plugs in without touching the window:
+process (``editor/player_process/``) plugs in without touching the window:
 register a factory with `MainWindow.register_play_target`.
 """
 

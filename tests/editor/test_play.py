@@ -113,7 +113,7 @@ def test_edits_are_blocked_while_playing(window):
 
 
 def test_separate_process_is_a_run_target_and_release_always_uses_it(window):
-    from editor.player_process import SeparateProcessPlay
+    from editor.player_process.play_target import SeparateProcessPlay
 
     combo = window.run_target_combo
     assert [combo.itemText(i) for i in range(combo.count())] == ["In editor", "Separate process"]

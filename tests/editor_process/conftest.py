@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
 from editor.main_window import RUN_SEPARATE, MainWindow
-from editor.player_process import PlayerProcess
+from editor.player_process.process import PlayerProcess
 from runtime import BuildProfile
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from editor.main_window import MainWindow
 from editor.play import PlayState
-from editor.player_process import PlayerProcess
+from editor.player_process.process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
 from runtime import BuildProfile
 
