@@ -175,26 +175,29 @@ class StrEditor(FieldEditor):
 
 
 class Vec2Editor(FieldEditor):
-    """A `Vec2` field: x and y."""
+    """A `Vec2` field: one spin box for x, one for y.
+
+    The boxes are `x_box` and `y_box`: plain `x`/`y` would hide `QWidget.x()`/`y()`.
+    """
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.x = _spin()
-        self.y = _spin()
-        self.x.setPrefix("x ")
-        self.y.setPrefix("y ")
-        for box in (self.x, self.y):
+        self.x_box = _spin()
+        self.y_box = _spin()
+        self.x_box.setPrefix("x ")
+        self.y_box.setPrefix("y ")
+        for box in (self.x_box, self.y_box):
             box.valueChanged.connect(self._on_value_changed)
             self._layout.addWidget(box, 1)
 
     def _show(self, value: Any) -> None:
-        for box, v in ((self.x, value[0]), (self.y, value[1])):
+        for box, v in ((self.x_box, value[0]), (self.y_box, value[1])):
             box.blockSignals(True)
             box.setValue(float(v))
             box.blockSignals(False)
 
     def _on_value_changed(self, _v: float) -> None:
-        self.commit(Vec2(self.x.value(), self.y.value()))
+        self.commit(Vec2(self.x_box.value(), self.y_box.value()))
 
 
 class ColorEditor(FieldEditor):
@@ -618,7 +621,11 @@ def _container_editor(annotation: Any, scene: Scene, custom: Any, depth: int) ->
             return None
         try:
             # The value offered when "set" is checked on a field that was None.
-            empty = inner() if dataclasses.is_dataclass(inner) else zero_value(inner)
+            empty = (
+                inner()
+                if isinstance(inner, type) and dataclasses.is_dataclass(inner)
+                else zero_value(inner)
+            )
         except Exception:  # a dataclass that needs arguments
             return None
         ed = editor_for(inner, scene, custom, _depth=depth)

@@ -324,10 +324,10 @@ class InspectorPanel(QScrollArea):
             why.setStyleSheet("color: #e9c46a")
             outer.insertWidget(1, why)
             for name, value in s.data.items():
-                ed = ReadOnlyEditor("kept data of a missing script class")
-                ed.set_value(value)
-                self._field_editors[(index, name)] = ed
-                form.addRow(name, ed)
+                kept = ReadOnlyEditor("kept data of a missing script class")
+                kept.set_value(value)
+                self._field_editors[(index, name)] = kept
+                form.addRow(name, kept)
             return group
         specs = declared_fields(type(s))
         if not specs:

@@ -216,10 +216,8 @@ class LogPanel(QWidget):
 
     def visible_entries(self) -> list[LogEntry]:
         """The messages shown with the current filter."""
-        return [
-            self.table.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
-            for i in range(self.table.topLevelItemCount())
-        ]
+        items = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items if item is not None]
 
     def clear(self) -> None:
         """Forget every message."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QDropEvent, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -125,7 +125,8 @@ class SceneTreeView(QTreeWidget):
         item = self._items.get(handle) if handle is not None else None
         self.blockSignals(True)
         try:
-            self.setCurrentItem(item)
+            # Qt takes None (no current row); the stubs do not say so.
+            self.setCurrentItem(item)  # type: ignore[arg-type]
             if item is None:
                 self.clearSelection()
             else:
@@ -292,8 +293,3 @@ class SceneTreeView(QTreeWidget):
         elif index is None and scene[handle].parent == new_parent:
             return
         self.reparentRequested.emit(handle, new_parent, index)
-
-    def point_of(self, handle: Handle) -> QPoint:
-        """The viewport position of an entity's row (for tests)."""
-        item = self._items[handle]
-        return self.visualItemRect(item).center()

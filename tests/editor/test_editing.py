@@ -13,9 +13,9 @@ def test_inspector_edits_with_undo_and_redo(window):
     insp = window.inspector
 
     insp.script_field_editor(0, "bounces").box.setValue(5)
-    insp.script_field_editor(0, "velocity").x.setValue(10.0)
+    insp.script_field_editor(0, "velocity").x_box.setValue(10.0)
     pos = insp.findChild(type(insp.script_field_editor(0, "velocity")), "positionEditor")
-    pos.y.setValue(33.0)
+    pos.y_box.setValue(33.0)
     color = insp.findChild(object, "visual_color")
     color.hex.setText("#00ff00")
     color.hex.editingFinished.emit()
