@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QDockWidget, QMessageBox
+from PySide6.QtWidgets import QDockWidget, QMessageBox, QWidget
 
 from editor.log_panel import LogEntry
 from editor.play import PlayTarget
@@ -14,6 +14,9 @@ from editor.player_process.play_target import SeparateProcessPlay
 from editor.player_process.process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
 from runtime.build import BuildResult
+
+if TYPE_CHECKING:
+    from editor.main_window import MainWindow
 
 
 class UnresponsivePlayerPrompt(QObject):
@@ -28,7 +31,7 @@ class UnresponsivePlayerPrompt(QObject):
         window: the main window (``show_status``, ``log_panel``).
     """
 
-    def __init__(self, player: PlayerProcess, window: Any) -> None:
+    def __init__(self, player: PlayerProcess, window: MainWindow) -> None:
         super().__init__(window)
         self.setObjectName("unresponsivePlayerPrompt")
         self.player = player
@@ -97,16 +100,17 @@ class UnresponsivePlayerPrompt(QObject):
         self.window.show_status("the game answers again", "ok")
 
 
-def install_separate_process(window: Any, *, headless: bool = False) -> PlayerProcess:
+def install_separate_process(window: MainWindow, *, headless: bool = False) -> PlayerProcess:
     """Plug separate-process play into a `editor.main_window.MainWindow`.
 
     Registers the ``Separate process`` run target (also used for ``Release``),
-    adds a *Remote* dock with a `RemoteTreePanel`, routes the player's logs
-    to the log panel and its reload reports to the status bar, and offers to
-    kill a player that stops answering (`UnresponsivePlayerPrompt`). Uses only the
+    adds a *Remote* dock with a `RemoteTreePanel` (tabbed with the scene tree),
+    routes the player's logs to the log panel and its reload reports to the
+    status bar, and offers to kill a player that stops answering
+    (`UnresponsivePlayerPrompt`). Uses only the
     window's public API: ``project``, ``profile``, ``edited_scene``,
-    ``scene_path``, ``is_modified``, ``log_panel``, ``show_status`` and
-    ``register_play_target``.
+    ``scene_path``, ``is_modified``, ``log_panel``, ``tree_dock``, ``show_status``
+    and ``register_play_target``.
 
     Returns:
         The window's `PlayerProcess` (a child of the window: deleting the window
@@ -121,6 +125,12 @@ def install_separate_process(window: Any, *, headless: bool = False) -> PlayerPr
     dock.setObjectName("remoteDock")
     dock.setWidget(remote)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    # Like a Local/Remote switch: the remote tree shares the scene tree's place,
+    # comes to the front while a separate-process game runs, and leaves after.
+    window.tabifyDockWidget(window.tree_dock, dock)
+    window.tree_dock.raise_()
+    player.started.connect(dock.raise_)
+    player.finished.connect(lambda *_: window.tree_dock.raise_())
 
     def on_log(rec: dict[str, Any]) -> None:
         window.log_panel.add_entry(
@@ -168,8 +178,10 @@ def install_separate_process(window: Any, *, headless: bool = False) -> PlayerPr
             return window.scene_path
         return window.edited_scene  # unsaved: the player gets a temporary copy
 
-    def factory(w: Any) -> PlayTarget:
-        return SeparateProcessPlay(player, w.project.root, scene, w.profile, w, headless=headless)
+    def factory(parent: QWidget) -> PlayTarget:
+        return SeparateProcessPlay(
+            player, window.project.root, scene, window.profile, parent, headless=headless
+        )
 
     window.register_play_target("Separate process", factory)
     return player

@@ -178,7 +178,7 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
 
     spinner = scene.find("Spinner")
     window.select(spinner.handle)
-    copy = window.duplicate_selected()
+    copy = window.editing.duplicate_selected()
     assert scene[copy].name == "Spinner 2"
     assert len(scene[copy].children) == 1 and scene[copy].children[0] != scene.find("Blade").handle
     assert type(scene[copy].scripts[0]).__name__ == "Spinner"
@@ -190,7 +190,7 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
     assert window.scene_tree.item_of(scene.find("Ball A").handle).parent() is not None
 
     window.select(spinner.handle)
-    window.delete_selected()
+    window.editing.delete_selected()
     assert scene.find("Spinner") is None and scene.find("Ball A") is None
     assert window.selected_handle is None
 

@@ -160,7 +160,7 @@ def test_a_hung_game_is_noticed_and_the_offer_kills_it(
     # The editor went on turning its event loop all along (10 ms ticks over >= 1 s).
     assert ticker.ticks >= 10
     assert window.play_state is PlayState.PLAYING and player.is_unresponsive
-    status = window.status_message
+    status = window.status.message
     assert "the game is not answering" in status.text() and "Stop kills it" in status.text()
     assert status.property("kind") == "error"
     assert prompt.asking and not prompt.box.isModal()
