@@ -230,8 +230,7 @@ class ExtensionHost:
             dock.setObjectName(f"pluginDock:{name}:{title}")
             dock.setWidget(widget)
             w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            if w.inspector_dock is not None:
-                w.tabifyDockWidget(w.inspector_dock, dock)
+            w.tabifyDockWidget(w.inspector_dock, dock)
             inst.docks.append(dock)
         self._installed[name] = inst
         menu.menuAction().setVisible(bool(self.actions()))

@@ -20,10 +20,8 @@ from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
-    QLabel,
     QMainWindow,
     QMenu,
-    QMessageBox,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -38,7 +36,7 @@ from editor.controllers.play import PlayController, PlayTargetFactory
 from editor.controllers.shown_scene import ShownSceneController
 from editor.extensions import ExtensionHost
 from editor.inspector import InspectorPanel
-from editor.log_panel import LogPanel, QtLogHandler
+from editor.log_panel import HotplayLogCapture, LogPanel
 from editor.play import PlayState
 from editor.player_process.install import install_separate_process
 from editor.recovery import RecoveryChoice, RecoveryInfo
@@ -103,7 +101,8 @@ class MainWindow(QMainWindow):
         self.setDockOptions(
             QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks
         )
-        self._build_log()
+        self.log_panel = LogPanel()
+        self._log_capture = HotplayLogCapture(self.log_panel)
         self.game = Game(self.project, profile=profile, scene=False, watch=False)
         self.scene_view = SceneView(self.project.assets_dir)
         self.scene_tree = SceneTreeView()
@@ -136,30 +135,22 @@ class MainWindow(QMainWindow):
 
     # --- building -----------------------------------------------------------------------------
 
-    def _build_log(self) -> None:
-        self.log_panel = LogPanel()
-        self._log_handler = QtLogHandler()
-        self._log_handler.emitter.record.connect(self.log_panel.add_entry)
-        root = logging.getLogger("hotplay")
-        self._old_log_level = root.level
-        if root.level == logging.NOTSET or root.level > logging.INFO:
-            root.setLevel(logging.INFO)
-        root.addHandler(self._log_handler)
-
     def _build_controllers(
         self,
         recovery_policy: Callable[[RecoveryInfo], RecoveryChoice] | None,
         autosave_interval_ms: int | None,
     ) -> None:
+        game, view, tree, inspector = self.game, self.scene_view, self.scene_tree, self.inspector
+
         def is_playing() -> bool:
             return self.is_playing
 
         #: The scene the panels show, and the selection.
-        self.shown = ShownSceneController(self.scene_view, self.scene_tree, self.inspector, self)
+        self.shown = ShownSceneController(view, tree, inspector, self)
         self.shown.selectionChanged.connect(self._on_selection_changed)
         self.shown.sceneChanged.connect(self._on_shown_scene_changed)
         self.document = DocumentController(
-            self.game,
+            game,
             self.project,
             self.settings,
             self,
@@ -169,51 +160,28 @@ class MainWindow(QMainWindow):
         )
         self.document.sceneReplaced.connect(self._on_scene_replaced)
         self.document.titleChanged.connect(self._update_title)
-        self.document.errorReported.connect(self.show_error)
         #: The undo history of the edited scene.
         self.undo_stack: QUndoStack = self.document.undo_stack
         self.undo_stack.indexChanged.connect(self._on_undo_index_changed)
         #: Autosaved copies of unsaved edits, offered again after the editor was killed.
         self.recovery = self.document.recovery.store
         self.editing = EditingController(
-            self.document,
-            self.shown,
-            is_playing,
-            self.scene_view,
-            self.scene_tree,
-            self.inspector,
-            self,
+            self.document, self.shown, is_playing, view, tree, inspector, self
         )
         self.code_reload = CodeReloadController(
-            self.game,
-            self.extensions,
-            self.inspector,
-            self.scene_view,
-            self.settings,
-            is_playing,
-            self,
+            game, self.extensions, inspector, view, self.settings, is_playing, self
         )
         self.code_reload.profileChanged.connect(self._on_profile_changed)
         self.play_controller = PlayController(
-            self.game,
-            lambda: self.edited_scene,
-            lambda: self.profile,
-            self.shown,
-            self.settings,
-            self,
+            game, lambda: self.edited_scene, lambda: self.profile, self.shown, self.settings, self
         )
         self.play_controller.aboutToStart.connect(self.code_reload.before_play)
         self.play_controller.stateChanged.connect(self._on_play_state_changed)
         self.play_controller.statsUpdated.connect(self.status.show_stats)
         self.build_controller = BuildController(self.project, lambda: self.profile, self)
         self.build_controller.built.connect(self._on_built)
-        for c in (
-            self.document,
-            self.editing,
-            self.code_reload,
-            self.play_controller,
-            self.build_controller,
-        ):
+        reporters = (self.document, self.editing, self.code_reload, self.play_controller)
+        for c in (*reporters, self.build_controller):
             c.statusReported.connect(self.show_status)
 
     def _build_central(self) -> None:
@@ -246,7 +214,7 @@ class MainWindow(QMainWindow):
         self.tree_dock = self._dock(
             "Scene", "sceneTreeDock", tree_box, Qt.DockWidgetArea.LeftDockWidgetArea
         )
-        self.inspector_dock: QDockWidget | None = self._dock(
+        self.inspector_dock = self._dock(
             "Inspector", "inspectorDock", self.inspector, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.log_dock = self._dock(
@@ -288,63 +256,21 @@ class MainWindow(QMainWindow):
             self.tree_toolbar.addAction(action)
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Play")
-        bar.setObjectName("playToolBar")
-        bar.setMovable(False)
-        bar.setIconSize(QSize(20, 20))
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
-        bar.addWidget(QLabel(" Profile "))
         self.profile_combo = self.code_reload.profile_combo
-        bar.addWidget(self.profile_combo)
-        bar.addWidget(QLabel("  Run "))
         self.run_target_combo = self.play_controller.run_target_combo
-        bar.addWidget(self.run_target_combo)
-        bar.addSeparator()
-        a = self.window_actions
-        for action, name in zip(
-            (*a.play_actions, a.build),
-            ("playButton", "pauseButton", "stepButton", "stopButton", "buildButton"),
-            strict=True,
-        ):
-            if action is a.build:
-                bar.addSeparator()
-            bar.addAction(action)
-            bar.widgetForAction(action).setObjectName(name)
-        bar.addSeparator()
-        bar.addAction(a.undo)
-        bar.addAction(a.redo)
-        self.play_toolbar = bar
+        self.play_toolbar = self.window_actions.play_toolbar(
+            self.profile_combo, self.run_target_combo
+        )
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.play_toolbar)
 
     def _build_menus(self) -> None:
-        a, mb = self.window_actions, self.menuBar()
-        file = mb.addMenu("&File")
-        file.addActions([a.new_scene, a.open_scene])
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.setObjectName("recentScenesMenu")
         self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
-        file.addMenu(self.recent_menu)
-        file.addSeparator()
-        file.addActions([a.save_scene, a.save_scene_as])
-        file.addSeparator()
-        file.addAction(a.quit)
-        edit = mb.addMenu("&Edit")
-        edit.addActions([a.undo, a.redo])
-        edit.addSeparator()
-        edit.addActions(list(a.entity_actions))
-        view = mb.addMenu("&View")
-        view.addActions([a.frame_all, a.grid])
-        view.addSeparator()
-        for d in (self.tree_dock, self.inspector_dock, self.log_dock):
-            assert d is not None
-            view.addAction(d.toggleViewAction())
-        play = mb.addMenu("&Play")
-        play.addActions(list(a.play_actions))
-        play.addSeparator()
-        play.addAction(a.build)
-        self.plugins_menu = mb.addMenu("Plu&gins")
-        self.plugins_menu.setObjectName("pluginsMenu")
-        self.plugins_menu.menuAction().setVisible(False)
+        docks = (self.tree_dock, self.inspector_dock, self.log_dock)
+        self.plugins_menu = self.window_actions.fill_menu_bar(
+            self.menuBar(), self.recent_menu, docks
+        )
 
     def _build_status_bar(self) -> None:
         #: The status bar: a passing message, the mode, the profile, FPS and entities.
@@ -489,18 +415,6 @@ class MainWindow(QMainWindow):
         """Show a message in the status bar for a few seconds (kind: ok/error/warning/info)."""
         self.status.show_message(text, kind, seconds)
 
-    def show_error(self, title: str, text: str) -> None:
-        """Report an error: log, status bar and a non-blocking message box."""
-        log.error("%s: %s", title, text)
-        self.show_status(f"{title}: {text}", "error")
-        if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
-            return  # nobody could read it; the log and status bar have it
-        box = QMessageBox(
-            QMessageBox.Icon.Critical, title, text, QMessageBox.StandardButton.Ok, self
-        )
-        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-
     # --- wiring: what one controller's news means for the others ------------------------------
 
     def _on_scene_replaced(self, scene: Scene) -> None:
@@ -594,6 +508,4 @@ class MainWindow(QMainWindow):
         self.extensions.close()
         self.shown.detach()
         self.game.close()  # joins the watcher threads
-        root = logging.getLogger("hotplay")
-        root.removeHandler(self._log_handler)
-        root.setLevel(self._old_log_level)
+        self._log_capture.close()

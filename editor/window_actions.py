@@ -1,10 +1,12 @@
-"""The main window's actions: their texts, shortcuts and icons, and when each is enabled."""
+"""The main window's actions: texts, shortcuts, icons, their menus and toolbar, when enabled."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from collections.abc import Iterable
+
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence, QUndoStack
-from PySide6.QtWidgets import QStyle, QWidget
+from PySide6.QtWidgets import QDockWidget, QLabel, QMenu, QMenuBar, QStyle, QToolBar, QWidget
 
 from editor.play import PlayState
 
@@ -15,9 +17,9 @@ Key = QKeySequence.StandardKey
 class WindowActions:
     """Every action of the menus and toolbars, not connected to anything yet.
 
-    The window connects each action's ``triggered`` to what it does, puts the
-    actions in its menus and toolbars, and calls `enable_for` when the play
-    state or the selection changes.
+    The window connects each action's ``triggered`` to what it does, has them
+    placed (`fill_menu_bar`, `play_toolbar`) and calls `enable_for` when the
+    play state or the selection changes.
 
     Args:
         window: the main window (the parent of every action, and their style).
@@ -84,6 +86,61 @@ class WindowActions:
     def play_actions(self) -> tuple[QAction, ...]:
         """Play, pause, step and stop: the play toolbar and the Play menu."""
         return (self.play, self.pause, self.step, self.stop)
+
+    def fill_menu_bar(self, bar: QMenuBar, recent: QMenu, docks: Iterable[QDockWidget]) -> QMenu:
+        """Fill the menu bar; return its Plugins menu (hidden until a plugin adds to it).
+
+        Args:
+            bar: the window's menu bar.
+            recent: the Open Recent menu.
+            docks: the docks the View menu shows and hides.
+        """
+        file = bar.addMenu("&File")
+        file.addActions([self.new_scene, self.open_scene])
+        file.addMenu(recent)
+        file.addSeparator()
+        file.addActions([self.save_scene, self.save_scene_as])
+        file.addSeparator()
+        file.addAction(self.quit)
+        edit = bar.addMenu("&Edit")
+        edit.addActions([self.undo, self.redo])
+        edit.addSeparator()
+        edit.addActions(list(self.entity_actions))
+        view = bar.addMenu("&View")
+        view.addActions([self.frame_all, self.grid])
+        view.addSeparator()
+        view.addActions([d.toggleViewAction() for d in docks])
+        play = bar.addMenu("&Play")
+        play.addActions(list(self.play_actions))
+        play.addSeparator()
+        play.addAction(self.build)
+        plugins = bar.addMenu("Plu&gins")
+        plugins.setObjectName("pluginsMenu")
+        plugins.menuAction().setVisible(False)
+        return plugins
+
+    def play_toolbar(self, profile_box: QWidget, run_target_box: QWidget) -> QToolBar:
+        """The toolbar: profile and run target boxes, play buttons, Build, undo and redo."""
+        bar = QToolBar("Play")
+        bar.setObjectName("playToolBar")
+        bar.setMovable(False)
+        bar.setIconSize(QSize(20, 20))
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        bar.addWidget(QLabel(" Profile "))
+        bar.addWidget(profile_box)
+        bar.addWidget(QLabel("  Run "))
+        bar.addWidget(run_target_box)
+        bar.addSeparator()
+        names = ("playButton", "pauseButton", "stepButton", "stopButton")
+        for action, name in zip(self.play_actions, names, strict=True):
+            bar.addAction(action)
+            bar.widgetForAction(action).setObjectName(name)
+        bar.addSeparator()
+        bar.addAction(self.build)
+        bar.widgetForAction(self.build).setObjectName("buildButton")
+        bar.addSeparator()
+        bar.addActions([self.undo, self.redo])
+        return bar
 
     def enable_for(self, state: PlayState, *, has_selection: bool) -> None:
         """Enable what makes sense in `state`: while a game runs, nothing edits the scene."""

@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtGui import QUndoStack
 from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
 
@@ -43,13 +43,11 @@ class DocumentController(QObject):
         sceneReplaced(object): another `Scene` is edited now (new, open, recover).
         titleChanged(): the file name or the modified state changed.
         statusReported(str, str, float): a message for the status bar (text, kind, seconds).
-        errorReported(str, str): an error to show (title, text).
     """
 
     sceneReplaced = Signal(object)
     titleChanged = Signal()
     statusReported = Signal(str, str, float)
-    errorReported = Signal(str, str)
 
     def __init__(
         self,
@@ -164,7 +162,7 @@ class DocumentController(QObject):
         try:
             scene = self.game.load_scene(p)
         except SceneFileError as exc:
-            self.errorReported.emit("Cannot open scene", str(exc))
+            self.show_error("Cannot open scene", str(exc))
             return False
         self.set_scene(scene, p)
         self.recovery.saved_stamp = stamp
@@ -181,7 +179,7 @@ class DocumentController(QObject):
         try:
             self.game.save_scene(self.scene, p)
         except SceneFileError as exc:
-            self.errorReported.emit("Cannot save scene", str(exc))
+            self.show_error("Cannot save scene", str(exc))
             return False
         self.scene_path = p
         self.recovery.saved(p)
@@ -212,6 +210,22 @@ class DocumentController(QObject):
         if answer == "save":
             return self.save_scene()
         return answer == "discard"
+
+    def show_error(self, title: str, text: str) -> None:
+        """Report a problem with the document: log, status bar and a non-blocking message box."""
+        log.error("%s: %s", title, text)
+        self.statusReported.emit(f"{title}: {text}", "error", STATUS_SECONDS)
+        if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return  # nobody could read it; the log and status bar have it
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            title,
+            text,
+            QMessageBox.StandardButton.Ok,
+            self.dialog_parent,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
 
     def _ask_unsaved_changes(self) -> str:
         name = self.display_name(self.scene_path) if self.scene_path else "the new scene"

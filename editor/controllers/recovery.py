@@ -148,7 +148,7 @@ class RecoveryController(QObject):
             )
         except SceneFileError as exc:
             self.store.set_aside(info.path, exc.problem)
-            doc.errorReported.emit("Cannot recover unsaved changes", str(exc))
+            doc.show_error("Cannot recover unsaved changes", str(exc))
             return None
         return scene, info
 
