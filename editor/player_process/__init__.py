@@ -1,6 +1,7 @@
 """Playing in a separate process, one module per concern.
 
 - `process`: `PlayerProcess`, the child's lifecycle (build, start, stop, kill) and its messages;
+- `command`: the child's command line and environment;
 - `channel_server`: `ChannelServer`, the editor's end of the authenticated channel;
 - `hang`: `SilenceWatch`, which notices a child that stopped answering;
 - `output`: the child's stdout/stderr lines and the log flood limit;

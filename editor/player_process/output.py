@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import collections
+import logging
 import time
 from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
 
 #: Lines of the player's stderr kept for the crash report.
 STDERR_LINES = 200
@@ -97,3 +100,82 @@ class RateLimit:
         """The events turned away since the last call."""
         n, self.dropped = self.dropped, 0
         return n
+
+
+class RecordFloodGate(QObject):
+    """Passes on at most `per_second` log records and a tenth as many errors a second.
+
+    What is turned away is counted and reported in one warning record
+    (`dropped`) when the second is over, so a child that floods the channel
+    cannot flood the log panel.
+
+    Args:
+        per_second: log records admitted a second.
+        logger: the name the warning record is logged under.
+        parent: the owning player process.
+
+    Signals:
+        dropped(dict): a warning record (``level``, ``logger``, ``message``,
+            ``created``) saying how many records and errors were dropped.
+    """
+
+    dropped = Signal(dict)
+
+    def __init__(self, per_second: int, logger: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._logger = logger
+        self._logs = RateLimit(per_second)
+        # An `error` is rare and matters (a traceback): its own, smaller allowance.
+        self._errors = RateLimit(max(10, per_second // 10))
+        self._report = QTimer(self)
+        self._report.setSingleShot(True)
+        self._report.timeout.connect(self.report_dropped)
+        #: Log records and errors turned away, in all.
+        self.dropped_records = 0
+
+    @property
+    def per_second(self) -> int:
+        """Log records admitted a second."""
+        return self._logs.per_second
+
+    @per_second.setter
+    def per_second(self, n: int) -> None:
+        self._logs.per_second = max(1, int(n))
+        self._errors.per_second = max(10, self._logs.per_second // 10)
+
+    def admit_log(self) -> bool:
+        """Whether one more log record may be passed on."""
+        return self._admit(self._logs)
+
+    def admit_error(self) -> bool:
+        """Whether one more error may be passed on."""
+        return self._admit(self._errors)
+
+    def report_dropped(self) -> None:
+        """Emit `dropped` now if anything was turned away since the last report."""
+        self._report.stop()
+        logs, errors = self._logs.take_dropped(), self._errors.take_dropped()
+        if not logs and not errors:
+            return
+        what = " and ".join(
+            text
+            for n, text in ((logs, f"{logs:,} log messages"), (errors, f"{errors:,} errors"))
+            if n
+        )
+        self.dropped.emit(
+            {
+                "level": logging.WARNING,
+                "logger": self._logger,
+                "message": f"{what} from the player dropped "
+                f"(more than {self._logs.per_second} a second)",
+                "created": time.time(),
+            }
+        )
+
+    def _admit(self, limit: RateLimit) -> bool:
+        if limit.admit():
+            return True
+        self.dropped_records += 1
+        if not self._report.isActive():
+            self._report.start(limit.remaining_ms())
+        return False

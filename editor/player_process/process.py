@@ -31,18 +31,17 @@ import secrets
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QCoreApplication, QObject, QProcess, QProcessEnvironment, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 
-import runtime
 from editor.player_process.channel_server import ChannelServer
+from editor.player_process.command import player_arguments, player_environment
 from editor.player_process.hang import SilenceWatch
-from editor.player_process.output import RateLimit, StderrTail, StreamLines
+from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines
 from runtime.build import BuildResult, build_project
-from runtime.channel import TOKEN_ENV, Message
+from runtime.channel import Message
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.scene import Scene
@@ -140,14 +139,8 @@ class PlayerProcess(QObject):
         self._watch = SilenceWatch(unresponsive_after_ms, self)
         self._watch.unresponsive.connect(self.unresponsive)
         self._watch.responsive.connect(self.responsive)
-        self._log_limit = RateLimit(max_log_rate)
-        # An `error` is rare and matters (a traceback): its own, smaller allowance.
-        self._error_limit = RateLimit(max(10, max_log_rate // 10))
-        self._dropped_report = QTimer(self)
-        self._dropped_report.setSingleShot(True)
-        self._dropped_report.timeout.connect(self._report_dropped)
-        #: Log records and errors of the child not passed on (over `max_log_rate`), in all.
-        self.dropped_records = 0
+        self._flood = RecordFloodGate(max_log_rate, log.name, self)
+        self._flood.dropped.connect(self.log_record)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
@@ -179,12 +172,16 @@ class PlayerProcess(QObject):
     @property
     def max_log_rate(self) -> int:
         """Log records of the child passed on per second (the rest are counted, then reported)."""
-        return self._log_limit.per_second
+        return self._flood.per_second
 
     @max_log_rate.setter
     def max_log_rate(self, per_second: int) -> None:
-        self._log_limit.per_second = max(1, int(per_second))
-        self._error_limit.per_second = max(10, self._log_limit.per_second // 10)
+        self._flood.per_second = per_second
+
+    @property
+    def dropped_records(self) -> int:
+        """Log records and errors of the child not passed on (over `max_log_rate`), in all."""
+        return self._flood.dropped_records
 
     @property
     def unresponsive_after_ms(self) -> int:
@@ -255,38 +252,20 @@ class PlayerProcess(QObject):
         address = server.listen()
         self._server = server
 
-        args = [
-            *profile.interpreter_flags,
-            "-m",
-            "runtime",
-            "play",
-            "--project",
-            str(root),
-            "--profile",
-            profile.value,
-            "--channel",
+        build_dir = result.output_dir if profile.precompiled else None
+        args = player_arguments(
+            root,
+            profile,
             address,
-        ]
-        if scene_arg is not None:
-            args += ["--scene", scene_arg]
-        if headless:
-            args.append("--headless")
-        if show_fps:
-            args.append("--show-fps")
-        if quiet_ms is not None:
-            args += ["--quiet-ms", str(quiet_ms)]
-        if profile.precompiled and result.output_dir is not None:
-            args += ["--build-dir", str(result.output_dir)]
-        args += list(extra_args)
+            scene=scene_arg,
+            headless=headless,
+            show_fps=show_fps,
+            quiet_ms=quiet_ms,
+            build_dir=build_dir,
+            extra_args=extra_args,
+        )
         self.last_arguments = args
-
-        env = QProcessEnvironment.systemEnvironment()
-        env.insert(TOKEN_ENV, token)
-        env.insert("PYTHONUNBUFFERED", "1")
-        # The child imports the very runtime this editor runs, installed or not.
-        here = str(Path(runtime.__file__).resolve().parent.parent)
-        old = env.value("PYTHONPATH", "")
-        env.insert("PYTHONPATH", here + (os.pathsep + old if old else ""))
+        env = player_environment(token)
 
         proc = QProcess(self)
         proc.setProcessEnvironment(env)
@@ -463,7 +442,7 @@ class PlayerProcess(QObject):
         self._on_stderr()
         if self._server is not None:
             self._server.drain(LAST_WORDS_FRAMES)  # its last words: an error, a report
-        self._report_dropped()
+        self._flood.report_dropped()
         code = exit_code if status == QProcess.ExitStatus.NormalExit else -(exit_code or 1)
         self.last_exit_code = code
         tail = self.stderr_tail()
@@ -500,34 +479,6 @@ class PlayerProcess(QObject):
             self._tree_timer.start()
             self.request_tree()
 
-    def _admit_record(self, limit: RateLimit) -> bool:
-        if limit.admit():
-            return True
-        self.dropped_records += 1
-        if not self._dropped_report.isActive():
-            self._dropped_report.start(limit.remaining_ms())
-        return False
-
-    def _report_dropped(self) -> None:
-        self._dropped_report.stop()
-        logs, errors = self._log_limit.take_dropped(), self._error_limit.take_dropped()
-        if not logs and not errors:
-            return
-        what = " and ".join(
-            text
-            for n, text in ((logs, f"{logs:,} log messages"), (errors, f"{errors:,} errors"))
-            if n
-        )
-        self.log_record.emit(
-            {
-                "level": logging.WARNING,
-                "logger": log.name,
-                "message": f"{what} from the player dropped "
-                f"(more than {self._log_limit.per_second} a second)",
-                "created": time.time(),
-            }
-        )
-
     def _on_tree_timer(self) -> None:
         # One request at a time: a busy player is not flooded with them.
         if not self._tree_pending:
@@ -544,7 +495,7 @@ class PlayerProcess(QObject):
         self._watch.heard()
         t = msg.type
         if t == "log":
-            if self._admit_record(self._log_limit):
+            if self._flood.admit_log():
                 self.log_record.emit(dict(msg.data))
         elif t == "stats":
             self.paused = bool(msg["paused"])
@@ -555,7 +506,7 @@ class PlayerProcess(QObject):
         elif t == "reload":
             self.reload_report.emit(dict(msg["report"]))
         elif t == "error":
-            if not self._admit_record(self._error_limit):
+            if not self._flood.admit_error():
                 return
             text = str(msg["message"])
             tb = msg.get("traceback")
