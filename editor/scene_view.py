@@ -3,7 +3,7 @@
 While editing it shows the edited scene and repaints on model events; while
 playing it shows the running copy and is repainted on every game frame. Moves
 made by dragging are applied live to the entity and reported once, on release,
-so the main window can record a single undoable command.
+so the editing controller can record a single undoable command.
 """
 
 from __future__ import annotations
