@@ -25,7 +25,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-from editor.field_editors import CustomEditor, FieldEditor
+from editor.field_editor import FieldEditor
+from editor.field_editors import CustomEditor
 from runtime import Game, Handle, Scene
 from runtime.plugins import describe_error
 

@@ -37,10 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from editor.field_editor import FieldEditor
 from editor.field_editors import (
     ColorEditor,
     CustomEditor,
-    FieldEditor,
     FloatEditor,
     IntEditor,
     ReadOnlyEditor,

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from editor.field_editors import DataclassEditor, ListEditor, OptionalEditor, ReadOnlyEditor
+from editor.container_editors import DataclassEditor, ListEditor, OptionalEditor
+from editor.field_editors import ReadOnlyEditor
 from runtime import BuildProfile, Color, Handle, Vec2
 
 PATH_V1 = '''

@@ -219,7 +219,8 @@ def test_handle_field_editor_lists_entities(window):
 def test_enum_field_editor_and_plugin_field_editor(window):
     import enum
 
-    from editor.field_editors import EnumEditor, FieldEditor, StrEditor, editor_for
+    from editor.field_editor import FieldEditor
+    from editor.field_editors import EnumEditor, StrEditor, editor_for
 
     class Mode(enum.Enum):
         CALM = 1
