@@ -10,7 +10,6 @@ small public API that tools and tests drive the editor with (`open_scene`,
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -46,8 +45,6 @@ from editor.status_bar import EditorStatusBar
 from editor.window_actions import WindowActions
 from runtime import BuildProfile, Game, Handle, Project, Scene
 from runtime.build import BuildResult
-
-log = logging.getLogger("hotplay.editor")
 
 #: The repository this package lives in is also the default project.
 DEFAULT_PROJECT = Path(__file__).resolve().parent.parent
@@ -187,13 +184,7 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         #: The "code changed — restart to apply" banner above the scene view.
         self.banner = self.code_reload.banner
-        central = QWidget()
-        lay = QVBoxLayout(central)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(0)
-        lay.addWidget(self.banner)
-        lay.addWidget(self.scene_view, 1)
-        self.setCentralWidget(central)
+        self.setCentralWidget(_column(self.banner, self.scene_view))
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -205,12 +196,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         self.tree_toolbar = QToolBar()
         self.tree_toolbar.setIconSize(QSize(16, 16))
-        tree_box = QWidget()
-        tl = QVBoxLayout(tree_box)
-        tl.setContentsMargins(0, 0, 0, 0)
-        tl.setSpacing(0)
-        tl.addWidget(self.tree_toolbar)
-        tl.addWidget(self.scene_tree, 1)
+        tree_box = _column(self.tree_toolbar, self.scene_tree)
         self.tree_dock = self._dock(
             "Scene", "sceneTreeDock", tree_box, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -325,12 +311,6 @@ class MainWindow(QMainWindow):
     def is_playing(self) -> bool:
         """Whether a game is running or paused (editing is off then)."""
         return self.play_state is not PlayState.STOPPED
-
-    @property
-    def shown_scene(self) -> Scene:
-        """The scene the view, tree and inspector show: the running copy while playing."""
-        scene = self.shown.scene
-        return scene if scene is not None else self.edited_scene
 
     @property
     def selected_handle(self) -> Handle | None:
@@ -509,3 +489,14 @@ class MainWindow(QMainWindow):
         self.shown.detach()
         self.game.close()  # joins the watcher threads
         self._log_capture.close()
+
+
+def _column(top: QWidget, main: QWidget) -> QWidget:
+    """`top` above `main`, which takes the rest of the height; no margins."""
+    box = QWidget()
+    lay = QVBoxLayout(box)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(0)
+    lay.addWidget(top)
+    lay.addWidget(main, 1)
+    return box

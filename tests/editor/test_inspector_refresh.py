@@ -34,7 +34,7 @@ def test_one_inspector_rebuild_per_reload_while_playing(make_window, write_plugi
     window = make_window(profile=BuildProfile.DEBUG_HR)
     window.play()
     window.toggle_pause()  # no frames: only the reload can rebuild the inspector
-    window.select(window.shown_scene.find("Ball A").handle)
+    window.select(window.shown.scene.find("Ball A").handle)
     rebuilds = _count_rebuilds(window)
 
     reloads = _reload_ball(window, write_plugin, qtbot)
