@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,8 @@ from PySide6.QtCore import QProcessEnvironment
 import runtime
 from runtime.channel import TOKEN_ENV
 from runtime.profiles import BuildProfile
+from runtime.scene import Scene
+from runtime.scenefile import save_scene
 
 
 def player_arguments(
@@ -61,6 +64,25 @@ def player_arguments(
     if build_dir is not None:
         args += ["--build-dir", str(build_dir)]
     return args + list(extra_args)
+
+
+def scene_argument(
+    scene: str | os.PathLike[str] | Scene | None,
+) -> tuple[str | None, Path | None]:
+    """The ``--scene`` value for `scene`, and the temporary folder made for an unsaved one.
+
+    An unsaved `Scene` is written to a new temporary folder, which the caller
+    deletes when the child ends; a path is made absolute; ``None`` stays
+    ``None`` (the project's main scene).
+    """
+    if scene is None:
+        return None, None
+    if isinstance(scene, Scene):
+        tmpdir = Path(tempfile.mkdtemp(prefix="hotplay-play-"))
+        path = tmpdir / "unsaved.scene.json"
+        save_scene(scene, path)
+        return str(path), tmpdir
+    return str(Path(scene).resolve()), None
 
 
 def player_environment(token: str) -> QProcessEnvironment:

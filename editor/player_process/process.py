@@ -30,14 +30,13 @@ import os
 import secrets
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 
 from editor.player_process.channel_server import ChannelServer
-from editor.player_process.command import player_arguments, player_environment
+from editor.player_process.command import player_arguments, player_environment, scene_argument
 from editor.player_process.hang import SilenceWatch
 from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines
 from runtime.build import BuildResult, build_project
@@ -45,7 +44,6 @@ from runtime.channel import Message
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.scene import Scene
-from runtime.scenefile import save_scene
 
 log = logging.getLogger("hotplay.editor.player")
 
@@ -242,7 +240,9 @@ class PlayerProcess(QObject):
             return result
         root = Project.open(project).root
         self._reset()
-        scene_arg = self._scene_argument(scene)
+        scene_arg, tmpdir = scene_argument(scene)
+        if tmpdir is not None:
+            self._tmpdir = tmpdir
         token = secrets.token_urlsafe(32)
         server = ChannelServer(token, self)
         server.authenticated.connect(self._on_authenticated)
@@ -292,16 +292,6 @@ class PlayerProcess(QObject):
         self.pid = None
         self._tree_pending = False
         self._watch.reset()
-
-    def _scene_argument(self, scene: str | os.PathLike[str] | Scene | None) -> str | None:
-        if scene is None:
-            return None
-        if isinstance(scene, Scene):
-            self._tmpdir = Path(tempfile.mkdtemp(prefix="hotplay-play-"))
-            path = self._tmpdir / "unsaved.scene.json"
-            save_scene(scene, path)
-            return str(path)
-        return str(Path(scene).resolve())
 
     # --- commands -------------------------------------------------------------------------
 
