@@ -1,11 +1,11 @@
 """Code changes: the build profile, the plugin watcher, hot reloads and the stale-code banner.
 
 All of the editor's side of "which changed files are not applied yet" lives
-here: in ``Debug`` the watcher's batches are only noted (`_stale_paths`) and
-applied at the next Play or Build; in ``Debug (HR)`` the game queues them
-itself and this controller only wakes it up between frames. The game keeps its
-own queue of pending reloads (`runtime.Game.queue_reload`); the two meet in
-`apply_stale_changes` and `_on_changes_detected`.
+here: in ``Debug`` the watcher's batches are only noted (the stale paths) and
+applied at the next Play or Build (`apply_stale_changes`); in ``Debug (HR)``
+the game queues them itself (`runtime.Game.queue_reload`) and this controller
+only wakes it up between frames (`runtime.Game.apply_pending_reloads`). The
+two queues are drained in those two places only.
 """
 
 from __future__ import annotations
