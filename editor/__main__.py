@@ -20,8 +20,7 @@ from typing import TYPE_CHECKING
 from runtime import BuildProfile, ProjectError
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication
+    from PySide6.QtCore import QCoreApplication, QTimer
 
     from editor.main_window import MainWindow
 
@@ -99,7 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return app.exec()
 
 
-def _end_session_on_signals(app: QApplication, window: MainWindow) -> QTimer:
+def _end_session_on_signals(app: QCoreApplication, window: MainWindow) -> QTimer:
     """SIGTERM and SIGHUP (logout, a process manager) keep unsaved edits for recovery.
 
     Python runs signal handlers only when it gets control, and Qt's event loop

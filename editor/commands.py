@@ -67,7 +67,7 @@ class ScriptData:
                 values[name] = from_plain(raw, spec.annotation)
             except PlainDataError:
                 continue
-        return instantiate(cls, values)  # type: ignore[no-any-return]
+        return instantiate(cls, values)
 
 
 @dataclass(frozen=True, slots=True)

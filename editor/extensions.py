@@ -25,7 +25,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget, QWidget
 
-from editor.field_editors import CustomEditor, FieldEditor
+from editor.field_editor import FieldEditor
+from editor.field_editors import CustomEditor
 from runtime import Game, Handle, Scene
 from runtime.plugins import describe_error
 
@@ -230,8 +231,7 @@ class ExtensionHost:
             dock.setObjectName(f"pluginDock:{name}:{title}")
             dock.setWidget(widget)
             w.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-            if w.inspector_dock is not None:
-                w.tabifyDockWidget(w.inspector_dock, dock)
+            w.tabifyDockWidget(w.inspector_dock, dock)
             inst.docks.append(dock)
         self._installed[name] = inst
         menu.menuAction().setVisible(bool(self.actions()))

@@ -1,10 +1,12 @@
 """The inspector: the selected entity's name, transform, visual and scripts.
 
-The panel only shows values and reports edits as signals; the main window
-turns those into undoable commands ("attributes down, messages up"). It is
-rebuilt when the selection or the set of scripts changes (add, remove, hot
-reload) and only refreshed in place when values change, so an editor being
-typed into keeps its focus.
+The panel only shows values and reports edits as signals; the editing
+controller turns those into undoable commands ("attributes down, messages
+up"). It is rebuilt when the selection or the set of scripts changes (add,
+remove, hot reload) and only refreshed in place when values change, so an
+editor being typed into keeps its focus. Model events and reloads only mark
+it dirty (`schedule_rebuild`): it is rebuilt once, on the next turn of the
+event loop, never inside the model's own transaction.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QApplication,
@@ -35,10 +37,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from editor.field_editor import FieldEditor
 from editor.field_editors import (
     ColorEditor,
     CustomEditor,
-    FieldEditor,
     FloatEditor,
     IntEditor,
     ReadOnlyEditor,
@@ -62,12 +64,14 @@ class InspectorPanel(QScrollArea):
             type id, field name, value).
         addScriptRequested(Handle, str): add a script of this type id.
         removeScriptRequested(Handle, int): remove the script at this index.
+        rebuilt(): the form was built again (`rebuild`).
     """
 
     attributeEdited = Signal(object, str, object)
     scriptFieldEdited = Signal(object, int, str, str, object)
     addScriptRequested = Signal(object, str)
     removeScriptRequested = Signal(object, int)
+    rebuilt = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -84,6 +88,12 @@ class InspectorPanel(QScrollArea):
         self._bindings: list[tuple[Callable[[], Any], FieldEditor]] = []
         self._field_editors: dict[tuple[int, str], FieldEditor] = {}
         self.add_script_button: QToolButton | None = None
+        # Zero-timeout and single-shot: a pending rebuild runs once the events
+        # queued now are handled, however many changes marked the panel dirty.
+        self._rebuild_timer = QTimer(self)
+        self._rebuild_timer.setSingleShot(True)
+        self._rebuild_timer.setInterval(0)
+        self._rebuild_timer.timeout.connect(self.rebuild)
         self.rebuild()
 
     # --- what is shown ---------------------------------------------------------------
@@ -111,9 +121,9 @@ class InspectorPanel(QScrollArea):
         self._fill_add_menu()
 
     def set_custom_editors(self, editors: list[CustomEditor]) -> None:
-        """Field editors provided by plugins (asked before the built-in ones)."""
+        """Field editors provided by plugins (tried first), used from the next rebuild."""
         self._custom = list(editors)
-        self.rebuild()
+        self.schedule_rebuild()
 
     def script_field_editor(self, index: int, field: str) -> FieldEditor | None:
         """The editor of a script field, as shown now (for tests and plugins)."""
@@ -125,8 +135,19 @@ class InspectorPanel(QScrollArea):
 
     # --- building ---------------------------------------------------------------------
 
+    def schedule_rebuild(self) -> None:
+        """Mark the form out of date: it is rebuilt once, on the next turn of the event loop."""
+        if not self._rebuild_timer.isActive():
+            self._rebuild_timer.start()
+
+    def rebuild_if_dirty(self) -> None:
+        """Run a pending `schedule_rebuild` now (an edit of the user's shows at once)."""
+        if self._rebuild_timer.isActive():
+            self.rebuild()
+
     def rebuild(self) -> None:
-        """Build the form again from the model (selection or scripts changed)."""
+        """Build the form again from the model now (selection or scripts changed)."""
+        self._rebuild_timer.stop()  # this rebuild is the one that was pending
         self._bindings = []
         self._field_editors = {}
         self.add_script_button = None
@@ -143,6 +164,7 @@ class InspectorPanel(QScrollArea):
             lay.addWidget(hint)
             lay.addStretch(1)
             self.setWidget(page)
+            self.rebuilt.emit()
             return
         lay.addWidget(self._header(e.handle))
         lay.addWidget(self._transform_group(e.handle))
@@ -159,6 +181,7 @@ class InspectorPanel(QScrollArea):
         lay.addStretch(1)
         self.setWidget(page)
         self.refresh_values()
+        self.rebuilt.emit()
 
     def refresh_values(self, *, force: bool = False) -> None:
         """Show the model's current values in every editor.
@@ -324,10 +347,10 @@ class InspectorPanel(QScrollArea):
             why.setStyleSheet("color: #e9c46a")
             outer.insertWidget(1, why)
             for name, value in s.data.items():
-                ed = ReadOnlyEditor("kept data of a missing script class")
-                ed.set_value(value)
-                self._field_editors[(index, name)] = ed
-                form.addRow(name, ed)
+                kept = ReadOnlyEditor("kept data of a missing script class")
+                kept.set_value(value)
+                self._field_editors[(index, name)] = kept
+                form.addRow(name, kept)
             return group
         specs = declared_fields(type(s))
         if not specs:

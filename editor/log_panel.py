@@ -119,6 +119,29 @@ class QtLogHandler(logging.Handler):
             self.handleError(record)
 
 
+class HotplayLogCapture:
+    """Shows the ``hotplay`` loggers' records (INFO and up, at least) in a `LogPanel`.
+
+    Args:
+        panel: where the records go (on the GUI thread, whichever thread logged them).
+    """
+
+    def __init__(self, panel: LogPanel) -> None:
+        self._handler = QtLogHandler()
+        self._handler.emitter.record.connect(panel.add_entry)
+        root = logging.getLogger("hotplay")
+        self._old_level = root.level
+        if root.level == logging.NOTSET or root.level > logging.INFO:
+            root.setLevel(logging.INFO)
+        root.addHandler(self._handler)
+
+    def close(self) -> None:
+        """Stop capturing and give the logger its level back."""
+        root = logging.getLogger("hotplay")
+        root.removeHandler(self._handler)
+        root.setLevel(self._old_level)
+
+
 class LogPanel(QWidget):
     """The messages of the runtime and the editor, filterable by level.
 
@@ -216,10 +239,8 @@ class LogPanel(QWidget):
 
     def visible_entries(self) -> list[LogEntry]:
         """The messages shown with the current filter."""
-        return [
-            self.table.topLevelItem(i).data(0, Qt.ItemDataRole.UserRole)
-            for i in range(self.table.topLevelItemCount())
-        ]
+        items = (self.table.topLevelItem(i) for i in range(self.table.topLevelItemCount()))
+        return [item.data(0, Qt.ItemDataRole.UserRole) for item in items if item is not None]
 
     def clear(self) -> None:
         """Forget every message."""

@@ -1,9 +1,10 @@
 """Where the game plays: the `PlayTarget` seam and its in-editor implementation.
 
-The main window drives play through `PlayTarget` only (start, pause, resume,
-step, stop, and its signals), so a target that runs the game in a separate
-process (``editor/player_process.py``) plugs in without touching the window:
-register a factory with `MainWindow.register_play_target`.
+The play controller (`editor.controllers.play`) drives play through
+`PlayTarget` only (start, pause, resume, step, stop, and its signals), so a
+target that runs the game in a separate process (``editor/player_process/``)
+plugs in without touching it: register a factory with
+`MainWindow.register_play_target`.
 """
 
 from __future__ import annotations

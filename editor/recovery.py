@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from runtime.fields import PlainDataError
 from runtime.scene import Scene
@@ -249,7 +249,7 @@ class RecoveryStore:
         if "format" not in data:
             raise ValueError("it holds no scene")
         scene_path = None if scene is None else self.root / scene
-        return RecoveryInfo(path, scene_path, float(written), saved, data)
+        return RecoveryInfo(path, scene_path, float(cast(float, written)), saved, data)
 
     def all_recoveries(self) -> list[RecoveryInfo]:
         """Every readable recovery file of the project, newest first (bad ones set aside)."""

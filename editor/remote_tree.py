@@ -3,7 +3,7 @@
 It shows what the player last sent (`runtime.channel.scene_tree_payload`):
 the entity tree, the plugin objects, and the selected item's fields. It never
 changes the game. Feed it with `set_tree`, or let `attach` connect it to an
-`editor.player_process.PlayerProcess`, which requests the tree a few times a
+`editor.player_process.process.PlayerProcess`, which requests the tree a few times a
 second while playing::
 
     remote = RemoteTreePanel()
@@ -17,9 +17,9 @@ entity handle, which the runtime never reuses.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,6 +32,9 @@ from PySide6.QtWidgets import (
 )
 
 from runtime.values import Color, Handle, Vec2
+
+if TYPE_CHECKING:
+    from editor.player_process.process import PlayerProcess
 
 _KEY = Qt.ItemDataRole.UserRole
 _DIM = QBrush(QColor(140, 140, 150))
@@ -110,12 +113,12 @@ class RemoteTreePanel(QWidget):
 
     # --- wiring ---------------------------------------------------------------------------
 
-    def attach(self, player: QObject) -> None:
+    def attach(self, player: PlayerProcess) -> None:
         """Follow a `PlayerProcess`: its trees while it runs, "not running" after."""
-        player.tree.connect(self.set_tree)  # type: ignore[attr-defined]
-        player.started.connect(lambda: self.clear("Remote: starting…"))  # type: ignore[attr-defined]
+        player.tree.connect(self.set_tree)
+        player.started.connect(lambda: self.clear("Remote: starting…"))
         player.finished.connect(
-            lambda code, _tail: self.clear(  # type: ignore[attr-defined]
+            lambda code, _tail: self.clear(
                 f"Remote: not running (the player exited with code {code})"
             )
         )
@@ -174,12 +177,6 @@ class RemoteTreePanel(QWidget):
         if item is not None:
             self.tree.setCurrentItem(item)
 
-    def select_plugin(self, name: str) -> None:
-        """Select a plugin object by name."""
-        item = self._items.get(("plugin", name))
-        if item is not None:
-            self.tree.setCurrentItem(item)
-
     def entity(self, handle: int) -> dict[str, Any] | None:
         """The last data received for an entity."""
         return self._entities.get(int(handle))
@@ -191,6 +188,7 @@ class RemoteTreePanel(QWidget):
         def walk(item: QTreeWidgetItem, prefix: str) -> None:
             for i in range(item.childCount()):
                 child = item.child(i)
+                assert child is not None  # i < childCount()
                 name = prefix + child.text(0)
                 out.append((name, child.text(1)))
                 walk(child, name + ".")
@@ -205,7 +203,7 @@ class RemoteTreePanel(QWidget):
         if item is None:
             return None
         key = item.data(0, _KEY)
-        return tuple(key) if isinstance(key, (list, tuple)) else None  # type: ignore[return-value]
+        return tuple(key) if isinstance(key, (list, tuple)) else None
 
     def _rebuild(self, entities: list[dict[str, Any]]) -> None:
         current = self._current_key()

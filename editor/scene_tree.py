@@ -1,15 +1,19 @@
 """The scene tree: the entity hierarchy, with rename and reparent by drag.
 
 The view observes the scene it shows (`Scene.subscribe`) and rebuilds on
-structural events. Edits are reported as signals; the main window turns them
-into undoable commands, and the resulting model events update the view.
+structural events. Replaced scripts (a hot reload's commit step, adding or
+removing a script) only mark rows stale: their icons are redrawn once, on the
+next turn of the event loop. Edits are reported as signals; the editing
+controller turns them into undoable commands, and the resulting model events
+update the view.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QDropEvent, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -85,6 +89,11 @@ class SceneTreeView(QTreeWidget):
         self._items: dict[Handle, QTreeWidgetItem] = {}
         self._read_only = False
         self._filling = False
+        self._stale: set[Handle] = set()  # rows whose scripts were replaced
+        self._redecorate_timer = QTimer(self)
+        self._redecorate_timer.setSingleShot(True)
+        self._redecorate_timer.setInterval(0)
+        self._redecorate_timer.timeout.connect(self._on_redecorate_timer)
         self.currentItemChanged.connect(self._on_current_item_changed)
         self.itemChanged.connect(self._on_item_changed)
 
@@ -125,7 +134,8 @@ class SceneTreeView(QTreeWidget):
         item = self._items.get(handle) if handle is not None else None
         self.blockSignals(True)
         try:
-            self.setCurrentItem(item)
+            # Qt takes None (no current row); the stubs do not say so.
+            self.setCurrentItem(item)  # type: ignore[arg-type]
             if item is None:
                 self.clearSelection()
             else:
@@ -137,6 +147,7 @@ class SceneTreeView(QTreeWidget):
         """Build every row again, keeping the selection and collapsed rows."""
         current = self.current_handle()
         collapsed = {h for h, it in self._items.items() if not it.isExpanded() and it.childCount()}
+        self._stale.clear()  # every row is drawn afresh
         self._filling = True
         self.blockSignals(True)
         try:
@@ -212,22 +223,35 @@ class SceneTreeView(QTreeWidget):
         scene = self._scene
         if scene is None:
             return
-        if isinstance(event, (EntityChanged, ScriptsReplaced)):
-            handles = (event.handle,) if isinstance(event, EntityChanged) else event.handles
-            for h in handles:
-                item = self._items.get(h)
-                e = scene.get(h)
-                if item is None or e is None:
-                    continue
-                self._filling = True
-                try:
-                    if item.text(0) != e.name:
-                        item.setText(0, e.name)
-                    self._decorate(item, e)
-                finally:
-                    self._filling = False
+        if isinstance(event, ScriptsReplaced):
+            # May run inside a reload's commit step: mark the rows, redraw them later.
+            self._stale.update(event.handles)
+            if not self._redecorate_timer.isActive():
+                self._redecorate_timer.start()
+            return
+        if isinstance(event, EntityChanged):
+            self._update_rows(scene, (event.handle,))
             return
         self.rebuild()
+
+    def _on_redecorate_timer(self) -> None:
+        stale, self._stale = self._stale, set()
+        if self._scene is not None:
+            self._update_rows(self._scene, stale)
+
+    def _update_rows(self, scene: Scene, handles: Iterable[Handle]) -> None:
+        for h in handles:
+            item = self._items.get(h)
+            e = scene.get(h)
+            if item is None or e is None:
+                continue
+            self._filling = True
+            try:
+                if item.text(0) != e.name:
+                    item.setText(0, e.name)
+                self._decorate(item, e)
+            finally:
+                self._filling = False
 
     # --- events from the user ------------------------------------------------------------
 
@@ -292,8 +316,3 @@ class SceneTreeView(QTreeWidget):
         elif index is None and scene[handle].parent == new_parent:
             return
         self.reparentRequested.emit(handle, new_parent, index)
-
-    def point_of(self, handle: Handle) -> QPoint:
-        """The viewport position of an entity's row (for tests)."""
-        item = self._items[handle]
-        return self.visualItemRect(item).center()

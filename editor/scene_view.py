@@ -1,9 +1,9 @@
-"""The scene view: draws a scene with `runtime.qt_render`, pans, zooms, picks and drags.
+"""The scene view: draws a scene with `runtime.qt.render`, pans, zooms, picks and drags.
 
 While editing it shows the edited scene and repaints on model events; while
 playing it shows the running copy and is repainted on every game frame. Moves
 made by dragging are applied live to the entity and reported once, on release,
-so the main window can record a single undoable command.
+so the editing controller can record a single undoable command.
 """
 
 from __future__ import annotations

@@ -511,7 +511,7 @@ def plain(value: Any, depth: int = 0) -> Any:
 
 
 def report_payload(report: Any) -> dict[str, Any]:
-    """A `runtime.reload.ReloadReport` as a ``reload`` message's ``report`` map.
+    """A `runtime.reports.ReloadReport` as a ``reload`` message's ``report`` map.
 
     Keys: ``ok``, ``summary`` (its ``str()``), ``details``, ``plugins``,
     ``modules``, ``objects``, ``error``, ``errors``, ``traceback``, ``changed``,

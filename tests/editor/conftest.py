@@ -60,7 +60,7 @@ def make_window(qtbot, project, settings):
 
     for w in windows:
         w.close()
-        assert w._closed, "the window refused to close"
+        assert w.closed, "the window refused to close"
         assert w.game.watcher is None
         w.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

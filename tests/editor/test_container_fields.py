@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from editor.field_editors import DataclassEditor, ListEditor, OptionalEditor, ReadOnlyEditor
+from editor.container_editors import DataclassEditor, ListEditor, OptionalEditor
+from editor.field_editors import ReadOnlyEditor
 from runtime import BuildProfile, Color, Handle, Vec2
 
 PATH_V1 = '''
@@ -88,11 +89,11 @@ def test_list_add_edit_move_remove_with_undo(path_window, qtbot):
 
     _click(qtbot, ed.add_button)
     assert _path(w).waypoints == [Vec2(0, 0)]
-    ed.rows[0].editor.x.setValue(10.0)
-    ed.rows[0].editor.y.setValue(20.0)  # same item: merged with the x edit
+    ed.rows[0].editor.x_box.setValue(10.0)
+    ed.rows[0].editor.y_box.setValue(20.0)  # same item: merged with the x edit
     assert _path(w).waypoints == [Vec2(10, 20)]
     _click(qtbot, ed.add_button)  # copies the last item
-    ed.rows[1].editor.x.setValue(30.0)
+    ed.rows[1].editor.x_box.setValue(30.0)
     assert _path(w).waypoints == [Vec2(10, 20), Vec2(30, 20)]
     assert ed.count_label.text() == "2 items"
     assert not ed.rows[0].up.isEnabled() and not ed.rows[1].down.isEnabled()
@@ -206,7 +207,7 @@ def test_hot_reload_keeps_container_editors_working(path_window, project, qtbot)
     w.set_profile(BuildProfile.DEBUG_HR)
     ed = _editor(w, "waypoints")
     _click(qtbot, ed.add_button)
-    ed.rows[0].editor.x.setValue(7.0)
+    ed.rows[0].editor.x_box.setValue(7.0)
     _editor(w, "limit").check.setChecked(True)
 
     source = PATH_V1.replace(
@@ -247,7 +248,7 @@ def test_container_editors_are_read_only_while_playing(path_window, qtbot):
     ed = _editor(w, "waypoints")
     assert len(ed.rows) == 1
     assert ed.add_button.isHidden() and ed.rows[0].remove.isHidden()
-    assert not ed.rows[0].editor.x.isEnabled()
+    assert not ed.rows[0].editor.x_box.isEnabled()
     assert not _editor(w, "limit").check.isEnabled()
     assert not _editor(w, "look").members["width"].box.isEnabled()
     w.stop()

@@ -13,9 +13,9 @@ def test_inspector_edits_with_undo_and_redo(window):
     insp = window.inspector
 
     insp.script_field_editor(0, "bounces").box.setValue(5)
-    insp.script_field_editor(0, "velocity").x.setValue(10.0)
+    insp.script_field_editor(0, "velocity").x_box.setValue(10.0)
     pos = insp.findChild(type(insp.script_field_editor(0, "velocity")), "positionEditor")
-    pos.y.setValue(33.0)
+    pos.y_box.setValue(33.0)
     color = insp.findChild(object, "visual_color")
     color.hex.setText("#00ff00")
     color.hex.editingFinished.emit()
@@ -178,7 +178,7 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
 
     spinner = scene.find("Spinner")
     window.select(spinner.handle)
-    copy = window.duplicate_selected()
+    copy = window.editing.duplicate_selected()
     assert scene[copy].name == "Spinner 2"
     assert len(scene[copy].children) == 1 and scene[copy].children[0] != scene.find("Blade").handle
     assert type(scene[copy].scripts[0]).__name__ == "Spinner"
@@ -190,7 +190,7 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
     assert window.scene_tree.item_of(scene.find("Ball A").handle).parent() is not None
 
     window.select(spinner.handle)
-    window.delete_selected()
+    window.editing.delete_selected()
     assert scene.find("Spinner") is None and scene.find("Ball A") is None
     assert window.selected_handle is None
 
@@ -219,7 +219,8 @@ def test_handle_field_editor_lists_entities(window):
 def test_enum_field_editor_and_plugin_field_editor(window):
     import enum
 
-    from editor.field_editors import EnumEditor, FieldEditor, StrEditor, editor_for
+    from editor.field_editor import FieldEditor
+    from editor.field_editors import EnumEditor, StrEditor, editor_for
 
     class Mode(enum.Enum):
         CALM = 1

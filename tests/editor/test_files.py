@@ -48,12 +48,12 @@ def test_save_and_load_round_trip(window, project):
     assert window.open_scene(target)
     assert scene_to_data(window.edited_scene) == saved
     assert window.edited_scene.find("Ball A").scripts[0].bounces == 4
-    assert window.recent_scenes()[0] == str(target.resolve())
+    assert window.document.recent_scenes()[0] == str(target.resolve())
 
 
 def test_unsaved_changes_prompt_on_scene_switch(window):
     ball = window.edited_scene.find("Ball A")
-    window._on_attribute_edited(ball.handle, "position", Vec2(1, 2))
+    window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(1, 2))
     asked = []
     window.ask_unsaved_changes = lambda: asked.append(1) or "cancel"
     assert not window.new_scene()
@@ -77,7 +77,7 @@ def test_invalid_scene_file_is_reported(window, project):
     bad = project / "assets" / "scenes" / "bad.scene.json"
     bad.write_text("{ not json")
     assert not window.open_scene(bad)
-    assert "not valid JSON" in window.status_message.text()
+    assert "not valid JSON" in window.status.message.text()
     assert window.edited_scene.name == "demo"
 
 

@@ -49,8 +49,8 @@ def test_hot_reload_while_playing_keeps_state(window, write_plugin, qtbot):
     )
     report = game.reports[-1]
     assert report.ok
-    assert window.status_message.property("kind") == "ok"
-    assert "reloaded bouncy" in window.status_message.text()
+    assert window.status.message.property("kind") == "ok"
+    assert "reloaded bouncy" in window.status.message.text()
     scene = window.scene_view.scene
     for e in balls(scene):
         s = e.scripts[0]
@@ -104,8 +104,8 @@ def test_syntax_error_keeps_old_code_running_and_fix_recovers(window, write_plug
         lambda: bool(window.game.reports) and not window.game.reports[-1].ok, timeout=5000
     )
 
-    assert "kept previous code" in window.status_message.text()
-    assert window.status_message.property("kind") == "error"
+    assert "kept previous code" in window.status.message.text()
+    assert window.status.message.property("kind") == "error"
     errors = [e for e in window.log_panel.entries if e.level >= logging.ERROR]
     assert any("SyntaxError" in e.message and "ball.py" in e.message for e in errors)
     # The game keeps running the old code.

@@ -46,7 +46,7 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     before = scene_to_data(window.edited_scene)
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.MouseButton.LeftButton)
     assert window.play_state is PlayState.PLAYING
-    assert window.mode_label.text().endswith("playing")
+    assert window.status.mode_label.text().endswith("playing")
     assert not window.profile_combo.isEnabled()
     qtbot.waitUntil(lambda: window.game.frame >= 3)
     window.game.step(200)
@@ -55,8 +55,8 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     assert playing.find("Ball A").position != window.edited_scene.find("Ball A").position
     assert len(playing) > len(window.edited_scene)  # the spawner spawned balls
     assert window.scene_tree.topLevelItemCount() == len(playing.roots)
-    qtbot.waitUntil(lambda: window.fps_label.text().endswith("FPS"))
-    assert window.entities_label.text().endswith("entities")
+    qtbot.waitUntil(lambda: window.status.fps_label.text().endswith("FPS"))
+    assert window.status.entities_label.text().endswith("entities")
 
     qtbot.mouseClick(window.findChild(QToolButton, "stopButton"), Qt.MouseButton.LeftButton)
     assert window.play_state is PlayState.STOPPED
@@ -64,7 +64,7 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     assert scene_to_data(window.edited_scene) == before
     assert window.scene_tree.topLevelItemCount() == len(window.edited_scene.roots)
     assert window.game.running_scenes == []
-    assert window.mode_label.text().endswith("editing")
+    assert window.status.mode_label.text().endswith("editing")
     assert window.selected_handle == window.edited_scene.find("Ball A").handle
     assert not window.is_modified
 
@@ -74,7 +74,7 @@ def test_pause_and_step(window, qtbot):
     qtbot.waitUntil(lambda: window.game.frame >= 2)
     window.toggle_pause()
     assert window.play_state is PlayState.PAUSED
-    assert window.mode_label.text().endswith("paused")
+    assert window.status.mode_label.text().endswith("paused")
     frame = window.game.frame
     qtbot.mouseClick(window.findChild(QToolButton, "stepButton"), Qt.MouseButton.LeftButton)
     assert window.game.frame == frame + 1
@@ -106,20 +106,20 @@ def test_edits_are_blocked_while_playing(window):
     window.select(ball.handle)
     window.play()
     assert window.inspector._read_only
-    window._on_attribute_edited(ball.handle, "name", "Nope")
+    window.inspector.attributeEdited.emit(ball.handle, "name", "Nope")
     assert ball.name == "Ball A"
     assert window.undo_stack.count() == 0
-    assert not window.undo_action.isEnabled()
+    assert not window.window_actions.undo.isEnabled()
 
 
 def test_separate_process_is_a_run_target_and_release_always_uses_it(window):
-    from editor.player_process import SeparateProcessPlay
+    from editor.player_process.play_target import SeparateProcessPlay
 
     combo = window.run_target_combo
     assert [combo.itemText(i) for i in range(combo.count())] == ["In editor", "Separate process"]
     combo.setCurrentText("In editor")
     window.set_profile(BuildProfile.RELEASE)
-    target = window._make_play_target()  # Release needs python -O: never in the editor
+    target = window.play_controller.make_target()  # Release needs python -O: never in the editor
     assert isinstance(target, SeparateProcessPlay)
     target.deleteLater()
     assert window.game.watcher is None
@@ -161,15 +161,15 @@ def test_profile_switch_only_while_stopped(window):
     assert window.set_profile(BuildProfile.DEBUG_HR)
     assert window.game.profile is BuildProfile.DEBUG_HR
     assert window.game.watcher is not None
-    assert window.profile_label.text() == "Debug (HR)"
+    assert window.status.profile_label.text() == "Debug (HR)"
 
 
 def test_build_reports_syntax_errors(window, write_plugin):
     assert window.build()
-    assert "build succeeded" in window.status_message.text()
+    assert "build succeeded" in window.status.message.text()
     write_plugin("bouncy/ball.py", "ball_broken.txt")
     assert not window.build()
-    assert "ball.py" in window.status_message.text()
+    assert "ball.py" in window.status.message.text()
 
 
 def test_release_shows_and_locks_separate_process_then_restores_the_choice(window):

@@ -28,7 +28,7 @@ class Answers:
 
 def _move_ball(window, x: float = 123.0, y: float = -45.0) -> None:
     ball = window.edited_scene.find("Ball A")
-    window._on_attribute_edited(ball.handle, "position", Vec2(x, y))
+    window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(x, y))
     assert window.is_modified
 
 
@@ -136,7 +136,7 @@ def test_recovery_offer_says_the_file_changed_since(make_window, qtbot):
     assert probe.open_scene(scene_file)
     info = answers.asked[-1]
     assert info.scene_changed_on_disk()
-    box = probe.recovery_message_box(info)
+    box = probe.document.recovery.message_box(info)
     qtbot.addWidget(box)
     assert box.text().startswith("Recover unsaved changes to assets/scenes/demo.scene.json")
     assert "changed on disk" in box.informativeText()

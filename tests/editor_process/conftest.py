@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings
 
-from editor.main_window import RUN_SEPARATE, MainWindow
-from editor.player_process import PlayerProcess
+from editor.controllers.play import RUN_SEPARATE
+from editor.main_window import MainWindow
+from editor.player_process.process import PlayerProcess
 from runtime import BuildProfile
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from editor.main_window import MainWindow
 from editor.play import PlayState
-from editor.player_process import PlayerProcess
+from editor.player_process.process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
 from runtime import BuildProfile
 
@@ -56,7 +56,7 @@ def test_play_edit_reload_and_remote_tree(qtbot, editor: tuple[MainWindow, Playe
     qtbot.waitUntil(
         lambda: ("game.counter:Counter.speed", "2") in remote.field_rows(), timeout=START
     )
-    qtbot.waitUntil(lambda: "reloaded game" in window.status_message.text(), timeout=START)
+    qtbot.waitUntil(lambda: "reloaded game" in window.status.message.text(), timeout=START)
     entries = [e.message for e in window.log_panel.entries]
     assert any("build succeeded (Debug (HR))" in m for m in entries)
     assert any(m == "debug=True" for m in entries)  # the player's log record, in the panel
@@ -85,7 +85,7 @@ def test_crash_is_reported_and_play_again_works(
         window.play()
     assert done.args[0] == 3
     qtbot.waitUntil(lambda: window.play_state is PlayState.STOPPED, timeout=START)
-    assert "exited with code 3" in window.status_message.text()
+    assert "exited with code 3" in window.status.message.text()
     assert window.run_target_combo.isEnabled()  # back in edit mode, fully usable
 
     write_atomically(source, COUNTER_V1)
@@ -104,7 +104,7 @@ def test_release_and_build_errors_through_the_window(
     window.profile_combo.setCurrentIndex(window.profile_combo.findData("release"))
     window.play()
     assert window.play_state is PlayState.STOPPED and not player.running
-    assert "broken.py:1:5" in window.status_message.text()
+    assert "broken.py:1:5" in window.status.message.text()
     os.remove(window.project.plugins_dir / "game" / "broken.py")
     logs: list[dict[str, Any]] = []
     player.log_record.connect(logs.append)

@@ -16,7 +16,9 @@ from PySide6.QtCore import QTimer
 from editor.log_panel import MAX_RECORDS
 from editor.main_window import MainWindow
 from editor.play import PlayState
-from editor.player_process import ChannelServer, PlayerProcess, UnresponsivePlayerPrompt
+from editor.player_process.channel_server import ChannelServer
+from editor.player_process.install import UnresponsivePlayerPrompt
+from editor.player_process.process import PlayerProcess
 from runtime import BuildProfile
 from runtime.channel import encode
 
@@ -158,7 +160,7 @@ def test_a_hung_game_is_noticed_and_the_offer_kills_it(
     # The editor went on turning its event loop all along (10 ms ticks over >= 1 s).
     assert ticker.ticks >= 10
     assert window.play_state is PlayState.PLAYING and player.is_unresponsive
-    status = window.status_message
+    status = window.status.message
     assert "the game is not answering" in status.text() and "Stop kills it" in status.text()
     assert status.property("kind") == "error"
     assert prompt.asking and not prompt.box.isModal()
@@ -226,10 +228,10 @@ def test_a_paused_game_is_not_unresponsive(
 def test_a_slow_start_is_not_a_hang(
     qtbot, make_player: Callable[..., PlayerProcess], tmp_path: Path, monkeypatch
 ) -> None:
-    from editor import player_process
+    from editor.player_process import hang
 
     # Silence allowed before the first message: the grace (here 4 s), not the 0.5 s limit.
-    monkeypatch.setattr(player_process, "STARTUP_GRACE_MS", 4000)
+    monkeypatch.setattr(hang, "STARTUP_GRACE_MS", 4000)
     slow = write_project(
         tmp_path / "slow", plugins={"game": {"__init__.py": SLOW_START}}, scene=[entity(1, "A")]
     )
@@ -392,7 +394,7 @@ def test_a_flooding_client_is_read_in_bounded_turns(qtbot) -> None:
 
 
 def test_describe_exit_names_the_signal_and_shows_the_fatal_error_block():
-    from editor.player_process import describe_exit
+    from editor.player_process.play_target import describe_exit
 
     tail = "\n".join(
         ["noise"] * 20

@@ -12,7 +12,8 @@ from typing import Any
 import msgpack
 import pytest
 
-from editor.player_process import ChannelServer, PlayerProcess
+from editor.player_process.channel_server import ChannelServer
+from editor.player_process.process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
 from runtime import BuildProfile
 from runtime.channel import encode

@@ -1,0 +1,207 @@
+"""Code changes: the build profile, the plugin watcher, hot reloads and the stale-code banner.
+
+All of the editor's side of "which changed files are not applied yet" lives
+here: in ``Debug`` the watcher's batches are only noted (the stale paths) and
+applied at the next Play or Build (`apply_stale_changes`); in ``Debug (HR)``
+the game queues them itself (`runtime.Game.queue_reload`) and this controller
+only wakes it up between frames (`runtime.Game.apply_pending_reloads`). The
+two queues are drained in those two places only.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtWidgets import QComboBox, QLabel
+
+from editor.controllers import STATUS_SECONDS
+from editor.extensions import ExtensionHost
+from editor.inspector import InspectorPanel
+from editor.scene_view import SceneView
+from runtime import BuildProfile, Game
+from runtime.reports import ReloadReport
+
+log = logging.getLogger("hotplay.editor")
+
+
+class _WatcherSignals(QObject):
+    """Lives on the GUI thread; emitting from the watcher thread queues the call."""
+
+    changesDetected = Signal()
+
+
+class CodeReloadController(QObject):
+    """Keeps the editor's copy of the plugins in step with the code on disk.
+
+    It owns the profile box and the "code changed" banner (the window places
+    them), switches the game's profile and watcher, applies code changes when
+    the profile says so, and after every reload attempt reports it and marks
+    the views that show code dirty; they are refreshed once, on the next turn
+    of the event loop, outside the reload transaction.
+
+    Threads: the plugin watcher calls `_on_watcher_batch` on its own thread. That
+    only notes the change and emits a Qt signal, which Qt delivers on the GUI
+    thread (the emitter lives there), where the reload runs between frames.
+
+    Args:
+        game: the window's game.
+        extensions: the plugins' editor contributions (a reload participant).
+        inspector: shows script fields and offers script types.
+        scene_view: repainted after a reload.
+        settings: where the profile chosen is remembered.
+        is_playing: whether a game runs (the profile is fixed then).
+        parent: the owning window.
+
+    Signals:
+        profileChanged(object): the user chose another `BuildProfile`.
+        statusReported(str, str, float): a message for the status bar (text, kind, seconds).
+    """
+
+    profileChanged = Signal(object)
+    statusReported = Signal(str, str, float)
+
+    def __init__(
+        self,
+        game: Game,
+        extensions: ExtensionHost,
+        inspector: InspectorPanel,
+        scene_view: SceneView,
+        settings: QSettings,
+        is_playing: Callable[[], bool],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.game = game
+        self.extensions = extensions
+        self._inspector = inspector
+        self._scene_view = scene_view
+        self._settings = settings
+        self._is_playing = is_playing
+        self._closed = False
+        self._stale_lock = threading.Lock()
+        self._stale_paths: set[str] = set()  # Debug: changed files not applied yet
+        self._hot = False  # read by the watcher thread: whether to queue reloads
+
+        self.profile_combo = QComboBox()
+        self.profile_combo.setObjectName("buildProfileCombo")
+        for p in BuildProfile:
+            self.profile_combo.addItem(p.display_name, p.value)
+        self.profile_combo.setToolTip(
+            "Build profile: Debug (code changes apply at the next Play), Debug (HR) "
+            "(hot reload: saved changes apply at once), Release (separate process, python -O)"
+        )
+        self.profile_combo.currentIndexChanged.connect(self._on_profile_changed)
+        self.banner = QLabel("code changed — restart to apply")
+        self.banner.setObjectName("codeChangedBanner")
+        self.banner.setStyleSheet(
+            "background: #5c4813; color: #ffe8a3; padding: 5px 10px; font-weight: bold"
+        )
+        self.banner.setVisible(False)
+
+        self._watcher_signals = _WatcherSignals(self)
+        self._watcher_signals.changesDetected.connect(self._on_changes_detected)
+        # Called on the watcher's thread after each batch: note it and wake the GUI thread.
+        game.on_changes(self._on_watcher_batch)
+        game.on_reload(self._on_reload)
+        game.add_reload_participant(extensions.prepare)
+
+    @property
+    def profile(self) -> BuildProfile:
+        """The build profile chosen in the profile box."""
+        return BuildProfile(self.profile_combo.currentData())
+
+    def show_profile(self, profile: BuildProfile) -> None:
+        """Show `profile` in the box without applying it (at start-up, before `apply_profile`)."""
+        self.profile_combo.blockSignals(True)
+        self.profile_combo.setCurrentIndex(self.profile_combo.findData(profile.value))
+        self.profile_combo.blockSignals(False)
+
+    def set_profile(self, profile: BuildProfile) -> bool:
+        """Switch the build profile (only while stopped)."""
+        if self._is_playing():
+            self.statusReported.emit(
+                "stop the game to switch the build profile", "warning", STATUS_SECONDS
+            )
+            return False
+        self.profile_combo.setCurrentIndex(self.profile_combo.findData(profile.value))
+        return True
+
+    def apply_profile(self) -> None:
+        """Give the game the chosen profile; Debug (HR) applies the changes noted so far."""
+        p = self.profile
+        # Debug watches too: it only notes changes, for the "restart to apply" banner.
+        self.game.set_profile(p, watch=p in (BuildProfile.DEBUG, BuildProfile.DEBUG_HR))
+        self._hot = p.hot_reload
+        if self._hot:
+            self.apply_stale_changes()
+        else:
+            self.update_banner()
+
+    def apply_stale_changes(self) -> None:
+        """Reload the plugin files changed since the last Play or Build (``Debug``)."""
+        with self._stale_lock:
+            stale = sorted(self._stale_paths)
+            self._stale_paths.clear()
+        if stale:
+            self.game.reload(stale)
+        self.update_banner()
+
+    def before_play(self) -> None:
+        """A game is about to start: without hot reload, code changes apply now."""
+        if not self._hot:
+            self.apply_stale_changes()
+
+    def update_banner(self) -> None:
+        """Show the "code changed" banner while changes wait for the next Play or Build."""
+        with self._stale_lock:
+            stale = bool(self._stale_paths)
+        self.banner.setText(
+            "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
+            if self._is_playing()
+            else "code changed — restart to apply (the changes load at the next Play or Build)"
+        )
+        self.banner.setVisible(stale and not self._hot)
+
+    def close(self) -> None:
+        """Ignore what arrives after the window closed (the game closes after this)."""
+        self._closed = True
+
+    def _on_profile_changed(self, _index: int) -> None:
+        if self._is_playing():  # the combo is disabled while playing; belt and braces
+            self.show_profile(self.game.profile)
+            return
+        self.profileChanged.emit(self.profile)
+        self.apply_profile()
+        self._settings.setValue("profile", self.profile.value)
+        log.info("build profile: %s", self.profile.display_name)
+
+    def _on_watcher_batch(self, paths: list[str]) -> None:
+        """The watcher's thread: Debug (HR) already queued the reload; Debug notes the change."""
+        if not self._hot:
+            with self._stale_lock:
+                self._stale_paths.update(paths)
+        self._watcher_signals.changesDetected.emit()
+
+    def _on_changes_detected(self) -> None:
+        # GUI thread, between frames: a playing game would apply this at its next
+        # frame anyway, but a paused game or the edited scene would not.
+        if self._closed:
+            return
+        if self._hot:
+            self.game.apply_pending_reloads()
+        self.update_banner()
+
+    def _on_reload(self, report: ReloadReport) -> None:
+        """After every reload attempt (GUI thread): report it, mark what shows code dirty."""
+        if self._closed:
+            return
+        self.statusReported.emit(str(report), "ok" if report.ok else "error", STATUS_SECONDS)
+        if report.ok:
+            self._inspector.set_script_types(self.game.registry.script_types())
+            self.extensions.forget_missing()
+            self._inspector.set_custom_editors(self.extensions.field_editors())
+        self._inspector.schedule_rebuild()
+        self._scene_view.update()

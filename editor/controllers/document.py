@@ -1,0 +1,274 @@
+"""The edited scene as a document: new, open, save, save as, recent files, unsaved changes."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
+from PySide6.QtGui import QUndoStack
+from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+
+from editor import commands as cmd
+from editor.controllers import STATUS_SECONDS
+from editor.controllers.recovery import RecoveryController
+from editor.recovery import FileStamp, RecoveryChoice, RecoveryInfo
+from runtime import Game, Project, Scene, SceneFileError
+
+log = logging.getLogger("hotplay.editor")
+
+#: Recent scene files remembered in the settings.
+MAX_RECENT = 8
+
+
+class DocumentController(QObject):
+    """Owns the edited scene, the file it came from, its undo stack and its recovery file.
+
+    The edited scene is added to the game *not running*, so every hot reload
+    migrates its scripts. Every change to it goes through `undo_stack`; the
+    document is modified when the stack is not clean.
+
+    Args:
+        game: the window's game.
+        project: the project (scene paths are relative to it).
+        settings: where the recent scenes are kept.
+        dialog_parent: the widget file dialogs and questions belong to.
+        is_playing: whether a game runs (the document is frozen then).
+        recovery_policy: answers "recover unsaved changes?" instead of a dialog.
+        autosave_interval_ms: see `RecoveryController`.
+
+    Signals:
+        sceneReplaced(object): another `Scene` is edited now (new, open, recover).
+        titleChanged(): the file name or the modified state changed.
+        statusReported(str, str, float): a message for the status bar (text, kind, seconds).
+    """
+
+    sceneReplaced = Signal(object)
+    titleChanged = Signal()
+    statusReported = Signal(str, str, float)
+
+    def __init__(
+        self,
+        game: Game,
+        project: Project,
+        settings: QSettings,
+        dialog_parent: QWidget,
+        is_playing: Callable[[], bool],
+        *,
+        recovery_policy: Callable[[RecoveryInfo], RecoveryChoice] | None = None,
+        autosave_interval_ms: int | None = None,
+    ) -> None:
+        super().__init__(dialog_parent)
+        self.game = game
+        self.project = project
+        self.settings = settings
+        #: The widget dialogs and questions about the document belong to.
+        self.dialog_parent = dialog_parent
+        self._is_playing = is_playing
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+        self.scene_path: Path | None = None
+        self.edit_target = cmd.EditTarget(Scene(name="untitled"), game.registry.resolve)
+        #: Answers the unsaved-changes question: "save", "discard" or "cancel" (tests replace it).
+        self.ask_unsaved_changes: Callable[[], str] = self._ask_unsaved_changes
+        self.recovery = RecoveryController(
+            self, is_playing, policy=recovery_policy, interval_ms=autosave_interval_ms
+        )
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def scene(self) -> Scene:
+        """The scene being edited (never the running copy)."""
+        return self.edit_target.scene
+
+    @property
+    def is_modified(self) -> bool:
+        """Whether the edited scene has unsaved changes."""
+        return not self.undo_stack.isClean()
+
+    def display_name(self, path: Path) -> str:
+        """`path` relative to the project when it is inside it."""
+        try:
+            return str(path.resolve().relative_to(self.project.root))
+        except ValueError:
+            return str(path)
+
+    def title(self) -> str:
+        """The window title (with Qt's ``[*]`` modified marker)."""
+        name = self.display_name(self.scene_path) if self.scene_path else "untitled scene"
+        return f"{name}[*] — {self.project.name} — Hotplay"
+
+    def set_scene(self, scene: Scene, path: Path | None) -> None:
+        """Edit `scene` (from `path`) from now on, with an empty undo history."""
+        old = self.edit_target.scene
+        if old is not scene and old in self.game.scenes:
+            self.game.remove_scene(old)
+        if scene not in self.game.scenes:
+            # Not running: its scripts do not update, but every reload migrates them.
+            self.game.add_scene(scene, run=False)
+        self.edit_target.scene = scene
+        self.scene_path = path
+        self.undo_stack.clear()
+        self.sceneReplaced.emit(scene)
+        self.titleChanged.emit()
+
+    # --- files ----------------------------------------------------------------------------
+
+    def new_scene(self) -> bool:
+        """Start an empty scene (asks about unsaved changes first)."""
+        if self._is_playing() or not self.maybe_save():
+            return False
+        self.recovery.delete()  # the edits were saved or discarded
+        self.set_scene(Scene(name="untitled"), None)
+        self.recovery.saved_stamp = None
+        log.info("new scene")
+        return True
+
+    def open_scene_dialog(self) -> None:
+        """Choose a scene file to open."""
+        start = str(self.scene_path.parent if self.scene_path else self.project.assets_dir)
+        path, _ = QFileDialog.getOpenFileName(
+            self.dialog_parent, "Open scene", start, "Hotplay scenes (*.scene.json *.json)"
+        )
+        if path:
+            self.open_scene(path)
+
+    def open_scene(self, path: str | os.PathLike[str], *, ask: bool = True) -> bool:
+        """Open a scene file for editing; an invalid file is reported, not raised."""
+        if self._is_playing():
+            return False
+        if ask and not self.maybe_save():
+            return False
+        self.recovery.delete()  # the edits were saved or discarded
+        p = self.project.scene_path(path)
+        recovered = self.recovery.offer(p)
+        if recovered is not None:
+            scene, info = recovered
+            self.set_scene(scene, p)
+            # The edits still start from the save recorded with them, and they are
+            # unsaved: the document stays modified, the recovery file stays until saved.
+            self.recovery.adopt(info)
+            self.undo_stack.resetClean()
+            self._remember_recent(p)
+            log.warning("recovered %s: save to keep them", info)
+            self.statusReported.emit(
+                f"recovered unsaved changes to {self.display_name(p)}", "warning", STATUS_SECONDS
+            )
+            return True
+        stamp = FileStamp.of(p)  # before reading: a later change then shows as a change
+        try:
+            scene = self.game.load_scene(p)
+        except SceneFileError as exc:
+            self.show_error("Cannot open scene", str(exc))
+            return False
+        self.set_scene(scene, p)
+        self.recovery.saved_stamp = stamp
+        self._remember_recent(p)
+        log.info("opened %s (%d entities)", self.display_name(p), len(scene))
+        return True
+
+    def save_scene(self, path: str | os.PathLike[str] | None = None) -> bool:
+        """Save the edited scene (to `path`, or where it came from; asks when new)."""
+        if path is None and self.scene_path is None:
+            return self.save_scene_as()
+        p = self.project.scene_path(path) if path is not None else self.scene_path
+        assert p is not None
+        try:
+            self.game.save_scene(self.scene, p)
+        except SceneFileError as exc:
+            self.show_error("Cannot save scene", str(exc))
+            return False
+        self.scene_path = p
+        self.recovery.saved(p)
+        self.undo_stack.setClean()
+        self._remember_recent(p)
+        self.titleChanged.emit()
+        log.info("saved %s", self.display_name(p))
+        self.statusReported.emit(f"saved {self.display_name(p)}", "ok", 4.0)
+        return True
+
+    def save_scene_as(self) -> bool:
+        """Choose a file and save the edited scene there."""
+        start = self.scene_path or (self.project.assets_dir / "scenes" / "untitled.scene.json")
+        path, _ = QFileDialog.getSaveFileName(
+            self.dialog_parent, "Save scene as", str(start), "Hotplay scenes (*.scene.json)"
+        )
+        if not path:
+            return False
+        if not path.endswith(".json"):
+            path += ".scene.json"
+        return self.save_scene(path)
+
+    def maybe_save(self) -> bool:
+        """Ask what to do with unsaved changes; ``False`` when the user cancels."""
+        if not self.is_modified:
+            return True
+        answer = self.ask_unsaved_changes()
+        if answer == "save":
+            return self.save_scene()
+        return answer == "discard"
+
+    def show_error(self, title: str, text: str) -> None:
+        """Report a problem with the document: log, status bar and a non-blocking message box."""
+        log.error("%s: %s", title, text)
+        self.statusReported.emit(f"{title}: {text}", "error", STATUS_SECONDS)
+        if os.environ.get("QT_QPA_PLATFORM") == "offscreen":
+            return  # nobody could read it; the log and status bar have it
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            title,
+            text,
+            QMessageBox.StandardButton.Ok,
+            self.dialog_parent,
+        )
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def _ask_unsaved_changes(self) -> str:
+        name = self.display_name(self.scene_path) if self.scene_path else "the new scene"
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Unsaved changes",
+            f"Save the changes to {name}?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            self.dialog_parent,
+        )
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+        answer = box.exec()
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def _on_clean_changed(self, _clean: bool) -> None:
+        self.titleChanged.emit()
+
+    # --- recent scenes --------------------------------------------------------------------
+
+    def recent_scenes(self) -> list[str]:
+        """Recently opened or saved scene files, newest first."""
+        value = self.settings.value("recentScenes", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    def fill_recent_menu(self, menu: QMenu) -> None:
+        """Fill the Open Recent menu (just before it shows)."""
+        menu.clear()
+        items = self.recent_scenes()
+        if not items:
+            menu.addAction("No recent scenes").setEnabled(False)
+        for p in items:
+            a = menu.addAction(self.display_name(Path(p)))
+            a.setToolTip(p)
+            a.triggered.connect(lambda _=False, path=p: self.open_scene(path))
+
+    def _remember_recent(self, path: Path) -> None:
+        p = str(path.resolve())
+        items = [p] + [r for r in self.recent_scenes() if r != p]
+        self.settings.setValue("recentScenes", items[:MAX_RECENT])

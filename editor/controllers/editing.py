@@ -1,0 +1,157 @@
+"""Edits of the scene, from the panels or the menus, turned into undoable commands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QUndoCommand
+
+from editor import commands as cmd
+from editor.controllers import STATUS_SECONDS
+from editor.controllers.document import DocumentController
+from editor.controllers.shown_scene import ShownSceneController
+from editor.inspector import InspectorPanel
+from editor.scene_tree import SceneTreeView
+from editor.scene_view import SceneView
+from runtime import Color, Handle, Visual, VisualKind
+from runtime.plugins import describe_error
+
+log = logging.getLogger("hotplay.editor")
+
+_PALETTE = ("#8ecae6", "#ffb703", "#fb8500", "#90be6d", "#f28482", "#b5838d", "#a8dadc")
+
+
+class EditingController(QObject):
+    """Pushes a command on the document's undo stack for every edit of the edited scene.
+
+    The panels only report what the user did (a field edited, an entity
+    dragged, renamed or dropped elsewhere); nothing is pushed while a game
+    plays, since the edited scene is frozen then.
+
+    Args:
+        document: the edited document (its scene and undo stack).
+        shown: the shown scene and its selection.
+        is_playing: whether a game runs.
+        scene_view: reports moves; new entities appear at its centre.
+        scene_tree: reports renames and drops.
+        inspector: reports field edits and script additions and removals.
+        parent: the owning window.
+
+    Signals:
+        statusReported(str, str, float): a message for the status bar (text, kind, seconds).
+    """
+
+    statusReported = Signal(str, str, float)
+
+    def __init__(
+        self,
+        document: DocumentController,
+        shown: ShownSceneController,
+        is_playing: Callable[[], bool],
+        scene_view: SceneView,
+        scene_tree: SceneTreeView,
+        inspector: InspectorPanel,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.shown = shown
+        self._is_playing = is_playing
+        self._scene_view = scene_view
+        scene_view.moveFinished.connect(self._on_view_move_finished)
+        scene_tree.renameRequested.connect(self._on_tree_rename_requested)
+        scene_tree.reparentRequested.connect(self._on_tree_reparent_requested)
+        inspector.attributeEdited.connect(self._on_attribute_edited)
+        inspector.scriptFieldEdited.connect(self._on_script_field_edited)
+        inspector.addScriptRequested.connect(self._on_add_script_requested)
+        inspector.removeScriptRequested.connect(self._on_remove_script_requested)
+
+    @property
+    def _target(self) -> cmd.EditTarget:
+        return self.document.edit_target
+
+    def add_entity(self, *, child: bool = False) -> Handle | None:
+        """Add an entity (a root, or a child of the selected one) and select it."""
+        if self._is_playing():
+            return None
+        selected = self.shown.selected
+        parent = selected if child and selected is not None else Handle.NONE
+        scene = self.document.scene
+        visual = Visual(VisualKind.RECT, color=Color.parse(_PALETTE[len(scene) % len(_PALETTE)]))
+        center = self._scene_view.camera.center if not parent else None
+        command = cmd.AddEntity(self._target, "Entity", parent, visual, center)
+        self._push(command)
+        if command.handle is not None:
+            self.shown.select(command.handle)
+        return command.handle
+
+    def delete_selected(self) -> None:
+        """Delete the selected entity and its children (undoable)."""
+        selected = self.shown.selected
+        if selected is not None and not self._is_playing():
+            self._push(cmd.DeleteEntity(self._target, selected))
+
+    def duplicate_selected(self) -> Handle | None:
+        """Duplicate the selected entity with its children and select the copy."""
+        selected = self.shown.selected
+        if selected is None or self._is_playing():
+            return None
+        command = cmd.DuplicateEntity(self._target, selected)
+        self._push(command)
+        if command.handle is not None:
+            self.shown.select(command.handle)
+        return command.handle
+
+    def _push(self, command: QUndoCommand) -> None:
+        if self._is_playing():
+            return  # the edited scene is frozen while a copy plays
+        try:
+            self.document.undo_stack.push(command)
+        except Exception as exc:  # a command that cannot apply must not crash the editor
+            log.error("edit failed: %s", describe_error(exc))
+            self.statusReported.emit(f"edit failed: {exc}", "error", STATUS_SECONDS)
+
+    def _on_attribute_edited(self, handle: Handle, attribute: str, value: Any) -> None:
+        e = self.document.scene.get(handle)
+        if e is None or self._is_playing():
+            return
+        old = getattr(e, attribute)
+        if old == value and type(old) is type(value):
+            return
+        self._push(cmd.SetEntityAttribute(self._target, handle, attribute, value, old))
+
+    def _on_script_field_edited(
+        self, handle: Handle, index: int, type_id: str, field: str, value: Any
+    ) -> None:
+        e = self.document.scene.get(handle)
+        if e is None or self._is_playing() or index >= len(e.scripts):
+            return
+        old = getattr(e.scripts[index], field)
+        if old == value and type(old) is type(value):
+            return
+        self._push(cmd.SetScriptField(self._target, handle, index, type_id, field, value, old))
+
+    def _on_add_script_requested(self, handle: Handle, type_id: str) -> None:
+        self._push(cmd.AddScript(self._target, handle, type_id))
+
+    def _on_remove_script_requested(self, handle: Handle, index: int) -> None:
+        self._push(cmd.RemoveScript(self._target, handle, index))
+
+    def _on_view_move_finished(self, handle: Handle, old: Any, new: Any) -> None:
+        name = self.document.scene[handle].name
+        self._push(
+            cmd.SetEntityAttribute(self._target, handle, "position", new, old, f"Move {name}")
+        )
+
+    def _on_tree_rename_requested(self, handle: Handle, name: str) -> None:
+        old = self.document.scene[handle].name
+        self._push(cmd.SetEntityAttribute(self._target, handle, "name", name, old, "Rename"))
+
+    def _on_tree_reparent_requested(
+        self, handle: Handle, new_parent: Handle, index: int | None
+    ) -> None:
+        self._push(cmd.ReparentEntity(self._target, handle, new_parent, index))
+        self.shown.select(handle)

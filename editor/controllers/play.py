@@ -1,0 +1,248 @@
+"""Play, Pause, Step and Stop: the run targets and the play state shown in the panels."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QWidget
+
+from editor.controllers import STATUS_SECONDS
+from editor.controllers.shown_scene import ShownSceneController
+from editor.play import InEditorPlay, PlayState, PlayTarget, UnavailablePlayTarget
+from runtime import BuildProfile, Game, Scene
+
+log = logging.getLogger("hotplay.editor")
+
+RUN_IN_EDITOR = "In editor"
+RUN_SEPARATE = "Separate process"
+
+#: Builds a play target; called with the main window, which becomes its parent.
+PlayTargetFactory = Callable[[QWidget], PlayTarget]
+
+
+class PlayController(QObject):
+    """Runs the game on the chosen `PlayTarget` and shows its scene while it plays.
+
+    One target is made per Play, by the factory registered for the run target
+    (``Release`` always uses ``Separate process``), and dropped at Stop; the
+    panels then show the edited scene again, exactly as it was.
+
+    Args:
+        game: the window's game (in-editor play runs a copy of the edited scene in it).
+        edited_scene: returns the edited scene.
+        profile: returns the build profile chosen.
+        shown: the panels' scene.
+        settings: where the run target choice is remembered.
+        window: the main window (the parent of every play target).
+
+    Signals:
+        aboutToStart(): Play was asked for and a new game is about to start.
+        stateChanged(object): the `PlayState` changed (also when the target is dropped).
+        statsUpdated(dict): the target's statistics (``fps``, ``entities``...).
+        statusReported(str, str, float): a message for the status bar (text, kind, seconds).
+    """
+
+    aboutToStart = Signal()
+    stateChanged = Signal(object)
+    statsUpdated = Signal(dict)
+    statusReported = Signal(str, str, float)
+
+    def __init__(
+        self,
+        game: Game,
+        edited_scene: Callable[[], Scene],
+        profile: Callable[[], BuildProfile],
+        shown: ShownSceneController,
+        settings: QSettings,
+        window: QWidget,
+    ) -> None:
+        super().__init__(window)
+        self._window = window
+        self._profile = profile
+        self._edited_scene = edited_scene
+        self.shown = shown
+        self.target: PlayTarget | None = None
+        self._factories: dict[str, PlayTargetFactory] = {
+            RUN_IN_EDITOR: lambda parent: InEditorPlay(game, edited_scene, parent),
+        }
+        self._run_target_choice: str | None = None  # set while Release overrides it
+        self.run_target_combo = QComboBox()
+        self.run_target_combo.setObjectName("runTargetCombo")
+        self.run_target_combo.addItems([RUN_IN_EDITOR, RUN_SEPARATE])
+        self.run_target_combo.setToolTip("Where Play runs the game")
+        last = str(settings.value("runTarget", RUN_IN_EDITOR))
+        if last in (RUN_IN_EDITOR, RUN_SEPARATE):
+            self.run_target_combo.setCurrentText(last)
+        self.run_target_combo.currentTextChanged.connect(
+            lambda t: settings.setValue("runTarget", t)
+        )
+        self._stats_timer = QTimer(self)
+        self._stats_timer.setInterval(250)
+        self._stats_timer.timeout.connect(self.update_stats)
+        shown.scene_view.keyPressed.connect(self._on_view_key_pressed)
+        shown.scene_view.keyReleased.connect(self._on_view_key_released)
+
+    # --- state ----------------------------------------------------------------------------
+
+    @property
+    def state(self) -> PlayState:
+        """Stopped, playing or paused."""
+        return self.target.state if self.target is not None else PlayState.STOPPED
+
+    @property
+    def run_target(self) -> str:
+        """Where Play runs the game (Release: always in a separate process)."""
+        if self._profile().separate_process_only:
+            return RUN_SEPARATE
+        return self.run_target_combo.currentText()
+
+    @property
+    def chosen_run_target(self) -> str:
+        """The user's own run target choice (not Release's override), to remember."""
+        return self._run_target_choice or self.run_target_combo.currentText()
+
+    def register_target(self, run_target: str, factory: PlayTargetFactory) -> None:
+        """Make a run target available (``"Separate process"`` is plugged in here)."""
+        self._factories[run_target] = factory
+        if self.run_target_combo.findText(run_target) < 0:
+            self.run_target_combo.addItem(run_target)
+
+    def show_run_target_for(self, profile: BuildProfile) -> None:
+        """In Release the run target shows Separate process; the user's choice comes back after."""
+        combo = self.run_target_combo
+        combo.blockSignals(True)  # not a choice of the user's: do not remember it
+        try:
+            if profile.separate_process_only:
+                if self._run_target_choice is None:
+                    self._run_target_choice = combo.currentText()
+                combo.setCurrentText(RUN_SEPARATE)
+            elif self._run_target_choice is not None:
+                combo.setCurrentText(self._run_target_choice)
+                self._run_target_choice = None
+        finally:
+            combo.blockSignals(False)
+
+    def make_target(self) -> PlayTarget:
+        """A new, not started play target for the run target and profile chosen now."""
+        target = self.run_target_combo.currentText()
+        if self._profile().separate_process_only:
+            factory = self._factories.get(RUN_SEPARATE)
+            if factory is None:
+                return UnavailablePlayTarget(
+                    "Release runs the game in a separate process (it needs python -O), "
+                    "which is not available yet: choose Debug or Debug (HR) to play in the editor",
+                    self._window,
+                )
+            return factory(self._window)
+        factory = self._factories.get(target)
+        if factory is None:
+            return UnavailablePlayTarget(
+                f"running the game in a {target.lower()} is not available yet: "
+                f"choose “{RUN_IN_EDITOR}”",
+                self._window,
+            )
+        return factory(self._window)
+
+    # --- commands -------------------------------------------------------------------------
+
+    def play(self) -> None:
+        """Play (or resume when paused)."""
+        if self.state is PlayState.PAUSED:
+            assert self.target is not None
+            self.target.resume()
+            return
+        if self.state is not PlayState.STOPPED:
+            return
+        self.aboutToStart.emit()
+        target = self.make_target()
+        target.stateChanged.connect(self._on_state_changed)
+        target.frameAdvanced.connect(self._on_frame_advanced)
+        target.failed.connect(self._on_failed)
+        self.target = target
+        target.start()
+        if target.state is PlayState.STOPPED:
+            self._drop_target()
+
+    def toggle_pause(self) -> None:
+        """Pause a playing game or resume a paused one."""
+        t = self.target
+        if t is None:
+            return
+        if t.state is PlayState.PLAYING:
+            t.pause()
+        elif t.state is PlayState.PAUSED:
+            t.resume()
+        self.stateChanged.emit(self.state)
+
+    def step(self) -> None:
+        """Run one frame (pausing first)."""
+        if self.target is not None:
+            self.target.step()
+
+    def stop(self) -> None:
+        """Stop the game and show the edited scene exactly as it was."""
+        if self.target is not None:
+            self.target.stop()
+            self._drop_target()
+
+    def shutdown(self) -> None:
+        """Stop the game and the statistics (the window is closing)."""
+        self._stats_timer.stop()
+        self.stop()
+
+    def update_stats(self) -> None:
+        """Pass on the target's statistics (a few times a second while playing)."""
+        if self.target is not None:
+            self.statsUpdated.emit(self.target.stats())
+
+    # --- target events --------------------------------------------------------------------
+
+    def _drop_target(self) -> None:
+        t, self.target = self.target, None
+        if t is not None:
+            t.stateChanged.disconnect(self._on_state_changed)
+            t.frameAdvanced.disconnect(self._on_frame_advanced)
+            t.failed.disconnect(self._on_failed)
+            t.deleteLater()
+        self.stateChanged.emit(self.state)
+
+    def _on_state_changed(self, state: PlayState) -> None:
+        t = self.target
+        view = self.shown.scene_view
+        if state is PlayState.PLAYING:
+            if t is not None and t.scene is not None and self.shown.scene is not t.scene:
+                self.shown.show(t.scene, mode="playing")
+            view.set_mode("playing")
+            view.setFocus(Qt.FocusReason.OtherFocusReason)
+            self._stats_timer.start()
+            log.info("playing (%s, %s)", self._profile().display_name, self.run_target)
+        elif state is PlayState.PAUSED:
+            view.set_mode("paused")
+            self.shown.inspector.refresh_values()
+        else:
+            self._stats_timer.stop()
+            self.shown.show(self._edited_scene(), mode="editing")
+            log.info("stopped; back to the edited scene")
+        self.stateChanged.emit(state)
+        self.update_stats()
+
+    def _on_frame_advanced(self) -> None:
+        self.shown.frame_advanced(paused=self.state is PlayState.PAUSED)
+
+    def _on_failed(self, reason: str) -> None:
+        log.warning("%s", reason)
+        self.statusReported.emit(reason, "warning", STATUS_SECONDS)
+
+    def _on_view_key_pressed(self, key: str) -> None:
+        if self.target is not None:
+            self.target.press_key(key)
+
+    def _on_view_key_released(self, key: str) -> None:
+        if self.target is None:
+            return
+        if key == "*":
+            self.target.release_all_keys()
+        else:
+            self.target.release_key(key)

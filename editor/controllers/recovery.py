@@ -1,0 +1,201 @@
+"""Unsaved edits kept safe: the autosave timer, the recovery file, the offer to recover."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QTimer
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMessageBox
+
+from editor.recovery import FileStamp, RecoveryChoice, RecoveryInfo, RecoveryStore
+from runtime import Scene, SceneFileError
+from runtime.scenefile import scene_from_data
+
+if TYPE_CHECKING:
+    from editor.controllers.document import DocumentController
+
+log = logging.getLogger("hotplay.editor")
+
+#: Default autosave period of unsaved edits to the recovery file.
+AUTOSAVE_INTERVAL_MS = 20_000
+
+
+class RecoveryController(QObject):
+    """Writes the document's unsaved edits to its recovery file and offers them back.
+
+    The document owns this controller and calls it when it opens, saves or
+    leaves a scene; the recovery file of edits that were saved or discarded
+    is deleted, one the user chose to keep for later is never overwritten.
+
+    Args:
+        document: the document whose edits are kept.
+        is_playing: whether a game runs (the edited scene is frozen then).
+        policy: answers "recover unsaved changes?" instead of a dialog (tests, benchmarks).
+        interval_ms: the autosave period (default `AUTOSAVE_INTERVAL_MS`; 0: only
+            when `autosave_now` is called).
+    """
+
+    def __init__(
+        self,
+        document: DocumentController,
+        is_playing: Callable[[], bool],
+        *,
+        policy: Callable[[RecoveryInfo], RecoveryChoice] | None = None,
+        interval_ms: int | None = None,
+    ) -> None:
+        super().__init__(document)
+        self.document = document
+        self._is_playing = is_playing
+        #: Autosaved copies of unsaved edits, offered again after the editor was killed.
+        self.store = RecoveryStore(document.project.root)
+        #: Answers "recover unsaved changes?" (tests and benchmarks replace it).
+        self.ask_recover: Callable[[RecoveryInfo], RecoveryChoice] = (
+            policy if policy is not None else self._ask_recover
+        )
+        #: The scene file at its last open or save.
+        self.saved_stamp: FileStamp | None = None
+        self._written: Path | None = None  # the recovery file holding our edits
+        self._kept: Path | None = None  # one the user chose to deal with later
+        self._error = ""
+        self._stopped = False
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self.autosave_now)
+        interval = AUTOSAVE_INTERVAL_MS if interval_ms is None else interval_ms
+        if interval > 0:
+            self._timer.start(interval)
+
+    def autosave_now(self, *, even_while_playing: bool = False) -> Path | None:
+        """Write the unsaved edits to the scene's recovery file; return its path.
+
+        Writes nothing while the scene has no unsaved changes, while playing
+        (the edited scene is frozen then; the last autosave still holds it)
+        unless `even_while_playing`, or after `stop`. The autosave timer calls
+        this; failures are logged, never raised.
+        """
+        doc = self.document
+        if self._stopped or (self._is_playing() and not even_while_playing):
+            return None
+        if not doc.is_modified:
+            self.delete()  # undone back to the saved state: nothing to recover
+            return None
+        target = self.store.path_for(doc.scene_path)
+        if target == self._kept and target.exists():
+            return None  # the user keeps an older recovery for later: never overwrite it
+        try:
+            path = self.store.write(doc.scene, doc.scene_path, self.saved_stamp)
+        except (OSError, ValueError, TypeError) as exc:
+            error = getattr(exc, "strerror", None) or str(exc)
+            if error != self._error:  # once per problem, not every 20 seconds
+                log.warning("autosave to %s failed: %s", target, error)
+            self._error = error
+            return None
+        self._error = ""
+        self._written = path
+        return path
+
+    def stop(self) -> None:
+        """No more autosaves (the window is closing)."""
+        self._stopped = True
+        self._timer.stop()
+
+    def delete(self) -> None:
+        """Delete the recovery file of the edits being left (saved, discarded or closed)."""
+        path, self._written = self._written, None
+        if path is not None and path != self._kept:
+            self.store.remove(path)
+
+    def saved(self, path: Path) -> None:
+        """The document was saved to `path`: its recovery files are obsolete."""
+        self.saved_stamp = FileStamp.of(path)
+        self.delete()  # ours, also the previous location's after Save As
+        if self.store.path_for(path) != self._kept:
+            self.store.delete(path)
+
+    def adopt(self, info: RecoveryInfo) -> None:
+        """The document now holds the recovered edits of `info`, still unsaved."""
+        self.saved_stamp = info.saved_stamp
+        self._written = info.path
+
+    def offer(self, path: Path) -> tuple[Scene, RecoveryInfo] | None:
+        """Ask about the recovery file of `path`; the recovered scene if the user wants it."""
+        info = self.store.find(path)
+        if info is None:
+            return None
+        if not info.newer_than_save():
+            log.info("%s predates the last save of the scene; not offered", info)
+            return None
+        self._kept = None
+        choice = self.ask_recover(info)
+        if choice is RecoveryChoice.DISCARD:
+            self.store.remove(info.path)
+            log.info("discarded %s", info)
+            return None
+        if choice is not RecoveryChoice.RECOVER:
+            self._kept = info.path
+            log.warning("kept %s for later; until then this scene is not autosaved", info)
+            return None
+        doc = self.document
+        try:
+            scene = scene_from_data(
+                info.scene_data,
+                doc.game.registry.resolve,
+                source=info.path,
+                project_root=doc.project.root,
+            )
+        except SceneFileError as exc:
+            self.store.set_aside(info.path, exc.problem)
+            doc.show_error("Cannot recover unsaved changes", str(exc))
+            return None
+        return scene, info
+
+    def message_box(self, info: RecoveryInfo) -> QMessageBox:
+        """The "recover unsaved changes?" question, not shown yet (`ask_recover` runs it).
+
+        Each button's ``choice`` property holds its `RecoveryChoice` value.
+        """
+        doc = self.document
+        name = doc.display_name(info.scene_path) if info.scene_path else "the untitled scene"
+        box = QMessageBox(doc.dialog_parent)
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle("Recover unsaved changes")
+        box.setText(f"Recover unsaved changes to {name} from {info.time_text}?")
+        if info.scene_changed_on_disk():
+            detail = (
+                f"{name} has changed on disk since these edits were made (or it was "
+                "deleted). Recovering shows the edits instead of the file's current "
+                "content; saving them overwrites it."
+            )
+        else:
+            detail = (
+                "The editor ended without saving them. Recovered edits stay unsaved "
+                "until you save them."
+            )
+        box.setInformativeText(detail + "\n\nLater keeps them and asks again next time.")
+        buttons = (
+            ("Recover", QMessageBox.ButtonRole.AcceptRole, RecoveryChoice.RECOVER),
+            ("Discard", QMessageBox.ButtonRole.DestructiveRole, RecoveryChoice.DISCARD),
+            ("Later", QMessageBox.ButtonRole.RejectRole, RecoveryChoice.LATER),
+        )
+        for text, role, choice in buttons:
+            button = box.addButton(text, role)
+            button.setProperty("choice", choice.value)
+            if choice is RecoveryChoice.RECOVER:
+                box.setDefaultButton(button)
+            elif choice is RecoveryChoice.LATER:
+                box.setEscapeButton(button)
+        return box
+
+    def _ask_recover(self, info: RecoveryInfo) -> RecoveryChoice:
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            log.warning("%s: kept (no one can answer a dialog on this platform)", info)
+            return RecoveryChoice.LATER
+        box = self.message_box(info)
+        box.exec()
+        clicked = box.clickedButton()
+        value = clicked.property("choice") if clicked is not None else None
+        box.deleteLater()
+        return RecoveryChoice(value) if value else RecoveryChoice.LATER

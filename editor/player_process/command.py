@@ -1,0 +1,97 @@
+"""How a player child is started: its ``python -m runtime play`` arguments and environment."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QProcessEnvironment
+
+import runtime
+from runtime.channel import TOKEN_ENV
+from runtime.profiles import BuildProfile
+from runtime.scene import Scene
+from runtime.scenefile import save_scene
+
+
+def player_arguments(
+    root: Path,
+    profile: BuildProfile,
+    channel: str,
+    *,
+    scene: str | None = None,
+    headless: bool = False,
+    show_fps: bool = False,
+    quiet_ms: float | None = None,
+    build_dir: Path | None = None,
+    extra_args: Sequence[str] = (),
+) -> list[str]:
+    """The interpreter arguments that play `root`'s game for `profile`.
+
+    Args:
+        root: the project root.
+        profile: the build profile (its interpreter flags come first: ``-O`` for Release).
+        channel: the editor's channel address, ``127.0.0.1:PORT``.
+        scene: the scene file to play (``None``: the project's main scene).
+        headless: run the player without its window.
+        show_fps: ask the player window to show FPS.
+        quiet_ms: the player's watcher quiet window (``Debug (HR)``).
+        build_dir: the precompiled build output to run from (Release).
+        extra_args: more ``play`` arguments.
+    """
+    args = [
+        *profile.interpreter_flags,
+        "-m",
+        "runtime",
+        "play",
+        "--project",
+        str(root),
+        "--profile",
+        profile.value,
+        "--channel",
+        channel,
+    ]
+    if scene is not None:
+        args += ["--scene", scene]
+    if headless:
+        args.append("--headless")
+    if show_fps:
+        args.append("--show-fps")
+    if quiet_ms is not None:
+        args += ["--quiet-ms", str(quiet_ms)]
+    if build_dir is not None:
+        args += ["--build-dir", str(build_dir)]
+    return args + list(extra_args)
+
+
+def scene_argument(
+    scene: str | os.PathLike[str] | Scene | None,
+) -> tuple[str | None, Path | None]:
+    """The ``--scene`` value for `scene`, and the temporary folder made for an unsaved one.
+
+    An unsaved `Scene` is written to a new temporary folder, which the caller
+    deletes when the child ends; a path is made absolute; ``None`` stays
+    ``None`` (the project's main scene).
+    """
+    if scene is None:
+        return None, None
+    if isinstance(scene, Scene):
+        tmpdir = Path(tempfile.mkdtemp(prefix="hotplay-play-"))
+        path = tmpdir / "unsaved.scene.json"
+        save_scene(scene, path)
+        return str(path), tmpdir
+    return str(Path(scene).resolve()), None
+
+
+def player_environment(token: str) -> QProcessEnvironment:
+    """The editor's environment, plus the channel token and this runtime on the path."""
+    env = QProcessEnvironment.systemEnvironment()
+    env.insert(TOKEN_ENV, token)
+    env.insert("PYTHONUNBUFFERED", "1")
+    # The child imports the very runtime this editor runs, installed or not.
+    here = str(Path(runtime.__file__).resolve().parent.parent)
+    old = env.value("PYTHONPATH", "")
+    env.insert("PYTHONPATH", here + (os.pathsep + old if old else ""))
+    return env
