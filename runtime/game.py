@@ -21,12 +21,12 @@ import gc
 import heapq
 import logging
 import os
-import queue
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
+from runtime.changes import PendingChanges
 from runtime.context import PluginContext, ScriptContext
 from runtime.generations import GenerationTracker, describe_stale
 from runtime.input import InputState
@@ -213,9 +213,9 @@ class Game:
         self.reports: collections.deque[ReloadReport] = collections.deque(maxlen=100)
         self.reload_count = 0
         self._reload_listeners: list[Callable[[ReloadReport], None]] = []
-        self._change_listeners: list[Callable[[list[str]], None]] = []
         self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
-        self._pending: queue.SimpleQueue[tuple[list[str], float]] = queue.SimpleQueue()
+        #: Saved plugin paths not loaded yet: the one queue between the watcher and the game.
+        self.changes = PendingChanges()
         self._plugin_ctx = PluginContext(self)
         self.watcher: Any = None
         self._closed = False
@@ -530,14 +530,19 @@ class Game:
 
         return reload_plugins(self, None if paths is None else [str(p) for p in paths], detected_at)
 
-    def on_changes(self, listener: Callable[[list[str]], None]) -> None:
-        """Call `listener(paths)` after each batch of saves the watcher sees.
+    def set_change_wakeup(self, wakeup: Callable[[], None] | None) -> None:
+        """Call `wakeup()` on the watcher's thread after each batch of saves.
 
-        It runs on the watcher's thread: it must be thread-safe and quick (the
-        editor emits a queued Qt signal). With a profile that does not hot
-        reload, batches are only announced this way, not reloaded.
+        It must be thread-safe and quick: it only wakes the game thread (the
+        editor emits a queued Qt signal), which then calls `apply_pending_reloads`
+        and reads `pending_changes`. With a profile that does not hot reload,
+        saves wait in the queue until `apply_pending_reloads(any_profile=True)`.
         """
-        self._change_listeners.append(listener)
+        self.changes.wakeup = wakeup
+
+    def pending_changes(self) -> list[str]:
+        """The changed plugin paths not loaded yet (saved, or rolled back and kept)."""
+        return self.changes.paths()
 
     def add_reload_participant(
         self, prepare: Callable[[dict[str, Any]], Callable[[], None] | None]
@@ -566,52 +571,52 @@ class Game:
             self.stop_watching()
 
     def _on_watcher_batch(self, paths: list[str], detected_at: float) -> None:
-        # The watcher's thread: only queue and announce.
-        if self.profile.hot_reload:
-            self.queue_reload(paths, detected_at)
-        for listener in list(self._change_listeners):
-            listener(paths)
+        # The watcher's thread: only queue and wake; the game thread does the rest.
+        self.changes.post(paths, detected_at)
 
     def queue_reload(self, paths: list[str], detected_at: float | None = None) -> None:
-        """Ask for a reload of `paths` at the start of the next frame (thread-safe)."""
-        self._pending.put((paths, detected_at if detected_at is not None else time.perf_counter()))
+        """Ask for a reload of `paths` between frames, as a save would (thread-safe)."""
+        self.changes.post(paths, detected_at)
 
-    def apply_pending_reloads(self) -> list[Any]:
-        """Apply every batch of changes the watcher queued, as one reload; return the reports."""
-        paths: set[str] = set()
-        first: float | None = None
-        while True:
-            try:
-                batch, detected = self._pending.get_nowait()
-            except queue.Empty:
-                break
-            paths.update(batch)
-            first = detected if first is None else min(first, detected)
-        if not paths:
+    def apply_pending_reloads(self, *, any_profile: bool = False) -> list[ReloadReport]:
+        """Reload everything saved since the last reload, as one transaction; return the reports.
+
+        Paths whose reload rolled back stay pending and are reloaded with the
+        next save, so a good change rolled back with a broken one is not lost.
+
+        Args:
+            any_profile: apply the changes even when the profile does not hot
+                reload (the editor's Play and Build in ``Debug``); otherwise they
+                wait in the queue.
+        """
+        if not (any_profile or self.profile.hot_reload):
             return []
-        return [self.reload(sorted(paths), detected_at=first)]
+        batch = self.changes.take()
+        if batch is None:
+            return []
+        report = self.reload(batch.paths, detected_at=batch.detected_at)
+        if not report.ok:
+            self.changes.keep_unloaded(batch)
+        return [report]
 
-    def wait_for_reload(self, timeout: float = 5.0) -> Any:
+    def wait_for_reload(self, timeout: float = 5.0) -> ReloadReport | None:
         """Block until the watcher queues a change (or `timeout` seconds), then apply it.
 
         Returns:
-            The report, or ``None`` when nothing changed in time.
+            The report, or ``None`` when nothing changed in time (or the profile
+            does not hot reload).
         """
-        try:
-            first = self._pending.get(timeout=timeout)
-        except queue.Empty:
+        if not self.changes.wait(timeout):
             return None
-        self._pending.put(first)
         reports = self.apply_pending_reloads()
         return reports[-1] if reports else None
 
     def _wait_for_batch(self, seconds: float) -> None:
-        try:
-            batch = self._pending.get(timeout=seconds)
-        except queue.Empty:
-            return
-        self._pending.put(batch)
-        self.apply_pending_reloads()
+        # Wait for the next frame; a save wakes the wait and is applied at once.
+        if self.profile.hot_reload and self.changes.wait(seconds):
+            self.apply_pending_reloads()
+        elif not self.profile.hot_reload:
+            time.sleep(seconds)
 
     def start_watching(self, quiet_ms: float | None = None) -> None:
         """Start the plugin watcher (``Debug (HR)`` does this itself)."""

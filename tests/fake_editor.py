@@ -1,6 +1,6 @@
 """The editor's side of the channel, played by a test: a listening socket and a player child.
 
-`FakeEditor` does what `editor.player_process.PlayerProcess` does, without Qt:
+`FakeEditor` does what `editor.player_process.process.PlayerProcess` does, without Qt:
 it listens on a loopback port, starts ``python -m runtime play --headless
 --channel ...`` with the token in the environment, and reads the player's
 messages with `runtime.channel.FrameDecoder`, waiting on the socket.
