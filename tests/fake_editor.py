@@ -22,6 +22,10 @@ from runtime.channel import PLAYER_MESSAGES, TOKEN_ENV, FrameDecoder, Message, e
 TIMEOUT = 30.0
 
 
+#: How the editor starts its player: ``python -m runtime``.
+DEFAULT_COMMAND = (sys.executable, "-m", "runtime")
+
+
 class FakeEditor:
     """A listening socket and a player child, as `PlayerProcess` would run them.
 
@@ -39,7 +43,7 @@ class FakeEditor:
         project: Path,
         *args: str,
         token: str = "s3cret",
-        command: Sequence[str] = (sys.executable, "-m", "runtime"),
+        command: Sequence[str] = DEFAULT_COMMAND,
         cwd: Path | None = None,
     ) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
