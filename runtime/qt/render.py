@@ -179,20 +179,20 @@ class _Node:
     """One entity in a `DrawList`: its place in the order and what drew it last frame.
 
     Entities of trees (`in_tree`) carry their world transform, recomputed every
-    frame. `key` remembers what the texture and fragment fields were made for
-    (see `SceneRenderer._collect_runs`), so an entity that only moved reuses them.
+    frame. `fragment` is the texture and fragment fields it was last drawn
+    with (``None``: drawn on its own) and `key` what they were made for (see
+    `SceneRenderer._collect_runs`), so an entity that only moved reuses them.
     """
 
     __slots__ = (
         "entity",
-        "fields",
+        "fragment",
         "in_tree",
         "index",
         "key",
         "parent",
         "rot",
         "scale",
-        "texture",
         "x",
         "y",
         "z",
@@ -207,8 +207,7 @@ class _Node:
         self.x = self.y = self.rot = 0.0
         self.scale: tuple[float, float] = (1.0, 1.0)
         self.key: tuple[object, ...] = ()  # nothing remembered yet
-        self.texture: QPixmap | None = None
-        self.fields: FragmentFields | None = None
+        self.fragment: tuple[QPixmap, FragmentFields] | None = None
 
 
 def _node_order(n: _Node) -> tuple[int, int]:
@@ -564,12 +563,12 @@ class SceneRenderer:
 
     def _fragment(
         self, v: Visual, sx: float, sy: float, rot: float, zoom: float
-    ) -> tuple[QPixmap | None, FragmentFields | None]:
-        """The texture and fragment fields that draw `v`, or ``(None, None)``.
+    ) -> tuple[QPixmap, FragmentFields] | None:
+        """The texture and fragment fields that draw `v`, or ``None``.
 
-        ``(None, None)`` means the item is drawn on its own (`_paint_items`): a
-        text, a missing image, a shape too large for the sprite cache or an atlas
-        page. Sizes and rotations are those `_paint_items` uses, so a fragment
+        ``None`` means the item is drawn on its own (`_paint_items`): a text, a
+        missing or mirrored image, a shape too large for the sprite cache or an
+        atlas page. Sizes and rotations are those `_paint_items` uses, so a fragment
         covers the pixels that drawing the item on its own would.
         """
         w, h = v.size[0] * sx, v.size[1] * sy
@@ -583,7 +582,7 @@ class SceneRenderer:
                 sprite = self._render_sprite(kind, pw, ph, v.color, deg)
                 placed = self._place(sprite) if sprite is not None else None
                 if sprite is None or placed is None:
-                    return None, None
+                    return None
                 page, left, top = placed
                 # Drawn unscaled and unrotated (the sprite is rendered rotated), centred
                 # where `_paint_items` puts the sprite's centre.
@@ -604,11 +603,11 @@ class SceneRenderer:
             image_place = self._atlas_images[v.image]
             pm = self.pixmap(v.image)
             if image_place is None or pm is None:
-                return None, None
+                return None
             page, left, top = image_place
             iw, ih = pm.width(), pm.height()
             return page, (left, top, iw, ih, w * zoom / iw, h * zoom / ih, rot, 1.0)
-        return None, None
+        return None
 
     # --- painting ----------------------------------------------------------------------
 
@@ -678,7 +677,6 @@ class SceneRenderer:
         batch = _Batch(None)  # the open batch (the last run) or a placeholder
         add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
         alone: list[PlacedEntity] | None = None  # the open run of items drawn one by one
-        texture: QPixmap | None
         # This loop runs for every item of every frame: locals only, and no call
         # for an item drawn the same way as last frame, which is when the key of
         # everything its fragment depends on is the same. The token stands for
@@ -699,26 +697,24 @@ class SceneRenderer:
                 x, y = e.position
                 rot, sc = e.rotation, e.scale
             key = (token, rot, sc, v.size, v.color, v.kind, v.image)
-            if n.key == key:
-                texture, fields = n.texture, n.fields
-            else:
-                texture, fields = self._fragment(v, sc[0], sc[1], rot, zoom)
-                n.key, n.texture, n.fields = key, texture, fields
-            if texture is None or fields is None:
+            if n.key != key:
+                n.key, n.fragment = key, self._fragment(v, sc[0], sc[1], rot, zoom)
+            fragment = n.fragment
+            if fragment is None:
                 if alone is None:
                     alone = []
                     runs.append(alone)
                     batch = _Batch(None)
                 alone.append((e, x, y, rot, sc[0], sc[1]))
                 continue
-            if batch.texture is not texture:
-                batch = _Batch(texture)
+            if batch.texture is not fragment[0]:
+                batch = _Batch(fragment[0])
                 add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
                 runs.append(batch)
                 alone = None
             add_x((x - cx) * zoom + half_w)
             add_y((y - cy) * zoom + half_h)
-            add_fields(fields)
+            add_fields(fragment[1])
         return runs
 
     def _paint_items(
