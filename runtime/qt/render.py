@@ -13,9 +13,10 @@ A frame is drawn in one of two ways that give the same pixels:
   each run of consecutive items on one page is drawn by one
   `QPainter.drawPixmapFragments` call over a `FragmentArray`;
 - *one by one*: every item is drawn by its own QPainter call, in the order
-  `draw_items` gives. It draws what a fragment cannot (text, missing images,
-  shapes too large to cache) in the middle of a batched frame, and whole frames
-  where PySide6 cannot take an array of fragments (`fragment_arrays_work`).
+  `draw_items` gives. It draws what a fragment cannot (text, missing or
+  mirrored images, shapes too large to cache) in its place in the z order of a
+  batched frame, and whole frames where PySide6 cannot take an array of
+  fragments (`fragment_arrays_work`) or with ``SceneRenderer(batched=False)``.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ _ATLAS_GAP = 2
 #: Images up to this side are copied into the atlas; larger ones are their own texture.
 _ATLAS_MAX_IMAGE = 512
 
-# Painter transform modes in SceneRenderer.paint.
+# Painter transform modes in SceneRenderer._paint_items.
 _OTHER, _PIXELS, _SCENE = 0, 1, 2
 
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
@@ -440,7 +441,8 @@ class SceneRenderer:
         assets_dir: the project's ``assets/`` folder, where image paths point.
         batched: draw sprites and images in batches from an atlas (see the module
             docstring); false draws every item by its own call. Both give the same
-            pixels; batching is used only where `fragment_arrays_work`.
+            pixels (within antialiasing rounding); batching is used only where
+            `fragment_arrays_work`.
     """
 
     SELECTION = QColor(80, 170, 255)
@@ -888,7 +890,8 @@ def time_paint(
 ) -> list[float]:
     """Seconds each of `frames` paints of `scene` takes on an offscreen image (the benchmark).
 
-    The first `warmup` paints (which fill the sprite cache) are not counted.
+    The first `warmup` paints (which fill the sprite cache, the atlas and the draw
+    list) are not counted.
     """
     from PySide6.QtGui import QGuiApplication, QImage
 
