@@ -456,18 +456,6 @@ def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> No
     assert atlas.pages == [] and atlas.place(pm) is not None
 
 
-def test_new_images_on_disk_show_after_forget_images(renderers, assets: Path) -> None:
-    scene = varied_scene()
-    before = assert_paths_agree(renderers, scene)
-    img = QImage(12, 8, QImage.Format.Format_ARGB32)
-    img.fill(QColor(255, 255, 0))
-    img.save(str(assets / "missing.png"))
-    assert differences(before, paint(renderers[0], scene)) == (0, 0)  # still cached
-    for r in renderers:
-        r.forget_images()
-    assert differences(before, assert_paths_agree(renderers, scene))[1] > 0
-
-
 def test_without_fragment_arrays_every_frame_is_drawn_one_by_one(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

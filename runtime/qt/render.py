@@ -542,11 +542,6 @@ class SceneRenderer:
         p.end()
         return pm
 
-    def forget_images(self) -> None:
-        """Drop cached images (after files in ``assets/`` changed)."""
-        self._pixmaps.clear()
-        self._clear_atlas()
-
     def _clear_atlas(self) -> None:
         self._atlas.clear()
         self._atlas_sprites.clear()
