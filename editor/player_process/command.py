@@ -1,4 +1,8 @@
-"""How a player child is started: its ``python -m runtime play`` arguments and environment."""
+"""How a player child is started: its ``python -m runtime play`` arguments and environment.
+
+The channel token is not part of either: it goes down the child's stdin
+(`token_line`), see `runtime.channel.attach_to_editor`.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,6 @@ from pathlib import Path
 from PySide6.QtCore import QProcessEnvironment
 
 import runtime
-from runtime.channel import TOKEN_ENV
 from runtime.profiles import BuildProfile
 from runtime.scene import Scene
 from runtime.scenefile import save_scene
@@ -85,10 +88,14 @@ def scene_argument(
     return str(Path(scene).resolve()), None
 
 
-def player_environment(token: str) -> QProcessEnvironment:
-    """The editor's environment, plus the channel token and this runtime on the path."""
+def token_line(token: str) -> bytes:
+    """What the editor writes to the child's stdin first: the channel token and a newline."""
+    return token.encode("ascii") + b"\n"
+
+
+def player_environment() -> QProcessEnvironment:
+    """The editor's environment, with this runtime on the path."""
     env = QProcessEnvironment.systemEnvironment()
-    env.insert(TOKEN_ENV, token)
     env.insert("PYTHONUNBUFFERED", "1")
     # The child imports the very runtime this editor runs, installed or not.
     here = str(Path(runtime.__file__).resolve().parent.parent)
