@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from runtime.channel import (
     EDITOR_MESSAGES,
+    MAX_DEPTH,
     MAX_FRAME,
     PLAYER_MESSAGES,
     PROTOCOL_VERSION,
@@ -128,6 +129,30 @@ def test_deeply_nested_extension_values_are_refused() -> None:
     dec.feed(struct.pack(">I", len(body)) + body)
     with pytest.raises(ChannelError):
         dec.next_message()
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1000, 1023])
+def test_deeply_nested_lists_and_maps_are_the_decoders_own_error(depth: int) -> None:
+    # msgpack unpacks up to 1,024 levels itself; the editor would then recurse into the
+    # value (repr, ==) and hit RecursionError far from the channel.
+    deep: object = 1
+    for i in range(depth - 1):
+        deep = [deep] if i % 2 else {"k": deep}
+    dec = FrameDecoder(PLAYER_MESSAGES)
+    dec.feed(frame({"v": 1, "type": "error", "message": "x", "deep": deep}))
+    with pytest.raises(ChannelError, match="nests deeper"):
+        dec.next_message()
+    # The bad frame is skipped whole: the stream goes on.
+    assert dec.decode_all(frame({"v": 1, "type": "error", "message": "after"}))[0]["message"]
+
+
+def test_nesting_up_to_the_limit_is_accepted() -> None:
+    deep: object = 1
+    for _ in range(MAX_DEPTH - 2):  # the frame's own map and the field are two levels
+        deep = [deep]
+    dec = FrameDecoder(PLAYER_MESSAGES)
+    (msg,) = dec.decode_all(frame({"v": 1, "type": "error", "message": "x", "deep": deep}))
+    assert msg["message"] == "x"
 
 
 def test_oversized_frame_is_fatal_and_never_buffered() -> None:
