@@ -40,7 +40,7 @@ from typing import Any, cast
 
 from runtime.fields import PlainDataError
 from runtime.scene import Scene
-from runtime.scenefile import dumps_scene_data, scene_to_data, write_atomic
+from runtime.scenefile import dumps_scene_data, encode_scene_text, scene_to_data, write_atomic
 
 log = logging.getLogger("hotplay.editor.recovery")
 
@@ -155,7 +155,7 @@ class RecoveryStore:
         if scene_path is None:
             return self.directory / (UNTITLED + SUFFIX)
         p = Path(scene_path)
-        digest = hashlib.sha1(self._key(p).encode("utf-8")).hexdigest()[:10]
+        digest = hashlib.sha1(self._key(p).encode("utf-8", "surrogatepass")).hexdigest()[:10]
         return self.directory / f"{p.name}.{digest}{SUFFIX}"
 
     # --- writing ------------------------------------------------------------------------------
@@ -195,7 +195,7 @@ class RecoveryStore:
             raise ValueError(f"the scene holds a value a file cannot store: {exc}") from None
         # The scene file's own writer and atomic rename: a kill mid-write leaves
         # the previous recovery file whole.
-        write_atomic(target, dumps_scene_data(data).encode("utf-8"))
+        write_atomic(target, encode_scene_text(dumps_scene_data(data)))
         return target
 
     # --- reading ------------------------------------------------------------------------------

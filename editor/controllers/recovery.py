@@ -1,4 +1,10 @@
-"""Unsaved edits kept safe: the autosave timer, the recovery file, the offer to recover."""
+"""Unsaved edits kept safe: the recovery file written after every change, the offer to recover.
+
+Every change to the document (a command pushed, undone or redone) writes the
+recovery file within `RECOVERY_DELAY_MS`, playing or not, so a kill or a
+segfault loses nothing. This needs no signal handler (which a plugin could
+replace) and no clean exit: the file is already on disk when the editor dies.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +19,18 @@ from PySide6.QtWidgets import QMessageBox
 
 from editor.recovery import FileStamp, RecoveryChoice, RecoveryInfo, RecoveryStore
 from runtime import Scene, SceneFileError
-from runtime.scenefile import scene_from_data
+from runtime.scenefile import remove_interrupted_saves, scene_from_data
 
 if TYPE_CHECKING:
     from editor.controllers.document import DocumentController
 
 log = logging.getLogger("hotplay.editor")
 
-#: Default autosave period of unsaved edits to the recovery file.
+#: Default period of the autosave that retries a recovery file the disk refused.
 AUTOSAVE_INTERVAL_MS = 20_000
+#: Longest time from a change of the document to its recovery file on disk. Changes
+#: in between (a drag) are written together: one write per period, not per change.
+RECOVERY_DELAY_MS = 250
 
 
 class RecoveryController(QObject):
@@ -30,13 +39,17 @@ class RecoveryController(QObject):
     The document owns this controller and calls it when it opens, saves or
     leaves a scene; the recovery file of edits that were saved or discarded
     is deleted, one the user chose to keep for later is never overwritten.
+    Each change of the undo stack writes the file at most `RECOVERY_DELAY_MS`
+    later, while playing too (the game plays a copy; the edited scene is the
+    user's work). At start it deletes what killed editors left: the temporary
+    files of interrupted saves in the project's assets and recovery folders.
 
     Args:
         document: the document whose edits are kept.
         is_playing: whether a game runs (the edited scene is frozen then).
         policy: answers "recover unsaved changes?" instead of a dialog (tests, benchmarks).
-        interval_ms: the autosave period (default `AUTOSAVE_INTERVAL_MS`; 0: only
-            when `autosave_now` is called).
+        interval_ms: the period of the autosave that retries after a failed write
+            (default `AUTOSAVE_INTERVAL_MS`; 0: none).
     """
 
     def __init__(
@@ -67,6 +80,15 @@ class RecoveryController(QObject):
         interval = AUTOSAVE_INTERVAL_MS if interval_ms is None else interval_ms
         if interval > 0:
             self._timer.start(interval)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(RECOVERY_DELAY_MS)
+        self._soon.timeout.connect(self._on_soon)
+        document.undo_stack.indexChanged.connect(self._on_document_changed)
+        project = document.project
+        for folder in (project.assets_dir, self.store.directory):
+            for tmp in remove_interrupted_saves(folder):
+                log.info("deleted %s, left by an interrupted save", tmp)
 
     def autosave_now(self, *, even_while_playing: bool = False) -> Path | None:
         """Write the unsaved edits to the scene's recovery file; return its path.
@@ -101,6 +123,15 @@ class RecoveryController(QObject):
         """No more autosaves (the window is closing)."""
         self._stopped = True
         self._timer.stop()
+        self._soon.stop()
+
+    def _on_document_changed(self, _index: int) -> None:
+        # Not restarted by later changes: a long drag still reaches disk every period.
+        if not self._soon.isActive():
+            self._soon.start()
+
+    def _on_soon(self) -> None:
+        self.autosave_now(even_while_playing=True)
 
     def delete(self) -> None:
         """Delete the recovery file of the edits being left (saved, discarded or closed)."""

@@ -39,6 +39,7 @@ from editor.player_process.channel_server import ChannelServer
 from editor.player_process.command import (
     player_arguments,
     player_environment,
+    remove_stale_play_folders,
     scene_argument,
     token_line,
 )
@@ -126,6 +127,8 @@ class PlayerProcess(QObject):
         self._stderr = StderrTail()
         self._stdout = StreamLines()
         self._tmpdir: Path | None = None
+        for folder in remove_stale_play_folders():  # what killed editors could not delete
+            log.info("deleted %s, left by an editor that is gone", folder)
         self._stop_requested = False
         self.paused = False
         self.pid: int | None = None
