@@ -561,6 +561,29 @@ def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def unencodable_text(value: Any) -> str | None:
+    """The first string in `value` (nested lists, tuples, sets, maps) UTF-8 cannot encode.
+
+    The editor refuses such a value where the user enters it, with a message,
+    rather than letting the document hold what other tools cannot read.
+
+    Returns:
+        The offending string, or ``None`` when every string encodes.
+    """
+    stack = [value]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if _LONE_SURROGATE.search(v):
+                return v
+        elif isinstance(v, dict):
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            stack.extend(v)
+    return None
+
+
 def encode_scene_text(text: str) -> bytes:
     r"""The UTF-8 bytes of a scene file's JSON `text`, whatever strings it holds.
 
