@@ -279,3 +279,10 @@ def test_opening_a_fifo_is_a_one_line_error_not_a_hang(project, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("False ") and "named pipe" in done.stdout
+
+
+def test_a_release_build_that_cannot_be_written_is_reported_in_one_line(window, project):
+    (project / "build").write_text("not a folder\n")  # as a read-only project would refuse
+    window.set_profile(BuildProfile.RELEASE)
+    assert not window.build()
+    assert "cannot write the Release build" in window.status.message.text()
