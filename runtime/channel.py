@@ -56,6 +56,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import socket
 import struct
 import sys
@@ -161,13 +162,36 @@ def encode(msg_type: str, **payload: Any) -> bytes:
     Raises:
         ChannelError: the payload has values msgpack cannot hold, or is too big.
     """
+    message = {"v": PROTOCOL_VERSION, "type": msg_type, **payload}
     try:
-        body = packb({"v": PROTOCOL_VERSION, "type": msg_type, **payload})
-    except TypeError as exc:  # runtime.snapshot.Unencodable
-        raise ChannelError(f"cannot encode a {msg_type!r} message: {exc}") from None
+        body = packb(message)
+    except TypeError:  # runtime.snapshot.Unencodable
+        # Perhaps a lone surrogate (an entity name from a file): the editor only shows
+        # text, so it gets U+FFFD there rather than losing the whole message.
+        try:
+            body = packb(_encodable(message, 0))
+        except TypeError as exc:
+            raise ChannelError(f"cannot encode a {msg_type!r} message: {exc}") from None
     if len(body) > MAX_FRAME:
         raise ChannelError(f"a {msg_type!r} message of {len(body):,} bytes is too big")
     return _HEADER.pack(len(body)) + body
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any, depth: int) -> Any:
+    """`value` with every string UTF-8 cannot encode made encodable (U+FFFD for surrogates)."""
+    if depth > MAX_DEPTH:
+        return value  # packb refuses it anyway
+    t = type(value)
+    if t is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if t is dict:
+        return {_encodable(k, depth + 1): _encodable(v, depth + 1) for k, v in value.items()}
+    if t in (list, tuple):
+        return t(_encodable(v, depth + 1) for v in value)
+    return value
 
 
 # --- decoding ----------------------------------------------------------------------------

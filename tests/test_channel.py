@@ -176,6 +176,15 @@ def test_encode_refuses_what_msgpack_cannot_hold() -> None:
         encode("log", level=20, logger="x", message=object(), created=0.0)
 
 
+def test_text_utf8_cannot_encode_is_sent_with_a_replacement_character() -> None:
+    # An entity named "\ud800" in a scene file: its tree and log lines still reach the editor.
+    entities = [{"handle": 1, "name": "odd \ud800", "tags": ("\udfff",)}]
+    data = encode("tree", scene="s", frame=1, entities=entities, plugins=[])
+    (msg,) = FrameDecoder(PLAYER_MESSAGES).decode_all(data)
+    assert msg["entities"][0]["name"] == "odd \ufffd"
+    assert msg["entities"][0]["tags"] == ("\ufffd",)
+
+
 def test_plain_turns_objects_into_data() -> None:
     import enum
     from dataclasses import dataclass
