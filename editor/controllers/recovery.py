@@ -1,7 +1,7 @@
 """Unsaved edits kept safe: the recovery file written after every change, the offer to recover.
 
 Every change to the document (a command pushed, undone or redone) writes the
-recovery file within `RECOVERY_DELAY_MS`, playing or not, so a kill or a
+recovery file at once or within `RECOVERY_DELAY_MS`, playing or not, so a kill or a
 segfault loses nothing. This needs no signal handler (which a plugin could
 replace) and no clean exit: the file is already on disk when the editor dies.
 """
@@ -28,8 +28,9 @@ log = logging.getLogger("hotplay.editor")
 
 #: Default period of the autosave that retries a recovery file the disk refused.
 AUTOSAVE_INTERVAL_MS = 20_000
-#: Longest time from a change of the document to its recovery file on disk. Changes
-#: in between (a drag) are written together: one write per period, not per change.
+#: Longest time from a change of the document to its recovery file on disk: a change
+#: after a quiet period is written at once, the changes within the period after it
+#: (a drag) together at its end.
 RECOVERY_DELAY_MS = 250
 
 
@@ -39,10 +40,11 @@ class RecoveryController(QObject):
     The document owns this controller and calls it when it opens, saves or
     leaves a scene; the recovery file of edits that were saved or discarded
     is deleted, one the user chose to keep for later is never overwritten.
-    Each change of the undo stack writes the file at most `RECOVERY_DELAY_MS`
-    later, while playing too (the game plays a copy; the edited scene is the
-    user's work). At start it deletes what killed editors left: the temporary
-    files of interrupted saves in the project's assets and recovery folders.
+    Each change of the undo stack writes the file at once, or at most
+    `RECOVERY_DELAY_MS` later during a burst of changes, while playing too
+    (the game plays a copy; the edited scene is the user's work). At start it
+    deletes what killed editors left: the temporary files of interrupted saves
+    in the project's assets and recovery folders.
 
     Args:
         document: the document whose edits are kept.
@@ -84,6 +86,7 @@ class RecoveryController(QObject):
         self._soon.setSingleShot(True)
         self._soon.setInterval(RECOVERY_DELAY_MS)
         self._soon.timeout.connect(self._on_soon)
+        self._change_pending = False
         document.undo_stack.indexChanged.connect(self._on_document_changed)
         project = document.project
         for folder in (project.assets_dir, self.store.directory):
@@ -126,12 +129,21 @@ class RecoveryController(QObject):
         self._soon.stop()
 
     def _on_document_changed(self, _index: int) -> None:
-        # Not restarted by later changes: a long drag still reaches disk every period.
-        if not self._soon.isActive():
-            self._soon.start()
+        # The first change is written at once: an edit made just before Play is on
+        # disk even if the game then blocks the event loop, or crashes the editor.
+        # Changes within the next period (a drag) wait for its end: one write per
+        # period, and the period is never extended, so a long drag reaches disk too.
+        if self._soon.isActive():
+            self._change_pending = True
+            return
+        self._soon.start()
+        self.autosave_now(even_while_playing=True)
 
     def _on_soon(self) -> None:
-        self.autosave_now(even_while_playing=True)
+        if self._change_pending:
+            self._change_pending = False
+            self._soon.start()
+            self.autosave_now(even_while_playing=True)
 
     def delete(self) -> None:
         """Delete the recovery file of the edits being left (saved, discarded or closed)."""

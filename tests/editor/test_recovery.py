@@ -258,8 +258,9 @@ def test_sigterm_keeps_unsaved_edits_even_while_playing(make_window, qapp, qtbot
 
 _POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
-# An editor that moves "Ball A", prints when, optionally starts in-editor Play, and
-# then runs until killed. Its periodic autosave is off: only the edit itself may write.
+# An editor that moves "Ball A", prints when, optionally starts in-editor Play (and
+# then blocks its event loop for good, as a hung game would), and runs until killed.
+# Its periodic autosave is off: only the edit itself may write.
 EDITOR = """
 import os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -277,9 +278,12 @@ window.show()
 def edit():
     ball = window.edited_scene.find("Ball A")
     window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(123.0, -45.0))
-    if sys.argv[3] == "play":
+    if sys.argv[3] != "editing":
         window.play()
     print("edited", flush=True)
+    if sys.argv[3] == "play-hung":  # game code that never returns blocks the event loop
+        while True:
+            pass
 
 QTimer.singleShot(0, edit)
 app.exec()
@@ -296,7 +300,7 @@ def _recovered_position(path: Path) -> list[float] | None:
 
 
 @_POSIX_ONLY
-@pytest.mark.parametrize("mode", ["editing", "play"])
+@pytest.mark.parametrize("mode", ["editing", "play", "play-hung"])
 def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
     make_window, project: Path, tmp_path: Path, qtbot, mode: str
 ) -> None:
@@ -403,6 +407,12 @@ def test_play_folders_of_killed_editors_are_deleted(tmp_path: Path) -> None:
 
     assert remove_stale_play_folders(temp) == [left]
     assert not left.exists() and mine.is_dir() and unrelated.is_dir()
+
+
+def test_a_first_edit_is_on_disk_before_the_event_loop_turns_again(window) -> None:
+    _move_ball(window)
+    target = window.recovery.path_for(window.scene_path)
+    assert _recovered_position(target) == [123.0, -45.0]
 
 
 def test_a_write_within_a_second_after_each_change_while_editing(window, qtbot) -> None:
