@@ -396,7 +396,8 @@ def attach_to_editor(fd: int = 0, *, timeout: float = TOKEN_TIMEOUT) -> str:
     and the player ends at once with `EDITOR_GONE_EXIT` (``os._exit``: game
     code may be stuck in a frame, and nothing it registered may delay the
     exit). On Linux the process also asks the kernel to kill it when its
-    parent dies (``PR_SET_PDEATHSIG``).
+    parent dies (``PR_SET_PDEATHSIG``). Without a token line (stdin at its end
+    or not a pipe from an editor) nothing is watched.
 
     Args:
         fd: the descriptor the editor writes to (the player's stdin).
@@ -406,7 +407,6 @@ def attach_to_editor(fd: int = 0, *, timeout: float = TOKEN_TIMEOUT) -> str:
         The token, or ``""`` when none came in time (the editor then refuses
         the hello).
     """
-    _die_with_parent()
     token_read = threading.Event()
     token: list[str] = []
 
@@ -416,14 +416,15 @@ def attach_to_editor(fd: int = 0, *, timeout: float = TOKEN_TIMEOUT) -> str:
             while not line.endswith(b"\n"):
                 chunk = os.read(fd, 1)  # one byte at a time: nothing past the line is consumed
                 if not chunk:
-                    break
+                    return  # no editor's pipe: nothing to watch
                 line += chunk
             token.append(line.decode("ascii", "replace").strip())
             token_read.set()
             while os.read(fd, 4096):
                 pass
         except OSError:
-            pass
+            if not token:
+                return
         finally:
             token_read.set()
         with contextlib.suppress(Exception):
@@ -432,7 +433,12 @@ def attach_to_editor(fd: int = 0, *, timeout: float = TOKEN_TIMEOUT) -> str:
 
     threading.Thread(target=watch, name="hotplay-editor-watchdog", daemon=True).start()
     token_read.wait(timeout)
-    return token[0] if token else ""
+    if not token:
+        return ""
+    # Set only now that an editor is known to be the parent. A parent that died
+    # before this call is noticed anyway: its pipe is already at its end.
+    _die_with_parent()
+    return token[0]
 
 
 def _die_with_parent() -> None:
