@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +41,7 @@ from typing import Any, cast
 
 from runtime.fields import PlainDataError
 from runtime.scene import Scene
-from runtime.scenefile import encode_scene_text, scene_to_data, write_atomic
+from runtime.scenefile import MAX_FILE_BYTES, encode_scene_text, scene_to_data, write_atomic
 
 log = logging.getLogger("hotplay.editor.recovery")
 
@@ -216,6 +217,14 @@ class RecoveryStore:
     def read(self, path: Path) -> RecoveryInfo | None:
         """Read a recovery file; a bad one is logged, set aside, and gives ``None``."""
         try:
+            # A FIFO or device under a recovery name would block the start-up or
+            # fill memory: read regular files only, no bigger than a scene may be.
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                log.warning("ignored %s: not a regular file", path)
+                return None
+            if st.st_size > MAX_FILE_BYTES:
+                raise ValueError(f"{st.st_size:,} bytes, larger than scenes may be")
             return self._parse(path, path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None

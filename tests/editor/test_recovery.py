@@ -424,3 +424,27 @@ def test_a_write_within_a_second_after_each_change_while_editing(window, qtbot) 
         window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(x, 0.0))
         qtbot.waitUntil(lambda x=x: _recovered_position(target) == [x, 0.0], timeout=1000)
         assert time.monotonic() - started < 1.0
+
+
+# Lists the recoveries of the project given on the command line.
+LIST_RECOVERIES = """
+import sys
+from editor.recovery import RecoveryStore
+print(len(RecoveryStore(sys.argv[1]).all_recoveries()), flush=True)
+"""
+
+
+@_POSIX_ONLY
+def test_a_fifo_among_the_recovery_files_is_skipped_not_read(project: Path) -> None:
+    store = RecoveryStore(project)
+    store.directory.mkdir(parents=True)
+    os.mkfifo(store.directory / "blocked.recovery.json")
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_RECOVERIES, str(project)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"
