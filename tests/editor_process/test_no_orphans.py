@@ -36,6 +36,9 @@ class Hang(Script):
             pass
 """
 
+# The same, in one call into C that never lets another thread run (it holds the GIL).
+HANG_IN_C = HANG.replace("while True:\n            pass", "sum(range(10**15))")
+
 # The editor's side: plays the project in a separate process, prints the child's pid
 # and the token once the game is stuck in its frame, then runs its event loop until killed.
 EDITOR_SIDE = """
@@ -60,10 +63,10 @@ app.exec()
 """
 
 
-def _project(tmp_path: Path) -> Path:
+def _project(tmp_path: Path, hang: str = HANG) -> Path:
     return write_project(
         tmp_path / "project",
-        plugins={"game": {"__init__.py": "", "hang.py": HANG}},
+        plugins={"game": {"__init__.py": "", "hang.py": hang}},
         scene=[entity(1, "Hanger", scripts=[script("game.hang:Hang")])],
     )
 
@@ -78,8 +81,11 @@ def _gone_within(pid: int, seconds: float) -> bool:
     return not _alive(pid)
 
 
-def test_a_hung_child_exits_within_two_seconds_of_a_killed_editor(tmp_path: Path) -> None:
-    project = _project(tmp_path)
+@pytest.mark.parametrize("hang", [HANG, HANG_IN_C], ids=["python loop", "held GIL"])
+def test_a_hung_child_exits_within_two_seconds_of_a_killed_editor(
+    tmp_path: Path, hang: str
+) -> None:
+    project = _project(tmp_path, hang)
     editor = subprocess.Popen(
         [sys.executable, "-c", EDITOR_SIDE, str(project)],
         stdout=subprocess.PIPE,
