@@ -15,11 +15,18 @@ from pathlib import Path
 import pytest
 
 from runtime.scene import Scene
-from runtime.scenefile import MAX_FILE_BYTES, load_scene, save_scene
+from runtime.scenefile import (
+    MAX_FILE_BYTES,
+    STALE_TMP_SECONDS,
+    load_scene,
+    remove_interrupted_saves,
+    save_scene,
+)
 
 from .conftest import entity, scene_data, write_project
 
 REPO = Path(__file__).resolve().parents[1]
+_OUT = {"capture_output": True, "text": True, "timeout": 30, "check": True}
 posix_only = pytest.mark.skipif(os.name != "posix", reason="FIFOs, devices and symlinks")
 
 # Loads the scene named on the command line and prints the one-line error.
@@ -135,3 +142,28 @@ def test_a_scene_with_no_odd_strings_is_written_as_plain_utf8(tmp_path: Path) ->
     scene.spawn("Ünïcode ✓")
     save_scene(scene, path)
     assert "Ünïcode ✓" in path.read_text(encoding="utf-8")
+
+
+@posix_only
+def test_only_temporary_files_of_gone_writers_are_removed(tmp_path: Path) -> None:
+    scenes = tmp_path / "assets" / "scenes"
+    scenes.mkdir(parents=True)
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], **_OUT)
+    dead_pid = int(gone.stdout)
+    dead = scenes / f".a.scene.json.{dead_pid}-x1y2z3ab.tmp"
+    alive = scenes / f".a.scene.json.{os.getpid()}-x1y2z3ab.tmp"
+    old_style = scenes / ".b.scene.json.k3j4h5g6.tmp"
+    fresh_old_style = scenes / ".c.scene.json.q1w2e3r4.tmp"
+    not_ours = scenes / ".notes.tmp"
+    for f in (dead, alive, old_style, fresh_old_style, not_ours):
+        f.write_text("partial")
+    hour_ago = old_style.stat().st_mtime - STALE_TMP_SECONDS - 60
+    os.utime(old_style, (hour_ago, hour_ago))
+
+    assert sorted(remove_interrupted_saves(tmp_path)) == sorted([dead, old_style])
+    assert alive.exists() and fresh_old_style.exists() and not_ours.exists()
+
+
+def test_an_atomic_save_leaves_no_temporary_file(tmp_path: Path) -> None:
+    save_scene(Scene(name="s"), tmp_path / "s.scene.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["s.scene.json"]
