@@ -571,15 +571,21 @@ def unencodable_text(value: Any) -> str | None:
         The offending string, or ``None`` when every string encodes.
     """
     stack = [value]
+    seen: set[int] = set()  # a container holding itself is walked once
     while stack:
         v = stack.pop()
         if isinstance(v, str):
             if _LONE_SURROGATE.search(v):
                 return v
-        elif isinstance(v, dict):
+            continue
+        if id(v) in seen:
+            continue
+        if isinstance(v, dict):
+            seen.add(id(v))
             stack.extend(v.keys())
             stack.extend(v.values())
         elif isinstance(v, (list, tuple, set, frozenset)):
+            seen.add(id(v))
             stack.extend(v)
     return None
 

@@ -21,6 +21,7 @@ from runtime.scenefile import (
     load_scene,
     remove_interrupted_saves,
     save_scene,
+    unencodable_text,
 )
 
 from .conftest import entity, scene_data, write_project
@@ -167,3 +168,13 @@ def test_only_temporary_files_of_gone_writers_are_removed(tmp_path: Path) -> Non
 def test_an_atomic_save_leaves_no_temporary_file(tmp_path: Path) -> None:
     save_scene(Scene(name="s"), tmp_path / "s.scene.json")
     assert [p.name for p in tmp_path.iterdir()] == ["s.scene.json"]
+
+
+def test_unencodable_text_finds_a_lone_surrogate_anywhere() -> None:
+    cyclic: list[object] = ["fine"]
+    cyclic.append(cyclic)
+    assert unencodable_text(cyclic) is None
+    cyclic.append({"key": ("a", {"x\udc80"})})
+    assert unencodable_text(cyclic) == "x\udc80"
+    assert unencodable_text({"k\ud800": 1}) == "k\ud800"
+    assert unencodable_text(["Ω", ("✓", 1.5), {"a": None}]) is None
