@@ -54,6 +54,8 @@ META_VERSION = 1
 UNTITLED = "untitled"
 
 _CORRUPT = re.compile(r"\.corrupt(-\d+)?" + re.escape(SUFFIX) + "$")
+#: A recovery file held for later: ``<name>.<digest>.held-<n>.recovery.json``.
+_HELD = re.compile(r".+\.held-\d+" + re.escape(SUFFIX))
 
 
 class RecoveryChoice(enum.Enum):
@@ -213,6 +215,53 @@ class RecoveryStore:
         if not path.is_file():
             return None
         return self.read(path)
+
+    def find_all(self, scene_path: str | os.PathLike[str] | None) -> list[RecoveryInfo]:
+        """Every readable recovery file of a scene, newest first: its own and the held ones."""
+        primary = self.path_for(scene_path)
+        base = primary.name.removesuffix(SUFFIX)
+        try:
+            names = [p for p in self.directory.iterdir() if _HELD.fullmatch(p.name)]
+        except OSError:
+            names = []
+        paths = [primary] + [p for p in names if p.name.startswith(base + ".held-")]
+        infos = [self.read(p) for p in paths if p.is_file()]
+        return sorted((i for i in infos if i is not None), key=lambda i: i.written_at, reverse=True)
+
+    def hold(self, path: Path) -> Path | None:
+        """Rename a scene's recovery file aside, to be offered again (the user said Later).
+
+        The scene's new edits then have the file's place of their own.
+
+        Returns:
+            The new path, or ``None`` when the rename failed (the file stays).
+        """
+        base = path.name.removesuffix(SUFFIX)
+        n = 0
+        while (held := path.with_name(f"{base}.held-{n}{SUFFIX}")).exists():
+            n += 1
+        try:
+            path.rename(held)
+        except OSError as exc:
+            log.warning("cannot keep %s aside: %s", path, exc.strerror or exc)
+            return None
+        return held
+
+    def restore_held(self, info: RecoveryInfo) -> Path:
+        """Move a held recovery file back to its scene's own place; return that path.
+
+        The recovered edits are then the scene's recovery file again: written over
+        by the next edit, deleted by the next save.
+        """
+        primary = self.path_for(info.scene_path)
+        if info.path == primary:
+            return primary
+        try:
+            os.replace(info.path, primary)
+        except OSError as exc:
+            log.warning("cannot move %s back: %s", info.path, exc.strerror or exc)
+            return info.path
+        return primary
 
     def read(self, path: Path) -> RecoveryInfo | None:
         """Read a recovery file; a bad one is logged, set aside, and gives ``None``."""

@@ -39,7 +39,8 @@ class RecoveryController(QObject):
 
     The document owns this controller and calls it when it opens, saves or
     leaves a scene; the recovery file of edits that were saved or discarded
-    is deleted, one the user chose to keep for later is never overwritten.
+    is deleted, one the user chose to keep for later is held aside (never
+    overwritten, offered again).
     Each change of the undo stack writes the file at once, or at most
     `RECOVERY_DELAY_MS` later during a burst of changes, while playing too
     (the game plays a copy; the edited scene is the user's work). At start it
@@ -74,7 +75,6 @@ class RecoveryController(QObject):
         #: The scene file at its last open or save.
         self.saved_stamp: FileStamp | None = None
         self._written: Path | None = None  # the recovery file holding our edits
-        self._kept: Path | None = None  # one the user chose to deal with later
         self._error = ""
         self._stopped = False
         self._timer = QTimer(self)
@@ -108,8 +108,6 @@ class RecoveryController(QObject):
             self.delete()  # undone back to the saved state: nothing to recover
             return None
         target = self.store.path_for(doc.scene_path)
-        if target == self._kept and target.exists():
-            return None  # the user keeps an older recovery for later: never overwrite it
         try:
             path = self.store.write(doc.scene, doc.scene_path, self.saved_stamp)
         except (OSError, ValueError, TypeError) as exc:
@@ -148,42 +146,49 @@ class RecoveryController(QObject):
     def delete(self) -> None:
         """Delete the recovery file of the edits being left (saved, discarded or closed)."""
         path, self._written = self._written, None
-        if path is not None and path != self._kept:
+        if path is not None:
             self.store.remove(path)
 
     def saved(self, path: Path) -> None:
         """The document was saved to `path`: its recovery files are obsolete."""
         self.saved_stamp = FileStamp.of(path)
         self.delete()  # ours, also the previous location's after Save As
-        if self.store.path_for(path) != self._kept:
-            self.store.delete(path)
+        self.store.delete(path)
 
     def adopt(self, info: RecoveryInfo) -> None:
         """The document now holds the recovered edits of `info`, still unsaved."""
         self.saved_stamp = info.saved_stamp
-        self._written = info.path
+        self._written = self.store.restore_held(info)
 
     def offer(self, path: Path) -> tuple[Scene, RecoveryInfo] | None:
-        """Ask about the recovery file of `path`; the recovered scene if the user wants it."""
-        info = self.store.find(path)
-        if info is None:
-            return None
-        if not info.newer_than_save():
-            log.info("%s predates the last save of the scene; not offered", info)
-            return None
-        self._kept = None
-        choice = self.ask_recover(info)
-        if choice is RecoveryChoice.DISCARD:
-            self.store.remove(info.path)
-            log.info("discarded %s", info)
-            return None
-        if choice is not RecoveryChoice.RECOVER:
-            self._kept = info.path
-            log.warning("kept %s for later; until then this scene is not autosaved", info)
-            return None
+        """Ask about the recovery files of `path`, newest first; the scene the user recovers.
+
+        Discard deletes a file; Later holds it aside (asked again next time),
+        so the scene's new edits still have a recovery file of their own.
+        """
+        for info in self.store.find_all(path):
+            if not info.newer_than_save():
+                log.info("%s predates the last save of the scene; not offered", info)
+                continue
+            choice = self.ask_recover(info)
+            if choice is RecoveryChoice.DISCARD:
+                self.store.remove(info.path)
+                log.info("discarded %s", info)
+                continue
+            if choice is not RecoveryChoice.RECOVER:
+                if info.path == self.store.path_for(path):
+                    self.store.hold(info.path)
+                log.warning("kept %s for later", info)
+                continue
+            recovered = self._recovered_scene(info)
+            if recovered is not None:
+                return recovered, info
+        return None
+
+    def _recovered_scene(self, info: RecoveryInfo) -> Scene | None:
         doc = self.document
         try:
-            scene = scene_from_data(
+            return scene_from_data(
                 info.scene_data,
                 doc.game.registry.resolve,
                 source=info.path,
@@ -193,7 +198,6 @@ class RecoveryController(QObject):
             self.store.set_aside(info.path, exc.problem)
             doc.show_error("Cannot recover unsaved changes", str(exc))
             return None
-        return scene, info
 
     def message_box(self, info: RecoveryInfo) -> QMessageBox:
         """The "recover unsaved changes?" question, not shown yet (`ask_recover` runs it).

@@ -118,18 +118,40 @@ def test_discard_deletes_the_recovery_file(make_window):
 
 def test_later_keeps_the_file_and_asks_again(make_window):
     _edited, path = _killed_with_unsaved_edits(make_window)
+    before = path.read_bytes()
     answers = Answers(RecoveryChoice.LATER)
     second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     assert not second.is_modified
-    _move_ball(second, 1, 1)
-    before = path.read_bytes()
-    assert second.autosave_now() is None  # never overwrites the kept edits
-    second.close()  # a clean close does not delete them either
-    assert path.read_bytes() == before
+    (held,) = path.parent.glob("*.held-*.recovery.json")
+    assert held.read_bytes() == before  # kept, never overwritten
+    second.close()  # a clean close does not delete it either
+    assert held.read_bytes() == before
     answers.choice = RecoveryChoice.RECOVER
     third = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     assert len(answers.asked) == 2
     assert third.edited_scene.find("Ball A").position == Vec2(123.0, -45.0)
+    # Recovered, the edits are the scene's recovery file again: a save deletes it.
+    assert path.is_file() and not held.exists()
+    assert third.save_scene()
+    assert not list(path.parent.glob("*.recovery.json"))
+
+
+def test_edits_made_after_later_are_kept_too(make_window):
+    # Later used to stop the scene's autosave, so a second crash lost the new edits.
+    _edited, path = _killed_with_unsaved_edits(make_window)
+    answers = Answers(RecoveryChoice.LATER)
+    second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    _move_ball(second, 1, 1)  # on disk at once, in the scene's own recovery file
+    assert path.is_file()
+    second.hide()
+    second.shutdown()  # killed again: no clean close
+    answers.choice = RecoveryChoice.DISCARD  # newest first: the new edits, then the old
+    asked_before = len(answers.asked)
+    make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    asked = answers.asked[asked_before:]
+    assert len(asked) == 2 and asked[0].written_at >= asked[1].written_at
+    assert asked[0].scene_data["entities"] != asked[1].scene_data["entities"]
+    assert not list(path.parent.glob("*.recovery.json"))
 
 
 def test_recovery_offer_says_the_file_changed_since(make_window, qtbot):
