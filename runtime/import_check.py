@@ -31,7 +31,7 @@ Who talks to whom (fork server)::
 
 Only the worker runs plugin code, and it only ever serves one request. The
 frames are msgpack (never pickle). The worker's faulthandler writes where a
-crash or a hang happened; a worker still running `grace` seconds past the
+crash or a hang happened; a worker still running `GRACE` seconds past the
 budget is killed by the server, and a server that does not answer in time is
 killed by the editor and started again.
 
@@ -46,7 +46,6 @@ import contextlib
 import faulthandler
 import importlib.abc
 import importlib.machinery
-import logging
 import os
 import re
 import select
@@ -63,8 +62,6 @@ from pathlib import Path
 from typing import Any
 
 import msgpack
-
-log = logging.getLogger("hotplay.import_check")
 
 #: Seconds an import may run in the check process before it counts as hung.
 DEFAULT_BUDGET = 2.0
@@ -175,18 +172,32 @@ class ImportChecker:
     def wait_until_ready(self, timeout: float = 10.0) -> int:
         """Wait until a worker waits for a request (the process starts in the background).
 
+        With ``spawn`` this is a plain blocking read: a spawned worker says it is
+        ready first thing, or dies, which ends the read too.
+
+        Args:
+            timeout: seconds to wait for the fork server's worker.
+
         Returns:
             The worker's process id.
 
         Raises:
-            ImportCheckError: no worker is ready within `timeout` seconds.
+            ImportCheckError: no worker is ready in time, or the process ended.
         """
         with self._lock:
             if self._process is None:
                 self._start()
             deadline = time.monotonic() + timeout
             while self._worker is None:
-                self._read(_Run(), deadline)
+                if self.method == "fork":
+                    self._read(_Run(), deadline)
+                    continue
+                # A spawned worker says "ready" first thing, or dies (EOF): a plain read.
+                assert self._process is not None and self._process.stdout is not None
+                data = os.read(self._process.stdout.fileno(), 65536)
+                if not data:
+                    raise ImportCheckError("the import check process ended")
+                self._feed(data, _Run())
             return self._worker
 
     def check(self, plugins_dir: str | os.PathLike[str], names: Iterable[str]) -> dict[str, str]:
@@ -226,8 +237,6 @@ class ImportChecker:
                     break  # it ended after the last plugin was imported
                 refused[culprit] = _describe(run, root, culprit, self.budget)
                 todo = [n for n in todo if n not in run.finished and n != culprit]
-        for line in refused.values():
-            log.warning("import check: %s", line)
         return refused
 
     def close(self) -> None:
@@ -291,34 +300,29 @@ class ImportChecker:
     def _exchange(self, root: Path, names: list[str]) -> _Run:
         proc = self._process
         assert proc is not None and proc.stdin is not None
-        request = {"plugins_dir": str(root), "names": names, "budget": self.budget}
+        request = msgpack.packb({"plugins_dir": str(root), "names": names, "budget": self.budget})
+        # The server ends a hung worker after budget + GRACE; give it a little more
+        # (and a spawned worker its start-up, when it was not ready yet).
+        patience = self.budget + GRACE + 2.0
+        if self.method == "spawn":
+            return self._exchange_spawned(proc, request, patience)
         try:
-            proc.stdin.write(msgpack.packb(request))
+            proc.stdin.write(request)
             proc.stdin.flush()
         except OSError as exc:
             raise ImportCheckError(f"the import check process is gone: {exc}") from exc
         run = _Run()
-        # The server ends a hung worker after budget + GRACE; give it a little more
-        # (and a spawned worker its start-up, when it was not ready yet).
-        deadline = time.monotonic() + self.budget + GRACE + 2.0
-        if self.method == "fork":
-            while not run.ended:
-                self._read(run, deadline)
-            self._worker = None  # the next one says when it is ready
-            return run
-        try:
-            while self._read(run, deadline):
-                pass
-        except ImportCheckError:
-            run.timed_out = True  # a spawned worker is its own process: kill it below
-        self._end_spawned(run, proc, deadline)
+        deadline = time.monotonic() + patience
+        while not run.ended:
+            self._read(run, deadline)
+        self._worker = None  # the next one says when it is ready
         return run
 
-    def _read(self, run: _Run, deadline: float) -> bool:
-        """Read what the process sent into `run` (waiting until `deadline`); false at its end.
+    def _read(self, run: _Run, deadline: float) -> None:
+        """Read what the fork server sent into `run`, waiting until `deadline` at most.
 
         Raises:
-            ImportCheckError: nothing came in time, or the fork server is gone.
+            ImportCheckError: nothing came in time, or the server is gone.
         """
         proc = self._process
         assert proc is not None and proc.stdout is not None
@@ -328,32 +332,39 @@ class ImportChecker:
             raise ImportCheckError("the import check process does not answer")
         data = os.read(fd, 65536)
         if not data:
-            if self.method == "fork":
-                raise ImportCheckError("the import check process ended")
-            return False  # a spawned worker's channel closes when it exits
+            raise ImportCheckError("the import check process ended")
+        self._feed(data, run)
+
+    def _feed(self, data: bytes, run: _Run) -> None:
         self._unpacker.feed(data)
         for frame in self._unpacker:
             if frame[0] == "ready":
                 self._worker = frame[1]
             else:
                 run.take(frame)
-        return True
 
-    def _end_spawned(self, run: _Run, proc: subprocess.Popen[bytes], deadline: float) -> None:
-        """A spawned worker served its one request: how it ended; start the next one."""
+    def _exchange_spawned(
+        self, proc: subprocess.Popen[bytes], request: bytes, patience: float
+    ) -> _Run:
+        """A spawned worker serves one request and exits: how it ended; start the next one.
+
+        `communicate` reads stdout and stderr together, with threads where the
+        platform cannot `select` on pipes (Windows).
+        """
+        run = _Run()
         try:
-            code = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            out, err = proc.communicate(request, timeout=patience)
         except subprocess.TimeoutExpired:
             proc.kill()
-            code = proc.wait()
+            out, err = proc.communicate()
             run.timed_out = True
-        assert proc.stderr is not None
-        # It is gone, so its stderr holds all it will ever write.
-        fault = proc.stderr.read()[-65536:].decode("utf-8", "replace")
-        run.exit_code, run.fault = code, fault
+        self._feed(out, run)
+        fault = err[-65536:].decode("utf-8", "replace")
+        run.exit_code, run.fault = proc.returncode, fault
         run.timed_out = run.timed_out or fault.lstrip().startswith("Timeout (")
         self._stop()
         self._start()
+        return run
 
 
 def _describe(run: _Run, root: Path, plugin: str, budget: float) -> str:
@@ -377,6 +388,10 @@ def _describe(run: _Run, root: Path, plugin: str, budget: float) -> str:
         else:
             what = _SIGNAL_NAMES.get(sig, f"killed by {sig.name}")
         return f"importing {subject} ended the check process: {what}{at}"
+    # Windows reports a crash as an exit code; faulthandler names it.
+    crash = re.search(r"^Windows fatal exception: (.+)$", run.fault, re.MULTILINE)
+    if crash:
+        return f"importing {subject} ended the check process: {crash[1].strip()}{at}"
     return f"importing {subject} ended the check process: exit code {code}"
 
 
@@ -410,7 +425,7 @@ def child_main() -> None:
     method, parent = sys.argv[1], int(sys.argv[2])
     _die_with_parent(parent)
     # Plugin code must not write into the channel, nor read the requests: keep the
-    # pipes on private descriptors, and give fds 0, 1 and 2 to /dev/null.
+    # pipes on private descriptors, and give fds 0 and 1 (and a worker's 2) to /dev/null.
     requests, frames, fault = os.dup(0), os.dup(1), os.dup(2)
     null = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1):
