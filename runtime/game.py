@@ -560,7 +560,10 @@ class Game:
     def _refused_by_import_check(
         self, paths: Iterable[str | os.PathLike[str]] | None
     ) -> tuple[list[str], dict[str, str]]:
-        """The plugins a load of `paths` (``None``: all) imports, and the check's refusals."""
+        """The plugins a load of `paths` (``None``: all) imports, and the check's refusals.
+
+        Without an import check: nothing to check, ``([], {})``.
+        """
         if self._import_check is None:
             return [], {}
         if paths is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import select
 import signal
 import subprocess
@@ -95,6 +96,47 @@ with ImportChecker(budget=1.0) as checker, Game(root, import_check=checker.check
 """
 
 
+# Runs in a child process: a sequence of good and hostile saves of one live plugin.
+MIXED_SAVES = """
+import json, sys
+from pathlib import Path
+from runtime import Game
+from runtime.import_check import ImportChecker
+
+root, sequence, hostile = Path(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
+good = (
+    "from runtime import Script\\n\\n"
+    "class Ball(Script):\\n"
+    "    hits: int = 0\\n"
+    "    version = {v}\\n\\n"
+    "    def on_update(self, ctx, dt):\\n"
+    "        self.hits += {v}\\n"
+)
+ball = root / "plugins" / "bouncy" / "ball.py"
+ball.write_text(good.format(v=1))
+log = []
+with ImportChecker(budget=0.3) as checker, Game(root, import_check=checker.check) as game:
+    version = 1
+    for case in sequence:
+        hits = game.scene[1].scripts[0].hits
+        if case == "good":
+            version += 1
+            ball.write_text(good.format(v=version))
+        else:
+            ball.write_text(hostile[case])
+        report = game.reload([str(ball)])
+        script = game.scene[1].scripts[0]
+        kept = script.hits == hits
+        game.step(1)
+        log.append({
+            "case": case, "ok": report.ok, "error": report.error,
+            "version": type(script).version, "expected": version,
+            "kept": kept, "stepped": script.hits == hits + version,
+        })
+print(json.dumps(log))
+"""
+
+
 def ball_project(make_project, source: str = BALL_V1) -> Path:
     return make_project(
         plugins={"bouncy": {"ball.py": source}},
@@ -146,6 +188,27 @@ def test_a_save_that_would_end_the_process_is_refused_and_the_old_code_runs_on(m
     assert out["kept_old_code"]
     assert out["moved"] == pytest.approx(6.0)  # the old on_update ran on, 3 + 3 frames
     assert out["fixed_ok"] and out["new_version"] == 2  # the next good save reloads
+
+
+def test_a_random_mix_of_good_and_hostile_saves_never_ends_the_game(make_project):
+    root = ball_project(make_project)
+    hostile = {case: source for case, (source, _line) in HOSTILE.items()}
+    sequence = [*HOSTILE, *HOSTILE, *["good"] * 12]
+    random.Random(13).shuffle(sequence)
+    args = (json.dumps(sequence), json.dumps(hostile))
+    done = run_isolated(MIXED_SAVES, str(root), *args, timeout=120)
+    assert done.returncode == 0, done.stderr
+    saves = json.loads(done.stdout)
+    assert [s["case"] for s in saves] == sequence
+    for i, save in enumerate(saves):
+        if save["case"] == "good":
+            assert save["ok"], (i, save)
+        else:
+            assert not save["ok"], (i, save)
+            assert save["error"].startswith(HOSTILE[save["case"]][1].replace("1 s", "0.3 s"))
+        # The game runs the latest good code, its state carried across every save.
+        assert save["version"] == save["expected"], (i, save)
+        assert save["kept"] and save["stepped"], (i, save)
 
 
 def test_a_plugin_that_ends_the_process_at_start_up_is_left_out(make_project):
