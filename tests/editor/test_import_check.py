@@ -136,3 +136,14 @@ def test_a_separate_process_game_does_not_wait_for_the_editors_check(make_window
     wait_for_refusal(window, qtbot, count)
     assert player_started_first == [True]
     assert not window.closed
+
+
+def test_a_plugin_that_ends_the_process_is_left_out_at_start_up(make_window, project):
+    write_hostile(project)
+
+    window = make_window(profile=BuildProfile.DEBUG)
+
+    assert "bouncy" not in window.game.plugins.plugins
+    assert window.game.plugins.errors == {"bouncy": REFUSAL}
+    assert REFUSAL in window.status.message.text()
+    assert window.status.message.property("kind") == "error"
