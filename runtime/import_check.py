@@ -77,6 +77,9 @@ DEFAULT_BUDGET = 2.0
 #: Seconds past the budget before the server kills a worker that faulthandler did not stop.
 GRACE = 0.5
 
+#: Seconds the fork server waits after an answer before it prepares the next worker.
+AFTER_ANSWER_PAUSE = 0.1
+
 # The folder that holds the `runtime` package: the check process imports it from there.
 _SOURCE_ROOT = str(Path(__file__).resolve().parent.parent)
 
@@ -497,6 +500,10 @@ def _serve_forks(requests: int, frames: int, null: int) -> None:
             _write(frames, ["ended", request["job"], *ended])
         except OSError:
             os._exit(0)  # the editor closed the channel after the worker's "done"
+        # The editor's own reload runs right after the answer: let it have the CPU.
+        # On one core, preparing the next worker at once made that reload (build to
+        # commit, 1,000 entities) about 15 ms slower; after the pause it cost nothing.
+        time.sleep(AFTER_ANSWER_PAUSE)
         _compile_ahead(hosts, request)  # after the answer: off the editor's waiting time
 
 
