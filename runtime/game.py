@@ -524,7 +524,9 @@ class Game:
     ) -> ReloadReport:
         """Reload the plugins owning `paths` (all plugins when ``None``), now, between frames.
 
-        Never raises for errors in plugin code or in an observer of the reload.
+        Never raises for errors in plugin code or in an observer of the reload. With an
+        import check (`set_import_check`), code whose import would end or hang this
+        process is refused before anything else happens.
 
         Args:
             paths: changed files or folders under ``plugins/``.
