@@ -88,6 +88,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
     clock.lap("scope")
     notes = Notes()
     told: tuple[Target, ...] = ()
+    watch = game.guard.watch()  # 3-7 run under the game code budget (runtime.guard)
     try:
         build_sources(game.plugins, scope)  # 3
         clock.lap("build")
@@ -102,7 +103,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("restore")
         participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
         clock.lap("prepare")
-    except Exception as exc:
+        watch.end()  # never interrupt the engine's own commit and notify steps
+    except BaseException as raised:
+        exc = watch.failure(raised)  # a budget overrun or an exit is an error; Ctrl+C is not
         if isinstance(exc, ReloadFailed) and exc.told:
             told = exc.told  # on_before_reload raised: those told so far hear of it
         return roll_back(game, told, failure_report(exc, scope, paths, clock))
