@@ -109,7 +109,12 @@ class RunningScene:
         self.invalidate()
 
     def spawn(self, name: str, **attrs: Any) -> Entity:
-        """Create an entity during play and initialise its scripts."""
+        """Create an entity during play and initialise its scripts.
+
+        Raises:
+            runtime.guard.BudgetInterrupt: the calling game code is past its budget.
+        """
+        self.game.guard.checkpoint()  # a runaway spawner stops here, before the scene changes
         e = self.scene.spawn(name, **attrs)
         self.init_entity(e)
         return e

@@ -22,9 +22,14 @@ a blocking socket read, ``input()`` or one huge C-level computation
 Game code that catches `BaseException` and loops on is interrupted again every
 `REFIRE_SECONDS` until it lets go.
 
-The monitor only ever raises into a call it watches: the game thread stops
-the watch before it goes back to engine code, and a stop that races with the
-monitor withdraws an exception not yet delivered (see `CallGuard._stop`).
+The monitor only ever raises into a call it watches, and only when it sees
+the game thread in a frame of plugin code: game code calls into the engine
+(``ctx.spawn``) and, in the editor, the engine into views and Qt, and none of
+that may be cut half-way through a change. (A loop that spends most of its
+time in engine calls is caught at one of the moments it is back in its own
+code.) The game thread stops the watch before it goes back to engine code, and
+a stop that races with the monitor withdraws an exception not yet delivered
+(see `CallGuard._stop`). Engine work that is slow by itself is never interrupted.
 """
 
 from __future__ import annotations
@@ -37,17 +42,16 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
-from types import FrameType
+from types import FrameType, TracebackType
 from typing import Any
+
+from runtime.scripting import NAMESPACE_PREFIX
 
 #: The budget when the project does not set one, in seconds.
 DEFAULT_BUDGET = 2.0
 
 #: How often game code that swallowed the interrupt is interrupted again.
 REFIRE_SECONDS = 0.25
-
-_RUNTIME_DIR = str(Path(__file__).resolve().parent)
 
 
 class BudgetInterrupt(BaseException):
@@ -130,13 +134,19 @@ class _Call:
         self.where = ""
 
 
+def is_game_code(frame: FrameType) -> bool:
+    """Whether `frame` runs code of a plugin module (by module name, as `describe_error` does)."""
+    module = frame.f_globals.get("__name__", "")
+    return isinstance(module, str) and module.startswith(NAMESPACE_PREFIX)
+
+
 def where_in_game_code(frame: FrameType | None) -> str:
-    """``file:line`` of the innermost frame outside the runtime package (or the innermost)."""
+    """``file:line`` of the innermost frame of plugin code (or of the innermost frame)."""
     innermost = ""
     while frame is not None:
         here = f"{frame.f_code.co_filename}:{frame.f_lineno}"
         innermost = innermost or here
-        if not frame.f_code.co_filename.startswith(_RUNTIME_DIR):
+        if is_game_code(frame):
             return here
         frame = frame.f_back
     return innermost
@@ -168,6 +178,8 @@ class CallGuard:
         self._lost = 0.0  # seconds of the frame spent in calls that were interrupted
         #: Set by the monitor when the frame in progress has run past the budget.
         self.frame_over = False
+        #: Set by the monitor when the call in progress has run past it (see `checkpoint`).
+        self.overdue = False
         self.budget = budget
         install_interrupt_flag()
 
@@ -270,7 +282,9 @@ class CallGuard:
             where = call.where if call is not None else ""
             budget = f"{self._budget:g} s" if self._budget else "its budget"
             message = f"ran for longer than {budget} (the budget for game code) and was interrupted"
-            error: GameCodeError = BudgetExceeded(f"{message} at {where}" if where else message)
+            if where and not _passes_game_code(exc.__traceback__):
+                message += f" at {where}"  # its traceback cannot say where (it was swallowed)
+            error: GameCodeError = BudgetExceeded(message)
         elif is_user_interrupt(exc):
             _user_interrupt.clear()
             raise exc
@@ -284,6 +298,26 @@ class CallGuard:
             return exc
         error.__cause__ = exc
         return error.with_traceback(exc.__traceback__)
+
+    def checkpoint(self) -> None:
+        """Interrupt here when the watched call is past its budget (engine entry points call it).
+
+        The monitor raises only while it sees the game thread in plugin code; a
+        loop that spends its time in the engine (``ctx.spawn`` two hundred times,
+        each updating the editor's views) is stopped here instead, at the door of
+        the engine, before anything changes.
+
+        Raises:
+            BudgetInterrupt: the call in progress ran past its budget.
+        """
+        if not self.overdue:
+            return
+        call = self._call
+        if call is not None and not call.fired_at:
+            call.fired_at = self.clock()
+            call.fired_step = call.step
+            call.where = where_in_game_code(sys._getframe(1))
+        raise BudgetInterrupt
 
     # --- frames -------------------------------------------------------------------------
 
@@ -302,6 +336,7 @@ class CallGuard:
 
     def _start(self) -> _Call:
         call = _Call(threading.get_ident(), self.clock())
+        self.overdue = False
         self._call = call
         return call
 
@@ -316,6 +351,7 @@ class CallGuard:
             # The culprit is paused: its time is not the frame's (no "frame over budget").
             # Counted before the call is gone, so the monitor never sees neither.
             self._lost += self.clock() - call.since
+        self.overdue = False
         self._call = None
         if self._fired is call:
             with self._lock:
@@ -345,6 +381,7 @@ class CallGuard:
                 continue
             if now - call.since <= budget:
                 continue
+            self.overdue = True
             if call.fired_at and now - call.fired_at < REFIRE_SECONDS:
                 continue
             self._fire(call, now)
@@ -356,6 +393,12 @@ class CallGuard:
                 self._fired = None
                 return
             frame = sys._current_frames().get(call.thread)
+            if frame is None or not is_game_code(frame):
+                # Raised now, it would land in the engine (or the editor, or Qt) that game
+                # code called, possibly half-way through changing its state: try again at
+                # the next tick, until the game thread is seen in game code itself.
+                self._fired = None
+                return
             call.where = call.where or where_in_game_code(frame)
             call.fired_at = now
             call.fired_step = call.step
@@ -391,6 +434,14 @@ class Watch:
         if isinstance(error, Exception):
             return error
         raise exc
+
+
+def _passes_game_code(tb: TracebackType | None) -> bool:
+    while tb is not None:
+        if is_game_code(tb.tb_frame):
+            return True
+        tb = tb.tb_next
+    return False
 
 
 def _call_method(obj: Any, name: str, args: tuple[Any, ...]) -> None:
