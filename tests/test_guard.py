@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import subprocess
 import sys
 import textwrap
@@ -511,3 +512,41 @@ def test_a_plugin_that_monkeypatches_the_engine_cannot_break_hot_reload(
         assert report.ok, report.details()
         game.step(1)
         assert game.scene.find("Counter").scripts[0].count == 102  # the new code runs
+
+
+def test_the_users_ctrl_c_still_ends_the_player_while_game_code_runs(tmp_path):
+    # Game code raising KeyboardInterrupt is its own error; the terminal's Ctrl+C is not.
+    source = """
+        import time
+        from runtime import Script
+
+
+        class Busy(Script):
+            def on_update(self, ctx, dt):
+                if ctx.frame == 3:
+                    print("ready", flush=True)
+                end = time.perf_counter() + 0.03
+                while time.perf_counter() < end:
+                    pass
+    """
+    root = project_with(
+        tmp_path, {"busy.py": source}, entity(2, "B", scripts=[script("game.busy:Busy")])
+    )
+    proc = subprocess.Popen(
+        [*runtime_command(), "play", "--project", str(root), "--headless"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=CHILD_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=CHILD_TIMEOUT)
+    assert proc.returncode == 0, err
+    assert out.splitlines()[-1].startswith("ran "), out
+    assert "raised in" not in err and "GameExit" not in err
