@@ -550,3 +550,18 @@ def test_the_users_ctrl_c_still_ends_the_player_while_game_code_runs(tmp_path):
     assert proc.returncode == 0, err
     assert out.splitlines()[-1].startswith("ran "), out
     assert "raised in" not in err and "GameExit" not in err
+
+
+def test_an_endless_loop_in_on_after_reload_of_a_rolled_back_reload_is_interrupted(tmp_path):
+    # The old objects hear of the failure through on_after_reload: game code, on a budget too.
+    old = COUNTER + (
+        "\n    def on_before_reload(self, ctx):\n        pass\n"
+        "\n    def on_after_reload(self, ctx, report):\n"
+        "        while not report.ok:\n            pass\n"
+    )
+    root = project_with(tmp_path, {"counter.py": old})
+    bad = textwrap.dedent(COUNTER).lstrip("\n") + '\nraise RuntimeError("broken")\n'
+    out = run_child(RELOAD_GAME, str(root), bad, textwrap.dedent(FIXED).lstrip("\n"))
+    assert not out["ok"] and "broken" in out["error"]
+    assert out["took"] < BUDGET + 1.5
+    assert out["old_code_count"] == 4 and out["fixed"] and out["count"] == 104

@@ -108,7 +108,11 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         exc = watch.failure(raised)  # a budget overrun or an exit is an error; Ctrl+C is not
         if isinstance(exc, ReloadFailed) and exc.told:
             told = exc.told  # on_before_reload raised: those told so far hear of it
-        return roll_back(game, told, failure_report(exc, scope, paths, clock))
+        report = failure_report(exc, scope, paths, clock)
+        # The old objects' on_after_reload is game code too: under the budget as well.
+        if (late := game.guard.call(roll_back, game, told, report)) is not None:
+            log.error("rolling back %s: %s", ", ".join(scope.names), late)
+        return report
     committed = commit_generation(game, scope, snap, fresh, restored)  # 8
     clock.lap("commit")
     notify_all(game, committed, participant_commits)  # 9
