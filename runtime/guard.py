@@ -1,6 +1,7 @@
 """`CallGuard`: the one place the engine calls game code through.
 
-Game code is untrusted (docs/hot-reload.md, "Game code is untrusted"): it is
+Game code is untrusted (docs/writing-game-code.md, "Time budgets, and quitting
+the game"; docs/troubleshooting.md explains the messages): it is
 often unfinished, so it raises, loops forever or calls ``sys.exit``. Every call
 the engine makes into it (`runtime.game.Game` hooks, timers, messages, and the
 reload transaction up to its commit) goes through a `CallGuard`, which
@@ -25,11 +26,20 @@ Game code that catches `BaseException` and loops on is interrupted again every
 The monitor only ever raises into a call it watches, and only when it sees
 the game thread in a frame of plugin code: game code calls into the engine
 (``ctx.spawn``) and, in the editor, the engine into views and Qt, and none of
-that may be cut half-way through a change. (A loop that spends most of its
-time in engine calls is caught at one of the moments it is back in its own
-code.) The game thread stops the watch before it goes back to engine code, and
-a stop that races with the monitor withdraws an exception not yet delivered
-(see `CallGuard._stop`). Engine work that is slow by itself is never interrupted.
+that may be cut half-way through a change. A loop that spends its time in
+engine calls is stopped at the next one that is a `CallGuard.checkpoint`
+(``ctx.spawn``), before it changes anything. The game thread stops the watch
+before it goes back to engine code, and a stop that races with the monitor
+withdraws an exception not yet delivered (see `CallGuard._stop`). Engine work
+that is slow by itself is never interrupted.
+
+The watch of the ``on_update`` loop moves from script to script without a
+call per script (`CallGuard.watch_loop`); the monitor re-checks that the loop
+is still at the script it timed before it raises, which leaves a window of a
+few bytecodes in which a script that overran by a hair could see the
+interrupt land in the next one. A hook that game code triggers from inside
+another (``on_init`` of an entity spawned in ``on_update``) runs under the
+outer call's budget, and an overrun pauses the outer script.
 """
 
 from __future__ import annotations
@@ -178,8 +188,8 @@ class CallGuard:
         self._lost = 0.0  # seconds of the frame spent in calls that were interrupted
         #: Set by the monitor when the frame in progress has run past the budget.
         self.frame_over = False
-        #: Set by the monitor when the call in progress has run past it (see `checkpoint`).
-        self.overdue = False
+        #: (call, step) the monitor found past the budget (see `checkpoint`), or ``None``.
+        self.overdue: tuple[_Call, int] | None = None
         self.budget = budget
         install_interrupt_flag()
 
@@ -310,10 +320,10 @@ class CallGuard:
         Raises:
             BudgetInterrupt: the call in progress ran past its budget.
         """
-        if not self.overdue:
-            return
-        call = self._call
-        if call is not None and not call.fired_at:
+        overdue, call = self.overdue, self._call
+        if overdue is None or overdue[0] is not call or call is None or overdue[1] != call.step:
+            return  # not past the budget (or the loop has moved on to the next script)
+        if not call.fired_at:
             call.fired_at = self.clock()
             call.fired_step = call.step
             call.where = where_in_game_code(sys._getframe(1))
@@ -336,7 +346,7 @@ class CallGuard:
 
     def _start(self) -> _Call:
         call = _Call(threading.get_ident(), self.clock())
-        self.overdue = False
+        self.overdue = None
         self._call = call
         return call
 
@@ -351,7 +361,7 @@ class CallGuard:
             # The culprit is paused: its time is not the frame's (no "frame over budget").
             # Counted before the call is gone, so the monitor never sees neither.
             self._lost += self.clock() - call.since
-        self.overdue = False
+        self.overdue = None
         self._call = None
         if self._fired is call:
             with self._lock:
@@ -375,13 +385,14 @@ class CallGuard:
                     self.frame_over = True
             if call is None:
                 continue
-            if call.step != call.seen_step:
-                call.seen_step = call.step
+            step = call.step
+            if step != call.seen_step:
+                call.seen_step = step
                 call.since = now
                 continue
             if now - call.since <= budget:
                 continue
-            self.overdue = True
+            self.overdue = (call, step)
             if call.fired_at and now - call.fired_at < REFIRE_SECONDS:
                 continue
             self._fire(call, now)
@@ -391,6 +402,9 @@ class CallGuard:
         with self._lock:
             if self._call is not call:
                 self._fired = None
+                return
+            if call.step != call.seen_step:
+                self._fired = None  # the loop moved on to the next script meanwhile
                 return
             frame = sys._current_frames().get(call.thread)
             if frame is None or not is_game_code(frame):
