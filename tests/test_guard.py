@@ -26,6 +26,7 @@ from runtime.player import PlayerSession
 from runtime.project import Project, ProjectError
 
 from .conftest import REPO_ROOT, entity, script, write_project
+from .fake_editor import FakeEditor
 from .no_qt import runtime_command
 
 #: The budget of the test projects: short, so an interrupted loop costs the suite little.
@@ -565,3 +566,34 @@ def test_an_endless_loop_in_on_after_reload_of_a_rolled_back_reload_is_interrupt
     assert not out["ok"] and "broken" in out["error"]
     assert out["took"] < BUDGET + 1.5
     assert out["old_code_count"] == 4 and out["fixed"] and out["count"] == 104
+
+
+CROWD = """
+import time
+from runtime import Script
+
+
+class Busy(Script):
+    def on_update(self, ctx, dt):
+        end = time.perf_counter() + 0.004
+        while time.perf_counter() < end:
+            pass
+"""
+
+
+def test_the_editors_child_pauses_on_a_frame_over_budget_until_the_editor_resumes(tmp_path):
+    crowd = [entity(i, f"B{i}", scripts=[script("game.crowd:Busy")]) for i in range(2, 32)]
+    root = project_with(tmp_path, {"crowd.py": CROWD}, *crowd)
+    fe = FakeEditor(root, "--budget", "0.05", command=runtime_command())
+    try:
+        fe.accept()
+        fe.next("log", lambda m: "frame over budget" in m["message"])
+        paused = fe.next("stats", lambda m: m["paused"])
+        fe.send("resume")
+        fe.next("stats", lambda m: m["frame"] > paused["frame"])  # it ran on when told to
+        fe.send("stop")
+        code, out, err = fe.finish()
+    finally:
+        fe.close()
+    assert code == 0, err
+    assert "paused: frame over budget" in out
