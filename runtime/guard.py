@@ -39,7 +39,8 @@ is still at the script it timed before it raises, which leaves a window of a
 few bytecodes in which a script that overran by a hair could see the
 interrupt land in the next one. A hook that game code triggers from inside
 another (``on_init`` of an entity spawned in ``on_update``) runs under the
-outer call's budget, and an overrun pauses the outer script.
+outer call's watch; interrupted, it is the one paused, and the outer call
+gets a fresh budget.
 """
 
 from __future__ import annotations
@@ -223,9 +224,9 @@ class CallGuard:
 
         What comes back is the game code's error: its own exception, a
         `BudgetExceeded` (interrupted past the budget) or a `GameExit`. The
-        user's Ctrl+C is raised, not returned. Inside another watched call (a
-        reload transaction calling a hook) the outer budget applies and an
-        interrupt goes on to the outer watch.
+        user's Ctrl+C is raised, not returned. Inside another watched call
+        (``on_init`` of an entity that ``on_update`` spawns) the outer watch
+        times it, and an interrupt that lands in it is its error.
         """
         if self._call is not None:
             return self._nested(fn, args)
@@ -250,10 +251,20 @@ class CallGuard:
         return self.call(_call_method, obj, name, args)
 
     def _nested(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> BaseException | None:
+        outer = self._call
         try:
             fn(*args)
-        except BudgetInterrupt:
-            raise  # the outer watch ran out: it decides
+        except BudgetInterrupt as exc:
+            if outer is None or outer is not self._call:
+                raise
+            # The monitor raises only in plugin code, so this one landed in the inner hook
+            # (on_init of an entity spawned in on_update): that hook is the culprit, and its
+            # caller goes on with a fresh budget.
+            now = self.clock()
+            self._lost += now - outer.since
+            outer.since, outer.fired_at, outer.where = now, 0.0, ""
+            self.overdue = None
+            return self.game_error(exc, None)
         except BaseException as exc:
             return self.game_error(exc, None)
         return None

@@ -597,3 +597,33 @@ def test_the_editors_child_pauses_on_a_frame_over_budget_until_the_editor_resume
         fe.close()
     assert code == 0, err
     assert "paused: frame over budget" in out
+
+
+def test_a_hook_called_from_inside_another_is_the_one_paused_when_it_loops(tmp_path):
+    source = """
+        from runtime import Script
+
+
+        class Spawner(Script):
+            frames: int = 0
+
+            def on_update(self, ctx, dt):
+                self.frames += 1
+                if self.frames == 1:
+                    ctx.spawn("Culprit", scripts=[Culprit()])
+                ctx.entity.name = f"Spawner {self.frames}"
+
+
+        class Culprit(Script):
+            def on_init(self, ctx):
+                while True:
+                    pass
+    """
+    root = project_with(
+        tmp_path, {"spawner.py": source}, entity(2, "S", scripts=[script("game.spawner:Spawner")])
+    )
+    out = run_child(STEP_GAME, str(root), "5")
+    assert out["frame"] == 5 and out["count"] == 5
+    (error,) = [e for e in out["errors"] if "paused" in e]
+    assert "game.spawner:Culprit" in error and "raised in on_init" in error, error
+    assert_interrupted_at(error, "spawner.py", lines_of(source, "while True", "pass"))
