@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import gc
 import heapq
+import importlib
 import logging
 import os
 import queue
@@ -231,10 +232,6 @@ class Game:
         exit_ends_game: bool = False,
     ) -> None:
         self.project = project if isinstance(project, Project) else Project.open(project)
-        if not profile.precompiled:
-            # Before any plugin code runs: a plugin that replaces the module's function
-            # cannot take hot reload over (Release never reloads: skip the import there).
-            _engine_reload()
         #: Every call into game code goes through it (`runtime.guard`).
         self.guard = CallGuard(self.project.budget_seconds if budget == "project" else budget)
         self.exit_ends_game = exit_ends_game
@@ -909,17 +906,24 @@ _reload_plugins: Callable[..., ReloadReport] | None = None
 
 
 def _engine_reload() -> Callable[..., ReloadReport]:
-    """The reload transaction, `runtime.reload.reload_plugins`, as first imported.
+    """The reload transaction: the runtime's own `runtime.reload.reload_plugins`.
 
-    Imported on first use (a `Game` that can reload asks at creation, before any
-    plugin code runs): the transaction's modules cost a player that never
-    reloads a noticeable part of its start-up.
+    Imported on first use: the transaction's modules cost a player that never
+    reloads a noticeable part of its start-up. Game code may have replaced the
+    module's function by then: that is told by where the function comes from,
+    and the module is then run again to get the engine's own back.
     """
     global _reload_plugins
     if _reload_plugins is None:
-        from runtime.reload import reload_plugins
+        import runtime.reload
 
-        _reload_plugins = reload_plugins
+        fn = runtime.reload.reload_plugins
+        if getattr(fn, "__module__", None) != "runtime.reload" or (
+            getattr(fn, "__qualname__", None) != "reload_plugins"
+        ):
+            log.warning("game code replaced runtime.reload.reload_plugins: the engine reloads it")
+            importlib.reload(runtime.reload)
+        _reload_plugins = runtime.reload.reload_plugins
     return _reload_plugins
 
 

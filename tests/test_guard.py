@@ -627,3 +627,31 @@ def test_a_hook_called_from_inside_another_is_the_one_paused_when_it_loops(tmp_p
     (error,) = [e for e in out["errors"] if "paused" in e]
     assert "game.spawner:Culprit" in error and "raised in on_init" in error, error
     assert_interrupted_at(error, "spawner.py", lines_of(source, "while True", "pass"))
+
+
+def test_a_patch_made_before_the_first_reload_does_not_take_hot_reload_over(tmp_path):
+    # A fresh process: the engine has not looked the transaction up before the plugin
+    # replaced it while the game started.
+    patched = (
+        textwrap.dedent(COUNTER).lstrip("\n") + "\n" + PATCHES["runtime.reload.reload_plugins"]
+    )
+    root = project_with(tmp_path, {"counter.py": patched})
+    out = run_child(
+        """
+        import json, sys
+        from pathlib import Path
+        from runtime import Game
+
+        with Game(sys.argv[1]) as game:
+            game.step(1)
+            target = Path(sys.argv[1]) / "plugins" / "game" / "counter.py"
+            target.write_text(sys.argv[2])
+            report = game.reload()
+            game.step(1)
+            count = game.scene.find("Counter").scripts[0].count
+            print(json.dumps({"ok": report.ok, "count": count}))
+        """,
+        str(root),
+        textwrap.dedent(FIXED).lstrip("\n"),
+    )
+    assert out == {"ok": True, "count": 101}
