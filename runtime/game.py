@@ -192,6 +192,11 @@ class RunningScene:
                     self.game.script_failed(e, s, "on_update", guard.game_error(exc, watched))
                     watched = guard.watch_loop()
             guard.stop_loop(watched)
+            if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
+                e, s, _ = ups[watched.fired_step - 1]
+                self.game.script_failed(
+                    e, s, "on_update", guard.game_error(BudgetInterrupt(), watched)
+                )
         except BudgetInterrupt as late:  # delivered just as the last script returned
             guard.stop_loop(watched)
             e, s, _ = ups[max(watched.fired_step, 1) - 1]

@@ -655,3 +655,38 @@ def test_a_patch_made_before_the_first_reload_does_not_take_hot_reload_over(tmp_
         textwrap.dedent(FIXED).lstrip("\n"),
     )
     assert out == {"ok": True, "count": 101}
+
+
+@pytest.mark.parametrize("hook", ["on_update", "timer"])
+def test_game_code_that_swallows_the_interrupt_and_returns_is_still_paused(tmp_path, hook):
+    source = """
+        from runtime import Script
+
+
+        class Culprit(Script):
+            def on_start(self, ctx):
+                ctx.every(1 / 60, self.tick)
+
+            def on_update(self, ctx, dt):
+                if HOOK == "on_update":
+                    self.spin()
+
+            def tick(self, ctx):
+                if HOOK == "timer":
+                    self.spin()
+
+            def spin(self):
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    return
+    """.replace("HOOK", repr(hook))
+    root = project_with(
+        tmp_path, {"culprit.py": source}, entity(2, "C", scripts=[script("game.culprit:Culprit")])
+    )
+    out = run_child(STEP_GAME, str(root), "10")
+    assert out["frame"] == 10 and out["count"] == 10
+    assert out["took"] < BUDGET + 1.5  # paused after the first overrun, not one per frame
+    (error,) = [e for e in out["errors"] if "paused" in e]
+    assert_interrupted_at(error, "culprit.py", lines_of(source, "while True", "pass"))
