@@ -250,6 +250,7 @@ class Looper(Script):
 
 PLAY_FOR_A_WHILE = """
 window.play()
+last[0], longest[0] = time.perf_counter(), 0.0  # from here on: starting Play is not the game
 wait(2.0)
 result["state"] = window.play_state.value
 result["count"] = window.scene_view.scene.find("Counter").scripts[0].count
