@@ -9,6 +9,7 @@ from runtime.bench.config import Config
 from runtime.bench.frames import record_draw, record_update
 from runtime.bench.project import write_project
 from runtime.bench.reload import (
+    record_field_edits,
     record_unrelated,
     run_reloads,
     summarize_floor_ratio,
@@ -50,6 +51,8 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
     with World.open(project, n, quiet_ms=config.quiet_ms) as world:
         samples = run_reloads(world, count, config.warmup, results)
         summarize_reloads(n, samples, results)
+        if n == config.field_size:
+            record_field_edits(world, config, results)
         if n in config.frame_sizes:
             record_update(world, config, results)
         if n == config.unrelated_size:
@@ -59,11 +62,14 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
 
 
 def _measure_other_sizes(project: Path, config: Config, results: Results) -> None:
-    """The update, unrelated-objects and soak figures whose size has no reload figures."""
+    """The update, field-edit, unrelated and soak figures whose size has no reload figures."""
     for n in config.frame_sizes:
         if n not in config.sizes:
             with World.open(project, n, quiet_ms=config.quiet_ms) as world:
                 record_update(world, config, results)
+    if config.field_size not in config.sizes:
+        with World.open(project, config.field_size, quiet_ms=config.quiet_ms) as world:
+            record_field_edits(world, config, results)
     if config.unrelated_size not in config.sizes:
         with World.open(project, config.unrelated_size, quiet_ms=config.quiet_ms) as world:
             run_reloads(world, config.unrelated_reloads, config.warmup, results)
