@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from runtime.bench import floor as floor_module
 from runtime.bench.cli import build_parser, config_from_args
+from runtime.bench.compare import record_compare
 from runtime.bench.config import Config
 from runtime.bench.floor import FloorImporter, measure_floor
 from runtime.bench.project import (
@@ -163,3 +165,25 @@ def test_the_floor_rebuilds_every_script_in_columns(tmp_path: Path) -> None:
         sample.compile_run_ms + sample.codec_ms + sample.rebuild_ms + sample.free_ms
     )
     assert sample.gc_ms == 0.0  # the collector is off in the floor
+
+
+def test_without_jurigged_the_comparison_says_why(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_find_spec = importlib.util.find_spec
+
+    def find_spec(name: str, *args: object) -> object:
+        return None if name == "jurigged" else real_find_spec(name)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+    config = Config.quick_run()
+    results = Results(config)
+    results.put(f"reload.{config.compare_size}.save_to_new_p50_ms", 10.0, "ms", "ours")
+    record_compare(tmp_path, config, results)
+    for key in (
+        f"compare.jurigged.{config.compare_size}.save_to_new_p50_ms",
+        "compare.jurigged_ratio",
+    ):
+        fig = results.figures[key]
+        assert fig["status"] == NOT_AVAILABLE
+        assert "jurigged is not installed" in fig["note"]

@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from runtime.bench.compare import compare_worker
 from runtime.bench.config import Config
 from runtime.bench.errors import BenchError
 from runtime.bench.frames import draw_worker
@@ -41,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", type=Path, default=None, help="write machine-readable results here")
     # The child process of the drawing figure (runtime.bench.frames): N,FRAMES,WIDTH,HEIGHT.
     p.add_argument("--draw-worker", default=None, help=argparse.SUPPRESS)
+    # The child process of the jurigged comparison (runtime.bench.compare):
+    # N,RELOADS,DEBOUNCE_MS,PROJECT.
+    p.add_argument("--compare-worker", default=None, help=argparse.SUPPRESS)
     return p
 
 
@@ -68,6 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.draw_worker:
         n, frames, w, h = (int(x) for x in args.draw_worker.split(","))
         print(json.dumps(draw_worker(n, frames, w, h)), flush=True)
+        return 0
+    if args.compare_worker:
+        count, reloads, debounce, project = args.compare_worker.split(",", 3)
+        try:
+            result = compare_worker(int(count), int(reloads), float(debounce), Path(project))
+        except BenchError as exc:
+            print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(result), flush=True)
         return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)-7s %(name)s: %(message)s")
     # The field-changing edits drop and reset fields on purpose, every time; what the

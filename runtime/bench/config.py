@@ -24,6 +24,8 @@ class Config:
     draw_size: int = 10_000
     draw_frames: int = 30
     start_reps: int = 5
+    compare_size: int = 10_000
+    compare_reloads: int = 20
     quiet_ms: float | None = None
     quick: bool = False
 
@@ -50,6 +52,8 @@ class Config:
             draw_size=1000,
             draw_frames=3,
             start_reps=1,
+            compare_size=1000,
+            compare_reloads=3,
             quick=True,
         )
 

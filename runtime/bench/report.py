@@ -23,6 +23,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "reload.100000.save_to_new_p50_ms": (300.0, "ms"),
     "fields.10000.save_to_new_p50_ms": (40.0, "ms"),
     "floor_ratio": (1.5, "x"),
+    "compare.jurigged_ratio": (1.5, "x"),
     "unrelated_ratio": (1.2, "x"),
     "soak.rss_growth_mb": (20.0, "MB"),
     "soak.old_generations_alive": (0.0, ""),
@@ -60,6 +61,7 @@ def expected_figures(config: Config) -> list[str]:
         "soak.rss_growth_mb",
         "soak.old_generations_alive",
     ]
+    keys += [f"compare.jurigged.{config.compare_size}.save_to_new_p50_ms", "compare.jurigged_ratio"]
     keys += [f"update.{n}.frame_p50_ms" for n in config.frame_sizes]
     keys += [f"draw.{config.draw_size}.frame_p50_ms", "start.player_s", "start.editor_s"]
     return keys

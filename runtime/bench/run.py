@@ -5,6 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from runtime.bench.compare import record_compare
 from runtime.bench.config import Config
 from runtime.bench.frames import record_draw, record_update
 from runtime.bench.project import write_project
@@ -35,6 +36,7 @@ def run(config: Config) -> Results:
             _measure_size(project, n, config, results)
         _measure_other_sizes(project, config, results)
         summarize_floor_ratio(config, results)
+        record_compare(project, config, results)
         record_draw(config, results)
         record_startup(project, config, results)
     return results
