@@ -26,6 +26,10 @@ class Config:
     start_reps: int = 5
     compare_size: int = 10_000
     compare_reloads: int = 20
+    editor_edit_size: int = 100_000
+    editor_edit_rounds: int = 20
+    editor_play_size: int = 10_000
+    editor_play_saves: int = 20
     quiet_ms: float | None = None
     quick: bool = False
 
@@ -54,6 +58,10 @@ class Config:
             start_reps=1,
             compare_size=1000,
             compare_reloads=3,
+            editor_edit_size=100,
+            editor_edit_rounds=2,
+            editor_play_size=100,
+            editor_play_saves=2,
             quick=True,
         )
 

@@ -30,6 +30,10 @@ TARGETS: dict[str, tuple[float, str]] = {
     "update.10000.frame_p50_ms": (8.0, "ms"),
     "draw.10000.frame_p50_ms": (8.0, "ms"),
     "start.player_s": (0.5, "s"),
+    "editor.100000.edit_p50_ms": (100.0, "ms"),
+    "editor.100000.undo_p50_ms": (100.0, "ms"),
+    "editor.100000.redo_p50_ms": (100.0, "ms"),
+    "editor.10000.play_save_to_shown_p50_ms": (60.0, "ms"),
 }
 
 
@@ -64,6 +68,8 @@ def expected_figures(config: Config) -> list[str]:
     keys += [f"compare.jurigged.{config.compare_size}.save_to_new_p50_ms", "compare.jurigged_ratio"]
     keys += [f"update.{n}.frame_p50_ms" for n in config.frame_sizes]
     keys += [f"draw.{config.draw_size}.frame_p50_ms", "start.player_s", "start.editor_s"]
+    keys += [f"editor.{config.editor_edit_size}.{a}_p50_ms" for a in ("edit", "undo", "redo")]
+    keys += [f"editor.{config.editor_play_size}.play_save_to_shown_p50_ms"]
     return keys
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from runtime.bench.compare import record_compare
 from runtime.bench.config import Config
+from runtime.bench.editor_figures import record_editor
 from runtime.bench.frames import record_draw, record_update
 from runtime.bench.project import write_project
 from runtime.bench.reload import (
@@ -39,6 +40,7 @@ def run(config: Config) -> Results:
         record_compare(project, config, results)
         record_draw(config, results)
         record_startup(project, config, results)
+        record_editor(project, config, results)
     return results
 
 
