@@ -24,7 +24,7 @@ from runtime.bench.project import (
     movers_source,
     write_project,
 )
-from runtime.bench.report import NOT_AVAILABLE, Results, expected_figures
+from runtime.bench.report import NOT_AVAILABLE, Results, expected_figures, merged_markdown
 from runtime.bench.timing import percentile
 from runtime.game import Game
 from runtime.reload import STEPS
@@ -187,3 +187,24 @@ def test_without_jurigged_the_comparison_says_why(
         fig = results.figures[key]
         assert fig["status"] == NOT_AVAILABLE
         assert "jurigged is not installed" in fig["note"]
+
+
+def test_the_readme_table_merges_runs_as_min_median_max() -> None:
+    runs = []
+    for value in (14.0, 11.0, 12.5):
+        results = Results(Config.quick_run())
+        results.put("reload.1000.save_to_new_p50_ms", value, "ms", "save -> new, 1,000")
+        results.put("reload.1000.build_p50_ms", 1.0, "ms", "  build")
+        results.put("start.editor_s", None, "s", "editor start", note="no editor package")
+        runs.append(json.loads(json.dumps(results.to_json())))
+    lines = merged_markdown(runs).splitlines()
+    assert lines[0] == "| figure | min / median / max | target | status |"
+    assert (
+        lines[2]
+        == "| save -> new, 1,000 | 11.00 ms / 12.50 ms / 14.00 ms | <= 12 ms | **not met** |"
+    )
+    assert lines[3] == f"| editor start | {NOT_AVAILABLE} |  | |"
+    assert len(lines) == 4  # the step breakdown stays in the JSON
+    one = Results(Config.quick_run())
+    one.put("reload.1000.save_to_new_p50_ms", 11.0, "ms", "save -> new, 1,000")
+    assert one.markdown().splitlines()[2] == "| save -> new, 1,000 | 11.00 ms | <= 12 ms | met |"

@@ -16,7 +16,7 @@ from runtime.bench.config import Config
 from runtime.bench.editor_figures import editor_worker
 from runtime.bench.errors import BenchError
 from runtime.bench.frames import draw_worker
-from runtime.bench.report import machine
+from runtime.bench.report import machine, merged_markdown
 from runtime.bench.run import run
 from runtime.game import tune_gc
 
@@ -42,6 +42,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="watcher quiet window (default: the runtime's DEFAULT_QUIET_MS)",
     )
     p.add_argument("--json", type=Path, default=None, help="write machine-readable results here")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="print the README table (min / median / max) of runs written with --json; no run",
+    )
     # The child process of the drawing figure (runtime.bench.frames): N,FRAMES,WIDTH,HEIGHT.
     p.add_argument("--draw-worker", default=None, help=argparse.SUPPRESS)
     # The child process of the jurigged comparison (runtime.bench.compare):
@@ -95,6 +103,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(json.dumps(result), flush=True)
         return 0
+    if args.merge:
+        runs = [json.loads(path.read_text(encoding="utf-8")) for path in args.merge]
+        print(merged_markdown(runs))
+        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)-7s %(name)s: %(message)s")
     # The field-changing edits drop and reset fields on purpose, every time; what the
     # reports say is verified instead (a wrong note fails the run).
@@ -117,6 +129,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "observed after one frame)"
     )
     print(results.table())
+    print("\nREADME table (merge two or more runs' JSON with --merge for min / median / max):")
+    print(results.markdown())
     if args.json is not None:
         data = results.to_json()
         data["wall_s"] = wall

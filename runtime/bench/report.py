@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import statistics
 import sys
+from collections.abc import Sequence
 from typing import Any
 
 from runtime.bench.config import Config
@@ -100,25 +102,16 @@ class Results:
         lines = [f"{'figure':<58} {'value':>12}  {'target':>10}  status"]
         lines.append("-" * len(lines[0]) + "-" * 6)
         for fig in self.figures.values():
-            v = fig["value"]
-            unit = fig["unit"]
-            if v is None:
-                shown = NOT_AVAILABLE
-            elif unit == "x":
-                shown = f"{v:.2f}x"
-            elif unit == "":
-                shown = f"{v:g}"
-            else:
-                shown = f"{v:,.{3 if unit == 's' else 2}f} {unit}"
-            target = ""
-            if "target" in fig:
-                t = fig["target"]
-                target = f"<= {t:g}{'x' if unit == 'x' else ' ' + unit if unit else ''}"
-            status = fig["status"]
-            lines.append(f"{fig['label']:<58} {shown:>12}  {target:>10}  {status}")
+            shown = format_value(fig["value"], fig["unit"])
+            target = format_target(fig)
+            lines.append(f"{fig['label']:<58} {shown:>12}  {target:>10}  {fig['status']}")
             if fig["note"]:
                 lines.append(f"{'':<4}{fig['note']}")
         return "\n".join(lines)
+
+    def markdown(self) -> str:
+        """The headline figures as a Markdown table (the README's)."""
+        return merged_markdown([self.to_json()])
 
     def to_json(self) -> dict[str, Any]:
         """Machine-readable results."""
@@ -130,6 +123,66 @@ class Results:
             "figures": self.figures,
             "details": self.details,
         }
+
+
+def format_value(value: float | None, unit: str) -> str:
+    """A figure's value as the tables show it."""
+    if value is None:
+        return NOT_AVAILABLE
+    if unit == "x":
+        return f"{value:.2f}x"
+    if unit == "":
+        return f"{value:g}"
+    return f"{value:,.{3 if unit == 's' else 2}f} {unit}"
+
+
+def format_target(fig: dict[str, Any]) -> str:
+    """A figure's target as the tables show it ("" without one)."""
+    if "target" not in fig:
+        return ""
+    unit = fig["unit"]
+    return f"<= {fig['target']:g}{'x' if unit == 'x' else ' ' + unit if unit else ''}"
+
+
+#: Figures the README table leaves out: the breakdown of a reload (the JSON has them).
+_DETAIL_SUFFIXES = (
+    *(f".{step}_p50_ms" for step in STEPS),
+    ".reload_p50_ms",
+    ".first_frame_p50_ms",
+    ".gc_p50_ms",
+)
+
+
+def merged_markdown(runs: Sequence[dict[str, Any]]) -> str:
+    """A Markdown table of the headline figures (no step breakdown) over one or more runs' JSON.
+
+    With one run the value is shown as measured; with several, as min / median /
+    max (the machine is shared: one run's figure is one draw), judged on the median.
+    """
+    first = runs[0]["figures"]
+    keys = [k for k in first if not k.endswith(_DETAIL_SUFFIXES)]
+    several = len(runs) > 1
+    measured = "min / median / max" if several else "measured"
+    lines = [f"| figure | {measured} | target | status |", "| --- | --- | --- | --- |"]
+    for key in keys:
+        fig = first[key]
+        unit = fig["unit"]
+        values = [r["figures"][key]["value"] for r in runs if key in r["figures"]]
+        values = [v for v in values if v is not None]
+        target = format_target({**fig, "target": TARGETS[key][0]}) if key in TARGETS else ""
+        if not values:
+            lines.append(f"| {fig['label']} | {NOT_AVAILABLE} | {target} | |")
+            continue
+        median = statistics.median(values)
+        if several:
+            shown = " / ".join(format_value(v, unit) for v in (min(values), median, max(values)))
+        else:
+            shown = format_value(median, unit)
+        status = ""
+        if key in TARGETS:
+            status = "met" if median <= TARGETS[key][0] else "**not met**"
+        lines.append(f"| {fig['label']} | {shown} | {target} | {status} |")
+    return "\n".join(lines)
 
 
 def machine() -> dict[str, Any]:
