@@ -66,6 +66,17 @@ def test_quick_bench_verifies_and_reports_every_figure(tmp_path: Path) -> None:
         if key in figures and figures[key]["value"] is not None:
             assert figures[key]["status"] in ("met", "NOT met"), key
     assert figures["soak.old_generations_alive"]["value"] == 0
+    # Issue 15's figures, by name: the reload's wall time and the honest floor at every
+    # size, a field-changing edit, jurigged side by side, the editor's two figures.
+    for n in config.sizes:
+        assert figures[f"reload.{n}.reload_wall_p50_ms"]["value"] > 0
+        assert figures[f"reload.{n}.floor_ratio"]["value"] > 0
+    assert figures["fields.1000.save_to_new_p50_ms"]["value"] > 0
+    assert "compare.jurigged_ratio" in figures
+    for action in ("edit", "undo", "redo"):
+        assert f"editor.100.{action}_p50_ms" in figures
+    assert "editor.100.play_save_to_shown_p50_ms" in figures
+    assert "README table" in proc.stdout
     # The table is printed with every figure's label.
     for fig in figures.values():
         assert fig["label"] in proc.stdout

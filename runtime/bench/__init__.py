@@ -29,9 +29,16 @@ Beside the reload times it measures, in the same run and on the same data:
 * resident memory growth and surviving old module generations over many reloads (`soak`);
 * the frame time of a headless update, and of drawing the scene's visuals
   offscreen with `runtime.qt.render.SceneRenderer` in a child process (`frames`);
-* start-up of the headless player and of the editor, as child processes (`startup`).
+* start-up of the headless player and of the editor, as child processes (`startup`);
+* jurigged on the same edit and scene, side by side, when it is installed
+  (the ``compare`` extra; `compare`);
+* the editor, a real window offscreen in a child process: an edit, undo or redo
+  in a 100,000-entity scene to the views being up to date, and save -> the scene
+  view showing the new code during in-editor Play (`editor_figures`).
 
-`run` runs them in order, `report` holds the figures and renders the table and
-the JSON, `cli` is the command line. Run ``python -m runtime.bench --help`` for
-the options; ``--quick`` is the CI smoke run.
+`run` runs them in order, `report` holds the figures and renders the table,
+the README's Markdown table and the JSON, `cli` is the command line. Run
+``python -m runtime.bench --help`` for the options; ``--quick`` is the CI smoke
+run; ``--merge A.json B.json`` prints the README table over several runs
+(min / median / max).
 """
