@@ -9,11 +9,9 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from runtime.bench.compare import compare_worker
 from runtime.bench.config import Config
-from runtime.bench.editor_figures import editor_worker
 from runtime.bench.errors import BenchError
 from runtime.bench.frames import draw_worker
 from runtime.bench.report import machine, merged_markdown
@@ -55,9 +53,6 @@ def build_parser() -> argparse.ArgumentParser:
     # The child process of the jurigged comparison (runtime.bench.compare):
     # N,RELOADS,DEBOUNCE_MS,PROJECT.
     p.add_argument("--compare-worker", default=None, help=argparse.SUPPRESS)
-    # The child process of the editor figures (runtime.bench.editor_figures):
-    # KIND,N,COUNT,PROJECT.
-    p.add_argument("--editor-worker", default=None, help=argparse.SUPPRESS)
     return p
 
 
@@ -74,15 +69,6 @@ def config_from_args(args: argparse.Namespace) -> Config:
     return config
 
 
-def _run_worker(args: argparse.Namespace) -> dict[str, Any]:
-    """The child-process side of the jurigged or editor figures."""
-    if args.compare_worker:
-        n, reloads, debounce, project = args.compare_worker.split(",", 3)
-        return compare_worker(int(n), int(reloads), float(debounce), Path(project))
-    kind, n, count, project = args.editor_worker.split(",", 3)
-    return editor_worker(kind, int(n), int(count), Path(project))
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table.
 
@@ -95,9 +81,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         n, frames, w, h = (int(x) for x in args.draw_worker.split(","))
         print(json.dumps(draw_worker(n, frames, w, h)), flush=True)
         return 0
-    if args.compare_worker or args.editor_worker:
+    if args.compare_worker:
+        n, reloads, debounce, project = args.compare_worker.split(",", 3)
         try:
-            result = _run_worker(args)
+            result = compare_worker(int(n), int(reloads), float(debounce), Path(project))
         except BenchError as exc:
             print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
             return 1
