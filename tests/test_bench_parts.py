@@ -167,26 +167,27 @@ def test_the_floor_rebuilds_every_script_in_columns(tmp_path: Path) -> None:
     assert sample.gc_ms == 0.0  # the collector is off in the floor
 
 
-def test_without_jurigged_the_comparison_says_why(
+def test_without_the_other_tools_the_comparison_says_why(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     real_find_spec = importlib.util.find_spec
 
     def find_spec(name: str, *args: object) -> object:
-        return None if name == "jurigged" else real_find_spec(name)
+        return None if name in ("jurigged", "IPython") else real_find_spec(name)
 
     monkeypatch.setattr(importlib.util, "find_spec", find_spec)
     config = Config.quick_run()
     results = Results(config)
     results.put(f"reload.{config.compare_size}.save_to_new_p50_ms", 10.0, "ms", "ours")
     record_compare(tmp_path, config, results)
-    for key in (
-        f"compare.jurigged.{config.compare_size}.save_to_new_p50_ms",
-        "compare.jurigged_ratio",
-    ):
-        fig = results.figures[key]
-        assert fig["status"] == NOT_AVAILABLE
-        assert "jurigged is not installed" in fig["note"]
+    for tool, package in (("jurigged", "jurigged"), ("autoreload", "IPython")):
+        for key in (
+            f"compare.{tool}.{config.compare_size}.save_to_new_p50_ms",
+            f"compare.{tool}_ratio",
+        ):
+            fig = results.figures[key]
+            assert fig["status"] == NOT_AVAILABLE
+            assert f"{package} is not installed" in fig["note"]
 
 
 def test_the_readme_table_merges_runs_as_min_median_max() -> None:

@@ -50,8 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # The child process of the drawing figure (runtime.bench.frames): N,FRAMES,WIDTH,HEIGHT.
     p.add_argument("--draw-worker", default=None, help=argparse.SUPPRESS)
-    # The child process of the jurigged comparison (runtime.bench.compare):
-    # N,RELOADS,DEBOUNCE_MS,PROJECT.
+    # The child process of a tool compared side by side (runtime.bench.compare):
+    # TOOL,N,RELOADS,PROJECT.
     p.add_argument("--compare-worker", default=None, help=argparse.SUPPRESS)
     return p
 
@@ -82,9 +82,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(draw_worker(n, frames, w, h)), flush=True)
         return 0
     if args.compare_worker:
-        n, reloads, debounce, project = args.compare_worker.split(",", 3)
+        tool, n, reloads, project = args.compare_worker.split(",", 3)
         try:
-            result = compare_worker(int(n), int(reloads), float(debounce), Path(project))
+            result = compare_worker(tool, int(n), int(reloads), Path(project))
         except BenchError as exc:
             print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
             return 1

@@ -31,13 +31,7 @@ def measure_editor(kind: str, n: int, count: int, project: Path) -> dict[str, An
         QT_QPA_PLATFORM="offscreen",
         XDG_CONFIG_HOME=str(project / ".bench-config"),
     )
-    cmd = [
-        sys.executable,
-        "-m",
-        "runtime.bench",
-        "--editor-worker",
-        f"{kind},{n},{count},{project}",
-    ]
+    cmd = [sys.executable, "-m", "editor.benchmark", kind, str(n), str(count), str(project)]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, cwd=project)
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:

@@ -67,7 +67,11 @@ def expected_figures(config: Config) -> list[str]:
         "soak.rss_growth_mb",
         "soak.old_generations_alive",
     ]
-    keys += [f"compare.jurigged.{config.compare_size}.save_to_new_p50_ms", "compare.jurigged_ratio"]
+    for tool in ("jurigged", "autoreload"):
+        keys += [
+            f"compare.{tool}.{config.compare_size}.save_to_new_p50_ms",
+            f"compare.{tool}_ratio",
+        ]
     keys += [f"update.{n}.frame_p50_ms" for n in config.frame_sizes]
     keys += [f"draw.{config.draw_size}.frame_p50_ms", "start.player_s", "start.editor_s"]
     keys += [f"editor.{config.editor_edit_size}.{a}_p50_ms" for a in ("edit", "undo", "redo")]
