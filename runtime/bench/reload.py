@@ -89,13 +89,16 @@ def summarize_reloads(n: int, samples: list[ReloadSample], results: Results) -> 
         s2n,
         f"reload {tag}: save -> new code ({len(samples)} reloads)",
     )
-    freed = sum(s.replaced_freed for s in samples)
+    fates = {
+        fate: sum(s.old_objects == fate for s in samples) for fate in ("freed", "kept", "alive")
+    }
     _put_p50_p95(
         results,
         f"reload.{n}.reload_wall",
         wall,
-        f"reload {tag}: Game.reload wall, replaced objects freed,",
-        note=f"replaced objects gone when Game.reload returned: {freed} of {len(samples)} reloads",
+        f"reload {tag}: Game.reload wall, freeing included,",
+        note=f"old objects when Game.reload returned, in {len(samples)} reloads: "
+        + ", ".join(f"{fate} in {k}" for fate, k in fates.items() if k),
     )
     for step in STEPS:
         vals = [s.timings.get(step, 0.0) for s in samples]
@@ -147,7 +150,7 @@ def summarize_reloads(n: int, samples: list[ReloadSample], results: Results) -> 
         "reload_ms": [s.total_ms for s in samples],
         "timings": [s.timings for s in samples],
         "gc_ms": [s.gc_ms for s in samples],
-        "replaced_freed": freed,
+        "old_objects": fates,
         "extra_batches": sum(s.extra_batches for s in samples),
     }
 
@@ -171,7 +174,7 @@ def record_field_edits(world: World, config: Config, results: Results) -> None:
         results,
         f"fields.{n}.reload_wall",
         [s.reload_wall_ms for s in samples],
-        f"fields {tag}: Game.reload wall, replaced objects freed,",
+        f"fields {tag}: Game.reload wall, freeing included,",
     )
     results.details.setdefault("fields", {})[str(n)] = {
         "save_to_new_ms": [s.save_to_new_ms for s in samples],

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runtime.bench.errors import BenchError
 from runtime.bench.floor import FloorImporter
@@ -52,8 +53,11 @@ class ReloadSample:
         first_frame_ms: the first frame of the new code.
         timings: the report's step timings.
         total_ms: the report's build..commit sum (leaves out the freeing).
-        replaced_freed: the replaced objects were gone when `Game.reload` returned
-            (a weak reference to one of them, checked after the call).
+        old_objects: what became of the old script objects when `Game.reload`
+            returned, by a weak reference to one of them: ``"freed"``, ``"kept"``
+            (the very object is still in the scene, with the new class: a reload
+            that keeps objects has nothing to free) or ``"alive"`` (held
+            elsewhere: freed later, by a collection, outside the figure).
         extra_batches: late watcher batches applied after the sample.
         gc_ms: cyclic collections from the save to the end of the first frame.
         gc_collections: their number per generation.
@@ -65,10 +69,18 @@ class ReloadSample:
     first_frame_ms: float
     timings: dict[str, float]
     total_ms: float
-    replaced_freed: bool = True
+    old_objects: str = "freed"
     extra_batches: int = 0
     gc_ms: float = 0.0
     gc_collections: tuple[int, int, int] = (0, 0, 0)
+
+
+def _fate(old: weakref.ref[Any], game: Game) -> str:
+    """What became of an old script object: "freed", "kept" (still in the scene) or "alive"."""
+    obj = old()
+    if obj is None:
+        return "freed"
+    return "kept" if any(s is obj for e in game.scene for s in e.scripts) else "alive"
 
 
 @contextmanager
@@ -142,7 +154,7 @@ class World:
         new_layout = 1 - self.layout if change_fields else self.layout
         source = movers_source(new_step, new_layout)
         before = SceneState.capture(game, game.scene, LAYOUT_FIELDS[self.layout])
-        replaced = weakref.ref(next(s for e in game.scene for s in e.scripts))
+        old_script = weakref.ref(next(s for e in game.scene for s in e.scripts))
         GC_CLOCK.reset()
         t0 = time.perf_counter()
         with open(self.movers, "w", encoding="utf-8") as f:
@@ -152,7 +164,7 @@ class World:
         t1 = time.perf_counter()
         reports = game.apply_pending_reloads()  # Game.reload, as wait_for_reload does
         t2 = time.perf_counter()
-        replaced_freed = replaced() is None
+        old_objects = _fate(old_script, game)
         gc_reload = GC_CLOCK.read()
         report = reports[-1] if reports else None
         # Verified with the collector off and everything it allocates freed again, so
@@ -187,7 +199,7 @@ class World:
             first_frame_ms=ms(t4 - t3),
             timings=dict(report.timings),
             total_ms=report.total_ms,
-            replaced_freed=replaced_freed,
+            old_objects=old_objects,
             extra_batches=extra,
             gc_ms=gc_reload[0] + gc_frame[0],
             gc_collections=(
