@@ -35,7 +35,7 @@ class Config:
 
     @classmethod
     def default(cls) -> Config:
-        """The full run: 20 reloads or more per size, 100,000 included (about 7 minutes).
+        """The full run: 20 reloads or more per size, 100,000 included (7 to 10 minutes).
 
         Measured on two shared, busy cores; the 100,000-entity reloads and the
         editor's 100,000-entity scene take more than half of it.
