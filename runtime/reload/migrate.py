@@ -72,13 +72,13 @@ class ClassPlan:
                 notes.add(
                     type_id, name, "dropped", "field removed from the code; its value was dropped"
                 )
-        self.has_dict = not hasattr(new_cls, "__slots__") or "__dict__" in _all_slots(new_cls)
         # The common case: same fields in the same order, nothing to check or convert,
-        # and plain instance attributes (no property or slot to go through).
+        # and plain instance attributes (no property or slot to go through). Every
+        # object has a __dict__ even when its class declares __slots__: `Script` and
+        # `Plugin` have none, so engine state and undeclared attributes live there.
         self.names = list(new_fields)
         self.unchanged = (
             not careful
-            and self.has_dict
             and self.names == list(names)
             and all(
                 i >= 0 and not check and od is _NO_DEFAULT_CHECK
@@ -150,25 +150,16 @@ class ClassPlan:
                 ) from exc
         if extras:
             self._extras(obj, extras)
-        if self.has_dict:
-            d = obj.__dict__
-            if state:
-                d["_hp_state"] = state
-            if entity:
-                d["_hp_entity"] = Handle(entity)
+        d = obj.__dict__
+        if state:
+            d["_hp_state"] = state
+        if entity:
+            d["_hp_entity"] = Handle(entity)
         return obj
 
     def _extras(self, obj: Any, extras: dict[str, Any]) -> None:
         for k, v in extras.items():
             if k in self.field_names:
-                continue
-            if not self.has_dict:
-                self.notes.add(
-                    self.type_id,
-                    k,
-                    "dropped",
-                    "undeclared attribute has no place in the new __slots__",
-                )
                 continue
             obj.__dict__[k] = v
             self.notes.add(
@@ -189,11 +180,3 @@ def _same(a: Any, b: Any) -> bool:
         return type(a) is type(b) and bool(a == b)
     except Exception:
         return False
-
-
-def _all_slots(cls: type) -> set[str]:
-    out: set[str] = set()
-    for k in cls.__mro__:
-        s = k.__dict__.get("__slots__", ())
-        out.update([s] if isinstance(s, str) else s)
-    return out
