@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 #: Kinds of `MigrationNote` that mean data was lost or changed against the user's will.
-WARNING_KINDS = frozenset({"dropped", "reset", "unencodable", "placeholder", "callback-dropped"})
+WARNING_KINDS = frozenset(
+    {"dropped", "reset", "unencodable", "placeholder", "callback-dropped", "hook-failed"}
+)
 
 
 @dataclass(frozen=True, slots=True)

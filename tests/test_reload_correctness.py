@@ -64,3 +64,53 @@ def test_slots_script_keeps_its_lifecycle_across_reloads(tmp_path):
         type(s).deinits_seen = seen
         game.stop()
         assert seen == [3]  # on_deinit ran on the live object
+
+
+PLAIN = """
+from runtime import Script
+
+class P(Script):
+    n: int = 0
+
+    def on_update(self, ctx, dt):
+        self.n += 1
+"""
+
+RAISING_HOOK = (
+    PLAIN
+    + """
+    def on_before_reload(self, ctx):
+        raise RuntimeError("hook is broken")
+"""
+)
+
+
+def test_the_save_that_removes_a_raising_before_reload_hook_reloads(tmp_path):
+    """Item 4: the old code's raising hook is a warning, so the next save can remove it."""
+    lab = make_lab(tmp_path, {"game/p.py": PLAIN}, entity(1, "A", ("game.p:P", {})))
+    with lab.game() as game:
+        game.step(3)
+        lab.write("game/p.py", RAISING_HOOK)
+        assert game.reload().ok  # the old code had no hook
+        game.step(1)
+        lab.write("game/p.py", PLAIN.replace("self.n += 1", "self.n += 10"))
+        report = game.reload()
+        assert report.ok, report.details()
+        assert [n.kind for n in report.warnings] == ["hook-failed"]
+        assert "p.py:10: RuntimeError: hook is broken" in str(report.warnings[0])
+        game.step(1)
+        assert scripts_of(game, "P")[0].n == 14  # state kept, new code runs
+        lab.write("game/p.py", PLAIN)
+        assert not game.reload().warnings  # the hook is gone for good
+
+
+def test_keyboard_interrupt_at_import_is_a_failed_reload_in_the_report(tmp_path):
+    """Item 5: KeyboardInterrupt at import went to stderr only; now the report names the line."""
+    lab = make_lab(tmp_path, {"game/p.py": PLAIN}, entity(1, "A", ("game.p:P", {})))
+    with lab.game() as game:
+        lab.write("game/p.py", PLAIN + "\nraise KeyboardInterrupt\n")
+        report = game.reload()
+        assert not report.ok
+        assert "p.py:9: KeyboardInterrupt" in report.error, report.error
+        game.step(1)
+        assert scripts_of(game, "P")[0].n == 1

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from runtime.reload.build import build_sources
 from runtime.reload.commit import commit_generation
+from runtime.reload.hooks import GAME_CODE_ERRORS
 from runtime.reload.load import load_generation
 from runtime.reload.notify import notify_all
 from runtime.reload.prepare import prepare_participants
@@ -42,7 +43,7 @@ from runtime.reload.restore import restore_objects
 from runtime.reload.rollback import roll_back
 from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
-from runtime.reload.state import Notes, ReloadFailed, Target
+from runtime.reload.state import Notes, Target
 from runtime.reports import ReloadReport
 
 if TYPE_CHECKING:
@@ -102,9 +103,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("restore")
         participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
         clock.lap("prepare")
-    except Exception as exc:
-        if isinstance(exc, ReloadFailed) and exc.told:
-            told = exc.told  # on_before_reload raised: those told so far hear of it
+    except GAME_CODE_ERRORS as exc:
+        # KeyboardInterrupt or SystemExit raised by a module at import is that
+        # module's error: reported like any other, never the end of the game.
         return roll_back(game, told, failure_report(exc, scope, paths, clock))
     committed = commit_generation(game, scope, snap, fresh, restored)  # 8
     clock.lap("commit")

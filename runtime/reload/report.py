@@ -66,7 +66,7 @@ def make_report(
 
 
 def failure_report(
-    exc: Exception, scope: Scope, paths: list[str] | None, clock: StepClock
+    exc: BaseException, scope: Scope, paths: list[str] | None, clock: StepClock
 ) -> ReloadReport:
     """The report of a reload that `exc` stopped: its error lines and the plugin traceback."""
     if isinstance(exc, ReloadFailed):

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.callbacks import Emitted, Message, Subscription, Timer
 from runtime.fields import PlainDataError, declared_fields, from_plain, to_plain
 from runtime.plugins import LoadedPlugin, TypeRegistry, describe_error
-from runtime.reload.hooks import HookCache, hook_context, is_live, who
+from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan
 from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target
@@ -298,5 +298,5 @@ def _after_hooks(
             continue
         try:
             new.on_after_reload(hook_context(game, t, new), draft)
-        except Exception as exc:
+        except GAME_CODE_ERRORS as exc:
             raise ReloadFailed(f"{who(t)}: on_after_reload raised {describe_error(exc)}") from exc

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.fields import declared_fields, type_name
 from runtime.plugins import describe_error
-from runtime.reload.hooks import HookCache, hook_context, is_live, who
-from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed, Scope, Target
+from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live
+from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
 from runtime.scripting import PlaceholderScript, plugin_name_of, type_id_of
 from runtime.snapshot import Unencodable, packb
 from runtime.values import Handle, Vec2
@@ -58,11 +58,10 @@ class Snapshot:
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     """Run ``on_before_reload`` on every live object in scope, then write the blob.
 
-    Raises:
-        ReloadFailed: a hook raised (with the objects told so far).
+    A hook that raises is noted as a warning (see `_before_hooks`).
     """
     targets = _collect_targets(game, scope)
-    told = _before_hooks(game, targets)
+    told = _before_hooks(game, targets, notes)
     groups: dict[type, _Group] = {}
     layout_rows: list[list[Any]] = []
     placeholders: list[list[Any]] = []
@@ -132,7 +131,13 @@ def _collect_targets(game: Game, scope: Scope) -> list[Target]:
     return targets
 
 
-def _before_hooks(game: Game, targets: list[Target]) -> tuple[Target, ...]:
+def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Target, ...]:
+    """Run ``on_before_reload``; a hook that raises is a warning, never a rollback.
+
+    The hook that runs is the *old* code's: if its failure rolled the reload
+    back, the save that fixes or removes the hook could never load. The object
+    is saved as it was when the hook raised.
+    """
     overrides = HookCache("on_before_reload")
     told: list[Target] = []
     for t in targets:
@@ -141,10 +146,13 @@ def _before_hooks(game: Game, targets: list[Target]) -> tuple[Target, ...]:
         told.append(t)
         try:
             t.obj.on_before_reload(hook_context(game, t, t.obj))
-        except Exception as exc:
-            raise ReloadFailed(
-                f"{who(t)}: on_before_reload raised {describe_error(exc)}", told=tuple(told)
-            ) from exc
+        except GAME_CODE_ERRORS as exc:
+            notes.add(
+                type_id_of(type(t.obj)),
+                "",
+                "hook-failed",
+                f"on_before_reload raised {describe_error(exc)}; its state was saved as it was",
+            )
     return tuple(told)
 
 
