@@ -46,7 +46,30 @@ _IMMUTABLE = (bool, int, float, str, bytes, type(None), Vec2, Color, Handle, enu
 
 
 class FieldTypeError(TypeError):
-    """A class declares a field Hotplay cannot give a value (no default, unknown type)."""
+    """A class declares a field Hotplay cannot give a value (no default, unknown type).
+
+    Attributes:
+        plugin_location: ``file:line`` of the field's declaration, when known (no
+            frame of plugin code shows it: annotations are read by the engine).
+    """
+
+    def __init__(self, message: str, plugin_location: str = "") -> None:
+        super().__init__(message)
+        self.plugin_location = plugin_location
+
+
+def _declaration_line(klass: type, name: str) -> str:
+    """``file:line`` of the annotation of `name` in the class body, or ``""``."""
+    try:
+        lines, start = inspect.getsourcelines(klass)
+        file = inspect.getsourcefile(klass) or ""
+    except (OSError, TypeError):
+        return ""
+    for offset, text in enumerate(lines):
+        head = text.strip()
+        if head.startswith(name) and head[len(name) :].lstrip().startswith(":"):
+            return f"{file}:{start + offset}"
+    return f"{file}:{start}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +113,8 @@ def declared_fields(cls: type) -> dict[str, FieldSpec]:
                 ann = eval(raw, globalns, dict(vars(klass))) if isinstance(raw, str) else raw
             except Exception as exc:
                 raise FieldTypeError(
-                    f"{cls.__qualname__}.{name}: cannot resolve annotation {raw!r}: {exc}"
+                    f"{cls.__qualname__}.{name}: cannot resolve annotation {raw!r}: {exc}",
+                    _declaration_line(klass, name),
                 ) from exc
             if ann is ClassVar or get_origin(ann) is ClassVar:
                 continue
@@ -105,7 +129,8 @@ def declared_fields(cls: type) -> dict[str, FieldSpec]:
                 if default is _MISSING:
                     raise FieldTypeError(
                         f"{cls.__qualname__}.{name}: field of type {type_name(ann)} "
-                        "needs a default value"
+                        "needs a default value",
+                        _declaration_line(klass, name),
                     )
             fields[name] = FieldSpec(name, ann, default)
     type.__setattr__(cls, "__hotplay_fields__", fields)

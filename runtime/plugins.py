@@ -98,6 +98,10 @@ class SourceCompiler:
         cached = self._cache.get(p)
         if cached is not None and cached.digest == digest:
             return cached
+        if b"\0" in source:
+            # The parser refuses NUL bytes with no file or line; say where the first one is.
+            line = source.count(b"\n", 0, source.index(b"\0")) + 1
+            raise SyntaxError("source code cannot contain NUL bytes", (p, line, 1, None))
         tree = ast.parse(source, filename=p)
         is_package = p.endswith("__init__.py")
         imports = frozenset(_imported_plugins(tree, module_name, self.namespace, is_package))
@@ -555,34 +559,68 @@ def describe_error(exc: BaseException) -> str:
     """One line naming the file and line of an error in plugin code, and the error.
 
     ``plugins/bouncy/ball.py:12:9: SyntaxError: invalid syntax``, or for an
-    exception the innermost frame that is in plugin code.
+    exception the innermost frame that is in plugin code: in `exc`'s own
+    traceback or, for an engine error raised because of one (a stored value the
+    new code rejects), in that of its cause. An error about a place in the code
+    that no frame shows (an annotation that cannot be resolved) carries it as
+    ``plugin_location``.
     """
     if isinstance(exc, SyntaxError):
         where = f"{exc.filename}:{exc.lineno}:{exc.offset}" if exc.filename else "<unknown>"
         return f"{where}: {type(exc).__name__}: {exc.msg}"
-    tb = exc.__traceback__
-    where = ""
-    while tb is not None:
-        # Plugin code is whatever runs in a module of a plugin namespace (by name,
-        # not by path: a path containing "plugins" may be anything).
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        if isinstance(module, str) and module.startswith(NAMESPACE_PREFIX):
-            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
+    where = getattr(exc, "plugin_location", "")
+    cause: BaseException | None = exc
+    while not where and cause is not None:
+        frame = _innermost_plugin_frame(cause.__traceback__)
+        if frame is not None:
+            where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
+        cause = cause.__cause__
     text = f"{type(exc).__name__}: {exc}"
     return f"{where}: {text}" if where else text
+
+
+def _in_plugin(tb: types.TracebackType) -> bool:
+    # Plugin code is whatever runs in a module of a plugin namespace (by name,
+    # not by path: a path containing "plugins" may be anything).
+    module = tb.tb_frame.f_globals.get("__name__", "")
+    return isinstance(module, str) and module.startswith(NAMESPACE_PREFIX)
+
+
+def _innermost_plugin_frame(tb: types.TracebackType | None) -> types.TracebackType | None:
+    found = None
+    while tb is not None:
+        if _in_plugin(tb):
+            found = tb
+        tb = tb.tb_next
+    return found
 
 
 def plugin_traceback(exc: BaseException) -> str:
     """The traceback of `exc`, starting at the first frame of plugin code when there is one.
 
     The engine and importlib frames above it (a dozen for an error at import)
-    say nothing to a game author.
+    say nothing to a game author. When only the cause of `exc` ran plugin code
+    (an engine error raised because of it), the cause's traceback from its
+    first plugin frame is shown, then the engine's error. An error carrying a
+    ``plugin_location`` (see `describe_error`) is shown with that place.
     """
-    tb = exc.__traceback__
-    while tb is not None:
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        if isinstance(module, str) and module.startswith(NAMESPACE_PREFIX):
-            return "".join(traceback.format_exception(type(exc), exc, tb))
-        tb = tb.tb_next
+    location = getattr(exc, "plugin_location", "")
+    if location:
+        return "".join(traceback.format_exception_only(type(exc), exc)) + f"  at {location}\n"
+    tb = _first_plugin_frame(exc.__traceback__)
+    if tb is not None:
+        return "".join(traceback.format_exception(type(exc), exc, tb))
+    cause = exc.__cause__
+    while cause is not None:
+        tb = _first_plugin_frame(cause.__traceback__)
+        if tb is not None:
+            head = "".join(traceback.format_exception(type(cause), cause, tb))
+            return head + "".join(traceback.format_exception_only(type(exc), exc))
+        cause = cause.__cause__
     return "".join(traceback.format_exception(exc))
+
+
+def _first_plugin_frame(tb: types.TracebackType | None) -> types.TracebackType | None:
+    while tb is not None and not _in_plugin(tb):
+        tb = tb.tb_next
+    return tb

@@ -5,6 +5,8 @@ Each test names the bug of the issue it pins down ("item N").
 
 from __future__ import annotations
 
+import pytest
+
 from .reload_lab import Lab, entity, scripts_of
 
 INIT = """
@@ -114,3 +116,61 @@ def test_keyboard_interrupt_at_import_is_a_failed_reload_in_the_report(tmp_path)
         assert "p.py:9: KeyboardInterrupt" in report.error, report.error
         game.step(1)
         assert scripts_of(game, "P")[0].n == 1
+
+
+KINDS = """
+import dataclasses
+
+@dataclasses.dataclass
+class Hit:
+    damage: int = 1
+"""
+
+STRICT_KINDS = (
+    KINDS
+    + """
+    def __post_init__(self):
+        if self.damage < 5:
+            raise ValueError("damage must be at least 5")
+"""
+)
+
+HITTER = """
+from __future__ import annotations
+
+from runtime import Script
+
+from .kinds import Hit
+
+
+class Hitter(Script):
+    hit: Hit = Hit(5)
+"""
+
+
+@pytest.mark.parametrize(
+    "file, source, where, error",
+    [
+        ("game/kinds.py", STRICT_KINDS, "kinds.py:9", "RebuildError"),
+        ("game/hitter.py", HITTER.replace("hit: Hit", "hit: Hitt"), "hitter.py:9", "Hitt"),
+        ("game/hitter.py", HITTER.replace("Hit(5)", "Hit(5)\x00"), "hitter.py:9:1", "NUL"),
+    ],
+    ids=["value-rejected", "unresolvable-annotation", "nul-byte"],
+)
+def test_every_failure_names_the_users_file_and_line(tmp_path, file, source, where, error):
+    """Item 5: the one-line report of each failure names the plugin file and line."""
+    lab = make_lab(
+        tmp_path,
+        {"game/kinds.py": KINDS, "game/hitter.py": HITTER},
+        entity(1, "A", ("game.hitter:Hitter", {"hit": {"damage": 1}})),
+    )
+    with lab.game() as game:
+        lab.write(file, source)
+        report = game.reload()
+        assert not report.ok
+        assert where in report.error and error in report.error, report.error
+        assert report.error.startswith(str(lab.path(file))), report.error
+        if "SyntaxError" in report.error:
+            return  # stopped at the build step: nothing ran, there is no traceback
+        assert str(lab.path(file)) in report.traceback, report.traceback
+        assert "runtime" not in report.traceback.splitlines()[1], report.traceback
