@@ -174,3 +174,47 @@ def test_every_failure_names_the_users_file_and_line(tmp_path, file, source, whe
             return  # stopped at the build step: nothing ran, there is no traceback
         assert str(lab.path(file)) in report.traceback, report.traceback
         assert "runtime" not in report.traceback.splitlines()[1], report.traceback
+
+
+TRUTHLESS = """
+import dataclasses
+
+from runtime import Script
+
+
+class Ambiguous:
+    def __bool__(self):
+        raise ValueError("the truth value of an array is ambiguous")
+
+
+@dataclasses.dataclass(eq=False)
+class Grid:
+    cells: list = dataclasses.field(default_factory=list)
+
+    def __eq__(self, other):  # numpy-like: == answers elementwise
+        return Ambiguous()
+
+
+class A(Script):
+    grid: Grid = Grid([1, 2])
+    n: int = 0
+"""
+
+
+def test_a_default_whose_equality_has_no_truth_value_does_not_break_reloads(tmp_path):
+    """Item 6: a default with a numpy-like ``==`` made every later reload of its plugin fail."""
+    lab = make_lab(
+        tmp_path, {"game/a.py": TRUTHLESS}, entity(1, "A", ("game.a:A", {"grid": {"cells": [7]}}))
+    )
+    with lab.game() as game:
+        lab.write("game/a.py", TRUTHLESS + "\nUNRELATED = 1\n")
+        report = game.reload()
+        assert report.ok and not report.warnings, report.details()
+        lab.write("game/a.py", TRUTHLESS.replace("n: int = 0", "n: int = 5"))
+        report = game.reload()
+        assert report.ok and not report.warnings, report.details()
+        (a,) = scripts_of(game, "A")
+        assert (a.grid.cells, a.n) == ([7], 5)
+        lab.write("game/a.py", TRUTHLESS.replace("Grid([1, 2])", "Grid([3])"))
+        assert game.reload().ok
+        assert scripts_of(game, "A")[0].grid.cells == [7]  # not at the old default: kept

@@ -14,7 +14,7 @@ from typing import Any
 from runtime.fields import conforms, declared_fields, type_name
 from runtime.plugins import describe_error
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
-from runtime.snapshot import Unresolved
+from runtime.snapshot import Unencodable, Unresolved, packb
 from runtime.values import Handle
 
 _NO_DEFAULT_CHECK = object()
@@ -61,7 +61,7 @@ class ClassPlan:
                 continue
             type_changed = annotations[i] != type_name(spec.annotation)
             old_default = defaults[i]
-            default_changed = old_default != UNENCODABLE_MARK and not _same(
+            default_changed = not _is_unencodable_mark(old_default) and not _same(
                 old_default, spec.default
             )
             self.steps.append(
@@ -115,7 +115,7 @@ class ClassPlan:
                 value = spec.new_default()
             else:
                 value = values[i]
-                if type(value) is str and value == UNENCODABLE_MARK:
+                if _is_unencodable_mark(value):
                     value = spec.new_default()
                 elif isinstance(value, Unresolved):
                     note(
@@ -176,7 +176,23 @@ def _is_data_descriptor(cls: type, name: str) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except Exception:
+    """Whether two values are equal, for values whose ``==`` may have no truth value.
+
+    A numpy-like ``==`` returns an object that refuses ``bool()``: such values
+    are compared by their snapshot encoding instead (never an exception, which
+    would fail every reload of the plugin).
+    """
+    if type(a) is not type(b):
         return False
+    try:
+        return bool(a == b)
+    except Exception:
+        try:
+            return packb(a) == packb(b)
+        except Unencodable:
+            return False
+
+
+def _is_unencodable_mark(value: Any) -> bool:
+    # The type test first: a stored value's own == is plugin code, and may not answer.
+    return type(value) is str and value == UNENCODABLE_MARK
