@@ -45,6 +45,16 @@ _ZERO: dict[Any, Callable[[], Any]] = {
 _IMMUTABLE = (bool, int, float, str, bytes, type(None), Vec2, Color, Handle, enum.Enum)
 
 
+#: The integers a field may hold: what a snapshot (msgpack) can store, so also the
+#: scene file's rule, for loading and saving alike (a value that loads can be saved).
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+
+
+def int_fits(value: int) -> bool:
+    """Whether an integer is in the range fields, snapshots and scene files hold."""
+    return INT_MIN <= value <= INT_MAX
+
+
 class FieldTypeError(TypeError):
     """A class declares a field Hotplay cannot give a value (no default, unknown type).
 
@@ -225,7 +235,11 @@ def to_plain(value: Any) -> Any:
         PlainDataError: the value cannot be stored (a function, an open file...).
     """
     t = type(value)
-    if t in (str, int, bool) or value is None:
+    if t in (str, bool) or value is None:
+        return value
+    if t is int:
+        if not int_fits(value):
+            raise PlainDataError(f"{value} is too large an integer for a scene file")
         return value
     if t is float:
         if not math.isfinite(value):
@@ -267,9 +281,11 @@ def from_plain(data: Any, ann: Any) -> Any:
         return float(data)
     if ann is int:
         if type(data) is float and data.is_integer():
-            return int(data)
+            data = int(data)
         if type(data) is not int:
             raise PlainDataError(f"expected an integer, got {data!r}")
+        if not int_fits(data):
+            raise PlainDataError(f"{data} is too large an integer for a field")
         return data
     if ann is bool:
         if type(data) is not bool:

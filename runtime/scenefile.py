@@ -39,6 +39,8 @@ from runtime.fields import (
     color_from_plain,
     declared_fields,
     from_plain,
+    int_fits,
+    to_plain,
     vec2_from_plain,
 )
 from runtime.scene import Entity, Scene, Visual, VisualKind
@@ -85,10 +87,6 @@ def _no_constants(name: str) -> float:
     raise _Invalid(f"{name} is not a number a scene file may hold")
 
 
-#: Integers must fit in 64 bits (what msgpack, the snapshot format, can hold).
-_MAX_INT = 2**64
-
-
 def _finite_float(text: str) -> float:
     # json parses 1e999 to inf without calling parse_constant: refuse it here, so
     # a file that loads can always be saved again (saving refuses inf and NaN).
@@ -100,8 +98,9 @@ def _finite_float(text: str) -> float:
 
 def _bounded_int(text: str) -> int:
     # Checked on the digits first: int() of a very long literal raises ValueError
-    # (CPython's int_max_str_digits limit), which json would let escape.
-    if len(text.lstrip("-")) > 20 or not -_MAX_INT < int(text) < _MAX_INT:
+    # (CPython's int_max_str_digits limit), which json would let escape. The range
+    # is the fields' own (`int_fits`): loading and saving follow one rule.
+    if len(text.lstrip("-")) > 20 or not int_fits(int(text)):
         raise _Invalid(f"{_short(text)} is too large an integer for a scene file")
     return int(text)
 
@@ -324,7 +323,12 @@ class _SceneReader:
         cls = self.resolve(tid)
         if cls is None:
             log.warning("%s: script type %s not found; kept as a placeholder", where, tid)
-            return PlaceholderScript(tid, data, f"no plugin defines {tid}")
+            # Kept as it is, so it must be data a scene file can hold (saving checks the same).
+            try:
+                kept = self._plain(data, to_plain, f"{where}: {tid}")
+            except RecursionError:
+                raise _Invalid(f"{where}: {tid}: a value is nested too deeply") from None
+            return PlaceholderScript(tid, kept, f"no plugin defines {tid}")
         values: dict[str, Any] = {}
         fields = declared_fields(cls)
         for fname, val in data.items():
