@@ -206,6 +206,9 @@ class Game:
         self.callbacks = CallbackStore()
         self.plugins = PluginHost(self.project.plugins_dir, bytecode_dir=bytecode_dir)
         self.plugin_objects: dict[str, Plugin] = {}
+        #: The state (fields and stash, as scene-file data) of the plugin objects of
+        #: deleted plugins, by plugin name: a plugin that comes back gets it back.
+        self.plugin_stashes: dict[str, dict[str, Any]] = {}
         self.scenes: list[Scene] = []
         self.running_scenes: list[RunningScene] = []
         self.started = False
@@ -675,6 +678,7 @@ class Game:
         messages: list[Message],
         emitted: list[Emitted],
         rebuilt: Mapping[int, Any],
+        plugin_stashes: Mapping[str, dict[str, Any]],
     ) -> None:
         """Swap a reloaded generation in, in one step (the reload's commit step).
 
@@ -691,6 +695,7 @@ class Game:
             messages: the queued messages.
             emitted: the queued events.
             rebuilt: the new object of every rebuilt one, by ``id`` of the old.
+            plugin_stashes: what is kept of the plugin objects of deleted plugins.
         """
         self.plugins.install(plugins)
         for name in removed:
@@ -700,6 +705,8 @@ class Game:
                 self.plugin_objects.pop(name, None)
             else:
                 self.plugin_objects[name] = obj
+                self.plugin_stashes.pop(name, None)  # back: it was built from what was kept
+        self.plugin_stashes.update(plugin_stashes)
         for entity, index, script in scripts:
             entity.scripts[index] = script
         self.callbacks.replace_all(timers, subscriptions, messages, emitted)

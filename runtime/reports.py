@@ -11,7 +11,15 @@ from dataclasses import dataclass, field
 
 #: Kinds of `MigrationNote` that mean data was lost or changed against the user's will.
 WARNING_KINDS = frozenset(
-    {"dropped", "reset", "unencodable", "placeholder", "callback-dropped", "hook-failed"}
+    {
+        "dropped",
+        "reset",
+        "stashed",
+        "unencodable",
+        "placeholder",
+        "callback-dropped",
+        "hook-failed",
+    }
 )
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from runtime import PlaceholderScript
 from runtime.reports import ReloadReport
+from runtime.scripting import stash_of
 
 from .reload_lab import Lab, entity, scripts_of
 
@@ -101,7 +102,7 @@ def test_migration_rules(lab):
                 steps: str = "none"               # int -> str: reset
                 label: str = "v2"                 # default changed: "v1" objects take "v2"
                 added: list[int] = [1, 2]         # new: default
-                                                  # speed removed: dropped
+                                                  # speed removed: stashed
 
                 def on_update(self, ctx, dt):
                     pass
@@ -116,9 +117,11 @@ def test_migration_rules(lab):
         assert b.label == "custom"  # was changed by the user: kept
         assert a.added == [1, 2] and a.added is not b.added
         assert not hasattr(a, "speed")
+        # Issue 14: what a reload takes out of an object is kept in its stash.
+        assert stash_of(a) == {"speed": 2.0, "steps": 3}
         kinds = {(n.field, n.kind, n.count) for n in report.notes}
         assert ("steps", "reset", 2) in kinds
-        assert ("speed", "dropped", 1) in kinds  # one note per class, counted per object
+        assert ("speed", "stashed", 1) in kinds  # one note per class, counted per object
         assert ("added", "added", 1) in kinds
         assert ("label", "default-updated", 1) in kinds
         assert {n.field for n in report.warnings} == {"steps", "speed"}

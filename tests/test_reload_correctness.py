@@ -5,7 +5,12 @@ Each test names the bug of the issue it pins down ("item N").
 
 from __future__ import annotations
 
+import json
+
 import pytest
+
+from runtime import PlaceholderScript
+from runtime.scripting import stash_of
 
 from .reload_lab import Lab, entity, scripts_of
 
@@ -218,3 +223,182 @@ def test_a_default_whose_equality_has_no_truth_value_does_not_break_reloads(tmp_
         lab.write("game/a.py", TRUTHLESS.replace("Grid([1, 2])", "Grid([3])"))
         assert game.reload().ok
         assert scripts_of(game, "A")[0].grid.cells == [7]  # not at the old default: kept
+
+
+COUNTER = """
+from runtime import Script
+
+class C(Script):
+    n: int = 0
+    label: str = "x"
+    speed: float = 1.0
+
+    def on_update(self, ctx, dt):
+        self.n += 1
+"""
+
+
+def test_a_dropped_field_is_stashed_saved_with_the_scene_and_comes_back(tmp_path):
+    """Reversible reloads: a removed or retyped field's value waits in the stash."""
+    lab = make_lab(
+        tmp_path,
+        {"game/c.py": COUNTER},
+        entity(1, "A", ("game.c:C", {"label": "mine", "speed": 3.0})),
+    )
+    with lab.game() as game:
+        game.step(4)
+        lab.write(
+            "game/c.py",
+            COUNTER.replace('    label: str = "x"\n', "").replace("float = 1.0", 'str = "fast"'),
+        )
+        report = game.reload()
+        assert report.ok
+        assert {(n.field, n.kind) for n in report.warnings} == {
+            ("label", "stashed"),
+            ("speed", "reset"),
+        }
+        (c,) = scripts_of(game, "C")
+        assert stash_of(c) == {"label": "mine", "speed": 3.0}
+        saved = tmp_path / "saved.scene.json"
+        game.save_scene(game.scene, saved)
+        (entry,) = json.loads(saved.read_text())["entities"][0]["scripts"]
+        assert entry["stash"] == {"label": "mine", "speed": 3.0}
+        # Saved and opened again (as the editor does), the stash is the same.
+        loaded = game.load_scene(saved)
+        assert stash_of(loaded[1].scripts[0]) == {"label": "mine", "speed": 3.0}
+        game.add_scene(loaded, run=False)
+        lab.write("game/c.py", COUNTER)
+        report = game.reload()
+        assert report.ok and not report.warnings, report.details()
+        for scene in (game.scene, loaded):
+            (c,) = scene[1].scripts
+            assert (c.n, c.label, c.speed) == (4, "mine", 3.0)
+            assert stash_of(c) == {}
+
+
+KEEP = """
+import dataclasses
+import enum
+
+from runtime import Script
+
+
+class Mode(enum.Enum):
+    IDLE = 1
+    RUN = 2
+
+
+@dataclasses.dataclass
+class Hit:
+    damage: int = 1
+    kind: Mode = Mode.IDLE
+
+
+class K(Script):
+    mode: Mode = Mode.IDLE
+    hit: Hit = dataclasses.field(default_factory=Hit)
+    hits: list[Hit] = []
+"""
+
+
+def test_a_class_deleted_with_its_enum_and_dataclass_keeps_their_data_as_the_scene_file_does(
+    tmp_path,
+):
+    """Item 2: the placeholder held the engine's internal form and saved it; now scene data."""
+    lab = make_lab(
+        tmp_path,
+        {"game/keep.py": KEEP},
+        entity(
+            1,
+            "A",
+            (
+                "game.keep:K",
+                {
+                    "mode": "RUN",
+                    "hit": {"damage": 3, "kind": "RUN"},
+                    "hits": [{"damage": 4, "kind": "IDLE"}],
+                },
+            ),
+        ),
+    )
+    with lab.game() as game:
+        lab.write("game/keep.py", "# everything deleted\n")
+        assert game.reload().ok
+        (ph,) = game.scene[1].scripts
+        assert type(ph) is PlaceholderScript
+        expected = {
+            "mode": "RUN",
+            "hit": {"damage": 3, "kind": "RUN"},
+            "hits": [{"damage": 4, "kind": "IDLE"}],
+        }
+        assert ph.data == expected
+        saved = tmp_path / "saved.scene.json"
+        game.save_scene(game.scene, saved)
+        assert "hotplay_plugins" not in saved.read_text()
+        assert json.loads(saved.read_text())["entities"][0]["scripts"][0]["fields"] == expected
+        lab.write("game/keep.py", KEEP)
+        report = game.reload()
+        assert report.ok and not report.warnings, report.details()
+        (k,) = game.scene[1].scripts
+        mode = type(k.mode)
+        assert k.mode is mode.RUN
+        assert (k.hit.damage, k.hit.kind) == (3, mode.RUN)
+        assert [(h.damage, h.kind) for h in k.hits] == [(4, mode.IDLE)]
+
+
+PLUGIN_WITH_STATE = """
+from runtime import Plugin
+
+class Game(Plugin):
+    score: int = 0
+    name: str = "game"
+
+    def on_update(self, ctx, dt):
+        self.score += 1
+"""
+
+
+@pytest.mark.parametrize("how", ["emptied", "deleted", "renamed", "init-renamed"])
+def test_the_plugin_objects_state_survives_its_class_or_package_going_away(tmp_path, how):
+    """Item 9: emptying, deleting or renaming a plugin's __init__.py or package, then undoing it."""
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": PLUGIN_WITH_STATE, "game/c.py": COUNTER},
+        [entity(1, "A", ("game.c:C", {}))],
+    )
+    package = lab.path("game")
+    with lab.game() as game:
+        game.start()
+        game.step(5)
+        game.plugin("game").name = "renamed by the user"
+        if how == "emptied":
+            lab.write("game/__init__.py", "")
+        elif how == "deleted":
+            moved = tmp_path / "away"
+            package.rename(moved)
+        elif how == "renamed":
+            package.rename(package.with_name("game2"))
+        else:
+            (package / "__init__.py").rename(package / "__init__.py.bak")
+        report = game.reload()
+        assert report.ok, report.details()
+        if how == "emptied":
+            assert stash_of(game.plugin("game")) == {"score": 5, "name": "renamed by the user"}
+        else:
+            assert "game" not in game.plugin_objects
+        # Undo it.
+        if how == "emptied":
+            lab.write("game/__init__.py", PLUGIN_WITH_STATE)
+        elif how == "deleted":
+            moved.rename(package)
+        elif how == "renamed":
+            package.with_name("game2").rename(package)
+        else:
+            (package / "__init__.py.bak").rename(package / "__init__.py")
+        report = game.reload()
+        assert report.ok, report.details()
+        plugin = game.plugin("game")
+        assert (plugin.score, plugin.name) == (5, "renamed by the user")
+        assert stash_of(plugin) == {}
+        game.step(1)
+        assert game.plugin("game").score == 6

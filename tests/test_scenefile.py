@@ -24,7 +24,7 @@ from runtime.scenefile import (
     scene_from_data,
     scene_to_data,
 )
-from runtime.scripting import PlaceholderScript, Script
+from runtime.scripting import PlaceholderScript, Script, stash_of
 from runtime.values import Color, Handle, Vec2
 
 from .conftest import REPO_ROOT, entity, scene_data, script
@@ -610,3 +610,31 @@ def test_saving_an_integer_beyond_64_bits_is_refused_not_written(tmp_path: Path)
     with pytest.raises(SceneFileError, match=r"cannot save: .*too large an integer"):
         save_scene(scene, p)
     assert not p.exists()
+
+
+def test_a_field_the_class_no_longer_declares_is_kept_in_the_stash_and_saved(
+    tmp_path: Path,
+) -> None:
+    """Issue 14, reversible reloads: loading keeps what the code dropped, as a reload does."""
+    data = scene_data(
+        entity(1, "E", scripts=[script("t:Counter", bounces=3, gone=[1, 2])]),
+    )
+    data["entities"][0]["scripts"][0]["stash"] = {"older": "kept"}
+    p = tmp_path / "s.scene.json"
+    p.write_text(json.dumps(data))
+    scene = load_scene(p, {"t:Counter": Counter}.get)
+    (c,) = scene[1].scripts
+    assert stash_of(c) == {"older": "kept", "gone": [1, 2]}
+    save_scene(scene, p)
+    entry = json.loads(p.read_text())["entities"][0]["scripts"][0]
+    assert entry == {
+        "type": "t:Counter",
+        "fields": {"bounces": 3},
+        "stash": {"older": "kept", "gone": [1, 2]},
+    }
+    # A placeholder keeps its stash too, and a stash must be an object.
+    ph = load_scene(p, {}.get)[1].scripts[0]
+    assert type(ph) is PlaceholderScript and stash_of(ph) == {"older": "kept", "gone": [1, 2]}
+    data["entities"][0]["scripts"][0]["stash"] = [1]
+    with pytest.raises(SceneFileError, match='"stash" must be an object'):
+        scene_from_data(data, {"t:Counter": Counter}.get)

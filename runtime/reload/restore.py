@@ -16,14 +16,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
-from runtime.fields import PlainDataError, declared_fields, from_plain, to_plain
+from runtime.fields import PlainDataError, declared_fields, from_plain
 from runtime.plugins import LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan
 from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
+from runtime.reload.stash import stored_plain, take_back
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target
 from runtime.reports import ReloadReport
 from runtime.scripting import (
+    STASH_KEY,
     PlaceholderScript,
     Plugin,
     Script,
@@ -47,7 +49,10 @@ class Restored:
     Attributes:
         objects: the new object of each snapshot target (the old object itself
             when it stays, ``None`` for the plugin object of a deleted plugin).
-        new_plugins: plugin objects of plugins loaded for the first time.
+        new_plugins: plugin objects of plugins loaded for the first time, or back
+            after their package was gone (filled from what the game kept of them).
+        plugin_stashes: the fields and stash of each deleted plugin's object, as
+            scene-file data, kept by the game for when the plugin comes back.
         timers: every timer, rebuilt for the new owners.
         subscriptions: every subscription, likewise.
         messages: the queued messages.
@@ -56,6 +61,7 @@ class Restored:
 
     objects: tuple[Any, ...]
     new_plugins: dict[str, Plugin]
+    plugin_stashes: dict[str, dict[str, Any]]
     timers: list[Timer]
     subscriptions: list[Subscription]
     messages: list[Message]
@@ -91,26 +97,31 @@ def restore_objects(
     careful = snap.marked_unencodable or bool(unresolved)
     targets = snap.targets
     objects: list[Any] = [None] * len(targets)
-    for li, index, kinds, cols, extras, states, entities in group_rows:
+    plugin_stashes: dict[str, dict[str, Any]] = {}
+    for li, index, kinds, cols, extras, states, entities, stashes in group_rows:
         layout = layout_rows[li]
         plan = _plan(targets[index[0]], layout, classes, notes, careful)
         columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
         rows = zip(*columns, strict=True) if columns else itertools.repeat(())
-        for n, values, ex, state, entity in zip(
-            index, rows, extras, states, entities, strict=False
+        for n, values, ex, state, entity, stash in zip(
+            index, rows, extras, states, entities, stashes, strict=False
         ):
-            if plan is None:
-                objects[n] = _to_placeholder(targets[n], layout, values, state, entity, notes)
+            t = targets[n]
+            if plan is None and t.plugin:
+                plugin_stashes[t.plugin] = _plain_data(layout, values, stash, notes)
+            elif plan is None:
+                objects[n] = _to_placeholder(layout, values, state, entity, stash, notes)
             else:
-                objects[n] = plan.build(values, ex, state, entity)
-    for n, type_id, data, _reason in placeholders:
-        objects[n] = _from_placeholder(targets[n].obj, type_id, data, classes, notes)
-    # Plugin objects of plugins that are new this reload get their defaults.
+                objects[n] = plan.build(values, ex, state, entity, stash)
+    for n, type_id, data, _reason, stash in placeholders:
+        objects[n] = _from_placeholder(targets[n].obj, type_id, data, stash, classes, notes)
     new_plugins = {
-        n: instantiate(fresh[n].plugin_class) for n in scope.to_load if n not in game.plugin_objects
+        n: _new_plugin(fresh[n].plugin_class, game.plugin_stashes.get(n), notes)
+        for n in scope.to_load
+        if n not in game.plugin_objects
     }
     rebuilt_callbacks = _restore_callbacks(game, callbacks, objects, snap.kept_owners, notes)
-    restored = Restored(tuple(objects), new_plugins, *rebuilt_callbacks)
+    restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks)
     _after_hooks(game, targets, restored.objects, draft_report())
     return restored
 
@@ -170,7 +181,12 @@ def _plan(
     type_id, module, qualname, names, anns, defaults = layout
     if t.plugin:
         if t.plugin in classes.scope.removed:
-            notes.add(type_id, "", "dropped", "plugin deleted; its plugin object is gone")
+            notes.add(
+                type_id,
+                "",
+                "stashed",
+                "plugin deleted; the state of its plugin object is kept for when it comes back",
+            )
             return None
         new_cls: type | None = classes.fresh[t.plugin].plugin_class
     else:
@@ -183,18 +199,31 @@ def _plan(
     return ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=careful)
 
 
-def _to_placeholder(
-    t: Target, layout: list[Any], values: Sequence[Any], state: int, entity: int, notes: Notes
-) -> Any:
+def _plain_data(
+    layout: list[Any], values: Sequence[Any], stash: dict[str, Any] | None, notes: Notes
+) -> dict[str, Any]:
+    """An object's stash and field values as scene-file data (fields win over the stash)."""
     type_id, _, _, names, _, _ = layout
-    data = {}
+    data = dict(stash or {})
     for name, value in zip(names, values, strict=True):
         try:
-            data[name] = to_plain(value)
-        except PlainDataError as exc:
-            notes.add(type_id, name, "dropped", f"cannot be kept in a placeholder: {exc}")
-    if t.plugin:
-        return None
+            data[name] = stored_plain(value)
+        except (PlainDataError, RecursionError) as exc:
+            notes.add(type_id, name, "dropped", f"cannot be kept as data: {exc}")
+    return data
+
+
+def _to_placeholder(
+    layout: list[Any],
+    values: Sequence[Any],
+    state: int,
+    entity: int,
+    stash: dict[str, Any] | None,
+    notes: Notes,
+) -> Any:
+    type_id = layout[0]
+    names = set(layout[3])
+    data = {k: v for k, v in _plain_data(layout, values, None, notes).items() if k in names}
     notes.add(
         type_id,
         "",
@@ -206,31 +235,70 @@ def _to_placeholder(
     ph.__dict__["_hp_entity"] = Handle(entity)
     if state:
         ph.__dict__["_hp_state"] = state
+    if stash:
+        ph.__dict__[STASH_KEY] = dict(stash)
     return ph
 
 
 def _from_placeholder(
-    old: PlaceholderScript, type_id: str, data: Any, classes: _ClassFinder, notes: Notes
+    old: PlaceholderScript,
+    type_id: str,
+    data: Any,
+    stash: dict[str, Any] | None,
+    classes: _ClassFinder,
+    notes: Notes,
 ) -> Any:
     cls, _ = classes.new_class(type_id, "", "")
     if cls is None:
         return old  # still missing: the very same placeholder stays
+    notes.add(type_id, "", "restored", "class is back; placeholders turned into scripts")
+    obj = _from_data(cls, type_id, data, stash, notes)
+    for key in ("_hp_entity", "_hp_state"):
+        if key in old.__dict__:
+            obj.__dict__[key] = old.__dict__[key]
+    return obj
+
+
+def _new_plugin(cls: type[Plugin], kept: dict[str, Any] | None, notes: Notes) -> Plugin:
+    """The object of a plugin new this reload: defaults, or what the game kept of it."""
+    if kept is None:
+        return instantiate(cls)
+    obj: Plugin = _from_data(cls, type_id_of(cls), {}, kept, notes)
+    return obj
+
+
+def _from_data(
+    cls: type, type_id: str, data: dict[str, Any], stash: dict[str, Any] | None, notes: Notes
+) -> Any:
+    """An object of `cls` from scene-file data: its fields, then what its stash can give back.
+
+    Data that no longer has a field, or does not fit it, goes to the new object's stash.
+    """
     fields = declared_fields(cls)
+    kept = dict(stash or {})
     values = {}
     for name, raw in data.items():
         spec = fields.get(name)
         if spec is None:
-            notes.add(type_id, name, "dropped", "field no longer declared")
+            kept[name] = raw
+            notes.add(type_id, name, "stashed", "field no longer declared; kept in the stash")
             continue
         try:
             values[name] = from_plain(raw, spec.annotation)
         except PlainDataError as exc:
-            notes.add(type_id, name, "reset", f"stored value does not fit: {exc}")
-    notes.add(type_id, "", "restored", "class is back; placeholders turned into scripts")
+            kept[name] = raw
+            notes.add(
+                type_id, name, "reset", f"stored value does not fit: {exc}; kept in the stash"
+            )
+    for name, spec in fields.items():
+        if name not in values:
+            back, value = take_back(kept, spec)
+            if back:
+                values[name] = value
+                notes.add(type_id, name, "unstashed", "value came back from the stash")
     obj = instantiate(cls, values)
-    for key in ("_hp_entity", "_hp_state"):
-        if key in old.__dict__:
-            obj.__dict__[key] = old.__dict__[key]
+    if kept:
+        obj.__dict__[STASH_KEY] = kept
     return obj
 
 

@@ -4,7 +4,8 @@ Objects are stored by class, in columns: one list per field (and for undeclared
 attributes, lifecycle state and entity). A column of a field declared ``Vec2``
 or ``Handle`` whose values all are exactly that type is stored as plain numbers,
 with no extension value per object: decoding those was the costliest part of a
-large reload. The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
+large reload. Each object's stash (`runtime.reload.stash`) is stored with it.
+The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
 `runtime.reload.restore` reads it back.
 """
 
@@ -19,7 +20,7 @@ from runtime.fields import declared_fields, type_name
 from runtime.plugins import describe_error
 from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live
 from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
-from runtime.scripting import PlaceholderScript, plugin_name_of, type_id_of
+from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of, type_id_of
 from runtime.snapshot import Unencodable, packb
 from runtime.values import Handle, Vec2
 
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 PLAIN, VEC2, HANDLE = 0, 1, 2
 
 #: Engine attributes kept on scripts and plugins (not user state).
-ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted"})
+ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
 
 _CALLBACK_KINDS = ("timer", "subscription", "message", "event")
 
@@ -71,7 +72,9 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
         owner_index[id(obj)] = n
         cls = type(obj)
         if cls is PlaceholderScript:
-            placeholders.append([n, obj.missing_type_id, obj.data, obj.reason])
+            placeholders.append(
+                [n, obj.missing_type_id, obj.data, obj.reason, obj.__dict__.get(STASH_KEY)]
+            )
             continue
         group = groups.get(cls)
         if group is None:
@@ -168,7 +171,7 @@ class _Group:
     objects: list[Any] = field(default_factory=list)
 
     def columns(self) -> list[Any]:
-        """``[layout, target indices, column kinds, columns, extras, states, entities]``."""
+        """``[layout, target indices, kinds, columns, extras, states, entities, stashes]``."""
         objs = self.objects
         dicts = [o.__dict__ for o in objs]
         kinds: list[int] = []
@@ -194,7 +197,8 @@ class _Group:
         states = [d.get("_hp_state", 0) for d in dicts]
         # Entity handles as plain ints: a Handle would go through a Python ext hook.
         entities = [int(d.get("_hp_entity", 0)) for d in dicts]
-        return [self.layout, self.index, kinds, cols, extras, states, entities]
+        stashes = [d.get(STASH_KEY) for d in dicts]
+        return [self.layout, self.index, kinds, cols, extras, states, entities, stashes]
 
 
 def _callbacks(game: Game, owner_index: dict[int, int], kept_owners: list[Any]) -> list[list[Any]]:
