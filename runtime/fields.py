@@ -373,6 +373,25 @@ def _finite(v: float) -> bool:
         return False
 
 
+def dataclass_default(f: dataclasses.Field[Any]) -> Any:
+    """A dataclass field's default (its factory called), or `UNKNOWN_DEFAULT`.
+
+    A factory is plugin code: one that raises gives `UNKNOWN_DEFAULT` too.
+    """
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        try:
+            return f.default_factory()
+        except Exception:
+            return UNKNOWN_DEFAULT
+    return UNKNOWN_DEFAULT
+
+
+#: What `dataclass_default` gives for a field with no default it can tell.
+UNKNOWN_DEFAULT = dataclasses.MISSING
+
+
 def vec2_from_plain(data: Any) -> Vec2:
     """Read ``[x, y]`` (finite numbers) as a `Vec2`."""
     if (

@@ -402,3 +402,65 @@ def test_the_plugin_objects_state_survives_its_class_or_package_going_away(tmp_p
         assert stash_of(plugin) == {}
         game.step(1)
         assert game.plugin("game").score == 6
+
+
+NESTED = """
+import dataclasses
+
+from runtime import Script
+
+
+@dataclasses.dataclass
+class Stats:
+    hp: int = 10
+    armour: int = 0
+    speed: int = 1
+
+
+class Unit(Script):
+    stats: Stats = dataclasses.field(default_factory=Stats)
+    squad: list[Stats] = []
+"""
+
+
+def test_nested_dataclass_fields_follow_the_same_rules_at_every_depth(tmp_path):
+    """Item 7: inside a dataclass, drops were silent, type changes kept, defaults ignored."""
+    lab = make_lab(
+        tmp_path,
+        {"game/unit.py": NESTED},
+        entity(
+            1,
+            "A",
+            (
+                "game.unit:Unit",
+                {"stats": {"hp": 7, "armour": 3}, "squad": [{"hp": 5, "armour": 2}]},
+            ),
+        ),
+    )
+    with lab.game() as game:
+        lab.write(
+            "game/unit.py",
+            NESTED.replace("    armour: int = 0\n", "")  # removed
+            .replace("hp: int = 10", 'hp: str = "full"')  # int -> str
+            .replace("speed: int = 1", "speed: int = 2"),  # default changed
+        )
+        report = game.reload()
+        assert report.ok, report.details()
+        notes = {(n.type_id, n.field, n.kind) for n in report.notes}
+        assert {
+            ("game.unit:Stats", "armour", "stashed"),
+            ("game.unit:Stats", "hp", "reset"),
+            ("game.unit:Stats", "speed", "default-updated"),
+        } <= notes, report.details()
+        (u,) = scripts_of(game, "Unit")
+        assert (u.stats.hp, u.stats.speed) == ("full", 2)
+        assert not hasattr(u.stats, "armour")
+        assert [(s.hp, s.speed) for s in u.squad] == [("full", 2)]
+        assert stash_of(u) == {"stats.armour": 3, "stats.hp": 7}
+        lab.write("game/unit.py", NESTED.replace("speed: int = 1", "speed: int = 2"))
+        report = game.reload()
+        assert report.ok, report.details()
+        (u,) = scripts_of(game, "Unit")
+        assert (u.stats.hp, u.stats.armour, u.stats.speed) == (7, 3, 2)  # back from the stash
+        assert stash_of(u) == {}
+        assert [(s.hp, s.armour) for s in u.squad] == [(10, 0)]  # in a list: reported, not kept

@@ -7,19 +7,169 @@ rules it implements.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from runtime.fields import FieldSpec, PlainDataError, conforms, declared_fields, type_name
+from runtime.fields import (
+    UNKNOWN_DEFAULT,
+    FieldSpec,
+    PlainDataError,
+    conforms,
+    dataclass_default,
+    declared_fields,
+    from_plain,
+    type_name,
+)
 from runtime.plugins import describe_error
 from runtime.reload.stash import stored_plain, take_back
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
-from runtime.scripting import STASH_KEY
-from runtime.snapshot import Unencodable, Unresolved, packb
+from runtime.scripting import STASH_KEY, module_path
+from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
 from runtime.values import Handle
 
 _NO_DEFAULT_CHECK = object()
+
+
+@dataclass(slots=True)
+class _NestedRecord:
+    """What the rules took out of, or left to fill in, one rebuilt dataclass instance."""
+
+    obj: Any
+    stashed: dict[str, Any]
+    to_fill: dict[str, Any]  # name -> annotation of each field at its default by the rules
+
+
+class NestedMigration:
+    """The migration rules for dataclass values, at any depth: a `DataclassBuilder`.
+
+    Called while the snapshot is decoded, with the new class of each stored
+    dataclass value. Against the old class's layout (stored by the snapshot
+    step): a field removed from the dataclass is noted and its value set aside
+    (`ClassPlan` puts it in the owning object's stash, as ``field.sub``); a
+    value that no longer fits its field's new type is reset to the default and
+    set aside; a value still at the old default takes the new one; a new field
+    takes its default (or, through `ClassPlan`, its value from the stash).
+
+    Args:
+        notes: where the notes go (under the dataclass's ``module:QualName``).
+        layouts: the stored layouts, decoded: ``[module, qualname, names, types, defaults]``.
+    """
+
+    def __init__(self, notes: Notes, layouts: list[list[Any]]) -> None:
+        self.notes = notes
+        self.layouts = {(m, q): (names, types, dflt) for m, q, names, types, dflt in layouts}
+        self.records: dict[int, _NestedRecord] = {}
+        #: whether some value was changed or set aside (every object is then checked)
+        self.changed = False
+
+    def __call__(self, module: str, qualname: str, cls: Any, stored: dict[str, Any]) -> Any:
+        """Build one dataclass value of the new class from its stored fields, by the rules."""
+        layout = self.layouts.get((module, qualname))
+        if layout is None:
+            return build_dataclass(module, qualname, cls, stored)
+        names, types, defaults = layout
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # an annotation that does not resolve: no type checks
+            hints = {}
+        tid = f"{module_path(module)}:{qualname}"
+        note = self.notes.add
+        new_fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        old_index = {n: i for i, n in enumerate(names)}
+        kwargs: dict[str, Any] = {}
+        stashed: dict[str, Any] = {}
+        added: dict[str, Any] = {}
+        for name, f in new_fields.items():
+            ann = hints.get(name, Any)
+            i = old_index.get(name, -1)
+            if i < 0:
+                note(tid, name, "added", "new field, set to its default")
+                added[name] = ann
+                continue
+            if name not in stored:
+                continue
+            value = stored[name]
+            if types[i] != type_name(ann) and not conforms(value, ann):
+                note(
+                    tid,
+                    name,
+                    "reset",
+                    f"value no longer fits {type_name(ann)}; reset to the default "
+                    "(the old value is kept in the stash)",
+                )
+                if not _same(value, defaults[i]):
+                    self._set_aside(stashed, tid, name, value)
+                added[name] = ann  # the stash may hold a value that fits the new type
+                continue
+            old_default = defaults[i]
+            new_default = dataclass_default(f)
+            if (
+                not _is_unencodable_mark(old_default)
+                and new_default is not UNKNOWN_DEFAULT
+                and not _same(old_default, new_default)
+                and _same(value, old_default)
+            ):
+                note(tid, name, "default-updated", "was at its old default; took the new one")
+                continue
+            kwargs[name] = value
+        for name in names:
+            if name not in new_fields and name in stored:
+                note(
+                    tid,
+                    name,
+                    "stashed",
+                    "field removed from the code; its value is kept in the stash "
+                    "and comes back with the field",
+                )
+                self._set_aside(stashed, tid, name, stored[name])
+        obj = build_dataclass(module, qualname, cls, kwargs)
+        if stashed or added:
+            self.records[id(obj)] = _NestedRecord(obj, stashed, added)
+        if stashed or added or len(kwargs) != len(stored):
+            self.changed = True
+        return obj
+
+    def _set_aside(self, stashed: dict[str, Any], tid: str, name: str, value: Any) -> None:
+        try:
+            stashed[name] = stored_plain(value)
+        except (PlainDataError, RecursionError) as exc:
+            self.notes.add(tid, name, "dropped", f"value cannot be kept in the stash: {exc}")
+
+    def settle(self, prefix: str, value: Any, stash: dict[str, Any]) -> None:
+        """Move what was set aside from `value` (a field's new value) into its owner's `stash`.
+
+        And give the dataclass's new fields their values back from the stash, under
+        ``prefix.field`` (`prefix` is the owning field's name). Only a dataclass
+        directly in a field has such a place; one inside a list or dict is
+        migrated by the rules, and what it loses is reported, not kept.
+        """
+        record = self.records.get(id(value))
+        if record is None or record.obj is not value:
+            return
+        gave_back = {}
+        for name, ann in record.to_fill.items():
+            key = f"{prefix}.{name}"
+            if key not in stash:
+                continue
+            try:
+                gave_back[name] = from_plain(stash[key], ann)
+            except (PlainDataError, RecursionError):
+                continue
+            del stash[key]
+        for name, plain in record.stashed.items():
+            stash[f"{prefix}.{name}"] = plain
+        for name, back in gave_back.items():
+            object.__setattr__(value, name, back)  # frozen dataclasses too
+            self.notes.add(
+                f"{module_path(type(value).__module__)}:{type(value).__qualname__}",
+                name,
+                "unstashed",
+                "its value came back from the stash",
+            )
 
 
 class ClassPlan:
@@ -34,6 +184,8 @@ class ClassPlan:
         defaults: their old defaults (`UNENCODABLE_MARK` when they could not be stored).
         careful: check every value (some stored value could not be stored, or not
             be rebuilt), even when the class did not change.
+        nested: the migration of the stored dataclass values, whose set-aside
+            values go to each object's stash.
     """
 
     def __init__(
@@ -46,8 +198,10 @@ class ClassPlan:
         defaults: list[Any],
         *,
         careful: bool,
+        nested: NestedMigration | None = None,
     ) -> None:
         self.notes = notes
+        self.nested = nested
         self.type_id = type_id
         self.cls = new_cls
         new_fields = declared_fields(new_cls)
@@ -137,6 +291,7 @@ class ClassPlan:
         setter = object.__setattr__
         note = self.notes.add
         tid = self.type_id
+        nested_records = self.nested if self.nested is not None and self.nested.records else None
         for name, i, spec, check_type, old_default in self.steps:
             if i < 0:
                 back, value = take_back(stash, spec)
@@ -160,6 +315,8 @@ class ClassPlan:
                         tid, name, "default-updated", "was at its old default; took the new default"
                     )
                     value = spec.new_default()
+            if nested_records is not None and dataclasses.is_dataclass(value):
+                nested_records.settle(name, value, stash)
             try:
                 setter(obj, name, value)
             except Exception as exc:

@@ -19,7 +19,7 @@ from runtime.callbacks import Emitted, Message, Subscription, Timer
 from runtime.fields import PlainDataError, declared_fields, from_plain
 from runtime.plugins import LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live, who
-from runtime.reload.migrate import ClassPlan
+from runtime.reload.migrate import ClassPlan, NestedMigration
 from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
 from runtime.reload.stash import stored_plain, take_back
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target
@@ -91,16 +91,17 @@ def restore_objects(
     """
     classes = _ClassFinder(scope, fresh, game.registry)
     unresolved: list[Unresolved] = []
+    nested = NestedMigration(notes, unpackb(snap.dataclass_layouts, classes.resolver))
     layout_rows, group_rows, placeholders, callbacks = unpackb(
-        snap.blob, classes.resolver, unresolved
+        snap.blob, classes.resolver, unresolved, nested
     )
-    careful = snap.marked_unencodable or bool(unresolved)
+    careful = snap.marked_unencodable or bool(unresolved) or nested.changed
     targets = snap.targets
     objects: list[Any] = [None] * len(targets)
     plugin_stashes: dict[str, dict[str, Any]] = {}
     for li, index, kinds, cols, extras, states, entities, stashes in group_rows:
         layout = layout_rows[li]
-        plan = _plan(targets[index[0]], layout, classes, notes, careful)
+        plan = _plan(targets[index[0]], layout, classes, notes, careful, nested)
         columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
         rows = zip(*columns, strict=True) if columns else itertools.repeat(())
         for n, values, ex, state, entity, stash in zip(
@@ -176,7 +177,12 @@ def _decode_column(kind: int, col: list[Any]) -> list[Any]:
 
 
 def _plan(
-    t: Target, layout: list[Any], classes: _ClassFinder, notes: Notes, careful: bool
+    t: Target,
+    layout: list[Any],
+    classes: _ClassFinder,
+    notes: Notes,
+    careful: bool,
+    nested: NestedMigration,
 ) -> ClassPlan | None:
     type_id, module, qualname, names, anns, defaults = layout
     if t.plugin:
@@ -196,7 +202,7 @@ def _plan(
         if moved:
             notes.add(type_id, "", "moved", moved)
     assert new_cls is not None
-    return ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=careful)
+    return ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=careful, nested=nested)
 
 
 def _plain_data(

@@ -11,12 +11,14 @@ The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runtime.fields import declared_fields, type_name
+from runtime.fields import dataclass_default, declared_fields, type_name
 from runtime.plugins import describe_error
 from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live
 from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
@@ -47,6 +49,7 @@ class Snapshot:
         kept_owners: callback owners outside the scope, referred to by index.
         marked_unencodable: some stored value could not be stored: restore then
             checks every value.
+        dataclass_layouts: the packed `_dataclass_layout` of every dataclass stored.
     """
 
     blob: bytes
@@ -54,6 +57,7 @@ class Snapshot:
     told: tuple[Target, ...]
     kept_owners: tuple[Any, ...]
     marked_unencodable: bool
+    dataclass_layouts: bytes
 
 
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
@@ -102,13 +106,38 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     callbacks = _callbacks(game, owner_index, kept_owners)
     blob_data = [layout_rows, group_rows, placeholders, callbacks]
     marked = False
+    seen: dict[type, None] = {}
     try:
-        blob = packb(blob_data)
+        blob = packb(blob_data, seen)
     except Unencodable:
         # Slow path, only when something cannot be stored: find it and say so by name.
         marked = _drop_unencodable(layout_rows, group_rows, callbacks, notes)
-        blob = packb(blob_data)
-    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked)
+        seen.clear()
+        blob = packb(blob_data, seen)
+    layouts = packb([_dataclass_layout(cls) for cls in seen])
+    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked, layouts)
+
+
+def _dataclass_layout(cls: type) -> list[Any]:
+    """``[module, qualname, field names, type names, defaults]`` of a stored dataclass.
+
+    What the migration rules need to compare the old class with the new one
+    (`runtime.reload.migrate.NestedMigration`); a default that cannot be stored,
+    or is not known, is `UNENCODABLE_MARK`.
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation of plugin code that does not resolve: no type checks
+        hints = {}
+    names, types, defaults = [], [], []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        names.append(f.name)
+        types.append(type_name(hints.get(f.name, Any)))
+        default = dataclass_default(f)
+        defaults.append(UNENCODABLE_MARK if _try_pack(default) is not None else default)
+    return [cls.__module__, cls.__qualname__, names, types, defaults]
 
 
 def _collect_targets(game: Game, scope: Scope) -> list[Target]:
