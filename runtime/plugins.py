@@ -404,11 +404,29 @@ class PluginHost:
 
     def plugin_of_path(self, path: str | Path) -> str | None:
         """The plugin a file belongs to, or ``None`` when it is outside ``plugins/<name>/``."""
-        try:
-            rel = Path(path).resolve().relative_to(self.plugins_dir)
-        except ValueError:
-            return None
-        return rel.parts[0] if len(rel.parts) > 1 else None
+        rel = self.relative_path(path)
+        return rel.parts[0] if rel is not None and len(rel.parts) > 1 else None
+
+    def relative_path(self, path: str | Path) -> Path | None:
+        """`path` relative to ``plugins/``, or ``None`` when it is outside.
+
+        Symbolic links are not resolved first: a linked plugin folder or file
+        (``plugins/x`` pointing elsewhere) is part of ``plugins/`` by its link's
+        path. A path given by its real place, inside the target of a linked
+        plugin folder, is found too.
+        """
+        for candidate in (Path(os.path.abspath(path)), Path(path).resolve()):
+            try:
+                return candidate.relative_to(self.plugins_dir)
+            except ValueError:
+                pass
+        real = Path(path).resolve()
+        for name in self.discover(warn=False):
+            try:
+                return name / real.relative_to((self.plugins_dir / name).resolve())
+            except ValueError:
+                continue
+        return None
 
     def dependents(self, names: Iterable[str]) -> set[str]:
         """`names` plus every loaded plugin that imports one of them, transitively."""
