@@ -33,7 +33,7 @@ from runtime.input import InputState
 from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
 from runtime.project import Project
-from runtime.reports import ReloadReport
+from runtime.reports import ReloadReport, UnappliedChange
 from runtime.scene import Entity, Scene, ScriptsReplaced
 from runtime.scenefile import copy_scene, load_scene, save_scene
 from runtime.scripting import (
@@ -532,6 +532,37 @@ class Game:
         from runtime.reload import reload_plugins
 
         return reload_plugins(self, None if paths is None else [str(p) for p in paths], detected_at)
+
+    def rerun(self, change: UnappliedChange) -> int:
+        """Run a changed ``on_init`` or ``on_start`` again on the objects it did not reach.
+
+        The one-click fix of a "changed but did not run" entry of a reload report:
+        scripts of `change.type_id` on its entities, in every running scene, and
+        the plugin object when it is concerned. Scripts that raise are paused as
+        in any frame. Other kinds of change cannot be re-run.
+
+        Returns:
+            How many objects ran the hook.
+        """
+        if change.kind != "hook":
+            return 0
+        ran = 0
+        wanted = set(change.entities)
+        for rs in self.running_scenes:
+            for handle in wanted:
+                e = rs.scene.entities.get(Handle(handle))
+                if e is None:
+                    continue
+                for s in list(e.scripts):
+                    if script_type_id(s) == change.type_id and type(s) is not PlaceholderScript:
+                        self.call_script(rs, e, s, change.what)
+                        ran += 1
+            rs.invalidate()
+        obj = self.plugin_objects.get(change.plugin)
+        if change.plugin_object and obj is not None and self.started:
+            self.call_plugin(obj, change.what)
+            ran += 1
+        return ran
 
     def on_changes(self, listener: Callable[[list[str]], None]) -> None:
         """Call `listener(paths)` after each batch of saves the watcher sees.

@@ -464,3 +464,71 @@ def test_nested_dataclass_fields_follow_the_same_rules_at_every_depth(tmp_path):
         assert (u.stats.hp, u.stats.armour, u.stats.speed) == (7, 3, 2)  # back from the stash
         assert stash_of(u) == {}
         assert [(s.hp, s.armour) for s in u.squad] == [(10, 0)]  # in a list: reported, not kept
+
+
+INITS = """
+from runtime import Plugin, Script
+
+PALETTE = ["red", "green"]
+
+
+class Game(Plugin):
+    started: int = 0
+
+    def on_init(self, ctx):
+        self.started += 1
+
+
+class W(Script):
+    inits: int = 0
+    starts: int = 0
+
+    def on_init(self, ctx):
+        self.inits += 1
+        self.palette = PALETTE
+
+    def on_start(self, ctx):
+        self.starts += 1
+"""
+
+
+def test_changes_that_did_not_run_are_reported_with_their_objects_and_can_be_rerun(tmp_path):
+    """ "Changed but did not run": on_init/on_start already ran; a module value kept elsewhere."""
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INITS},
+        [entity(1, "A", ("game:W", {})), entity(2, "B", ("game:W", {}))],
+    )
+    with lab.game() as game:
+        game.start()
+        game.step(2)
+        lab.write("game/__init__.py", INITS + "\nX = 1\n")  # nothing that did not run
+        report = game.reload()
+        assert report.ok and report.unapplied == (), report.details()
+        lab.write(
+            "game/__init__.py",
+            INITS.replace("self.inits += 1", "self.inits += 10")
+            .replace("self.started += 1", "self.started += 10")
+            .replace('"green"]', '"blue"]'),
+        )
+        report = game.reload()
+        assert report.ok, report.details()
+        by_what = {(u.type_id, u.what): u for u in report.unapplied}
+        assert set(by_what) == {
+            ("game:W", "on_init"),
+            ("game:Game", "on_init"),
+            ("game:W", "game.PALETTE"),
+        }
+        kept = by_what[("game:W", "game.PALETTE")]
+        assert (kept.kind, kept.entities, kept.detail) == ("module-value", (1, 2), "W.palette")
+        hook = by_what[("game:W", "on_init")]
+        assert hook.entities == (1, 2) and hook.kind == "hook"
+        assert "changed but already ran on 2 objects" in str(hook)
+        assert "did not run: " in report.details()
+        a, b = scripts_of(game, "W")
+        assert (a.inits, a.starts) == (1, 1)
+        assert game.rerun(hook) == 2
+        assert (a.inits, b.inits, a.starts) == (11, 11, 1)
+        assert game.rerun(by_what[("game:Game", "on_init")]) == 1
+        assert game.plugin("game").started == 11
+        assert a.palette == ["red", "blue"]  # on_init ran again, with the new module value

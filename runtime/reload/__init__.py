@@ -12,7 +12,9 @@ a report's ``timings`` are keyed by them:
    of those plugins and every engine-owned callback into one msgpack blob.
 5. *load* (`runtime.reload.load`): a fresh generation of their modules, imported aside.
 6. *restore* (`runtime.reload.restore`): new objects from the new classes, filled
-   from the blob by the migration rules (`runtime.reload.migrate`); ``on_after_reload``.
+   from the blob by the migration rules (`runtime.reload.migrate`, what they set
+   aside in `runtime.reload.stash`); ``on_after_reload``; then what cannot apply
+   to existing objects ("changed but did not run", `runtime.reload.unapplied`).
 7. *prepare* (`runtime.reload.prepare`): reload participants (the editor) get ready
    for the new generation; one that refuses rolls the reload back.
 8. *commit* (`runtime.reload.commit`): every swap, in one step.
@@ -44,6 +46,7 @@ from runtime.reload.rollback import roll_back
 from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
 from runtime.reload.state import Notes, Target
+from runtime.reload.unapplied import find_unapplied
 from runtime.reports import ReloadReport
 
 if TYPE_CHECKING:
@@ -100,6 +103,8 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         objects = len(snap.targets)
         draft = partial(make_report, scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
         restored = restore_objects(game, scope, snap, fresh, notes, draft)  # 6
+        running = {n: game.plugins.plugins[n] for n in scope.names if n in game.plugins.plugins}
+        unapplied = find_unapplied(snap, restored.objects, running, fresh, game.started)
         clock.lap("restore")
         participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
         clock.lap("prepare")
@@ -111,7 +116,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
     clock.lap("commit")
     notify_all(game, committed, participant_commits)  # 9
     clock.lap("notify")
-    return make_report(scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
+    return make_report(
+        scope, paths, clock, fresh=fresh, notes=notes, objects=objects, unapplied=unapplied
+    )
 
 
 def _log(report: ReloadReport) -> None:
@@ -119,5 +126,7 @@ def _log(report: ReloadReport) -> None:
         log.info("%s", report)
         for n in report.warnings:
             log.warning("reload: %s", n)
+        for u in report.unapplied:
+            log.warning("reload: did not run: %s", u)
     else:
         log.error("%s", report.details())
