@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from runtime import PlaceholderScript
+from runtime import BuildProfile, PlaceholderScript
 from runtime.scripting import stash_of
 
 from .reload_lab import Lab, entity, scripts_of
@@ -532,3 +532,54 @@ def test_changes_that_did_not_run_are_reported_with_their_objects_and_can_be_rer
         assert game.rerun(by_what[("game:Game", "on_init")]) == 1
         assert game.plugin("game").started == 11
         assert a.palette == ["red", "blue"]  # on_init ran again, with the new module value
+
+
+FOUR_FIELDS = """
+from runtime import Script, Vec2
+
+
+class Ship(Script):
+    hp: int = 100
+    name: str = "ship"
+    heading: Vec2 = Vec2(1.0, 0.0)
+    fuel: float = 10.0
+    cargo: list[str] = []
+
+    def on_update(self, ctx, dt):
+        self.fuel -= 0.5
+"""
+
+
+def test_a_save_written_in_two_parts_keeps_the_state(tmp_path):
+    """Item 8: a file written in two parts, the first ending at a line boundary, wiped state.
+
+    The first part compiles and declares one field of five: its reload sets four
+    aside (with warnings); the second part brings them back, values included.
+    """
+    state = {"hp": 42, "name": "Nostromo", "heading": [0, 1], "fuel": 3.5, "cargo": ["ore"]}
+    lab = make_lab(
+        tmp_path, {"game/ship.py": FOUR_FIELDS}, entity(1, "A", ("game.ship:Ship", state))
+    )
+    path = lab.path("game/ship.py")
+    text = path.read_text()
+    cut = text.index("    name: str")  # the first part ends at a line boundary
+    with lab.game(profile=BuildProfile.DEBUG_HR, quiet_ms=20) as game:
+        game.step(1)
+        with path.open("w") as f:
+            f.write(text[:cut])
+            f.flush()
+            first = game.wait_for_reload(timeout=10)  # the watcher saw the half file
+            assert first is not None and first.ok, first
+            assert {n.field for n in first.warnings} == {"name", "heading", "fuel", "cargo"}
+            f.write(text[cut:])
+        second = game.wait_for_reload(timeout=10)
+        assert second is not None and second.ok and not second.warnings, second.details()
+        (ship,) = scripts_of(game, "Ship")
+        assert (ship.hp, ship.name, ship.heading, ship.fuel, ship.cargo) == (
+            42,
+            "Nostromo",
+            (0.0, 1.0),
+            3.0,
+            ["ore"],
+        )
+        assert stash_of(ship) == {}
