@@ -163,15 +163,15 @@ def migrate(
                 values[name] = v
                 rules["restore: kept"] += 1
         for f in n.fields:
-            if f.name in values:
+            if values.get(f.name, tm.tag(f.default)) != tm.tag(f.default):
                 continue
             back = tm.from_plain(stash[f.name], f.type, md) if f.name in stash else None
             if back is not None:
                 del stash[f.name]
                 rules["restore: from the stash"] += 1
-            else:
+            elif f.name not in values:
                 rules["restore: default"] += 1
-            values[f.name] = back if back is not None else tm.tag(f.default)
+            values[f.name] = back if back is not None else values.get(f.name, tm.tag(f.default))
         values = {f.name: values[f.name] for f in n.fields}
         return (
             ("S", n.type_id(), f"{tm.PLUGIN}.{n.module}", n.name, values, stash),
@@ -206,10 +206,17 @@ def migrate(
                     stash[f.name] = tm.plain_of(v)
                 v = back if back is not None else tm.tag(f.default)
                 rule = "no longer fits: from the stash" if back is not None else "no longer fits"
-            elif tm.tag(of.default) != tm.tag(f.default) and v == tm.tag(of.default):
-                v, rule = tm.tag(f.default), "old default"
-            elif of.type != f.type:
-                rule = "kept across a type change"
+            else:
+                if tm.tag(of.default) != tm.tag(f.default) and v == tm.tag(of.default):
+                    v, rule = tm.tag(f.default), "old default"
+                elif of.type != f.type:
+                    rule = "kept across a type change"
+                back = None
+                if f.name in stash and v == tm.tag(f.default):
+                    back = tm.from_plain(stash[f.name], f.type, md)
+                if back is not None:  # at its default: a stashed value that fits comes back
+                    del stash[f.name]
+                    v, rule = back, "at its default: from the stash"
         out[f.name] = v
         rules[rule] += 1
     for k in {k for k in values} - {f.name for f in n.fields}:

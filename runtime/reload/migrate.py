@@ -264,7 +264,8 @@ class ClassPlan:
         Raises:
             ReloadFailed: the new class refuses a stored value.
         """
-        if self.unchanged:
+        # An object whose stash holds a declared field's value may get it back.
+        if self.unchanged and (not stash or self.field_names.isdisjoint(stash)):
             obj: Any = object.__new__(self.cls)
             d = obj.__dict__
             d.update(zip(self.names, values, strict=True))
@@ -310,11 +311,22 @@ class ClassPlan:
                 elif check_type and not conforms(value, spec.annotation):
                     why = f"value no longer fits {type_name(spec.annotation)}"
                     value = self._set_aside(stash, spec, value, why)
-                elif old_default is not _NO_DEFAULT_CHECK and _same(value, old_default):
-                    note(
-                        tid, name, "default-updated", "was at its old default; took the new default"
-                    )
-                    value = spec.new_default()
+                else:
+                    if old_default is not _NO_DEFAULT_CHECK and _same(value, old_default):
+                        note(
+                            tid,
+                            name,
+                            "default-updated",
+                            "was at its old default; took the new default",
+                        )
+                        value = spec.new_default()
+                    if name in stash and _same(value, spec.default):
+                        # At its default (reset by an earlier reload because its enum
+                        # member was gone, say): a stashed value that fits comes back.
+                        back, kept = take_back(stash, spec)
+                        if back:
+                            note(tid, name, "unstashed", "its value came back from the stash")
+                            value = kept
             if nested_records is not None and dataclasses.is_dataclass(value):
                 nested_records.settle(name, value, stash)
             try:

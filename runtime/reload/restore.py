@@ -297,7 +297,8 @@ def _from_data(
                 type_id, name, "reset", f"stored value does not fit: {exc}; kept in the stash"
             )
     for name, spec in fields.items():
-        if name not in values:
+        # A field without a value, or at its default, takes a stashed value that fits.
+        if name not in values or _at_default(values[name], spec.default):
             back, value = take_back(kept, spec)
             if back:
                 values[name] = value
@@ -306,6 +307,13 @@ def _from_data(
     if kept:
         obj.__dict__[STASH_KEY] = kept
     return obj
+
+
+def _at_default(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # a numpy-like ==
+        return False
 
 
 def _restore_callbacks(
