@@ -46,6 +46,12 @@ log = logging.getLogger("hotplay.plugins")
 _namespace_ids = count(1)
 
 
+#: What game code may raise that the engine treats as an error of that code: besides
+#: exceptions, the ones that would otherwise end the process (design: "game code is
+#: untrusted"; game code quits through ``ctx.quit()``).
+GAME_CODE_ERRORS = (Exception, KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 class PluginError(Exception):
     """A plugin cannot be loaded; `str()` names the plugin and the problem."""
 
@@ -452,7 +458,7 @@ class PluginHost:
             try:
                 loaded = self.import_aside([name])[name]
                 self.registry.check_conflicts(loaded)
-            except Exception as exc:
+            except GAME_CODE_ERRORS as exc:
                 msg = describe_error(exc)
                 self.errors[name] = msg
                 log.error("plugin %s failed to load: %s", name, msg)

@@ -197,6 +197,21 @@ def test_a_plugin_raising_at_import_is_reported_and_others_load(
     # No plugin module is left importable after the game closed (checked by conftest too).
 
 
+@pytest.mark.parametrize("raised", ["KeyboardInterrupt", "SystemExit(3)"])
+def test_a_plugin_raising_keyboard_interrupt_at_first_import_fails_alone(
+    make_project: Any, raised: str
+) -> None:
+    """Issue 14, item 5: game code's KeyboardInterrupt is that plugin's error, not the end."""
+    root = make_project(
+        plugins={"boom": {"bad.py": f"x = 1\nraise {raised}\n"}, "ok": {"spin.py": SPIN}},
+        scene=[entity(1, "B", scripts=[script("ok.spin:Spin")])],
+    )
+    with Game(root) as game:
+        error = game.plugins.errors["boom"]
+        assert "plugins/boom/bad.py:2" in error and raised.partition("(")[0] in error
+        assert list(game.plugin_objects) == ["ok"]
+
+
 def test_plugins_can_import_each_other(make_project: Any) -> None:
     root = make_project(
         plugins={

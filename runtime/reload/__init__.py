@@ -34,9 +34,9 @@ import logging
 from functools import partial
 from typing import TYPE_CHECKING
 
+from runtime.plugins import GAME_CODE_ERRORS
 from runtime.reload.build import build_sources
 from runtime.reload.commit import commit_generation
-from runtime.reload.hooks import GAME_CODE_ERRORS
 from runtime.reload.load import load_generation
 from runtime.reload.notify import notify_all
 from runtime.reload.prepare import prepare_participants

@@ -11,12 +11,6 @@ if TYPE_CHECKING:
     from runtime.game import Game
 
 
-#: What game code may raise that a reload treats as an error of that code: besides
-#: exceptions, the ones that would otherwise end the process (design: "game code is
-#: untrusted"; game code quits through ``ctx.quit()``).
-GAME_CODE_ERRORS = (Exception, KeyboardInterrupt, SystemExit, GeneratorExit)
-
-
 class HookCache:
     """Whether a class overrides a reload hook, asked once per class rather than per object.
 

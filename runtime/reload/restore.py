@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
 from runtime.fields import PlainDataError, declared_fields, from_plain
-from runtime.plugins import LoadedPlugin, TypeRegistry, describe_error
-from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live, who
+from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
+from runtime.reload.hooks import HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan, NestedMigration
 from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
 from runtime.reload.stash import stored_plain, take_back

@@ -6,8 +6,8 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from runtime.plugins import describe_error
-from runtime.reload.hooks import GAME_CODE_ERRORS, hook_context, who
+from runtime.plugins import GAME_CODE_ERRORS, describe_error
+from runtime.reload.hooks import hook_context, who
 from runtime.reload.state import Target
 from runtime.reports import ReloadReport
 from runtime.scripting import Plugin, Script

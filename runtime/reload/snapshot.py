@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runtime.fields import dataclass_default, declared_fields, type_name
-from runtime.plugins import describe_error
-from runtime.reload.hooks import GAME_CODE_ERRORS, HookCache, hook_context, is_live
+from runtime.plugins import GAME_CODE_ERRORS, describe_error
+from runtime.reload.hooks import HookCache, hook_context, is_live
 from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
 from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of, type_id_of
 from runtime.snapshot import Unencodable, packb
