@@ -13,15 +13,16 @@ import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
-from runtime.fields import PlainDataError, declared_fields, from_plain
+from runtime.fields import PlainDataError
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan, NestedMigration
 from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
-from runtime.reload.stash import stored_plain, take_back
+from runtime.reload.stash import object_from_data, stored_plain
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target
 from runtime.reports import ReloadReport
 from runtime.scripting import (
@@ -258,7 +259,7 @@ def _from_placeholder(
     if cls is None:
         return old  # still missing: the very same placeholder stays
     notes.add(type_id, "", "restored", "class is back; placeholders turned into scripts")
-    obj = _from_data(cls, type_id, data, stash, notes)
+    obj = object_from_data(cls, data, stash, partial(notes.add, type_id))
     for key in ("_hp_entity", "_hp_state"):
         if key in old.__dict__:
             obj.__dict__[key] = old.__dict__[key]
@@ -269,51 +270,8 @@ def _new_plugin(cls: type[Plugin], kept: dict[str, Any] | None, notes: Notes) ->
     """The object of a plugin new this reload: defaults, or what the game kept of it."""
     if kept is None:
         return instantiate(cls)
-    obj: Plugin = _from_data(cls, type_id_of(cls), {}, kept, notes)
+    obj: Plugin = object_from_data(cls, {}, kept, partial(notes.add, type_id_of(cls)))
     return obj
-
-
-def _from_data(
-    cls: type, type_id: str, data: dict[str, Any], stash: dict[str, Any] | None, notes: Notes
-) -> Any:
-    """An object of `cls` from scene-file data: its fields, then what its stash can give back.
-
-    Data that no longer has a field, or does not fit it, goes to the new object's stash.
-    """
-    fields = declared_fields(cls)
-    kept = dict(stash or {})
-    values = {}
-    for name, raw in data.items():
-        spec = fields.get(name)
-        if spec is None:
-            kept[name] = raw
-            notes.add(type_id, name, "stashed", "field no longer declared; kept in the stash")
-            continue
-        try:
-            values[name] = from_plain(raw, spec.annotation)
-        except PlainDataError as exc:
-            kept[name] = raw
-            notes.add(
-                type_id, name, "reset", f"stored value does not fit: {exc}; kept in the stash"
-            )
-    for name, spec in fields.items():
-        # A field without a value, or at its default, takes a stashed value that fits.
-        if name not in values or _at_default(values[name], spec.default):
-            back, value = take_back(kept, spec)
-            if back:
-                values[name] = value
-                notes.add(type_id, name, "unstashed", "value came back from the stash")
-    obj = instantiate(cls, values)
-    if kept:
-        obj.__dict__[STASH_KEY] = kept
-    return obj
-
-
-def _at_default(value: Any, default: Any) -> bool:
-    try:
-        return type(value) is type(default) and bool(value == default)
-    except Exception:  # a numpy-like ==
-        return False
 
 
 def _restore_callbacks(

@@ -10,9 +10,18 @@ drops fields by mistake (a file caught half written) is undone by the next one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from runtime.fields import FieldSpec, PlainDataError, conforms, from_plain, to_plain
+from runtime.fields import (
+    FieldSpec,
+    PlainDataError,
+    conforms,
+    declared_fields,
+    from_plain,
+    to_plain,
+)
+from runtime.scripting import STASH_KEY, instantiate
 from runtime.snapshot import Unresolved
 
 
@@ -58,3 +67,64 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
         return False, None
     del stash[spec.name]
     return True, value
+
+
+#: Notes what happened to a field: ``(field name, kind, detail)`` (a `MigrationNote`'s parts).
+FieldNote = Callable[[str, str, str], None]
+
+
+def object_from_data(
+    cls: type,
+    data: dict[str, Any],
+    stash: dict[str, Any] | None,
+    note: FieldNote | None = None,
+) -> Any:
+    """An object of `cls` from scene-file data and a stash, losing nothing.
+
+    Fields take their data; data with no field, or that does not fit its
+    field, goes to the new object's stash; a field without data, or at its
+    default, takes a stashed value that fits. How a placeholder becomes a
+    script again, and how the editor rebuilds a script when undoing.
+
+    Args:
+        cls: a `Script` or `Plugin` class.
+        data: field values as a scene file stores them.
+        stash: values set aside earlier, likewise.
+        note: told of every value set aside or given back.
+    """
+    tell = note or _no_note
+    fields = declared_fields(cls)
+    kept = dict(stash or {})
+    values = {}
+    for name, raw in data.items():
+        spec = fields.get(name)
+        if spec is None:
+            kept[name] = raw
+            tell(name, "stashed", "field no longer declared; kept in the stash")
+            continue
+        try:
+            values[name] = from_plain(raw, spec.annotation)
+        except PlainDataError as exc:
+            kept[name] = raw
+            tell(name, "reset", f"stored value does not fit: {exc}; kept in the stash")
+    for name, spec in fields.items():
+        if name not in values or _at_default(values[name], spec.default):
+            back, value = take_back(kept, spec)
+            if back:
+                values[name] = value
+                tell(name, "unstashed", "value came back from the stash")
+    obj = instantiate(cls, values)
+    if kept:
+        obj.__dict__[STASH_KEY] = kept
+    return obj
+
+
+def _no_note(name: str, kind: str, detail: str) -> None:
+    pass
+
+
+def _at_default(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # a numpy-like ==
+        return False
