@@ -78,6 +78,21 @@ class LogEntry:
         return self.message.split("\n", 1)[0]
 
 
+def clock_text(created: float) -> str:
+    """`created` (seconds since the epoch) as local ``HH:MM:SS.mmm``.
+
+    A child sends any float it likes: a time the C library cannot convert
+    (NaN, infinities, 1e308, far before 1970 on some platforms) is shown as
+    ``?`` rather than raising in the middle of a refill of the panel.
+    """
+    try:
+        t = time.strftime("%H:%M:%S", time.localtime(created))
+        ms = int((created % 1) * 1000)
+    except (OverflowError, OSError, ValueError):
+        return "?"
+    return f"{t}.{ms:03d}"
+
+
 def find_locations(text: str) -> list[tuple[str, int]]:
     """Every ``(path, line)`` a message mentions, in order, without repeats."""
     out: list[tuple[str, int]] = []
@@ -277,9 +292,9 @@ class LogPanel(QWidget):
         self.table.scrollToBottom()
 
     def _append_item(self, entry: LogEntry) -> None:
-        t = time.strftime("%H:%M:%S", time.localtime(entry.created))
-        ms = int((entry.created % 1) * 1000)
-        item = QTreeWidgetItem([f"{t}.{ms:03d}", entry.level_name, entry.source, entry.first_line])
+        item = QTreeWidgetItem(
+            [clock_text(entry.created), entry.level_name, entry.source, entry.first_line]
+        )
         item.setData(0, Qt.ItemDataRole.UserRole, entry)
         brush = QBrush(QColor(_LEVEL_COLORS.get(entry.level, "#c8ccd4")))
         for col in range(4):

@@ -32,6 +32,7 @@ import json
 import logging
 import os
 import re
+import stat
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,7 +41,7 @@ from typing import Any, cast
 
 from runtime.fields import PlainDataError
 from runtime.scene import Scene
-from runtime.scenefile import dumps_scene_data, scene_to_data, write_atomic
+from runtime.scenefile import MAX_FILE_BYTES, encode_scene_text, scene_to_data, write_atomic
 
 log = logging.getLogger("hotplay.editor.recovery")
 
@@ -53,6 +54,8 @@ META_VERSION = 1
 UNTITLED = "untitled"
 
 _CORRUPT = re.compile(r"\.corrupt(-\d+)?" + re.escape(SUFFIX) + "$")
+#: A recovery file held for later: ``<name>.<digest>.held-<n>.recovery.json``.
+_HELD = re.compile(r".+\.held-\d+" + re.escape(SUFFIX))
 
 
 class RecoveryChoice(enum.Enum):
@@ -155,7 +158,7 @@ class RecoveryStore:
         if scene_path is None:
             return self.directory / (UNTITLED + SUFFIX)
         p = Path(scene_path)
-        digest = hashlib.sha1(self._key(p).encode("utf-8")).hexdigest()[:10]
+        digest = hashlib.sha1(self._key(p).encode("utf-8", "surrogatepass")).hexdigest()[:10]
         return self.directory / f"{p.name}.{digest}{SUFFIX}"
 
     # --- writing ------------------------------------------------------------------------------
@@ -191,11 +194,17 @@ class RecoveryStore:
         }
         try:
             data = {META_KEY: meta, **scene_to_data(scene)}
+            # Compact rather than the scene files' diff-friendly layout: this runs
+            # after every edit, and the C encoder is many times faster. Still JSON,
+            # still a scene that File > Open reads.
+            text = json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         except PlainDataError as exc:  # a ValueError, but say what it is about
             raise ValueError(f"the scene holds a value a file cannot store: {exc}") from None
-        # The scene file's own writer and atomic rename: a kill mid-write leaves
-        # the previous recovery file whole.
-        write_atomic(target, dumps_scene_data(data).encode("utf-8"))
+        except RecursionError:
+            raise ValueError("the scene holds a value nested too deeply to store") from None
+        # The scene files' atomic rename: a kill mid-write leaves the previous
+        # recovery file whole.
+        write_atomic(target, encode_scene_text(text))
         return target
 
     # --- reading ------------------------------------------------------------------------------
@@ -207,9 +216,64 @@ class RecoveryStore:
             return None
         return self.read(path)
 
+    def find_all(self, scene_path: str | os.PathLike[str] | None) -> list[RecoveryInfo]:
+        """Every readable recovery file of a scene, newest first: its own and the held ones."""
+        primary = self.path_for(scene_path)
+        base = primary.name.removesuffix(SUFFIX)
+        try:
+            names = [p for p in self.directory.iterdir() if _HELD.fullmatch(p.name)]
+        except OSError:
+            names = []
+        paths = [primary] + [p for p in names if p.name.startswith(base + ".held-")]
+        infos = [self.read(p) for p in paths if p.is_file()]
+        return sorted((i for i in infos if i is not None), key=lambda i: i.written_at, reverse=True)
+
+    def hold(self, path: Path) -> Path | None:
+        """Rename a scene's recovery file aside, to be offered again (the user said Later).
+
+        The scene's new edits then have the file's place of their own.
+
+        Returns:
+            The new path, or ``None`` when the rename failed (the file stays).
+        """
+        base = path.name.removesuffix(SUFFIX)
+        n = 0
+        while (held := path.with_name(f"{base}.held-{n}{SUFFIX}")).exists():
+            n += 1
+        try:
+            path.rename(held)
+        except OSError as exc:
+            log.warning("cannot keep %s aside: %s", path, exc.strerror or exc)
+            return None
+        return held
+
+    def restore_held(self, info: RecoveryInfo) -> Path:
+        """Move a held recovery file back to its scene's own place; return that path.
+
+        The recovered edits are then the scene's recovery file again: written over
+        by the next edit, deleted by the next save.
+        """
+        primary = self.path_for(info.scene_path)
+        if info.path == primary:
+            return primary
+        try:
+            os.replace(info.path, primary)
+        except OSError as exc:
+            log.warning("cannot move %s back: %s", info.path, exc.strerror or exc)
+            return info.path
+        return primary
+
     def read(self, path: Path) -> RecoveryInfo | None:
         """Read a recovery file; a bad one is logged, set aside, and gives ``None``."""
         try:
+            # A FIFO or device under a recovery name would block the start-up or
+            # fill memory: read regular files only, no bigger than a scene may be.
+            st = os.stat(path)
+            if not stat.S_ISREG(st.st_mode):
+                log.warning("ignored %s: not a regular file", path)
+                return None
+            if st.st_size > MAX_FILE_BYTES:
+                raise ValueError(f"{st.st_size:,} bytes, larger than scenes may be")
             return self._parse(path, path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             return None

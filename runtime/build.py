@@ -57,7 +57,8 @@ class BuildMessage:
     """One problem found by the build, located in a source file.
 
     `str()` is ``path:line:col: error: message``, the form editors and the log
-    panel turn into a link.
+    panel turn into a link; a problem with no line (the output cannot be
+    written) is ``path: error: message``.
     """
 
     path: str
@@ -68,6 +69,8 @@ class BuildMessage:
     source_line: str = ""
 
     def __str__(self) -> str:
+        if self.line <= 0:
+            return f"{self.path}: {self.severity}: {self.message}"
         return f"{self.path}:{self.line}:{self.column}: {self.severity}: {self.message}"
 
 
@@ -144,7 +147,9 @@ def build_project(
 ) -> BuildResult:
     """Compile every plugin source of a project for `profile`.
 
-    Never raises for problems in plugin code: they are in the result.
+    Never raises for problems in plugin code, nor for a Release output that
+    cannot be written (a read-only project, a full disk): they are errors in
+    the result, one line each.
 
     Args:
         project_dir: the project root (or an opened `Project`).
@@ -156,7 +161,6 @@ def build_project(
 
     Raises:
         runtime.project.ProjectError: `project_dir` is not a project.
-        OSError: the Release output cannot be written.
     """
     started = time.perf_counter()
     project = project_dir if isinstance(project_dir, Project) else Project.open(project_dir)
@@ -176,18 +180,26 @@ def build_project(
                     compiled[source.path] = code
     finally:
         host.close()
+    files = len(compiled) + len({e.path for e in errors})
     output: Path | None = None
     notes: list[str] = []
     if profile.precompiled and not errors:
-        output = release_dir(project)
-        _write_release(output, host.plugins_dir, compiled)
-        notes.append(f"wrote {len(compiled)} bytecode files to {output}")
+        target = release_dir(project)
+        try:
+            _write_release(target, host.plugins_dir, compiled)
+        except OSError as exc:
+            where = exc.filename if exc.filename is not None else target
+            why = exc.strerror or str(exc)
+            errors.append(BuildMessage(str(where), 0, 0, f"cannot write the Release build: {why}"))
+        else:
+            output = target
+            notes.append(f"wrote {len(compiled)} bytecode files to {output}")
     return BuildResult(
         project=project.root,
         profile=profile,
         errors=tuple(errors),
         warnings=tuple(warns),
-        files=len(compiled) + len({e.path for e in errors}),
+        files=files,
         plugins=tuple(names),
         output_dir=output,
         seconds=time.perf_counter() - started,

@@ -33,13 +33,22 @@ request_tree    editor   —
 
 **Transport.** TCP on 127.0.0.1, an ephemeral port the editor listens on; the
 player connects with a plain `socket` and must send, in its first frame, a
-random token it got from the editor through the environment (`TOKEN_ENV`). Why
-TCP rather than a ``QLocalServer``: the headless player must not need Qt, and a
-``QLocalServer`` is a named pipe on Windows, which plain sockets cannot open.
-Loopback binding keeps other machines out; the token (in the environment, which
-other users cannot read, unlike the command line) keeps other local processes
-out; and the editor stops listening after the first authenticated hello, so the
-channel belongs to that one child.
+random token the editor wrote as the first line of the player's stdin (see
+`attach_to_editor`). Why TCP rather than a ``QLocalServer``: the headless
+player must not need Qt, and a ``QLocalServer`` is a named pipe on Windows,
+which plain sockets cannot open. Loopback binding keeps other machines out;
+the token keeps other local processes out. It travels over the stdin pipe,
+never the command line or the environment: any process of the same user can
+read ``/proc/PID/environ`` within milliseconds of the start, connect first and
+pose as the game. The editor stops listening after the first authenticated
+hello, so the channel belongs to that one child.
+
+**Lifetime.** The editor keeps the write end of that stdin pipe open for as
+long as it lives, so the player sees end-of-file exactly when the editor is
+gone, however it died; a watchdog thread then ends the player at once, even
+when its game thread never returns from a frame. On Linux the kernel also
+kills the player when its parent dies (``PR_SET_PDEATHSIG``), which works even
+when game code holds the interpreter lock in native code.
 """
 
 from __future__ import annotations
@@ -47,8 +56,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import socket
 import struct
+import sys
 import threading
 import traceback
 from collections.abc import Mapping
@@ -67,10 +78,14 @@ if TYPE_CHECKING:
 PROTOCOL_VERSION = 1
 #: Largest frame body accepted or sent, in bytes.
 MAX_FRAME = 16 * 1024 * 1024
-#: The environment variable through which the editor gives the player its token.
-TOKEN_ENV = "HOTPLAY_CHANNEL_TOKEN"
 #: How deep extension values (tuples in tuples...) may nest in one frame.
 MAX_EXT_DEPTH = 32
+#: How deep lists and maps may nest in one frame (a scene tree needs about 6).
+MAX_DEPTH = 64
+#: Seconds the player waits for the editor to write the token on its stdin.
+TOKEN_TIMEOUT = 10.0
+#: The player's exit code when the editor that started it is gone.
+EDITOR_GONE_EXIT = 75
 
 _HEADER = struct.Struct(">I")
 _NUMBER = (int, float)
@@ -147,13 +162,36 @@ def encode(msg_type: str, **payload: Any) -> bytes:
     Raises:
         ChannelError: the payload has values msgpack cannot hold, or is too big.
     """
+    message = {"v": PROTOCOL_VERSION, "type": msg_type, **payload}
     try:
-        body = packb({"v": PROTOCOL_VERSION, "type": msg_type, **payload})
-    except TypeError as exc:  # runtime.snapshot.Unencodable
-        raise ChannelError(f"cannot encode a {msg_type!r} message: {exc}") from None
+        body = packb(message)
+    except TypeError:  # runtime.snapshot.Unencodable
+        # Perhaps a lone surrogate (an entity name from a file): the editor only shows
+        # text, so it gets U+FFFD there rather than losing the whole message.
+        try:
+            body = packb(_encodable(message, 0))
+        except TypeError as exc:
+            raise ChannelError(f"cannot encode a {msg_type!r} message: {exc}") from None
     if len(body) > MAX_FRAME:
         raise ChannelError(f"a {msg_type!r} message of {len(body):,} bytes is too big")
     return _HEADER.pack(len(body)) + body
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(value: Any, depth: int) -> Any:
+    """`value` with every string UTF-8 cannot encode made encodable (U+FFFD for surrogates)."""
+    if depth > MAX_DEPTH:
+        return value  # packb refuses it anyway
+    t = type(value)
+    if t is str:
+        return _SURROGATE.sub("\ufffd", value)
+    if t is dict:
+        return {_encodable(k, depth + 1): _encodable(v, depth + 1) for k, v in value.items()}
+    if t in (list, tuple):
+        return t(_encodable(v, depth + 1) for v in value)
+    return value
 
 
 # --- decoding ----------------------------------------------------------------------------
@@ -187,6 +225,33 @@ def _ext_hook(depth: int = 0) -> Any:
     return hook
 
 
+def _check_depth(obj: Any) -> None:
+    """Refuse data that nests deeper than `MAX_DEPTH`.
+
+    msgpack itself unpacks up to 1,024 levels without recursion, but whatever
+    the editor then does with such a value (``repr``, ``==``, a tree view)
+    recurses in C and raises `RecursionError` far from the channel. The walk
+    goes level by level, without recursion (about 10 ms for a scene tree of
+    1,000 entities, requested twice a second).
+    """
+    level = [obj] if type(obj) in _CONTAINERS else []
+    depth = 1
+    while level:
+        if depth > MAX_DEPTH:
+            raise ChannelError(f"the frame nests deeper than {MAX_DEPTH} levels")
+        inner: list[Any] = []
+        keep = inner.append
+        for container in level:
+            for v in container.values() if type(container) is dict else container:
+                if type(v) in _CONTAINERS:
+                    keep(v)
+        level = inner
+        depth += 1
+
+
+_CONTAINERS = (dict, list, tuple, set, frozenset)
+
+
 def decode_body(body: bytes, accept: Mapping[str, Schema]) -> Message:
     """Decode and validate one frame body (without its length prefix).
 
@@ -201,6 +266,7 @@ def decode_body(body: bytes, accept: Mapping[str, Schema]) -> Message:
         raise ChannelError("the frame nests too deeply") from None
     except Exception as exc:  # msgpack's own errors, and TypeError/ValueError from bad data
         raise ChannelError(f"the frame is not valid msgpack: {type(exc).__name__}: {exc}") from None
+    _check_depth(obj)
     if not isinstance(obj, dict):
         raise ChannelError(f"the frame is a {type(obj).__name__}, not a map")
     version = obj.get("v")
@@ -321,6 +387,75 @@ def parse_address(text: str) -> tuple[str, int]:
     if host not in ("127.0.0.1", "localhost", "::1", "[::1]"):
         raise ValueError(f"channel address {text!r}: the channel only runs on this machine")
     return host.strip("[]"), int(port)
+
+
+def attach_to_editor(fd: int = 0, *, timeout: float = TOKEN_TIMEOUT) -> str:
+    """Read the channel token from the editor's pipe, and end this process with the editor.
+
+    The editor writes the token and a newline to the player's stdin (`fd`) and
+    keeps the pipe open while it lives. A daemon thread reads the token line,
+    then waits for end-of-file: the editor is gone (closed, killed, crashed),
+    and the player ends at once with `EDITOR_GONE_EXIT` (``os._exit``: game
+    code may be stuck in a frame, and nothing it registered may delay the
+    exit). On Linux the process also asks the kernel to kill it when its
+    parent dies (``PR_SET_PDEATHSIG``). Without a token line (stdin at its end
+    or not a pipe from an editor) nothing is watched.
+
+    Args:
+        fd: the descriptor the editor writes to (the player's stdin).
+        timeout: seconds to wait for the token line.
+
+    Returns:
+        The token, or ``""`` when none came in time (the editor then refuses
+        the hello).
+    """
+    token_read = threading.Event()
+    token: list[str] = []
+
+    def watch() -> None:
+        line = bytearray()
+        try:
+            while not line.endswith(b"\n"):
+                chunk = os.read(fd, 1)  # one byte at a time: nothing past the line is consumed
+                if not chunk:
+                    return  # no editor's pipe: nothing to watch
+                line += chunk
+            token.append(line.decode("ascii", "replace").strip())
+            token_read.set()
+            while os.read(fd, 4096):
+                pass
+        except OSError:
+            if not token:
+                return
+        finally:
+            token_read.set()
+        with contextlib.suppress(Exception):
+            os.write(2, b"hotplay: the editor is gone; the player exits\n")
+        os._exit(EDITOR_GONE_EXIT)
+
+    threading.Thread(target=watch, name="hotplay-editor-watchdog", daemon=True).start()
+    token_read.wait(timeout)
+    if not token:
+        return ""
+    # Set only now that an editor is known to be the parent. A parent that died
+    # before this call is noticed anyway: its pipe is already at its end.
+    _die_with_parent()
+    return token[0]
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel send SIGKILL to this process when its parent dies."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1  # from <linux/prctl.h>
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # a libc without prctl: the stdin watchdog still ends the player
 
 
 class ChannelClient:

@@ -21,12 +21,13 @@ import gc
 import heapq
 import logging
 import os
-import queue
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
+from runtime.changes import PendingChanges
 from runtime.context import PluginContext, ScriptContext
 from runtime.generations import GenerationTracker, describe_stale
 from runtime.input import InputState
@@ -50,6 +51,10 @@ log = logging.getLogger("hotplay.game")
 
 # Script states, kept on the script as ``_hp_state`` (engine attributes start with _hp_).
 NEW, INITED, STARTED = 0, 1, 2
+
+#: Imports plugins elsewhere first: ``check(plugins_dir, names)`` returns a one-line
+#: refusal per plugin whose import would end or hang this process (see `Game.set_import_check`).
+ImportCheck = Callable[[Path, Sequence[str]], Mapping[str, str]]
 
 
 def tune_gc() -> None:
@@ -184,6 +189,8 @@ class Game:
         fixed_dt: the time step in seconds (default 1/60).
         bytecode_dir: run plugins from this Release build output (`runtime.build`)
             instead of their sources.
+        import_check: import plugin code in a disposable process before this one
+            does, at the first load and every reload (see `set_import_check`).
     """
 
     def __init__(
@@ -196,6 +203,7 @@ class Game:
         fixed_dt: float = 1.0 / 60.0,
         quiet_ms: float | None = None,
         bytecode_dir: str | os.PathLike[str] | None = None,
+        import_check: ImportCheck | None = None,
     ) -> None:
         self.project = project if isinstance(project, Project) else Project.open(project)
         self.profile = profile
@@ -216,16 +224,17 @@ class Game:
         self.reports: collections.deque[ReloadReport] = collections.deque(maxlen=100)
         self.reload_count = 0
         self._reload_listeners: list[Callable[[ReloadReport], None]] = []
-        self._change_listeners: list[Callable[[list[str]], None]] = []
         self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
-        self._pending: queue.SimpleQueue[tuple[list[str], float]] = queue.SimpleQueue()
+        #: Saved plugin paths not loaded yet: the one queue between the watcher and the game.
+        self.changes = PendingChanges()
         self._plugin_ctx = PluginContext(self)
         self.watcher: Any = None
         self._closed = False
         #: Weak references to the plugin generations hot reloads replaced.
         self.generations = GenerationTracker()
+        self._import_check = import_check
         try:
-            self.plugins.load_all()
+            self.plugins.load_all(refused=self._refused_by_import_check(None)[1])
             for name in self.plugins.plugins:
                 self.plugin_objects[name] = self._new_plugin_object(name)
             if scene is not False:
@@ -518,7 +527,9 @@ class Game:
     ) -> ReloadReport:
         """Reload the plugins owning `paths` (all plugins when ``None``), now, between frames.
 
-        Never raises for errors in plugin code or in an observer of the reload.
+        Never raises for errors in plugin code or in an observer of the reload. With an
+        import check (`set_import_check`), code whose import would end or hang this
+        process is refused before anything else happens.
 
         Args:
             paths: changed files or folders under ``plugins/``.
@@ -527,6 +538,9 @@ class Game:
         Returns:
             The `runtime.reports.ReloadReport`; on failure nothing changed.
         """
+        names, refused = self._refused_by_import_check(paths)
+        if refused:
+            return self._refused_report(paths, names, refused)
         # Imported on first use: the transaction's modules cost a player that never
         # reloads a noticeable part of its start-up.
         from runtime.reload import reload_plugins
@@ -564,14 +578,70 @@ class Game:
             ran += 1
         return ran
 
-    def on_changes(self, listener: Callable[[list[str]], None]) -> None:
-        """Call `listener(paths)` after each batch of saves the watcher sees.
+    def set_import_check(self, check: ImportCheck | None) -> None:
+        """Have every new generation of plugin code imported elsewhere before it runs here.
 
-        It runs on the watcher's thread: it must be thread-safe and quick (the
-        editor emits a queued Qt signal). With a profile that does not hot
-        reload, batches are only announced this way, not reloaded.
+        The editor sets a `runtime.import_check.ImportChecker`'s ``check``: a reload
+        whose code would end this process or hang in its import (``os._exit``, a
+        segfault, an endless loop at module level) is then refused with a failed
+        report naming the file, and nothing changes.
+
+        Args:
+            check: ``check(plugins_dir, names)`` imports those plugins in a disposable
+                process and returns a one-line refusal per plugin it could not import
+                there; ``None``: import directly.
         """
-        self._change_listeners.append(listener)
+        self._import_check = check
+
+    def _refused_by_import_check(
+        self, paths: Iterable[str | os.PathLike[str]] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """The plugins a load of `paths` (``None``: all) imports, and the check's refusals.
+
+        Without an import check: nothing to check, ``([], {})``.
+        """
+        if self._import_check is None:
+            return [], {}
+        if paths is None:
+            names = self.plugins.discover(warn=False)
+        else:
+            from runtime.reload.scope import find_scope
+
+            names = list(find_scope(self.plugins, [str(p) for p in paths]).to_load)
+        return names, dict(self._import_check(self.plugins.plugins_dir, names)) if names else {}
+
+    def _refused_report(
+        self,
+        paths: Iterable[str | os.PathLike[str]] | None,
+        names: Sequence[str],
+        refused: Mapping[str, str],
+    ) -> ReloadReport:
+        """The failed report of a reload the import check refused; it is recorded as any other."""
+        errors = tuple(refused[n] for n in sorted(refused))
+        report = ReloadReport(
+            ok=False,
+            plugins=tuple(sorted(names)),
+            error=errors[0],
+            errors=errors,
+            changed=tuple(str(p) for p in paths or ()),
+        )
+        logging.getLogger("hotplay.reload").error("%s", report.details())
+        self.record_reload(report)
+        return report
+
+    def set_change_wakeup(self, wakeup: Callable[[], None] | None) -> None:
+        """Call `wakeup()` on the watcher's thread after each batch of saves.
+
+        It must be thread-safe and quick: it only wakes the game thread (the
+        editor emits a queued Qt signal), which then calls `apply_pending_reloads`
+        and reads `pending_changes`. With a profile that does not hot reload,
+        saves wait in the queue until `apply_pending_reloads(any_profile=True)`.
+        """
+        self.changes.wakeup = wakeup
+
+    def pending_changes(self) -> list[str]:
+        """The changed plugin paths not loaded yet (saved, or rolled back and kept)."""
+        return self.changes.paths()
 
     def add_reload_participant(
         self, prepare: Callable[[dict[str, Any]], Callable[[], None] | None]
@@ -600,52 +670,52 @@ class Game:
             self.stop_watching()
 
     def _on_watcher_batch(self, paths: list[str], detected_at: float) -> None:
-        # The watcher's thread: only queue and announce.
-        if self.profile.hot_reload:
-            self.queue_reload(paths, detected_at)
-        for listener in list(self._change_listeners):
-            listener(paths)
+        # The watcher's thread: only queue and wake; the game thread does the rest.
+        self.changes.post(paths, detected_at)
 
     def queue_reload(self, paths: list[str], detected_at: float | None = None) -> None:
-        """Ask for a reload of `paths` at the start of the next frame (thread-safe)."""
-        self._pending.put((paths, detected_at if detected_at is not None else time.perf_counter()))
+        """Ask for a reload of `paths` between frames, as a save would (thread-safe)."""
+        self.changes.post(paths, detected_at)
 
-    def apply_pending_reloads(self) -> list[Any]:
-        """Apply every batch of changes the watcher queued, as one reload; return the reports."""
-        paths: set[str] = set()
-        first: float | None = None
-        while True:
-            try:
-                batch, detected = self._pending.get_nowait()
-            except queue.Empty:
-                break
-            paths.update(batch)
-            first = detected if first is None else min(first, detected)
-        if not paths:
+    def apply_pending_reloads(self, *, any_profile: bool = False) -> list[ReloadReport]:
+        """Reload everything saved since the last reload, as one transaction; return the reports.
+
+        Paths whose reload rolled back stay pending and are reloaded with the
+        next save, so a good change rolled back with a broken one is not lost.
+
+        Args:
+            any_profile: apply the changes even when the profile does not hot
+                reload (the editor's Play and Build in ``Debug``); otherwise they
+                wait in the queue.
+        """
+        if not (any_profile or self.profile.hot_reload):
             return []
-        return [self.reload(sorted(paths), detected_at=first)]
+        batch = self.changes.take()
+        if batch is None:
+            return []
+        report = self.reload(batch.paths, detected_at=batch.detected_at)
+        if not report.ok:
+            self.changes.keep_unloaded(batch)
+        return [report]
 
-    def wait_for_reload(self, timeout: float = 5.0) -> Any:
+    def wait_for_reload(self, timeout: float = 5.0) -> ReloadReport | None:
         """Block until the watcher queues a change (or `timeout` seconds), then apply it.
 
         Returns:
-            The report, or ``None`` when nothing changed in time.
+            The report, or ``None`` when nothing changed in time (or the profile
+            does not hot reload).
         """
-        try:
-            first = self._pending.get(timeout=timeout)
-        except queue.Empty:
+        if not self.changes.wait(timeout):
             return None
-        self._pending.put(first)
         reports = self.apply_pending_reloads()
         return reports[-1] if reports else None
 
     def _wait_for_batch(self, seconds: float) -> None:
-        try:
-            batch = self._pending.get(timeout=seconds)
-        except queue.Empty:
-            return
-        self._pending.put(batch)
-        self.apply_pending_reloads()
+        # Wait for the next frame; a save wakes the wait and is applied at once.
+        if self.profile.hot_reload and self.changes.wait(seconds):
+            self.apply_pending_reloads()
+        elif not self.profile.hot_reload:
+            time.sleep(seconds)
 
     def start_watching(self, quiet_ms: float | None = None) -> None:
         """Start the plugin watcher (``Debug (HR)`` does this itself)."""

@@ -33,7 +33,6 @@ import argparse
 import contextlib
 import faulthandler
 import logging
-import os
 import select
 import signal
 import sys
@@ -45,11 +44,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from runtime.channel import (
-    TOKEN_ENV,
     ChannelClient,
     ChannelClosed,
     ChannelError,
     Message,
+    attach_to_editor,
     error_payload,
     report_payload,
     scene_tree_payload,
@@ -329,7 +328,7 @@ def run_player(
 
     channel: ChannelClient | None = None
     if args.channel:
-        token = os.environ.pop(TOKEN_ENV, "")  # plugin code and its children need not see it
+        token = attach_to_editor()  # the token from stdin; the player ends with the editor
         try:
             channel = ChannelClient.connect(
                 args.channel, token, profile=profile.value, scene=str(args.scene or "")

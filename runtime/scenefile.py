@@ -35,6 +35,7 @@ import os
 import re
 import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -129,17 +130,7 @@ def load_scene(
         SceneFileError: the file is missing, not JSON, or its content is invalid.
     """
     p = Path(path)
-    try:
-        size = p.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise SceneFileError(p, f"file is {size:,} bytes, larger than scenes may be")
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SceneFileError(p, "file not found") from None
-    except UnicodeDecodeError:
-        raise SceneFileError(p, "not a text file (not UTF-8)") from None
-    except OSError as exc:
-        raise SceneFileError(p, f"cannot read: {exc.strerror or exc}") from None
+    text = _read_scene_text(p)
     try:
         data = json.loads(
             text, parse_constant=_no_constants, parse_float=_finite_float, parse_int=_bounded_int
@@ -153,6 +144,60 @@ def load_scene(
     except RecursionError:
         raise SceneFileError(p, "not valid JSON: nested too deeply") from None
     return scene_from_data(data, resolve, source=p, project_root=project_root)
+
+
+def _read_scene_text(p: Path) -> str:
+    """The text of a scene file, or a `SceneFileError` saying why it cannot be read.
+
+    Only a regular file is read, and never more than `MAX_FILE_BYTES`: a FIFO
+    would block the reader forever and ``/dev/zero`` fill its memory. The
+    ``stat`` names the problem before anything is opened; the file is then
+    opened without blocking and checked again, in case it was swapped since.
+    """
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        raise SceneFileError(p, "file not found") from None
+    except OSError as exc:  # a symlink loop, a name too long, no permission...
+        raise SceneFileError(p, f"cannot read: {exc.strerror or exc}") from None
+    _check_regular(p, st)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(p, flags)
+    except OSError as exc:
+        raise SceneFileError(p, f"cannot read: {exc.strerror or exc}") from None
+    try:
+        _check_regular(p, os.fstat(fd))
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise SceneFileError(p, f"cannot read: {exc.strerror or exc}") from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise SceneFileError(p, f"file is larger than scenes may be ({MAX_FILE_BYTES:,} bytes)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise SceneFileError(p, "not a text file (not UTF-8)") from None
+
+
+def _check_regular(p: Path, st: os.stat_result) -> None:
+    if stat.S_ISREG(st.st_mode):
+        if st.st_size > MAX_FILE_BYTES:
+            raise SceneFileError(p, f"file is {st.st_size:,} bytes, larger than scenes may be")
+        return
+    if stat.S_ISDIR(st.st_mode):
+        kind = "a folder"
+    elif stat.S_ISFIFO(st.st_mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+        kind = "a device"
+    elif stat.S_ISSOCK(st.st_mode):
+        kind = "a socket"
+    else:
+        kind = "something other than a file"
+    raise SceneFileError(p, f"cannot read: it is {kind}, not a scene file")
 
 
 def scene_from_data(
@@ -540,9 +585,57 @@ def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
         # from a deeper call stack (the editor's).
         raise SceneFileError(p, "cannot save: a value is nested too deeply") from None
     try:
-        write_atomic(p, text.encode("utf-8"))
+        write_atomic(p, encode_scene_text(text))
     except OSError as exc:
         raise SceneFileError(p, f"cannot save: {exc.strerror or exc}") from None
+
+
+#: A lone UTF-16 surrogate: a valid Python string character that UTF-8 cannot encode.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def unencodable_text(value: Any) -> str | None:
+    """The first string in `value` (nested lists, tuples, sets, maps) UTF-8 cannot encode.
+
+    The editor refuses such a value where the user enters it, with a message,
+    rather than letting the document hold what other tools cannot read.
+
+    Returns:
+        The offending string, or ``None`` when every string encodes.
+    """
+    stack = [value]
+    seen: set[int] = set()  # a container holding itself is walked once
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if _LONE_SURROGATE.search(v):
+                return v
+            continue
+        if id(v) in seen:
+            continue
+        if isinstance(v, dict):
+            seen.add(id(v))
+            stack.extend(v.keys())
+            stack.extend(v.values())
+        elif isinstance(v, (list, tuple, set, frozenset)):
+            seen.add(id(v))
+            stack.extend(v)
+    return None
+
+
+def encode_scene_text(text: str) -> bytes:
+    r"""The UTF-8 bytes of a scene file's JSON `text`, whatever strings it holds.
+
+    A lone surrogate (``"\ud800"``: JSON allows it, so a loaded file may hold
+    one) cannot be encoded, and a document holding one could never be saved
+    again. In scene JSON every character is inside a string, so it is written
+    as its ``\uXXXX`` escape, which reads back as the very same string.
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        escaped = _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+        return escaped.encode("utf-8")
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -555,7 +648,11 @@ def write_atomic(path: Path, data: bytes) -> None:
         mode = stat.S_IMODE(os.stat(path).st_mode)
     except OSError:
         mode = 0o666 & ~_UMASK
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # The writer's pid in the name: the next start deletes the files of dead
+    # writers (`remove_interrupted_saves`) and never one another editor writes now.
+    fd, tmp = tempfile.mkstemp(
+        prefix=f".{path.name}.{os.getpid()}-", suffix=_TMP_SUFFIX, dir=path.parent
+    )
     try:
         os.chmod(tmp, mode)
         with os.fdopen(fd, "wb") as f:
@@ -574,6 +671,70 @@ def write_atomic(path: Path, data: bytes) -> None:
         os.fsync(dfd)
     finally:
         os.close(dfd)
+
+
+_TMP_SUFFIX = ".tmp"
+#: ``.<file name>.<pid>-<random>.tmp``: the temporary file of `write_atomic`.
+_TMP_NAME = re.compile(r"^\.(?P<name>.+)\.(?P<pid>\d+)-[A-Za-z0-9_]+\.tmp$")
+#: ``.<file name>.<random>.tmp``: the same, written before the pid was in the name.
+_OLD_TMP_NAME = re.compile(r"^\..+\.json\.[a-z0-9_]{8}\.tmp$")
+#: Seconds after which a temporary file without a pid is taken as left behind.
+STALE_TMP_SECONDS = 600.0
+
+
+def writer_alive(pid: int) -> bool:
+    """Whether process `pid` may still be running (this process counts as running).
+
+    Errs on the side of "alive": a file of a live writer must never be deleted.
+    """
+    if pid == os.getpid():
+        return True
+    if pid <= 0 or os.name != "posix":
+        # Windows' os.kill would terminate the process: there, only age tells.
+        return pid > 0
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by someone else
+    return True
+
+
+def remove_interrupted_saves(folder: str | os.PathLike[str]) -> list[Path]:
+    """Delete the temporary files that interrupted `write_atomic` calls left in `folder`.
+
+    A save killed between writing its temporary file and renaming it leaves
+    the file behind (megabytes for a big scene). Searched recursively; a file
+    is deleted when the process named in it is gone, or, for a name without
+    a pid, when it is older than `STALE_TMP_SECONDS`. Never raises.
+
+    Returns:
+        The files deleted.
+    """
+    removed: list[Path] = []
+    try:
+        candidates = list(Path(folder).rglob(f".*{_TMP_SUFFIX}"))
+    except OSError:
+        return removed
+    now = time.time()
+    for tmp in candidates:
+        m = _TMP_NAME.match(tmp.name)
+        try:
+            if m is not None:
+                stale = not writer_alive(int(m["pid"])) or (
+                    os.name != "posix" and now - tmp.stat().st_mtime > STALE_TMP_SECONDS
+                )
+            elif _OLD_TMP_NAME.match(tmp.name):
+                stale = now - tmp.stat().st_mtime > STALE_TMP_SECONDS
+            else:
+                continue
+            if stale and tmp.is_file():
+                tmp.unlink()
+                removed.append(tmp)
+        except OSError as exc:
+            log.warning("cannot delete %s: %s", tmp, exc.strerror or exc)
+    return removed
 
 
 def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:

@@ -171,3 +171,29 @@ def _no_leaked_games() -> Iterator[None]:
     assert sys.meta_path == finders, "an import finder was left on sys.meta_path"
     extra = [t for t in threading.enumerate() if t not in threads and t.is_alive()]
     assert not extra, f"threads left running: {extra}"
+
+
+@pytest.fixture
+def editor_side() -> Iterator[Callable[..., Any]]:
+    """Make `tests.fake_editor.FakeEditor` players; each is closed after the test, never orphaned.
+
+    Call it as ``editor_side(project, *play_args, command=...)``; `command` is
+    the interpreter and module to run (default ``python -m runtime``).
+    """
+    from .fake_editor import FakeEditor
+
+    made: list[FakeEditor] = []
+
+    def make(project: Path, *args: str, command: list[str] | None = None) -> FakeEditor:
+        fe = (
+            FakeEditor(project, *args)
+            if command is None
+            else FakeEditor(project, *args, command=command)
+        )
+        made.append(fe)
+        return fe
+
+    yield make
+    for fe in made:
+        fe.close()
+        assert fe.proc.returncode is not None  # no orphan player

@@ -1,14 +1,14 @@
 """The editor's side of the channel, played by a test: a listening socket and a player child.
 
-`FakeEditor` does what `editor.player_process.PlayerProcess` does, without Qt:
+`FakeEditor` does what `editor.player_process.process.PlayerProcess` does, without Qt:
 it listens on a loopback port, starts ``python -m runtime play --headless
---channel ...`` with the token in the environment, and reads the player's
+--channel ...`` with the token on its stdin, and reads the player's
 messages with `runtime.channel.FrameDecoder`, waiting on the socket.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import select
 import socket
 import subprocess
@@ -16,10 +16,14 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from runtime.channel import PLAYER_MESSAGES, TOKEN_ENV, FrameDecoder, Message, encode
+from runtime.channel import PLAYER_MESSAGES, FrameDecoder, Message, encode
 
 #: Seconds to wait for any one message or exit.
 TIMEOUT = 30.0
+
+
+#: How the editor starts its player: ``python -m runtime``.
+DEFAULT_COMMAND = (sys.executable, "-m", "runtime")
 
 
 class FakeEditor:
@@ -39,7 +43,7 @@ class FakeEditor:
         project: Path,
         *args: str,
         token: str = "s3cret",
-        command: Sequence[str] = (sys.executable, "-m", "runtime"),
+        command: Sequence[str] = DEFAULT_COMMAND,
         cwd: Path | None = None,
     ) -> None:
         self.server = socket.create_server(("127.0.0.1", 0))
@@ -56,10 +60,18 @@ class FakeEditor:
             f"127.0.0.1:{port}",
             *args,
         ]
-        env = {**os.environ, TOKEN_ENV: token}
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True, cwd=cwd
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=cwd,
         )
+        # As the editor does: the token on stdin, and the pipe open while we live.
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(token + "\n")
+        self.proc.stdin.flush()
         self.conn: socket.socket | None = None
         self.decoder = FrameDecoder(PLAYER_MESSAGES)
         self.received: list[Message] = []
@@ -89,15 +101,25 @@ class FakeEditor:
             self.received += self.decoder.decode_all(data)
 
     def finish(self) -> tuple[int, str, str]:
-        """Wait for the child to exit: its exit code, stdout and stderr."""
-        out, err = self.proc.communicate(timeout=TIMEOUT)
+        """Wait for the child to exit: its exit code, stdout and stderr.
+
+        The stdin pipe stays open until the child has exited: closing it first
+        (as ``communicate`` does) tells the child that its editor is gone.
+        """
+        stdin, self.proc.stdin = self.proc.stdin, None
+        try:
+            out, err = self.proc.communicate(timeout=TIMEOUT)
+        finally:
+            if stdin is not None:
+                stdin.close()
         return self.proc.returncode, out, err
 
     def close(self) -> None:
         """Kill the child if it still runs, and close the sockets."""
         if self.proc.poll() is None:
             self.proc.kill()
-        self.proc.communicate(timeout=TIMEOUT)
+        with contextlib.suppress(BrokenPipeError):
+            self.proc.communicate(timeout=TIMEOUT)
         if self.conn is not None:
             self.conn.close()
         self.server.close()

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from runtime.channel import (
     EDITOR_MESSAGES,
+    MAX_DEPTH,
     MAX_FRAME,
     PLAYER_MESSAGES,
     PROTOCOL_VERSION,
@@ -130,6 +131,30 @@ def test_deeply_nested_extension_values_are_refused() -> None:
         dec.next_message()
 
 
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 1000, 1023])
+def test_deeply_nested_lists_and_maps_are_the_decoders_own_error(depth: int) -> None:
+    # msgpack unpacks up to 1,024 levels itself; the editor would then recurse into the
+    # value (repr, ==) and hit RecursionError far from the channel.
+    deep: object = 1
+    for i in range(depth - 1):
+        deep = [deep] if i % 2 else {"k": deep}
+    dec = FrameDecoder(PLAYER_MESSAGES)
+    dec.feed(frame({"v": 1, "type": "error", "message": "x", "deep": deep}))
+    with pytest.raises(ChannelError, match="nests deeper"):
+        dec.next_message()
+    # The bad frame is skipped whole: the stream goes on.
+    assert dec.decode_all(frame({"v": 1, "type": "error", "message": "after"}))[0]["message"]
+
+
+def test_nesting_up_to_the_limit_is_accepted() -> None:
+    deep: object = 1
+    for _ in range(MAX_DEPTH - 2):  # the frame's own map and the field are two levels
+        deep = [deep]
+    dec = FrameDecoder(PLAYER_MESSAGES)
+    (msg,) = dec.decode_all(frame({"v": 1, "type": "error", "message": "x", "deep": deep}))
+    assert msg["message"] == "x"
+
+
 def test_oversized_frame_is_fatal_and_never_buffered() -> None:
     dec = FrameDecoder(EDITOR_MESSAGES, max_frame=1024)
     dec.feed(struct.pack(">I", 1025))
@@ -149,6 +174,15 @@ def test_oversized_frame_is_fatal_and_never_buffered() -> None:
 def test_encode_refuses_what_msgpack_cannot_hold() -> None:
     with pytest.raises(ChannelError, match="cannot encode"):
         encode("log", level=20, logger="x", message=object(), created=0.0)
+
+
+def test_text_utf8_cannot_encode_is_sent_with_a_replacement_character() -> None:
+    # An entity named "\ud800" in a scene file: its tree and log lines still reach the editor.
+    entities = [{"handle": 1, "name": "odd \ud800", "tags": ("\udfff",)}]
+    data = encode("tree", scene="s", frame=1, entities=entities, plugins=[])
+    (msg,) = FrameDecoder(PLAYER_MESSAGES).decode_all(data)
+    assert msg["entities"][0]["name"] == "odd \ufffd"
+    assert msg["entities"][0]["tags"] == ("\ufffd",)
 
 
 def test_plain_turns_objects_into_data() -> None:

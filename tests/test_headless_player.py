@@ -11,10 +11,8 @@ import re
 import select
 import signal
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-
-import pytest
 
 from .conftest import entity, script
 from .fake_editor import TIMEOUT, FakeEditor
@@ -46,21 +44,6 @@ class Counter(Script):
     def on_update(self, ctx, dt):
         self.count += 1
 """
-
-
-@pytest.fixture
-def editor_side() -> Iterator[Callable[..., FakeEditor]]:
-    made: list[FakeEditor] = []
-
-    def make(project: Path, *args: str, flags: tuple[str, ...] = ()) -> FakeEditor:
-        fe = FakeEditor(project, *args, command=runtime_command(flags=flags))
-        made.append(fe)
-        return fe
-
-    yield make
-    for fe in made:
-        fe.close()
-        assert fe.proc.returncode is not None  # no orphan player
 
 
 def counter_project(make_project: Callable[..., Path], name: str) -> Path:
@@ -100,7 +83,7 @@ def test_release_plays_headless_and_as_the_editors_child_without_pyside6(
     assert summary.startswith("ran 30 frames (0.5 s of game time)"), alone.stdout
     assert "plugins: game" in summary and "profile Release" in summary
 
-    fe = editor_side(root, "--profile", "release", flags=OPTIMIZE)
+    fe = editor_side(root, "--profile", "release", command=runtime_command(flags=OPTIMIZE))
     assert fe.accept()["profile"] == "release"
     assert fe.next("stats")["entities"] == 1
     fe.send("stop")
@@ -177,7 +160,7 @@ def test_a_reload_prints_the_same_lines_with_and_without_the_editor(
 
     # The editor's child: the same project, the same save, stopped by the editor.
     child_root = counter_project(make_project, "child")
-    fe = editor_side(child_root, *hot)
+    fe = editor_side(child_root, *hot, command=runtime_command())
     fe.accept()
     fe.next("stats")  # a second of frames: the watcher runs
     (child_root / "plugins" / "game" / "counter.py").write_text(COUNTER_V2)

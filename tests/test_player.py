@@ -100,21 +100,6 @@ def test_windowed_player_process_opens_and_closes_cleanly() -> None:
 # --- the child process and its channel, with this test as the editor ----------------------
 
 
-@pytest.fixture
-def editor_side() -> Iterator[Callable[..., FakeEditor]]:
-    made: list[FakeEditor] = []
-
-    def make(project: Path, *args: str) -> FakeEditor:
-        fe = FakeEditor(project, *args)
-        made.append(fe)
-        return fe
-
-    yield make
-    for fe in made:
-        fe.close()
-        assert fe.proc.returncode is not None  # no orphan player
-
-
 COUNTER = """
 from runtime import Script, Vec2
 

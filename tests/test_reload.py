@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -656,12 +657,13 @@ def test_change_listeners_and_profiles(lab):
 
     with lab.game(profile=BuildProfile.DEBUG) as game:
         announced = []
-        game.on_changes(announced.append)
+        game.set_change_wakeup(lambda: announced.append(game.pending_changes()))
         game.set_profile(BuildProfile.DEBUG, watch=True)  # watch, but do not reload
         assert game.watcher is not None
         lab.write("game/mover.py", MOVER_V1.replace("+= 1", "+= 2"))
         assert game.wait_for_reload(timeout=0.5) is None
         assert game.watcher.batches >= 1 and announced
+        assert [Path(p).name for p in game.pending_changes()] == ["mover.py"]
         game.set_profile(BuildProfile.DEBUG_HR)
         lab.write("game/mover.py", MOVER_V1.replace("+= 1", "+= 3"))
         report = game.wait_for_reload(timeout=10)

@@ -1,17 +1,15 @@
 """Code changes: the build profile, the plugin watcher, hot reloads and the stale-code banner.
 
-All of the editor's side of "which changed files are not applied yet" lives
-here: in ``Debug`` the watcher's batches are only noted (the stale paths) and
-applied at the next Play or Build (`apply_stale_changes`); in ``Debug (HR)``
-the game queues them itself (`runtime.Game.queue_reload`) and this controller
-only wakes it up between frames (`runtime.Game.apply_pending_reloads`). The
-two queues are drained in those two places only.
+The game keeps the one queue of saved files not loaded yet
+(`runtime.Game.pending_changes`). The watcher's thread only wakes this
+controller (a queued signal); on the GUI thread, between frames, ``Debug (HR)``
+applies the queue at once, and ``Debug`` leaves it for the next Play or Build
+(`apply_stale_changes`) and shows the "code changed" banner meanwhile.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings, Signal
@@ -42,9 +40,9 @@ class CodeReloadController(QObject):
     the views that show code dirty; they are refreshed once, on the next turn
     of the event loop, outside the reload transaction.
 
-    Threads: the plugin watcher calls `_on_watcher_batch` on its own thread. That
-    only notes the change and emits a Qt signal, which Qt delivers on the GUI
-    thread (the emitter lives there), where the reload runs between frames.
+    Threads: on its own thread the plugin watcher only queues the change in the
+    game and emits a Qt signal, which Qt delivers on the GUI thread (the
+    emitter lives there), where the reload runs between frames.
 
     Args:
         game: the window's game.
@@ -81,9 +79,6 @@ class CodeReloadController(QObject):
         self._settings = settings
         self._is_playing = is_playing
         self._closed = False
-        self._stale_lock = threading.Lock()
-        self._stale_paths: set[str] = set()  # Debug: changed files not applied yet
-        self._hot = False  # read by the watcher thread: whether to queue reloads
 
         self.profile_combo = QComboBox()
         self.profile_combo.setObjectName("buildProfileCombo")
@@ -103,8 +98,8 @@ class CodeReloadController(QObject):
 
         self._watcher_signals = _WatcherSignals(self)
         self._watcher_signals.changesDetected.connect(self._on_changes_detected)
-        # Called on the watcher's thread after each batch: note it and wake the GUI thread.
-        game.on_changes(self._on_watcher_batch)
+        # Emitted on the watcher's thread: Qt queues the call to the GUI thread.
+        game.set_change_wakeup(self._watcher_signals.changesDetected.emit)
         game.on_reload(self._on_reload)
         game.add_reload_participant(extensions.prepare)
 
@@ -134,36 +129,30 @@ class CodeReloadController(QObject):
         p = self.profile
         # Debug watches too: it only notes changes, for the "restart to apply" banner.
         self.game.set_profile(p, watch=p in (BuildProfile.DEBUG, BuildProfile.DEBUG_HR))
-        self._hot = p.hot_reload
-        if self._hot:
+        if p.hot_reload:
             self.apply_stale_changes()
         else:
             self.update_banner()
 
     def apply_stale_changes(self) -> None:
         """Reload the plugin files changed since the last Play or Build (``Debug``)."""
-        with self._stale_lock:
-            stale = sorted(self._stale_paths)
-            self._stale_paths.clear()
-        if stale:
-            self.game.reload(stale)
+        self.game.apply_pending_reloads(any_profile=True)
         self.update_banner()
 
     def before_play(self) -> None:
         """A game is about to start: without hot reload, code changes apply now."""
-        if not self._hot:
+        if not self.game.profile.hot_reload:
             self.apply_stale_changes()
 
     def update_banner(self) -> None:
         """Show the "code changed" banner while changes wait for the next Play or Build."""
-        with self._stale_lock:
-            stale = bool(self._stale_paths)
+        stale = bool(self.game.pending_changes())
         self.banner.setText(
             "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
             if self._is_playing()
             else "code changed — restart to apply (the changes load at the next Play or Build)"
         )
-        self.banner.setVisible(stale and not self._hot)
+        self.banner.setVisible(stale and not self.game.profile.hot_reload)
 
     def close(self) -> None:
         """Ignore what arrives after the window closed (the game closes after this)."""
@@ -178,20 +167,12 @@ class CodeReloadController(QObject):
         self._settings.setValue("profile", self.profile.value)
         log.info("build profile: %s", self.profile.display_name)
 
-    def _on_watcher_batch(self, paths: list[str]) -> None:
-        """The watcher's thread: Debug (HR) already queued the reload; Debug notes the change."""
-        if not self._hot:
-            with self._stale_lock:
-                self._stale_paths.update(paths)
-        self._watcher_signals.changesDetected.emit()
-
     def _on_changes_detected(self) -> None:
         # GUI thread, between frames: a playing game would apply this at its next
         # frame anyway, but a paused game or the edited scene would not.
         if self._closed:
             return
-        if self._hot:
-            self.game.apply_pending_reloads()
+        self.game.apply_pending_reloads()  # Debug (HR) only: Debug waits for Play
         self.update_banner()
 
     def _on_reload(self, report: ReloadReport) -> None:

@@ -1,15 +1,22 @@
-"""The edited scene as a document: new, open, save, save as, recent files, unsaved changes."""
+"""The edited scene as a document: new, open, save, save as, recent files, unsaved changes.
+
+The scene file may change behind the editor's back (a ``git pull``, a
+teammate, a hand edit). Save checks it first and asks Reload / Overwrite /
+Save As rather than silently overwriting it; so does the window regaining
+focus, as other editors do, once per change on disk.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtGui import QUndoStack
-from PySide6.QtWidgets import QFileDialog, QMenu, QMessageBox, QWidget
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QGuiApplication, QUndoStack
+from PySide6.QtWidgets import QAbstractButton, QFileDialog, QMenu, QMessageBox, QWidget
 
 from editor import commands as cmd
 from editor.controllers import STATUS_SECONDS
@@ -21,6 +28,15 @@ log = logging.getLogger("hotplay.editor")
 
 #: Recent scene files remembered in the settings.
 MAX_RECENT = 8
+
+
+class DiskChoice(enum.Enum):
+    """The answer to "the scene file changed on disk"."""
+
+    RELOAD = "reload"  #: open the file as it is on disk (unsaved edits are dropped)
+    OVERWRITE = "overwrite"  #: save the edited scene over it
+    SAVE_AS = "save_as"  #: save the edited scene to another file
+    CANCEL = "cancel"  #: do nothing now
 
 
 class DocumentController(QObject):
@@ -38,6 +54,11 @@ class DocumentController(QObject):
         is_playing: whether a game runs (the document is frozen then).
         recovery_policy: answers "recover unsaved changes?" instead of a dialog.
         autosave_interval_ms: see `RecoveryController`.
+
+    Attributes:
+        ask_unsaved_changes: answers the unsaved-changes question (tests replace it).
+        ask_changed_on_disk: answers "the file changed on disk" with a `DiskChoice`
+            (tests replace it).
 
     Signals:
         sceneReplaced(object): another `Scene` is edited now (new, open, recover).
@@ -73,9 +94,12 @@ class DocumentController(QObject):
         self.edit_target = cmd.EditTarget(Scene(name="untitled"), game.registry.resolve)
         #: Answers the unsaved-changes question: "save", "discard" or "cancel" (tests replace it).
         self.ask_unsaved_changes: Callable[[], str] = self._ask_unsaved_changes
+        self.ask_changed_on_disk: Callable[[Path], DiskChoice] = self._ask_changed_on_disk
+        self._disk_stamp_asked: FileStamp | None = None  # the change last asked about
         self.recovery = RecoveryController(
             self, is_playing, policy=recovery_policy, interval_ms=autosave_interval_ms
         )
+        dialog_parent.installEventFilter(self)
 
     # --- state ----------------------------------------------------------------------------
 
@@ -171,11 +195,25 @@ class DocumentController(QObject):
         return True
 
     def save_scene(self, path: str | os.PathLike[str] | None = None) -> bool:
-        """Save the edited scene (to `path`, or where it came from; asks when new)."""
+        """Save the edited scene (to `path`, or where it came from; asks when new).
+
+        When the file changed on disk since it was opened or last saved, asks
+        first (`ask_changed_on_disk`): reload it, overwrite it, or save as.
+        """
         if path is None and self.scene_path is None:
             return self.save_scene_as()
         p = self.project.scene_path(path) if path is not None else self.scene_path
         assert p is not None
+        if self.changed_on_disk(p):
+            choice = self.ask_changed_on_disk(p)
+            self._disk_stamp_asked = FileStamp.of(p)
+            if choice is DiskChoice.RELOAD:
+                self.reload_from_disk()
+                return False  # nothing was saved: the edits were dropped for the file's version
+            if choice is DiskChoice.SAVE_AS:
+                return self.save_scene_as()
+            if choice is not DiskChoice.OVERWRITE:
+                return False
         try:
             self.game.save_scene(self.scene, p)
         except SceneFileError as exc:
@@ -189,6 +227,56 @@ class DocumentController(QObject):
         log.info("saved %s", self.display_name(p))
         self.statusReported.emit(f"saved {self.display_name(p)}", "ok", 4.0)
         return True
+
+    def changed_on_disk(self, path: Path | None = None) -> bool:
+        """Whether the scene file (or `path`, if it is that file) changed since its open or save.
+
+        A file that is gone, or a path other than the edited scene's, is no conflict.
+        """
+        p = self.scene_path if path is None else path
+        if p is None or self.scene_path is None or p.resolve() != self.scene_path.resolve():
+            return False
+        now = FileStamp.of(p)
+        return now is not None and now != self.recovery.saved_stamp
+
+    def reload_from_disk(self) -> bool:
+        """Open the scene file again as it is on disk, dropping the unsaved edits."""
+        if self.scene_path is None:
+            return False
+        return self.open_scene(self.scene_path, ask=False)
+
+    def check_disk(self) -> None:
+        """The window has focus again: if the scene file changed on disk, say so once.
+
+        Unmodified, the document simply reloads; with unsaved edits the user
+        chooses (`ask_changed_on_disk`). The same change is asked about once.
+        """
+        if self._is_playing() or not self.changed_on_disk():
+            return
+        assert self.scene_path is not None
+        stamp = FileStamp.of(self.scene_path)
+        if stamp == self._disk_stamp_asked:
+            return
+        self._disk_stamp_asked = stamp
+        name = self.display_name(self.scene_path)
+        if not self.is_modified:
+            if self.reload_from_disk():
+                log.info("reloaded %s: it changed on disk", name)
+                self.statusReported.emit(f"reloaded {name}: it changed on disk", "ok", 4.0)
+            return
+        choice = self.ask_changed_on_disk(self.scene_path)
+        if choice is DiskChoice.RELOAD:
+            self.reload_from_disk()
+        elif choice is DiskChoice.OVERWRITE:
+            self.save_scene()
+        elif choice is DiskChoice.SAVE_AS:
+            self.save_scene_as()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: D102 (Qt API)
+        if watched is self.dialog_parent and event.type() == QEvent.Type.WindowActivate:
+            # After the event: a question asked now would open inside activation.
+            QTimer.singleShot(0, self, self.check_disk)
+        return False
 
     def save_scene_as(self) -> bool:
         """Choose a file and save the edited scene there."""
@@ -244,6 +332,31 @@ class DocumentController(QObject):
             QMessageBox.StandardButton.Save: "save",
             QMessageBox.StandardButton.Discard: "discard",
         }.get(QMessageBox.StandardButton(answer), "cancel")
+
+    def _ask_changed_on_disk(self, path: Path) -> DiskChoice:
+        name = self.display_name(path)
+        if QGuiApplication.platformName() in ("offscreen", "minimal"):
+            log.warning("%s changed on disk; not saved (no one can answer a dialog here)", name)
+            return DiskChoice.CANCEL
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Scene changed on disk",
+            f"{name} has changed on disk since it was opened or saved.",
+            QMessageBox.StandardButton.NoButton,
+            self.dialog_parent,
+        )
+        box.setInformativeText(
+            "Reload drops your unsaved changes and opens the file as it is now; "
+            "Overwrite replaces it with your version; Save As keeps both."
+        )
+        buttons: dict[QAbstractButton, DiskChoice] = {
+            box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole): DiskChoice.RELOAD,
+            box.addButton("Overwrite", QMessageBox.ButtonRole.AcceptRole): DiskChoice.OVERWRITE,
+            box.addButton("Save As…", QMessageBox.ButtonRole.ActionRole): DiskChoice.SAVE_AS,
+            box.addButton(QMessageBox.StandardButton.Cancel): DiskChoice.CANCEL,
+        }
+        box.exec()
+        return buttons.get(box.clickedButton(), DiskChoice.CANCEL)
 
     def _on_clean_changed(self, _clean: bool) -> None:
         self.titleChanged.emit()

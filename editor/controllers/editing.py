@@ -18,6 +18,7 @@ from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView
 from runtime import Color, Handle, Visual, VisualKind
 from runtime.plugins import describe_error
+from runtime.scenefile import unencodable_text
 
 log = logging.getLogger("hotplay.editor")
 
@@ -114,9 +115,23 @@ class EditingController(QObject):
             log.error("edit failed: %s", describe_error(exc))
             self.statusReported.emit(f"edit failed: {exc}", "error", STATUS_SECONDS)
 
+    def _refuse_unencodable(self, what: str, value: Any) -> bool:
+        """Report and refuse a value holding text no file can store (a lone surrogate).
+
+        Returns:
+            Whether the value was refused.
+        """
+        bad = unencodable_text(value)
+        if bad is None:
+            return False
+        message = f"{what} not changed: {bad!r} holds a character no file can store"
+        log.warning("%s", message)
+        self.statusReported.emit(message, "error", STATUS_SECONDS)
+        return True
+
     def _on_attribute_edited(self, handle: Handle, attribute: str, value: Any) -> None:
         e = self.document.scene.get(handle)
-        if e is None or self._is_playing():
+        if e is None or self._is_playing() or self._refuse_unencodable(attribute, value):
             return
         old = getattr(e, attribute)
         if old == value and type(old) is type(value):
@@ -128,6 +143,8 @@ class EditingController(QObject):
     ) -> None:
         e = self.document.scene.get(handle)
         if e is None or self._is_playing() or index >= len(e.scripts):
+            return
+        if self._refuse_unencodable(field, value):
             return
         old = getattr(e.scripts[index], field)
         if old == value and type(old) is type(value):

@@ -1,4 +1,10 @@
-"""Unsaved edits kept safe: the autosave timer, the recovery file, the offer to recover."""
+"""Unsaved edits kept safe: the recovery file written after every change, the offer to recover.
+
+Every change to the document (a command pushed, undone or redone) writes the
+recovery file at once or within `RECOVERY_DELAY_MS`, playing or not, so a kill or a
+segfault loses nothing. This needs no signal handler (which a plugin could
+replace) and no clean exit: the file is already on disk when the editor dies.
+"""
 
 from __future__ import annotations
 
@@ -13,15 +19,19 @@ from PySide6.QtWidgets import QMessageBox
 
 from editor.recovery import FileStamp, RecoveryChoice, RecoveryInfo, RecoveryStore
 from runtime import Scene, SceneFileError
-from runtime.scenefile import scene_from_data
+from runtime.scenefile import remove_interrupted_saves, scene_from_data
 
 if TYPE_CHECKING:
     from editor.controllers.document import DocumentController
 
 log = logging.getLogger("hotplay.editor")
 
-#: Default autosave period of unsaved edits to the recovery file.
+#: Default period of the autosave that retries a recovery file the disk refused.
 AUTOSAVE_INTERVAL_MS = 20_000
+#: Longest time from a change of the document to its recovery file on disk: a change
+#: after a quiet period is written at once, the changes within the period after it
+#: (a drag) together at its end.
+RECOVERY_DELAY_MS = 250
 
 
 class RecoveryController(QObject):
@@ -29,14 +39,20 @@ class RecoveryController(QObject):
 
     The document owns this controller and calls it when it opens, saves or
     leaves a scene; the recovery file of edits that were saved or discarded
-    is deleted, one the user chose to keep for later is never overwritten.
+    is deleted, one the user chose to keep for later is held aside (never
+    overwritten, offered again).
+    Each change of the undo stack writes the file at once, or at most
+    `RECOVERY_DELAY_MS` later during a burst of changes, while playing too
+    (the game plays a copy; the edited scene is the user's work). At start it
+    deletes what killed editors left: the temporary files of interrupted saves
+    in the project's assets and recovery folders.
 
     Args:
         document: the document whose edits are kept.
         is_playing: whether a game runs (the edited scene is frozen then).
         policy: answers "recover unsaved changes?" instead of a dialog (tests, benchmarks).
-        interval_ms: the autosave period (default `AUTOSAVE_INTERVAL_MS`; 0: only
-            when `autosave_now` is called).
+        interval_ms: the period of the autosave that retries after a failed write
+            (default `AUTOSAVE_INTERVAL_MS`; 0: none).
     """
 
     def __init__(
@@ -59,7 +75,6 @@ class RecoveryController(QObject):
         #: The scene file at its last open or save.
         self.saved_stamp: FileStamp | None = None
         self._written: Path | None = None  # the recovery file holding our edits
-        self._kept: Path | None = None  # one the user chose to deal with later
         self._error = ""
         self._stopped = False
         self._timer = QTimer(self)
@@ -67,6 +82,16 @@ class RecoveryController(QObject):
         interval = AUTOSAVE_INTERVAL_MS if interval_ms is None else interval_ms
         if interval > 0:
             self._timer.start(interval)
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.setInterval(RECOVERY_DELAY_MS)
+        self._soon.timeout.connect(self._on_soon)
+        self._change_pending = False
+        document.undo_stack.indexChanged.connect(self._on_document_changed)
+        project = document.project
+        for folder in (project.assets_dir, self.store.directory):
+            for tmp in remove_interrupted_saves(folder):
+                log.info("deleted %s, left by an interrupted save", tmp)
 
     def autosave_now(self, *, even_while_playing: bool = False) -> Path | None:
         """Write the unsaved edits to the scene's recovery file; return its path.
@@ -83,8 +108,6 @@ class RecoveryController(QObject):
             self.delete()  # undone back to the saved state: nothing to recover
             return None
         target = self.store.path_for(doc.scene_path)
-        if target == self._kept and target.exists():
-            return None  # the user keeps an older recovery for later: never overwrite it
         try:
             path = self.store.write(doc.scene, doc.scene_path, self.saved_stamp)
         except (OSError, ValueError, TypeError) as exc:
@@ -101,46 +124,71 @@ class RecoveryController(QObject):
         """No more autosaves (the window is closing)."""
         self._stopped = True
         self._timer.stop()
+        self._soon.stop()
+
+    def _on_document_changed(self, _index: int) -> None:
+        # The first change is written at once: an edit made just before Play is on
+        # disk even if the game then blocks the event loop, or crashes the editor.
+        # Changes within the next period (a drag) wait for its end: one write per
+        # period, and the period is never extended, so a long drag reaches disk too.
+        if self._soon.isActive():
+            self._change_pending = True
+            return
+        self._soon.start()
+        self.autosave_now(even_while_playing=True)
+
+    def _on_soon(self) -> None:
+        if self._change_pending:
+            self._change_pending = False
+            self._soon.start()
+            self.autosave_now(even_while_playing=True)
 
     def delete(self) -> None:
         """Delete the recovery file of the edits being left (saved, discarded or closed)."""
         path, self._written = self._written, None
-        if path is not None and path != self._kept:
+        if path is not None:
             self.store.remove(path)
 
     def saved(self, path: Path) -> None:
         """The document was saved to `path`: its recovery files are obsolete."""
         self.saved_stamp = FileStamp.of(path)
         self.delete()  # ours, also the previous location's after Save As
-        if self.store.path_for(path) != self._kept:
-            self.store.delete(path)
+        self.store.delete(path)
 
     def adopt(self, info: RecoveryInfo) -> None:
         """The document now holds the recovered edits of `info`, still unsaved."""
         self.saved_stamp = info.saved_stamp
-        self._written = info.path
+        self._written = self.store.restore_held(info)
 
     def offer(self, path: Path) -> tuple[Scene, RecoveryInfo] | None:
-        """Ask about the recovery file of `path`; the recovered scene if the user wants it."""
-        info = self.store.find(path)
-        if info is None:
-            return None
-        if not info.newer_than_save():
-            log.info("%s predates the last save of the scene; not offered", info)
-            return None
-        self._kept = None
-        choice = self.ask_recover(info)
-        if choice is RecoveryChoice.DISCARD:
-            self.store.remove(info.path)
-            log.info("discarded %s", info)
-            return None
-        if choice is not RecoveryChoice.RECOVER:
-            self._kept = info.path
-            log.warning("kept %s for later; until then this scene is not autosaved", info)
-            return None
+        """Ask about the recovery files of `path`, newest first; the scene the user recovers.
+
+        Discard deletes a file; Later holds it aside (asked again next time),
+        so the scene's new edits still have a recovery file of their own.
+        """
+        for info in self.store.find_all(path):
+            if not info.newer_than_save():
+                log.info("%s predates the last save of the scene; not offered", info)
+                continue
+            choice = self.ask_recover(info)
+            if choice is RecoveryChoice.DISCARD:
+                self.store.remove(info.path)
+                log.info("discarded %s", info)
+                continue
+            if choice is not RecoveryChoice.RECOVER:
+                if info.path == self.store.path_for(path):
+                    self.store.hold(info.path)
+                log.warning("kept %s for later", info)
+                continue
+            recovered = self._recovered_scene(info)
+            if recovered is not None:
+                return recovered, info
+        return None
+
+    def _recovered_scene(self, info: RecoveryInfo) -> Scene | None:
         doc = self.document
         try:
-            scene = scene_from_data(
+            return scene_from_data(
                 info.scene_data,
                 doc.game.registry.resolve,
                 source=info.path,
@@ -150,7 +198,6 @@ class RecoveryController(QObject):
             self.store.set_aside(info.path, exc.problem)
             doc.show_error("Cannot recover unsaved changes", str(exc))
             return None
-        return scene, info
 
     def message_box(self, info: RecoveryInfo) -> QMessageBox:
         """The "recover unsaved changes?" question, not shown yet (`ask_recover` runs it).

@@ -1,8 +1,14 @@
-"""How a player child is started: its ``python -m runtime play`` arguments and environment."""
+"""How a player child is started: its ``python -m runtime play`` arguments and environment.
+
+The channel token is not part of either: it goes down the child's stdin
+(`token_line`), see `runtime.channel.attach_to_editor`.
+"""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -10,10 +16,42 @@ from pathlib import Path
 from PySide6.QtCore import QProcessEnvironment
 
 import runtime
-from runtime.channel import TOKEN_ENV
 from runtime.profiles import BuildProfile
 from runtime.scene import Scene
-from runtime.scenefile import save_scene
+from runtime.scenefile import save_scene, writer_alive
+
+#: Start of the temporary folders that hold an unsaved scene for a player child.
+PLAY_FOLDER_PREFIX = "hotplay-play-"
+_PLAY_FOLDER = re.compile(re.escape(PLAY_FOLDER_PREFIX) + r"(?P<pid>\d+)-")
+
+
+def remove_stale_play_folders(temp_dir: str | os.PathLike[str] | None = None) -> list[Path]:
+    """Delete the unsaved-scene folders (`scene_argument`) of editors that are gone.
+
+    An editor deletes its folder when its child ends; one that was killed
+    cannot. Only folders whose name holds the pid of a process that no longer
+    runs are deleted. Never raises.
+
+    Args:
+        temp_dir: where to look (default: the system's temporary folder).
+
+    Returns:
+        The folders deleted.
+    """
+    root = Path(temp_dir) if temp_dir is not None else Path(tempfile.gettempdir())
+    removed: list[Path] = []
+    try:
+        candidates = list(root.glob(PLAY_FOLDER_PREFIX + "*"))
+    except OSError:
+        return removed
+    for folder in candidates:
+        m = _PLAY_FOLDER.match(folder.name)
+        if m is None or writer_alive(int(m["pid"])) or not folder.is_dir():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        if not folder.exists():
+            removed.append(folder)
+    return removed
 
 
 def player_arguments(
@@ -78,17 +116,22 @@ def scene_argument(
     if scene is None:
         return None, None
     if isinstance(scene, Scene):
-        tmpdir = Path(tempfile.mkdtemp(prefix="hotplay-play-"))
+        # The editor's pid in the name: a later editor deletes the folders of dead ones.
+        tmpdir = Path(tempfile.mkdtemp(prefix=f"{PLAY_FOLDER_PREFIX}{os.getpid()}-"))
         path = tmpdir / "unsaved.scene.json"
         save_scene(scene, path)
         return str(path), tmpdir
     return str(Path(scene).resolve()), None
 
 
-def player_environment(token: str) -> QProcessEnvironment:
-    """The editor's environment, plus the channel token and this runtime on the path."""
+def token_line(token: str) -> bytes:
+    """What the editor writes to the child's stdin first: the channel token and a newline."""
+    return token.encode("ascii") + b"\n"
+
+
+def player_environment() -> QProcessEnvironment:
+    """The editor's environment, with this runtime on the path."""
     env = QProcessEnvironment.systemEnvironment()
-    env.insert(TOKEN_ENV, token)
     env.insert("PYTHONUNBUFFERED", "1")
     # The child imports the very runtime this editor runs, installed or not.
     here = str(Path(runtime.__file__).resolve().parent.parent)

@@ -36,7 +36,13 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QProcess, QTimer, Signal
 
 from editor.player_process.channel_server import ChannelServer
-from editor.player_process.command import player_arguments, player_environment, scene_argument
+from editor.player_process.command import (
+    player_arguments,
+    player_environment,
+    remove_stale_play_folders,
+    scene_argument,
+    token_line,
+)
 from editor.player_process.hang import SilenceWatch
 from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines
 from runtime.build import BuildResult, build_project
@@ -121,6 +127,8 @@ class PlayerProcess(QObject):
         self._stderr = StderrTail()
         self._stdout = StreamLines()
         self._tmpdir: Path | None = None
+        for folder in remove_stale_play_folders():  # what killed editors could not delete
+            log.info("deleted %s, left by an editor that is gone", folder)
         self._stop_requested = False
         self.paused = False
         self.pid: int | None = None
@@ -265,7 +273,7 @@ class PlayerProcess(QObject):
             extra_args=extra_args,
         )
         self.last_arguments = args
-        env = player_environment(token)
+        env = player_environment()
 
         proc = QProcess(self)
         proc.setProcessEnvironment(env)
@@ -282,6 +290,10 @@ class PlayerProcess(QObject):
         self._process = proc
         log.info("starting the player: %s %s", self.python, " ".join(args))
         proc.start()
+        # The token goes down stdin, never the environment (readable in /proc by
+        # any process of this user). The pipe stays open while the editor lives:
+        # its end-of-file is how the child learns that the editor is gone.
+        proc.write(token_line(token))
         return result
 
     def _reset(self) -> None:

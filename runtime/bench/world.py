@@ -98,6 +98,7 @@ class World:
         t1 = time.perf_counter()
         gc_reload = GC_CLOCK.read()
         verify_reload(report, before, SceneState.capture(game, game.scene), self.n)
+        assert report is not None  # verify_reload raised otherwise
         cls = game.registry.resolve(MOVER_TYPE_ID)
         if any(type(s) is not cls for e in game.scene for s in e.scripts):
             raise BenchError("some scripts are not instances of the new class")

@@ -5,31 +5,70 @@ both draw through `SceneRenderer`, so a scene looks the same in both.
 
 Scene coordinates have their origin at the scene centre, y pointing down and
 rotations in degrees clockwise; `Camera` maps them to a widget's pixels.
+
+A frame is drawn in one of two ways that give the same pixels:
+
+- *batched* (the default): the drawing order is a `DrawList` kept between
+  frames, shapes and images are copied onto the pages of a `SpriteAtlas`, and
+  each run of consecutive items on one page is drawn by one
+  `QPainter.drawPixmapFragments` call over a `FragmentArray`;
+- *one by one*: every item is drawn by its own QPainter call, in the order
+  `draw_items` gives. It draws what a fragment cannot (text, missing or
+  mirrored images, shapes too large to cache) in its place in the z order of a
+  batched frame, and whole frames where PySide6 cannot take an array of
+  fragments (`fragment_arrays_work`) or with ``SceneRenderer(batched=False)``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import time
-from collections.abc import Collection
+import weakref
+from array import array
+from collections.abc import Collection, Iterable
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QTransform
+from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap, QTransform
 
-from runtime.scene import Entity, Scene, VisualKind
+from runtime.scene import (
+    Entity,
+    EntityAdded,
+    EntityMoved,
+    EntityRemoved,
+    Scene,
+    SceneEvent,
+    Visual,
+    VisualKind,
+)
 from runtime.values import Color, Handle, Vec2
 
 #: Shapes larger than this (in pixels on screen) are drawn directly, not cached.
 _MAX_SPRITE_PIXELS = 1024 * 1024
 #: How many distinct sprites are kept before the cache starts over.
 _MAX_SPRITES = 4096
+#: Side of an atlas page in pixels: 16 MB of ARGB, a few thousand sprites of game size.
+_ATLAS_PAGE = 2048
+#: Atlas pages kept before the atlas starts over (as the sprite cache does).
+_ATLAS_PAGES = 4
+#: Transparent pixels left between neighbours on a page, so that no sampling at
+#: the edge of one sprite can read its neighbour.
+_ATLAS_GAP = 2
+#: Images up to this side are copied into the atlas; larger ones are their own texture.
+_ATLAS_MAX_IMAGE = 512
 
-# Painter transform modes in SceneRenderer.paint.
+# Painter transform modes in SceneRenderer._paint_items.
 _OTHER, _PIXELS, _SCENE = 0, 1, 2
 
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
 WorldTransform = tuple[float, float, float, float, float]
+#: An item to draw: the entity and its world transform (x, y, rotation, scale x, scale y).
+PlacedEntity = tuple[Entity, float, float, float, float, float]
+#: The fields of a `QPainter.PixmapFragment` after x and y: source left, top, width and
+#: height in the texture, scale x, scale y, rotation in degrees and opacity.
+FragmentFields = tuple[float, float, float, float, float, float, float, float]
 
 
 class Camera:
@@ -137,23 +176,297 @@ def _first_two(item: tuple[int, int, Entity, float, float, float, float, float])
     return item[0], item[1]
 
 
+class _Node:
+    """One entity in a `DrawList`: its place in the order and what drew it last frame.
+
+    Entities of trees (`in_tree`) carry their world transform, recomputed every
+    frame. `fragment` is the texture and fragment fields it was last drawn
+    with (``None``: drawn on its own) and `key` what they were made for (see
+    `SceneRenderer._collect_runs`), so an entity that only moved reuses them.
+    """
+
+    __slots__ = (
+        "entity",
+        "fragment",
+        "in_tree",
+        "index",
+        "key",
+        "parent",
+        "rot",
+        "scale",
+        "x",
+        "y",
+        "z",
+    )
+
+    def __init__(self, entity: Entity, index: int, parent: _Node | None, in_tree: bool) -> None:
+        self.entity = entity
+        self.index = index
+        self.parent = parent
+        self.in_tree = in_tree
+        self.z = _z(entity)
+        self.x = self.y = self.rot = 0.0
+        self.scale: tuple[float, float] = (1.0, 1.0)
+        self.key: tuple[object, ...] = ()  # nothing remembered yet
+        self.fragment: tuple[QPixmap, FragmentFields] | None = None
+
+
+def _node_order(n: _Node) -> tuple[int, int]:
+    return n.z, n.index
+
+
+class DrawList:
+    """The drawing order of one scene, kept from frame to frame.
+
+    Walking the tree and sorting by z cost more than Qt's own drawing in a frame
+    of many sprites, and neither changes while a game only moves things. So the
+    order is rebuilt only when the scene announces a change to its tree (an
+    entity added, removed or moved) or when an entity is found with another z
+    than the one it was sorted by (see `SceneRenderer`). Everything else
+    (positions, rotations, scales, visuals, ``enabled``) is read from the
+    entities at every frame, because running scripts change those without
+    announcing it.
+
+    Args:
+        scene: the scene to follow; the list subscribes to its events.
+    """
+
+    def __init__(self, scene: Scene) -> None:
+        #: Every entity (drawn or not), sorted by (z, place in the tree) as `draw_items` sorts.
+        self.order: list[_Node] = []
+        # Entities of trees of more than one entity, parents first, whose world
+        # transforms are computed from their parents' before each frame.
+        self._in_trees: list[_Node] = []
+        self._entity_count = -1
+        self.stale = True
+        scene.subscribe(self._on_scene_event)
+
+    def _on_scene_event(self, event: SceneEvent) -> None:
+        # Attribute changes and new scripts leave the tree as it is (a new z is
+        # found when the order is read).
+        if isinstance(event, EntityAdded | EntityRemoved | EntityMoved):
+            self.stale = True
+
+    def update(self, scene: Scene) -> None:
+        """Rebuild the order if the tree changed, then compute this frame's world transforms."""
+        # The entity count also catches a tree changed without events, which no
+        # `Scene` method does but code filling a scene by hand could.
+        if self.stale or len(scene.entities) != self._entity_count:
+            self._rebuild(scene)
+        for n in self._in_trees:
+            e = n.entity
+            p = n.parent
+            if p is None:
+                px, py, pr, psx, psy = 0.0, 0.0, 0.0, 1.0, 1.0
+            else:
+                px, py, pr = p.x, p.y, p.rot
+                psx, psy = p.scale
+            # The arithmetic of `draw_items`, so both paths put an item on the same pixels.
+            lx, ly = e.position[0] * psx, e.position[1] * psy
+            if pr:
+                r = math.radians(pr)
+                c, s = math.cos(r), math.sin(r)
+                lx, ly = lx * c - ly * s, lx * s + ly * c
+            n.x, n.y, n.rot = px + lx, py + ly, pr + e.rotation
+            n.scale = (psx * e.scale[0], psy * e.scale[1])
+
+    def _rebuild(self, scene: Scene) -> None:
+        nodes: list[_Node] = []
+        in_trees: list[_Node] = []
+        ents = scene.entities
+        for root in scene.roots:
+            e = ents[root]
+            if not e.children:  # most of a game's entities: drawn from their own transform
+                nodes.append(_Node(e, len(nodes), None, False))
+                continue
+            stack: list[tuple[Entity, _Node | None]] = [(e, None)]
+            while stack:
+                e, parent = stack.pop()
+                n = _Node(e, len(nodes), parent, True)
+                nodes.append(n)
+                in_trees.append(n)
+                stack.extend((ents[c], n) for c in reversed(e.children))
+        nodes.sort(key=_node_order)
+        self.order = nodes
+        self._in_trees = in_trees
+        self._entity_count = len(ents)
+        self.stale = False
+
+
+class SpriteAtlas:
+    """Pixmaps copied onto a few large pages, so that one draw call can blit many of them.
+
+    Pixmaps are packed in shelves: left to right along the current shelf of the
+    newest page, then on a new shelf below it, then on a new page. Nothing is
+    freed one by one: when the pages are full, `clear` starts over.
+
+    Args:
+        page_size: the side of a page in pixels.
+        max_pages: how many pages `place` may fill before it gives up.
+    """
+
+    def __init__(self, page_size: int = _ATLAS_PAGE, max_pages: int = _ATLAS_PAGES) -> None:
+        self.page_size = page_size
+        self.max_pages = max_pages
+        self.pages: list[QPixmap] = []
+        self._x = self._y = self._shelf_height = 0
+
+    def clear(self) -> None:
+        """Forget every page (a pixmap already placed keeps its page alive, not its place)."""
+        self.pages = []
+        self._x = self._y = self._shelf_height = 0
+
+    def can_hold(self, pixmap: QPixmap) -> bool:
+        """Whether `pixmap` fits on a page."""
+        side = self.page_size - _ATLAS_GAP
+        return pixmap.width() <= side and pixmap.height() <= side
+
+    def place(self, pixmap: QPixmap) -> tuple[QPixmap, int, int] | None:
+        """Copy `pixmap` onto a page: the page and the copy's top-left corner.
+
+        Returns:
+            ``None`` when the pixmap is larger than a page, or every page is full.
+        """
+        if not self.can_hold(pixmap):
+            return None
+        w, h = pixmap.width(), pixmap.height()
+        gap, side = _ATLAS_GAP, self.page_size
+        if self.pages and self._x + w + gap > side:  # the shelf is full: start one below
+            self._x, self._y = 0, self._y + self._shelf_height
+            self._shelf_height = 0
+        if not self.pages or self._y + h + gap > side:  # the page is full: start a page
+            if len(self.pages) == self.max_pages:
+                return None
+            page = QPixmap(side, side)
+            page.fill(Qt.GlobalColor.transparent)
+            self.pages.append(page)
+            self._x = self._y = self._shelf_height = 0
+        page = self.pages[-1]
+        x, y = self._x, self._y
+        p = QPainter(page)
+        # Source, not SourceOver: the copy must hold the pixmap's exact pixels.
+        p.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+        p.drawPixmap(x, y, pixmap)
+        p.end()
+        self._x += w + gap
+        self._shelf_height = max(self._shelf_height, h + gap)
+        return page, x, y
+
+
+class FragmentArray:
+    """A contiguous array of `QPainter.PixmapFragment` structs, reused from frame to frame.
+
+    PySide6 binds ``drawPixmapFragments(const PixmapFragment *, int count, ...)``
+    as taking one fragment object and a count, so an array is passed as a
+    wrapper around the address of its first struct (`shiboken6.wrapInstance`).
+    The struct is ten doubles: x, y (the centre of the target) then the
+    `FragmentFields`.
+    """
+
+    _DOUBLES = 10
+
+    def __init__(self) -> None:
+        self._doubles = array("d")
+        self._fields: list[FragmentFields] = []
+
+    def fill(
+        self, xs: list[float], ys: list[float], fields: list[FragmentFields]
+    ) -> QPainter.PixmapFragment:
+        """Write the fragments centred at (xs[i], ys[i]); a wrapper of the first, to draw with.
+
+        The wrapper points into this array: draw before the next `fill`.
+        """
+        if fields == self._fields:
+            # The same sprites as last time (mostly the very same tuples, so the
+            # comparison is quick): only the centres have moved.
+            d = self._doubles
+            d[0 :: self._DOUBLES] = array("d", xs)
+            d[1 :: self._DOUBLES] = array("d", ys)
+        else:
+            flat: list[float] = []
+            extend = flat.extend
+            for x, y, f in zip(xs, ys, fields, strict=True):
+                extend((x, y))
+                extend(f)
+            self._doubles = d = array("d", flat)
+            self._fields = fields
+        first = shiboken6.wrapInstance(d.buffer_info()[0], QPainter.PixmapFragment)
+        assert isinstance(first, QPainter.PixmapFragment)
+        return first
+
+
+@functools.cache
+def fragment_arrays_work() -> bool:
+    """Whether this PySide6 draws a whole array of fragments in one call (checked once).
+
+    A binding that takes the fragments as a sequence, or reads only the first
+    one, leaves the renderer drawing item by item. Needs a `QGuiApplication`.
+    """
+    texture = QPixmap(1, 1)
+    texture.fill(QColor(255, 0, 0))
+    image = QImage(4, 1, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.transparent)
+    fragments = FragmentArray()
+    one = (0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 0.0, 1.0)
+    painter = QPainter(image)
+    try:
+        painter.drawPixmapFragments(fragments.fill([0.5, 2.5], [0.5, 0.5], [one, one]), 2, texture)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    finally:
+        painter.end()
+    return [image.pixelColor(i, 0).red() for i in range(4)] == [255, 0, 255, 0]
+
+
+class _Batch:
+    """A run of fragments drawn from one texture by one `QPainter.drawPixmapFragments` call."""
+
+    __slots__ = ("fields", "texture", "xs", "ys")
+
+    def __init__(self, texture: QPixmap | None) -> None:
+        self.texture = texture
+        self.xs: list[float] = []
+        self.ys: list[float] = []
+        self.fields: list[FragmentFields] = []
+
+
+#: What a cached sprite is: kind, size on screen in quarter pixels, colour, whole degrees.
+SpriteKey = tuple[VisualKind, int, int, Color, int]
+
+
 class SceneRenderer:
-    """Paints scenes; caches colours, fonts and images between frames.
+    """Paints scenes; caches colours, fonts, images, sprites and drawing orders between frames.
 
     Args:
         assets_dir: the project's ``assets/`` folder, where image paths point.
+        batched: draw sprites and images in batches from an atlas (see the module
+            docstring); false draws every item by its own call. Both give the same
+            pixels (within antialiasing rounding); batching is used only where
+            `fragment_arrays_work`.
     """
 
     SELECTION = QColor(80, 170, 255)
 
-    def __init__(self, assets_dir: str | Path) -> None:
+    def __init__(self, assets_dir: str | Path, *, batched: bool = True) -> None:
         self.assets_dir = Path(assets_dir)
+        self.batched = batched
         self._brushes: dict[Color, QBrush] = {}
         self._colors: dict[Color, QColor] = {}
         self._fonts: dict[int, QFont] = {}
         self._no_pen = QPen(Qt.PenStyle.NoPen)
         self._pixmaps: dict[str, QPixmap | None] = {}
-        self._sprites: dict[tuple[VisualKind, int, int, Color, int], QPixmap] = {}
+        self._sprites: dict[SpriteKey, QPixmap] = {}
+        self._draw_lists: weakref.WeakKeyDictionary[Scene, DrawList] = weakref.WeakKeyDictionary()
+        self._atlas = SpriteAtlas()
+        # Where sprites are in the atlas (texture and fragment fields), and images
+        # (texture and top-left corner: their other fields depend on the item).
+        self._atlas_sprites: dict[SpriteKey, tuple[QPixmap, FragmentFields]] = {}
+        self._atlas_images: dict[str, tuple[QPixmap, int, int] | None] = {}
+        self._fragment_arrays: list[FragmentArray] = []
+        # Fragments remembered by the nodes of draw lists hold for one zoom and one
+        # atlas: a new token (compared by identity) makes every node compute its own again.
+        self._token = object()
+        self._token_zoom = 0.0
 
     # --- caches ----------------------------------------------------------------------
 
@@ -198,32 +511,100 @@ class SceneRenderer:
         key = (kind, round(pw * 4), round(ph * 4), color, degrees)
         pm = self._sprites.get(key)
         if pm is None:
-            if pw * ph > _MAX_SPRITE_PIXELS or pw < 0.25 or ph < 0.25:
+            pm = self._render_sprite(kind, pw, ph, color, degrees)
+            if pm is None:
                 return None
             if len(self._sprites) > _MAX_SPRITES:
                 self._sprites.clear()  # zooming through many sizes: start over
-            side = math.hypot(pw, ph) if degrees else 0.0
-            bw, bh = (side, side) if degrees else (pw, ph)
-            pm = QPixmap(max(1, math.ceil(bw)), max(1, math.ceil(bh)))
-            pm.fill(Qt.GlobalColor.transparent)
-            p = QPainter(pm)
-            p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-            p.setPen(self._no_pen)
-            p.setBrush(self._brush(color))
-            c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-            p.setTransform(QTransform(c, s, -s, c, pm.width() / 2, pm.height() / 2))
-            rect = QRectF(-pw / 2, -ph / 2, pw, ph)
-            if kind is VisualKind.ELLIPSE:
-                p.drawEllipse(rect)
-            else:
-                p.drawRect(rect)
-            p.end()
             self._sprites[key] = pm
         return pm
 
-    def forget_images(self) -> None:
-        """Drop cached images (after files in ``assets/`` changed)."""
-        self._pixmaps.clear()
+    def _render_sprite(
+        self, kind: VisualKind, pw: float, ph: float, color: Color, degrees: int
+    ) -> QPixmap | None:
+        if pw * ph > _MAX_SPRITE_PIXELS or pw < 0.25 or ph < 0.25:
+            return None
+        side = math.hypot(pw, ph) if degrees else 0.0
+        bw, bh = (side, side) if degrees else (pw, ph)
+        pm = QPixmap(max(1, math.ceil(bw)), max(1, math.ceil(bh)))
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        p.setPen(self._no_pen)
+        p.setBrush(self._brush(color))
+        c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
+        p.setTransform(QTransform(c, s, -s, c, pm.width() / 2, pm.height() / 2))
+        rect = QRectF(-pw / 2, -ph / 2, pw, ph)
+        if kind is VisualKind.ELLIPSE:
+            p.drawEllipse(rect)
+        else:
+            p.drawRect(rect)
+        p.end()
+        return pm
+
+    def _clear_atlas(self) -> None:
+        self._atlas.clear()
+        self._atlas_sprites.clear()
+        self._atlas_images.clear()
+        self._token = object()
+
+    def _place(self, pixmap: QPixmap) -> tuple[QPixmap, int, int] | None:
+        """`SpriteAtlas.place`, starting the atlas over when it is full."""
+        if not self._atlas.can_hold(pixmap):
+            return None
+        placed = self._atlas.place(pixmap)
+        if placed is None:
+            self._clear_atlas()  # zooming or spinning through many sprites: start over
+            placed = self._atlas.place(pixmap)
+        return placed
+
+    def _fragment(
+        self, v: Visual, sx: float, sy: float, rot: float, zoom: float
+    ) -> tuple[QPixmap, FragmentFields] | None:
+        """The texture and fragment fields that draw `v`, or ``None``.
+
+        ``None`` means the item is drawn on its own (`_paint_items`): a text, a
+        missing or mirrored image, a shape too large for the sprite cache or an
+        atlas page. Sizes and rotations are those `_paint_items` uses, so a fragment
+        covers the pixels that drawing the item on its own would.
+        """
+        w, h = v.size[0] * sx, v.size[1] * sy
+        kind = v.kind
+        if kind is VisualKind.RECT or kind is VisualKind.ELLIPSE:
+            pw, ph = abs(w * zoom), abs(h * zoom)
+            deg = 0 if not rot or (kind is VisualKind.ELLIPSE and pw == ph) else round(rot) % 360
+            key = (kind, round(pw * 4), round(ph * 4), v.color, deg)
+            found = self._atlas_sprites.get(key)
+            if found is None:
+                sprite = self._render_sprite(kind, pw, ph, v.color, deg)
+                placed = self._place(sprite) if sprite is not None else None
+                if sprite is None or placed is None:
+                    return None
+                page, left, top = placed
+                # Drawn unscaled and unrotated (the sprite is rendered rotated), centred
+                # where `_paint_items` puts the sprite's centre.
+                fields = (left, top, sprite.width(), sprite.height(), 1.0, 1.0, 0.0, 1.0)
+                found = self._atlas_sprites[key] = (page, fields)
+            return found
+        # A mirrored image (negative size or scale) is drawn on its own: Qt draws a
+        # target rectangle of negative size differently from a negative fragment scale.
+        if kind is VisualKind.IMAGE and v.image and w > 0 and h > 0:
+            if v.image not in self._atlas_images:
+                pm = self.pixmap(v.image)
+                if pm is None:
+                    self._atlas_images[v.image] = None
+                elif pm.width() <= _ATLAS_MAX_IMAGE and pm.height() <= _ATLAS_MAX_IMAGE:
+                    self._atlas_images[v.image] = self._place(pm) or (pm, 0, 0)
+                else:
+                    self._atlas_images[v.image] = (pm, 0, 0)  # its own texture
+            image_place = self._atlas_images[v.image]
+            pm = self.pixmap(v.image)
+            if image_place is None or pm is None:
+                return None
+            page, left, top = image_place
+            iw, ih = pm.width(), pm.height()
+            return page, (left, top, iw, ih, w * zoom / iw, h * zoom / ih, rot, 1.0)
+        return None
 
     # --- painting ----------------------------------------------------------------------
 
@@ -244,7 +625,99 @@ class SceneRenderer:
             self._paint_grid(painter, size, camera)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         painter.setPen(self._no_pen)
-        items = draw_items(scene)
+        if self.batched and fragment_arrays_work():
+            self._paint_batched(painter, scene, size, camera)
+        else:
+            self._paint_items(painter, (item[2:] for item in draw_items(scene)), size, camera)
+        if selected:
+            self._paint_selection(painter, scene, size, camera, selected)
+
+    def _paint_batched(self, painter: QPainter, scene: Scene, size: QSizeF, camera: Camera) -> None:
+        dl = self._draw_lists.get(scene)
+        if dl is None:
+            dl = self._draw_lists[scene] = DrawList(scene)
+        dl.update(scene)
+        runs = self._collect_runs(dl, size, camera)
+        if runs is None:  # an entity changed its z since the order was sorted
+            dl.stale = True
+            dl.update(scene)
+            runs = self._collect_runs(dl, size, camera)
+            assert runs is not None, "a freshly sorted order has every z right"
+        arrays = self._fragment_arrays
+        while len(arrays) < len(runs):
+            arrays.append(FragmentArray())
+        identity = QTransform()
+        painter.setTransform(identity)
+        for run, fragments in zip(runs, arrays, strict=False):
+            if isinstance(run, _Batch):
+                assert run.texture is not None
+                first = fragments.fill(run.xs, run.ys, run.fields)
+                painter.drawPixmapFragments(first, len(run.xs), run.texture)
+            else:
+                self._paint_items(painter, run, size, camera)
+
+    def _collect_runs(
+        self, dl: DrawList, size: QSizeF, camera: Camera
+    ) -> list[_Batch | list[PlacedEntity]] | None:
+        """The frame as runs: batches of fragments on one texture, and items drawn one by one.
+
+        Returns:
+            ``None`` when an entity's z is no longer the z the order was sorted by.
+        """
+        zoom = camera.zoom
+        if zoom != self._token_zoom:
+            self._token, self._token_zoom = object(), zoom
+        token = self._token
+        cx, cy = camera.center
+        half_w, half_h = size.width() / 2, size.height() / 2
+        runs: list[_Batch | list[PlacedEntity]] = []
+        batch = _Batch(None)  # the open batch (the last run) or a placeholder
+        add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
+        alone: list[PlacedEntity] | None = None  # the open run of items drawn one by one
+        # This loop runs for every item of every frame: locals only, and no call
+        # for an item drawn the same way as last frame, which is when the key of
+        # everything its fragment depends on is the same. The token stands for
+        # the zoom and the atlas; the other members are immutable values, mostly
+        # the very objects of last frame, which makes the comparison cheap.
+        for n in dl.order:
+            e = n.entity
+            v = e.visual
+            if v is None:
+                continue
+            if v.z != n.z:
+                return None
+            if not e.enabled:
+                continue
+            if n.in_tree:
+                x, y, rot, sc = n.x, n.y, n.rot, n.scale
+            else:
+                x, y = e.position
+                rot, sc = e.rotation, e.scale
+            key = (token, rot, sc, v.size, v.color, v.kind, v.image)
+            if n.key != key:
+                n.key, n.fragment = key, self._fragment(v, sc[0], sc[1], rot, zoom)
+            fragment = n.fragment
+            if fragment is None:
+                if alone is None:
+                    alone = []
+                    runs.append(alone)
+                    batch = _Batch(None)
+                alone.append((e, x, y, rot, sc[0], sc[1]))
+                continue
+            if batch.texture is not fragment[0]:
+                batch = _Batch(fragment[0])
+                add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
+                runs.append(batch)
+                alone = None
+            add_x((x - cx) * zoom + half_w)
+            add_y((y - cy) * zoom + half_h)
+            add_fields(fragment[1])
+        return runs
+
+    def _paint_items(
+        self, painter: QPainter, items: Iterable[PlacedEntity], size: QSizeF, camera: Camera
+    ) -> None:
+        """Draw each item by its own call (antialiasing on, no pen); leaves no transform."""
         sprites = self._sprites
         zoom = camera.zoom
         current_brush: Color | None = None
@@ -254,7 +727,7 @@ class SceneRenderer:
         half_w, half_h = size.width() / 2, size.height() / 2
         # Which transform the painter holds, so it is only set when it changes.
         mode = _OTHER
-        for _, _, e, x, y, rot, sx, sy in items:
+        for e, x, y, rot, sx, sy in items:
             v = e.visual
             assert v is not None
             w, h = v.size[0] * sx, v.size[1] * sy
@@ -318,8 +791,6 @@ class SceneRenderer:
                     self._paint_missing(painter, rect)
                     current_brush = None
         painter.setTransform(identity)
-        if selected:
-            self._paint_selection(painter, scene, size, camera, selected)
 
     def _paint_missing(self, painter: QPainter, rect: QRectF) -> None:
         painter.setBrush(QBrush(QColor(255, 0, 255, 90)))
@@ -414,7 +885,8 @@ def time_paint(
 ) -> list[float]:
     """Seconds each of `frames` paints of `scene` takes on an offscreen image (the benchmark).
 
-    The first `warmup` paints (which fill the sprite cache) are not counted.
+    The first `warmup` paints (which fill the sprite cache, the atlas and the draw
+    list) are not counted.
     """
     from PySide6.QtGui import QGuiApplication, QImage
 

@@ -3,13 +3,18 @@
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+
+from editor.player_process.command import remove_stale_play_folders
 from editor.recovery import RecoveryChoice, RecoveryInfo, RecoveryStore
 from runtime import BuildProfile, Vec2
-from runtime.scenefile import scene_to_data
+from runtime.scenefile import remove_interrupted_saves, scene_to_data
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -113,18 +118,40 @@ def test_discard_deletes_the_recovery_file(make_window):
 
 def test_later_keeps_the_file_and_asks_again(make_window):
     _edited, path = _killed_with_unsaved_edits(make_window)
+    before = path.read_bytes()
     answers = Answers(RecoveryChoice.LATER)
     second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     assert not second.is_modified
-    _move_ball(second, 1, 1)
-    before = path.read_bytes()
-    assert second.autosave_now() is None  # never overwrites the kept edits
-    second.close()  # a clean close does not delete them either
-    assert path.read_bytes() == before
+    (held,) = path.parent.glob("*.held-*.recovery.json")
+    assert held.read_bytes() == before  # kept, never overwritten
+    second.close()  # a clean close does not delete it either
+    assert held.read_bytes() == before
     answers.choice = RecoveryChoice.RECOVER
     third = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     assert len(answers.asked) == 2
     assert third.edited_scene.find("Ball A").position == Vec2(123.0, -45.0)
+    # Recovered, the edits are the scene's recovery file again: a save deletes it.
+    assert path.is_file() and not held.exists()
+    assert third.save_scene()
+    assert not list(path.parent.glob("*.recovery.json"))
+
+
+def test_edits_made_after_later_are_kept_too(make_window):
+    # Later used to stop the scene's autosave, so a second crash lost the new edits.
+    _edited, path = _killed_with_unsaved_edits(make_window)
+    answers = Answers(RecoveryChoice.LATER)
+    second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    _move_ball(second, 1, 1)  # on disk at once, in the scene's own recovery file
+    assert path.is_file()
+    second.hide()
+    second.shutdown()  # killed again: no clean close
+    answers.choice = RecoveryChoice.DISCARD  # newest first: the new edits, then the old
+    asked_before = len(answers.asked)
+    make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
+    asked = answers.asked[asked_before:]
+    assert len(asked) == 2 and asked[0].written_at >= asked[1].written_at
+    assert asked[0].scene_data["entities"] != asked[1].scene_data["entities"]
+    assert not list(path.parent.glob("*.recovery.json"))
 
 
 def test_recovery_offer_says_the_file_changed_since(make_window, qtbot):
@@ -247,3 +274,199 @@ def test_sigterm_keeps_unsaved_edits_even_while_playing(make_window, qapp, qtbot
     second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     assert len(answers.asked) == 1
     assert scene_to_data(second.edited_scene) == edited
+
+
+# --- nothing lost: every edit on disk within a second, leftovers of killed editors go ---
+
+_POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
+
+# An editor that moves "Ball A", prints when, optionally starts in-editor Play (and
+# then blocks its event loop for good, as a hung game would), and runs until killed.
+# Its periodic autosave is off: only the edit itself may write.
+EDITOR = """
+import os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+from editor import MainWindow
+from runtime import BuildProfile, Vec2
+
+app = QApplication([])
+settings = QSettings(sys.argv[2], QSettings.Format.IniFormat)
+window = MainWindow(sys.argv[1], settings=settings, profile=BuildProfile.DEBUG,
+                    autosave_interval_ms=0)
+window.show()
+
+def edit():
+    ball = window.edited_scene.find("Ball A")
+    window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(123.0, -45.0))
+    if sys.argv[3] != "editing":
+        window.play()
+    print("edited", flush=True)
+    if sys.argv[3] == "play-hung":  # game code that never returns blocks the event loop
+        while True:
+            pass
+
+QTimer.singleShot(0, edit)
+app.exec()
+"""
+
+
+def _recovered_position(path: Path) -> list[float] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    (ball,) = [e for e in data["entities"] if e["name"] == "Ball A"]
+    return ball["position"]
+
+
+@_POSIX_ONLY
+@pytest.mark.parametrize("mode", ["editing", "play", "play-hung"])
+def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
+    make_window, project: Path, tmp_path: Path, qtbot, mode: str
+) -> None:
+    scene = project / "assets" / "scenes" / "demo.scene.json"
+    recovery = RecoveryStore(project).path_for(scene)
+    editor = subprocess.Popen(
+        [sys.executable, "-c", EDITOR, str(project), str(tmp_path / "killed.ini"), mode],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert editor.stdout is not None
+        line = editor.stdout.readline()
+        assert line.strip() == "edited", editor.communicate(timeout=30)[1][-3000:]
+        # Within a second of the edit (the line was printed right after it).
+        qtbot.waitUntil(lambda: _recovered_position(recovery) == [123.0, -45.0], timeout=1000)
+        editor.send_signal(signal.SIGKILL)
+        editor.communicate(timeout=30)
+    finally:
+        if editor.poll() is None:
+            editor.kill()
+            editor.communicate(timeout=30)
+    assert editor.returncode == -signal.SIGKILL
+
+    answers = Answers(RecoveryChoice.RECOVER)
+    window = make_window(recovery_policy=answers)
+    assert len(answers.asked) == 1
+    assert tuple(window.edited_scene.find("Ball A").position) == (123.0, -45.0)
+    assert window.is_modified
+
+
+# Saves the demo scene with the rename replaced by a SIGKILL of itself: the save dies
+# after its temporary file is written in full, just before the rename.
+KILLED_MID_SAVE = """
+import os, signal, sys
+from runtime.scenefile import save_scene, load_scene
+
+scene = load_scene(sys.argv[1], lambda type_id: None)
+os.replace = lambda src, dst: os.kill(os.getpid(), signal.SIGKILL)
+save_scene(scene, sys.argv[1])
+"""
+
+
+@_POSIX_ONLY
+def test_the_next_start_deletes_the_temporary_file_of_a_killed_save(
+    make_window, project: Path
+) -> None:
+    scenes = project / "assets" / "scenes"
+    before = (scenes / "demo.scene.json").read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_SAVE, str(scenes / "demo.scene.json")],
+        cwd=REPO,
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    (left,) = scenes.glob(".*.tmp")
+    assert left.stat().st_size > 0
+    assert (scenes / "demo.scene.json").read_bytes() == before  # the save was atomic
+
+    # A save this process is making now is not touched.
+    ours = scenes / f".demo.scene.json.{os.getpid()}-abcd1234.tmp"
+    ours.write_text("in progress")
+    make_window()
+    assert not left.exists()
+    assert ours.exists()
+    assert remove_interrupted_saves(scenes) == []
+
+
+# Plays an unsaved scene's way: writes it to a hotplay-play-* folder, then is killed.
+KILLED_WITH_PLAY_FOLDER = """
+import os, signal
+from editor.player_process.command import scene_argument
+from runtime import Scene
+
+path, folder = scene_argument(Scene(name="unsaved"))
+print(folder, flush=True)
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+@_POSIX_ONLY
+def test_play_folders_of_killed_editors_are_deleted(tmp_path: Path) -> None:
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_WITH_PLAY_FOLDER],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    left = Path(done.stdout.strip())
+    assert left.parent == temp and (left / "unsaved.scene.json").is_file()
+    mine = temp / f"hotplay-play-{os.getpid()}-live"
+    mine.mkdir()
+    unrelated = temp / "hotplay-play-notours"
+    unrelated.mkdir()
+
+    assert remove_stale_play_folders(temp) == [left]
+    assert not left.exists() and mine.is_dir() and unrelated.is_dir()
+
+
+def test_a_first_edit_is_on_disk_before_the_event_loop_turns_again(window) -> None:
+    _move_ball(window)
+    target = window.recovery.path_for(window.scene_path)
+    assert _recovered_position(target) == [123.0, -45.0]
+
+
+def test_a_write_within_a_second_after_each_change_while_editing(window, qtbot) -> None:
+    # In process too: a change, then another after the first write, each reaches disk.
+    target = window.recovery.path_for(window.scene_path)
+    ball = window.edited_scene.find("Ball A")
+    for x in (10.0, 20.0):
+        started = time.monotonic()
+        window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(x, 0.0))
+        qtbot.waitUntil(lambda x=x: _recovered_position(target) == [x, 0.0], timeout=1000)
+        assert time.monotonic() - started < 1.0
+
+
+# Lists the recoveries of the project given on the command line.
+LIST_RECOVERIES = """
+import sys
+from editor.recovery import RecoveryStore
+print(len(RecoveryStore(sys.argv[1]).all_recoveries()), flush=True)
+"""
+
+
+@_POSIX_ONLY
+def test_a_fifo_among_the_recovery_files_is_skipped_not_read(project: Path) -> None:
+    store = RecoveryStore(project)
+    store.directory.mkdir(parents=True)
+    os.mkfifo(store.directory / "blocked.recovery.json")
+    done = subprocess.run(
+        [sys.executable, "-c", LIST_RECOVERIES, str(project)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0"

@@ -235,6 +235,19 @@ def test_a_failed_build_stops_play_and_points_to_the_error(
     assert errors and f"{broken}:1:7" in errors[0]
 
 
+def test_release_play_in_a_project_that_cannot_be_written_is_a_one_line_error(
+    qtbot, make_player: Callable[..., PlayerProcess], project: Path
+) -> None:
+    (project / "build").write_text("not a folder\n")  # the output folder cannot be made
+    player = make_player()
+    errors: list[str] = []
+    player.error.connect(errors.append)
+    result = player.start(project, None, BuildProfile.RELEASE, headless=True)
+    assert not result.ok and not player.running
+    assert len(errors) == 1 and "cannot write the Release build" in errors[0]
+    assert "\n" not in errors[0]
+
+
 def test_start_up_failure_is_reported_and_play_works_again(
     qtbot, make_player: Callable[..., PlayerProcess], project: Path
 ) -> None:

@@ -1,0 +1,125 @@
+"""The one queue of saved plugin files: watcher thread in, game thread out."""
+
+from __future__ import annotations
+
+import threading
+
+from runtime import BuildProfile
+from runtime.changes import PendingChanges
+from runtime.scripting import type_id_of
+
+from .reload_lab import Lab, entity
+
+PLUGIN_INIT = """
+from runtime import Plugin
+
+class {name}Plugin(Plugin):
+    pass
+"""
+
+SCRIPT = """
+from runtime import Script
+
+class Counter(Script):
+    count: int = 0
+
+    def on_update(self, ctx, dt):
+        self.count += {step}
+"""
+
+
+def test_a_take_gathers_every_batch_with_the_first_save_time() -> None:
+    woken: list[int] = []
+    changes = PendingChanges(wakeup=lambda: woken.append(1))
+    changes.post(["b.py"], 2.0)
+    changes.post(["a.py", "b.py"], 1.5)
+    assert len(woken) == 2
+    batch = changes.take()
+    assert batch is not None and batch.paths == ("a.py", "b.py") and batch.detected_at == 1.5
+    assert changes.take() is None and not changes
+
+
+def test_rolled_back_paths_wait_for_the_next_save_and_ride_along() -> None:
+    changes = PendingChanges()
+    changes.post(["good.py", "bad.py"], 1.0)
+    batch = changes.take()
+    assert batch is not None
+    changes.keep_unloaded(batch)
+    # Kept paths alone do not ask for a reload: it would only fail again.
+    assert changes.take() is None
+    assert changes.paths() == ["bad.py", "good.py"]
+    assert not changes.wait(0.0)
+    changes.post(["bad.py"], 3.0)
+    again = changes.take()
+    assert again is not None and again.paths == ("bad.py", "good.py")
+    assert again.detected_at == 1.0
+
+
+def test_wait_returns_when_another_thread_posts() -> None:
+    changes = PendingChanges()
+    poster = threading.Timer(0.05, changes.post, args=(["x.py"],))
+    poster.start()
+    try:
+        assert changes.wait(10.0)
+    finally:
+        poster.join()
+
+
+def _two_plugin_lab(root) -> Lab:
+    return Lab(
+        root,
+        {
+            "alpha/__init__.py": PLUGIN_INIT.format(name="Alpha"),
+            "alpha/counter.py": SCRIPT.format(step=1),
+            "beta/__init__.py": PLUGIN_INIT.format(name="Beta"),
+            "beta/counter.py": SCRIPT.format(step=1),
+        },
+        [
+            entity(1, "A", ("alpha.counter:Counter", {})),
+            entity(2, "B", ("beta.counter:Counter", {})),
+        ],
+    )
+
+
+def _steps_per_frame(game, type_id: str) -> int:
+    script = next(s for e in game.scene for s in e.scripts if type_id_of(type(s)) == type_id)
+    before = script.count
+    game.step(1)
+    script = next(s for e in game.scene for s in e.scripts if type_id_of(type(s)) == type_id)
+    return script.count - before
+
+
+def test_a_good_change_rolled_back_with_a_broken_one_loads_when_that_is_fixed(tmp_path) -> None:
+    lab = _two_plugin_lab(tmp_path / "proj")
+    with lab.game(profile=BuildProfile.DEBUG_HR, watch=False) as game:
+        game.step(1)
+        good = lab.write("alpha/counter.py", SCRIPT.format(step=10))
+        bad = lab.write("beta/counter.py", SCRIPT.format(step=2) + "\n  broken(\n")
+        game.queue_reload([str(good), str(bad)])
+        [failed] = game.apply_pending_reloads()
+        assert not failed.ok
+        assert _steps_per_frame(game, "alpha.counter:Counter") == 1  # rolled back: old code
+        assert sorted(game.pending_changes()) == sorted([str(bad), str(good)])
+        assert game.apply_pending_reloads() == []  # nothing new saved: no retry every frame
+
+        lab.write("beta/counter.py", SCRIPT.format(step=2))
+        game.queue_reload([str(bad)])  # only the fixed file is saved again
+        [report] = game.apply_pending_reloads()
+        assert report.ok and set(report.plugins) == {"alpha", "beta"}
+        assert _steps_per_frame(game, "alpha.counter:Counter") == 10
+        assert _steps_per_frame(game, "beta.counter:Counter") == 2
+        assert game.pending_changes() == []
+
+
+def test_without_hot_reload_saves_wait_for_the_editors_play(tmp_path) -> None:
+    lab = _two_plugin_lab(tmp_path / "proj")
+    with lab.game(profile=BuildProfile.DEBUG, watch=False) as game:
+        game.step(1)
+        path = lab.write("alpha/counter.py", SCRIPT.format(step=5))
+        game.queue_reload([str(path)])
+        game.step(1)  # Debug: a frame does not apply it
+        assert _steps_per_frame(game, "alpha.counter:Counter") == 1
+        assert game.pending_changes() == [str(path)]
+        [report] = game.apply_pending_reloads(any_profile=True)  # what Play does in Debug
+        assert report.ok and _steps_per_frame(game, "alpha.counter:Counter") == 5
+        assert game.pending_changes() == []

@@ -1,0 +1,480 @@
+"""The batched drawing path (draw list, sprite atlas, fragment arrays) against the one-by-one path.
+
+Both paths must give the same pixels "within antialiasing rounding". `assert_same_pixels`
+allows a channel difference of at most `TOLERANCE` on at most `MAX_DIFFERING` of the
+pixels. The two paths place and sample every sprite and image with the same arithmetic,
+and with PySide6 6.11 shapes and images with an alpha channel come out exactly the same.
+What may differ is the last step of an antialiased edge: an image without alpha is blended
+from its own RGB32 pixels one by one but from its ARGB copy in the atlas when batched
+(the varied scene's rotated opaque image: 34 edge pixels off by 1), and a fragment is
+rotated with Qt's sine and cosine and scaled by ``(w / iw) * iw`` rather than ``w``, where
+a last-bit difference can move an edge pixel's coverage by one step. None of these
+reaches the inside of a shape, so a tolerance of 2 levels on 0.2 % of the pixels is
+tight enough to catch any misplaced, missing or misordered item (each covers dozens of
+pixels by more than 2 levels).
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSizeF, Qt
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+
+from runtime.qt import render
+from runtime.qt.render import Camera, DrawList, SceneRenderer, SpriteAtlas, fragment_arrays_work
+from runtime.scene import Entity, Scene, Visual, VisualKind
+from runtime.values import Color, Handle, Vec2
+
+W, H = 320, 240
+#: Largest difference allowed in one channel of one pixel (antialiasing rounding).
+TOLERANCE = 2
+#: Largest share of pixels allowed to differ at all.
+MAX_DIFFERING = 0.002
+
+
+@pytest.fixture
+def assets(qapp, tmp_path: Path) -> Path:
+    """Images of three kinds: with alpha, without alpha, and larger than an atlas sprite."""
+    alpha = QImage(12, 8, QImage.Format.Format_ARGB32)
+    opaque = QImage(10, 10, QImage.Format.Format_RGB32)
+    big = QImage(600, 40, QImage.Format.Format_ARGB32)
+    for img in (alpha, opaque, big):
+        for y in range(img.height()):
+            for x in range(img.width()):
+                a = 255 if (x + y) % 3 else 120
+                img.setPixelColor(x, y, QColor((x * 23) % 256, (y * 41) % 256, (x * y) % 256, a))
+    alpha.save(str(tmp_path / "alpha.png"))
+    opaque.save(str(tmp_path / "opaque.png"))
+    big.save(str(tmp_path / "big.png"))
+    return tmp_path
+
+
+def varied_scene() -> Scene:
+    """Shapes, images, text, trees, z orders, off-screen and odd items, overlapping."""
+    s = Scene("varied")
+    colors = [
+        Color(230, 80, 60),
+        Color(60, 200, 120, 180),
+        Color(90, 120, 250),
+        Color(250, 220, 40),
+    ]
+    for i in range(60):
+        kind = (VisualKind.RECT, VisualKind.ELLIPSE)[i % 2]
+        s.spawn(
+            f"shape{i}",
+            position=Vec2((i * 37) % 300 - 150 + 0.37 * i, (i * 23) % 220 - 110 + 0.21 * i),
+            rotation=(0.0, 15.0, 33.3, 90.0, -45.0, 181.7)[i % 6],
+            scale=Vec2(1.0 + (i % 3) * 0.5, 1.0 + (i % 4) * 0.25),
+            visual=Visual(kind, Vec2(6 + i % 11, 6 + i % 7), colors[i % 4], z=i % 3),
+        )
+    s.spawn(
+        "circle",
+        position=Vec2(10, 10),
+        rotation=37.0,
+        visual=Visual(VisualKind.ELLIPSE, Vec2(20, 20), z=1),
+    )
+    for i, name in enumerate(("alpha.png", "opaque.png", "big.png", "missing.png")):
+        s.spawn(
+            name,
+            position=Vec2(-120 + 70 * i, 60 - 15 * i),
+            rotation=(0.0, 30.0, 0.0, 12.0)[i],
+            scale=Vec2(1.5 + i * 0.3, 2.0),
+            visual=Visual(VisualKind.IMAGE, Vec2(12, 8), z=1, image=name),
+        )
+    # Two overlapping shapes of the same z: the one later in the tree is drawn on top.
+    s.spawn(
+        "red",
+        position=Vec2(-100, -60),
+        visual=Visual(size=Vec2(30, 30), color=Color(255, 0, 0), z=1),
+    )
+    s.spawn(
+        "blue",
+        position=Vec2(-95, -55),
+        visual=Visual(size=Vec2(30, 30), color=Color(0, 0, 255), z=1),
+    )
+    s.spawn(
+        "flipped image",
+        position=Vec2(40, -70),
+        scale=Vec2(-2.0, 1.5),
+        visual=Visual(VisualKind.IMAGE, Vec2(12, 8), z=2, image="alpha.png"),
+    )
+    s.spawn(
+        "title",
+        position=Vec2(0, -90),
+        rotation=8.0,
+        visual=Visual(VisualKind.TEXT, Vec2(200, 30), Color(255, 255, 255), z=1, text="Hotplay"),
+    )
+    # A rotated, scaled parent without a visual, with children drawn between the shapes.
+    arm = s.spawn("arm", position=Vec2(-30, 20), rotation=25.0, scale=Vec2(1.5, 0.8))
+    hand = s.spawn(
+        "hand",
+        parent=arm.handle,
+        position=Vec2(30, 0),
+        rotation=10.0,
+        visual=Visual(VisualKind.RECT, Vec2(14, 9), Color(200, 60, 200), z=2),
+    )
+    s.spawn(
+        "finger",
+        parent=hand.handle,
+        position=Vec2(8, 4),
+        visual=Visual(VisualKind.ELLIPSE, Vec2(8, 5), Color(20, 220, 220), z=0),
+    )
+    s.spawn(
+        "hidden",
+        position=Vec2(5, 5),
+        enabled=False,
+        visual=Visual(VisualKind.RECT, Vec2(50, 50), z=9),
+    )
+    s.spawn("far away", position=Vec2(5000, -3000), visual=Visual(VisualKind.RECT, Vec2(30, 30)))
+    s.spawn(
+        "half out",
+        position=Vec2(155, 0),
+        rotation=20.0,
+        visual=Visual(VisualKind.ELLIPSE, Vec2(40, 25), Color(255, 128, 0), z=2),
+    )
+    # Larger than the sprite cache takes: drawn on its own, under everything else.
+    s.spawn(
+        "floor",
+        position=Vec2(0, 0),
+        visual=Visual(VisualKind.RECT, Vec2(2400, 600), Color(40, 44, 60), z=-1),
+    )
+    return s
+
+
+def paint(
+    renderer: SceneRenderer, scene: Scene, camera: Camera | None = None, **kw: object
+) -> QImage:
+    image = QImage(W, H, QImage.Format.Format_ARGB32_Premultiplied)
+    image.fill(Qt.GlobalColor.black)
+    painter = QPainter(image)
+    renderer.paint(painter, scene, QSizeF(W, H), camera or Camera(), **kw)  # type: ignore[arg-type]
+    painter.end()
+    return image
+
+
+def differences(a: QImage, b: QImage) -> tuple[int, int]:
+    """(largest channel difference, number of pixels that differ) between two images."""
+    assert a.size() == b.size() and a.format() == b.format()
+    ba, bb = bytes(a.constBits()), bytes(b.constBits())
+    if ba == bb:
+        return 0, 0
+    worst, pixels = 0, 0
+    for i in range(0, len(ba), 4):
+        d = max(abs(x - y) for x, y in zip(ba[i : i + 4], bb[i : i + 4], strict=True))
+        if d:
+            worst, pixels = max(worst, d), pixels + 1
+    return worst, pixels
+
+
+def assert_same_pixels(a: QImage, b: QImage) -> None:
+    worst, pixels = differences(a, b)
+    assert worst <= TOLERANCE and pixels <= MAX_DIFFERING * W * H, (worst, pixels)
+
+
+@pytest.fixture
+def renderers(assets: Path) -> tuple[SceneRenderer, SceneRenderer]:
+    assert fragment_arrays_work()  # else both would draw one by one and prove nothing
+    return SceneRenderer(assets), SceneRenderer(assets, batched=False)
+
+
+def assert_paths_agree(
+    renderers: tuple[SceneRenderer, SceneRenderer],
+    scene: Scene,
+    camera: Camera | None = None,
+    **kw: object,
+) -> QImage:
+    batched, one_by_one = renderers
+    image = paint(batched, scene, camera, **kw)
+    assert_same_pixels(image, paint(one_by_one, scene, camera, **kw))
+    return image
+
+
+def test_pyside_takes_an_array_of_fragments(qapp) -> None:
+    assert fragment_arrays_work()
+
+
+@pytest.mark.parametrize(
+    "camera",
+    [Camera(), Camera(Vec2(23.5, -11.25), 1.7), Camera(Vec2(-40, 30), 0.45)],
+    ids=["plain", "zoomed in", "zoomed out"],
+)
+def test_a_varied_scene_draws_the_same_both_ways(renderers, camera: Camera) -> None:
+    scene = varied_scene()
+    first = assert_paths_agree(renderers, scene, camera, selected=[Handle(3)], grid=True)
+    # The second frame draws from the caches (draw list, atlas, remembered fragments).
+    assert_same_pixels(first, paint(renderers[0], scene, camera, selected=[Handle(3)], grid=True))
+    assert differences(first, paint(renderers[1], Scene("empty"), camera))[1] > W * H // 4
+
+
+Change = Callable[[Scene], None]
+
+
+def _move(s: Scene) -> None:
+    s.find("shape3").position = Vec2(-60, -40)  # type: ignore[union-attr]
+
+
+def _turn_and_grow(s: Scene) -> None:
+    e = s.find("shape4")
+    assert e is not None
+    e.rotation += 57.0
+    e.scale = Vec2(3.0, 0.5)
+
+
+def _add(s: Scene) -> None:
+    s.spawn(
+        "new",
+        position=Vec2(12, -3),
+        visual=Visual(VisualKind.ELLIPSE, Vec2(30, 12), Color(1, 2, 250), z=1),
+    )
+
+
+def _remove(s: Scene) -> None:
+    s.remove(s.find("hand").handle)  # type: ignore[union-attr]
+
+
+def _reparent(s: Scene) -> None:
+    s.reparent(s.find("finger").handle, s.find("shape7").handle)  # type: ignore[union-attr]
+
+
+def _re_z_by_script(s: Scene) -> None:
+    v = s.find("red").visual  # type: ignore[union-attr]
+    assert v is not None
+    v.z = 2  # as a running script would: no event
+
+
+def _re_z_by_edit(s: Scene) -> None:
+    e = s.find("shape1")
+    assert e is not None and e.visual is not None
+    v = e.visual.copy()
+    v.z = -2
+    s.set_attr(e.handle, "visual", v)
+
+
+def _recolour(s: Scene) -> None:
+    v = s.find("shape2").visual  # type: ignore[union-attr]
+    assert v is not None
+    v.color = Color(0, 255, 0)
+
+
+def _reshape(s: Scene) -> None:
+    v = s.find("shape8").visual  # type: ignore[union-attr]
+    assert v is not None
+    v.kind, v.size = VisualKind.ELLIPSE, Vec2(25, 9)
+
+
+def _add_by_hand(s: Scene) -> None:
+    # As a loader fills a scene: no Scene method, so no event.
+    e = Entity(s.allocate_handle(), "by hand", position=Vec2(-20, 40), visual=Visual(z=1))
+    s.entities[e.handle] = e
+    s.roots.append(e.handle)
+
+
+def _image_to_text(s: Scene) -> None:
+    v = s.find("alpha.png").visual  # type: ignore[union-attr]
+    assert v is not None
+    v.kind, v.text = VisualKind.TEXT, "now a text"
+
+
+def _hide_and_show(s: Scene) -> None:
+    s.find("shape5").enabled = False  # type: ignore[union-attr]
+    s.find("hidden").enabled = True  # type: ignore[union-attr]
+
+
+def _drop_and_give_visuals(s: Scene) -> None:
+    s.find("shape6").visual = None  # type: ignore[union-attr]
+    s.find("arm").visual = Visual(VisualKind.RECT, Vec2(10, 40), Color(255, 0, 0), z=3)  # type: ignore[union-attr]
+
+
+def _move_a_parent(s: Scene) -> None:
+    arm = s.find("arm")
+    assert arm is not None
+    arm.position, arm.rotation = Vec2(50, -20), -70.0
+
+
+def _reorder_siblings(s: Scene) -> None:
+    s.reparent(s.find("red").handle, Handle.NONE)  # type: ignore[union-attr]  # to the end: on top
+
+
+CHANGES = [
+    _move,
+    _turn_and_grow,
+    _add,
+    _reparent,
+    _remove,
+    _re_z_by_script,
+    _re_z_by_edit,
+    _recolour,
+    _reshape,
+    _add_by_hand,
+    _image_to_text,
+    _hide_and_show,
+    _drop_and_give_visuals,
+    _move_a_parent,
+    _reorder_siblings,
+]
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__.strip("_") for c in CHANGES])
+def test_a_change_between_frames_shows_on_the_next_frame(renderers, change: Change) -> None:
+    scene = varied_scene()
+    before = assert_paths_agree(renderers, scene)
+    change(scene)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0, "the change should be visible"
+
+
+def test_every_change_in_a_row_with_one_renderer(renderers) -> None:
+    scene = varied_scene()
+    for change in CHANGES:
+        change(scene)
+        assert_paths_agree(renderers, scene)
+
+
+def test_the_tree_is_walked_only_when_it_changes(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds: list[int] = []
+    rebuild = DrawList._rebuild
+
+    def counting(self: DrawList, scene: Scene) -> None:
+        rebuilds.append(1)
+        rebuild(self, scene)
+
+    monkeypatch.setattr(DrawList, "_rebuild", counting)
+    scene = varied_scene()
+    batched = renderers[0]
+    paint(batched, scene)
+    for i in range(3):  # what a running game does every frame: no walk
+        _move(scene)
+        scene.find("arm").rotation = 10.0 * i  # type: ignore[union-attr]
+        scene.set_attr(scene.roots[1], "position", Vec2(i, i))
+        paint(batched, scene)
+    assert len(rebuilds) == 1
+    _add(scene)
+    paint(batched, scene)
+    assert len(rebuilds) == 2
+    _re_z_by_script(scene)
+    paint(batched, scene)
+    assert len(rebuilds) == 3
+
+
+class CountingPainter(QPainter):
+    """A painter that counts the batched calls."""
+
+    def __init__(self, image: QImage) -> None:
+        super().__init__(image)
+        self.fragment_calls: list[int] = []
+
+    def drawPixmapFragments(self, fragments, count, pixmap, *args) -> None:  # type: ignore[no-untyped-def,override]
+        self.fragment_calls.append(count)
+        super().drawPixmapFragments(fragments, count, pixmap, *args)
+
+
+def fragment_calls(renderer: SceneRenderer, scene: Scene) -> list[int]:
+    image = QImage(W, H, QImage.Format.Format_ARGB32_Premultiplied)
+    painter = CountingPainter(image)
+    renderer.paint(painter, scene, QSizeF(W, H), Camera())
+    painter.end()
+    return painter.fragment_calls
+
+
+def many_sprites(n: int) -> Scene:
+    s = Scene("many")
+    for i in range(n):
+        s.spawn(
+            f"s{i}",
+            position=Vec2((i * 37) % 300 - 150, (i * 23) % 220 - 110),
+            rotation=float((i % 4) * 15),
+            visual=Visual(
+                (VisualKind.RECT, VisualKind.ELLIPSE)[i % 2], Vec2(8 + i % 9, 8 + i % 5), z=i % 4
+            ),
+        )
+    return s
+
+
+def test_one_call_draws_every_sprite_of_one_atlas_page(renderers) -> None:
+    scene = many_sprites(2000)
+    assert fragment_calls(renderers[0], scene) == [2000]
+    assert fragment_calls(renderers[0], scene) == [2000]
+    assert fragment_calls(renderers[1], scene) == []  # the one-by-one path
+
+
+def test_an_item_that_is_no_fragment_splits_the_batch_in_z_order(renderers) -> None:
+    scene = many_sprites(300)
+    scene.spawn("label", visual=Visual(VisualKind.TEXT, Vec2(100, 20), z=2, text="between"))
+    calls = fragment_calls(renderers[0], scene)
+    assert sum(calls) == 300 and len(calls) == 2  # the z < 2 sprites, then the rest
+    assert_paths_agree(renderers, scene)
+
+
+def test_sprites_spread_over_pages_still_draw_in_z_order(renderers) -> None:
+    scene = many_sprites(400)
+    batched = renderers[0]
+    batched._atlas = SpriteAtlas(page_size=64, max_pages=100)
+    calls = fragment_calls(batched, scene)
+    assert len(batched._atlas.pages) > 1 and len(calls) > 1 and sum(calls) == 400
+    assert_paths_agree(renderers, scene)
+
+
+def test_a_full_atlas_starts_over(renderers) -> None:
+    scene = many_sprites(200)
+    batched = renderers[0]
+    batched._atlas = SpriteAtlas(page_size=64, max_pages=2)
+    assert_paths_agree(renderers, scene)
+    assert len(batched._atlas.pages) <= 2
+    assert_paths_agree(renderers, scene)
+
+
+def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> None:
+    atlas = SpriteAtlas(page_size=32, max_pages=2)
+    pm = QPixmap(10, 6)
+    spots = [atlas.place(pm) for _ in range(9)]
+    corners = [(s[1], s[2]) for s in spots if s is not None]
+    # Two a shelf with a gap between them, four shelves a page, then a second page.
+    assert corners == [
+        (0, 0),
+        (12, 0),
+        (0, 8),
+        (12, 8),
+        (0, 16),
+        (12, 16),
+        (0, 24),
+        (12, 24),
+        (0, 0),
+    ]
+    assert len({id(s[0]) for s in spots if s is not None}) == 2
+    assert atlas.place(QPixmap(31, 4)) is None  # wider than a page with its gap
+    assert not atlas.can_hold(QPixmap(31, 4))
+    while atlas.place(pm) is not None:
+        pass
+    assert len(atlas.pages) == 2
+    atlas.clear()
+    assert atlas.pages == [] and atlas.place(pm) is not None
+
+
+def test_without_fragment_arrays_every_frame_is_drawn_one_by_one(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(render, "fragment_arrays_work", lambda: False)
+    scene = varied_scene()
+    assert fragment_calls(renderers[0], scene) == []
+    assert_paths_agree(renderers, scene)
+
+
+def test_a_draw_list_goes_with_its_scene(renderers) -> None:
+    batched = renderers[0]
+    scene = many_sprites(10)
+    paint(batched, scene)
+    assert len(batched._draw_lists) == 1
+    del scene
+    gc.collect()
+    assert len(batched._draw_lists) == 0
+
+
+def test_time_paint_draws_the_batched_path(qapp) -> None:
+    times = render.time_paint(many_sprites(200), 3, 160, 120, warmup=1)
+    assert len(times) == 3 and all(t > 0 for t in times)
