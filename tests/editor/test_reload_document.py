@@ -125,3 +125,27 @@ def test_stale_data_shows_in_the_inspector_and_discard_is_undoable(window, proje
     write_ball(project, source)
     wait_reload(qtbot, window, 2)
     assert ball.scripts[0].bounces == 0 and stash_of(ball.scripts[0]) == {}
+
+
+def test_a_changed_on_init_that_already_ran_is_offered_to_run_again(window, project, qtbot):
+    window.set_profile(BuildProfile.DEBUG_HR)
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 2)
+    source = ball_source(project)
+    write_ball(
+        project,
+        source.replace(
+            "    def bounce(self, ctx):",
+            "    def on_init(self, ctx):\n        self.bounces = 100\n\n    def bounce(self, ctx):",
+        ),
+    )
+    banner = window.code_reload.banner
+    qtbot.waitUntil(lambda: banner.isVisible() and "Re-run" in banner.text(), timeout=5000)
+    (change,) = [u for u in window.game.reports[-1].unapplied if u.what == "on_init"]
+    assert change.type_id == "bouncy.ball:Ball" and len(change.entities) >= 3
+    running = window.scene_view.scene
+    assert all(e.scripts[0].bounces < 100 for e in running if e.name.startswith("Ball "))
+    banner.linkActivated.emit("rerun")
+    assert all(e.scripts[0].bounces >= 100 for e in running if e.name.startswith("Ball "))
+    assert not banner.isVisible()
+    assert "re-ran on_init" in window.status.message.text()
