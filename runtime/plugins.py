@@ -53,7 +53,38 @@ GAME_CODE_ERRORS = (Exception, KeyboardInterrupt, SystemExit, GeneratorExit)
 
 
 class PluginError(Exception):
-    """A plugin cannot be loaded; `str()` names the plugin and the problem."""
+    """A plugin cannot be loaded; `str()` names the plugin and the problem.
+
+    Attributes:
+        plugin_location: ``file:line`` of the code at fault, when there is one
+            (see `describe_error`).
+    """
+
+    def __init__(self, message: str, plugin_location: str = "") -> None:
+        super().__init__(message)
+        self.plugin_location = plugin_location
+
+
+def class_location(cls: type, module: types.ModuleType | None = None) -> str:
+    """``file:line`` of a class's ``class`` statement, or ``""`` when it cannot be found.
+
+    Args:
+        cls: the class.
+        module: its module, when it is not in ``sys.modules`` (a generation set aside).
+    """
+    mod = module if module is not None else sys.modules.get(cls.__module__)
+    file = getattr(mod, "__file__", None)
+    if not file:
+        return ""
+    try:
+        with open(file, "rb") as f:
+            tree = ast.parse(f.read(), filename=file)
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    lines = [
+        n.lineno for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+    ]
+    return f"{file}:{min(lines)}" if lines else ""
 
 
 @dataclass
@@ -302,13 +333,14 @@ class TypeRegistry:
             PluginError: naming every clashing type id and its owner.
         """
         mine = {plugin.name, *replacing}
-        clashes = [
-            f"{t} (also defined by plugin {self._owner[t]!r})"
-            for t in plugin.scripts
-            if t in self._owner and self._owner[t] not in mine
-        ]
-        if clashes:
-            raise PluginError(f"plugin {plugin.name!r}: type id {', '.join(clashes)}")
+        taken = [t for t in plugin.scripts if t in self._owner and self._owner[t] not in mine]
+        if taken:
+            cls = plugin.scripts[taken[0]]
+            clashes = ", ".join(f"{t} (also defined by plugin {self._owner[t]!r})" for t in taken)
+            raise PluginError(
+                f"plugin {plugin.name!r}: type id {clashes}",
+                class_location(cls, plugin.modules.get(cls.__module__)),
+            )
 
     def replace(self, plugins: Iterable[LoadedPlugin]) -> None:
         """Swap in the types of new generations of these plugins."""
@@ -569,14 +601,18 @@ class PluginHost:
                         raise PluginError(
                             f"plugin {name!r}: type id {tid!r} is used by both "
                             f"{module_path(scripts[tid].__module__)}.{scripts[tid].__qualname__} "
-                            f"and {module_path(mod_name)}.{obj.__qualname__}"
+                            f"and {module_path(mod_name)}.{obj.__qualname__}",
+                            class_location(obj, mod),
                         )
                     scripts[tid] = obj
                 elif issubclass(obj, Plugin):
                     plugin_classes.append(obj)
         if len(plugin_classes) > 1:
             found = ", ".join(c.__qualname__ for c in plugin_classes)
-            raise PluginError(f"plugin {name!r} defines several Plugin classes: {found}")
+            raise PluginError(
+                f"plugin {name!r} defines several Plugin classes: {found}",
+                class_location(plugin_classes[1], own.get(plugin_classes[1].__module__)),
+            )
         imports.discard(name)
         return LoadedPlugin(
             name=name,
