@@ -17,16 +17,28 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from runtime.profiles import BuildProfile
+from runtime.project import PROJECT_FILE
 
 log = logging.getLogger("hotplay.cli")
 
 
 def _default_project() -> Path:
-    """The current folder when it is a project, else this repository's sample project."""
+    """The current folder when it is a project, else the sample of a source checkout.
+
+    Raises:
+        _UserError: neither is a project (an installed Hotplay has no sample
+            project of its own next to its code).
+    """
     cwd = Path.cwd()
-    if (cwd / "hotplay.toml").is_file():
+    if (cwd / PROJECT_FILE).is_file():
         return cwd
-    return Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / PROJECT_FILE).is_file():
+        return checkout
+    raise _UserError(
+        f"{cwd} is not a Hotplay project: pass --project DIR, "
+        f"or make one with: {shell_command('hotplay', 'runtime')} new DIR"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -177,12 +189,27 @@ def cmd_new(args: argparse.Namespace) -> int:
         root = create_project(args.dir, name=args.name)
     except TemplateError as exc:
         raise _UserError(str(exc)) from None
-    python = _python_command()
     where = shlex.quote(str(root))
+    play = shell_command("hotplay", "runtime")
     print(f"created project {root}")
-    print(f"  run it:   {python} -m runtime play --project {where} --headless --frames 60")
-    print(f"  edit it:  {python} -m editor {where}")
+    print(f"  run it:   {play} play --project {where} --headless --frames 60")
+    print(f"  edit it:  {shell_command('hotplay-editor', 'editor')} {where}")
     return 0
+
+
+def shell_command(script: str, module: str) -> str:
+    """How the user's shell runs one of Hotplay's commands, for hints.
+
+    The console script (``hotplay``, ``hotplay-editor``) when the one that was
+    installed next to this interpreter is what the shell finds on PATH; else
+    ``python -m module`` with this interpreter (a source checkout, a virtual
+    environment that is not activated).
+    """
+    installed = Path(sys.executable).parent / script
+    on_path = shutil.which(script)
+    if on_path is not None and installed.is_file() and Path(on_path).samefile(installed):
+        return script
+    return f"{_python_command()} -m {module}"
 
 
 def _python_command() -> str:

@@ -54,9 +54,11 @@ class Project:
             raise ProjectError(f"{r}: no such folder")
         f = r / PROJECT_FILE
         if not f.is_file():
+            from runtime.cli import shell_command  # the command-line module, for its hint only
+
             raise ProjectError(
                 f"{r} is not a Hotplay project: it has no {PROJECT_FILE} "
-                "(make one with: python -m runtime new DIR)"
+                f"(make one with: {shell_command('hotplay', 'runtime')} new DIR)"
             )
         try:
             data = tomllib.loads(f.read_text(encoding="utf-8"))
