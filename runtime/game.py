@@ -22,7 +22,8 @@ import heapq
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
@@ -50,6 +51,10 @@ log = logging.getLogger("hotplay.game")
 
 # Script states, kept on the script as ``_hp_state`` (engine attributes start with _hp_).
 NEW, INITED, STARTED = 0, 1, 2
+
+#: Imports plugins elsewhere first: ``check(plugins_dir, names)`` returns a one-line
+#: refusal per plugin whose import would end or hang this process (see `Game.set_import_check`).
+ImportCheck = Callable[[Path, Sequence[str]], Mapping[str, str]]
 
 
 def tune_gc() -> None:
@@ -184,6 +189,8 @@ class Game:
         fixed_dt: the time step in seconds (default 1/60).
         bytecode_dir: run plugins from this Release build output (`runtime.build`)
             instead of their sources.
+        import_check: import plugin code in a disposable process before this one
+            does, at the first load and every reload (see `set_import_check`).
     """
 
     def __init__(
@@ -196,6 +203,7 @@ class Game:
         fixed_dt: float = 1.0 / 60.0,
         quiet_ms: float | None = None,
         bytecode_dir: str | os.PathLike[str] | None = None,
+        import_check: ImportCheck | None = None,
     ) -> None:
         self.project = project if isinstance(project, Project) else Project.open(project)
         self.profile = profile
@@ -221,8 +229,9 @@ class Game:
         self._closed = False
         #: Weak references to the plugin generations hot reloads replaced.
         self.generations = GenerationTracker()
+        self._import_check = import_check
         try:
-            self.plugins.load_all()
+            self.plugins.load_all(refused=self._refused_by_import_check(None)[1])
             for name in self.plugins.plugins:
                 self.plugin_objects[name] = self._new_plugin_object(name)
             if scene is not False:
@@ -515,7 +524,9 @@ class Game:
     ) -> ReloadReport:
         """Reload the plugins owning `paths` (all plugins when ``None``), now, between frames.
 
-        Never raises for errors in plugin code or in an observer of the reload.
+        Never raises for errors in plugin code or in an observer of the reload. With an
+        import check (`set_import_check`), code whose import would end or hang this
+        process is refused before anything else happens.
 
         Args:
             paths: changed files or folders under ``plugins/``.
@@ -524,11 +535,65 @@ class Game:
         Returns:
             The `runtime.reports.ReloadReport`; on failure nothing changed.
         """
+        names, refused = self._refused_by_import_check(paths)
+        if refused:
+            return self._refused_report(paths, names, refused)
         # Imported on first use: the transaction's modules cost a player that never
         # reloads a noticeable part of its start-up.
         from runtime.reload import reload_plugins
 
         return reload_plugins(self, None if paths is None else [str(p) for p in paths], detected_at)
+
+    def set_import_check(self, check: ImportCheck | None) -> None:
+        """Have every new generation of plugin code imported elsewhere before it runs here.
+
+        The editor sets a `runtime.import_check.ImportChecker`'s ``check``: a reload
+        whose code would end this process or hang in its import (``os._exit``, a
+        segfault, an endless loop at module level) is then refused with a failed
+        report naming the file, and nothing changes.
+
+        Args:
+            check: ``check(plugins_dir, names)`` imports those plugins in a disposable
+                process and returns a one-line refusal per plugin it could not import
+                there; ``None``: import directly.
+        """
+        self._import_check = check
+
+    def _refused_by_import_check(
+        self, paths: Iterable[str | os.PathLike[str]] | None
+    ) -> tuple[list[str], dict[str, str]]:
+        """The plugins a load of `paths` (``None``: all) imports, and the check's refusals.
+
+        Without an import check: nothing to check, ``([], {})``.
+        """
+        if self._import_check is None:
+            return [], {}
+        if paths is None:
+            names = self.plugins.discover(warn=False)
+        else:
+            from runtime.reload.scope import find_scope
+
+            names = list(find_scope(self.plugins, [str(p) for p in paths]).to_load)
+        return names, dict(self._import_check(self.plugins.plugins_dir, names)) if names else {}
+
+    def _refused_report(
+        self,
+        paths: Iterable[str | os.PathLike[str]] | None,
+        names: Sequence[str],
+        refused: Mapping[str, str],
+    ) -> ReloadReport:
+        """The failed report of a reload the import check refused; it is recorded as any other."""
+        errors = tuple(refused[n] for n in sorted(refused))
+        report = ReloadReport(
+            ok=False,
+            plugins=tuple(sorted(names)),
+            error=errors[0],
+            errors=errors,
+            changed=tuple(str(p) for p in paths or ()),
+        )
+        logging.getLogger("hotplay.reload").error("%s", report.details())
+        self.record_reload(report)
+        return report
 
     def set_change_wakeup(self, wakeup: Callable[[], None] | None) -> None:
         """Call `wakeup()` on the watcher's thread after each batch of saves.
