@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
         #: Opens a script or a file:line in the user's text editor (tests replace its launcher).
         self.script_opener = ScriptOpener(self.settings)
         self.script_opener.statusReported.connect(self.show_status)
-        self.log_panel.location_opener = self._open_location
+        self.log_panel.location_opener = self.open_location
         inspector.openScriptRequested.connect(self.open_script)
 
     def _build_central(self) -> None:
@@ -537,6 +537,14 @@ class MainWindow(QMainWindow):
             return None
         return self.new_script(dialog.request())
 
+    def open_location(self, path: str, line: int) -> None:
+        """Open a file at a line in the user's text editor (the log's traceback links).
+
+        The location is also copied, to paste into a terminal or a bug report.
+        """
+        QGuiApplication.clipboard().setText(f"{path}:{line}")
+        self.script_opener.open(path, line)
+
     def open_script(self, type_id: str) -> bool:
         """Open the source of a script class in the user's text editor, at the class."""
         cls = self.game.registry.resolve(type_id)
@@ -557,10 +565,6 @@ class MainWindow(QMainWindow):
     def _on_recent_menu_about_to_show(self) -> None:
         self.document.fill_recent_menu(self.recent_menu)
 
-    def _open_location(self, path: str, line: int) -> None:
-        # A traceback link: open it in the text editor, and keep it at hand to paste.
-        QGuiApplication.clipboard().setText(f"{path}:{line}")
-        self.script_opener.open(path, line)
 
     def _on_recent_projects_about_to_show(self) -> None:
         menu = self.recent_projects_menu

@@ -247,6 +247,12 @@ class OpenWindows:
             if isinstance(w, MainWindow):
                 w.end_session()
 
+    def close_all(self) -> None:
+        """Close every window opened here (each asks about its unsaved changes)."""
+        for w in list(self._windows):
+            w.close()
+        self._windows = [w for w in self._windows if w.isVisible()]
+
     def _keep(self, window: QWidget) -> None:
         self._windows = [w for w in self._windows if w.isVisible()]
         window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
