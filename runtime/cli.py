@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shlex
-import shutil
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from runtime.profiles import BuildProfile
-from runtime.project import PROJECT_FILE
+from runtime.project import PROJECT_FILE, shell_command
 
 log = logging.getLogger("hotplay.cli")
 
@@ -93,6 +92,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="watcher quiet window in milliseconds (Debug (HR))",
     )
+    play.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long a call into game code, or a frame, may run before it is interrupted "
+        "or the game pauses (0: off; default: the project's [budget] seconds, off in Release)",
+    )
     play.add_argument("--show-fps", action="store_true", help="show frames per second")
     play.add_argument("--channel", default=None, help=argparse.SUPPRESS)
     play.add_argument("--build-dir", type=Path, default=None, help=argparse.SUPPRESS)
@@ -166,6 +173,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from runtime.game import tune_gc
     from runtime.player import WindowRunner, run_player
 
+    before = set(threading.enumerate())
     tune_gc()
     profile = _profile(args.profile)
     project = args.project if args.project is not None else _default_project()
@@ -178,7 +186,11 @@ def cmd_play(args: argparse.Namespace) -> int:
                 f"the windowed player is not available ({exc}); use --headless"
             ) from None
         window = run_window
-    return run_player(args, profile, project, window=window)
+    code = run_player(args, profile, project, window=window)
+    from runtime.guard import exit_past_stray_threads
+
+    exit_past_stray_threads(before, code)
+    return code
 
 
 def cmd_new(args: argparse.Namespace) -> int:
@@ -195,37 +207,6 @@ def cmd_new(args: argparse.Namespace) -> int:
     print(f"  run it:   {play} play --project {where} --headless --frames 60")
     print(f"  edit it:  {shell_command('hotplay-editor', 'editor')} {where}")
     return 0
-
-
-def shell_command(script: str, module: str) -> str:
-    """How the user's shell runs one of Hotplay's commands, for hints.
-
-    The console script (``hotplay``, ``hotplay-editor``) when the one that was
-    installed next to this interpreter is what the shell finds on PATH; else
-    ``python -m module`` with this interpreter (a source checkout, a virtual
-    environment that is not activated).
-    """
-    installed = Path(sys.executable).parent / script
-    on_path = shutil.which(script)
-    if on_path is not None and installed.is_file() and Path(on_path).samefile(installed):
-        return script
-    return f"{_python_command()} -m {module}"
-
-
-def _python_command() -> str:
-    """How to run this Python from the user's shell: ``python`` only when that is this one.
-
-    From a virtual environment that is not activated, ``python`` is another
-    interpreter, without Hotplay: name this one (relative to the current folder
-    when it is inside it).
-    """
-    exe = os.path.abspath(sys.executable)
-    on_path = shutil.which("python")
-    if on_path is not None and os.path.abspath(on_path) == exe:
-        return "python"
-    if Path(exe).is_relative_to(Path.cwd()):
-        exe = os.path.relpath(exe)
-    return shlex.quote(exe)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

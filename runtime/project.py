@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_FILE = "hotplay.toml"
+
+#: Seconds a call into game code (and a frame) may take when the project does not say.
+DEFAULT_BUDGET_SECONDS = 2.0
 
 
 class ProjectError(ValueError):
@@ -16,11 +22,19 @@ class ProjectError(ValueError):
 
 @dataclass(frozen=True)
 class Project:
-    """A project on disk and the settings of its ``hotplay.toml``."""
+    """A project on disk and the settings of its ``hotplay.toml``.
+
+    ``[budget]`` sets how long game code may run (`runtime.guard`): ``seconds``
+    for one call into it and for one frame (``0`` turns budgets off), and
+    ``in_release`` whether a Release build watches them too (off by default:
+    a shipped game is not being edited).
+    """
 
     root: Path
     name: str
     main_scene: str
+    budget_seconds: float | None = DEFAULT_BUDGET_SECONDS
+    budget_in_release: bool = False
 
     @property
     def plugins_dir(self) -> Path:
@@ -54,8 +68,6 @@ class Project:
             raise ProjectError(f"{r}: no such folder")
         f = r / PROJECT_FILE
         if not f.is_file():
-            from runtime.cli import shell_command  # the command-line module, for its hint only
-
             raise ProjectError(
                 f"{r} is not a Hotplay project: it has no {PROJECT_FILE} "
                 f"(make one with: {shell_command('hotplay', 'runtime')} new DIR)"
@@ -75,4 +87,50 @@ class Project:
             raise ProjectError(f"{f}: [project] name and main_scene must be strings")
         if not (r / "plugins").is_dir():
             raise ProjectError(f"{r} is not a Hotplay project: it has no plugins/ folder")
-        return cls(root=r, name=name, main_scene=main_scene)
+        budget = data.get("budget", {})
+        if not isinstance(budget, dict):
+            raise ProjectError(f"{f}: [budget] must be a table")
+        seconds = budget.get("seconds", DEFAULT_BUDGET_SECONDS)
+        in_release = budget.get("in_release", False)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ProjectError(f"{f}: [budget] seconds must be a number of seconds (0: off)")
+        if not isinstance(in_release, bool):
+            raise ProjectError(f"{f}: [budget] in_release must be true or false")
+        return cls(
+            root=r,
+            name=name,
+            main_scene=main_scene,
+            budget_seconds=float(seconds) or None,
+            budget_in_release=in_release,
+        )
+
+
+def shell_command(script: str, module: str) -> str:
+    """How the user's shell runs one of Hotplay's commands, for hints.
+
+    The console script (``hotplay``, ``hotplay-editor``) when the one that was
+    installed next to this interpreter is what the shell finds on PATH; else
+    ``python -m module`` with this interpreter (a source checkout, a virtual
+    environment that is not activated).
+    """
+    installed = Path(sys.executable).parent / script
+    on_path = shutil.which(script)
+    if on_path is not None and installed.is_file() and Path(on_path).samefile(installed):
+        return script
+    return f"{_python_command()} -m {module}"
+
+
+def _python_command() -> str:
+    """How to run this Python from the user's shell: ``python`` only when that is this one.
+
+    From a virtual environment that is not activated, ``python`` is another
+    interpreter, without Hotplay: name this one (relative to the current folder
+    when it is inside it).
+    """
+    exe = os.path.abspath(sys.executable)
+    on_path = shutil.which("python")
+    if on_path is not None and os.path.abspath(on_path) == exe:
+        return "python"
+    if Path(exe).is_relative_to(Path.cwd()):
+        exe = os.path.relpath(exe)
+    return shlex.quote(exe)
