@@ -7,6 +7,7 @@ untouched). Choosing one opens the project's window and closes the page.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,7 +101,7 @@ class WelcomePage(QWidget):
         self.close()
         return window
 
-    def _button(self, text: str, name: str, slot: object) -> QPushButton:
+    def _button(self, text: str, name: str, slot: Callable[[], None]) -> QPushButton:
         b = QPushButton(text)
         b.setObjectName(name)
         b.setMinimumWidth(220)
