@@ -21,7 +21,7 @@ import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from runtime import Project, ProjectError
@@ -255,5 +255,4 @@ class OpenWindows:
 
     def _keep(self, window: QWidget) -> None:
         self._windows = [w for w in self._windows if w.isVisible()]
-        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, False)
         self._windows.append(window)

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor import projects
-from runtime import ProjectError
+from runtime import Project, ProjectError
 
 if TYPE_CHECKING:
     from editor.main_window import MainWindow
@@ -63,8 +63,10 @@ class WelcomePage(QWidget):
         self.recent_list = QListWidget()
         self.recent_list.setObjectName("recentProjectsList")
         self.recent_list.itemActivated.connect(self._on_recent_activated)
+        self.recent_list.setSpacing(3)
+        self.recent_list.setToolTip("Double-click (or Enter) to open")
         for root in self._recent.paths():
-            item = QListWidgetItem(f"{root.name}    {root}")
+            item = QListWidgetItem(f"{_project_name(root)}\n{root}")
             item.setData(Qt.ItemDataRole.UserRole, str(root))
             item.setToolTip(str(root))
             self.recent_list.addItem(item)
@@ -125,3 +127,11 @@ class WelcomePage(QWidget):
 
     def _on_recent_activated(self, item: QListWidgetItem) -> None:
         self.open_project(Path(item.data(Qt.ItemDataRole.UserRole)))
+
+
+def _project_name(root: Path) -> str:
+    """The name in the project's ``hotplay.toml`` (its folder's name when that is unreadable)."""
+    try:
+        return Project.open(root).name
+    except ProjectError:
+        return root.name
