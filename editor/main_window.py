@@ -20,6 +20,7 @@ from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
+    QInputDialog,
     QMainWindow,
     QMenu,
     QMessageBox,
@@ -278,6 +279,7 @@ class MainWindow(QMainWindow):
             (a.new_project, self.new_project_dialog),
             (a.open_project, self.open_project_dialog),
             (a.new_script, self.new_script_dialog),
+            (a.text_editor_command, self.text_editor_command_dialog),
             (a.new_scene, doc.new_scene),
             (a.open_scene, doc.open_scene_dialog),
             (a.save_scene, self.save_scene),
@@ -537,6 +539,18 @@ class MainWindow(QMainWindow):
         if dialog.exec() != NewScriptDialog.DialogCode.Accepted:
             return None
         return self.new_script(dialog.request())
+
+    def text_editor_command_dialog(self) -> None:
+        """Ask for the command Open Script starts (see `editor.open_script`)."""
+        command, ok = QInputDialog.getText(
+            self,
+            "Text editor command",
+            "The command that opens a script; {file} and {line} are filled in.\n"
+            "Empty: $VISUAL or $EDITOR (when not a terminal editor), else the system's choice.",
+            text=self.script_opener.configured_command,
+        )
+        if ok:
+            self.script_opener.configured_command = command.strip()
 
     def open_location(self, path: str, line: int) -> None:
         """Open a file at a line in the user's text editor (the log's traceback links).

@@ -53,6 +53,11 @@ class WindowActions:
             "Write a new script class from a template and attach it to the selected entity",
         )
         self.new_script.setObjectName("newScriptAction")
+        self.text_editor_command = self._action(
+            "Text &Editor Command…",
+            tip="The command Open Script starts, for example: code --goto {file}:{line}",
+        )
+        self.text_editor_command.setObjectName("textEditorCommandAction")
         self.new_scene = self._action("&New Scene", Key.New, SP.SP_FileIcon)
         self.open_scene = self._action("&Open Scene…", Key.Open, SP.SP_DialogOpenButton)
         self.save_scene = self._action("&Save Scene", Key.Save, SP.SP_DialogSaveButton)
@@ -126,7 +131,7 @@ class WindowActions:
         file.addSeparator()
         file.addActions([self.save_scene, self.save_scene_as])
         file.addSeparator()
-        file.addAction(self.new_script)
+        file.addActions([self.new_script, self.text_editor_command])
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")

@@ -163,3 +163,22 @@ def test_editor_command_from_the_environment(environ, command):
 
 def test_a_configured_command_without_a_file_placeholder_gets_the_file():
     assert editor_command("/p/a.py", 5, "pluma", {}) == ["pluma", "/p/a.py"]
+
+
+def test_the_text_editor_command_is_set_in_the_file_menu(window, settings, monkeypatch):
+    from PySide6.QtWidgets import QInputDialog
+
+    shown = []
+
+    def answer(_parent, _title, _label, text=""):
+        shown.append(text)
+        return "  gvim --remote-silent +{line} {file} ", True
+
+    monkeypatch.setattr(QInputDialog, "getText", answer)
+    window.window_actions.text_editor_command.trigger()
+    assert shown == [""]
+    assert settings.value("textEditor/command") == "gvim --remote-silent +{line} {file}"
+    calls = []
+    window.script_opener.launch = calls.append
+    window.script_opener.open(__file__, 9)
+    assert calls == [["gvim", "--remote-silent", "+9", __file__]]
