@@ -66,6 +66,7 @@ class InspectorPanel(QScrollArea):
         removeScriptRequested(Handle, int): remove the script at this index.
         discardStashRequested(Handle, int, str, str): drop a stale value from a script's
             stash: (entity, script index, type id, stash key).
+        openScriptRequested(str): open the source of this script type id.
         rebuilt(): the form was built again (`rebuild`).
     """
 
@@ -74,6 +75,7 @@ class InspectorPanel(QScrollArea):
     addScriptRequested = Signal(object, str)
     removeScriptRequested = Signal(object, int)
     discardStashRequested = Signal(object, int, str, str)
+    openScriptRequested = Signal(str)
     rebuilt = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -92,6 +94,7 @@ class InspectorPanel(QScrollArea):
         self._field_editors: dict[tuple[int, str], FieldEditor] = {}
         self._stash_rows: dict[tuple[int, str], QToolButton] = {}
         self.add_script_button: QToolButton | None = None
+        self._new_script_action: QAction | None = None
         # Zero-timeout and single-shot: a pending rebuild runs once the events
         # queued now are handled, however many changes marked the panel dirty.
         self._rebuild_timer = QTimer(self)
@@ -128,6 +131,17 @@ class InspectorPanel(QScrollArea):
         """Field editors provided by plugins (tried first), used from the next rebuild."""
         self._custom = list(editors)
         self.schedule_rebuild()
+
+    def set_new_script_action(self, action: QAction) -> None:
+        """The window's New Script… action, offered at the end of the add-script menu."""
+        self._new_script_action = action
+        self._fill_add_menu()
+
+    def open_script_action(self, index: int) -> QAction | None:
+        """The Open Script action of the script shown at `index` (for tests and automation)."""
+        form = self.widget()
+        group = form.findChild(QGroupBox, f"script:{index}") if form is not None else None
+        return group.findChild(QAction, "openScriptAction") if group is not None else None
 
     def script_field_editor(self, index: int, field: str) -> FieldEditor | None:
         """The editor of a script field, as shown now (for tests and plugins)."""
@@ -338,6 +352,17 @@ class InspectorPanel(QScrollArea):
         title = QLabel(f"<b>{tid.rpartition(':')[2]}</b>  <span style='color:#7d8590'>{tid}</span>")
         title.setToolTip((type(s).__doc__ or "").strip() or tid)
         head.addWidget(title, 1)
+        if type(s) is not PlaceholderScript:
+            open_script = QAction("Open Script", group)
+            open_script.setObjectName("openScriptAction")
+            open_script.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+            open_script.setToolTip(f"Open {tid.rpartition(':')[2]} in your text editor")
+            open_script.triggered.connect(lambda: self.openScriptRequested.emit(tid))
+            open_button = QToolButton()
+            open_button.setObjectName("openScriptButton")
+            open_button.setAutoRaise(True)
+            open_button.setDefaultAction(open_script)
+            head.addWidget(open_button)
         if not self._read_only:
             remove = QToolButton()
             remove.setObjectName("removeScriptButton")
@@ -449,6 +474,9 @@ class InspectorPanel(QScrollArea):
             a.setToolTip((cls.__doc__ or "").strip())
             a.triggered.connect(lambda _=False, t=tid: self._on_add_script(t))
             menu.addAction(a)
+        if self._new_script_action is not None:
+            menu.addSeparator()
+            menu.addAction(self._new_script_action)
 
     def _on_add_script(self, type_id: str) -> None:
         if self._handle is not None:

@@ -179,4 +179,5 @@ def test_release_shows_and_locks_separate_process_then_restores_the_choice(windo
     assert combo.currentText() == "Separate process" and not combo.isEnabled()
     window.set_profile(BuildProfile.DEBUG)
     assert combo.currentText() == "In editor" and combo.isEnabled()
-    assert window.settings.value("runTarget") != "Separate process"  # Release's, not the user's
+    # Release's choice, not the user's:
+    assert window.project_settings.value("runTarget") != "Separate process"
