@@ -50,6 +50,22 @@ _SHOWN_ATTRIBUTES = frozenset({"name", "visual", "enabled", "scripts"})
 #: Distinct swatches kept; a game that animates colours would otherwise grow the cache forever.
 _ICON_CACHE_SIZE = 512
 
+#: Top-level rows the model shows at first and adds per `fetchMore`. Qt lays out
+#: every shown top-level row again after an insert or removal among them (a
+#: Python call or three per row), so a scene of 100,000 roots shows them as the
+#: user scrolls down instead of all at once.
+ROOTS_PER_FETCH = 1000
+
+# Qt flag arithmetic costs a Python enum operation each time; flags() runs per row laid out.
+_EDITABLE_ROW = (
+    Qt.ItemFlag.ItemIsSelectable
+    | Qt.ItemFlag.ItemIsEnabled
+    | Qt.ItemFlag.ItemIsEditable
+    | Qt.ItemFlag.ItemIsDragEnabled
+    | Qt.ItemFlag.ItemIsDropEnabled
+)
+_READ_ONLY_ROW = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+
 _MISSING_SCRIPT_COLOR = QColor("#e9c46a")
 _DISABLED_COLOR = QColor("#6b7280")
 
@@ -110,14 +126,26 @@ class SceneTreeModel(QAbstractItemModel):
     the scene's events arrive after the scene changed, and Qt must be told the
     old rows (a removed row's place) as well as the new ones.
 
+    Top-level rows are fetched in batches (`ROOTS_PER_FETCH`, Qt's
+    ``canFetchMore``/``fetchMore``): an entity below the fetched rows has no
+    index until `expose` (or the user scrolling down) fetches it.
+
+    Args:
+        parent: the owning Qt object.
+        roots_per_fetch: top-level rows shown at first and added per fetch.
+
     Signals:
         renameRequested(object, str): a row's name was edited (the `Handle`, the new name).
     """
 
     renameRequested = Signal(object, str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, roots_per_fetch: int = ROOTS_PER_FETCH
+    ) -> None:
         super().__init__(parent)
+        self._roots_per_fetch = max(1, roots_per_fetch)
+        self._roots_shown = 0  # the first this many roots have rows
         self._scene: Scene | None = None
         self._read_only = False
         # The tree's shape as the rows show it; key 0 (Handle.NONE) holds the roots.
@@ -158,8 +186,10 @@ class SceneTreeModel(QAbstractItemModel):
             self._children = {0: []}
             self._parent_of = {}
             self._row_hint = {}
+            self._roots_shown = 0
             if scene is not None:
                 self._children[0] = [int(h) for h in scene.roots]
+                self._roots_shown = min(len(scene.roots), self._roots_per_fetch)
                 for e in scene.entities.values():
                     self._parent_of[int(e.handle)] = int(e.parent)
                     if e.children:
@@ -174,10 +204,22 @@ class SceneTreeModel(QAbstractItemModel):
         return self._in_event
 
     def index_of(self, handle: int) -> QModelIndex:
-        """The row of an entity (invalid when the model does not show it)."""
-        if handle not in self._parent_of:
+        """The row of an entity (invalid when the model does not show it, or not yet)."""
+        if not self._is_shown(int(handle)):
             return QModelIndex()
         return self.createIndex(self._row_of(int(handle)), 0, int(handle))
+
+    def expose(self, handle: int) -> QModelIndex:
+        """The row of an entity, fetching the top-level rows down to it first if needed."""
+        h = int(handle)
+        if h not in self._parent_of:
+            return QModelIndex()
+        while self._parent_of[h]:
+            h = self._parent_of[h]
+        row = self._row_of(h)
+        if row >= self._roots_shown:
+            self._fetch_roots(row + 1)
+        return self.index_of(handle)
 
     def handle_of(self, index: AnyIndex) -> Handle | None:
         """The entity of a row (``None`` for an invalid index)."""
@@ -185,15 +227,16 @@ class SceneTreeModel(QAbstractItemModel):
 
     def parents(self) -> list[Handle]:
         """Every entity shown with children (the rows that can be expanded)."""
-        return [Handle(h) for h, kids in self._children.items() if h and kids]
+        return [Handle(h) for h, kids in self._children.items() if h and kids and self._is_shown(h)]
 
     # --- QAbstractItemModel ------------------------------------------------------------
 
     def index(  # noqa: D102 (base-class API)
         self, row: int, column: int, parent: AnyIndex = _ROOT
     ) -> QModelIndex:
-        kids = self._children.get(parent.internalId() if parent.isValid() else 0)
-        if column != 0 or kids is None or not 0 <= row < len(kids):
+        p = parent.internalId() if parent.isValid() else 0
+        kids = self._children.get(p)
+        if column != 0 or kids is None or not 0 <= row < self._shown_in(p, kids):
             return QModelIndex()
         return self.createIndex(row, 0, kids[row])
 
@@ -214,14 +257,29 @@ class SceneTreeModel(QAbstractItemModel):
     def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: D102
         if parent.column() > 0:
             return 0
-        kids = self._children.get(parent.internalId() if parent.isValid() else 0)
-        return 0 if kids is None else len(kids)
+        p = parent.internalId() if parent.isValid() else 0
+        kids = self._children.get(p)
+        return 0 if kids is None else self._shown_in(p, kids)
 
     def hasChildren(self, parent: AnyIndex = _ROOT) -> bool:  # noqa: D102
         return self.rowCount(parent) > 0
 
     def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: D102
         return 1
+
+    def canFetchMore(self, parent: AnyIndex) -> bool:  # noqa: D102 (base-class API)
+        return not parent.isValid() and self._roots_shown < len(self._children[0])
+
+    def fetchMore(self, parent: AnyIndex) -> None:  # noqa: D102 (base-class API)
+        if not parent.isValid():
+            self._fetch_roots(self._roots_shown + self._roots_per_fetch)
+
+    def _fetch_roots(self, count: int) -> None:
+        count = min(count, len(self._children[0]))
+        if count > self._roots_shown:
+            self.beginInsertRows(QModelIndex(), self._roots_shown, count - 1)
+            self._roots_shown = count
+            self.endInsertRows()
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: D102
         scene = self._scene
@@ -261,14 +319,7 @@ class SceneTreeModel(QAbstractItemModel):
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:  # noqa: D102 (base-class API)
         if not index.isValid():  # the empty space below the rows: a drop there makes a root
             return Qt.ItemFlag.NoItemFlags if self._read_only else Qt.ItemFlag.ItemIsDropEnabled
-        flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-        if not self._read_only:
-            flags |= (
-                Qt.ItemFlag.ItemIsEditable
-                | Qt.ItemFlag.ItemIsDragEnabled
-                | Qt.ItemFlag.ItemIsDropEnabled
-            )
-        return flags
+        return _READ_ONLY_ROW if self._read_only else _EDITABLE_ROW
 
     def supportedDropActions(self) -> Qt.DropAction:  # noqa: D102 (base-class API)
         return Qt.DropAction.MoveAction
@@ -288,8 +339,9 @@ class SceneTreeModel(QAbstractItemModel):
     def refresh_decorations(self) -> None:
         """Redraw every row's name and icon (a running scene changes without events)."""
         for parent, kids in list(self._children.items()):
-            if kids and (parent == 0 or parent in self._parent_of):
-                self._rows_changed(parent, 0, len(kids) - 1)
+            shown = self._shown_in(parent, kids)
+            if shown:
+                self._rows_changed(parent, 0, shown - 1)
 
     def _rows_changed(self, parent: int, first: int, last: int) -> None:
         self.dataChanged.emit(
@@ -298,6 +350,21 @@ class SceneTreeModel(QAbstractItemModel):
         )
 
     # --- the tree's shape -------------------------------------------------------------
+
+    def _shown_in(self, parent: int, kids: list[int]) -> int:
+        """How many rows of the list `kids` (the children of `parent`) the model shows."""
+        if not parent:
+            return self._roots_shown
+        return len(kids) if self._is_shown(parent) else 0
+
+    def _is_shown(self, handle: int) -> bool:
+        """Whether the entity has a row: its top-level ancestor is among the fetched roots."""
+        parent_of = self._parent_of
+        if handle not in parent_of:
+            return False
+        while parent_of[handle]:
+            handle = parent_of[handle]
+        return self._row_of(handle) < self._roots_shown
 
     def _row_of(self, handle: int) -> int:
         kids = self._children[self._parent_of[handle]]
@@ -329,34 +396,60 @@ class SceneTreeModel(QAbstractItemModel):
             if not self._redraw_timer.isActive():
                 self._redraw_timer.start()
         elif isinstance(event, EntityChanged):
-            if event.attribute in _SHOWN_ATTRIBUTES and int(event.handle) in self._parent_of:
+            if event.attribute in _SHOWN_ATTRIBUTES:
                 index = self.index_of(event.handle)
-                self.dataChanged.emit(index, index)
+                if index.isValid():
+                    self.dataChanged.emit(index, index)
         elif isinstance(event, EntityAdded):
             self._on_entity_added(scene, int(event.handle))
         elif isinstance(event, EntityRemoved):
-            self._on_entity_removed(int(event.handle), int(event.parent))
+            self._on_entity_removed(int(event.handle))
         elif isinstance(event, EntityMoved):
             self._on_entity_moved(scene, int(event.handle), int(event.new_parent))
 
     def _on_entity_added(self, scene: Scene, handle: int) -> None:
         e = scene[handle]
-        parent = int(e.parent)
-        row = scene.siblings_of(e.handle).index(e.handle)
-        self.beginInsertRows(self._parent_index(parent), row, row)
-        self._children.setdefault(parent, []).insert(row, handle)
-        for d in scene.subtree(e.handle):
+        for d in scene.subtree(e.handle)[1:]:
             self._parent_of[int(d.handle)] = int(d.parent)
+        for d in scene.subtree(e.handle):
             if d.children:
                 self._children[int(d.handle)] = [int(c) for c in d.children]
-        self.endInsertRows()
+        self._insert_row(handle, int(e.parent), scene.siblings_of(e.handle).index(e.handle))
 
-    def _on_entity_removed(self, handle: int, parent: int) -> None:
+    def _insert_row(self, handle: int, parent: int, row: int) -> None:
+        """Put `handle` (its subtree already in the shape) at `row` of `parent`'s list."""
+        kids = self._children.setdefault(parent, [])
+        shown = self._shown_in(parent, kids)
+        # A root past the fetched rows stays unfetched; at the end of a fully
+        # fetched list it is shown, as a new entity should be.
+        visible = self._is_shown(parent) if parent else row < shown or shown == len(kids)
+        if visible:
+            self.beginInsertRows(self._parent_index(parent), row, row)
+        kids.insert(row, handle)
+        self._parent_of[handle] = parent
+        if visible:
+            if not parent:
+                self._roots_shown += 1
+            self.endInsertRows()
+
+    def _remove_row(self, handle: int) -> None:
+        """Take `handle` out of its parent's list (its subtree stays in the shape)."""
+        parent = self._parent_of[handle]
+        kids = self._children[parent]
+        row = self._row_of(handle)
+        visible = row < self._shown_in(parent, kids)
+        if visible:
+            self.beginRemoveRows(self._parent_index(parent), row, row)
+        kids.pop(row)
+        if visible:
+            if not parent:
+                self._roots_shown -= 1
+            self.endRemoveRows()
+
+    def _on_entity_removed(self, handle: int) -> None:
         if handle not in self._parent_of:
             return
-        row = self._row_of(handle)
-        self.beginRemoveRows(self._parent_index(parent), row, row)
-        self._children[parent].pop(row)
+        self._remove_row(handle)
         stack = [handle]
         while stack:
             h = stack.pop()
@@ -364,7 +457,6 @@ class SceneTreeModel(QAbstractItemModel):
             self._row_hint.pop(h, None)
             self._stale.discard(h)
             stack.extend(self._children.pop(h, ()))
-        self.endRemoveRows()
 
     def _on_entity_moved(self, scene: Scene, handle: int, new_parent: int) -> None:
         old_parent = self._parent_of[handle]
@@ -375,17 +467,30 @@ class SceneTreeModel(QAbstractItemModel):
         # Qt counts the destination among the rows before the move: moving down
         # within one parent lands before the row that is then one further.
         before = new_row + 1 if old_parent == new_parent and new_row > old_row else new_row
+        old_kids = self._children[old_parent]
+        new_kids = self._children.setdefault(new_parent, [])
+        src_shown = old_row < self._shown_in(old_parent, old_kids)
+        if new_parent:
+            dst_shown = self._is_shown(new_parent)
+        else:  # as _insert_row would decide once the row left its old place
+            shown = self._roots_shown - (1 if src_shown and not old_parent else 0)
+            dst_shown = new_row < shown or shown == len(new_kids) - (0 if old_parent else 1)
+        if not (src_shown and dst_shown):
+            # A row moving from or to the unfetched roots appears or disappears.
+            self._remove_row(handle)
+            self._insert_row(handle, new_parent, new_row)
+            return
         src, dst = self._parent_index(old_parent), self._parent_index(new_parent)
-        moving = self.beginMoveRows(src, old_row, old_row, dst, before)
-        if not moving:  # Qt refuses moves it calls no-ops; the shape still has to follow
-            self.beginResetModel()
-        self._children[old_parent].pop(old_row)
-        self._children.setdefault(new_parent, []).insert(new_row, handle)
+        if not self.beginMoveRows(src, old_row, old_row, dst, before):
+            raise AssertionError(f"Qt refused to move row {old_row} to {before}")
+        old_kids.pop(old_row)
+        new_kids.insert(new_row, handle)
         self._parent_of[handle] = new_parent
-        if moving:
-            self.endMoveRows()
-        else:
-            self.endResetModel()
+        if not old_parent:
+            self._roots_shown -= 1
+        if not new_parent:
+            self._roots_shown += 1
+        self.endMoveRows()
 
     def _on_redraw_timer(self) -> None:
         stale, self._stale = self._stale, set()
@@ -394,7 +499,7 @@ class SceneTreeModel(QAbstractItemModel):
         # of thousands of entities, and the view repaints only what is on screen.
         spans: dict[int, tuple[int, int]] = {}
         for h in stale:
-            if h not in self._parent_of:
+            if not self._is_shown(h):
                 continue
             parent, row = self._parent_of[h], self._row_of(h)
             first, last = spans.get(parent, (row, row))
@@ -466,7 +571,7 @@ class SceneTreeView(QTreeView):
                 if h not in collapsed:
                     self.setExpanded(model.index_of(h), True)
             if current is not None:
-                self._set_current(model.index_of(current))
+                self._set_current(model.expose(current))
         finally:
             self._selecting = False
 
@@ -484,7 +589,7 @@ class SceneTreeView(QTreeView):
 
     def select(self, handle: Handle | None) -> None:
         """Make `handle` the current row without emitting `entitySelected`."""
-        index = self._model.index_of(handle) if handle is not None else QModelIndex()
+        index = self._model.expose(handle) if handle is not None else QModelIndex()
         self._selecting = True
         try:
             self._set_current(index)

@@ -8,7 +8,7 @@ from PySide6.QtTest import QAbstractItemModelTester
 from PySide6.QtWidgets import QAbstractItemView, QLineEdit
 
 from editor import commands as cmd
-from editor.scene_tree import HANDLE_ROLE, SceneTreeModel
+from editor.scene_tree import HANDLE_ROLE, ROOTS_PER_FETCH, SceneTreeModel, SceneTreeView
 from runtime import Handle, PlaceholderScript, Scene, Visual
 from runtime.scene import ScriptsReplaced
 
@@ -104,6 +104,51 @@ def test_rows_follow_random_scene_edits(tested_model, seed):
     for _ in range(60):
         random_scene_edit(rng, scene, removed)
         assert_rows_match(tested_model, scene)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_follow_random_edits_with_roots_fetched_in_batches(qtbot, seed):
+    rng = random.Random(seed)
+    scene = small_scene()
+    for i in range(8):
+        scene.spawn(f"extra{i}")
+    model = SceneTreeModel(roots_per_fetch=3)
+    model.set_scene(scene)
+    # Attached after the reset: the tester's own fetchMore inside modelReset would
+    # otherwise run before its bookkeeping of the reset ends.
+    assert model.rowCount() == 3 and model.canFetchMore(QModelIndex())
+    tester = QAbstractItemModelTester(model, QAbstractItemModelTester.FailureReportingMode.Fatal)
+    removed: list = []
+    for step in range(60):
+        random_scene_edit(rng, scene, removed)
+        # The fetched rows are always the first roots, in the scene's order.
+        assert rows_of(model) == rows_of_scene(scene, scene.roots[: model.rowCount()])
+        if step % 20 == 19:
+            model.fetchMore(QModelIndex())
+    last = scene.subtree(scene.roots[-1])[-1].handle
+    assert model.expose(last).data(HANDLE_ROLE) == int(last)
+    assert_rows_match(model, scene)
+    del tester
+    model.set_scene(None)
+
+
+def test_selecting_an_unfetched_entity_fetches_its_row(qtbot):
+    tree = SceneTreeView()
+    qtbot.addWidget(tree)
+    scene = Scene("many")
+    for i in range(ROOTS_PER_FETCH + 500):
+        scene.spawn(f"many{i}")
+    tree.set_scene(scene)
+    model = tree.scene_model()
+    far = scene.roots[-1]
+    assert model.rowCount() == ROOTS_PER_FETCH
+    assert not tree.index_of(far).isValid()  # past the first fetch
+    tree.select(far)
+    assert tree.current_handle() == far
+    assert model.rowCount() == len(scene.roots)
+    scene.spawn("last")  # the end of a fully fetched list: shown at once
+    assert model.rowCount() == len(scene.roots)
+    tree.detach()
 
 
 def test_each_edit_touches_only_its_own_rows(tested_model):
