@@ -225,6 +225,23 @@ class SceneTreeModel(QAbstractItemModel):
         """The entity of a row (``None`` for an invalid index)."""
         return Handle(index.internalId()) if index.isValid() else None
 
+    def parents_in(self, parent: AnyIndex, first: int, last: int) -> list[QModelIndex]:
+        """The rows with children among rows `first`…`last` of `parent` and their subtrees."""
+        kids = self._children.get(parent.internalId() if parent.isValid() else 0, [])
+        out: list[QModelIndex] = []
+        children = self._children
+        for row in range(first, min(last + 1, len(kids))):
+            if kids[row] not in children:  # most rows: a dict lookup, no Qt call
+                continue
+            stack = [(row, kids[row])]
+            while stack:
+                r, h = stack.pop()
+                grandchildren = children.get(h)
+                if grandchildren:
+                    out.append(self.createIndex(r, 0, h))
+                    stack.extend(enumerate(grandchildren))
+        return out
+
     def parents(self) -> list[Handle]:
         """Every entity shown with children (the rows that can be expanded)."""
         return [Handle(h) for h, kids in self._children.items() if h and kids and self._is_shown(h)]
@@ -262,7 +279,11 @@ class SceneTreeModel(QAbstractItemModel):
         return 0 if kids is None else self._shown_in(p, kids)
 
     def hasChildren(self, parent: AnyIndex = _ROOT) -> bool:  # noqa: D102
-        return self.rowCount(parent) > 0
+        # Called for each row Qt lays out: no detour through rowCount. A valid
+        # index is a shown row, whose children are all shown.
+        if not parent.isValid():
+            return self._roots_shown > 0
+        return parent.column() == 0 and bool(self._children.get(parent.internalId()))
 
     def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: D102
         return 1
@@ -335,13 +356,6 @@ class SceneTreeModel(QAbstractItemModel):
                 self._icons.clear()
             icon = self._icons[key] = entity_icon(e)
         return icon
-
-    def refresh_decorations(self) -> None:
-        """Redraw every row's name and icon (a running scene changes without events)."""
-        for parent, kids in list(self._children.items()):
-            shown = self._shown_in(parent, kids)
-            if shown:
-                self._rows_changed(parent, 0, shown - 1)
 
     def _rows_changed(self, parent: int, first: int, last: int) -> None:
         self.dataChanged.emit(
@@ -606,7 +620,9 @@ class SceneTreeView(QTreeView):
 
     def refresh_decorations(self) -> None:
         """Redraw names and icons from the scene (a running scene changes without events)."""
-        self._model.refresh_decorations()
+        # The model reads every row from the scene when it is drawn: repainting
+        # the rows on screen is the whole refresh, whatever the scene's size.
+        self.viewport().update()
 
     # --- events from the model ------------------------------------------------------------
 
@@ -615,15 +631,8 @@ class SceneTreeView(QTreeView):
         # shows its children, and a row that just got its first child shows it.
         if parent.isValid():
             self.setExpanded(parent, True)
-        model = self._model
-        for row in range(first, last + 1):
-            stack = [model.index(row, 0, parent)]
-            while stack:
-                index = stack.pop()
-                n = model.rowCount(index)
-                if n:
-                    self.setExpanded(index, True)
-                    stack.extend(model.index(r, 0, index) for r in range(n))
+        for index in self._model.parents_in(parent, first, last):
+            self.setExpanded(index, True)
 
     def _on_rows_moved(
         self, _source: QModelIndex, _first: int, _last: int, destination: QModelIndex, _row: int
