@@ -372,3 +372,16 @@ def test_spawns_while_playing_add_rows_one_by_one(window, qtbot):
     assert resets == []
     assert_rows_match(model, playing)
     window.stop()
+
+
+def test_undo_of_a_delete_brings_the_subtree_back_open(window):
+    scene = window.edited_scene
+    tree = window.scene_tree
+    spinner = scene.find("Spinner").handle
+    window.select(spinner)
+    window.editing.delete_selected()
+    assert not tree.index_of(spinner).isValid()
+    window.undo_stack.undo()
+    index = tree.index_of(spinner)
+    assert tree.isExpanded(index)
+    assert tree.scene_model().rowCount(index) == 1  # the Blade
