@@ -54,7 +54,7 @@ _ICON_CACHE_SIZE = 512
 #: every shown top-level row again after an insert or removal among them (a
 #: Python call or three per row), so a scene of 100,000 roots shows them as the
 #: user scrolls down instead of all at once.
-ROOTS_PER_FETCH = 1000
+ROOTS_PER_FETCH = 256
 
 # Qt flag arithmetic costs a Python enum operation each time; flags() runs per row laid out.
 _EDITABLE_ROW = (
