@@ -7,6 +7,8 @@ change (``beginInsertRows`` for an added subtree, ``beginRemoveRows``,
 100,000 entities touches one row, never the whole tree, and the view keeps its
 selection and expanded rows by itself. Names, icons and tooltips are read from
 the scene when a row is drawn, so only the rows on screen cost anything.
+Qt lays out every shown top-level row again after a change among them, so the
+model shows the roots in batches as the view scrolls (`ROOTS_PER_FETCH`).
 
 Replaced scripts (a hot reload's commit step, adding or removing a script) only
 mark rows stale: they are redrawn once, on the next turn of the event loop.
@@ -423,9 +425,9 @@ class SceneTreeModel(QAbstractItemModel):
 
     def _on_entity_added(self, scene: Scene, handle: int) -> None:
         e = scene[handle]
-        for d in scene.subtree(e.handle)[1:]:
-            self._parent_of[int(d.handle)] = int(d.parent)
-        for d in scene.subtree(e.handle):
+        for d in scene.subtree(e.handle):  # an undone delete brings a whole subtree back
+            if d.handle != e.handle:
+                self._parent_of[int(d.handle)] = int(d.parent)
             if d.children:
                 self._children[int(d.handle)] = [int(c) for c in d.children]
         self._insert_row(handle, int(e.parent), scene.siblings_of(e.handle).index(e.handle))
