@@ -541,31 +541,63 @@ def _is_number(v: Any) -> bool:
 
 
 def _write_json(value: Any, depth: int, out: list[str]) -> None:
-    if type(value) is dict and value:
+    t = type(value)
+    if t is dict and value:
         inner = "  " * (depth + 1)
-        out.append("{")
-        for i, (k, v) in enumerate(value.items()):
+        sep = "{\n" + inner
+        for k, v in value.items():
             if type(k) is not str:
                 raise TypeError(f"key {k!r} is not a string")
-            out.append(("," if i else "") + "\n" + inner + _scalar(k) + ": ")
-            _write_json(v, depth + 1, out)
+            out.append(sep + _encode_str(k) + ": ")
+            sep = ",\n" + inner
+            if type(v) in _SCALAR_TYPES:  # most values: no call per level
+                out.append(_scalar(v))
+            else:
+                _write_json(v, depth + 1, out)
         out.append("\n" + "  " * depth + "}")
-    elif type(value) in (list, tuple) and value:
+    elif (t is list or t is tuple) and value:
         if len(value) == 2 and _is_number(value[0]) and _is_number(value[1]):
             out.append(f"[{_scalar(value[0])}, {_scalar(value[1])}]")
             return
         inner = "  " * (depth + 1)
-        out.append("[")
-        for i, v in enumerate(value):
-            out.append(("," if i else "") + "\n" + inner)
+        sep = "[\n" + inner
+        for v in value:
+            out.append(sep)
+            sep = ",\n" + inner
             _write_json(v, depth + 1, out)
         out.append("\n" + "  " * depth + "]")
     else:
         out.append(_scalar(value))
 
 
+#: Values written by `_scalar` alone (an empty dict or list is written there too).
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _scalar(value: Any) -> str:
+    # What json.dumps(value, ensure_ascii=False, allow_nan=False) returns, without
+    # building an encoder per value: a 100,000-entity scene has millions of them,
+    # and that set-up was most of the time of a save. The exact builtin types take
+    # the encoder's own conversions; anything else (subclasses, NaN, infinities,
+    # values JSON cannot hold) goes to json.dumps, which also raises its errors.
+    t = type(value)
+    if t is str:
+        return _encode_str(value)
+    if t is int:
+        return int.__repr__(value)
+    if t is float and math.isfinite(value):
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+#: The string encoder json.dumps uses with ensure_ascii=False (the C one where built).
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:
