@@ -44,7 +44,7 @@ from editor.player_process.command import (
     token_line,
 )
 from editor.player_process.hang import SilenceWatch
-from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines
+from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines, describe_exit
 from runtime.build import BuildResult, build_project
 from runtime.channel import Message
 from runtime.profiles import BuildProfile
@@ -450,7 +450,8 @@ class PlayerProcess(QObject):
         tail = self.stderr_tail()
         self._cleanup()
         if code != 0 and not self._stop_requested:
-            log.error("the player exited with code %d", code)
+            # The one row of a crash: the exit and the last output, when there is any.
+            log.error("%s", describe_exit(code, tail))
         self.finished.emit(code, tail)
 
     def _cleanup(self) -> None:
