@@ -499,6 +499,31 @@ class SceneRenderer:
             self._pixmaps[rel] = None if pm.isNull() else pm
         return self._pixmaps[rel]
 
+    def reload_image(self, rel: str) -> str | None:
+        """Read an image of ``assets/`` again after it changed on disk.
+
+        Only this image and its place in the atlas are dropped (the atlas keeps
+        its other images and sprites); draw lists compute their fragments again.
+        A file that cannot be read keeps the image shown so far, as a failed code
+        reload keeps the old code; a deleted file shows as missing.
+
+        Returns:
+            Why the new file was not taken (the old image is kept), or ``None``.
+        """
+        path = self.assets_dir / rel
+        if not path.exists():
+            fresh: QPixmap | None = None
+        else:
+            pm = QPixmap(str(path)) if path.is_file() else QPixmap()
+            if pm.isNull():
+                return "Qt cannot read it as an image"
+            fresh = pm
+        self._pixmaps[rel] = fresh
+        # Its old atlas slot becomes unused space, reclaimed when the atlas starts over.
+        self._atlas_images.pop(rel, None)
+        self._token = object()
+        return None
+
     def _sprite(
         self, kind: VisualKind, pw: float, ph: float, color: Color, degrees: int = 0
     ) -> QPixmap | None:
