@@ -10,12 +10,13 @@ small public API that tools and tests drive the editor with (`open_scene`,
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt
+from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -32,7 +33,7 @@ from editor.controllers.build import BuildController
 from editor.controllers.code_reload import CodeReloadController
 from editor.controllers.document import DocumentController
 from editor.controllers.editing import EditingController
-from editor.controllers.play import PlayController, PlayTargetFactory
+from editor.controllers.play import RUN_SEPARATE, PlayController, PlayTargetFactory
 from editor.controllers.shown_scene import ShownSceneController
 from editor.extensions import ExtensionHost
 from editor.inspector import InspectorPanel
@@ -46,6 +47,10 @@ from editor.status_bar import EditorStatusBar
 from editor.window_actions import WindowActions
 from runtime import BuildProfile, Game, Handle, Project, Scene
 from runtime.build import BuildResult
+from runtime.import_check import DEFAULT_BUDGET as DEFAULT_CHECK_BUDGET
+from runtime.import_check import ImportChecker, ImportCheckError
+
+log = logging.getLogger("hotplay.editor")
 
 #: The repository this package lives in is also the default project.
 DEFAULT_PROJECT = Path(__file__).resolve().parent.parent
@@ -101,7 +106,17 @@ class MainWindow(QMainWindow):
         )
         self.log_panel = LogPanel()
         self._log_capture = HotplayLogCapture(self.log_panel)
-        self.game = Game(self.project, profile=profile, scene=False, watch=False)
+        #: Imports new plugin code in a disposable process before the game does
+        #: (``None`` when that process cannot be started: then imports are direct).
+        self.import_checker = _start_import_checker(self.project.budget_seconds)
+        check = self.import_checker.check if self.import_checker is not None else None
+        try:
+            self.game = Game(
+                self.project, profile=profile, scene=False, watch=False, import_check=check
+            )
+        except BaseException:
+            self._close_import_checker()
+            raise
         self.scene_view = SceneView(self.project.assets_dir)
         self.scene_tree = SceneTreeView()
         self.inspector = InspectorPanel()
@@ -175,7 +190,7 @@ class MainWindow(QMainWindow):
         self.play_controller = PlayController(
             game, lambda: self.edited_scene, lambda: self.profile, self.shown, self.settings, self
         )
-        self.play_controller.aboutToStart.connect(self.code_reload.before_play)
+        self.play_controller.aboutToStart.connect(self._on_about_to_play)
         self.play_controller.stateChanged.connect(self._on_play_state_changed)
         self.play_controller.statsUpdated.connect(self.status.show_stats)
         self.build_controller = BuildController(self.project, lambda: self.profile, self)
@@ -421,6 +436,18 @@ class MainWindow(QMainWindow):
         self.inspector.refresh_values(force=True)
         self._update_actions()
 
+    def _on_about_to_play(self) -> None:
+        if self.play_controller.run_target == RUN_SEPARATE:
+            # The child player loads the code from disk itself: it must not wait for
+            # the editor's own reload (and its import check), which follows just after.
+            QTimer.singleShot(0, self._apply_code_changes_after_start)
+        else:
+            self.code_reload.before_play()  # the in-editor game plays the new code
+
+    def _apply_code_changes_after_start(self) -> None:
+        if not self._closed:
+            self.code_reload.before_play()
+
     def _on_profile_changed(self, profile: BuildProfile) -> None:
         self.play_controller.show_run_target_for(profile)
         self._update_actions()
@@ -491,7 +518,23 @@ class MainWindow(QMainWindow):
         self.extensions.close()
         self.shown.detach()
         self.game.close()  # joins the watcher threads
+        self._close_import_checker()
         self._log_capture.close()
+
+    def _close_import_checker(self) -> None:
+        checker, self.import_checker = self.import_checker, None
+        if checker is not None:
+            checker.close()
+
+
+def _start_import_checker(budget: float | None) -> ImportChecker | None:
+    # The project's budget bounds the check too (with budgets off, the check's own
+    # default still does: an import that never ends must not hold the editor).
+    try:
+        return ImportChecker(budget=budget or DEFAULT_CHECK_BUDGET)
+    except ImportCheckError as exc:
+        log.error("plugin code will be imported without a check first: %s", exc)
+        return None
 
 
 def _column(top: QWidget, main: QWidget) -> QWidget:

@@ -25,7 +25,7 @@ import os
 import sys
 import traceback
 import types
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
@@ -420,13 +420,22 @@ class PluginHost:
 
     # --- loading ---------------------------------------------------------------------
 
-    def load_all(self) -> dict[str, str]:
+    def load_all(self, *, refused: Mapping[str, str] | None = None) -> dict[str, str]:
         """Import every plugin on disk; return the errors of those that failed, by plugin.
 
         A plugin that fails (syntax error, exception at import, clashing type
         ids) is left out with its error logged; the others load normally.
+
+        Args:
+            refused: plugins not to import at all, with the reason (the import
+                check's refusals: `runtime.import_check`); they count as failed.
         """
+        refused = refused or {}
         for name in self.discover():
+            if name in refused:
+                self.errors[name] = refused[name]
+                log.error("plugin %s was not loaded: %s", name, refused[name])
+                continue
             try:
                 loaded = self.import_aside([name])[name]
                 self.registry.check_conflicts(loaded)

@@ -22,6 +22,8 @@ class Config:
     draw_size: int = 10_000
     draw_frames: int = 30
     start_reps: int = 5
+    import_check_size: int = 1000
+    import_check_reloads: int = 20
     quiet_ms: float | None = None
     quick: bool = False
 
@@ -46,6 +48,7 @@ class Config:
             draw_size=1000,
             draw_frames=3,
             start_reps=1,
+            import_check_reloads=3,
             quick=True,
         )
 

@@ -18,6 +18,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "reload.1000.save_to_new_p50_ms": (25.0, "ms"),
     "reload.10000.save_to_new_p50_ms": (60.0, "ms"),
     "reload.100000.save_to_new_p50_ms": (600.0, "ms"),
+    "import_check.1000.added_p50_ms": (15.0, "ms"),
     "floor_ratio": (2.0, "x"),
     "unrelated_ratio": (1.2, "x"),
     "soak.rss_growth_mb": (20.0, "MB"),
@@ -42,6 +43,12 @@ def expected_figures(config: Config) -> list[str]:
             f"reload.{n}.floor_ratio",
         ]
         keys += [f"reload.{n}.{step}_p50_ms" for step in STEPS]
+        if n == config.import_check_size:
+            keys += [
+                f"reload.{n}.save_to_new_checked_p50_ms",
+                f"import_check.{n}.added_p50_ms",
+                f"import_check.{n}.spawn_added_p50_ms",
+            ]
     keys += [
         "floor_ratio",
         "unrelated_ratio",

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from runtime.bench.config import Config
 from runtime.bench.frames import record_draw, record_update
+from runtime.bench.import_check import record_import_check
 from runtime.bench.project import write_project
 from runtime.bench.reload import (
     record_unrelated,
@@ -50,6 +51,8 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
     with World.open(project, n, quiet_ms=config.quiet_ms) as world:
         samples = run_reloads(world, count, config.warmup, results)
         summarize_reloads(n, samples, results)
+        if n == config.import_check_size:
+            record_import_check(world, config, results)
         if n in config.frame_sizes:
             record_update(world, config, results)
         if n == config.unrelated_size:
