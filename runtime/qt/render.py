@@ -495,8 +495,8 @@ class SceneRenderer:
         """An image from ``assets/`` (cached), or ``None`` when it cannot be read."""
         if rel not in self._pixmaps:
             path = self.assets_dir / rel
-            pm = QPixmap(str(path)) if path.is_file() else QPixmap()
-            self._pixmaps[rel] = None if pm.isNull() else pm
+            img = QImage(str(path)) if path.is_file() else QImage()  # see `reload_image`
+            self._pixmaps[rel] = None if img.isNull() else QPixmap.fromImage(img)
         return self._pixmaps[rel]
 
     def reload_image(self, rel: str) -> str | None:
@@ -514,10 +514,13 @@ class SceneRenderer:
         if not path.exists():
             fresh: QPixmap | None = None
         else:
-            pm = QPixmap(str(path)) if path.is_file() else QPixmap()
-            if pm.isNull():
+            # Through QImage: QPixmap(path) answers from QPixmapCache, keyed by the
+            # file's modification time in whole seconds and its size, so a second
+            # save within the same second (same size) would give the old pixels.
+            img = QImage(str(path)) if path.is_file() else QImage()
+            if img.isNull():
                 return "Qt cannot read it as an image"
-            fresh = pm
+            fresh = QPixmap.fromImage(img)
         self._pixmaps[rel] = fresh
         # Its old atlas slot becomes unused space, reclaimed when the atlas starts over.
         self._atlas_images.pop(rel, None)
