@@ -66,7 +66,7 @@ from editor import commands as cmd
 from editor.controllers.asset_reload import AssetReloadController
 from editor.scene_view import ASSET_MIME
 from runtime import Handle, Project, Vec2
-from runtime.assets import AssetKind, asset_kind
+from runtime.assets import AssetKind, AssetReload, asset_kind
 from runtime.scene import Visual, VisualKind
 
 if TYPE_CHECKING:
@@ -532,7 +532,8 @@ def install_asset_browser(
     in `launcher`; an image dropped on the scene view adds a sprite entity (one
     undoable step); renaming and deleting keep the edited scene's image paths in
     step. It also installs the asset hot reload (`AssetReloadController`), which
-    refreshes the list when files change.
+    refreshes the list when files change, and reports the images a separate-process
+    player reloaded (``window.player``, installed first).
 
     Returns:
         The dock (objectName ``assetBrowser``); its widget is the `AssetBrowser`.
@@ -603,4 +604,20 @@ def install_asset_browser(
     reload.assetsReloaded.connect(lambda _reloads: browser.refresh())
     window.play_controller.stateChanged.connect(reload.on_play_state_changed)
     window.game.on_reload(lambda _report: browser.refresh())
+
+    def on_player_asset(change: dict[str, Any]) -> None:
+        """An image the separate-process player reloaded (or kept)."""
+        result = AssetReload(str(change["path"]), AssetKind(change["kind"]), str(change["error"]))
+        if not result.ok:
+            window.show_status(f"player: {result}", "error")
+        # The editor reloads the same file in its own view: as with code, when both
+        # came to the same end, the editor's row says it once.
+        window.game.apply_asset_changes()
+        own = reload.latest.get(result.path)
+        if own is not None and own.ok == result.ok:
+            return  # (a headless player only checks the file: its reason may be worded otherwise)
+        level = logging.INFO if result.ok else logging.ERROR
+        window.log_panel.log(level, f"player: {result}", "hotplay.player")
+
+    window.player.asset_reload.connect(on_player_asset)
     return dock

@@ -70,6 +70,8 @@ class AssetReloadController(QObject):
         self._document = document
         self._scene_view = scene_view
         self._scene_changed_while_playing = False
+        #: The latest result for each image reloaded, by its path under ``assets/``.
+        self.latest: dict[str, AssetReload] = {}
         self._signals = _WatcherSignals(self)
         self._signals.changesDetected.connect(self._on_changes_detected)
         # Emitted on the watcher's thread: Qt queues the call to the GUI thread.
@@ -100,6 +102,7 @@ class AssetReloadController(QObject):
     def _reload_image(self, change: AssetChange) -> AssetReload:
         error = self._scene_view.renderer.reload_image(change.path)
         result = AssetReload(change.path, change.kind, error or "")
+        self.latest[change.path] = result
         if result.ok:
             log.info("%s", result)
         else:

@@ -82,6 +82,8 @@ class PlayerProcess(QObject):
             ``message``, ``created``.
         reload_report(dict): a hot reload report (`runtime.channel.report_payload`;
             ``summary`` is the one-line text).
+        asset_reload(dict): an image the player reloaded (``path``, ``kind``,
+            ``error``: empty when it was taken).
         stats(dict): once a second: ``fps``, ``frame_ms``, ``entities``,
             ``frame``, ``time``, ``paused``.
         tree(dict): the child's scene tree (`runtime.channel.scene_tree_payload`).
@@ -101,6 +103,7 @@ class PlayerProcess(QObject):
     build_finished = Signal(object)
     log_record = Signal(dict)
     reload_report = Signal(dict)
+    asset_reload = Signal(dict)
     stats = Signal(dict)
     tree = Signal(dict)
     output = Signal(str)
@@ -508,6 +511,8 @@ class PlayerProcess(QObject):
             self.tree.emit(dict(msg.data))
         elif t == "reload":
             self.reload_report.emit(dict(msg["report"]))
+        elif t == "asset":
+            self.asset_reload.emit(dict(msg.data))
         elif t == "error":
             if not self._flood.admit_error():
                 return
