@@ -102,7 +102,12 @@ class AssetReloadController(QObject):
     def _reload_image(self, change: AssetChange) -> AssetReload:
         error = self._scene_view.renderer.reload_image(change.path)
         result = AssetReload(change.path, change.kind, error or "")
+        before = self.latest.get(change.path)
         self.latest[change.path] = result
+        if not result.ok and result == before:
+            # One save can arrive as two batches (a late event of the write): the
+            # same file still broken the same way is no news, and one save is one row.
+            return result
         if result.ok:
             log.info("%s", result)
         else:
