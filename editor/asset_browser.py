@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import (
     QMimeData,
     QModelIndex,
-    QPersistentModelIndex,
     QPoint,
     QSortFilterProxyModel,
     Qt,
@@ -438,10 +437,9 @@ class AssetBrowser(QWidget):
         menu = QMenu(self)
         if index.isValid() and index.parent().isValid():  # not the top folders themselves
             path = str(index.data(_PATH_ROLE))
-            persistent = QPersistentModelIndex(index)
             if index.data(_KIND_ROLE) != FOLDER:
                 menu.addAction("Open", lambda: self.activate(path))
-            menu.addAction("Rename…", lambda: persistent.isValid() and self.rename(path))
+            menu.addAction("Rename…", lambda: self.rename(path))
             menu.addAction("Delete…", lambda: self.request_delete(path))
             menu.addSeparator()
         menu.addAction("Refresh", self.refresh)
