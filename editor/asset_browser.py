@@ -543,6 +543,9 @@ def install_asset_browser(
     window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
     window.tabifyDockWidget(window.tree_dock, dock)
     window.tree_dock.raise_()
+    # Files made while the dock was behind another (a new script, a copied image)
+    # show when it comes to the front: the watchers report only images, scenes, code.
+    dock.visibilityChanged.connect(lambda shown: browser.refresh() if shown else None)
     document = window.document
     references = SceneImageReferences(document, window.project.assets_dir)
 

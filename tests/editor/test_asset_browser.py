@@ -46,7 +46,7 @@ def drop_image(window: MainWindow, browser: AssetBrowser, image: Path, at: QPoin
         view.dropEvent(QDropEvent(at, action, data, button, Qt.KeyboardModifier.NoModifier))
 
 
-def test_lists_the_project_files_and_filters_them(window: MainWindow) -> None:
+def test_lists_the_project_files_and_filters_them(qtbot, window: MainWindow) -> None:
     browser = browser_of(window)
     files = browser.visible_files()
     assert files[0] == "assets"
@@ -57,6 +57,12 @@ def test_lists_the_project_files_and_filters_them(window: MainWindow) -> None:
     assert browser.visible_files() == ["plugins", "plugins/bouncy", "plugins/bouncy/ball.py"]
     browser.set_filter("")
     assert browser.visible_files() == files
+
+    # A file made while the dock is behind the scene tree shows when it comes to the front.
+    window.tree_dock.raise_()
+    (window.project.plugins_dir / "bouncy" / "fresh.py").write_text("")
+    window.asset_dock.raise_()
+    qtbot.waitUntil(lambda: "plugins/bouncy/fresh.py" in browser.visible_files())
 
 
 def test_double_click_opens_a_scene_asking_about_unsaved_changes(
