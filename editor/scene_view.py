@@ -14,6 +14,9 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFocusEvent,
     QKeyEvent,
     QMouseEvent,
@@ -30,6 +33,10 @@ from runtime.qt.keys import key_name
 from runtime.qt.render import Camera, SceneRenderer
 from runtime.scene import SceneEvent
 
+#: The drag payload of an image for the scene view: its path relative to ``assets/``
+#: (UTF-8); the asset browser's drags carry it.
+ASSET_MIME = "application/x-hotplay-asset"
+
 
 class SceneView(QWidget):
     """Shows one scene; the main window decides which (edited or playing).
@@ -39,12 +46,15 @@ class SceneView(QWidget):
         moveFinished(object, object, object): (entity, old position, new position)
             after a drag.
         keyPressed(str), keyReleased(str): game keys, while playing and focused.
+        assetDropped(str, object): an image of ``assets/`` (its relative path) was
+            dropped at a scene position (`Vec2`), while editing.
     """
 
     entityClicked = Signal(object)
     moveFinished = Signal(object, object, object)
     keyPressed = Signal(str)
     keyReleased = Signal(str)
+    assetDropped = Signal(str, object)
 
     def __init__(self, assets_dir: str | Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -54,6 +64,7 @@ class SceneView(QWidget):
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAcceptDrops(True)
         self.renderer = SceneRenderer(assets_dir)
         self.camera = Camera()
         self.grid = True
@@ -252,6 +263,32 @@ class SceneView(QWidget):
         sx = scale[0] if scale[0] else 1.0
         sy = scale[1] if scale[1] else 1.0
         return Vec2(d[0] / sx, d[1] / sy)
+
+    def _dropped_asset(self, event: QDropEvent | QDragMoveEvent | QDragEnterEvent) -> str:
+        data = event.mimeData()
+        if not self.editable or not data.hasFormat(ASSET_MIME):
+            return ""
+        return bytes(data.data(ASSET_MIME).data()).decode("utf-8", "replace")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: D102 (base-class API)
+        if self._dropped_asset(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: D102 (base-class API)
+        if self._dropped_asset(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: D102 (base-class API)
+        rel = self._dropped_asset(event)
+        if not rel:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.assetDropped.emit(rel, self.view_to_scene(event.position()))
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: D102 (base-class API)
         steps = event.angleDelta().y() / 120.0
