@@ -19,8 +19,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Union, get_args, get_origin
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QToolButton,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -72,16 +72,107 @@ class FloatEditor(FieldEditor):
         self.commit(float(v))
 
 
-class IntEditor(FieldEditor):
-    """An ``int`` field."""
+#: The integers a field may hold: what msgpack (snapshots, the player channel) and a
+#: scene file both store. Qt's QSpinBox holds only 32 bits, and clamps silently.
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+
+
+class IntSpinBox(QAbstractSpinBox):
+    """A spin box of Python ints in [`INT_MIN`, `INT_MAX`]; text beyond that is refused.
+
+    Signals:
+        valueChanged(object): a new value was committed (Enter, focus out, arrows).
+        refused(str): typed text was not taken; says why (the value shown stays).
+    """
+
+    valueChanged = Signal(object)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.box = QSpinBox()
-        self.box.setRange(-(2**31), 2**31 - 1)
-        self.box.setKeyboardTracking(False)
+        self._value = 0
+        self.setKeyboardTracking(False)
+        self.lineEdit().setText("0")
+        self.editingFinished.connect(self._on_editing_finished)
+
+    def value(self) -> int:
+        """The value shown."""
+        return self._value
+
+    def setValue(self, value: int) -> None:
+        """Show `value` and commit it (emits `valueChanged` when it differs)."""
+        value = int(value)
+        if not INT_MIN <= value <= INT_MAX:
+            self.refused.emit(_int_range_message(str(value)))
+            self.lineEdit().setText(str(self._value))
+            return
+        changed = value != self._value
+        self._value = value
+        self.lineEdit().setText(str(value))
+        if changed:
+            self.valueChanged.emit(value)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:  # noqa: D102
+        body = text.strip()
+        digits = body[1:] if body[:1] in ("+", "-") else body
+        if not digits:
+            return QValidator.State.Intermediate, text, pos
+        if not digits.isdigit():
+            return QValidator.State.Invalid, text, pos
+        # Digits out of range are accepted as text: Enter then says why they are
+        # refused, instead of the keystroke vanishing without a word.
+        return QValidator.State.Acceptable, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: D102 (base-class API)
+        self.setValue(max(INT_MIN, min(INT_MAX, self._value + steps)))
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:  # noqa: D102 (base-class API)
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self._value > INT_MIN:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        if self._value < INT_MAX:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return flags
+
+    def _on_editing_finished(self) -> None:
+        text = self.lineEdit().text().strip()
+        digits = text.lstrip("+-")
+        if not digits.isdigit():
+            self.lineEdit().setText(str(self._value))
+            return
+        # Checked on the length first: int() of a huge literal raises (int_max_str_digits).
+        if len(digits) > 20:
+            self.refused.emit(_int_range_message(text))
+            self.lineEdit().setText(str(self._value))
+            return
+        self.setValue(int(text))
+
+
+def _int_range_message(text: str) -> str:
+    shown = text if len(text) <= 30 else text[:27] + "…"
+    return f"{shown} is out of range: an int field holds {INT_MIN} to {INT_MAX}; value not changed"
+
+
+class IntEditor(FieldEditor):
+    """An ``int`` field; a value out of range is refused with a message under the box."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        column = QVBoxLayout()
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self.box = IntSpinBox()
         self.box.valueChanged.connect(self._on_value_changed)
-        self._layout.addWidget(self.box)
+        self.box.refused.connect(self._on_refused)
+        #: Why the last text typed was refused (hidden after a good value).
+        self.message = QLabel()
+        self.message.setObjectName("fieldRefusedMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #ff6b6b")
+        self.message.hide()
+        column.addWidget(self.box)
+        column.addWidget(self.message)
+        self._layout.addLayout(column)
 
     def _show(self, value: Any) -> None:
         self.box.blockSignals(True)
@@ -89,7 +180,12 @@ class IntEditor(FieldEditor):
         self.box.blockSignals(False)
 
     def _on_value_changed(self, v: int) -> None:
+        self.message.hide()
         self.commit(int(v))
+
+    def _on_refused(self, why: str) -> None:
+        self.message.setText(why)
+        self.message.show()
 
 
 class BoolEditor(FieldEditor):
