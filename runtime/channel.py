@@ -34,7 +34,7 @@ request_tree    editor   —
 request_entity  editor   handle (int) — answered by ``entity``
 watch           editor   on (bool) — Debug (HR) on or off while playing
 set_entity      editor   handle (int), attribute (str), value — a live edit
-set_field       editor   handle, script (int), type, field (str), value — a live edit
+set_field       editor   handle, script (int), script_type, field (str), value — live
 =============== ======== ==========================================================
 
 Live edits carry plain data (`runtime.fields.to_plain`; a visual as its scene
@@ -130,7 +130,7 @@ EDITOR_MESSAGES: dict[str, Schema] = {
     "request_entity": {"handle": int},
     "watch": {"on": bool},
     "set_entity": {"handle": int, "attribute": str},
-    "set_field": {"handle": int, "script": int, "type": str, "field": str},
+    "set_field": {"handle": int, "script": int, "script_type": str, "field": str},
 }
 """Messages the editor sends (the player's decoder accepts these)."""
 

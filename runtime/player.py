@@ -228,8 +228,8 @@ class PlayerSession:
                 scene.set_attr(handle, attribute, entity_value(attribute, msg.get("value")))
             else:
                 s = scene[handle].scripts[int(msg["script"])]
-                if script_type_id(s) != msg["type"]:
-                    raise SceneError(f"script #{msg['script']} is no longer a {msg['type']}")
+                if script_type_id(s) != msg["script_type"]:
+                    raise SceneError(f"script #{msg['script']} is no longer a {msg['script_type']}")
                 spec = declared_fields(type(s))[str(msg["field"])]
                 value = from_plain(msg.get("value"), spec.annotation)
                 scene.set_script_field(handle, int(msg["script"]), str(msg["field"]), value)

@@ -349,7 +349,12 @@ class PlayerProcess(QObject):
     ) -> bool:
         """A live edit of a script field, as plain data; the game's next frame sees it."""
         return self._send(
-            "set_field", handle=int(handle), script=index, type=type_id, field=field, value=value
+            "set_field",
+            handle=int(handle),
+            script=index,
+            script_type=type_id,
+            field=field,
+            value=value,
         )
 
     def stop(self) -> None:
