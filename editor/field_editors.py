@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any, Union, get_args, get_origin
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QValidator
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -42,8 +41,56 @@ from runtime.fields import type_name, zero_value
 _BIG = 1e9
 
 
-def _spin(decimals: int = 3) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+class FloatSpinBox(QDoubleSpinBox):
+    """A float spin box that refuses typed numbers out of its range instead of clamping.
+
+    Signals:
+        refused(str): typed text was not taken; says why (the value shown stays).
+    """
+
+    refused = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editingFinished.connect(self._refuse_out_of_range)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: D102 (base-class API)
+        # Qt does not finish editing on Enter when the text is not acceptable.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._refuse_out_of_range()
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: D102 (base-class API)
+        self._refuse_out_of_range()
+        super().focusOutEvent(event)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:  # noqa: D102
+        number = self._typed_number(text)
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            # Qt would call this Invalid and drop the keystroke, or clamp on Enter:
+            # take the text, and refuse it with a message when it is committed.
+            return QValidator.State.Intermediate, text, pos
+        return super().validate(text, pos)
+
+    def _typed_number(self, text: str) -> float | None:
+        body = text.strip().removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        try:
+            return float(body.replace(self.locale().groupSeparator(), ""))
+        except ValueError:
+            return None
+
+    def _refuse_out_of_range(self) -> None:
+        number = self._typed_number(self.lineEdit().text())
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            self.refused.emit(
+                f"{self.lineEdit().text().strip()[:30]} is out of range: this field holds "
+                f"{self.minimum():g} to {self.maximum():g}; value not changed"
+            )
+            self.lineEdit().setText(self.textFromValue(self.value()))
+
+
+def _spin(decimals: int = 3) -> FloatSpinBox:
+    box = FloatSpinBox()
     box.setRange(-_BIG, _BIG)
     box.setDecimals(decimals)
     box.setKeyboardTracking(False)  # one edit per committed value, not per keystroke
@@ -58,6 +105,7 @@ class FloatEditor(FieldEditor):
     def __init__(self, parent: QWidget | None = None, *, step: float = 1.0) -> None:
         super().__init__(parent)
         self.box = _spin()
+        self.box.refused.connect(self.show_refusal)
         self.box.setSingleStep(step)
         self.box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
         self.box.valueChanged.connect(self._on_value_changed)
@@ -158,21 +206,10 @@ class IntEditor(FieldEditor):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        column = QVBoxLayout()
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(2)
         self.box = IntSpinBox()
         self.box.valueChanged.connect(self._on_value_changed)
-        self.box.refused.connect(self._on_refused)
-        #: Why the last text typed was refused (hidden after a good value).
-        self.message = QLabel()
-        self.message.setObjectName("fieldRefusedMessage")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("color: #ff6b6b")
-        self.message.hide()
-        column.addWidget(self.box)
-        column.addWidget(self.message)
-        self._layout.addLayout(column)
+        self.box.refused.connect(self.show_refusal)
+        self._layout.addWidget(self.box)
 
     def _show(self, value: Any) -> None:
         self.box.blockSignals(True)
@@ -180,12 +217,7 @@ class IntEditor(FieldEditor):
         self.box.blockSignals(False)
 
     def _on_value_changed(self, v: int) -> None:
-        self.message.hide()
         self.commit(int(v))
-
-    def _on_refused(self, why: str) -> None:
-        self.message.setText(why)
-        self.message.show()
 
 
 class BoolEditor(FieldEditor):
@@ -233,6 +265,8 @@ class Vec2Editor(FieldEditor):
         super().__init__(parent)
         self.x_box = _spin()
         self.y_box = _spin()
+        self.x_box.refused.connect(self.show_refusal)
+        self.y_box.refused.connect(self.show_refusal)
         self.x_box.setPrefix("x ")
         self.y_box.setPrefix("y ")
         for box in (self.x_box, self.y_box):

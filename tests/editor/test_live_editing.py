@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton
 
+from editor.field_editor import FieldEditor
 from editor.play import PlayState
 from runtime import BuildProfile, Color, Vec2
 
@@ -168,8 +169,9 @@ def test_an_int_field_refuses_a_value_out_of_range_with_a_message(window, qtbot)
     ball = window.edited_scene.find("Ball A")
     window.select(ball.handle)
     ed = window.inspector.script_field_editor(0, "bounces")
-    ed.box.lineEdit().setText("99999999999999999999999")
-    ed.box.editingFinished.emit()
+    ed.box.lineEdit().selectAll()
+    qtbot.keyClicks(ed.box.lineEdit(), "99999999999999999999999")
+    qtbot.keyClick(ed.box.lineEdit(), Qt.Key.Key_Return)
     assert ball.scripts[0].bounces == 0  # not clamped to anything
     assert ed.message.isVisibleTo(ed) and "out of range" in ed.message.text()
     assert ed.box.lineEdit().text() == "0"
@@ -183,3 +185,15 @@ def _visual_dict(v):
     import dataclasses
 
     return {f.name: getattr(v, f.name) for f in dataclasses.fields(v)}
+
+
+def test_a_float_field_refuses_a_value_out_of_range_instead_of_clamping(window, qtbot):
+    ball = window.edited_scene.find("Ball A")
+    window.select(ball.handle)
+    rotation = window.inspector.findChild(FieldEditor, "rotationEditor")
+    before = ball.rotation
+    rotation.box.lineEdit().selectAll()
+    qtbot.keyClicks(rotation.box.lineEdit(), "5000000000000")
+    qtbot.keyClick(rotation.box.lineEdit(), Qt.Key.Key_Return)
+    assert ball.rotation == before  # not clamped to 1e9
+    assert rotation.message.isVisibleTo(rotation) and "out of range" in rotation.message.text()
