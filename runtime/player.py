@@ -12,8 +12,10 @@
 Release runs any of them from its build (``--build-dir``, or the project's
 ``build/release/``), after checking that the build exists. Each form runs one
 `PlayerSession`: a `Game`, the editor channel (`runtime.channel`) when there is
-one, pause/step/stop commands, statistics once a second, the scene tree on
-request, and each hot reload report printed to stdout (``[frame N] <report>``,
+one, pause/step/stop commands, statistics once a second, the scene tree and
+single entities on request, the live inspector's edits (applied before the
+next frame), Debug <-> Debug (HR) switched while playing (``watch``), and each
+hot reload report printed to stdout (``[frame N] <report>``,
 then its warnings, or the details of a failure) and sent to the editor. In
 ``Debug (HR)`` the game's own watcher picks up saved plugin files and
 `Game.step` applies them between frames. A headless run ends with the summary

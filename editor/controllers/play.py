@@ -327,7 +327,17 @@ class PlayController(QObject):
 
     def _report_kept(self, count: int) -> None:
         kept = len(self.changes.kept())
-        if count:
+        edited = self._edited_scene()
+        spawned = {int(c.handle) for c in self.changes.kept() if c.handle not in edited}
+        if count and spawned:
+            self.statusReported.emit(
+                f"kept {count} play-mode change{'s' if count != 1 else ''}, but entities "
+                f"{', '.join(map(str, sorted(spawned)))} were spawned while playing: they are "
+                "not in the edited scene, so their changes cannot apply at Stop",
+                "warning",
+                STATUS_SECONDS,
+            )
+        elif count:
             self.statusReported.emit(
                 f"kept {count} play-mode change{'s' if count != 1 else ''}: "
                 f"{kept} will apply to the edited scene when Play stops",

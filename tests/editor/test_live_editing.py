@@ -197,3 +197,36 @@ def test_a_float_field_refuses_a_value_out_of_range_instead_of_clamping(window, 
     qtbot.keyClick(rotation.box.lineEdit(), Qt.Key.Key_Return)
     assert ball.rotation == before  # not clamped to 1e9
     assert rotation.message.isVisibleTo(rotation) and "out of range" in rotation.message.text()
+
+
+def test_keep_on_one_field_keeps_only_that_field(window):
+    ball = window.edited_scene.find("Ball A")
+    window.select(ball.handle)
+    window.play()
+    insp = window.inspector
+    insp.script_field_editor(0, "bounces").box.setValue(5)
+    insp.attributeEdited.emit(ball.handle, "rotation", 30.0)
+    key = (ball.handle, "scripts", 0, "bouncy.ball:Ball", "bounces")
+    menu = insp._keep_menu(key)  # what right-clicking the field's label shows
+    keep_field = menu.actions()[0]
+    assert keep_field.isEnabled() and keep_field.text() == "Keep this change after Play"
+    keep_field.trigger()
+    assert insp.change_mark(key) == "kept"
+    assert insp.change_mark((ball.handle, "rotation", -1, "", "")) == "changed"
+    window.stop()
+    assert ball.scripts[0].bounces == 5 and ball.rotation != 30.0
+    assert window.undo_stack.count() == 1
+
+
+def test_keeping_a_spawned_entity_says_its_changes_cannot_apply(window):
+    window.play()
+    window.game.step(200)
+    running = window.play_controller.target.scene
+    spawned = next(e for e in running if e.handle not in window.edited_scene)
+    window.select(spawned.handle)
+    window.inspector.attributeEdited.emit(spawned.handle, "rotation", 10.0)
+    window.inspector.keep_entity_button.click()
+    text = window.status.message.text()
+    assert "spawned while playing" in text and str(int(spawned.handle)) in text
+    window.stop()
+    assert window.undo_stack.count() == 0
