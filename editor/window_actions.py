@@ -38,6 +38,26 @@ class WindowActions:
         self.build = self._action(
             "&Build", "Ctrl+B", SP.SP_BrowserReload, "Compile the plugins and report errors"
         )
+        self.new_project = self._action(
+            "New &Project…", None, SP.SP_FileDialogNewFolder, "Make a new project and open it"
+        )
+        self.new_project.setObjectName("newProjectAction")
+        self.open_project = self._action(
+            "Open P&roject…", "Ctrl+Shift+O", SP.SP_DirOpenIcon, "Open another project"
+        )
+        self.open_project.setObjectName("openProjectAction")
+        self.new_script = self._action(
+            "New Scrip&t…",
+            None,
+            SP.SP_FileIcon,
+            "Write a new script class from a template and attach it to the selected entity",
+        )
+        self.new_script.setObjectName("newScriptAction")
+        self.text_editor_command = self._action(
+            "Text &Editor Command…",
+            tip="The command Open Script starts, for example: code --goto {file}:{line}",
+        )
+        self.text_editor_command.setObjectName("textEditorCommandAction")
         self.new_scene = self._action("&New Scene", Key.New, SP.SP_FileIcon)
         self.open_scene = self._action("&Open Scene…", Key.Open, SP.SP_DialogOpenButton)
         self.save_scene = self._action("&Save Scene", Key.Save, SP.SP_DialogSaveButton)
@@ -95,19 +115,31 @@ class WindowActions:
         """Play, pause, step and stop: the play toolbar and the Play menu."""
         return (self.play, self.pause, self.step, self.stop)
 
-    def fill_menu_bar(self, bar: QMenuBar, recent: QMenu, docks: Iterable[QDockWidget]) -> QMenu:
+    def fill_menu_bar(
+        self,
+        bar: QMenuBar,
+        recent: QMenu,
+        docks: Iterable[QDockWidget],
+        recent_projects: QMenu,
+    ) -> QMenu:
         """Fill the menu bar; return its Plugins menu (hidden until a plugin adds to it).
 
         Args:
             bar: the window's menu bar.
-            recent: the Open Recent menu.
+            recent: the Open Recent menu (scenes).
             docks: the docks the View menu shows and hides.
+            recent_projects: the Recent Projects menu.
         """
         file = bar.addMenu("&File")
+        file.addActions([self.new_project, self.open_project])
+        file.addMenu(recent_projects)
+        file.addSeparator()
         file.addActions([self.new_scene, self.open_scene])
         file.addMenu(recent)
         file.addSeparator()
         file.addActions([self.save_scene, self.save_scene_as])
+        file.addSeparator()
+        file.addActions([self.new_script, self.text_editor_command])
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")
@@ -167,7 +199,14 @@ class WindowActions:
         self._enable(self.stop, not stopped, "nothing is playing")
         self._enable(self.keep_changes, not stopped, "only while playing: changes made then")
         self._enable(self.build, stopped, f"{running} (Build compiles for the next Play)")
-        for a in (self.new_scene, self.open_scene, self.add_entity):
+        for a in (
+            self.new_project,
+            self.open_project,
+            self.new_script,
+            self.new_scene,
+            self.open_scene,
+            self.add_entity,
+        ):
             self._enable(a, stopped, f"{running} (the edited scene is frozen while it plays)")
         for a in (self.add_child, self.duplicate, self.delete):
             why = f"{running} (the edited scene is frozen while it plays)"
