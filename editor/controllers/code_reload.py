@@ -193,7 +193,7 @@ class CodeReloadController(QObject):
         self._offer = ()
         stale = bool(self.game.pending_changes())
         self.banner.setText(
-            "code changed — pick Debug (HR) to apply it now, or Stop and Play again"
+            "code changed — restart to apply: Stop, then Play; or pick Debug (HR) to load it now"
             if self._is_playing()
             else "code changed — restart to apply (the changes load at the next Play or Build)"
         )

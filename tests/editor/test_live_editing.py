@@ -138,7 +138,7 @@ def test_clicking_an_entity_in_the_game_view_selects_it_while_playing(window, qt
     window.scene_view.entityClicked.emit(paddle.handle)
     assert window.selected_handle == paddle.handle
     assert window.inspector.handle == paddle.handle
-    assert window.scene_tree.currentItem() is not None
+    assert window.scene_tree.current_handle() == paddle.handle
 
 
 def test_paused_is_shown_as_paused(window, qtbot):
