@@ -309,11 +309,19 @@ class InspectorPanel(QScrollArea):
         tag = QLabel(f"#{int(h)}")
         tag.setStyleSheet("color: #7d8590")
         tag.setToolTip("The entity's handle: scripts refer to entities by it")
+        name_mark, enabled_mark = QLabel(), QLabel()  # empty until changed while playing
+        for mark, key, editor in (
+            (name_mark, attribute_key(h, "name"), name),
+            (enabled_mark, attribute_key(h, "enabled"), enabled),
+        ):
+            mark.setObjectName("changeMark")
+            mark.setProperty("plainText", "")
+            self._marked_rows[key] = (mark, editor)
+        row.addWidget(name_mark)
         row.addWidget(name, 1)
+        row.addWidget(enabled_mark)
         row.addWidget(enabled)
         row.addWidget(tag)
-        self._marked_rows[attribute_key(h, "name")] = (tag, name)
-        self._marked_rows[attribute_key(h, "enabled")] = (tag, enabled)
         if self._mode != "editing":
             keep = QToolButton()
             keep.setObjectName("keepEntityChangesButton")
@@ -383,10 +391,8 @@ class InspectorPanel(QScrollArea):
             if (label.property("liveChange") or "") == state:
                 continue
             label.setProperty("liveChange", state)
-            text = label.property("plainText")
-            if text is None:  # the header's handle tag marks the name and enabled box
-                continue
-            label.setText({"": text, "changed": f"● {text}", "kept": f"✔ {text}"}[state])
+            text = str(label.property("plainText") or "")
+            label.setText({"": text, "changed": f"● {text}", "kept": f"✔ {text}"}[state].strip())
             label.setStyleSheet({"": "", "changed": _CHANGED_STYLE, "kept": _KEPT_STYLE}[state])
             label.setToolTip(
                 {

@@ -91,6 +91,7 @@ def test_kept_changes_apply_at_stop_as_one_undo_step(window, qtbot):
     key = (ball.handle, "scripts", 0, "bouncy.ball:Ball", "bounces")
     assert insp.change_mark(key) == "kept"
     insp.attributeEdited.emit(ball.handle, "name", "Kept ball")
+    assert insp.change_mark((ball.handle, "name", -1, "", "")) == "changed"
     running_visual = window.play_controller.target.scene[ball.handle].visual
     insp.attributeEdited.emit(
         ball.handle, "visual", type(running_visual)(**{**_visual_dict(running_visual), "z": 7})
