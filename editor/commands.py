@@ -558,3 +558,65 @@ def _copy_name(name: str, taken: set[str]) -> str:
     while f"{base} {n}" in taken:
         n += 1
     return f"{base} {n}"
+
+
+class KeepPlayChanges(QUndoCommand):
+    """Apply changes made while playing to the edited scene, as one step.
+
+    Only entities of the edited scene can take changes: one spawned while
+    playing is not in it, so its changes are left out (`skipped` says which);
+    so are changes of a script the edited entity no longer has.
+
+    Args:
+        target: the edited scene.
+        changes: the kept `editor.live_changes.PlayModeChange` list, in the order made.
+    """
+
+    def __init__(self, target: EditTarget, changes: list[Any]) -> None:
+        super().__init__("Keep play-mode changes")
+        self.target = target
+        #: The changes left out (their entity or script is not in the edited scene).
+        self.skipped: list[Any] = []
+        self._steps: list[QUndoCommand] = []
+        scene = target.scene
+        visuals: dict[Handle, Visual | None] = {}
+        for c in changes:
+            e = scene.get(c.handle)
+            if e is None:
+                self.skipped.append(c)
+            elif c.attribute == "scripts":
+                try:
+                    i = _find_script(e, c.script, c.type_id)
+                    old = getattr(e.scripts[i], c.field)
+                except (LookupError, AttributeError):
+                    self.skipped.append(c)
+                    continue
+                step = SetScriptField(target, c.handle, i, c.type_id, c.field, c.value, old)
+                self._steps.append(step)
+            elif c.attribute == "visual" or c.attribute.startswith("visual."):
+                # One visual per entity, built from the edited one: a change of its
+                # colour does not bring back the size the game had at that moment.
+                v = visuals.get(c.handle, e.visual.copy() if e.visual is not None else None)
+                if c.attribute == "visual":
+                    v = c.value.copy() if c.value is not None else None
+                elif v is not None:
+                    v = dataclasses.replace(v, **{c.attribute.partition(".")[2]: c.value})
+                visuals[c.handle] = v
+            else:
+                old = getattr(e, c.attribute)
+                self._steps.append(SetEntityAttribute(target, c.handle, c.attribute, c.value, old))
+        for h, v in visuals.items():
+            self._steps.append(SetEntityAttribute(target, h, "visual", v, scene[h].visual))
+
+    @property
+    def empty(self) -> bool:
+        """Whether nothing applies to the edited scene."""
+        return not self._steps
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        for step in self._steps:
+            step.redo()
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        for step in reversed(self._steps):
+            step.undo()

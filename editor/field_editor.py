@@ -2,7 +2,8 @@
 
 `set_value` shows a value without a signal, the ``edited(object)`` signal
 reports a value the user committed, and `set_read_only` allows or forbids
-editing.
+editing. Text an editor cannot take (a number out of range) is refused with a
+message under it (`show_refusal`), never silently changed into another value.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 
 class FieldEditor(QWidget):
@@ -24,9 +25,20 @@ class FieldEditor(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._layout = QHBoxLayout(self)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        self._layout = QHBoxLayout()
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
+        column.addLayout(self._layout)
+        #: Why the last text typed was refused (hidden until then, and after a good value).
+        self.message = QLabel()
+        self.message.setObjectName("fieldRefusedMessage")
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #ff6b6b")
+        self.message.hide()
+        column.addWidget(self.message)
         self._value: Any = None
 
     def value(self) -> Any:
@@ -43,8 +55,14 @@ class FieldEditor(QWidget):
         for w in self.findChildren(QWidget):
             w.setEnabled(not read_only)
 
+    def show_refusal(self, why: str) -> None:
+        """Say under the editor why typed text was not taken (the value shown stays)."""
+        self.message.setText(why)
+        self.message.show()
+
     def commit(self, value: Any) -> None:
         """Emit `edited` if the value really changed (as if the user typed it)."""
+        self.message.hide()
         if value != self._value or type(value) is not type(self._value):
             self._value = value
             self.edited.emit(value)

@@ -19,8 +19,8 @@ import typing
 from collections.abc import Callable
 from typing import Any, Union, get_args, get_origin
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QLabel,
     QLineEdit,
-    QSpinBox,
     QToolButton,
     QWidget,
 )
@@ -42,8 +41,56 @@ from runtime.fields import type_name, zero_value
 _BIG = 1e9
 
 
-def _spin(decimals: int = 3) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+class FloatSpinBox(QDoubleSpinBox):
+    """A float spin box that refuses typed numbers out of its range instead of clamping.
+
+    Signals:
+        refused(str): typed text was not taken; says why (the value shown stays).
+    """
+
+    refused = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.editingFinished.connect(self._refuse_out_of_range)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: D102 (base-class API)
+        # Qt does not finish editing on Enter when the text is not acceptable.
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self._refuse_out_of_range()
+        super().keyPressEvent(event)
+
+    def focusOutEvent(self, event: QFocusEvent) -> None:  # noqa: D102 (base-class API)
+        self._refuse_out_of_range()
+        super().focusOutEvent(event)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:  # noqa: D102
+        number = self._typed_number(text)
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            # Qt would call this Invalid and drop the keystroke, or clamp on Enter:
+            # take the text, and refuse it with a message when it is committed.
+            return QValidator.State.Intermediate, text, pos
+        return super().validate(text, pos)
+
+    def _typed_number(self, text: str) -> float | None:
+        body = text.strip().removeprefix(self.prefix()).removesuffix(self.suffix()).strip()
+        try:
+            return float(body.replace(self.locale().groupSeparator(), ""))
+        except ValueError:
+            return None
+
+    def _refuse_out_of_range(self) -> None:
+        number = self._typed_number(self.lineEdit().text())
+        if number is not None and not self.minimum() <= number <= self.maximum():
+            self.refused.emit(
+                f"{self.lineEdit().text().strip()[:30]} is out of range: this field holds "
+                f"{self.minimum():g} to {self.maximum():g}; value not changed"
+            )
+            self.lineEdit().setText(self.textFromValue(self.value()))
+
+
+def _spin(decimals: int = 3) -> FloatSpinBox:
+    box = FloatSpinBox()
     box.setRange(-_BIG, _BIG)
     box.setDecimals(decimals)
     box.setKeyboardTracking(False)  # one edit per committed value, not per keystroke
@@ -58,6 +105,7 @@ class FloatEditor(FieldEditor):
     def __init__(self, parent: QWidget | None = None, *, step: float = 1.0) -> None:
         super().__init__(parent)
         self.box = _spin()
+        self.box.refused.connect(self.show_refusal)
         self.box.setSingleStep(step)
         self.box.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.UpDownArrows)
         self.box.valueChanged.connect(self._on_value_changed)
@@ -72,15 +120,95 @@ class FloatEditor(FieldEditor):
         self.commit(float(v))
 
 
-class IntEditor(FieldEditor):
-    """An ``int`` field."""
+#: The integers a field may hold: what msgpack (snapshots, the player channel) and a
+#: scene file both store. Qt's QSpinBox holds only 32 bits, and clamps silently.
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+
+
+class IntSpinBox(QAbstractSpinBox):
+    """A spin box of Python ints in [`INT_MIN`, `INT_MAX`]; text beyond that is refused.
+
+    Signals:
+        valueChanged(object): a new value was committed (Enter, focus out, arrows).
+        refused(str): typed text was not taken; says why (the value shown stays).
+    """
+
+    valueChanged = Signal(object)
+    refused = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.box = QSpinBox()
-        self.box.setRange(-(2**31), 2**31 - 1)
-        self.box.setKeyboardTracking(False)
+        self._value = 0
+        self.setKeyboardTracking(False)
+        self.lineEdit().setText("0")
+        self.editingFinished.connect(self._on_editing_finished)
+
+    def value(self) -> int:
+        """The value shown."""
+        return self._value
+
+    def setValue(self, value: int) -> None:
+        """Show `value` and commit it (emits `valueChanged` when it differs)."""
+        value = int(value)
+        if not INT_MIN <= value <= INT_MAX:
+            self.refused.emit(_int_range_message(str(value)))
+            self.lineEdit().setText(str(self._value))
+            return
+        changed = value != self._value
+        self._value = value
+        self.lineEdit().setText(str(value))
+        if changed:
+            self.valueChanged.emit(value)
+
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:  # noqa: D102
+        body = text.strip()
+        digits = body[1:] if body[:1] in ("+", "-") else body
+        if not digits:
+            return QValidator.State.Intermediate, text, pos
+        if not digits.isdigit():
+            return QValidator.State.Invalid, text, pos
+        # Digits out of range are accepted as text: Enter then says why they are
+        # refused, instead of the keystroke vanishing without a word.
+        return QValidator.State.Acceptable, text, pos
+
+    def stepBy(self, steps: int) -> None:  # noqa: D102 (base-class API)
+        self.setValue(max(INT_MIN, min(INT_MAX, self._value + steps)))
+
+    def stepEnabled(self) -> QAbstractSpinBox.StepEnabledFlag:  # noqa: D102 (base-class API)
+        flags = QAbstractSpinBox.StepEnabledFlag.StepNone
+        if self._value > INT_MIN:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
+        if self._value < INT_MAX:
+            flags |= QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
+        return flags
+
+    def _on_editing_finished(self) -> None:
+        text = self.lineEdit().text().strip()
+        digits = text.lstrip("+-")
+        if not digits.isdigit():
+            self.lineEdit().setText(str(self._value))
+            return
+        # Checked on the length first: int() of a huge literal raises (int_max_str_digits).
+        if len(digits) > 20:
+            self.refused.emit(_int_range_message(text))
+            self.lineEdit().setText(str(self._value))
+            return
+        self.setValue(int(text))
+
+
+def _int_range_message(text: str) -> str:
+    shown = text if len(text) <= 30 else text[:27] + "…"
+    return f"{shown} is out of range: an int field holds {INT_MIN} to {INT_MAX}; value not changed"
+
+
+class IntEditor(FieldEditor):
+    """An ``int`` field; a value out of range is refused with a message under the box."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.box = IntSpinBox()
         self.box.valueChanged.connect(self._on_value_changed)
+        self.box.refused.connect(self.show_refusal)
         self._layout.addWidget(self.box)
 
     def _show(self, value: Any) -> None:
@@ -137,6 +265,8 @@ class Vec2Editor(FieldEditor):
         super().__init__(parent)
         self.x_box = _spin()
         self.y_box = _spin()
+        self.x_box.refused.connect(self.show_refusal)
+        self.y_box.refused.connect(self.show_refusal)
         self.x_box.setPrefix("x ")
         self.y_box.setPrefix("y ")
         for box in (self.x_box, self.y_box):

@@ -7,6 +7,11 @@ remove, hot reload) and only refreshed in place when values change, so an
 editor being typed into keeps its focus. Model events and reloads only mark
 it dirty (`schedule_rebuild`): it is rebuilt once, on the next turn of the
 event loop, never inside the model's own transaction.
+
+While a game plays the panel is a *live* inspector (`set_mode`): it shows the
+running scene, its edits go to the running game, and each field changed there
+is marked from the `editor.live_changes.PlayModeChanges` (● changed, ✔ kept),
+with *Keep* on the field's context menu and on the entity's header.
 """
 
 from __future__ import annotations
@@ -48,11 +53,21 @@ from editor.field_editors import (
     Vec2Editor,
     editor_for,
 )
+from editor.live_changes import ChangeKey, PlayModeChanges, attribute_key, field_key
 from runtime import Color, Handle, PlaceholderScript, Scene, Script, Visual, VisualKind
 from runtime.fields import declared_fields, type_name
 from runtime.scripting import script_type_id, stash_of
 
 _NO_VISUAL = "none"
+_CHANGED_STYLE = "color: #e9a23b; font-weight: bold"
+_KEPT_STYLE = "color: #7bc67b; font-weight: bold"
+_MODE_NOTES = {
+    "playing": "Playing: values are live, and edits change the running game at its next "
+    "frame. Changed fields are marked ●; Keep (right-click a field, or the entity's Keep "
+    "button) applies them to the edited scene when Play stops.",
+    "paused": "Paused: the values are those of the paused game; edits still change it. "
+    "Step or resume to run it on.",
+}
 
 
 class InspectorPanel(QScrollArea):
@@ -64,6 +79,8 @@ class InspectorPanel(QScrollArea):
             type id, field name, value).
         addScriptRequested(Handle, str): add a script of this type id.
         removeScriptRequested(Handle, int): remove the script at this index.
+        keepRequested(object, object): keep play-mode changes: of one value (a
+            `ChangeKey`), else of an entity (a `Handle`), else (both ``None``) all.
         discardStashRequested(Handle, int, str, str): drop a stale value from a script's
             stash: (entity, script index, type id, stash key).
         openScriptRequested(str): open the source of this script type id.
@@ -71,6 +88,7 @@ class InspectorPanel(QScrollArea):
     """
 
     attributeEdited = Signal(object, str, object)
+    keepRequested = Signal(object, object)
     scriptFieldEdited = Signal(object, int, str, str, object)
     addScriptRequested = Signal(object, str)
     removeScriptRequested = Signal(object, int)
@@ -86,7 +104,12 @@ class InspectorPanel(QScrollArea):
         self.setMinimumWidth(300)
         self._scene: Scene | None = None
         self._handle: Handle | None = None
-        self._read_only = False
+        self._mode = "editing"
+        self._live_changes: PlayModeChanges | None = None
+        #: Row label and editor of every value that can carry a play-mode change mark.
+        self._marked_rows: dict[ChangeKey, tuple[QLabel, QWidget]] = {}
+        self.mode_note: QLabel | None = None
+        self.keep_entity_button: QToolButton | None = None
         self._script_types: list[tuple[str, type[Script]]] = []
         self._custom: list[CustomEditor] = []
         #: (read the current value, editor) of every editor shown, for `refresh_values`.
@@ -110,11 +133,35 @@ class InspectorPanel(QScrollArea):
         """The entity shown, or ``None``."""
         return self._handle
 
-    def set_scene(self, scene: Scene | None, *, read_only: bool = False) -> None:
-        """Show entities of `scene` (read-only while the game plays)."""
+    @property
+    def mode(self) -> str:
+        """``editing``, ``playing`` or ``paused``: what the panel shows and says."""
+        return self._mode
+
+    def set_scene(self, scene: Scene | None, *, mode: str = "editing") -> None:
+        """Show entities of `scene`: the edited one, or the running game's (live)."""
         self._scene = scene
-        self._read_only = read_only
+        self._mode = mode
         self.rebuild()
+
+    def set_mode(self, mode: str) -> None:
+        """The game started, paused or resumed: say so (the scene shown stays)."""
+        if mode != self._mode:
+            self._mode = mode
+            if self.mode_note is not None and mode in _MODE_NOTES:
+                self.mode_note.setText(_MODE_NOTES[mode])
+            else:
+                self.rebuild()
+
+    def set_live_changes(self, changes: PlayModeChanges) -> None:
+        """The play-mode changes to mark (noted by the play controller)."""
+        self._live_changes = changes
+        changes.changed.connect(self._show_change_marks)
+
+    def change_mark(self, key: ChangeKey) -> str:
+        """How a value is marked: ``""``, ``"changed"`` or ``"kept"`` (for tests)."""
+        label = self._marked_rows.get(key)
+        return str(label[0].property("liveChange") or "") if label is not None else ""
 
     def set_entity(self, handle: Handle | None) -> None:
         """Show another entity (``None``: nothing)."""
@@ -176,8 +223,11 @@ class InspectorPanel(QScrollArea):
         self._rebuild_timer.stop()  # this rebuild is the one that was pending
         self._bindings = []
         self._field_editors = {}
+        self._marked_rows = {}
         self._stash_rows = {}
         self.add_script_button = None
+        self.mode_note = None
+        self.keep_entity_button = None
         page = QWidget()
         lay = QVBoxLayout(page)
         lay.setContentsMargins(8, 8, 8, 8)
@@ -198,16 +248,19 @@ class InspectorPanel(QScrollArea):
         lay.addWidget(self._visual_group(e.handle))
         for i, s in enumerate(e.scripts):
             lay.addWidget(self._script_group(e.handle, i, s))
-        if not self._read_only:
+        if self._mode == "editing":
             lay.addWidget(self._add_script_row())
         else:
-            note = QLabel("Playing: values are live and read-only. Stop to edit the scene.")
+            note = QLabel(_MODE_NOTES.get(self._mode, ""))
+            note.setObjectName("inspectorModeNote")
             note.setWordWrap(True)
             note.setStyleSheet("color: #7d8590")
             lay.addWidget(note)
+            self.mode_note = note
         lay.addStretch(1)
         self.setWidget(page)
         self.refresh_values()
+        self._show_change_marks()
         self.rebuilt.emit()
 
     def refresh_values(self, *, force: bool = False) -> None:
@@ -221,7 +274,7 @@ class InspectorPanel(QScrollArea):
             return
         focus = QApplication.focusWidget()
         for read, ed in self._bindings:
-            if not (force or self._read_only) and focus is not None and ed.isAncestorOf(focus):
+            if not force and focus is not None and ed.isAncestorOf(focus):
                 continue  # do not overwrite what the user is typing
             # A script gone since the last rebuild raises here; the next event rebuilds.
             with contextlib.suppress(LookupError, AttributeError):
@@ -233,7 +286,6 @@ class InspectorPanel(QScrollArea):
         return self._scene.get(self._handle)
 
     def _bind(self, editor: FieldEditor, read: Callable[[], Any]) -> FieldEditor:
-        editor.set_read_only(self._read_only)
         self._bindings.append((read, editor))
         return editor
 
@@ -244,7 +296,6 @@ class InspectorPanel(QScrollArea):
         name = QLineEdit()
         name.setObjectName("entityName")
         name.setPlaceholderText("name")
-        name.setReadOnly(self._read_only)
         font = name.font()
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
@@ -254,14 +305,30 @@ class InspectorPanel(QScrollArea):
         enabled = QCheckBox("enabled")
         enabled.setObjectName("entityEnabled")
         enabled.setChecked(self._scene[h].enabled)  # type: ignore[index]
-        enabled.setEnabled(not self._read_only)
         enabled.toggled.connect(lambda on: self.attributeEdited.emit(h, "enabled", bool(on)))
         tag = QLabel(f"#{int(h)}")
         tag.setStyleSheet("color: #7d8590")
         tag.setToolTip("The entity's handle: scripts refer to entities by it")
+        name_mark, enabled_mark = QLabel(), QLabel()  # empty until changed while playing
+        for mark, key, editor in (
+            (name_mark, attribute_key(h, "name"), name),
+            (enabled_mark, attribute_key(h, "enabled"), enabled),
+        ):
+            mark.setObjectName("changeMark")
+            mark.setProperty("plainText", "")
+            self._marked_rows[key] = (mark, editor)
+        row.addWidget(name_mark)
         row.addWidget(name, 1)
+        row.addWidget(enabled_mark)
         row.addWidget(enabled)
         row.addWidget(tag)
+        if self._mode != "editing":
+            keep = QToolButton()
+            keep.setObjectName("keepEntityChangesButton")
+            keep.setText("Keep")
+            keep.clicked.connect(lambda: self.keepRequested.emit(h, None))
+            row.addWidget(keep)
+            self.keep_entity_button = keep
         return box
 
     def _on_name_edited(self, h: Handle, text: str) -> None:
@@ -281,10 +348,74 @@ class InspectorPanel(QScrollArea):
         pos.setObjectName("positionEditor")
         rot.setObjectName("rotationEditor")
         scale.setObjectName("scaleEditor")
-        form.addRow("Position", pos)
-        form.addRow("Rotation", rot)
-        form.addRow("Scale", scale)
+        self._add_row(form, "Position", pos, attribute_key(h, "position"))
+        self._add_row(form, "Rotation", rot, attribute_key(h, "rotation"))
+        self._add_row(form, "Scale", scale, attribute_key(h, "scale"))
         return group
+
+    def _add_row(self, form: QFormLayout, text: str, editor: QWidget, key: ChangeKey) -> QLabel:
+        """A labelled row whose label shows the value's play-mode change mark."""
+        label = QLabel(text)
+        label.setProperty("plainText", text)
+        label.setToolTip(editor.toolTip())
+        if self._mode != "editing":
+            label.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            label.customContextMenuRequested.connect(
+                lambda pos: self._keep_menu(key).exec(label.mapToGlobal(pos))
+            )
+        form.addRow(label, editor)
+        self._marked_rows[key] = (label, editor)
+        return label
+
+    def _keep_menu(self, key: ChangeKey) -> QMenu:
+        menu = QMenu(self)
+        menu.setObjectName("keepChangesMenu")
+        field = menu.addAction("Keep this change after Play")
+        field.setEnabled(self._live_changes is not None and self._live_changes.get(key) is not None)
+        if not field.isEnabled():
+            field.setToolTip("This value was not changed while playing")
+        field.triggered.connect(lambda: self.keepRequested.emit(None, key))
+        entity = menu.addAction("Keep the changes of this entity")
+        entity.triggered.connect(lambda: self.keepRequested.emit(key[0], None))
+        everything = menu.addAction("Keep all play-mode changes")
+        everything.triggered.connect(lambda: self.keepRequested.emit(None, None))
+        menu.setToolTipsVisible(True)
+        return menu
+
+    def _show_change_marks(self) -> None:
+        """Mark the rows whose value was changed while playing: ● changed, ✔ kept."""
+        changes = self._live_changes
+        for key, (label, editor) in self._marked_rows.items():
+            c = changes.get(key) if changes is not None and self._mode != "editing" else None
+            state = "" if c is None else ("kept" if c.kept else "changed")
+            if (label.property("liveChange") or "") == state:
+                continue
+            label.setProperty("liveChange", state)
+            text = str(label.property("plainText") or "")
+            label.setText({"": text, "changed": f"● {text}", "kept": f"✔ {text}"}[state].strip())
+            label.setStyleSheet({"": "", "changed": _CHANGED_STYLE, "kept": _KEPT_STYLE}[state])
+            label.setToolTip(
+                {
+                    "": editor.toolTip(),
+                    "changed": "changed while playing: it is lost at Stop unless you Keep it "
+                    "(right-click)",
+                    "kept": "changed while playing and kept: it applies to the edited scene "
+                    "when Play stops",
+                }[state]
+            )
+        if self.keep_entity_button is not None and self._handle is not None:
+            mine = changes.of_entity(self._handle) if changes is not None else []
+            self.keep_entity_button.setEnabled(any(not c.kept for c in mine))
+            self.keep_entity_button.setToolTip(
+                "Keep this entity's play-mode changes: they apply to the edited scene "
+                "when Play stops"
+                if any(not c.kept for c in mine)
+                else (
+                    "Nothing to keep: every change of this entity is kept already"
+                    if mine
+                    else "Nothing to keep: this entity was not changed while playing"
+                )
+            )
 
     def _visual_group(self, h: Handle) -> QGroupBox:
         group = QGroupBox("Visual")
@@ -296,9 +427,8 @@ class InspectorPanel(QScrollArea):
         for k in VisualKind:
             kind.addItem(k.value.capitalize(), k.value)
         kind.setCurrentIndex(kind.findData(e.visual.kind.value if e.visual else _NO_VISUAL))
-        kind.setEnabled(not self._read_only)
         kind.activated.connect(lambda i: self._on_kind_chosen(h, kind.itemData(i)))
-        form.addRow("Kind", kind)
+        self._add_row(form, "Kind", kind, attribute_key(h, "visual"))
         v = e.visual
         if v is None:
             return group
@@ -307,7 +437,7 @@ class InspectorPanel(QScrollArea):
             editor.setObjectName(f"visual_{name}")
             self._bind(editor, lambda: getattr(self._scene[h].visual, name))  # type: ignore[index]
             editor.edited.connect(lambda val: self._on_visual_edited(h, name, val))
-            form.addRow(label, editor)
+            self._add_row(form, label, editor, attribute_key(h, f"visual.{name}"))
 
         visual_field("size", Vec2Editor(), "Size")
         visual_field("color", ColorEditor(), "Colour")
@@ -363,7 +493,7 @@ class InspectorPanel(QScrollArea):
             open_button.setAutoRaise(True)
             open_button.setDefaultAction(open_script)
             head.addWidget(open_button)
-        if not self._read_only:
+        if self._mode == "editing":
             remove = QToolButton()
             remove.setObjectName("removeScriptButton")
             remove.setAutoRaise(True)
@@ -403,9 +533,7 @@ class InspectorPanel(QScrollArea):
             self._bind(ed, _script_reader(self, h, index, name))
             ed.edited.connect(lambda v, n=name: self.scriptFieldEdited.emit(h, index, tid, n, v))
             self._field_editors[(index, name)] = ed
-            label = QLabel(name)
-            label.setToolTip(ed.toolTip())
-            form.addRow(label, ed)
+            self._add_row(form, name, ed, field_key(h, index, tid, name))
         self._stash_group(outer, h, index, tid, s)
         return group
 
@@ -433,7 +561,8 @@ class InspectorPanel(QScrollArea):
             discard.setObjectName("discardStashButton")
             discard.setText("Discard")
             discard.setToolTip(f"Forget the stale value of {key} (undoable)")
-            discard.setEnabled(not self._read_only)
+            # The running game's stash is its own: only the edited scene's is discarded.
+            discard.setEnabled(self._mode == "editing")
             discard.clicked.connect(
                 lambda _=False, k=key: self.discardStashRequested.emit(h, index, tid, k)
             )

@@ -228,6 +228,9 @@ class MainWindow(QMainWindow):
         self.play_controller.aboutToStart.connect(self._on_about_to_play)
         self.play_controller.stateChanged.connect(self._on_play_state_changed)
         self.play_controller.statsUpdated.connect(self.status.show_stats)
+        self.code_reload.hotReloadSwitched.connect(self.play_controller.set_hot_reload)
+        self.code_reload.restartRequested.connect(self._restart_play)
+        self.play_controller.changesKept.connect(self.editing.keep_play_changes)
         self.build_controller = BuildController(self.project, lambda: self.profile, self)
         self.build_controller.built.connect(self._on_built)
         reporters = (self.document, self.editing, self.code_reload, self.play_controller)
@@ -294,6 +297,7 @@ class MainWindow(QMainWindow):
             (a.delete, editing.delete_selected),
             (a.frame_all, self.scene_view.frame_all),
             (a.grid, self._on_grid_toggled),
+            (a.keep_changes, self.play_controller.keep_changes),
         )
         for action, slot in slots:
             action.triggered.connect(lambda _=False, slot=slot: slot())
@@ -425,7 +429,7 @@ class MainWindow(QMainWindow):
         return self.editing.add_entity(child=child)
 
     def set_profile(self, profile: BuildProfile) -> bool:
-        """Switch the build profile (only while stopped)."""
+        """Switch the build profile (while playing: live, or by restarting Play)."""
         return self.code_reload.set_profile(profile)
 
     def register_play_target(self, run_target: str, factory: PlayTargetFactory) -> None:
@@ -626,6 +630,11 @@ class MainWindow(QMainWindow):
         self.code_reload.update_banner()
         self._update_actions()
 
+    def _restart_play(self) -> None:
+        self.stop()
+        self.code_reload.commit_profile()
+        self.play()
+
     def _on_built(self, result: BuildResult) -> None:
         if result.ok and self.profile is BuildProfile.DEBUG:
             self.code_reload.apply_stale_changes()
@@ -642,9 +651,7 @@ class MainWindow(QMainWindow):
         state = self.play_state
         stopped = state is PlayState.STOPPED
         self.window_actions.enable_for(state, has_selection=self.selected_handle is not None)
-        self.profile_combo.setEnabled(stopped)
-        # Release needs python -O, so it always runs as a separate process.
-        self.run_target_combo.setEnabled(stopped and not self.profile.separate_process_only)
+        self.play_controller.update_run_target_box()
         self.recent_menu.setEnabled(stopped)
         self.recent_projects_menu.setEnabled(stopped)
         self.status.show_mode(state, self.profile, len(self.edited_scene))

@@ -11,7 +11,10 @@ second while playing::
     dock.setWidget(remote)
 
 Selection (and which branches are open) survives refreshes: items are keyed by
-entity handle, which the runtime never reuses.
+entity handle, which the runtime never reuses. While a separate-process game
+plays, selecting an entity here selects it in the editor, whose Inspector
+shows and edits it live (`editor.player_process.install`); the fields list
+here stays for the plugin objects, which are no entities.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ class EditorStatusBar(QStatusBar):
         for w in (self.fps_label, self.entities_label, self.profile_label, self.mode_label):
             w.setContentsMargins(8, 0, 8, 0)
             self.addPermanentWidget(w)
+        self._state = PlayState.STOPPED
         self._clear = QTimer(self)
         self._clear.setSingleShot(True)
         self._clear.timeout.connect(self.message.clear)
@@ -57,6 +58,9 @@ class EditorStatusBar(QStatusBar):
         self.mode_label.setText(f"● {mode}")
         self.mode_label.setStyleSheet(f"color: {_MODE_COLORS[mode]}; font-weight: bold")
         self.profile_label.setText(profile.display_name)
+        self._state = state
+        if state is PlayState.PAUSED:
+            self.fps_label.setText("paused")  # not "0 FPS": no frame runs, none is slow
         if state is PlayState.STOPPED:
             self.fps_label.setText("")
             self.show_entity_count(entities)
@@ -67,7 +71,9 @@ class EditorStatusBar(QStatusBar):
 
     def show_stats(self, stats: dict[str, Any]) -> None:
         """Show a running game's statistics (``fps``, ``entities``; what is missing stays)."""
-        if "fps" in stats:
+        if self._state is PlayState.PAUSED or stats.get("paused"):
+            self.fps_label.setText("paused")
+        elif "fps" in stats:
             self.fps_label.setText(f"{stats['fps']:.0f} FPS")
         if "entities" in stats:
             self.entities_label.setText(f"{stats['entities']} entities")

@@ -88,6 +88,14 @@ class WindowActions:
             "De&lete", Key.Delete, SP.SP_TrashIcon, "Delete the selected entity"
         )
         self.frame_all = self._action("&Frame All", "Home", tip="Show the whole scene")
+        self.keep_changes = self._action(
+            "&Keep Play-Mode Changes",
+            "Ctrl+K",
+            SP.SP_DialogApplyButton,
+            "Keep every change made in the live inspector: they apply to the edited scene "
+            "as one undoable step when Play stops",
+        )
+        self.keep_changes.setObjectName("keepChangesAction")
         self.grid = self._action("Show &Grid", "Ctrl+G")
         self.grid.setCheckable(True)
         self.grid.setChecked(True)
@@ -144,6 +152,7 @@ class WindowActions:
         view.addActions([d.toggleViewAction() for d in docks])
         play = bar.addMenu("&Play")
         play.addActions(list(self.play_actions))
+        play.addAction(self.keep_changes)
         play.addSeparator()
         play.addAction(self.build)
         plugins = bar.addMenu("Plu&gins")
@@ -167,6 +176,8 @@ class WindowActions:
         for action, name in zip(self.play_actions, names, strict=True):
             bar.addAction(action)
             bar.widgetForAction(action).setObjectName(name)
+        bar.addAction(self.keep_changes)
+        bar.widgetForAction(self.keep_changes).setObjectName("keepChangesButton")
         bar.addSeparator()
         bar.addAction(self.build)
         bar.widgetForAction(self.build).setObjectName("buildButton")
@@ -175,14 +186,19 @@ class WindowActions:
         return bar
 
     def enable_for(self, state: PlayState, *, has_selection: bool) -> None:
-        """Enable what makes sense in `state`: while a game runs, nothing edits the scene."""
+        """Enable what makes sense in `state`: while a game runs, nothing edits the scene.
+
+        A disabled action says why in its tooltip.
+        """
         stopped = state is PlayState.STOPPED
-        self.play.setEnabled(state is not PlayState.PLAYING)
-        self.pause.setEnabled(not stopped)
+        running = "the game is running: Stop it first"
+        self._enable(self.play, state is not PlayState.PLAYING, "the game is playing already")
+        self._enable(self.pause, not stopped, "nothing is playing")
         self.pause.setChecked(state is PlayState.PAUSED)
-        self.step.setEnabled(not stopped)
-        self.stop.setEnabled(not stopped)
-        self.build.setEnabled(stopped)
+        self._enable(self.step, not stopped, "nothing is playing: Play first")
+        self._enable(self.stop, not stopped, "nothing is playing")
+        self._enable(self.keep_changes, not stopped, "only while playing: changes made then")
+        self._enable(self.build, stopped, f"{running} (Build compiles for the next Play)")
         for a in (
             self.new_project,
             self.open_project,
@@ -191,11 +207,23 @@ class WindowActions:
             self.open_scene,
             self.add_entity,
         ):
-            a.setEnabled(stopped)
+            self._enable(a, stopped, f"{running} (the edited scene is frozen while it plays)")
         for a in (self.add_child, self.duplicate, self.delete):
-            a.setEnabled(stopped and has_selection)
-        self.undo.setEnabled(stopped and self._undo_stack.canUndo())
-        self.redo.setEnabled(stopped and self._undo_stack.canRedo())
+            why = f"{running} (the edited scene is frozen while it plays)"
+            self._enable(a, stopped and has_selection, why if not stopped else "select an entity")
+        undo_why = "nothing to undo" if stopped else running
+        self._enable(self.undo, stopped and self._undo_stack.canUndo(), undo_why)
+        redo_why = "nothing to redo" if stopped else running
+        self._enable(self.redo, stopped and self._undo_stack.canRedo(), redo_why)
+
+    def _enable(self, action: QAction, enabled: bool, why: str) -> None:
+        """Enable `action`, or disable it with `why` in its tooltip."""
+        base = action.property("baseToolTip")
+        if base is None:
+            base = action.toolTip()
+            action.setProperty("baseToolTip", base)
+        action.setEnabled(enabled)
+        action.setToolTip(base if enabled else f"{base} — unavailable: {why}")
 
     def _action(
         self,

@@ -24,12 +24,21 @@ reload          player   report (map: see `report_payload`)
 error           player   message (str); traceback (str) optional
 stats           player   fps, frame_ms (float), entities, frame (int), paused (bool)
 tree            player   scene (str), frame (int), entities, plugins (arrays)
+entity          player   handle (int), entity (a map as in ``tree``, or nil: gone)
+pick            player   handle (int) — the user picked it in the player window
 pause           editor   —
 resume          editor   —
 step            editor   frames (int)
 stop            editor   —
 request_tree    editor   —
+request_entity  editor   handle (int) — answered by ``entity``
+watch           editor   on (bool) — Debug (HR) on or off while playing
+set_entity      editor   handle (int), attribute (str), value — a live edit
+set_field       editor   handle, script (int), script_type, field (str), value — live
 =============== ======== ==========================================================
+
+Live edits carry plain data (`runtime.fields.to_plain`; a visual as its scene
+file map) and apply before the player's next frame.
 
 **Transport.** TCP on 127.0.0.1, an ephemeral port the editor listens on; the
 player connects with a plain `socket` and must send, in its first frame, a
@@ -73,6 +82,7 @@ from runtime.values import Color, Handle, Vec2
 
 if TYPE_CHECKING:
     from runtime.game import Game
+    from runtime.scene import Entity
 
 #: Version of the frame format (the ``v`` field).
 PROTOCOL_VERSION = 1
@@ -107,6 +117,8 @@ PLAYER_MESSAGES: dict[str, Schema] = {
         "paused": bool,
     },
     "tree": {"scene": str, "frame": int, "entities": list, "plugins": list},
+    "entity": {"handle": int},
+    "pick": {"handle": int},
 }
 """Messages the player sends (the editor's decoder accepts these)."""
 
@@ -116,6 +128,10 @@ EDITOR_MESSAGES: dict[str, Schema] = {
     "step": {"frames": int},
     "stop": {},
     "request_tree": {},
+    "request_entity": {"handle": int},
+    "watch": {"on": bool},
+    "set_entity": {"handle": int, "attribute": str},
+    "set_field": {"handle": int, "script": int, "script_type": str, "field": str},
 }
 """Messages the editor sends (the player's decoder accepts these)."""
 
@@ -691,54 +707,55 @@ def _fields_of(obj: Any) -> dict[str, Any]:
     return {n: plain(d[n] if n in d else getattr(obj, n, None)) for n in names}
 
 
+def entity_payload(e: Entity) -> dict[str, Any]:
+    """One entity as the ``tree`` and ``entity`` messages carry it (see `scene_tree_payload`)."""
+    from runtime.scripting import script_type_id
+
+    v = e.visual
+    return {
+        "handle": int(e.handle),
+        "name": e.name,
+        "parent": int(e.parent),
+        "enabled": bool(e.enabled),
+        "position": plain(e.position),
+        "rotation": float(e.rotation),
+        "scale": plain(e.scale),
+        "visual": None
+        if v is None
+        else {
+            "kind": str(v.kind.value),
+            "size": plain(v.size),
+            "color": plain(v.color),
+            "z": int(v.z),
+            "text": v.text,
+            "image": v.image,
+            "font_size": float(v.font_size),
+        },
+        "scripts": [
+            {
+                "type": script_type_id(s),
+                "fields": _fields_of(s),
+                "faulted": bool(s.__dict__.get("_hp_faulted", False)),
+            }
+            for s in e.scripts
+        ],
+    }
+
+
 def scene_tree_payload(game: Game) -> dict[str, Any]:
     """The running scene of `game` as a ``tree`` message's payload.
 
     ``entities`` lists every entity depth first as a map: ``handle``, ``name``,
     ``parent`` (0 for a root), ``enabled``, ``position``, ``rotation``,
     ``scale``, ``visual`` (``None`` or a map: kind, size, color, z, text,
-    image) and ``scripts`` (maps: ``type``, ``fields``, ``faulted``).
+    image, font_size) and ``scripts`` (maps: ``type``, ``fields``, ``faulted``).
     ``plugins`` lists the plugin objects as maps: ``name``, ``type``, ``fields``.
     """
-    from runtime.scripting import script_type_id
-
     try:
         scene = game.scene
     except LookupError:
         scene = None
-    entities: list[dict[str, Any]] = []
-    if scene is not None:
-        for e in scene:
-            v = e.visual
-            entities.append(
-                {
-                    "handle": int(e.handle),
-                    "name": e.name,
-                    "parent": int(e.parent),
-                    "enabled": bool(e.enabled),
-                    "position": plain(e.position),
-                    "rotation": float(e.rotation),
-                    "scale": plain(e.scale),
-                    "visual": None
-                    if v is None
-                    else {
-                        "kind": str(v.kind.value),
-                        "size": plain(v.size),
-                        "color": plain(v.color),
-                        "z": int(v.z),
-                        "text": v.text,
-                        "image": v.image,
-                    },
-                    "scripts": [
-                        {
-                            "type": script_type_id(s),
-                            "fields": _fields_of(s),
-                            "faulted": bool(s.__dict__.get("_hp_faulted", False)),
-                        }
-                        for s in e.scripts
-                    ],
-                }
-            )
+    entities = [entity_payload(e) for e in scene] if scene is not None else []
     plugins = [
         {"name": name, "type": type(obj).__qualname__, "fields": _fields_of(obj)}
         for name, obj in game.plugin_objects.items()

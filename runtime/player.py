@@ -12,8 +12,10 @@
 Release runs any of them from its build (``--build-dir``, or the project's
 ``build/release/``), after checking that the build exists. Each form runs one
 `PlayerSession`: a `Game`, the editor channel (`runtime.channel`) when there is
-one, pause/step/stop commands, statistics once a second, the scene tree on
-request, and each hot reload report printed to stdout (``[frame N] <report>``,
+one, pause/step/stop commands, statistics once a second, the scene tree and
+single entities on request, the live inspector's edits (applied before the
+next frame), Debug <-> Debug (HR) switched while playing (``watch``), and each
+hot reload report printed to stdout (``[frame N] <report>``,
 then its warnings, or the details of a failure) and sent to the editor. In
 ``Debug (HR)`` the game's own watcher picks up saved plugin files and
 `Game.step` applies them between frames. A headless run ends with the summary
@@ -58,13 +60,18 @@ from runtime.channel import (
     ChannelError,
     Message,
     attach_to_editor,
+    entity_payload,
     error_payload,
     report_payload,
     scene_tree_payload,
 )
+from runtime.fields import color_from_plain, declared_fields, from_plain, vec2_from_plain
 from runtime.game import Game
 from runtime.profiles import BuildProfile
 from runtime.project import Project
+from runtime.scene import Scene, SceneError, Visual, VisualKind
+from runtime.scripting import script_type_id
+from runtime.values import Handle
 
 log = logging.getLogger("hotplay.player")
 
@@ -183,6 +190,58 @@ class PlayerSession:
             self.advance(self.steps_requested)
         elif msg.type == "request_tree":
             self.send("tree", **scene_tree_payload(self.game))
+        elif msg.type == "request_entity":
+            self._send_entity(Handle(msg["handle"]))
+        elif msg.type == "watch":
+            self.set_hot_reload(bool(msg["on"]))
+        elif msg.type in ("set_entity", "set_field"):
+            self._apply_live_edit(msg)
+
+    def set_hot_reload(self, on: bool) -> None:
+        """Debug (HR) on or off while playing: on applies the changes saved so far at once.
+
+        An editor's Debug child keeps its watcher (it only notes saves, see
+        `run_player`), so what was saved before HR came on is not missed.
+        """
+        if self.game.profile.precompiled:
+            log.warning("a Release game cannot switch to hot reload: restart Play")
+            return
+        self.game.set_profile(BuildProfile.DEBUG_HR if on else BuildProfile.DEBUG, watch=True)
+        log.info("hot reload %s", "on" if on else "off")
+        if on:
+            self.game.apply_pending_reloads(any_profile=True)
+
+    def _send_entity(self, handle: Handle) -> None:
+        scene = self._scene()
+        e = scene.get(handle) if scene is not None else None
+        self.send("entity", handle=int(handle), entity=entity_payload(e) if e else None)
+
+    def _scene(self) -> Scene | None:
+        try:
+            return self.game.scene
+        except LookupError:
+            return None
+
+    def _apply_live_edit(self, msg: Message) -> None:
+        """An edit from the editor's live inspector; this frame is over, the next one sees it."""
+        scene = self._scene()
+        handle = Handle(msg["handle"])
+        if scene is None or handle not in scene:
+            log.warning("live edit ignored: entity %d is not in the running scene", int(handle))
+            return
+        try:
+            if msg.type == "set_entity":
+                attribute = str(msg["attribute"])
+                scene.set_attr(handle, attribute, entity_value(attribute, msg.get("value")))
+            else:
+                s = scene[handle].scripts[int(msg["script"])]
+                if script_type_id(s) != msg["script_type"]:
+                    raise SceneError(f"script #{msg['script']} is no longer a {msg['script_type']}")
+                spec = declared_fields(type(s))[str(msg["field"])]
+                value = from_plain(msg.get("value"), spec.annotation)
+                scene.set_script_field(handle, int(msg["script"]), str(msg["field"]), value)
+        except (LookupError, ValueError, TypeError) as exc:
+            log.warning("live edit of entity %d ignored: %s", int(handle), exc)
 
     # --- frames -----------------------------------------------------------------------
 
@@ -284,6 +343,50 @@ class PlayerSession:
             result = AssetReload(change.path, change.kind, self.image_loader(change.path) or "")
             print(f"[frame {self.game.frame}] {result}", file=self.out, flush=True)
             self.send("asset", path=result.path, kind=result.kind.value, error=result.error)
+
+
+def entity_value(attribute: str, data: Any) -> Any:
+    """An entity attribute's value from a live edit's plain data (`runtime.channel`).
+
+    Raises:
+        ValueError: the data does not fit the attribute (or it is not editable).
+    """
+    if attribute == "name":
+        if type(data) is not str or not data:
+            raise ValueError("a name must be a non-empty string")
+        return data
+    if attribute == "enabled":
+        if type(data) is not bool:
+            raise ValueError("enabled must be true or false")
+        return data
+    if attribute in ("position", "scale"):
+        return vec2_from_plain(data)
+    if attribute == "rotation":
+        if type(data) not in (int, float):
+            raise ValueError("rotation must be a number")
+        return float(data)
+    if attribute == "visual":
+        return None if data is None else visual_from_plain(data)
+    raise ValueError(f"{attribute!r} is not an editable entity attribute")
+
+
+def visual_from_plain(data: Any) -> Visual:
+    """A `Visual` from its scene-file map (kind, size, color, z, image, text, font_size)."""
+    if type(data) is not dict:
+        raise ValueError("a visual must be a map")
+    v = Visual(kind=VisualKind(data.get("kind", "rect")))
+    if "size" in data:
+        v.size = vec2_from_plain(data["size"])
+    if "color" in data:
+        v.color = color_from_plain(data["color"])
+    z = data.get("z", 0)
+    if type(z) is not int:
+        raise ValueError("a visual's z must be an integer")
+    v.z = z
+    v.image = str(data.get("image", ""))
+    v.text = str(data.get("text", ""))
+    v.font_size = float(data.get("font_size", v.font_size))
+    return v
 
 
 # --- the headless loop ----------------------------------------------------------------------
@@ -431,6 +534,9 @@ def run_player(
                 scene=args.scene,
                 quiet_ms=args.quiet_ms,
                 bytecode_dir=bytecode_dir,
+                # The editor's Debug child notes saves too (they wait in the queue),
+                # so switching to Debug (HR) while playing applies them at once.
+                watch=profile.hot_reload or (channel is not None and not profile.precompiled),
                 budget=player_budget(getattr(args, "budget", None), profile, proj),
                 exit_ends_game=True,
             )

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel
+from PySide6.QtWidgets import QComboBox, QLabel, QMessageBox, QWidget
 
 from editor.controllers import STATUS_SECONDS
 from editor.extensions import ExtensionHost
@@ -55,15 +55,24 @@ class CodeReloadController(QObject):
         inspector: shows script fields and offers script types.
         scene_view: repainted after a reload.
         settings: where the profile chosen is remembered.
-        is_playing: whether a game runs (the profile is fixed then).
+        is_playing: whether a game runs.
         parent: the owning window.
+
+    While a game plays, Debug ↔ Debug (HR) switches live (`hotReloadSwitched`
+    tells a game in another process); a switch to or from Release needs
+    another process, so it asks (`ask_restart`) whether to restart Play
+    (`restartRequested`) and otherwise goes back to the running profile.
 
     Signals:
         profileChanged(object): the user chose another `BuildProfile`.
+        hotReloadSwitched(bool): Debug (HR) turned on or off while playing.
+        restartRequested(): restart Play with the chosen profile (Stop, `commit_profile`, Play).
         statusReported(str, str, float): a message for the status bar (text, kind, seconds).
     """
 
     profileChanged = Signal(object)
+    hotReloadSwitched = Signal(bool)
+    restartRequested = Signal()
     statusReported = Signal(str, str, float)
 
     def __init__(
@@ -84,6 +93,8 @@ class CodeReloadController(QObject):
         self._settings = settings
         self._is_playing = is_playing
         self._closed = False
+        #: Asks whether to restart Play for a switch to or from Release (tests replace it).
+        self.ask_restart: Callable[[BuildProfile, BuildProfile], bool] = self._ask_restart
 
         self.profile_combo = QComboBox()
         self.profile_combo.setObjectName("buildProfileCombo")
@@ -125,14 +136,13 @@ class CodeReloadController(QObject):
         self.profile_combo.blockSignals(False)
 
     def set_profile(self, profile: BuildProfile) -> bool:
-        """Switch the build profile (only while stopped)."""
-        if self._is_playing():
-            self.statusReported.emit(
-                "stop the game to switch the build profile", "warning", STATUS_SECONDS
-            )
-            return False
+        """Switch the build profile, as choosing it in the box does (see the class).
+
+        Returns:
+            Whether the profile chosen is now `profile`.
+        """
         self.profile_combo.setCurrentIndex(self.profile_combo.findData(profile.value))
-        return True
+        return self.profile is profile
 
     def apply_profile(self) -> None:
         """Give the game the chosen profile; Debug (HR) applies the changes noted so far."""
@@ -188,7 +198,10 @@ class CodeReloadController(QObject):
             # Release plays its compiled build: only a new Build picks the change up.
             text = "code changed — Build, then Play"
         elif self._is_playing():
-            text = "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
+            text = (
+                "code changed — restart to apply: Stop, then Play; "
+                "or pick Debug (HR) to load it now"
+            )
         else:
             text = "code changed — restart to apply (the changes load at the next Play or Build)"
         self.banner.setText(text)
@@ -198,14 +211,45 @@ class CodeReloadController(QObject):
         """Ignore what arrives after the window closed (the game closes after this)."""
         self._closed = True
 
-    def _on_profile_changed(self, _index: int) -> None:
-        if self._is_playing():  # the combo is disabled while playing; belt and braces
-            self.show_profile(self.game.profile)
-            return
+    def commit_profile(self) -> None:
+        """Make the profile chosen in the box the game's, and remember it."""
         self.profileChanged.emit(self.profile)
         self.apply_profile()
         self._settings.setValue("profile", self.profile.value)
         log.info("build profile: %s", self.profile.display_name)
+
+    def _on_profile_changed(self, _index: int) -> None:
+        running, chosen = self.game.profile, self.profile
+        if not self._is_playing() or running is chosen:
+            self.commit_profile()
+        elif not (running.separate_process_only or chosen.separate_process_only):
+            # Debug <-> Debug (HR): the same game goes on, with or without hot reload.
+            self.commit_profile()
+            self.hotReloadSwitched.emit(chosen.hot_reload)
+            self.statusReported.emit(
+                "hot reload on: saved code changes apply at once"
+                if chosen.hot_reload
+                else "hot reload off: code changes wait for the next Play",
+                "ok",
+                STATUS_SECONDS,
+            )
+        elif self.ask_restart(running, chosen):
+            self.restartRequested.emit()
+        else:
+            self.show_profile(running)  # the game goes on as it was
+
+    def _ask_restart(self, running: BuildProfile, chosen: BuildProfile) -> bool:
+        parent = self.parent()
+        answer = QMessageBox.question(
+            parent if isinstance(parent, QWidget) else None,
+            "Restart Play?",
+            f"The game is playing in {running.display_name}. {chosen.display_name} runs "
+            f"it differently (Release: a separate process under python -O), so the game "
+            f"has to start again.\n\nStop and Play again in {chosen.display_name}?",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.Yes,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def _on_banner_link(self, link: str) -> None:
         if link == "rerun":

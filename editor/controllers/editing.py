@@ -14,6 +14,7 @@ from editor.controllers import STATUS_SECONDS
 from editor.controllers.document import DocumentController
 from editor.controllers.shown_scene import ShownSceneController
 from editor.inspector import InspectorPanel
+from editor.live_changes import PlayModeChange
 from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView
 from runtime import Color, Handle, Visual, VisualKind
@@ -109,6 +110,26 @@ class EditingController(QObject):
         if command.handle is not None:
             self.shown.select(command.handle)
         return command.handle
+
+    def keep_play_changes(self, changes: list[PlayModeChange]) -> None:
+        """Apply the play-mode changes kept at Stop to the edited scene, as one undoable step.
+
+        Changes of entities spawned while playing are not in the edited scene: they
+        are left out, and the status bar says how many.
+        """
+        command = cmd.KeepPlayChanges(self._target, changes)
+        if not command.empty:
+            self._push(command)
+        skipped = len(command.skipped)
+        applied = len(changes) - skipped
+        text = f"kept {applied} play-mode change{'s' if applied != 1 else ''} (Undo reverts them)"
+        if skipped:
+            text += (
+                f"; {skipped} left out: their entity was spawned while playing, "
+                "or its script is not in the edited scene"
+            )
+        log.info("%s", text)
+        self.statusReported.emit(text, "ok" if not skipped else "warning", STATUS_SECONDS)
 
     def _push(self, command: QUndoCommand) -> None:
         if self._is_playing():

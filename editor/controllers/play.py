@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable
+from typing import Any, Protocol, runtime_checkable
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 
 from editor.controllers import STATUS_SECONDS
 from editor.controllers.shown_scene import ShownSceneController
+from editor.live_changes import PlayModeChange, PlayModeChanges
 from editor.play import InEditorPlay, PlayState, PlayTarget, UnavailablePlayTarget
-from runtime import BuildProfile, Game, Scene
+from runtime import BuildProfile, Game, Handle, Scene, Visual
+from runtime.scene import SceneError
 
 log = logging.getLogger("hotplay.editor")
 
@@ -20,6 +24,30 @@ RUN_SEPARATE = "Separate process"
 
 #: Builds a play target; called with the main window, which becomes its parent.
 PlayTargetFactory = Callable[[QWidget], PlayTarget]
+
+
+@runtime_checkable
+class RemoteGame(Protocol):
+    """A play target whose game runs elsewhere (`SeparateProcessPlay`): edits travel to it.
+
+    Its `PlayTarget.scene` is a mirror of the remote scene, which the panels
+    show; a live edit changes the mirror at once and the remote game at its
+    next frame.
+    """
+
+    def set_hot_reload(self, on: bool) -> None:
+        """Switch the remote game between Debug and Debug (HR)."""
+
+    def follow_entity(self, handle: Handle | None) -> None:
+        """Ask often for the values of the entity the inspector shows."""
+
+    def edit_entity(self, handle: Handle, attribute: str, value: Any) -> None:
+        """Set an entity attribute in the remote game."""
+
+    def edit_script_field(
+        self, handle: Handle, index: int, type_id: str, field: str, value: Any
+    ) -> None:
+        """Set a script field in the remote game."""
 
 
 class PlayController(QObject):
@@ -42,12 +70,19 @@ class PlayController(QObject):
         stateChanged(object): the `PlayState` changed (also when the target is dropped).
         statsUpdated(dict): the target's statistics (``fps``, ``entities``...).
         statusReported(str, str, float): a message for the status bar (text, kind, seconds).
+        changesKept(list): Play stopped with kept play-mode changes (`PlayModeChange`
+            list) to apply to the edited scene.
+
+    While a game plays, the inspector edits the running game (or, for a
+    `RemoteGame`, its mirror and the game); each edit is noted in `changes`,
+    which the inspector marks, and the kept ones go out with `changesKept`.
     """
 
     aboutToStart = Signal()
     stateChanged = Signal(object)
     statsUpdated = Signal(dict)
     statusReported = Signal(str, str, float)
+    changesKept = Signal(list)
 
     def __init__(
         self,
@@ -83,6 +118,14 @@ class PlayController(QObject):
         self._stats_timer.timeout.connect(self.update_stats)
         shown.scene_view.keyPressed.connect(self._on_view_key_pressed)
         shown.scene_view.keyReleased.connect(self._on_view_key_released)
+        #: The live inspector's edits during this Play (kept ones apply at Stop).
+        self.changes = PlayModeChanges(self)
+        shown.inspector.set_live_changes(self.changes)
+        shown.inspector.attributeEdited.connect(self._on_live_attribute_edited)
+        shown.inspector.scriptFieldEdited.connect(self._on_live_script_field_edited)
+        shown.inspector.keepRequested.connect(self._on_keep_requested)
+        shown.selectionChanged.connect(self._on_selection_changed)
+
         self._game = game
         #: The "frame over budget" question while it is shown (Resume / Stop).
         self.halt_box: QMessageBox | None = None
@@ -132,6 +175,38 @@ class PlayController(QObject):
         finally:
             combo.blockSignals(False)
 
+    def update_run_target_box(self) -> None:
+        """Enable the run target box when it can change, and say why in its tooltip when not."""
+        combo = self.run_target_combo
+        if self._profile().separate_process_only:
+            combo.setEnabled(False)
+            combo.setToolTip("Release always runs the game in a separate process (python -O)")
+        elif self.state is not PlayState.STOPPED:
+            combo.setEnabled(False)
+            combo.setToolTip("Where Play runs the game: Stop the game to change it")
+        else:
+            combo.setEnabled(True)
+            combo.setToolTip("Where Play runs the game")
+
+    def set_hot_reload(self, on: bool) -> None:
+        """The profile switched between Debug and Debug (HR) while playing: tell a remote game.
+
+        The in-editor game is the editor's own `Game`, whose profile is switched by
+        `editor.controllers.code_reload.CodeReloadController`.
+        """
+        if isinstance(self.target, RemoteGame):
+            self.target.set_hot_reload(on)
+
+    def keep_changes(self, handle: Handle | None = None) -> int:
+        """Keep the play-mode changes of an entity (``None``: all) for after Stop.
+
+        Returns:
+            How many changes are newly kept.
+        """
+        count = self.changes.keep(handle=handle)
+        self._report_kept(count)
+        return count
+
     def make_target(self) -> PlayTarget:
         """A new, not started play target for the run target and profile chosen now."""
         target = self.run_target_combo.currentText()
@@ -164,6 +239,7 @@ class PlayController(QObject):
         if self.state is not PlayState.STOPPED:
             return
         self.aboutToStart.emit()
+        self.changes.clear()
         target = self.make_target()
         target.stateChanged.connect(self._on_state_changed)
         target.frameAdvanced.connect(self._on_frame_advanced)
@@ -228,15 +304,98 @@ class PlayController(QObject):
             view.setFocus(Qt.FocusReason.OtherFocusReason)
             self._stats_timer.start()
             log.info("playing (%s, %s)", self._profile().display_name, self.run_target)
+            self.shown.inspector.set_mode("playing")
+            self._on_selection_changed(self.shown.selected)
         elif state is PlayState.PAUSED:
             view.set_mode("paused")
+            self.shown.inspector.set_mode("paused")
             self.shown.inspector.refresh_values()
         else:
             self._stats_timer.stop()
             self.shown.show(self._edited_scene(), mode="editing")
             log.info("stopped; back to the edited scene")
+            kept = self.changes.kept()
+            self.changes.clear()
+            if kept:
+                self.changesKept.emit(kept)
         self.stateChanged.emit(state)
         self.update_stats()
+
+    def _on_selection_changed(self, handle: Handle | None) -> None:
+        if isinstance(self.target, RemoteGame):
+            self.target.follow_entity(handle)
+
+    def _report_kept(self, count: int) -> None:
+        kept = len(self.changes.kept())
+        edited = self._edited_scene()
+        spawned = {int(c.handle) for c in self.changes.kept() if c.handle not in edited}
+        if count and spawned:
+            self.statusReported.emit(
+                f"kept {count} play-mode change{'s' if count != 1 else ''}, but entities "
+                f"{', '.join(map(str, sorted(spawned)))} were spawned while playing: they are "
+                "not in the edited scene, so their changes cannot apply at Stop",
+                "warning",
+                STATUS_SECONDS,
+            )
+        elif count:
+            self.statusReported.emit(
+                f"kept {count} play-mode change{'s' if count != 1 else ''}: "
+                f"{kept} will apply to the edited scene when Play stops",
+                "ok",
+                STATUS_SECONDS,
+            )
+        else:
+            self.statusReported.emit("no play-mode changes to keep", "info", STATUS_SECONDS)
+
+    def _on_keep_requested(self, handle: Handle | None, key: Any) -> None:
+        if key is not None:
+            self._report_kept(self.changes.keep(key=key))
+        else:
+            self.keep_changes(handle)
+
+    def _live_scene(self) -> Scene | None:
+        """The scene live edits change (the running one, or a remote game's mirror)."""
+        if self.state is PlayState.STOPPED or self.target is None:
+            return None
+        return self.target.scene
+
+    def _on_live_attribute_edited(self, handle: Handle, attribute: str, value: Any) -> None:
+        scene = self._live_scene()
+        e = scene.get(handle) if scene is not None else None
+        if scene is None or e is None:
+            return
+        old = getattr(e, attribute)
+        if old == value and type(old) is type(value):
+            return
+        try:
+            scene.set_attr(handle, attribute, value.copy() if isinstance(value, Visual) else value)
+        except SceneError as exc:
+            self.statusReported.emit(f"live edit refused: {exc}", "error", STATUS_SECONDS)
+            return
+        if isinstance(self.target, RemoteGame):
+            self.target.edit_entity(handle, attribute, value)
+        if attribute != "visual" or old is None or value is None or old.kind != value.kind:
+            self.changes.note(PlayModeChange(handle, attribute, value))
+            return
+        for f in dataclasses.fields(Visual):  # one mark per member of the visual changed
+            new_member = getattr(value, f.name)
+            if getattr(old, f.name) != new_member:
+                self.changes.note(PlayModeChange(handle, f"visual.{f.name}", new_member))
+
+    def _on_live_script_field_edited(
+        self, handle: Handle, index: int, type_id: str, field: str, value: Any
+    ) -> None:
+        scene = self._live_scene()
+        if scene is None or handle not in scene:
+            return
+        try:
+            scene.set_script_field(handle, index, field, value)
+        except SceneError as exc:
+            self.statusReported.emit(f"live edit refused: {exc}", "error", STATUS_SECONDS)
+            return
+        if isinstance(self.target, RemoteGame):
+            self.target.edit_script_field(handle, index, type_id, field, value)
+        self.changes.note(PlayModeChange(handle, "scripts", value, index, type_id, field))
 
     def _on_game_quit(self, reason: str) -> None:
         # ctx.quit() in game code: the game is over, Play stops like the Stop button.

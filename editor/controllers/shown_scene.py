@@ -76,7 +76,7 @@ class ShownSceneController(QObject):
         scene.subscribe(self._on_scene_event)
         self.scene_view.set_scene(scene, mode=mode, fit=fit)
         self.scene_tree.set_scene(scene, read_only=read_only)
-        self.inspector.set_scene(scene, read_only=read_only)
+        self.inspector.set_scene(scene, mode=mode)
         if self._selected is not None and self._selected not in scene:
             self._selected = None
         self._apply_selection()

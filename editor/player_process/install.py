@@ -13,6 +13,7 @@ from editor.play import PlayTarget
 from editor.player_process.play_target import SeparateProcessPlay
 from editor.player_process.process import PlayerProcess
 from editor.remote_tree import RemoteTreePanel
+from runtime import Handle
 from runtime.build import BuildResult
 
 if TYPE_CHECKING:
@@ -173,6 +174,26 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
     player.error.connect(on_error)
     UnresponsivePlayerPrompt(player, window)
 
+    # One selection: the Remote tree, the panels (which show the mirror of the
+    # player's scene) and a pick in the player window all select the same entity.
+    def on_remote_selected(handle: int) -> None:
+        if handle and window.is_playing and window.selected_handle != handle:
+            window.select(Handle(handle))
+
+    def on_selection_changed(handle: Handle | None) -> None:
+        if handle is not None and window.is_playing:
+            remote.select_handle(int(handle))
+
+    def on_picked(handle: int) -> None:
+        if window.is_playing:
+            window.select(Handle(handle))
+            remote.select_handle(handle)
+            window.show_status(f"picked entity {handle} in the game window", "info")
+
+    remote.entitySelected.connect(on_remote_selected)
+    window.shown.selectionChanged.connect(on_selection_changed)
+    player.picked.connect(on_picked)
+
     def scene() -> Any:
         if window.scene_path is not None and not window.is_modified:
             return window.scene_path
@@ -180,7 +201,13 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
 
     def factory(parent: QWidget) -> PlayTarget:
         return SeparateProcessPlay(
-            player, window.project.root, scene, window.profile, parent, headless=headless
+            player,
+            window.project.root,
+            scene,
+            window.profile,
+            parent,
+            resolve=window.game.registry.resolve,
+            headless=headless,
         )
 
     window.register_play_target("Separate process", factory)

@@ -5,12 +5,18 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, QTimer
 
 from editor.play import PlayState, PlayTarget
+from editor.player_process.mirror import RemoteSceneMirror, TypeResolver
 from editor.player_process.output import describe_exit
 from editor.player_process.process import PlayerProcess
+from runtime import Handle, Scene, Visual
+from runtime.fields import PlainDataError, to_plain
 from runtime.profiles import BuildProfile
+
+#: How often the entity the inspector shows is asked for (the whole tree comes less often).
+FOLLOW_INTERVAL_MS = 150
 
 
 class SeparateProcessPlay(PlayTarget):
@@ -25,8 +31,13 @@ class SeparateProcessPlay(PlayTarget):
         project: the project root.
         scene: returns what to play: a scene file, or an unsaved `Scene`.
         profile: the build profile.
+        resolve: the script class of a type id (the editor's loaded plugins), for the
+            mirror of the remote scene (`scene`), which the panels show and edit.
         show_fps: ask the player window for its FPS overlay.
         headless: run the player without a window (tests).
+
+    It is a `editor.controllers.play.RemoteGame`: live edits of the mirror are
+    sent to the player, which applies them before its next frame.
     """
 
     def __init__(
@@ -37,10 +48,18 @@ class SeparateProcessPlay(PlayTarget):
         profile: BuildProfile,
         parent: QObject | None = None,
         *,
+        resolve: TypeResolver | None = None,
         show_fps: bool = True,
         headless: bool = False,
     ) -> None:
         super().__init__(parent)
+        self.mirror = RemoteSceneMirror(resolve or (lambda _type_id: None))
+        self._followed: Handle | None = None
+        self._follow_timer = QTimer(self)
+        self._follow_timer.setInterval(FOLLOW_INTERVAL_MS)
+        self._follow_timer.timeout.connect(self._on_follow_timer)
+        player.tree.connect(self._on_tree)
+        player.entity.connect(self._on_entity)
         self.player = player
         self.project = project
         self._scene = scene
@@ -50,6 +69,65 @@ class SeparateProcessPlay(PlayTarget):
         self._stats: dict[str, Any] = {}
         player.stats.connect(self._on_stats)
         player.finished.connect(self._on_finished)
+
+    @property
+    def scene(self) -> Scene | None:
+        """The mirror of the player's scene while it runs (filled as its trees arrive)."""
+        return self.mirror.scene if self._state is not PlayState.STOPPED else None
+
+    # --- RemoteGame -----------------------------------------------------------------------
+
+    def set_hot_reload(self, on: bool) -> None:
+        """Switch the player between Debug and Debug (HR)."""
+        self.player.set_hot_reload(on)
+
+    def follow_entity(self, handle: Handle | None) -> None:
+        """Ask for this entity's values a few times a second (``None``: stop)."""
+        self._followed = handle
+        if handle is not None and self._state is not PlayState.STOPPED:
+            self._follow_timer.start()
+            self.player.request_entity(int(handle))
+        else:
+            self._follow_timer.stop()
+
+    def edit_entity(self, handle: Handle, attribute: str, value: Any) -> None:
+        """Send a live edit of an entity attribute to the player."""
+        if isinstance(value, Visual):
+            plain: Any = {
+                "kind": value.kind.value,
+                "size": to_plain(value.size),
+                "color": value.color.hex,
+                "z": value.z,
+                "image": value.image,
+                "text": value.text,
+                "font_size": value.font_size,
+            }
+        else:
+            plain = to_plain(value)
+        self.player.set_entity_attribute(int(handle), attribute, plain)
+
+    def edit_script_field(
+        self, handle: Handle, index: int, type_id: str, field: str, value: Any
+    ) -> None:
+        """Send a live edit of a script field to the player."""
+        try:
+            plain = to_plain(value)
+        except PlainDataError as exc:
+            self.failed.emit(f"that value cannot be sent to the game: {exc}")
+            return
+        self.player.set_script_field(int(handle), index, type_id, field, plain)
+
+    def _on_tree(self, payload: dict[str, Any]) -> None:
+        if self._state is not PlayState.STOPPED:
+            self.mirror.update(payload)
+
+    def _on_entity(self, handle: int, data: dict[str, Any] | None) -> None:
+        if self._state is not PlayState.STOPPED and data is not None:
+            self.mirror.update_entity(data)
+
+    def _on_follow_timer(self) -> None:
+        if self._followed is not None:
+            self.player.request_entity(int(self._followed))
 
     def stats(self) -> dict[str, Any]:
         """The player's last statistics (``fps``, ``entities``, ``frame``...)."""
@@ -80,6 +158,7 @@ class SeparateProcessPlay(PlayTarget):
             return
         self.player.stop()
         self._stats = {}
+        self._follow_timer.stop()
         self._set_state(PlayState.STOPPED)
 
     def pause(self) -> None:
@@ -109,6 +188,7 @@ class SeparateProcessPlay(PlayTarget):
         if self._state is PlayState.STOPPED:
             return
         self._stats = {}
+        self._follow_timer.stop()
         self._set_state(PlayState.STOPPED)
         if code != 0 and not self.player.stop_requested:
             self.failed.emit(describe_exit(code, tail))

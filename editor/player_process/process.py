@@ -87,6 +87,9 @@ class PlayerProcess(QObject):
         stats(dict): once a second: ``fps``, ``frame_ms``, ``entities``,
             ``frame``, ``time``, ``paused``.
         tree(dict): the child's scene tree (`runtime.channel.scene_tree_payload`).
+        entity(int, object): one entity's data (`runtime.channel.entity_payload`,
+            ``None`` when it is gone), the answer to `request_entity`.
+        picked(int): the user picked an entity in the player window (its handle).
         output(str): a line the child printed on stdout.
         error(str): the child reported an error, or the channel refused data.
         finished(int, str): the child ended: exit code (negative signal number
@@ -106,6 +109,8 @@ class PlayerProcess(QObject):
     asset_reload = Signal(dict)
     stats = Signal(dict)
     tree = Signal(dict)
+    entity = Signal(int, object)
+    picked = Signal(int)
     output = Signal(str)
     error = Signal(str)
     finished = Signal(int, str)
@@ -330,6 +335,31 @@ class PlayerProcess(QObject):
         if self._send("request_tree"):
             self._tree_pending = True
 
+    def request_entity(self, handle: int) -> None:
+        """Ask the player for one entity's data (answered by `entity`)."""
+        self._send("request_entity", handle=int(handle))
+
+    def set_hot_reload(self, on: bool) -> None:
+        """Switch the player between Debug and Debug (HR) while it plays."""
+        self._send("watch", on=bool(on))
+
+    def set_entity_attribute(self, handle: int, attribute: str, value: Any) -> bool:
+        """A live edit of an entity attribute, as plain data; the game's next frame sees it."""
+        return self._send("set_entity", handle=int(handle), attribute=attribute, value=value)
+
+    def set_script_field(
+        self, handle: int, index: int, type_id: str, field: str, value: Any
+    ) -> bool:
+        """A live edit of a script field, as plain data; the game's next frame sees it."""
+        return self._send(
+            "set_field",
+            handle=int(handle),
+            script=index,
+            script_type=type_id,
+            field=field,
+            value=value,
+        )
+
     def stop(self) -> None:
         """Ask the player to quit; terminate it after the timeout, then kill it.
 
@@ -509,6 +539,11 @@ class PlayerProcess(QObject):
         elif t == "tree":
             self._tree_pending = False
             self.tree.emit(dict(msg.data))
+        elif t == "entity":
+            data = msg.get("entity")
+            self.entity.emit(int(msg["handle"]), dict(data) if isinstance(data, dict) else None)
+        elif t == "pick":
+            self.picked.emit(int(msg["handle"]))
         elif t == "reload":
             self.reload_report.emit(dict(msg["report"]))
         elif t == "asset":

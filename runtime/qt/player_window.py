@@ -6,6 +6,11 @@ runs the Qt event loop until the window closes: after ``--frames``, a stop
 request from the editor, the user closing it, or SIGTERM. The window draws
 through `runtime.qt.render.SceneRenderer`, as the editor's scene view does, and
 feeds the game the keyboard through `runtime.qt.keys.key_name`.
+
+**Pick mode** (with an editor only): F2 toggles it; while it is on, the game
+does not get the mouse or keys it would otherwise, and a click on an entity
+sends its handle to the editor (a ``pick`` message), which selects it in its
+inspector. Escape leaves pick mode.
 """
 
 from __future__ import annotations
@@ -15,13 +20,14 @@ import signal
 import sys
 from typing import Any
 
-from PySide6.QtCore import QRectF, QSizeF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, QTimer
 from PySide6.QtGui import (
     QCloseEvent,
     QColor,
     QFocusEvent,
     QFont,
     QKeyEvent,
+    QMouseEvent,
     QPainter,
     QPaintEvent,
     QResizeEvent,
@@ -47,6 +53,8 @@ class PlayerWindow(QWidget):
     """
 
     MAX_FRAMES_PER_TICK = 4
+    #: Toggles pick mode (only when an editor is connected).
+    PICK_KEY = Qt.Key.Key_F2
 
     def __init__(
         self,
@@ -79,6 +87,8 @@ class PlayerWindow(QWidget):
         self.problem = ""
         session.image_loader = self._reload_image
         self.game.on_reload(self._on_reload)
+        #: Whether a click picks an entity for the editor's inspector (F2).
+        self.picking = False
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 * self.game.fixed_dt)))
@@ -149,16 +159,48 @@ class PlayerWindow(QWidget):
                 text = f"{s.fps:.0f} fps  {s.frame_ms:.2f} ms"
                 if s.paused:
                     text += "  (paused)"
-                painter.setFont(self._overlay_font)
-                painter.setPen(QColor(0, 0, 0, 160))
-                painter.drawText(QRectF(9, 7, 300, 20), int(Qt.AlignmentFlag.AlignLeft), text)
-                painter.setPen(QColor(255, 255, 255))
-                painter.drawText(QRectF(8, 6, 300, 20), int(Qt.AlignmentFlag.AlignLeft), text)
+                self._draw_text(painter, 6, text)
+            if self.picking:
+                self._draw_text(painter, 24, "Pick mode: click an entity to inspect it (F2: off)")
             if self.problem:
                 self._paint_problem(painter)
         finally:
             painter.end()
         self.painted += 1
+
+    def _draw_text(self, painter: QPainter, y: int, text: str) -> None:
+        painter.setFont(self._overlay_font)
+        painter.setPen(QColor(0, 0, 0, 160))
+        painter.drawText(QRectF(9, y + 1, 600, 20), int(Qt.AlignmentFlag.AlignLeft), text)
+        painter.setPen(QColor(255, 255, 255))
+        painter.drawText(QRectF(8, y, 600, 20), int(Qt.AlignmentFlag.AlignLeft), text)
+
+    def set_picking(self, on: bool) -> None:
+        """Turn pick mode on or off (a no-op without an editor to send picks to)."""
+        on = on and self.session.channel is not None
+        if on != self.picking:
+            self.picking = on
+            self.game.input.release_all()  # keys held when picking began stay up
+            self.setCursor(Qt.CursorShape.CrossCursor if on else Qt.CursorShape.ArrowCursor)
+            self.update()
+
+    def pick_at(self, x: float, y: float) -> int | None:
+        """Send the editor the entity at window point (x, y); return its handle, if any."""
+        point = self.camera.view_to_scene(QPointF(x, y), QSizeF(self.width(), self.height()))
+        hit = self.renderer.hit_test(self.game.scene, point)
+        if hit is None:
+            return None
+        self.session.send("pick", handle=int(hit))
+        return int(hit)
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        """In pick mode, a left click picks the entity under the cursor."""
+        if self.picking and event.button() == Qt.MouseButton.LeftButton:
+            pos = event.position()
+            self.pick_at(pos.x(), pos.y())
+            event.accept()
+            return
+        super().mousePressEvent(event)
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         """Keep the whole scene in view."""
@@ -166,7 +208,16 @@ class PlayerWindow(QWidget):
         super().resizeEvent(event)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """A key went down: tell the game (auto-repeat is not a new press)."""
+        """A key went down: tell the game (auto-repeat is not a new press); F2: pick mode."""
+        if event.key() == self.PICK_KEY and self.session.channel is not None:
+            self.set_picking(not self.picking)
+            event.accept()
+            return
+        if self.picking:
+            if event.key() == Qt.Key.Key_Escape:
+                self.set_picking(False)
+            event.accept()
+            return
         name = key_name(event.key())
         if name is None:
             super().keyPressEvent(event)

@@ -240,16 +240,21 @@ def test_hot_reload_keeps_container_editors_working(path_window, project, qtbot)
     assert _path(w).waypoints == []
 
 
-def test_container_editors_are_read_only_while_playing(path_window, qtbot):
+def test_container_editors_edit_the_running_game_while_playing(path_window, qtbot):
     w = path_window
     _click(qtbot, _editor(w, "waypoints").add_button)
     w.play()
     qtbot.waitUntil(lambda: w.game.frame >= 1)
     ed = _editor(w, "waypoints")
     assert len(ed.rows) == 1
-    assert ed.add_button.isHidden() and ed.rows[0].remove.isHidden()
-    assert not ed.rows[0].editor.x_box.isEnabled()
-    assert not _editor(w, "limit").check.isEnabled()
-    assert not _editor(w, "look").members["width"].box.isEnabled()
+    assert not ed.add_button.isHidden() and not ed.rows[0].remove.isHidden()
+    assert ed.rows[0].editor.x_box.isEnabled()
+    assert _editor(w, "limit").check.isEnabled()
+    assert _editor(w, "look").members["width"].box.isEnabled()
+    _click(qtbot, ed.add_button)  # the running copy gets the item, the edited scene does not
+    running = w.play_controller.target.scene
+    handle = w.selected_handle
+    assert len(running[handle].scripts[-1].waypoints) == 2
+    assert len(w.edited_scene[handle].scripts[-1].waypoints) == 1
     w.stop()
     assert not _editor(w, "waypoints").add_button.isHidden()

@@ -47,7 +47,9 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     qtbot.mouseClick(window.findChild(QToolButton, "playButton"), Qt.MouseButton.LeftButton)
     assert window.play_state is PlayState.PLAYING
     assert window.status.mode_label.text().endswith("playing")
-    assert not window.profile_combo.isEnabled()
+    assert window.profile_combo.isEnabled()  # Debug <-> Debug (HR) switches live
+    assert not window.run_target_combo.isEnabled()
+    assert "Stop the game" in window.run_target_combo.toolTip()
     qtbot.waitUntil(lambda: window.game.frame >= 3)
     window.game.step(200)
     playing = window.scene_view.scene
@@ -101,12 +103,12 @@ def test_keyboard_reaches_the_game_while_the_view_has_focus(window, qtbot):
     assert not window.game.input.is_down("right")
 
 
-def test_edits_are_blocked_while_playing(window):
+def test_the_edited_scene_is_frozen_while_playing(window):
     ball = window.edited_scene.find("Ball A")
     window.select(ball.handle)
     window.play()
-    assert window.inspector._read_only
-    window.inspector.attributeEdited.emit(ball.handle, "name", "Nope")
+    window.inspector.attributeEdited.emit(ball.handle, "name", "Nope")  # a live edit
+    assert window.play_controller.target.scene[ball.handle].name == "Nope"
     assert ball.name == "Ball A"
     assert window.undo_stack.count() == 0
     assert not window.window_actions.undo.isEnabled()
@@ -155,10 +157,14 @@ def test_a_play_target_can_be_plugged_in(window):
     assert window.play_state is PlayState.STOPPED
 
 
-def test_profile_switch_only_while_stopped(window):
+def test_profile_switch_to_release_while_playing_asks_to_restart(window):
+    asked = []
+    window.code_reload.ask_restart = lambda running, chosen: asked.append(chosen) or False
     window.play()
-    assert not window.set_profile(BuildProfile.DEBUG_HR)
-    assert window.profile is BuildProfile.DEBUG
+    assert not window.set_profile(BuildProfile.RELEASE)  # "no": the game goes on as it was
+    assert asked == [BuildProfile.RELEASE]
+    assert window.profile is BuildProfile.DEBUG and window.game.profile is BuildProfile.DEBUG
+    assert window.play_state is PlayState.PLAYING
     window.stop()
     assert window.set_profile(BuildProfile.DEBUG_HR)
     assert window.game.profile is BuildProfile.DEBUG_HR
