@@ -1,5 +1,8 @@
 """The scene tree: the entity hierarchy, with rename and reparent by drag.
 
+Shift- and Ctrl-clicks select several entities; a right click asks for the
+entity context menu (the window builds it from its actions).
+
 The view observes the scene it shows (`Scene.subscribe`) and rebuilds on
 structural events. Replaced scripts (a hot reload's commit step, adding or
 removing a script) only mark rows stale: their icons are redrawn once, on the
@@ -11,9 +14,8 @@ update the view.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QDropEvent, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -63,12 +65,16 @@ class SceneTreeView(QTreeWidget):
     """The entities of one scene as a tree.
 
     Signals:
-        entitySelected(object): the current entity changed (a `Handle` or ``None``).
+        selectionRequested(object): the user selected these rows (a tuple of `Handle`,
+            the current row first).
+        contextMenuRequested(object, object): a right click at this global `QPoint`
+            on this entity (or ``None``: empty space).
         renameRequested(object, str): the user renamed an entity.
         reparentRequested(object, object, object): (entity, new parent, index or ``None``).
     """
 
-    entitySelected = Signal(object)
+    selectionRequested = Signal(object)
+    contextMenuRequested = Signal(object, object)
     renameRequested = Signal(object, str)
     reparentRequested = Signal(object, object, object)
 
@@ -77,7 +83,9 @@ class SceneTreeView(QTreeWidget):
         self.setObjectName("sceneTree")
         self.setHeaderHidden(True)
         self.setColumnCount(1)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setEditTriggers(
@@ -94,7 +102,7 @@ class SceneTreeView(QTreeWidget):
         self._redecorate_timer.setSingleShot(True)
         self._redecorate_timer.setInterval(0)
         self._redecorate_timer.timeout.connect(self._on_redecorate_timer)
-        self.currentItemChanged.connect(self._on_current_item_changed)
+        self.itemSelectionChanged.connect(self._on_item_selection_changed)
         self.itemChanged.connect(self._on_item_changed)
 
     # --- model ----------------------------------------------------------------------
@@ -130,18 +138,39 @@ class SceneTreeView(QTreeWidget):
         return None if item is None else Handle(item.data(0, _HANDLE))
 
     def select(self, handle: Handle | None) -> None:
-        """Make `handle` the current row without emitting `entitySelected`."""
-        item = self._items.get(handle) if handle is not None else None
+        """Make `handle` the only selected row without emitting a signal."""
+        self.select_many(() if handle is None else (handle,))
+
+    def select_many(self, handles: tuple[Handle, ...]) -> None:
+        """Select these rows (the first one current) without emitting a signal."""
+        items = [self._items[h] for h in handles if h in self._items]
         self.blockSignals(True)
         try:
+            self.clearSelection()
             # Qt takes None (no current row); the stubs do not say so.
-            self.setCurrentItem(item)  # type: ignore[arg-type]
-            if item is None:
-                self.clearSelection()
-            else:
-                self.scrollToItem(item)
+            self.setCurrentItem(items[0] if items else None)  # type: ignore[arg-type]
+            for item in items:
+                item.setSelected(True)
+            if items:
+                self.scrollToItem(items[0])
         finally:
             self.blockSignals(False)
+
+    def selected_handles(self) -> tuple[Handle, ...]:
+        """The selected rows' entities, the current row first."""
+        current = self.current_handle()
+        chosen = [Handle(it.data(0, _HANDLE)) for it in self.selectedItems()]
+        if current in chosen:
+            chosen.remove(current)
+            chosen.insert(0, current)
+        return tuple(chosen)
+
+    def edit_name(self, handle: Handle) -> None:
+        """Start renaming an entity in place."""
+        item = self._items.get(handle)
+        if item is not None and not self._read_only:
+            self.scrollToItem(item)
+            self.editItem(item, 0)
 
     def rebuild(self) -> None:
         """Build every row again, keeping the selection and collapsed rows."""
@@ -255,8 +284,15 @@ class SceneTreeView(QTreeWidget):
 
     # --- events from the user ------------------------------------------------------------
 
-    def _on_current_item_changed(self, item: QTreeWidgetItem | None, _prev: Any) -> None:
-        self.entitySelected.emit(None if item is None else Handle(item.data(0, _HANDLE)))
+    def _on_item_selection_changed(self) -> None:
+        self.selectionRequested.emit(self.selected_handles())
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        item = self.itemAt(pos)
+        handle = None if item is None else Handle(item.data(0, _HANDLE))
+        if handle is not None and not item.isSelected():
+            self.selectionRequested.emit((handle,))  # a right click selects what it hits
+        self.contextMenuRequested.emit(self.viewport().mapToGlobal(pos), handle)
 
     def _on_item_changed(self, item: QTreeWidgetItem, _column: int) -> None:
         if self._filling or self._scene is None:
