@@ -13,6 +13,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -50,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="build profile: debug, debug-hr or release (default: the last one used)",
     )
     args = parser.parse_args(argv)
+    threads_before = set(threading.enumerate())
     exit_after_show = os.environ.get("HOTPLAY_EDITOR_EXIT_AFTER_SHOW") == "1"
 
     from PySide6.QtCore import QTimer
@@ -95,7 +97,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         QTimer.singleShot(0, report_and_close)
     _end_session_on_signals(app, window)
-    return app.exec()
+    code = app.exec()
+    from runtime.guard import exit_past_stray_threads
+
+    # A thread a plugin started and never stopped must not keep the closed editor alive.
+    exit_past_stray_threads(threads_before, code)
+    return code
 
 
 def _end_session_on_signals(app: QCoreApplication, window: MainWindow) -> QTimer:

@@ -46,6 +46,7 @@ from editor.status_bar import EditorStatusBar
 from editor.window_actions import WindowActions
 from runtime import BuildProfile, Game, Handle, Project, Scene
 from runtime.build import BuildResult
+from runtime.import_check import DEFAULT_BUDGET as DEFAULT_CHECK_BUDGET
 from runtime.import_check import ImportChecker, ImportCheckError
 
 log = logging.getLogger("hotplay.editor")
@@ -106,7 +107,7 @@ class MainWindow(QMainWindow):
         self._log_capture = HotplayLogCapture(self.log_panel)
         #: Imports new plugin code in a disposable process before the game does
         #: (``None`` when that process cannot be started: then imports are direct).
-        self.import_checker = _start_import_checker()
+        self.import_checker = _start_import_checker(self.project.budget_seconds)
         check = self.import_checker.check if self.import_checker is not None else None
         try:
             self.game = Game(
@@ -523,9 +524,11 @@ class MainWindow(QMainWindow):
             checker.close()
 
 
-def _start_import_checker() -> ImportChecker | None:
+def _start_import_checker(budget: float | None) -> ImportChecker | None:
+    # The project's budget bounds the check too (with budgets off, the check's own
+    # default still does: an import that never ends must not hold the editor).
     try:
-        return ImportChecker()
+        return ImportChecker(budget=budget or DEFAULT_CHECK_BUDGET)
     except ImportCheckError as exc:
         log.error("plugin code will be imported without a check first: %s", exc)
         return None

@@ -13,6 +13,7 @@ import os
 import shlex
 import shutil
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         default=None,
         help="watcher quiet window in milliseconds (Debug (HR))",
+    )
+    play.add_argument(
+        "--budget",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="how long a call into game code, or a frame, may run before it is interrupted "
+        "or the game pauses (0: off; default: the project's [budget] seconds, off in Release)",
     )
     play.add_argument("--show-fps", action="store_true", help="show frames per second")
     play.add_argument("--channel", default=None, help=argparse.SUPPRESS)
@@ -154,6 +163,7 @@ def cmd_play(args: argparse.Namespace) -> int:
     from runtime.game import tune_gc
     from runtime.player import WindowRunner, run_player
 
+    before = set(threading.enumerate())
     tune_gc()
     profile = _profile(args.profile)
     project = args.project if args.project is not None else _default_project()
@@ -166,7 +176,11 @@ def cmd_play(args: argparse.Namespace) -> int:
                 f"the windowed player is not available ({exc}); use --headless"
             ) from None
         window = run_window
-    return run_player(args, profile, project, window=window)
+    code = run_player(args, profile, project, window=window)
+    from runtime.guard import exit_past_stray_threads
+
+    exit_past_stray_threads(before, code)
+    return code
 
 
 def cmd_new(args: argparse.Namespace) -> int:

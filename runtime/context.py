@@ -67,6 +67,9 @@ class ContextGame(Protocol):
     def emit(self, event: str, payload: Any = None) -> None:
         """Queue an event for its subscribers."""
 
+    def request_quit(self, reason: str = ...) -> None:
+        """End the game after this frame."""
+
 
 class PluginContext:
     """The engine as a plugin sees it (also the base of `ScriptContext`)."""
@@ -110,6 +113,17 @@ class PluginContext:
     def plugin(self, which: type[Plugin] | str) -> Any:
         """The plugin object of a plugin class or plugin package name."""
         return self.game.plugin(which)
+
+    def quit(self) -> None:
+        """End the game: the frame in progress finishes, no other one starts.
+
+        In the editor this stops Play (the edited scene comes back as it was);
+        in the player the game ends cleanly with its summary line. Use this,
+        not ``sys.exit``: in the editor, ``sys.exit`` is only an error of the
+        script that called it.
+        """
+        who = type(self.owner).__qualname__ if self.owner is not None else "game code"
+        self.game.request_quit(f"{who} called ctx.quit()")
 
     def _running(self) -> ContextScene | None:
         return None

@@ -19,17 +19,19 @@ from __future__ import annotations
 import collections
 import gc
 import heapq
+import importlib
 import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
 from runtime.changes import PendingChanges
 from runtime.context import PluginContext, ScriptContext
 from runtime.generations import GenerationTracker, describe_stale
+from runtime.guard import BudgetInterrupt, CallGuard, GameExit
 from runtime.input import InputState
 from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
@@ -113,7 +115,12 @@ class RunningScene:
         self.invalidate()
 
     def spawn(self, name: str, **attrs: Any) -> Entity:
-        """Create an entity during play and initialise its scripts."""
+        """Create an entity during play and initialise its scripts.
+
+        Raises:
+            runtime.guard.BudgetInterrupt: the calling game code is past its budget.
+        """
+        self.game.guard.checkpoint()  # a runaway spawner stops here, before the scene changes
         e = self.scene.spawn(name, **attrs)
         self.init_entity(e)
         return e
@@ -157,24 +164,48 @@ class RunningScene:
         self.game.callbacks.drop_owned_by(gone)
 
     def update(self, dt: float) -> None:
-        """One frame of every script's ``on_update``; a script that raises is paused."""
+        """One frame of every script's ``on_update``; a script that raises is paused.
+
+        The loop is watched as one span whose budget applies to each script
+        (`CallGuard.watch_loop`): a guarded call per script would cost more than
+        the scripts of a large scene. A frame past its budget skips the rest.
+        """
         ctx = self.ctx
         ups = self.updaters()
         n = len(ups)
         i = 0
-        # One try around the whole loop costs nothing until something raises.
-        while i < n:
-            try:
-                while i < n:
-                    e, s, fn = ups[i]
-                    i += 1
-                    if e.enabled:
-                        ctx.entity = e
-                        ctx.owner = s
-                        fn(ctx, dt)
-            except Exception as exc:
-                e, s, _ = ups[i - 1]
-                self.game.script_failed(e, s, "on_update", exc)
+        guard = self.game.guard
+        watched = guard.watch_loop()
+        try:
+            # One try around the whole loop costs nothing until something raises.
+            while i < n:
+                try:
+                    while i < n:
+                        if guard.frame_over:
+                            i = n  # the frame is over budget: Game.step pauses the game
+                            break
+                        e, s, fn = ups[i]
+                        i += 1
+                        if e.enabled:
+                            ctx.entity = e
+                            ctx.owner = s
+                            watched.step = i
+                            fn(ctx, dt)
+                except BaseException as exc:
+                    guard.stop_loop(watched)
+                    e, s, _ = ups[i - 1]
+                    self.game.script_failed(e, s, "on_update", guard.game_error(exc, watched))
+                    watched = guard.watch_loop()
+            guard.stop_loop(watched)
+            if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
+                e, s, _ = ups[watched.fired_step - 1]
+                self.game.script_failed(
+                    e, s, "on_update", guard.game_error(BudgetInterrupt(), watched)
+                )
+        except BudgetInterrupt as late:  # delivered just as the last script returned
+            guard.stop_loop(watched)
+            e, s, _ = ups[max(watched.fired_step, 1) - 1]
+            self.game.script_failed(e, s, "on_update", guard.game_error(late, watched))
 
 
 class Game:
@@ -191,6 +222,12 @@ class Game:
             instead of their sources.
         import_check: import plugin code in a disposable process before this one
             does, at the first load and every reload (see `set_import_check`).
+        budget: seconds a call into game code, or a frame, may take before it is
+            interrupted (the call) or the game pauses (the frame); ``"project"``
+            (the default) takes the project's ``[budget]`` setting, ``None`` turns
+            budgets off.
+        exit_ends_game: ``sys.exit`` in game code quits the game, like ``ctx.quit()``
+            (the player); otherwise it is that code's error (the editor).
     """
 
     def __init__(
@@ -204,8 +241,20 @@ class Game:
         quiet_ms: float | None = None,
         bytecode_dir: str | os.PathLike[str] | None = None,
         import_check: ImportCheck | None = None,
+        budget: float | Literal["project"] | None = "project",
+        exit_ends_game: bool = False,
     ) -> None:
         self.project = project if isinstance(project, Project) else Project.open(project)
+        #: Every call into game code goes through it (`runtime.guard`).
+        self.guard = CallGuard(self.project.budget_seconds if budget == "project" else budget)
+        self.exit_ends_game = exit_ends_game
+        #: Why game code asked to quit (`request_quit`), once it has.
+        self.quit_reason: str | None = None
+        #: Why the game paused itself (`halt`: a frame over budget), while it is.
+        self.halt_reason: str | None = None
+        self._quit_listeners: list[Callable[[str], None]] = []
+        self._halt_listeners: list[Callable[[str], None]] = []
+        self._last_frame_seconds = 0.0
         self.profile = profile
         self.fixed_dt = fixed_dt
         self.frame = 0
@@ -354,39 +403,45 @@ class Game:
             self.plugin_objects[name] = self._new_plugin_object(name)
         self.frame = 0
         self.time = 0.0
+        self.quit_reason = None  # the next Play starts afresh
+        self.halt_reason = None
 
     # --- calling plugin code ---------------------------------------------------------
 
     def call_script(self, rs: RunningScene, e: Entity, s: Script, hook: str, *args: Any) -> None:
-        """Call a script hook with its context; an exception is reported, not raised."""
+        """Call a script hook with its context, through the guard; what it raises is reported."""
         ctx = rs.ctx
         ctx.entity = e
         ctx.owner = s
-        try:
-            getattr(s, hook)(ctx, *args)
-        except Exception as exc:
-            self.script_failed(e, s, hook, exc)
+        error = self.guard.call_method(s, hook, ctx, *args)
+        if error is not None:
+            self.script_failed(e, s, hook, error)
 
     def call_plugin(self, obj: Plugin, hook: str, *args: Any) -> None:
-        """Call a plugin hook with the plugin context; an exception is reported, not raised."""
+        """Call a plugin hook with the plugin context, through the guard; errors are reported."""
         if obj.__dict__.get("_hp_faulted"):
             return
         ctx = self._plugin_ctx
         ctx.owner = obj
-        try:
-            getattr(obj, hook)(ctx, *args)
-        except Exception as exc:
-            obj.__dict__["_hp_faulted"] = True
-            log.error(
-                "plugin %s raised in %s and is paused until its code is reloaded: %s\n%s",
-                plugin_name_of(type(obj)) or type(obj).__qualname__,
-                hook,
-                describe_error(exc),
-                plugin_traceback(exc),
-            )
+        error = self.guard.call_method(obj, hook, ctx, *args)
+        if error is None or self._quits(error):
+            return
+        obj.__dict__["_hp_faulted"] = True
+        log.error(
+            "plugin %s raised in %s and is paused until its code is reloaded: %s\n%s",
+            plugin_name_of(type(obj)) or type(obj).__qualname__,
+            hook,
+            describe_error(error),
+            plugin_traceback(error),
+        )
 
     def script_failed(self, e: Entity, s: Script, hook: str, exc: BaseException) -> None:
-        """Report a script's exception once and pause the script until its code is reloaded."""
+        """Report a script's exception once and pause the script until its code is reloaded.
+
+        In a game where ``sys.exit`` ends the game (the player), it quits instead.
+        """
+        if self._quits(exc):
+            return
         s.__dict__["_hp_faulted"] = True
         for rs in self.running_scenes:
             if e.handle in rs.scene.entities and rs.scene.entities[e.handle] is e:
@@ -401,18 +456,86 @@ class Game:
             plugin_traceback(exc),
         )
 
+    def _quits(self, error: BaseException) -> bool:
+        """Whether `error` from game code is ``sys.exit`` in a game that it ends (then it quits)."""
+        if not self.exit_ends_game or not isinstance(error, GameExit):
+            return False
+        if not isinstance(error.__cause__, SystemExit):
+            return False  # KeyboardInterrupt and GeneratorExit stay that code's errors
+        self.request_quit(f"game code called sys.exit({error.code!r})")
+        return True
+
+    # --- pausing and quitting from game code ----------------------------------------------
+
+    def request_quit(self, reason: str = "the game quit") -> None:
+        """End the game (`ctx.quit()`): no frame runs after this one; the `on_quit` listeners hear.
+
+        The player then ends with its summary line; the editor stops Play.
+        """
+        if self.quit_reason is not None:
+            return
+        self.quit_reason = reason
+        log.info("%s", reason)
+        self._tell(self._quit_listeners, reason)
+
+    def on_quit(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(reason)` when game code asks to quit (`request_quit`)."""
+        self._quit_listeners.append(listener)
+
+    def halt(self, reason: str) -> None:
+        """Pause the game on its own account (a frame over budget) until `resume_after_halt`.
+
+        While halted, `step` runs no frames but still applies saved code, so
+        the save that fixes the problem is picked up. The `on_halt` listeners hear why.
+        """
+        if self.halt_reason is not None:
+            return
+        self.halt_reason = reason
+        log.error("paused: %s", reason)
+        self._tell(self._halt_listeners, reason)
+
+    def resume_after_halt(self) -> None:
+        """Run frames again after `halt`."""
+        self.halt_reason = None
+
+    def on_halt(self, listener: Callable[[str], None]) -> None:
+        """Call `listener(reason)` when the game pauses itself (`halt`)."""
+        self._halt_listeners.append(listener)
+
+    def _tell(self, listeners: list[Callable[[str], None]], reason: str) -> None:
+        for listener in list(listeners):
+            try:
+                listener(reason)
+            except Exception as exc:
+                log.error("a game listener failed: %s", describe_error(exc), exc_info=exc)
+
     # --- the loop ---------------------------------------------------------------------
 
     def step(self, frames: int = 1) -> None:
-        """Run `frames` fixed-step frames (pending reloads are applied before each)."""
+        """Run `frames` fixed-step frames (pending reloads are applied before each).
+
+        No frame runs once game code asked to quit or while the game is halted
+        (`halt`: a frame went over the budget); reloads still apply. The frames
+        of one call stop early once together they are over the budget, so the
+        caller (the editor's event loop) gets control back.
+        """
+        spent = 0.0
         for _ in range(frames):
             self.apply_pending_reloads()
-            self._frame()
+            if self.halt_reason is not None or self.quit_reason is not None:
+                continue
+            _frame(self)  # the engine's own, whatever game code did to Game._frame
+            spent += self._last_frame_seconds
+            budget = self.guard.budget
+            if budget is not None and spent > budget:
+                break
 
     def _frame(self) -> None:
         if not self.started:
             self.start()
         dt = self.fixed_dt
+        guard = self.guard
+        guard.begin_frame()
         self.input.begin_frame()
         for obj in list(self.plugin_objects.values()):
             if type(obj).on_update is not Plugin.on_update:
@@ -427,6 +550,13 @@ class Game:
         for rs in self.running_scenes:
             rs.apply_destroys()
         self.frame += 1
+        took = self._last_frame_seconds = guard.end_frame()
+        budget = guard.budget
+        if budget is not None and (took > budget or guard.frame_over):
+            self.halt(
+                f"frame over budget: frame {self.frame} took {took:.2f} s, more than the "
+                f"budget of {budget:g} s ({self.stats()['entities']} entities)"
+            )
 
     def _fire_timers(self) -> None:
         for t in self.callbacks.pop_due(self.time + 1e-9):
@@ -466,10 +596,9 @@ class Game:
         ctx = rs.ctx
         ctx.entity = e
         ctx.owner = owner
-        try:
-            getattr(owner, method)(ctx, *args)
-        except Exception as exc:
-            self.script_failed(e, owner, method, exc)
+        error = self.guard.call_method(owner, method, ctx, *args)
+        if error is not None:
+            self.script_failed(e, owner, method, error)
 
     def emit(self, event: str, payload: Any = None) -> None:
         """Queue an event for its subscribers (delivered at the end of the frame)."""
@@ -538,11 +667,11 @@ class Game:
         names, refused = self._refused_by_import_check(paths)
         if refused:
             return self._refused_report(paths, names, refused)
-        # Imported on first use: the transaction's modules cost a player that never
-        # reloads a noticeable part of its start-up.
-        from runtime.reload import reload_plugins
-
-        return reload_plugins(self, None if paths is None else [str(p) for p in paths], detected_at)
+        report = _engine_reload()(
+            self, None if paths is None else [str(p) for p in paths], detected_at
+        )
+        _restore_engine()
+        return report
 
     def set_import_check(self, check: ImportCheck | None) -> None:
         """Have every new generation of plugin code imported elsewhere before it runs here.
@@ -811,6 +940,7 @@ class Game:
             self.scenes.clear()
             self.plugin_objects.clear()
             self.plugins.close()
+            self.guard.close()
 
     # --- queries used by tools ------------------------------------------------------------
 
@@ -840,3 +970,45 @@ class Game:
     def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:
         """Tell a scene's observers that script objects were rebuilt."""
         scene.notify(ScriptsReplaced(tuple(handles)))
+
+
+# --- the engine's own references (monkeypatching cannot take them over) -------------------
+
+#: `Game._frame` as the runtime defines it; `Game.step` calls this, not the attribute.
+_frame = Game._frame
+
+_reload_plugins: Callable[..., ReloadReport] | None = None
+
+
+def _engine_reload() -> Callable[..., ReloadReport]:
+    """The reload transaction: the runtime's own `runtime.reload.reload_plugins`.
+
+    Imported on first use: the transaction's modules cost a player that never
+    reloads a noticeable part of its start-up. Game code may have replaced the
+    module's function by then: that is told by where the function comes from,
+    and the module is then run again to get the engine's own back.
+    """
+    global _reload_plugins
+    if _reload_plugins is None:
+        import runtime.reload
+
+        fn = runtime.reload.reload_plugins
+        if getattr(fn, "__module__", None) != "runtime.reload" or (
+            getattr(fn, "__qualname__", None) != "reload_plugins"
+        ):
+            log.warning("game code replaced runtime.reload.reload_plugins: the engine reloads it")
+            importlib.reload(runtime.reload)
+        _reload_plugins = runtime.reload.reload_plugins
+    return _reload_plugins
+
+
+def _restore_engine() -> None:
+    """Put back engine functions that game code replaced, with a warning (after each reload)."""
+    import runtime.reload
+
+    if Game.__dict__["_frame"] is not _frame:
+        log.warning("game code replaced Game._frame: the engine put its own back")
+        Game._frame = _frame  # type: ignore[method-assign]
+    if _reload_plugins is not None and runtime.reload.reload_plugins is not _reload_plugins:
+        log.warning("game code replaced runtime.reload.reload_plugins: the engine put its own back")
+        runtime.reload.reload_plugins = _reload_plugins

@@ -19,9 +19,17 @@ then its warnings, or the details of a failure) and sent to the editor. In
 `Game.step` applies them between frames. A headless run ends with the summary
 line of `Game.summary`.
 
-Exit codes: 0 after ``--frames``, a stop request, a closed window, SIGTERM or
-Ctrl+C; 1 when the game cannot start or the runtime fails (the traceback goes
-to stderr and, when connected, to the editor as an ``error`` message), and
+Game code runs under the budgets of `runtime.guard` (``--budget``, or the
+project's ``[budget]``; off in Release unless asked for): a call past the
+budget is interrupted and its script paused, as if it had raised; a frame past
+it is reported (``[frame N] paused: frame over budget ...``) and, with the
+editor, pauses the game until the editor resumes it. ``ctx.quit()`` and
+``sys.exit`` in game code end the run like a stop request, summary included.
+
+Exit codes: 0 after ``--frames``, a stop request, ``ctx.quit()`` or ``sys.exit``
+in game code, a closed window, SIGTERM or Ctrl+C; 1 when the game cannot start
+or the runtime fails (the traceback goes to stderr and, when connected, to the
+editor as an ``error`` message), and
 after a headless run without the editor in which a plugin failed to load
 (``plugins that failed to load: ...`` on stderr). A plugin calling
 ``os._exit(n)`` ends the process with ``n``, which the editor reports.
@@ -55,6 +63,7 @@ from runtime.channel import (
 )
 from runtime.game import Game
 from runtime.profiles import BuildProfile
+from runtime.project import Project
 
 log = logging.getLogger("hotplay.player")
 
@@ -130,6 +139,8 @@ class PlayerSession:
         self._window_busy = 0.0
         self._window_start = clock()
         game.on_reload(self._on_reload)
+        game.on_quit(self._on_quit)
+        game.on_halt(self._on_halt)
 
     # --- commands from the editor -----------------------------------------------------
 
@@ -235,6 +246,20 @@ class PlayerSession:
         except ChannelError as exc:
             log.error("could not send %s to the editor: %s", msg_type, exc)
 
+    def _on_quit(self, reason: str) -> None:
+        # ctx.quit() or sys.exit in game code: the loop ends as for a stop request.
+        self.stop_requested = True
+
+    def _on_halt(self, reason: str) -> None:
+        # A frame went over the budget (logged, so the editor's log panel shows it). With
+        # the editor, the game pauses until it resumes; alone, the player reports and goes on.
+        print(f"[frame {self.game.frame}] paused: {reason}", file=self.out, flush=True)
+        self.game.resume_after_halt()
+        if self.channel is not None and not self.channel.closed:
+            self.paused = True
+            self.steps_requested = 0
+            self.send_stats()
+
     def _on_reload(self, report: Any) -> None:
         print(f"[frame {self.game.frame}] {report_text(report)}", file=self.out, flush=True)
         self.send("reload", report=report_payload(report))
@@ -319,7 +344,7 @@ def run_player(
     """
     t0 = time.perf_counter()
     from runtime.build import MANIFEST, release_dir, stale_sources
-    from runtime.project import Project, ProjectError
+    from runtime.project import ProjectError
     from runtime.scenefile import SceneFileError
 
     # A crash in native code (a C extension, Qt) then prints the Python stack of
@@ -364,8 +389,8 @@ def run_player(
     try:
         try:
             bytecode_dir: Path | None = None
+            proj = Project.open(project)
             if profile.precompiled:
-                proj = Project.open(project)
                 bytecode_dir = Path(args.build_dir) if args.build_dir else release_dir(proj)
                 if not (bytecode_dir / MANIFEST).is_file():
                     raise ProjectError(
@@ -380,11 +405,13 @@ def run_player(
                         "changed since the last Release build (not running): %s", ", ".join(stale)
                     )
             game = Game(
-                project,
+                proj,
                 profile=profile,
                 scene=args.scene,
                 quiet_ms=args.quiet_ms,
                 bytecode_dir=bytecode_dir,
+                budget=player_budget(getattr(args, "budget", None), profile, proj),
+                exit_ends_game=True,
             )
         except (ProjectError, SceneFileError) as exc:
             return fail(exc, with_traceback=False)
@@ -407,6 +434,19 @@ def run_player(
         if channel is not None:
             channel.flush(1.0)
             channel.close()
+
+
+def player_budget(asked: float | None, profile: BuildProfile, project: Project) -> float | None:
+    """The game code budget of a player run, in seconds (``None``: off).
+
+    ``--budget`` when given (``0``: off); else the project's ``[budget] seconds``,
+    except in Release, where budgets are off unless ``[budget] in_release`` is set.
+    """
+    if asked is not None:
+        return asked if asked > 0 else None
+    if profile.precompiled and not project.budget_in_release:
+        return None
+    return project.budget_seconds
 
 
 def _play_headless(session: PlayerSession, args: argparse.Namespace, t0: float) -> int:

@@ -9,6 +9,9 @@ from pathlib import Path
 
 PROJECT_FILE = "hotplay.toml"
 
+#: Seconds a call into game code (and a frame) may take when the project does not say.
+DEFAULT_BUDGET_SECONDS = 2.0
+
 
 class ProjectError(ValueError):
     """A folder is not a usable Hotplay project; `str()` says why and where."""
@@ -16,11 +19,19 @@ class ProjectError(ValueError):
 
 @dataclass(frozen=True)
 class Project:
-    """A project on disk and the settings of its ``hotplay.toml``."""
+    """A project on disk and the settings of its ``hotplay.toml``.
+
+    ``[budget]`` sets how long game code may run (`runtime.guard`): ``seconds``
+    for one call into it and for one frame (``0`` turns budgets off), and
+    ``in_release`` whether a Release build watches them too (off by default:
+    a shipped game is not being edited).
+    """
 
     root: Path
     name: str
     main_scene: str
+    budget_seconds: float | None = DEFAULT_BUDGET_SECONDS
+    budget_in_release: bool = False
 
     @property
     def plugins_dir(self) -> Path:
@@ -73,4 +84,19 @@ class Project:
             raise ProjectError(f"{f}: [project] name and main_scene must be strings")
         if not (r / "plugins").is_dir():
             raise ProjectError(f"{r} is not a Hotplay project: it has no plugins/ folder")
-        return cls(root=r, name=name, main_scene=main_scene)
+        budget = data.get("budget", {})
+        if not isinstance(budget, dict):
+            raise ProjectError(f"{f}: [budget] must be a table")
+        seconds = budget.get("seconds", DEFAULT_BUDGET_SECONDS)
+        in_release = budget.get("in_release", False)
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ProjectError(f"{f}: [budget] seconds must be a number of seconds (0: off)")
+        if not isinstance(in_release, bool):
+            raise ProjectError(f"{f}: [budget] in_release must be true or false")
+        return cls(
+            root=r,
+            name=name,
+            main_scene=main_scene,
+            budget_seconds=float(seconds) or None,
+            budget_in_release=in_release,
+        )

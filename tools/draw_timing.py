@@ -20,7 +20,7 @@ import time
 from PySide6.QtCore import QSizeF
 from PySide6.QtGui import QGuiApplication, QImage, QPainter
 
-from runtime.bench import build_scene
+from runtime.bench.project import build_scene
 from runtime.qt.render import Camera, SceneRenderer, fragment_arrays_work
 from runtime.scene import Scene
 from runtime.values import Vec2

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QMessageBox, QWidget
 
 from editor.controllers import STATUS_SECONDS
 from editor.controllers.shown_scene import ShownSceneController
@@ -83,6 +83,14 @@ class PlayController(QObject):
         self._stats_timer.timeout.connect(self.update_stats)
         shown.scene_view.keyPressed.connect(self._on_view_key_pressed)
         shown.scene_view.keyReleased.connect(self._on_view_key_released)
+        self._game = game
+        #: The "frame over budget" question while it is shown (Resume / Stop).
+        self.halt_box: QMessageBox | None = None
+        # Both arrive on this thread from inside a frame: act once the frame is over.
+        game.on_quit(lambda reason: QTimer.singleShot(0, self, lambda: self._on_game_quit(reason)))
+        game.on_halt(
+            lambda reason: QTimer.singleShot(0, self, lambda: self._on_game_halted(reason))
+        )
 
     # --- state ----------------------------------------------------------------------------
 
@@ -201,6 +209,8 @@ class PlayController(QObject):
 
     def _drop_target(self) -> None:
         t, self.target = self.target, None
+        if self.halt_box is not None:
+            self.halt_box.done(QMessageBox.DialogCode.Rejected.value)  # stopped: nothing to ask
         if t is not None:
             t.stateChanged.disconnect(self._on_state_changed)
             t.frameAdvanced.disconnect(self._on_frame_advanced)
@@ -227,6 +237,40 @@ class PlayController(QObject):
             log.info("stopped; back to the edited scene")
         self.stateChanged.emit(state)
         self.update_stats()
+
+    def _on_game_quit(self, reason: str) -> None:
+        # ctx.quit() in game code: the game is over, Play stops like the Stop button.
+        if isinstance(self.target, InEditorPlay) and self.state is not PlayState.STOPPED:
+            self.stop()
+            self.statusReported.emit(f"the game quit: {reason}", "info", STATUS_SECONDS)
+
+    def _on_game_halted(self, reason: str) -> None:
+        """A frame ran over the budget: the game is paused; ask whether to resume or stop."""
+        if self._game.halt_reason is None or self.halt_box is not None:
+            return
+        self.statusReported.emit(f"paused: {reason}", "warning", STATUS_SECONDS)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Game paused: frame over budget",
+            f"The game is paused: {reason}.\n\nA save that fixes the code is still "
+            "picked up. Resume the game, or stop it?",
+            parent=self._window,
+        )
+        resume = box.addButton("Resume", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Stop", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(resume)
+
+        def on_answer() -> None:
+            self.halt_box = None
+            if box.clickedButton() is resume:
+                self._game.resume_after_halt()
+            else:
+                self.stop()
+            box.deleteLater()
+
+        box.finished.connect(on_answer)
+        self.halt_box = box
+        box.open()  # window-modal, not a nested event loop: the editor keeps running
 
     def _on_frame_advanced(self) -> None:
         self.shown.frame_advanced(paused=self.state is PlayState.PAUSED)

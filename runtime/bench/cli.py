@@ -10,10 +10,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from runtime.bench.compare import compare_worker
 from runtime.bench.config import Config
 from runtime.bench.errors import BenchError
 from runtime.bench.frames import draw_worker
-from runtime.bench.report import machine
+from runtime.bench.report import machine, merged_markdown
 from runtime.bench.run import run
 from runtime.game import tune_gc
 
@@ -39,8 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="watcher quiet window (default: the runtime's DEFAULT_QUIET_MS)",
     )
     p.add_argument("--json", type=Path, default=None, help="write machine-readable results here")
+    p.add_argument(
+        "--merge",
+        type=Path,
+        nargs="+",
+        default=None,
+        metavar="JSON",
+        help="print the README table (min / median / max) of runs written with --json; no run",
+    )
     # The child process of the drawing figure (runtime.bench.frames): N,FRAMES,WIDTH,HEIGHT.
     p.add_argument("--draw-worker", default=None, help=argparse.SUPPRESS)
+    # The child process of a tool compared side by side (runtime.bench.compare):
+    # TOOL,N,RELOADS,PROJECT.
+    p.add_argument("--compare-worker", default=None, help=argparse.SUPPRESS)
     return p
 
 
@@ -69,7 +81,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         n, frames, w, h = (int(x) for x in args.draw_worker.split(","))
         print(json.dumps(draw_worker(n, frames, w, h)), flush=True)
         return 0
+    if args.compare_worker:
+        tool, n, reloads, project = args.compare_worker.split(",", 3)
+        try:
+            result = compare_worker(tool, int(n), int(reloads), Path(project))
+        except BenchError as exc:
+            print(f"BENCHMARK FAILED: {exc}", file=sys.stderr)
+            return 1
+        print(json.dumps(result), flush=True)
+        return 0
+    if args.merge:
+        runs = [json.loads(path.read_text(encoding="utf-8")) for path in args.merge]
+        print(merged_markdown(runs))
+        return 0
     logging.basicConfig(level=logging.WARNING, format="%(levelname)-7s %(name)s: %(message)s")
+    # The field-changing edits drop and reset fields on purpose, every time; what the
+    # reports say is verified instead (a wrong note fails the run).
+    logging.getLogger("hotplay.reload").setLevel(logging.ERROR)
     config = config_from_args(args)
     t0 = time.perf_counter()
     try:
@@ -88,6 +116,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         "observed after one frame)"
     )
     print(results.table())
+    print("\nREADME table (merge two or more runs' JSON with --merge for min / median / max):")
+    print(results.markdown())
     if args.json is not None:
         data = results.to_json()
         data["wall_s"] = wall

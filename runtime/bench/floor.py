@@ -1,14 +1,28 @@
-"""The floor: the least work any reload of the benchmark's edit must do, timed on the same data.
+"""The floor: the reload's own work done the plainest way, timed on the same data in the same run.
 
-That is importing the plugin's modules afresh, a msgpack pack and unpack of
-every script's field values, and a plain rebuild of the objects
-(``cls.__new__`` and attribute stores). A reload's time divided by this is the
-``floor_ratio`` figure.
+A reload of the benchmark's edit must at least:
+
+* *compile and run the changed module* (``movers.py``), as a new module of the
+  plugin's package (its imports of unchanged modules resolve to the loaded ones);
+* do a *columnar msgpack round trip* of every script, the way
+  `runtime.reload.snapshot` stores objects: one column per field, a ``Vec2``
+  column as plain floats and a ``Handle`` column as plain ints (no extension
+  value per object), plus the lifecycle state and entity columns;
+* *rebuild* every object from the decoded columns with ``cls.__new__`` and one
+  ``__dict__`` update each, the new ``Vec2`` and ``Handle`` values included;
+* *free* as many objects as it built (a reload frees the replaced ones).
+
+All of it runs with the cyclic garbage collector off, as the reload does. The
+reload figure divided by this is the ``floor_ratio`` figure; both are sampled
+in turn (one floor after each reload), so they see the same machine load.
 """
 
 from __future__ import annotations
 
+import functools
+import gc
 import importlib
+import itertools
 import statistics
 import sys
 import time
@@ -16,29 +30,37 @@ import types
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runtime.bench.errors import BenchError
-from runtime.bench.project import MOVER_FIELDS, PLUGIN
+from runtime.bench.project import PLUGIN
 from runtime.bench.timing import GC_CLOCK, ms
+from runtime.fields import declared_fields, type_name
 from runtime.plugins import PluginHost
 from runtime.scene import Scene
 from runtime.snapshot import packb, unpackb
-from runtime.values import Handle
+from runtime.values import Handle, Vec2
+
+# How a column is stored, as in the reload's snapshot.
+_PLAIN, _VEC2, _HANDLE = 0, 1, 2
+
+# A Vec2 from a pair without its __new__'s checks, as the restore step builds them.
+_new_vec2 = functools.partial(tuple.__new__, Vec2)
 
 
 class FloorImporter:
-    """Imports fresh copies of the benchmark plugin's modules under a namespace of its own.
+    """Runs fresh copies of changed modules of the benchmark plugin, under a namespace of its own.
 
-    The modules are found and compiled by a `PluginHost` of their own, so the
-    floor compiles exactly what a reload compiles (the changed sources; the
-    compiler reuses the code of unchanged ones). Only the import is done here:
-    the host's `PluginHost.import_aside` also collects the classes and their
-    fields, which is the reload's own work, not the floor. Close it (or use it
-    as a context manager) to take its namespace out of the interpreter.
+    The plugin is imported once, by a `PluginHost` of its own (so nothing the
+    game loaded is touched); `run_changed` then compiles a changed source and
+    runs it as a new module of that package, which is not put in
+    ``sys.modules``. Close it (or use it as a context manager) to take its
+    namespace out of the interpreter.
     """
 
     def __init__(self, plugins_dir: Path) -> None:
         self.host = PluginHost(plugins_dir)
+        self.package = self.host.module_name(PLUGIN)
 
     def __enter__(self) -> FloorImporter:
         return self
@@ -46,95 +68,142 @@ class FloorImporter:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def import_fresh(self) -> dict[str, types.ModuleType]:
-        """Import every module of the benchmark plugin as new module objects; return them.
+    def load(self) -> None:
+        """Import the plugin package once (outside any timing); `run_changed` needs it."""
+        if self.package not in sys.modules:
+            importlib.import_module(self.package)
 
-        ``sys.modules`` holds none of them afterwards.
-        """
-        package = self.host.module_name(PLUGIN)
-        try:
-            for name, _path in self.host.source_files(PLUGIN):
-                importlib.import_module(name)
-            return {k: m for k, m in sys.modules.items() if _is_in(k, package)}
-        finally:
-            for k in [k for k in sys.modules if _is_in(k, package)]:
-                del sys.modules[k]
-            # Importing a package sets it as an attribute of its parent: drop that
-            # reference too, or each generation would live until the next import.
-            vars(sys.modules[self.host.namespace]).pop(PLUGIN, None)
+    def run_changed(self, path: Path) -> types.ModuleType:
+        """Read, compile and run `path` as a new module of the plugin package; return it."""
+        self.load()
+        name = f"{self.package}.{path.stem}"
+        code = compile(path.read_bytes(), str(path), "exec", dont_inherit=True)
+        module = types.ModuleType(name)
+        module.__file__ = str(path)
+        module.__package__ = self.package
+        exec(code, module.__dict__)
+        return module
 
     def close(self) -> None:
         """Remove the floor's namespace and finder from the interpreter."""
         self.host.close()
 
 
-def _is_in(module: str, package: str) -> bool:
-    return module == package or module.startswith(package + ".")
-
-
 @dataclass
 class FloorSample:
     """One measurement of the floor, in milliseconds."""
 
-    import_ms: float
+    compile_run_ms: float
     codec_ms: float
     rebuild_ms: float
+    free_ms: float
     gc_ms: float = 0.0
 
     @property
     def total_ms(self) -> float:
-        """The sum of the three parts."""
-        return self.import_ms + self.codec_ms + self.rebuild_ms
+        """The sum of the four parts."""
+        return self.compile_run_ms + self.codec_ms + self.rebuild_ms + self.free_ms
 
 
-def measure_floor(importer: FloorImporter, scene: Scene) -> FloorSample:
-    """Import the plugin afresh, pack/unpack every script's field values, rebuild the objects.
+def measure_floor(importer: FloorImporter, scene: Scene, changed: Path) -> FloorSample:
+    """Run the changed module, round-trip every script in columns, rebuild and free them.
+
+    Args:
+        importer: the floor's own copy of the plugin.
+        scene: the scene whose scripts (all of one class) are stored and rebuilt.
+        changed: the changed source file.
 
     Raises:
-        BenchError: the import or the rebuild did not produce what it should.
+        BenchError: the changed module has no ``Mover`` or the rebuild lost objects.
     """
+    gc_was_on = gc.isenabled()
+    gc.disable()
     GC_CLOCK.reset()
-    t0 = time.perf_counter()
-    modules = importer.import_fresh()
-    cls = modules[_module_named(modules, "movers")].Mover
-    t1 = time.perf_counter()
-    names = MOVER_FIELDS
-    rows = []
-    for e in scene:
-        for s in e.scripts:
-            d = s.__dict__
-            rows.append([[d[n] for n in names], d.get("_hp_state", 0), int(e.handle)])
-    decoded = unpackb(packb(rows))
-    t2 = time.perf_counter()
-    new = cls.__new__
-    out = []
-    for values, state, h in decoded:
-        obj = new(cls)
-        od = obj.__dict__
-        od.update(zip(names, values, strict=True))
-        od["_hp_state"] = state
-        od["_hp_entity"] = Handle(h)
-        out.append(obj)
-    t3 = time.perf_counter()
-    if len(out) != len(rows):
-        raise BenchError("floor rebuild lost objects")
-    return FloorSample(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), GC_CLOCK.read()[0])
+    try:
+        t0 = time.perf_counter()
+        cls = getattr(importer.run_changed(changed), "Mover", None)
+        if not isinstance(cls, type):
+            raise BenchError(f"the floor's run of {changed.name} made no Mover class")
+        t1 = time.perf_counter()
+        scripts = [s for e in scene for s in e.scripts]
+        names, blob = _pack_columns(scripts)
+        kinds, columns, states, entities = unpackb(blob)
+        t2 = time.perf_counter()
+        rebuilt = _rebuild(cls, names, kinds, columns, states, entities)
+        t3 = time.perf_counter()
+        count = len(rebuilt)
+        del rebuilt, columns, states, entities
+        t4 = time.perf_counter()
+    finally:
+        if gc_was_on:
+            gc.enable()
+    if count != len(scripts):
+        raise BenchError(f"floor rebuild made {count} objects of {len(scripts)}")
+    return FloorSample(ms(t1 - t0), ms(t2 - t1), ms(t3 - t2), ms(t4 - t3), GC_CLOCK.read()[0])
 
 
-def _module_named(modules: dict[str, types.ModuleType], sub: str) -> str:
-    """The full name of submodule `sub` of the plugin among freshly imported `modules`."""
-    for k in modules:
-        if k.endswith(f".{PLUGIN}.{sub}"):
-            return k
-    raise BenchError(f"floor import did not produce {sub}")
+def _pack_columns(scripts: list[Any]) -> tuple[list[str], bytes]:
+    """The declared fields of the scripts' class, and the scripts packed in columns."""
+    fields = declared_fields(type(scripts[0])) if scripts else {}
+    names = list(fields)
+    dicts = [s.__dict__ for s in scripts]
+    kinds = []
+    columns: list[list[Any]] = []
+    for name, spec in fields.items():
+        col = [d[name] for d in dicts]
+        ann = type_name(spec.annotation)
+        if ann == "Vec2":
+            kinds.append(_VEC2)
+            col = list(itertools.chain.from_iterable(col))
+        elif ann == "Handle":
+            kinds.append(_HANDLE)
+            col = list(map(int, col))
+        else:
+            kinds.append(_PLAIN)
+        columns.append(col)
+    states = [d.get("_hp_state", 0) for d in dicts]
+    entities = [int(d["_hp_entity"]) for d in dicts]
+    return names, packb([kinds, columns, states, entities])
+
+
+def _rebuild(
+    cls: type,
+    names: list[str],
+    kinds: list[int],
+    columns: list[list[Any]],
+    states: list[int],
+    entities: list[int],
+) -> list[Any]:
+    """New objects of `cls` from decoded columns: ``cls.__new__`` and one ``__dict__`` update."""
+    decoded: list[list[Any]] = []
+    for kind, col in zip(kinds, columns, strict=True):
+        if kind == _VEC2:
+            it = iter(col)
+            decoded.append(list(map(_new_vec2, zip(it, it, strict=True))))
+        elif kind == _HANDLE:
+            decoded.append(list(map(Handle, col)))
+        else:
+            decoded.append(col)
+    new = object.__new__
+    out: list[Any] = []
+    append = out.append
+    for values, state, entity in zip(zip(*decoded, strict=True), states, entities, strict=True):
+        obj: Any = new(cls)
+        d = obj.__dict__
+        d.update(zip(names, values, strict=True))
+        d["_hp_state"] = state
+        d["_hp_entity"] = Handle(entity)
+        append(obj)
+    return out
 
 
 def median_floor(floors: Sequence[FloorSample]) -> dict[str, float]:
     """The median of each part of `floors` (the ``details.floors`` entry of one size)."""
     return {
-        "import_ms": statistics.median(f.import_ms for f in floors),
+        "compile_run_ms": statistics.median(f.compile_run_ms for f in floors),
         "codec_ms": statistics.median(f.codec_ms for f in floors),
         "rebuild_ms": statistics.median(f.rebuild_ms for f in floors),
+        "free_ms": statistics.median(f.free_ms for f in floors),
         "total_ms": statistics.median(f.total_ms for f in floors),
         "gc_ms": statistics.median(f.gc_ms for f in floors),
     }

@@ -8,7 +8,9 @@ dataclass the plugin object holds, which must survive every reload).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from runtime.bench.errors import BenchError
 from runtime.game import Game
@@ -74,7 +76,8 @@ def advance(p, v, k):
     return Vec2(p[0] + v[0] * k, p[1] + v[1] * k)
 '''
 
-# The benchmark rewrites this file with STEP 1 or 2: same size, new behaviour.
+# The benchmark rewrites this file with STEP 1 or 2 (same size, new behaviour) and
+# one of the two field layouts below (the field-changing edit flips between them).
 _MOVERS_PY = '''\
 """The script the benchmark edits: each save flips the step added to `ticks`."""
 
@@ -84,23 +87,83 @@ from .helpers import advance
 
 
 class Mover(Script):
-    speed: float = 1.0
-    velocity: Vec2 = Vec2(1.0, 0.5)
-    label: str = "mover"
-    trail: list[float] = []
-    target: Handle = Handle.NONE
-    ticks: int = 0
-
+{fields}
     def on_update(self, ctx, dt):
         self.ticks += {step}
         e = ctx.entity
         e.position = advance(e.position, self.velocity, dt * self.speed)
 '''
 
+#: The field layouts of ``Mover``: the code-only edits keep layout 0; the
+#: field-changing edit goes from one to the other.
+MOVER_LAYOUTS = (
+    """\
+    speed: float = 1.0
+    velocity: Vec2 = Vec2(1.0, 0.5)
+    label: str = "mover"
+    trail: list[float] = []
+    target: Handle = Handle.NONE
+    ticks: int = 0
+""",
+    # speed retyped (every stored value still fits: kept), label removed (dropped),
+    # trail retyped (a list does not fit a tuple: reset), boost added (its default).
+    """\
+    speed: float | int = 1.0
+    velocity: Vec2 = Vec2(1.0, 0.5)
+    trail: tuple[float, ...] = ()
+    target: Handle = Handle.NONE
+    ticks: int = 0
+    boost: float = 0.5
+""",
+)
 
-def movers_source(step: int) -> str:
-    """The source of ``movers.py`` whose ``on_update`` adds `step` to ``ticks``."""
-    return _MOVERS_PY.format(step=step)
+#: The declared fields of each layout, in declaration order.
+LAYOUT_FIELDS = (MOVER_FIELDS, ("speed", "velocity", "trail", "target", "ticks", "boost"))
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    """What the migration rules make of a ``Mover`` when its layout goes from one to the other.
+
+    Attributes:
+        kept: fields whose stored value stays.
+        defaults: fields that take their new declared default (added, or reset
+            because the stored value no longer fits), with that default.
+        removed: fields that are gone from the new layout.
+        notes: the (field, note kind) pairs the reload must report, no more, no less.
+    """
+
+    kept: tuple[str, ...]
+    defaults: dict[str, Any]
+    removed: tuple[str, ...]
+    notes: frozenset[tuple[str, str]]
+
+
+#: The field change of going from layout 0 to 1 (index 0) and from 1 to 0 (index 1).
+FIELD_CHANGES = (
+    FieldChange(
+        kept=("speed", "velocity", "target", "ticks"),
+        defaults={"trail": (), "boost": 0.5},
+        removed=("label",),
+        notes=frozenset({("label", "dropped"), ("trail", "reset"), ("boost", "added")}),
+    ),
+    FieldChange(
+        kept=("speed", "velocity", "target", "ticks"),
+        defaults={"trail": [], "label": "mover"},
+        removed=("boost",),
+        notes=frozenset({("boost", "dropped"), ("trail", "reset"), ("label", "added")}),
+    ),
+)
+
+
+def movers_source(step: int, layout: int = 0) -> str:
+    """The source of ``movers.py`` whose ``on_update`` adds `step` to ``ticks``.
+
+    Args:
+        step: what each frame adds to ``ticks``.
+        layout: which of `MOVER_LAYOUTS` declares the fields.
+    """
+    return _MOVERS_PY.format(step=step, fields=MOVER_LAYOUTS[layout])
 
 
 def movers_path(project: Path) -> Path:

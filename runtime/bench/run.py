@@ -5,11 +5,14 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+from runtime.bench.compare import record_compare
 from runtime.bench.config import Config
+from runtime.bench.editor_figures import record_editor
 from runtime.bench.frames import record_draw, record_update
 from runtime.bench.import_check import record_import_check
 from runtime.bench.project import write_project
 from runtime.bench.reload import (
+    record_field_edits,
     record_unrelated,
     run_reloads,
     summarize_floor_ratio,
@@ -35,8 +38,10 @@ def run(config: Config) -> Results:
             _measure_size(project, n, config, results)
         _measure_other_sizes(project, config, results)
         summarize_floor_ratio(config, results)
+        record_compare(project, config, results)
         record_draw(config, results)
         record_startup(project, config, results)
+        record_editor(project, config, results)
     return results
 
 
@@ -53,6 +58,8 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
         summarize_reloads(n, samples, results)
         if n == config.import_check_size:
             record_import_check(world, config, results)
+        if n == config.field_size:
+            record_field_edits(world, config, results)
         if n in config.frame_sizes:
             record_update(world, config, results)
         if n == config.unrelated_size:
@@ -62,11 +69,14 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
 
 
 def _measure_other_sizes(project: Path, config: Config, results: Results) -> None:
-    """The update, unrelated-objects and soak figures whose size has no reload figures."""
+    """The update, field-edit, unrelated and soak figures whose size has no reload figures."""
     for n in config.frame_sizes:
         if n not in config.sizes:
             with World.open(project, n, quiet_ms=config.quiet_ms) as world:
                 record_update(world, config, results)
+    if config.field_size not in config.sizes:
+        with World.open(project, config.field_size, quiet_ms=config.quiet_ms) as world:
+            record_field_edits(world, config, results)
     if config.unrelated_size not in config.sizes:
         with World.open(project, config.unrelated_size, quiet_ms=config.quiet_ms) as world:
             run_reloads(world, config.unrelated_reloads, config.warmup, results)

@@ -7,6 +7,7 @@ import os
 import time
 
 from runtime.bench.config import Config
+from runtime.bench.project import LAYOUT_FIELDS
 from runtime.bench.report import Results, progress
 from runtime.bench.verify import SceneState, verify_new_code, verify_reload
 from runtime.bench.world import World
@@ -32,6 +33,7 @@ def record_soak(world: World, config: Config, results: Results) -> None:
     game.stop_watching()
     count = config.soak_reloads
     progress(f"N={world.n:,}: soak of {count} reloads ...")
+    fields = LAYOUT_FIELDS[world.layout]
     warm = min(20, max(2, count // 10))
     for _ in range(warm):
         world.direct_reload()
@@ -40,10 +42,10 @@ def record_soak(world: World, config: Config, results: Results) -> None:
     rss0 = rss_bytes()
     t0 = time.perf_counter()
     for i in range(count):
-        before = SceneState.capture(game, game.scene) if i == count - 1 else None
+        before = SceneState.capture(game, game.scene, fields) if i == count - 1 else None
         report = world.direct_reload()
         if before is not None:
-            verify_reload(report, before, SceneState.capture(game, game.scene), world.n)
+            verify_reload(report, before, SceneState.capture(game, game.scene, fields), world.n)
             game.step(1)
             verify_new_code(game, before, world.step)
         else:

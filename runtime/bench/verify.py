@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from runtime.bench.errors import BenchError
-from runtime.bench.project import MOVER_FIELDS, PLUGIN
+from runtime.bench.project import MOVER_FIELDS, PLUGIN, FieldChange
 from runtime.game import Game
+from runtime.reload.snapshot import ENGINE_KEYS
 from runtime.reports import ReloadReport
 from runtime.scene import Scene
 from runtime.scripting import NAMESPACE_PREFIX, type_id_of
@@ -32,33 +33,81 @@ def _norm(v: Any) -> Any:
 
 @dataclass
 class SceneState:
-    """Everything a reload must keep: per entity, its position, rotation and script fields."""
+    """Everything a reload must keep: per entity, its position, rotation and script fields.
 
+    Attributes:
+        fields: the script fields captured, in the order of each row's values.
+        entities: per script, (handle, position, rotation, type id, field values).
+        plugin: the plugin object's fields.
+        ticks: each entity's counter.
+        positions: each entity's position.
+        motion: each entity's velocity and speed.
+        undeclared: names of script attributes that are neither declared fields
+            nor engine attributes (a removed field that was carried over shows here).
+    """
+
+    fields: tuple[str, ...]
     entities: list[tuple[int, Any, float, str, tuple[Any, ...]]]
     plugin: tuple[Any, ...]
     ticks: dict[int, int]
     positions: dict[int, Any]
     motion: dict[int, tuple[Any, float]]
+    undeclared: frozenset[str]
 
     @classmethod
-    def capture(cls, game: Game, scene: Scene) -> SceneState:
-        """Record the state of every entity of `scene` and of the plugin object."""
+    def capture(
+        cls, game: Game, scene: Scene, fields: tuple[str, ...] = MOVER_FIELDS
+    ) -> SceneState:
+        """Record the state of every entity of `scene` and of the plugin object.
+
+        Args:
+            game: the game running `scene`.
+            scene: the benchmark's scene.
+            fields: the declared fields of the scripts' class now.
+        """
         rows = []
         ticks = {}
         positions = {}
         motion = {}
+        known = set(fields) | ENGINE_KEYS
+        undeclared: set[str] = set()
         for e in scene:
             h = int(e.handle)
             for s in e.scripts:
                 d = s.__dict__
-                values = tuple(_norm(d[n]) for n in MOVER_FIELDS)
+                values = tuple(_norm(d[n]) for n in fields)
                 rows.append((h, e.position, e.rotation, type_id_of(type(s)), values))
                 ticks[h] = d["ticks"]
                 motion[h] = (d["velocity"], d["speed"])
+                if len(d) > len(fields):
+                    undeclared.update(d.keys() - known)
             positions[h] = e.position
         p = game.plugin(PLUGIN)
         plugin = tuple(_norm(getattr(p, n)) for n in ("frames", "mode", "tuning"))
-        return cls(rows, plugin, ticks, positions, motion)
+        return cls(fields, rows, plugin, ticks, positions, motion, frozenset(undeclared))
+
+
+def _check_report(report: ReloadReport | None, n: int) -> ReloadReport:
+    if report is None:
+        raise BenchError("no reload happened within the timeout (the watcher saw no save?)")
+    if not report.ok:
+        raise BenchError(f"reload failed: {report.details()}")
+    if report.objects != n + 1:
+        raise BenchError(f"reload migrated {report.objects} objects, expected {n + 1}")
+    return report
+
+
+def _check_same_entities(before: SceneState, after: SceneState) -> None:
+    if len(after.entities) != len(before.entities):
+        raise BenchError(
+            f"{len(before.entities)} scripts before the reload, {len(after.entities)} after"
+        )
+    if after.undeclared:
+        raise BenchError(f"scripts carry attributes nobody declared: {sorted(after.undeclared)}")
+    if before.plugin != after.plugin:
+        raise BenchError(
+            f"plugin state changed across the reload: {before.plugin} -> {after.plugin}"
+        )
 
 
 def verify_reload(
@@ -75,26 +124,64 @@ def verify_reload(
     Raises:
         BenchError: the report is not a clean success or any value differs.
     """
-    if report is None:
-        raise BenchError("no reload happened within the timeout (the watcher saw no save?)")
-    if not report.ok:
-        raise BenchError(f"reload failed: {report.details()}")
+    report = _check_report(report, n)
     if report.warnings:
         raise BenchError(f"reload lost state: {'; '.join(map(str, report.warnings))}")
-    if report.objects != n + 1:
-        raise BenchError(f"reload migrated {report.objects} objects, expected {n + 1}")
-    if len(after.entities) != len(before.entities):
-        raise BenchError(
-            f"{len(before.entities)} scripts before the reload, {len(after.entities)} after"
-        )
+    _check_same_entities(before, after)
     if before.entities != after.entities:
         for a, b in zip(before.entities, after.entities, strict=True):
             if a != b:
                 raise BenchError(f"entity {a[0]} changed across the reload: {a} -> {b}")
-    if before.plugin != after.plugin:
+
+
+def verify_field_change(
+    report: ReloadReport | None,
+    before: SceneState,
+    after: SceneState,
+    change: FieldChange,
+    n: int,
+) -> None:
+    """Fail loudly unless a field-changing reload did exactly what the migration rules say.
+
+    Every kept field holds its old value, every added or reset field its new
+    default, removed fields are gone, positions and rotations are unchanged,
+    and the report notes exactly the expected (field, kind) pairs.
+
+    Args:
+        report: the reload's report (``None``: no reload happened).
+        before: the state captured just before the save, with the old layout's fields.
+        after: the state captured just after the reload, with the new layout's fields.
+        change: what the migration rules make of this layout change.
+        n: the number of scripted entities.
+
+    Raises:
+        BenchError: the report or any value is not what the rules say.
+    """
+    report = _check_report(report, n)
+    noted = {(note.field, note.kind) for note in report.notes}
+    if noted != change.notes:
         raise BenchError(
-            f"plugin state changed across the reload: {before.plugin} -> {after.plugin}"
+            f"the reload noted {sorted(noted)}, the migration rules say {sorted(change.notes)}"
         )
+    _check_same_entities(before, after)
+    if any(name in after.fields for name in change.removed):
+        raise BenchError(f"removed fields {change.removed} are still declared")
+    defaults = {name: _norm(v) for name, v in change.defaults.items()}
+    for b, a in zip(before.entities, after.entities, strict=True):
+        if a[:4] != b[:4]:
+            raise BenchError(f"entity {b[0]} changed across the reload: {b[:4]} -> {a[:4]}")
+        old = dict(zip(before.fields, b[4], strict=True))
+        new = dict(zip(after.fields, a[4], strict=True))
+        for name in change.kept:
+            if new[name] != old[name]:
+                raise BenchError(
+                    f"entity {b[0]}: field {name} was not kept: {old[name]} -> {new[name]}"
+                )
+        for name, default in defaults.items():
+            if new[name] != default:
+                raise BenchError(
+                    f"entity {b[0]}: field {name} is {new[name]}, not its default {default}"
+                )
 
 
 def verify_new_code(game: Game, before: SceneState, step: int) -> None:

@@ -9,16 +9,30 @@ from __future__ import annotations
 
 import gc
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from runtime.bench.errors import BenchError
 from runtime.bench.floor import FloorImporter
-from runtime.bench.project import MOVER_TYPE_ID, build_scene, movers_path, movers_source
+from runtime.bench.project import (
+    FIELD_CHANGES,
+    LAYOUT_FIELDS,
+    MOVER_TYPE_ID,
+    build_scene,
+    movers_path,
+    movers_source,
+)
 from runtime.bench.timing import GC_CLOCK, ms
-from runtime.bench.verify import SceneState, verify_new_code, verify_reload
+from runtime.bench.verify import (
+    SceneState,
+    verify_field_change,
+    verify_new_code,
+    verify_reload,
+)
 from runtime.game import Game
 from runtime.profiles import BuildProfile
 from runtime.reports import ReloadReport
@@ -26,16 +40,59 @@ from runtime.reports import ReloadReport
 
 @dataclass
 class ReloadSample:
-    """One verified reload through the watcher."""
+    """One verified reload through the watcher.
+
+    Attributes:
+        save_to_new_ms: from just before the file is written to the end of the
+            first frame that runs the new code.
+        save_to_reloaded_ms: from just before the write to `Game.reload` returning.
+        reload_wall_ms: the reload figure: the wall time of `Game.reload` (the
+            transaction, freeing the replaced objects, the collections the
+            collector runs when it comes back on) plus the cyclic collections
+            that run in the first frame after it.
+        first_frame_ms: the first frame of the new code.
+        timings: the report's step timings.
+        total_ms: the report's build..commit sum (leaves out the freeing).
+        old_objects: what became of the old script objects when `Game.reload`
+            returned, by a weak reference to one of them: ``"freed"``, ``"kept"``
+            (the very object is still in the scene, with the new class: a reload
+            that keeps objects has nothing to free) or ``"alive"`` (held
+            elsewhere: freed later, by a collection, outside the figure).
+        extra_batches: late watcher batches applied after the sample.
+        gc_ms: cyclic collections from the save to the end of the first frame.
+        gc_collections: their number per generation.
+    """
 
     save_to_new_ms: float
     save_to_reloaded_ms: float
+    reload_wall_ms: float
     first_frame_ms: float
     timings: dict[str, float]
     total_ms: float
+    old_objects: str = "freed"
     extra_batches: int = 0
     gc_ms: float = 0.0
     gc_collections: tuple[int, int, int] = (0, 0, 0)
+
+
+def _fate(old: weakref.ref[Any], game: Game) -> str:
+    """What became of an old script object: "freed", "kept" (still in the scene) or "alive"."""
+    obj = old()
+    if obj is None:
+        return "freed"
+    return "kept" if any(s is obj for e in game.scene for s in e.scripts) else "alive"
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic collector off inside (the verification must not run the reload's collections)."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 @dataclass
@@ -47,6 +104,7 @@ class World:
     movers: Path
     floor: FloorImporter
     step: int = 1
+    layout: int = 0
     samples: list[ReloadSample] = field(default_factory=list)
 
     @classmethod
@@ -58,6 +116,7 @@ class World:
         game = Game(project, profile=BuildProfile.DEBUG_HR, scene=False, quiet_ms=quiet_ms)
         try:
             with FloorImporter(project / "plugins") as floor:
+                floor.load()
                 game.add_scene(build_scene(game, n), run=True)
                 game.step(2)  # on_start, then a plain frame
                 world = cls(game, n, movers, floor)
@@ -80,45 +139,67 @@ class World:
                 raise BenchError(f"a late reload failed: {r.details()}")
         return len(reports)
 
-    def watched_reload(self) -> ReloadSample:
-        """Save a behaviour change, let the watcher reload it, run one frame; verify all of it.
+    def watched_reload(self, *, change_fields: bool = False) -> ReloadSample:
+        """Save an edit, let the watcher reload it, run one frame; verify all of it.
+
+        Every edit flips the step ``on_update`` adds (new behaviour); with
+        `change_fields` it also flips the field layout (`MOVER_LAYOUTS`), which
+        takes the reload's checked path.
 
         Raises:
             BenchError: the reload failed verification.
         """
         game = self.game
         new_step = 2 if self.step == 1 else 1
-        source = movers_source(new_step)
-        before = SceneState.capture(game, game.scene)
+        new_layout = 1 - self.layout if change_fields else self.layout
+        source = movers_source(new_step, new_layout)
+        before = SceneState.capture(game, game.scene, LAYOUT_FIELDS[self.layout])
+        old_script = weakref.ref(next(s for e in game.scene for s in e.scripts))
         GC_CLOCK.reset()
         t0 = time.perf_counter()
         with open(self.movers, "w", encoding="utf-8") as f:
             f.write(source)
-        report = game.wait_for_reload(timeout=10.0)
+        if not game.changes.wait(10.0):
+            raise BenchError("no reload happened within 10 s (the watcher saw no save?)")
         t1 = time.perf_counter()
-        gc_reload = GC_CLOCK.read()
-        verify_reload(report, before, SceneState.capture(game, game.scene), self.n)
-        assert report is not None  # verify_reload raised otherwise
-        cls = game.registry.resolve(MOVER_TYPE_ID)
-        if any(type(s) is not cls for e in game.scene for s in e.scripts):
-            raise BenchError("some scripts are not instances of the new class")
-        GC_CLOCK.reset()
+        reports = game.apply_pending_reloads()  # Game.reload, as wait_for_reload does
         t2 = time.perf_counter()
-        game.step(1)
+        old_objects = _fate(old_script, game)
+        gc_reload = GC_CLOCK.read()
+        report = reports[-1] if reports else None
+        # Verified with the collector off and everything it allocates freed again, so
+        # that the collections the reload's allocations are due still fall in the
+        # first frame, where they are counted, as in a game that does not verify.
+        with gc_paused():
+            after = SceneState.capture(game, game.scene, LAYOUT_FIELDS[new_layout])
+            if change_fields:
+                verify_field_change(report, before, after, FIELD_CHANGES[self.layout], self.n)
+            else:
+                verify_reload(report, before, after, self.n)
+            del after
+            cls = game.registry.resolve(MOVER_TYPE_ID)
+            if any(type(s) is not cls for e in game.scene for s in e.scripts):
+                raise BenchError("some scripts are not instances of the new class")
+        assert report is not None  # the verification raised otherwise
+        GC_CLOCK.reset()
         t3 = time.perf_counter()
+        game.step(1)
+        t4 = time.perf_counter()
         gc_frame = GC_CLOCK.read()
         verify_new_code(game, before, new_step)
         self.step = new_step
+        self.layout = new_layout
         # A save is several file events; make sure none is left for the next round.
         time.sleep(0.03 + (game.watcher.quiet if game.watcher else 0.0))
         extra = self.drain()
-        timings = dict(report.timings)
         return ReloadSample(
-            save_to_new_ms=ms((t1 - t0) + (t3 - t2)),
-            save_to_reloaded_ms=ms(t1 - t0),
-            first_frame_ms=ms(t3 - t2),
-            timings=timings,
+            save_to_new_ms=ms((t2 - t0) + (t4 - t3)),
+            save_to_reloaded_ms=ms(t2 - t0),
+            reload_wall_ms=ms(t2 - t1) + gc_frame[0],
+            first_frame_ms=ms(t4 - t3),
+            timings=dict(report.timings),
             total_ms=report.total_ms,
+            old_objects=old_objects,
             extra_batches=extra,
             gc_ms=gc_reload[0] + gc_frame[0],
             gc_collections=(
@@ -136,7 +217,7 @@ class World:
         """
         new_step = 2 if self.step == 1 else 1
         with open(self.movers, "w", encoding="utf-8") as f:
-            f.write(movers_source(new_step))
+            f.write(movers_source(new_step, self.layout))
         report = self.game.reload([str(self.movers)])
         if not report.ok or report.warnings:
             raise BenchError(f"soak reload failed: {report.details()}")

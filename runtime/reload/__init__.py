@@ -88,6 +88,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
     clock.lap("scope")
     notes = Notes()
     told: tuple[Target, ...] = ()
+    watch = game.guard.watch()  # 3-7 run under the game code budget (runtime.guard)
     try:
         build_sources(game.plugins, scope)  # 3
         clock.lap("build")
@@ -102,10 +103,16 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("restore")
         participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
         clock.lap("prepare")
-    except Exception as exc:
+        watch.end()  # never interrupt the engine's own commit and notify steps
+    except BaseException as raised:
+        exc = watch.failure(raised)  # a budget overrun or an exit is an error; Ctrl+C is not
         if isinstance(exc, ReloadFailed) and exc.told:
             told = exc.told  # on_before_reload raised: those told so far hear of it
-        return roll_back(game, told, failure_report(exc, scope, paths, clock))
+        report = failure_report(exc, scope, paths, clock)
+        # The old objects' on_after_reload is game code too: under the budget as well.
+        if (late := game.guard.call(roll_back, game, told, report)) is not None:
+            log.error("rolling back %s: %s", ", ".join(scope.names), late)
+        return report
     committed = commit_generation(game, scope, snap, fresh, restored)  # 8
     clock.lap("commit")
     notify_all(game, committed, participant_commits)  # 9

@@ -22,7 +22,7 @@ from editor.player_process.process import PlayerProcess
 from runtime import BuildProfile
 from runtime.channel import encode
 
-from ..conftest import entity, scene_data, script, write_project
+from ..conftest import MAIN_SCENE, entity, scene_data, script, write_project
 from .conftest import separate_process_editor
 from .test_player_process import PLUGIN, START, _connect, _hello, _scene
 
@@ -125,6 +125,9 @@ def project(tmp_path: Path) -> Path:
             "game": {"__init__.py": PLUGIN, "hang.py": HANG, "stall.py": STALL, "flood.py": FLOOD}
         },
         scene=[entity(1, "Hanger", scripts=[script("game.hang:Hang")])],
+        # These games must really hang (the editor's side is under test): without this,
+        # the player's own budget (runtime.guard) would interrupt their loops after 2 s.
+        toml=f"[project]\nmain_scene = {json.dumps(MAIN_SCENE)}\n[budget]\nseconds = 0\n",
     )
 
 

@@ -1,0 +1,78 @@
+"""Editor figures: an edit, undo or redo in a big scene, and save -> new code while playing.
+
+Both drive a real editor window, offscreen, in a child process
+(``python -m editor.benchmark KIND N COUNT PROJECT``, whose docstring says
+what is timed and checked); this side starts it, reads its JSON line and puts
+the figures. The benchmark process never loads Qt or the editor.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from runtime.bench.config import Config
+from runtime.bench.report import MIN_SAMPLES_FOR_P95, Results, progress
+from runtime.bench.timing import percentile
+
+
+def measure_editor(kind: str, n: int, count: int, project: Path) -> dict[str, Any]:
+    """Run ``python -m editor.benchmark`` offscreen; say why not when it cannot run."""
+    if importlib.util.find_spec("editor") is None:
+        return {"available": False, "why": "no editor package"}
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        XDG_CONFIG_HOME=str(project / ".bench-config"),
+    )
+    cmd = [sys.executable, "-m", "editor.benchmark", kind, str(n), str(count), str(project)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, cwd=project)
+    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
+    if proc.returncode != 0 or not lines:
+        return {
+            "available": False,
+            "why": f"editor child failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}",
+        }
+    result: dict[str, Any] = json.loads(lines[-1])
+    return result
+
+
+def record_editor(project: Path, config: Config, results: Results) -> None:
+    """Measure both editor figures and put them (or why they are missing)."""
+    n = config.editor_edit_size
+    rounds = config.editor_edit_rounds
+    progress(f"editor: {rounds} edit/undo/redo rounds in a {n:,}-entity scene ...")
+    edit = measure_editor("edit", n, rounds, project)
+    results.details["editor_edit"] = edit
+    for action in ("edit", "undo", "redo"):
+        key = f"editor.{n}.{action}_p50_ms"
+        label = f"editor N={n:,}: {action} -> views up to date p50"
+        if edit.get("available"):
+            times = edit["times_ms"][action]
+            _put_with_p95(results, key, times, label)
+        else:
+            results.put(key, None, "ms", label, note=edit.get("why", ""))
+    n = config.editor_play_size
+    saves = config.editor_play_saves
+    progress(f"editor: Play in editor, {saves} saves with {n:,} entities ...")
+    play = measure_editor("play", n, saves, project)
+    results.details["editor_play"] = play
+    key = f"editor.{n}.play_save_to_shown_p50_ms"
+    label = f"editor N={n:,}: save -> view shows new code, Play p50"
+    if play.get("available"):
+        _put_with_p95(results, key, play["times_ms"]["save_to_shown"], label)
+    else:
+        results.put(key, None, "ms", label, note=play.get("why", ""))
+
+
+def _put_with_p95(results: Results, key: str, times: list[float], label: str) -> None:
+    note = f"{len(times)} samples"
+    if len(times) >= MIN_SAMPLES_FOR_P95:
+        note += f"; p95 {percentile(times, 95):.1f} ms"
+    results.put(key, statistics.median(times), "ms", label, note=note)

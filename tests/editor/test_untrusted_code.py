@@ -1,0 +1,341 @@
+"""Game code cannot freeze or end the editor: budgets, exits, ctx.quit(), stray threads.
+
+Cases that would freeze or end the test process on an editor without these
+guards run the editor in a child Python with a timeout (`run_editor`); the
+others use the window fixture.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from editor.play import PlayState
+from runtime import BuildProfile
+from tests.conftest import REPO_ROOT, entity, script, write_project
+
+#: Seconds an editor child may take; one that freezes is killed then, and the test fails.
+CHILD_TIMEOUT = 60
+
+BUDGET = 0.3
+
+COUNTER = """
+from runtime import Script
+
+
+class Counter(Script):
+    count: int = 0
+
+    def on_update(self, ctx, dt):
+        self.count += 1
+"""
+
+
+def make_game_project(
+    root: Path, files: dict[str, str], *scripts: str, budget: float = BUDGET
+) -> Path:
+    entities = [entity(1, "Counter", scripts=[script("game.counter:Counter")])]
+    entities += [entity(i + 2, f"E{i}", scripts=[script(s)]) for i, s in enumerate(scripts)]
+    return write_project(
+        root,
+        plugins={"game": {"counter.py": COUNTER, **files}},
+        scene=entities,
+        toml=(
+            '[project]\nmain_scene = "assets/scenes/main.scene.json"\n'
+            f"[budget]\nseconds = {budget}\n"
+        ),
+    )
+
+
+# --- in the test process ----------------------------------------------------------------------
+
+QUITTER = """
+from runtime import Script
+
+
+class Quitter(Script):
+    frames: int = 0
+
+    def on_update(self, ctx, dt):
+        self.frames += 1
+        if self.frames == 5:
+            ctx.quit()
+"""
+
+
+def test_ctx_quit_stops_play_in_the_editor(make_window, qtbot, tmp_path):
+    root = make_game_project(tmp_path / "game", {"quitter.py": QUITTER}, "game.quitter:Quitter")
+    window = make_window(root, profile=BuildProfile.DEBUG)
+    window.play()
+    assert window.play_state is PlayState.PLAYING
+    qtbot.waitUntil(lambda: window.play_state is PlayState.STOPPED, timeout=5000)
+    assert window.scene_view.scene is window.edited_scene
+    assert "quit" in window.status.message.text()
+    window.play()  # a new Play starts afresh
+    assert window.play_state is PlayState.PLAYING
+    qtbot.waitUntil(lambda: window.game.frame >= 2, timeout=5000)
+    window.stop()
+
+
+SPAWNER = """
+from runtime import Script
+
+
+class Spawner(Script):
+    def on_update(self, ctx, dt):
+        for _ in range(200):
+            ctx.spawn("Spawned", scripts=[Busy()])
+
+
+class Busy(Script):
+    total: float = 0.0
+
+    def on_update(self, ctx, dt):
+        for i in range(20):
+            self.total += i * dt
+"""
+
+# Each script keeps well within the budget; together they take a frame past it.
+CROWD = """
+import time
+from runtime import Script
+
+
+class Busy(Script):
+    def on_update(self, ctx, dt):
+        end = time.perf_counter() + 0.004
+        while time.perf_counter() < end:
+            pass
+"""
+
+
+@pytest.mark.parametrize("answer", ["Resume", "Stop"])
+def test_a_frame_over_budget_pauses_play_and_asks_resume_or_stop(
+    make_window, qtbot, tmp_path, answer
+):
+    root = make_game_project(
+        tmp_path / "game", {"crowd.py": CROWD}, *["game.crowd:Busy"] * 30, budget=0.05
+    )
+    window = make_window(root, profile=BuildProfile.DEBUG)
+    controller = window.play_controller
+    window.play()
+    qtbot.waitUntil(lambda: controller.halt_box is not None, timeout=10_000)
+    box = controller.halt_box
+    assert box.isVisible() and "frame over budget" in box.text()
+    assert window.game.halt_reason is not None
+    frame = window.game.frame
+    qtbot.wait(100)
+    assert window.game.frame == frame  # paused while the question is open
+    (button,) = [b for b in box.buttons() if b.text() == answer]
+    if answer == "Stop":
+        button.click()
+        qtbot.waitUntil(lambda: window.play_state is PlayState.STOPPED, timeout=5000)
+        assert window.scene_view.scene is window.edited_scene
+        return
+    window.game.guard.budget = None  # resumed for good: nothing pauses it again
+    button.click()
+    qtbot.waitUntil(lambda: window.game.frame > frame, timeout=5000)
+    assert window.play_state is PlayState.PLAYING and controller.halt_box is None
+    window.stop()
+
+
+# --- in a child editor ---------------------------------------------------------------------------
+
+# Opens the editor on argv[1] (settings in argv[2]), runs the scenario in argv[3] while a
+# 20 ms timer measures how long the event loop is ever blocked; prints JSON.
+EDITOR_CHILD = """
+import json, logging, os, sys, time
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+from pathlib import Path
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+app = QApplication([])
+from editor import MainWindow
+from editor.recovery import RecoveryChoice
+from runtime import BuildProfile
+
+errors = []
+
+
+class Errors(logging.Handler):
+    def emit(self, record):
+        if record.levelno >= logging.ERROR:
+            errors.append(record.getMessage())
+
+
+logging.getLogger().addHandler(Errors())
+window = MainWindow(
+    sys.argv[1],
+    settings=QSettings(sys.argv[2], QSettings.Format.IniFormat),
+    profile=BuildProfile.parse(os.environ["PROFILE"]),
+    recovery_policy=lambda info: RecoveryChoice.LATER,
+)
+window.ask_unsaved_changes = lambda: "discard"
+window.show()
+longest = [0.0]
+last = [time.perf_counter()]
+
+
+def beat():
+    now = time.perf_counter()
+    longest[0] = max(longest[0], now - last[0])
+    last[0] = now
+
+
+heart = QTimer()
+heart.timeout.connect(beat)
+heart.start(20)
+result = {}
+
+
+def wait(seconds):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        app.processEvents()
+        time.sleep(0.005)
+
+
+exec(sys.argv[3])
+heart.stop()
+result["longest_block"] = longest[0]
+result["errors"] = errors
+window.close()
+print(json.dumps(result))
+"""
+
+
+def run_editor(root: Path, tmp_path: Path, scenario: str, profile: str = "debug") -> dict[str, Any]:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            EDITOR_CHILD,
+            str(root),
+            str(tmp_path / "settings.ini"),
+            textwrap.dedent(scenario),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        cwd=REPO_ROOT,
+        env={**os.environ, "PROFILE": profile},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+LOOPER = """
+from runtime import Script
+
+
+class Looper(Script):
+    frames: int = 0
+
+    def on_update(self, ctx, dt):
+        self.frames += 1
+        if self.frames == 10:
+            while True:
+                pass
+"""
+
+PLAY_FOR_A_WHILE = """
+window.play()
+last[0], longest[0] = time.perf_counter(), 0.0  # from here on: starting Play is not the game
+wait(2.0)
+result["state"] = window.play_state.value
+result["count"] = window.scene_view.scene.find("Counter").scripts[0].count
+window.stop()
+"""
+
+
+def test_an_endless_loop_in_play_is_interrupted_and_the_editor_stays_responsive(tmp_path):
+    root = make_game_project(tmp_path / "game", {"looper.py": LOOPER}, "game.looper:Looper")
+    out = run_editor(root, tmp_path, PLAY_FOR_A_WHILE)
+    assert out["state"] == "playing"
+    assert out["count"] > 30  # the other scripts went on
+    assert out["longest_block"] < BUDGET + 0.5
+    (error,) = [e for e in out["errors"] if "paused" in e]
+    assert "looper.py" in error and "ran for longer than 0.3 s" in error
+
+
+@pytest.mark.parametrize("how", ["import sys; sys.exit()", "raise KeyboardInterrupt"])
+def test_an_exit_in_play_is_a_script_error_not_the_end_of_the_editor(tmp_path, how):
+    source = LOOPER.replace("while True:\n                pass", how)
+    root = make_game_project(tmp_path / "game", {"looper.py": source}, "game.looper:Looper")
+    out = run_editor(root, tmp_path, PLAY_FOR_A_WHILE)
+    assert out["state"] == "playing" and out["count"] > 30
+    (error,) = [e for e in out["errors"] if "paused" in e]
+    assert "looper.py" in error and "GameExit" in error
+
+
+def test_a_runaway_spawner_does_not_make_the_editor_unresponsive(tmp_path):
+    root = make_game_project(tmp_path / "game", {"spawner.py": SPAWNER}, "game.spawner:Spawner")
+    out = run_editor(root, tmp_path, PLAY_FOR_A_WHILE.replace("2.0", "4.0"))
+    assert out["longest_block"] < BUDGET + 0.5
+    assert out["count"] > 10  # the game went on (the spawner paused, or the game asked)
+
+
+EDITOR_RELOAD = """
+target = Path(sys.argv[1]) / "plugins" / "game" / "counter.py"
+reports = []
+window.game.on_reload(reports.append)
+target.write_text(target.read_text() + "\\nwhile True:\\n    pass\\n")
+deadline = time.perf_counter() + 20
+while not reports and time.perf_counter() < deadline:
+    wait(0.05)
+result["bad"] = [reports[0].ok, reports[0].error] if reports else None
+target.write_text(target.read_text().replace("while True:\\n    pass\\n", "X = 1\\n"))
+deadline = time.perf_counter() + 20
+while len(reports) < 2 and time.perf_counter() < deadline:
+    wait(0.05)
+result["fixed"] = reports[1].ok if len(reports) > 1 else None
+"""
+
+
+def test_the_editors_own_reload_of_a_module_that_loops_is_rolled_back(tmp_path):
+    root = make_game_project(tmp_path / "game", {})
+    out = run_editor(root, tmp_path, EDITOR_RELOAD, profile="debug-hr")
+    assert out["bad"] is not None, "the editor never reported the reload"
+    ok, error = out["bad"]
+    # The editor's import check meets the loop first, in its own process, under
+    # the project's budget; the editor's copy of the code never runs it.
+    assert not ok and re.search(r"counter\.py:1[01]\b", error), error
+    assert "still running after 0.3 s" in error
+    assert out["fixed"] is True  # the save that fixes it is seen and reloads
+    assert out["longest_block"] < BUDGET + 0.5
+
+
+def test_a_thread_a_plugin_leaves_running_does_not_keep_the_editor_alive(tmp_path):
+    source = """
+        import threading
+        import time
+
+        threading.Thread(target=time.sleep, args=(3600,), name="forever").start()
+    """
+    root = make_game_project(tmp_path / "game", {"__init__.py": source})
+    proc = subprocess.run(
+        [sys.executable, "-m", "editor", str(root)],
+        capture_output=True,
+        text=True,
+        timeout=CHILD_TIMEOUT,
+        cwd=REPO_ROOT,
+        env={
+            **os.environ,
+            "QT_QPA_PLATFORM": "offscreen",
+            "HOTPLAY_EDITOR_EXIT_AFTER_SHOW": "1",
+            "HOME": str(tmp_path),  # the editor's settings and recovery files stay here
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        },
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "thread 'forever' started by game code is still running" in proc.stderr
