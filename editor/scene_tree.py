@@ -290,7 +290,7 @@ class SceneTreeView(QTreeWidget):
     def _on_context_menu_requested(self, pos: QPoint) -> None:
         item = self.itemAt(pos)
         handle = None if item is None else Handle(item.data(0, _HANDLE))
-        if handle is not None and not item.isSelected():
+        if item is not None and handle is not None and not item.isSelected():
             self.selectionRequested.emit((handle,))  # a right click selects what it hits
         self.contextMenuRequested.emit(self.viewport().mapToGlobal(pos), handle)
 

@@ -93,7 +93,7 @@ class SceneView(QWidget):
         self.mode = "editing"  # "editing", "playing" or "paused": the frame colour says which
         #: Which handles the selection shows.
         self.gizmo_mode = GizmoMode.MOVE
-        #: Snapping of drags (Ctrl inverts `Snap.enabled` while held).
+        #: Snapping of drags (Ctrl, at the press or held, inverts `Snap.enabled`).
         self.snap = Snap()
         self._scene: Scene | None = None
         self._selection: tuple[Handle, ...] = ()
@@ -105,6 +105,7 @@ class SceneView(QWidget):
         self._dragged = False
         self._band: QRectF | None = None  # the selection box, in view pixels
         self._band_adds = False  # Shift held: the box adds to the selection
+        self._ctrl_at_press = False  # Ctrl at the press inverts snapping for the drag
 
     # --- what is shown ----------------------------------------------------------------
 
@@ -311,22 +312,23 @@ class SceneView(QWidget):
             return
         scene = self._scene
         point = self.view_to_scene(pos)
-        layout = self.gizmo_layout()
-        part = layout.hit(Vec2(pos.x(), pos.y())) if layout is not None else None
-        if part is not None:
-            self._begin_drag(part, self._selection, point, pos)
-            return
+        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
+        self._ctrl_at_press = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
         hit = self.renderer.hit_test(scene, point)
         if not self.editable:
             self.entityClicked.emit(hit)
             return
-        shift = bool(event.modifiers() & Qt.KeyboardModifier.ShiftModifier)
         if hit is not None and shift:
-            # Shift+click toggles one entity in the selection.
+            # Shift+click toggles one entity in the selection (even under the gizmo).
             if hit in self._selection:
                 self.selectionRequested.emit(tuple(h for h in self._selection if h != hit))
             else:
                 self.selectionRequested.emit((*self._selection, hit))
+            return
+        layout = self.gizmo_layout()
+        part = layout.hit(Vec2(pos.x(), pos.y())) if layout is not None else None
+        if part is not None:
+            self._begin_drag(part, self._selection, point, pos)
             return
         if hit is None:
             self._press = pos
@@ -381,7 +383,7 @@ class SceneView(QWidget):
             return  # a click, not a drag, until the mouse really moves
         self._dragged = True
         snap = self.snap
-        if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
+        if self._ctrl_at_press or event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             snap = Snap(not snap.enabled, snap.grid, snap.angle, snap.scale)
         # Live feedback without an event per mouse move; one command on release.
         apply_transforms(scene, drag.transforms_at(self.view_to_scene(pos), snap))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QObject, Signal
@@ -217,7 +217,7 @@ class EditingController(QObject):
             return []
         return [cmd.capture_subtree(clip, h) for h in clip.roots]
 
-    def _macro(self, text: str, commands: list[QUndoCommand]) -> None:
+    def _macro(self, text: str, commands: Sequence[QUndoCommand]) -> None:
         """Push several commands as one undo step (one alone keeps its own text)."""
         if len(commands) == 1:
             self._push(commands[0])
