@@ -106,6 +106,7 @@ class SceneView(QWidget):
         self._band: QRectF | None = None  # the selection box, in view pixels
         self._band_adds = False  # Shift held: the box adds to the selection
         self._ctrl_at_press = False  # Ctrl at the press inverts snapping for the drag
+        self._click_selects: Handle | None = None  # a click on one of several selected
 
     # --- what is shown ----------------------------------------------------------------
 
@@ -329,6 +330,8 @@ class SceneView(QWidget):
         part = layout.hit(Vec2(pos.x(), pos.y())) if layout is not None else None
         if part is not None:
             self._begin_drag(part, self._selection, point, pos)
+            if hit is not None and len(self._selection) > 1:
+                self._click_selects = hit  # unless the press becomes a drag
             return
         if hit is None:
             self._press = pos
@@ -337,6 +340,8 @@ class SceneView(QWidget):
             return
         if hit not in self._selection:
             self.entityClicked.emit(hit)
+        elif len(self._selection) > 1:
+            self._click_selects = hit  # unless the press becomes a drag of them all
         # Dragging a selected entity's body moves the whole selection, it leading.
         others = tuple(h for h in self._selection if h != hit)
         self._begin_drag(GizmoPart.MOVE_FREE, (hit, *others), point, pos)
@@ -405,7 +410,11 @@ class SceneView(QWidget):
             self._finish_band(band)
             return
         drag, self._drag = self._drag, None
+        clicked, self._click_selects = self._click_selects, None
         self._press = None
+        if clicked is not None and not self._dragged:
+            self.entityClicked.emit(clicked)
+            return
         if drag is None or not self._dragged or self._scene is None:
             return
         after = drag.current()

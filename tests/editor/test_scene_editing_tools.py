@@ -178,6 +178,9 @@ def test_shift_click_in_the_view_and_the_tree(window, qtbot):
     assert window.inspector.handle == a.handle  # the first selected
     click(a, Mod.ShiftModifier)
     assert window.shown.selection == (b.handle,)
+    click(a, Mod.ShiftModifier)
+    click(b)  # a plain click on one of several selected selects it alone
+    assert window.shown.selection == (b.handle,)
 
     def tree_click(e, modifier=Mod.NoModifier):
         rect = tree.visualItemRect(tree.item_of(e.handle))
