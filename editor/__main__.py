@@ -22,8 +22,9 @@ from runtime import BuildProfile, ProjectError
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QCoreApplication, QTimer
+    from PySide6.QtWidgets import QWidget
 
-    from editor.main_window import MainWindow
+    from editor.projects import OpenWindows
 
 # The earliest moment this module sees, for when the OS cannot say when the
 # process started (see `_seconds_since_process_start`).
@@ -31,7 +32,11 @@ _IMPORTED_AT = time.monotonic()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Open the editor on a project (default: this repository's sample project).
+    """Open the editor on a project, or on the welcome page when there is none.
+
+    Without an argument: the current folder when it is a project, else the
+    sample project of a source checkout (`editor.projects.default_project`),
+    else the welcome page.
 
     Returns:
         The exit code: 0, or 2 when the folder is not a Hotplay project.
@@ -42,7 +47,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         epilog="environment: HOTPLAY_EDITOR_EXIT_AFTER_SHOW=1 prints the seconds from process "
         "start to the first shown window, then closes it (for timing start-up).",
     )
-    parser.add_argument("project", nargs="?", help="project folder (default: the sample project)")
+    parser.add_argument(
+        "project",
+        nargs="?",
+        help="project folder (default: the current folder when it is a project, else the "
+        "welcome page, which opens a new project, a recent one or a copy of the sample game)",
+    )
     parser.add_argument("--scene", help="scene file to open instead of the project's main scene")
     parser.add_argument(
         "--profile",
@@ -57,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from editor.main_window import MainWindow
+    from editor.projects import OpenWindows, app_settings, default_project
     from editor.recovery import RecoveryChoice
     from editor.theme import apply_dark_theme
     from runtime.game import tune_gc
@@ -74,20 +84,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName("Hotplay Editor")
     app.setOrganizationName("Hotplay")
     apply_dark_theme(app)  # type: ignore[arg-type]
-    try:
-        window = MainWindow(
-            args.project,
-            scene=args.scene,
-            profile=args.profile,
-            # A timed start must not wait for a person: keep any recovery file.
-            recovery_policy=(lambda _info: RecoveryChoice.LATER) if exit_after_show else None,
-        )
-    except ProjectError as exc:
-        print(f"hotplay-editor: {exc}", file=sys.stderr)
-        if not _headless():
-            QMessageBox.critical(None, "Not a Hotplay project", str(exc))
-        return 2
-    window.show()
+    windows = OpenWindows(
+        app_settings(),
+        # A timed start must not wait for a person: keep any recovery file.
+        recovery_policy=(lambda _info: RecoveryChoice.LATER) if exit_after_show else None,
+    )
+    project = args.project if args.project is not None else default_project()
+    window: QWidget
+    if project is None:
+        window = windows.show_welcome()
+    else:
+        try:
+            window = windows.open_project(project, scene=args.scene, profile=args.profile)
+        except ProjectError as exc:
+            print(f"hotplay-editor: {exc}", file=sys.stderr)
+            if not _headless():
+                QMessageBox.critical(None, "Not a Hotplay project", str(exc))
+            return 2
     if exit_after_show:
 
         def report_and_close() -> None:
@@ -96,7 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.close()  # the clean path: stops the game and its threads
 
         QTimer.singleShot(0, report_and_close)
-    _end_session_on_signals(app, window)
+    _end_session_on_signals(app, windows)
     code = app.exec()
     from runtime.guard import exit_past_stray_threads
 
@@ -105,7 +118,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _end_session_on_signals(app: QCoreApplication, window: MainWindow) -> QTimer:
+def _end_session_on_signals(app: QCoreApplication, windows: OpenWindows) -> QTimer:
     """SIGTERM and SIGHUP (logout, a process manager) keep unsaved edits for recovery.
 
     Python runs signal handlers only when it gets control, and Qt's event loop
@@ -113,7 +126,7 @@ def _end_session_on_signals(app: QCoreApplication, window: MainWindow) -> QTimer
     """
 
     def on_signal(signum: int, _frame: object) -> None:
-        window.end_session()
+        windows.end_session()
         app.quit()
 
     for name in ("SIGTERM", "SIGHUP"):

@@ -20,9 +20,10 @@ from PySide6.QtGui import QUndoCommand
 
 from editor.gizmos import Transform
 from runtime import Entity, Handle, PlaceholderScript, Scene, Script, Visual
-from runtime.fields import PlainDataError, declared_fields, from_plain, to_plain
+from runtime.fields import declared_fields, from_plain, to_plain
+from runtime.reload.stash import object_from_data
 from runtime.scene import EntityChanged, ScriptsReplaced
-from runtime.scripting import instantiate, script_plain_fields, script_type_id
+from runtime.scripting import script_plain_fields, script_type_id, set_stash, stash_of
 
 log = logging.getLogger("hotplay.editor")
 
@@ -31,6 +32,7 @@ TypeResolver = Callable[[str], "type[Script] | None"]
 
 _MERGE_ATTR = 1001
 _MERGE_FIELD = 1002
+_MERGE_RELOAD = 1003
 
 
 # --- plain data for scripts and subtrees -----------------------------------------------
@@ -38,37 +40,33 @@ _MERGE_FIELD = 1002
 
 @dataclass(frozen=True, slots=True)
 class ScriptData:
-    """A script as stored in a scene file: its type id and plain field values."""
+    """A script as stored in a scene file: its type id, plain field values and stash."""
 
     type_id: str
     fields: dict[str, Any]
+    stash: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @classmethod
     def of(cls, script: Script) -> ScriptData:
         """The data of a live script (or placeholder)."""
-        return cls(script_type_id(script), script_plain_fields(script))
+        return cls(script_type_id(script), script_plain_fields(script), dict(stash_of(script)))
 
     def build(self, resolve: TypeResolver) -> Script:
-        """A script from the current code: unknown fields and bad values fall back to defaults.
+        """A script from the current code, losing nothing.
 
-        A type no plugin defines (any more) gives a `PlaceholderScript` that keeps the data.
+        Data the code no longer has a field for, or that does not fit its field,
+        goes to the script's stash, as a hot reload does (`object_from_data`). A
+        type no plugin defines (any more) gives a `PlaceholderScript` that keeps the data.
         """
         cls = resolve(self.type_id)
         if cls is None:
-            return PlaceholderScript(
+            placeholder = PlaceholderScript(
                 self.type_id, dict(self.fields), f"no plugin defines {self.type_id}"
             )
-        specs = declared_fields(cls)
-        values: dict[str, Any] = {}
-        for name, raw in self.fields.items():
-            spec = specs.get(name)
-            if spec is None:
-                continue
-            try:
-                values[name] = from_plain(raw, spec.annotation)
-            except PlainDataError:
-                continue
-        return instantiate(cls, values)
+            set_stash(placeholder, self.stash)
+            return placeholder
+        script: Script = object_from_data(cls, self.fields, self.stash)
+        return script
 
 
 @dataclass(frozen=True, slots=True)
@@ -528,6 +526,102 @@ class PasteEntities(QUndoCommand):
     def undo(self) -> None:  # noqa: D102 (base-class API)
         for h in reversed(self.handles):
             self.target.scene.remove(h)
+
+
+class ReloadChangedScripts(QUndoCommand):
+    """What a hot reload changed in the edited scene's data, as one undoable step.
+
+    The reload has already made the change when this is pushed (its first
+    `redo` does nothing). Undo rebuilds the scripts from their data before the
+    reload with the code loaded *now*, losing nothing (`ScriptData.build`);
+    redo rebuilds them from their data after it. Consecutive reloads merge into
+    one step, and a step whose reloads cancel out (a save written in two parts
+    whose second part brought every value back) disappears from the history.
+
+    Args:
+        target: the edited scene and the script types loaded now.
+        changes: ``(entity, script index, data before, data after)`` of each script
+            whose data the reload changed.
+    """
+
+    def __init__(
+        self, target: EditTarget, changes: list[tuple[Handle, int, ScriptData, ScriptData]]
+    ) -> None:
+        super().__init__(_reload_text(len(changes)))
+        self.target = target
+        self.before = {(h, i): b for h, i, b, _ in changes}
+        self.after = {(h, i): a for h, i, _, a in changes}
+        self._done = True  # made by the reload itself
+
+    def _apply(self, data: dict[tuple[Handle, int], ScriptData]) -> None:
+        scene = self.target.scene
+        touched: dict[Handle, None] = {}
+        for (h, i), d in data.items():
+            e = scene.get(h)
+            if e is None or i >= len(e.scripts):
+                continue
+            e.scripts[i] = d.build(self.target.resolve)
+            touched[h] = None
+        if touched:
+            scene.notify(ScriptsReplaced(tuple(touched)))
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        if self._done:
+            self._done = False
+            return
+        self._apply(self.after)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        self._apply(self.before)
+
+    def id(self) -> int:  # noqa: D102 (base-class API)
+        return _MERGE_RELOAD
+
+    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: D102 (base-class API)
+        if not isinstance(other, ReloadChangedScripts):
+            return False
+        for key, data in other.before.items():
+            self.before.setdefault(key, data)
+        self.after.update(other.after)
+        for key in [k for k, d in self.after.items() if self.before.get(k) == d]:
+            del self.before[key], self.after[key]
+        self.setText(_reload_text(len(self.after)))
+        # Nothing left: the reloads undid each other and the step leaves the history.
+        self.setObsolete(not self.after)
+        return True
+
+
+def _reload_text(scripts: int) -> str:
+    return f"Code reload changed {scripts} script{'s' if scripts != 1 else ''}"
+
+
+class DiscardStash(QUndoCommand):
+    """Drop one value a hot reload set aside in a script's stash (undo puts it back)."""
+
+    def __init__(self, target: EditTarget, handle: Handle, index: int, type_id: str, key: str):
+        super().__init__(f"Discard stale {type_id.rpartition(':')[2]}.{key}")
+        self.target = target
+        self.handle = handle
+        self.index = index
+        self.type_id = type_id
+        self.key = key
+        self.value: Any = None
+
+    def _script(self) -> Script:
+        e = self.target.scene[self.handle]
+        return e.scripts[_find_script(e, self.index, self.type_id)]
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        s = self._script()
+        stash = dict(stash_of(s))
+        self.value = stash.pop(self.key)
+        set_stash(s, stash)
+        self.target.scene.notify(ScriptsReplaced((self.handle,)))  # its rows change
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        s = self._script()
+        set_stash(s, {**stash_of(s), self.key: self.value})
+        self.target.scene.notify(ScriptsReplaced((self.handle,)))  # its rows change
 
 
 def _copy_name(name: str, taken: set[str]) -> str:

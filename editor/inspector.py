@@ -50,7 +50,7 @@ from editor.field_editors import (
 )
 from runtime import Color, Handle, PlaceholderScript, Scene, Script, Visual, VisualKind
 from runtime.fields import declared_fields, type_name
-from runtime.scripting import script_type_id
+from runtime.scripting import script_type_id, stash_of
 
 _NO_VISUAL = "none"
 
@@ -64,6 +64,9 @@ class InspectorPanel(QScrollArea):
             type id, field name, value).
         addScriptRequested(Handle, str): add a script of this type id.
         removeScriptRequested(Handle, int): remove the script at this index.
+        discardStashRequested(Handle, int, str, str): drop a stale value from a script's
+            stash: (entity, script index, type id, stash key).
+        openScriptRequested(str): open the source of this script type id.
         rebuilt(): the form was built again (`rebuild`).
     """
 
@@ -71,6 +74,8 @@ class InspectorPanel(QScrollArea):
     scriptFieldEdited = Signal(object, int, str, str, object)
     addScriptRequested = Signal(object, str)
     removeScriptRequested = Signal(object, int)
+    discardStashRequested = Signal(object, int, str, str)
+    openScriptRequested = Signal(str)
     rebuilt = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -87,7 +92,9 @@ class InspectorPanel(QScrollArea):
         #: (read the current value, editor) of every editor shown, for `refresh_values`.
         self._bindings: list[tuple[Callable[[], Any], FieldEditor]] = []
         self._field_editors: dict[tuple[int, str], FieldEditor] = {}
+        self._stash_rows: dict[tuple[int, str], QToolButton] = {}
         self.add_script_button: QToolButton | None = None
+        self._new_script_action: QAction | None = None
         # Zero-timeout and single-shot: a pending rebuild runs once the events
         # queued now are handled, however many changes marked the panel dirty.
         self._rebuild_timer = QTimer(self)
@@ -125,6 +132,17 @@ class InspectorPanel(QScrollArea):
         self._custom = list(editors)
         self.schedule_rebuild()
 
+    def set_new_script_action(self, action: QAction) -> None:
+        """The window's New Script… action, offered at the end of the add-script menu."""
+        self._new_script_action = action
+        self._fill_add_menu()
+
+    def open_script_action(self, index: int) -> QAction | None:
+        """The Open Script action of the script shown at `index` (for tests and automation)."""
+        form = self.widget()
+        group = form.findChild(QGroupBox, f"script:{index}") if form is not None else None
+        return group.findChild(QAction, "openScriptAction") if group is not None else None
+
     def script_field_editor(self, index: int, field: str) -> FieldEditor | None:
         """The editor of a script field, as shown now (for tests and plugins)."""
         return self._field_editors.get((index, field))
@@ -132,6 +150,14 @@ class InspectorPanel(QScrollArea):
     def shown_fields(self, index: int) -> list[str]:
         """The field names shown for the script at `index`."""
         return [f for (i, f) in self._field_editors if i == index]
+
+    def shown_stash(self, index: int) -> list[str]:
+        """The stale stash entries shown for the script at `index`."""
+        return [k for (i, k) in self._stash_rows if i == index]
+
+    def discard_button(self, index: int, key: str) -> QToolButton | None:
+        """The Discard button of a stash entry, as shown now (for tests)."""
+        return self._stash_rows.get((index, key))
 
     # --- building ---------------------------------------------------------------------
 
@@ -150,6 +176,7 @@ class InspectorPanel(QScrollArea):
         self._rebuild_timer.stop()  # this rebuild is the one that was pending
         self._bindings = []
         self._field_editors = {}
+        self._stash_rows = {}
         self.add_script_button = None
         page = QWidget()
         lay = QVBoxLayout(page)
@@ -325,6 +352,17 @@ class InspectorPanel(QScrollArea):
         title = QLabel(f"<b>{tid.rpartition(':')[2]}</b>  <span style='color:#7d8590'>{tid}</span>")
         title.setToolTip((type(s).__doc__ or "").strip() or tid)
         head.addWidget(title, 1)
+        if type(s) is not PlaceholderScript:
+            open_script = QAction("Open Script", group)
+            open_script.setObjectName("openScriptAction")
+            open_script.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+            open_script.setToolTip(f"Open {tid.rpartition(':')[2]} in your text editor")
+            open_script.triggered.connect(lambda: self.openScriptRequested.emit(tid))
+            open_button = QToolButton()
+            open_button.setObjectName("openScriptButton")
+            open_button.setAutoRaise(True)
+            open_button.setDefaultAction(open_script)
+            head.addWidget(open_button)
         if not self._read_only:
             remove = QToolButton()
             remove.setObjectName("removeScriptButton")
@@ -351,6 +389,7 @@ class InspectorPanel(QScrollArea):
                 kept.set_value(value)
                 self._field_editors[(index, name)] = kept
                 form.addRow(name, kept)
+            self._stash_group(outer, h, index, tid, s)
             return group
         specs = declared_fields(type(s))
         if not specs:
@@ -367,7 +406,43 @@ class InspectorPanel(QScrollArea):
             label = QLabel(name)
             label.setToolTip(ed.toolTip())
             form.addRow(label, ed)
+        self._stash_group(outer, h, index, tid, s)
         return group
+
+    def _stash_group(self, outer: QVBoxLayout, h: Handle, index: int, tid: str, s: Script) -> None:
+        """The values hot reloads set aside for this script: stale, read-only, discardable."""
+        stash = stash_of(s)
+        if not stash:
+            return
+        box = QGroupBox("Stale data from removed fields")
+        box.setObjectName(f"stash:{index}")
+        box.setToolTip(
+            "Values a code reload set aside: their field was removed, or their value no "
+            "longer fits the field's type. They are saved with the scene and come back "
+            "when the field does. Discard what you no longer need."
+        )
+        form = _form(box)
+        for key, value in stash.items():
+            row = QWidget()
+            line = QHBoxLayout(row)
+            line.setContentsMargins(0, 0, 0, 0)
+            shown = ReadOnlyEditor("stale data from a removed field")
+            shown.set_value(value)
+            line.addWidget(shown, 1)
+            discard = QToolButton()
+            discard.setObjectName("discardStashButton")
+            discard.setText("Discard")
+            discard.setToolTip(f"Forget the stale value of {key} (undoable)")
+            discard.setEnabled(not self._read_only)
+            discard.clicked.connect(
+                lambda _=False, k=key: self.discardStashRequested.emit(h, index, tid, k)
+            )
+            line.addWidget(discard)
+            self._stash_rows[(index, key)] = discard
+            label = QLabel(f"<i>{key}</i>")
+            label.setStyleSheet("color: #e9c46a")
+            form.addRow(label, row)
+        outer.addWidget(box)
 
     def _add_script_row(self) -> QWidget:
         button = QToolButton()
@@ -399,6 +474,9 @@ class InspectorPanel(QScrollArea):
             a.setToolTip((cls.__doc__ or "").strip())
             a.triggered.connect(lambda _=False, t=tid: self._on_add_script(t))
             menu.addAction(a)
+        if self._new_script_action is not None:
+            menu.addSeparator()
+            menu.addAction(self._new_script_action)
 
     def _on_add_script(self, type_id: str) -> None:
         if self._handle is not None:

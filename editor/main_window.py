@@ -17,16 +17,20 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QByteArray, QPoint, QSettings, QSize, Qt, QTimer
-from PySide6.QtGui import QAction, QCloseEvent, QUndoStack
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
+    QInputDialog,
     QMainWindow,
     QMenu,
+    QMessageBox,
     QToolBar,
     QVBoxLayout,
     QWidget,
 )
 
+from editor import projects
+from editor.commands import AddScript
 from editor.controllers import STATUS_SECONDS
 from editor.controllers.build import BuildController
 from editor.controllers.code_reload import CodeReloadController
@@ -38,35 +42,37 @@ from editor.extensions import ExtensionHost
 from editor.gizmos import GizmoMode, Snap
 from editor.inspector import InspectorPanel
 from editor.log_panel import HotplayLogCapture, LogPanel
+from editor.new_script import NewScriptDialog, NewScriptRequest
+from editor.open_script import ScriptOpener, script_location
 from editor.play import PlayState
 from editor.player_process.install import install_separate_process
+from editor.projects import OpenWindows, RecentProjects
 from editor.recovery import RecoveryChoice, RecoveryInfo
 from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView, edit_snap_settings
 from editor.status_bar import EditorStatusBar
 from editor.window_actions import WindowActions
-from runtime import BuildProfile, Game, Handle, Project, Scene
+from runtime import BuildProfile, Game, Handle, Project, ProjectError, Scene
 from runtime.build import BuildResult
 from runtime.import_check import DEFAULT_BUDGET as DEFAULT_CHECK_BUDGET
 from runtime.import_check import ImportChecker, ImportCheckError
+from runtime.project import shell_command
+from runtime.template import create_script
 
 log = logging.getLogger("hotplay.editor")
-
-#: The repository this package lives in is also the default project.
-DEFAULT_PROJECT = Path(__file__).resolve().parent.parent
-
-
-def default_settings() -> QSettings:
-    """The editor's persistent settings (window geometry, profile, recent scenes)."""
-    return QSettings("Hotplay", "Hotplay Editor")
 
 
 class MainWindow(QMainWindow):
     """The Hotplay editor window for one project.
 
     Args:
-        project_dir: the project folder (default: this repository's sample project).
-        settings: where to remember geometry, profile and recent scenes.
+        project_dir: the project folder (default: `editor.projects.default_project`).
+        settings: the app-wide settings: recent projects, window geometry, the
+            text editor command (default: `editor.projects.app_settings`).
+        project_settings: the project's own settings: profile, run target, dock
+            layout, recent scenes (default: the project's ``.hotplay/settings.ini``).
+        windows: where another project's window opens (default: a new
+            `editor.projects.OpenWindows` with this window's options).
         scene: a scene file to open instead of the project's main scene.
         profile: the build profile to start with (default: the last one used).
         recovery_policy: answers "recover unsaved changes?" instead of a dialog
@@ -85,6 +91,8 @@ class MainWindow(QMainWindow):
         project_dir: str | os.PathLike[str] | None = None,
         *,
         settings: QSettings | None = None,
+        project_settings: QSettings | None = None,
+        windows: OpenWindows | None = None,
         scene: str | os.PathLike[str] | None = None,
         profile: BuildProfile | None = None,
         recovery_policy: Callable[[RecoveryInfo], RecoveryChoice] | None = None,
@@ -92,11 +100,33 @@ class MainWindow(QMainWindow):
         headless_player: bool = False,
     ) -> None:
         super().__init__()
-        self.project = Project.open(project_dir if project_dir is not None else DEFAULT_PROJECT)
-        self.settings = settings if settings is not None else default_settings()
+        if project_dir is None:
+            project_dir = projects.default_project()
+            if project_dir is None:
+                raise ProjectError(
+                    f"no project here: pass a project folder, or make one with: "
+                    f"{shell_command('hotplay', 'runtime')} new DIR"
+                )
+        self.project = Project.open(project_dir)
+        #: The app-wide settings (recent projects, geometry, text editor command).
+        self.settings = settings if settings is not None else projects.app_settings()
+        #: This project's settings (profile, run target, dock layout, recent scenes).
+        self.project_settings = (
+            project_settings
+            if project_settings is not None
+            else projects.project_settings(self.project)
+        )
+        self.windows = (
+            windows
+            if windows is not None
+            else OpenWindows(
+                self.settings, recovery_policy=recovery_policy, headless_player=headless_player
+            )
+        )
+        RecentProjects(self.settings).add(self.project.root)
         if profile is None:
             try:
-                profile = BuildProfile.parse(str(self.settings.value("profile", "debug")))
+                profile = BuildProfile.parse(str(self.project_settings.value("profile", "debug")))
             except ValueError:
                 profile = BuildProfile.DEBUG
         self._closed = False
@@ -165,7 +195,7 @@ class MainWindow(QMainWindow):
         self.document = DocumentController(
             game,
             self.project,
-            self.settings,
+            self.project_settings,
             self,
             is_playing,
             recovery_policy=recovery_policy,
@@ -182,11 +212,16 @@ class MainWindow(QMainWindow):
             self.document, self.shown, is_playing, view, tree, inspector, self
         )
         self.code_reload = CodeReloadController(
-            game, self.extensions, inspector, view, self.settings, is_playing, self
+            game, self.extensions, inspector, view, self.project_settings, is_playing, self
         )
         self.code_reload.profileChanged.connect(self._on_profile_changed)
         self.play_controller = PlayController(
-            game, lambda: self.edited_scene, lambda: self.profile, self.shown, self.settings, self
+            game,
+            lambda: self.edited_scene,
+            lambda: self.profile,
+            self.shown,
+            self.project_settings,
+            self,
         )
         self.play_controller.aboutToStart.connect(self._on_about_to_play)
         self.play_controller.stateChanged.connect(self._on_play_state_changed)
@@ -196,6 +231,11 @@ class MainWindow(QMainWindow):
         reporters = (self.document, self.editing, self.code_reload, self.play_controller)
         for c in (*reporters, self.build_controller):
             c.statusReported.connect(self.show_status)
+        #: Opens a script or a file:line in the user's text editor (tests replace its launcher).
+        self.script_opener = ScriptOpener(self.settings)
+        self.script_opener.statusReported.connect(self.show_status)
+        self.log_panel.location_opener = self.open_location
+        inspector.openScriptRequested.connect(self.open_script)
 
     def _build_central(self) -> None:
         #: The "code changed — restart to apply" banner above the scene view.
@@ -237,6 +277,10 @@ class MainWindow(QMainWindow):
             (a.step, self.step),
             (a.stop, self.stop),
             (a.build, self.build),
+            (a.new_project, self.new_project_dialog),
+            (a.open_project, self.open_project_dialog),
+            (a.new_script, self.new_script_dialog),
+            (a.text_editor_command, self.text_editor_command_dialog),
             (a.new_scene, doc.new_scene),
             (a.open_scene, doc.open_scene_dialog),
             (a.save_scene, self.save_scene),
@@ -279,10 +323,14 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.setObjectName("recentScenesMenu")
         self.recent_menu.aboutToShow.connect(self._on_recent_menu_about_to_show)
+        self.recent_projects_menu = QMenu("Recent &Projects", self)
+        self.recent_projects_menu.setObjectName("recentProjectsMenu")
+        self.recent_projects_menu.aboutToShow.connect(self._on_recent_projects_about_to_show)
         docks = (self.tree_dock, self.inspector_dock, self.log_dock)
         self.plugins_menu = self.window_actions.fill_menu_bar(
-            self.menuBar(), self.recent_menu, docks
+            self.menuBar(), self.recent_menu, docks, self.recent_projects_menu
         )
+        self.inspector.set_new_script_action(self.window_actions.new_script)
 
     def _build_status_bar(self) -> None:
         #: The status bar: a passing message, the mode, the profile, FPS and entities.
@@ -295,16 +343,17 @@ class MainWindow(QMainWindow):
         geo = self.settings.value("geometry")
         if isinstance(geo, QByteArray) and not geo.isEmpty():
             self.restoreGeometry(geo)
-        state = self.settings.value("windowState")
+        state = self.project_settings.value("windowState")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
 
     def _save_settings(self) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("windowState", self.saveState())
-        self.settings.setValue("profile", self.profile.value)
-        self.settings.setValue("runTarget", self.play_controller.chosen_run_target)
         self.settings.sync()
+        self.project_settings.setValue("windowState", self.saveState())
+        self.project_settings.setValue("profile", self.profile.value)
+        self.project_settings.setValue("runTarget", self.play_controller.chosen_run_target)
+        self.project_settings.sync()
 
     # --- the public API: state ----------------------------------------------------------------
 
@@ -421,6 +470,117 @@ class MainWindow(QMainWindow):
         """Show a message in the status bar for a few seconds (kind: ok/error/warning/info)."""
         self.status.show_message(text, kind, seconds)
 
+    # --- the public API: projects and scripts -------------------------------------------------
+
+    def open_project(self, root: str | os.PathLike[str]) -> MainWindow | None:
+        """Close this project (asking about unsaved changes) and open the one at `root`.
+
+        The other project opens in a new window (see `editor.projects`), so
+        nothing of this one stays loaded. Returns that window; ``None`` when
+        `root` is not a project or the user cancelled. Opening this same
+        project again does nothing and returns this window.
+        """
+        if self._closed:
+            return None
+        try:
+            target = Project.open(root)
+        except ProjectError as exc:
+            self.show_status(str(exc), "error")
+            QMessageBox.warning(self, "Not a Hotplay project", str(exc))
+            return None
+        if target.root == self.project.root:
+            return self
+        self.stop()
+        if not self.document.maybe_save():
+            return None
+        # Everything of this project stops before the other one loads; the window
+        # itself closes after the new one shows, or Qt would quit on its last window.
+        self._close_cleanly()
+        try:
+            window: MainWindow | None = self.windows.open_project(target.root)
+        except ProjectError as exc:  # the folder changed since it was checked
+            QMessageBox.warning(self, "Not a Hotplay project", str(exc))
+            self.windows.show_welcome()
+            window = None
+        self.close()
+        return window
+
+    def new_project_dialog(self) -> MainWindow | None:
+        """Ask for an empty folder, make a project there and open it."""
+        root = projects.ask_new_project(self, self.project.root.parent)
+        return self.open_project(root) if root is not None else None
+
+    def open_project_dialog(self) -> MainWindow | None:
+        """Ask for a project folder and open it."""
+        root = projects.ask_open_project(self, self.project.root.parent)
+        return self.open_project(root) if root is not None else None
+
+    def new_script(self, request: NewScriptRequest) -> str | None:
+        """Write a script from the template, load it, attach it to the selected entity.
+
+        The file is written into ``plugins/<plugin>/`` and its plugin reloaded
+        at once, whatever the profile: the user asked for the class. Attaching
+        is one undoable step (undo removes the script from the entity; the file
+        stays). Returns the new type id, or ``None`` when it failed to load.
+        """
+        if self.is_playing:
+            self.show_status("stop the game to add a script", "warning")
+            return None
+        try:
+            path = create_script(self.project.plugins_dir, request.plugin, request.class_name)
+        except (ValueError, OSError) as exc:
+            self.show_status(f"cannot create the script: {exc}", "error")
+            return None
+        report = self.game.reload([path])
+        type_id = f"{request.plugin}.{path.stem}:{request.class_name}"
+        if not report.ok or self.game.registry.resolve(type_id) is None:
+            self.show_status(f"{path.name} was written but did not load: {report}", "error")
+            return None
+        self.inspector.set_script_types(self.game.registry.script_types())
+        selected = self.selected_handle
+        if selected is not None and selected in self.edited_scene:
+            self.undo_stack.push(AddScript(self.document.edit_target, selected, type_id))
+        self.show_status(f"created {request.class_name} in {path.name}", "ok")
+        return type_id
+
+    def new_script_dialog(self) -> str | None:
+        """Ask for a plugin and a class name (`NewScriptDialog`), then `new_script`."""
+        taken = {cls.__qualname__ for _tid, cls in self.game.registry.script_types()}
+        dialog = NewScriptDialog(self.project.plugins_dir, taken, self)
+        if dialog.exec() != NewScriptDialog.DialogCode.Accepted:
+            return None
+        return self.new_script(dialog.request())
+
+    def text_editor_command_dialog(self) -> None:
+        """Ask for the command Open Script starts (see `editor.open_script`)."""
+        command, ok = QInputDialog.getText(
+            self,
+            "Text editor command",
+            "The command that opens a script; {file} and {line} are filled in.\n"
+            "Empty: $VISUAL or $EDITOR (when not a terminal editor), else the system's choice.",
+            text=self.script_opener.configured_command,
+        )
+        if ok:
+            self.script_opener.configured_command = command.strip()
+
+    def open_location(self, path: str, line: int) -> None:
+        """Open a file at a line in the user's text editor (the log's traceback links).
+
+        The location is also copied, to paste into a terminal or a bug report.
+        """
+        QGuiApplication.clipboard().setText(f"{path}:{line}")
+        self.script_opener.open(path, line)
+
+    def open_script(self, type_id: str) -> bool:
+        """Open the source of a script class in the user's text editor, at the class."""
+        cls = self.game.registry.resolve(type_id)
+        where = script_location(cls) if cls is not None else None
+        if where is None:
+            self.show_status(f"the source of {type_id} is not loaded", "warning")
+            return False
+        self.script_opener.open(*where)
+        return True
+
     # --- wiring: what one controller's news means for the others ------------------------------
 
     def _on_scene_replaced(self, scene: Scene) -> None:
@@ -430,6 +590,16 @@ class MainWindow(QMainWindow):
 
     def _on_recent_menu_about_to_show(self) -> None:
         self.document.fill_recent_menu(self.recent_menu)
+
+    def _on_recent_projects_about_to_show(self) -> None:
+        menu = self.recent_projects_menu
+        menu.clear()
+        roots = [r for r in RecentProjects(self.settings).paths() if r != self.project.root]
+        for root in roots:
+            a = menu.addAction(f"{root.name}   ({root})")
+            a.triggered.connect(lambda _=False, r=root: self.open_project(r))
+        if not roots:
+            menu.addAction("No other recent projects").setEnabled(False)
 
     def _on_selection_changed(self, _handle: Handle | None) -> None:
         self._update_actions()
@@ -513,6 +683,7 @@ class MainWindow(QMainWindow):
         # Release needs python -O, so it always runs as a separate process.
         self.run_target_combo.setEnabled(stopped and not self.profile.separate_process_only)
         self.recent_menu.setEnabled(stopped)
+        self.recent_projects_menu.setEnabled(stopped)
         self.status.show_mode(state, self.profile, len(self.edited_scene))
 
     # --- closing ------------------------------------------------------------------------------
@@ -525,10 +696,14 @@ class MainWindow(QMainWindow):
         if not self.document.maybe_save():
             event.ignore()
             return
-        self.document.recovery.delete()  # a clean close: the edits were saved or discarded
+        self._close_cleanly()
+        event.accept()
+
+    def _close_cleanly(self) -> None:
+        """Shut down after the unsaved changes were saved or discarded."""
+        self.document.recovery.delete()  # the edits were saved or discarded
         self._save_settings()
         self.shutdown()
-        event.accept()
 
     def end_session(self) -> None:
         """The process is being ended (SIGTERM, logout): no time to ask about unsaved edits.

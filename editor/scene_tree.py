@@ -1,29 +1,82 @@
 """The scene tree: the entity hierarchy, with rename and reparent by drag.
 
-Shift- and Ctrl-clicks select several entities; a right click asks for the
-entity context menu (the window builds it from its actions).
+`SceneTreeModel` is a Qt item model over one `Scene`. It observes the scene
+(`Scene.subscribe`) and turns each structural event into the matching row
+change (``beginInsertRows`` for an added subtree, ``beginRemoveRows``,
+``beginMoveRows``, ``dataChanged`` for a rename), so an edit of a scene of
+100,000 entities touches one row, never the whole tree, and the view keeps its
+selection and expanded rows by itself. Names, icons and tooltips are read from
+the scene when a row is drawn, so only the rows on screen cost anything.
+Qt lays out every shown top-level row again after a change among them, so the
+model shows the roots in batches as the view scrolls (`ROOTS_PER_FETCH`).
 
-The view observes the scene it shows (`Scene.subscribe`) and rebuilds on
-structural events. Replaced scripts (a hot reload's commit step, adding or
-removing a script) only mark rows stale: their icons are redrawn once, on the
-next turn of the event loop. Edits are reported as signals; the editing
-controller turns them into undoable commands, and the resulting model events
-update the view.
+Replaced scripts (a hot reload's commit step, adding or removing a script) only
+mark rows stale: they are redrawn once, on the next turn of the event loop.
+Edits are reported as signals of `SceneTreeView`; the editing controller turns
+them into undoable commands, and the resulting scene events update the model.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any, overload
 
-from PySide6.QtCore import QPoint, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QItemSelection,
+    QItemSelectionModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPoint,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QColor, QDropEvent, QIcon, QPainter, QPixmap
-from PySide6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem, QWidget
+from PySide6.QtWidgets import QAbstractItemView, QTreeView, QWidget
 
 from runtime import Entity, Handle, PlaceholderScript, Scene, VisualKind
-from runtime.scene import EntityChanged, SceneEvent, ScriptsReplaced
+from runtime.scene import (
+    EntityAdded,
+    EntityChanged,
+    EntityMoved,
+    EntityRemoved,
+    SceneEvent,
+    ScriptsReplaced,
+)
 from runtime.scripting import script_type_id
 
-_HANDLE = Qt.ItemDataRole.UserRole
+#: The item data role that holds an entity's handle (an ``int``).
+HANDLE_ROLE = Qt.ItemDataRole.UserRole
+
+#: The entity attributes a row shows (name, icon, colour, tooltip); others change no row.
+_SHOWN_ATTRIBUTES = frozenset({"name", "visual", "enabled", "scripts"})
+
+#: Distinct swatches kept; a game that animates colours would otherwise grow the cache forever.
+_ICON_CACHE_SIZE = 512
+
+#: Top-level rows the model shows at first and adds per `fetchMore`. Qt lays out
+#: every shown top-level row again after an insert or removal among them (a
+#: Python call or three per row), so a scene of 100,000 roots shows them as the
+#: user scrolls down instead of all at once.
+ROOTS_PER_FETCH = 256
+
+# Qt flag arithmetic costs a Python enum operation each time; flags() runs per row laid out.
+_EDITABLE_ROW = (
+    Qt.ItemFlag.ItemIsSelectable
+    | Qt.ItemFlag.ItemIsEnabled
+    | Qt.ItemFlag.ItemIsEditable
+    | Qt.ItemFlag.ItemIsDragEnabled
+    | Qt.ItemFlag.ItemIsDropEnabled
+)
+_READ_ONLY_ROW = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
+
+_MISSING_SCRIPT_COLOR = QColor("#e9c46a")
+_DISABLED_COLOR = QColor("#6b7280")
+
+AnyIndex = QModelIndex | QPersistentModelIndex
+#: The invisible root's index, the default parent of Qt's model API.
+_ROOT = QModelIndex()
 
 
 def entity_icon(e: Entity) -> QIcon:
@@ -61,8 +114,424 @@ def entity_icon(e: Entity) -> QIcon:
     return QIcon(pm)
 
 
-class SceneTreeView(QTreeWidget):
-    """The entities of one scene as a tree.
+def entity_tooltip(e: Entity) -> str:
+    """The row's tooltip: name, handle, script classes, and a warning for missing ones."""
+    scripts = ", ".join(script_type_id(s).rpartition(":")[2] for s in e.scripts)
+    tip = f"{e.name}  #{int(e.handle)}" + (f"\nscripts: {scripts}" if scripts else "")
+    if any(type(s) is PlaceholderScript for s in e.scripts):
+        tip += "\n⚠ a script class is missing"
+    return tip
+
+
+class SceneTreeModel(QAbstractItemModel):
+    """The entities of one scene as rows: one column, the entity's name.
+
+    The model keeps its own copy of the tree's shape (each entity's parent and
+    child list), updated inside the ``begin…``/``end…`` brackets Qt asks for:
+    the scene's events arrive after the scene changed, and Qt must be told the
+    old rows (a removed row's place) as well as the new ones.
+
+    Top-level rows are fetched in batches (`ROOTS_PER_FETCH`, Qt's
+    ``canFetchMore``/``fetchMore``): an entity below the fetched rows has no
+    index until `expose` (or the user scrolling down) fetches it.
+
+    Args:
+        parent: the owning Qt object.
+        roots_per_fetch: top-level rows shown at first and added per fetch.
+
+    Signals:
+        renameRequested(object, str): a row's name was edited (the `Handle`, the new name).
+    """
+
+    renameRequested = Signal(object, str)
+
+    def __init__(
+        self, parent: QObject | None = None, *, roots_per_fetch: int = ROOTS_PER_FETCH
+    ) -> None:
+        super().__init__(parent)
+        self._roots_per_fetch = max(1, roots_per_fetch)
+        self._roots_shown = 0  # the first this many roots have rows
+        self._scene: Scene | None = None
+        self._read_only = False
+        # The tree's shape as the rows show it; key 0 (Handle.NONE) holds the roots.
+        self._children: dict[int, list[int]] = {0: []}
+        self._parent_of: dict[int, int] = {}
+        # Where each handle was last seen in its sibling list; checked before use
+        # and refreshed for the whole list when wrong (an insert shifts its rows).
+        self._row_hint: dict[int, int] = {}
+        self._icons: dict[tuple[str, int, int, int] | None, QIcon] = {}
+        self._stale: set[int] = set()  # rows whose scripts were replaced
+        self._in_event = False
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(0)
+        self._redraw_timer.timeout.connect(self._on_redraw_timer)
+
+    # --- the scene ------------------------------------------------------------------
+
+    @property
+    def scene(self) -> Scene | None:
+        """The scene shown."""
+        return self._scene
+
+    @property
+    def read_only(self) -> bool:
+        """Whether rows can be renamed and dragged."""
+        return self._read_only
+
+    def set_scene(self, scene: Scene | None, *, read_only: bool = False) -> None:
+        """Show another scene (observing it from now on); every row is made afresh."""
+        self.beginResetModel()
+        try:
+            if self._scene is not None:
+                self._scene.unsubscribe(self._on_scene_event)
+            self._scene = scene
+            self._read_only = read_only
+            self._stale.clear()
+            self._children = {0: []}
+            self._parent_of = {}
+            self._row_hint = {}
+            self._roots_shown = 0
+            if scene is not None:
+                self._children[0] = [int(h) for h in scene.roots]
+                self._roots_shown = min(len(scene.roots), self._roots_per_fetch)
+                for e in scene.entities.values():
+                    self._parent_of[int(e.handle)] = int(e.parent)
+                    if e.children:
+                        self._children[int(e.handle)] = [int(c) for c in e.children]
+                scene.subscribe(self._on_scene_event)
+        finally:
+            self.endResetModel()
+
+    @property
+    def in_event(self) -> bool:
+        """Whether the model is following a scene event (rows may be moving under the view)."""
+        return self._in_event
+
+    def index_of(self, handle: int) -> QModelIndex:
+        """The row of an entity (invalid when the model does not show it, or not yet)."""
+        if not self._is_shown(int(handle)):
+            return QModelIndex()
+        return self.createIndex(self._row_of(int(handle)), 0, int(handle))
+
+    def expose(self, handle: int) -> QModelIndex:
+        """The row of an entity, fetching the top-level rows down to it first if needed."""
+        h = int(handle)
+        if h not in self._parent_of:
+            return QModelIndex()
+        while self._parent_of[h]:
+            h = self._parent_of[h]
+        row = self._row_of(h)
+        if row >= self._roots_shown:
+            self._fetch_roots(row + 1)
+        return self.index_of(handle)
+
+    def handle_of(self, index: AnyIndex) -> Handle | None:
+        """The entity of a row (``None`` for an invalid index)."""
+        return Handle(index.internalId()) if index.isValid() else None
+
+    def parents_in(self, parent: AnyIndex, first: int, last: int) -> list[QModelIndex]:
+        """The rows with children among rows `first`…`last` of `parent` and their subtrees."""
+        kids = self._children.get(parent.internalId() if parent.isValid() else 0, [])
+        out: list[QModelIndex] = []
+        children = self._children
+        for row in range(first, min(last + 1, len(kids))):
+            if kids[row] not in children:  # most rows: a dict lookup, no Qt call
+                continue
+            stack = [(row, kids[row])]
+            while stack:
+                r, h = stack.pop()
+                grandchildren = children.get(h)
+                if grandchildren:
+                    out.append(self.createIndex(r, 0, h))
+                    stack.extend(enumerate(grandchildren))
+        return out
+
+    def parents(self) -> list[Handle]:
+        """Every entity shown with children (the rows that can be expanded)."""
+        return [Handle(h) for h, kids in self._children.items() if h and kids and self._is_shown(h)]
+
+    # --- QAbstractItemModel ------------------------------------------------------------
+
+    def index(  # noqa: D102 (base-class API)
+        self, row: int, column: int, parent: AnyIndex = _ROOT
+    ) -> QModelIndex:
+        p = parent.internalId() if parent.isValid() else 0
+        kids = self._children.get(p)
+        if column != 0 or kids is None or not 0 <= row < self._shown_in(p, kids):
+            return QModelIndex()
+        return self.createIndex(row, 0, kids[row])
+
+    @overload
+    def parent(self) -> QObject | None: ...
+    @overload
+    def parent(self, child: AnyIndex) -> QModelIndex: ...
+    def parent(self, child: AnyIndex | None = None) -> QObject | QModelIndex | None:  # noqa: D102
+        if child is None:  # QObject.parent(), which this name hides
+            return super().parent()
+        if not child.isValid():
+            return QModelIndex()
+        p = self._parent_of.get(child.internalId(), 0)
+        if not p:
+            return QModelIndex()
+        return self.createIndex(self._row_of(p), 0, p)
+
+    def rowCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: D102
+        if parent.column() > 0:
+            return 0
+        p = parent.internalId() if parent.isValid() else 0
+        kids = self._children.get(p)
+        return 0 if kids is None else self._shown_in(p, kids)
+
+    def hasChildren(self, parent: AnyIndex = _ROOT) -> bool:  # noqa: D102
+        # Called for each row Qt lays out: no detour through rowCount. A valid
+        # index is a shown row, whose children are all shown.
+        if not parent.isValid():
+            return self._roots_shown > 0
+        return parent.column() == 0 and bool(self._children.get(parent.internalId()))
+
+    def columnCount(self, parent: AnyIndex = _ROOT) -> int:  # noqa: D102
+        return 1
+
+    def canFetchMore(self, parent: AnyIndex) -> bool:  # noqa: D102 (base-class API)
+        return not parent.isValid() and self._roots_shown < len(self._children[0])
+
+    def fetchMore(self, parent: AnyIndex) -> None:  # noqa: D102 (base-class API)
+        if not parent.isValid():
+            self._fetch_roots(self._roots_shown + self._roots_per_fetch)
+
+    def _fetch_roots(self, count: int) -> None:
+        count = min(count, len(self._children[0]))
+        if count > self._roots_shown:
+            self.beginInsertRows(QModelIndex(), self._roots_shown, count - 1)
+            self._roots_shown = count
+            self.endInsertRows()
+
+    def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: D102
+        scene = self._scene
+        if scene is None or not index.isValid():
+            return None
+        e = scene.get(index.internalId())
+        if e is None:  # between a removal and the model's end of it
+            return None
+        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.EditRole):
+            return e.name
+        if role == Qt.ItemDataRole.DecorationRole:
+            return self._icon(e)
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if any(type(s) is PlaceholderScript for s in e.scripts):
+                return _MISSING_SCRIPT_COLOR
+            return None if e.enabled else _DISABLED_COLOR
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return entity_tooltip(e)
+        if role == HANDLE_ROLE:
+            return int(e.handle)
+        return None
+
+    def setData(  # noqa: D102 (base-class API)
+        self, index: AnyIndex, value: Any, role: int = Qt.ItemDataRole.EditRole
+    ) -> bool:
+        # The scene changes through an undoable command, whose event redraws the row.
+        scene = self._scene
+        if role != Qt.ItemDataRole.EditRole or scene is None or self._read_only:
+            return False
+        e = scene.get(index.internalId()) if index.isValid() else None
+        text = str(value).strip()
+        if e is None or not text or text == e.name:
+            return False
+        self.renameRequested.emit(Handle(e.handle), text)
+        return True
+
+    def flags(self, index: AnyIndex) -> Qt.ItemFlag:  # noqa: D102 (base-class API)
+        if not index.isValid():  # the empty space below the rows: a drop there makes a root
+            return Qt.ItemFlag.NoItemFlags if self._read_only else Qt.ItemFlag.ItemIsDropEnabled
+        return _READ_ONLY_ROW if self._read_only else _EDITABLE_ROW
+
+    def supportedDropActions(self) -> Qt.DropAction:  # noqa: D102 (base-class API)
+        return Qt.DropAction.MoveAction
+
+    # --- decorations ------------------------------------------------------------------
+
+    def _icon(self, e: Entity) -> QIcon:
+        v = e.visual
+        key = None if v is None else (v.kind.value, v.color[0], v.color[1], v.color[2])
+        icon = self._icons.get(key)
+        if icon is None:
+            if len(self._icons) >= _ICON_CACHE_SIZE:
+                self._icons.clear()
+            icon = self._icons[key] = entity_icon(e)
+        return icon
+
+    def _rows_changed(self, parent: int, first: int, last: int) -> None:
+        self.dataChanged.emit(
+            self.createIndex(first, 0, self._children[parent][first]),
+            self.createIndex(last, 0, self._children[parent][last]),
+        )
+
+    # --- the tree's shape -------------------------------------------------------------
+
+    def _shown_in(self, parent: int, kids: list[int]) -> int:
+        """How many rows of the list `kids` (the children of `parent`) the model shows."""
+        if not parent:
+            return self._roots_shown
+        return len(kids) if self._is_shown(parent) else 0
+
+    def _is_shown(self, handle: int) -> bool:
+        """Whether the entity has a row: its top-level ancestor is among the fetched roots."""
+        parent_of = self._parent_of
+        if handle not in parent_of:
+            return False
+        while parent_of[handle]:
+            handle = parent_of[handle]
+        return self._row_of(handle) < self._roots_shown
+
+    def _row_of(self, handle: int) -> int:
+        kids = self._children[self._parent_of[handle]]
+        row = self._row_hint.get(handle, -1)
+        if 0 <= row < len(kids) and kids[row] == handle:
+            return row
+        hint = self._row_hint
+        for i, h in enumerate(kids):
+            hint[h] = i
+        return hint[handle]
+
+    def _parent_index(self, parent: int) -> QModelIndex:
+        return self.createIndex(self._row_of(parent), 0, parent) if parent else QModelIndex()
+
+    def _on_scene_event(self, event: SceneEvent) -> None:
+        scene = self._scene
+        if scene is None:
+            return
+        self._in_event = True
+        try:
+            self._follow(scene, event)
+        finally:
+            self._in_event = False
+
+    def _follow(self, scene: Scene, event: SceneEvent) -> None:
+        if isinstance(event, ScriptsReplaced):
+            # May run inside a reload's commit step: mark the rows, redraw them later.
+            self._stale.update(int(h) for h in event.handles)
+            if not self._redraw_timer.isActive():
+                self._redraw_timer.start()
+        elif isinstance(event, EntityChanged):
+            if event.attribute in _SHOWN_ATTRIBUTES:
+                index = self.index_of(event.handle)
+                if index.isValid():
+                    self.dataChanged.emit(index, index)
+        elif isinstance(event, EntityAdded):
+            self._on_entity_added(scene, int(event.handle))
+        elif isinstance(event, EntityRemoved):
+            self._on_entity_removed(int(event.handle))
+        elif isinstance(event, EntityMoved):
+            self._on_entity_moved(scene, int(event.handle), int(event.new_parent))
+
+    def _on_entity_added(self, scene: Scene, handle: int) -> None:
+        e = scene[handle]
+        for d in scene.subtree(e.handle):  # an undone delete brings a whole subtree back
+            if d.handle != e.handle:
+                self._parent_of[int(d.handle)] = int(d.parent)
+            if d.children:
+                self._children[int(d.handle)] = [int(c) for c in d.children]
+        self._insert_row(handle, int(e.parent), scene.siblings_of(e.handle).index(e.handle))
+
+    def _insert_row(self, handle: int, parent: int, row: int) -> None:
+        """Put `handle` (its subtree already in the shape) at `row` of `parent`'s list."""
+        kids = self._children.setdefault(parent, [])
+        shown = self._shown_in(parent, kids)
+        # A root past the fetched rows stays unfetched; at the end of a fully
+        # fetched list it is shown, as a new entity should be.
+        visible = self._is_shown(parent) if parent else row < shown or shown == len(kids)
+        if visible:
+            self.beginInsertRows(self._parent_index(parent), row, row)
+        kids.insert(row, handle)
+        self._parent_of[handle] = parent
+        if visible:
+            if not parent:
+                self._roots_shown += 1
+            self.endInsertRows()
+
+    def _remove_row(self, handle: int) -> None:
+        """Take `handle` out of its parent's list (its subtree stays in the shape)."""
+        parent = self._parent_of[handle]
+        kids = self._children[parent]
+        row = self._row_of(handle)
+        visible = row < self._shown_in(parent, kids)
+        if visible:
+            self.beginRemoveRows(self._parent_index(parent), row, row)
+        kids.pop(row)
+        if visible:
+            if not parent:
+                self._roots_shown -= 1
+            self.endRemoveRows()
+
+    def _on_entity_removed(self, handle: int) -> None:
+        if handle not in self._parent_of:
+            return
+        self._remove_row(handle)
+        stack = [handle]
+        while stack:
+            h = stack.pop()
+            del self._parent_of[h]
+            self._row_hint.pop(h, None)
+            self._stale.discard(h)
+            stack.extend(self._children.pop(h, ()))
+
+    def _on_entity_moved(self, scene: Scene, handle: int, new_parent: int) -> None:
+        old_parent = self._parent_of[handle]
+        old_row = self._row_of(handle)
+        new_row = scene.siblings_of(Handle(handle)).index(Handle(handle))
+        if old_parent == new_parent and old_row == new_row:
+            return
+        # Qt counts the destination among the rows before the move: moving down
+        # within one parent lands before the row that is then one further.
+        before = new_row + 1 if old_parent == new_parent and new_row > old_row else new_row
+        old_kids = self._children[old_parent]
+        new_kids = self._children.setdefault(new_parent, [])
+        src_shown = old_row < self._shown_in(old_parent, old_kids)
+        if new_parent:
+            dst_shown = self._is_shown(new_parent)
+        else:  # as _insert_row would decide once the row left its old place
+            shown = self._roots_shown - (1 if src_shown and not old_parent else 0)
+            dst_shown = new_row < shown or shown == len(new_kids) - (0 if old_parent else 1)
+        if not (src_shown and dst_shown):
+            # A row moving from or to the unfetched roots appears or disappears.
+            self._remove_row(handle)
+            self._insert_row(handle, new_parent, new_row)
+            return
+        src, dst = self._parent_index(old_parent), self._parent_index(new_parent)
+        if not self.beginMoveRows(src, old_row, old_row, dst, before):
+            raise AssertionError(f"Qt refused to move row {old_row} to {before}")
+        old_kids.pop(old_row)
+        new_kids.insert(new_row, handle)
+        self._parent_of[handle] = new_parent
+        if not old_parent:
+            self._roots_shown -= 1
+        if not new_parent:
+            self._roots_shown += 1
+        self.endMoveRows()
+
+    def _on_redraw_timer(self) -> None:
+        stale, self._stale = self._stale, set()
+        # One dataChanged per sibling list that holds a stale row, over the rows
+        # between the first and the last of them: a reload replaces the scripts
+        # of thousands of entities, and the view repaints only what is on screen.
+        spans: dict[int, tuple[int, int]] = {}
+        for h in stale:
+            if not self._is_shown(h):
+                continue
+            parent, row = self._parent_of[h], self._row_of(h)
+            first, last = spans.get(parent, (row, row))
+            spans[parent] = (min(first, row), max(last, row))
+        for parent, (first, last) in spans.items():
+            self._rows_changed(parent, first, last)
+
+
+class SceneTreeView(QTreeView):
+    """The entities of one scene as a tree, over a `SceneTreeModel`.
+
+    Shift- and Ctrl-clicks select several entities; a right click asks for the
+    entity context menu (the window builds it from its actions).
 
     Signals:
         selectionRequested(object): the user selected these rows (a tuple of `Handle`,
@@ -82,7 +551,7 @@ class SceneTreeView(QTreeWidget):
         super().__init__(parent)
         self.setObjectName("sceneTree")
         self.setHeaderHidden(True)
-        self.setColumnCount(1)
+        self.setUniformRowHeights(True)  # lets Qt lay out 100,000 rows without asking each
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.customContextMenuRequested.connect(self._on_context_menu_requested)
@@ -93,73 +562,88 @@ class SceneTreeView(QTreeWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         self.setAnimated(True)
-        self._scene: Scene | None = None
-        self._items: dict[Handle, QTreeWidgetItem] = {}
-        self._read_only = False
-        self._filling = False
-        self._stale: set[Handle] = set()  # rows whose scripts were replaced
-        self._redecorate_timer = QTimer(self)
-        self._redecorate_timer.setSingleShot(True)
-        self._redecorate_timer.setInterval(0)
-        self._redecorate_timer.timeout.connect(self._on_redecorate_timer)
-        self.itemSelectionChanged.connect(self._on_item_selection_changed)
-        self.itemChanged.connect(self._on_item_changed)
+        self._model = SceneTreeModel(self)
+        self.setModel(self._model)
+        self._selecting = False  # `select_many` sets the rows: no selectionRequested echo
+        self._model.renameRequested.connect(self.renameRequested)
+        self._model.rowsInserted.connect(self._on_rows_inserted)
+        self._model.rowsMoved.connect(self._on_rows_moved)
+        self.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
-    # --- model ----------------------------------------------------------------------
+    # --- the scene ----------------------------------------------------------------------
 
     @property
     def scene(self) -> Scene | None:
         """The scene shown."""
-        return self._scene
+        return self._model.scene
+
+    def scene_model(self) -> SceneTreeModel:
+        """The model of the rows."""
+        return self._model
 
     def set_scene(self, scene: Scene | None, *, read_only: bool = False) -> None:
-        """Show another scene (observing it from now on)."""
-        if self._scene is not None:
-            self._scene.unsubscribe(self._on_scene_event)
-        self._scene = scene
-        self._read_only = read_only
-        self.setDragEnabled(not read_only)
-        self.setAcceptDrops(not read_only)
-        if scene is not None:
-            scene.subscribe(self._on_scene_event)
-        self.rebuild()
+        """Show another scene, keeping the selection and the rows the user collapsed.
+
+        Rows are expanded unless collapsed before (by handle: Play shows a copy
+        of the edited scene with the same handles, and Stop brings it back).
+        """
+        model = self._model
+        collapsed = {h for h in model.parents() if not self.isExpanded(model.index_of(h))}
+        current = self.current_handle()
+        self._selecting = True
+        try:
+            model.set_scene(scene, read_only=read_only)
+            self.setDragEnabled(not read_only)
+            self.setAcceptDrops(not read_only)
+            for h in model.parents():
+                if h not in collapsed:
+                    self.setExpanded(model.index_of(h), True)
+            if current is not None:
+                self._set_current(model.expose(current))
+        finally:
+            self._selecting = False
 
     def detach(self) -> None:
         """Stop observing the scene (the window is closing)."""
         self.set_scene(None)
 
-    def item_of(self, handle: Handle) -> QTreeWidgetItem | None:
-        """The row of an entity."""
-        return self._items.get(handle)
+    def index_of(self, handle: Handle) -> QModelIndex:
+        """The row of an entity (invalid when not shown)."""
+        return self._model.index_of(handle)
 
     def current_handle(self) -> Handle | None:
         """The selected entity, or ``None``."""
-        item = self.currentItem()
-        return None if item is None else Handle(item.data(0, _HANDLE))
+        return self._model.handle_of(self.currentIndex())
 
     def select(self, handle: Handle | None) -> None:
-        """Make `handle` the only selected row without emitting a signal."""
+        """Make `handle` the only selected row without emitting `selectionRequested`."""
         self.select_many(() if handle is None else (handle,))
 
     def select_many(self, handles: tuple[Handle, ...]) -> None:
-        """Select these rows (the first one current) without emitting a signal."""
-        items = [self._items[h] for h in handles if h in self._items]
-        self.blockSignals(True)
+        """Select these rows (the first one current) without emitting `selectionRequested`."""
+        indexes = [i for i in (self._model.expose(h) for h in handles) if i.isValid()]
+        flags = QItemSelectionModel.SelectionFlag
+        model = self.selectionModel()
+        self._selecting = True
         try:
-            self.clearSelection()
-            # Qt takes None (no current row); the stubs do not say so.
-            self.setCurrentItem(items[0] if items else None)  # type: ignore[arg-type]
-            for item in items:
-                item.setSelected(True)
-            if items:
-                self.scrollToItem(items[0])
+            if not indexes:
+                model.clear()
+                return
+            model.setCurrentIndex(indexes[0], flags.ClearAndSelect)
+            for index in indexes[1:]:
+                model.select(index, flags.Select)
+            self.scrollTo(indexes[0])
         finally:
-            self.blockSignals(False)
+            self._selecting = False
 
     def selected_handles(self) -> tuple[Handle, ...]:
         """The selected rows' entities, the current row first."""
         current = self.current_handle()
-        chosen = [Handle(it.data(0, _HANDLE)) for it in self.selectedItems()]
+        chosen = [
+            h
+            for h in (self._model.handle_of(i) for i in self.selectionModel().selectedIndexes())
+            if h is not None
+        ]
         if current in chosen:
             chosen.remove(current)
             chosen.insert(0, current)
@@ -167,160 +651,64 @@ class SceneTreeView(QTreeWidget):
 
     def edit_name(self, handle: Handle) -> None:
         """Start renaming an entity in place."""
-        item = self._items.get(handle)
-        if item is not None and not self._read_only:
-            self.scrollToItem(item)
-            self.editItem(item, 0)
+        index = self._model.expose(handle)
+        if index.isValid() and not self._model.read_only:
+            self.scrollTo(index)
+            self.edit(index)
 
-    def rebuild(self) -> None:
-        """Build every row again, keeping the selection and collapsed rows."""
-        current = self.current_handle()
-        collapsed = {h for h, it in self._items.items() if not it.isExpanded() and it.childCount()}
-        self._stale.clear()  # every row is drawn afresh
-        self._filling = True
-        self.blockSignals(True)
-        try:
-            self.clear()
-            self._items = {}
-            scene = self._scene
-            if scene is None:
-                return
-            for h in scene.roots:
-                self._add_item(scene, h, None)
-            for h, it in self._items.items():
-                it.setExpanded(h not in collapsed)
-            if current is not None and current in self._items:
-                self.setCurrentItem(self._items[current])
-        finally:
-            self.blockSignals(False)
-            self._filling = False
-
-    def _add_item(self, scene: Scene, h: Handle, parent: QTreeWidgetItem | None) -> None:
-        e = scene.entities[h]
-        item = QTreeWidgetItem([e.name])
-        item.setData(0, _HANDLE, int(h))
-        flags = Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsEnabled
-        if not self._read_only:
-            flags |= (
-                Qt.ItemFlag.ItemIsEditable
-                | Qt.ItemFlag.ItemIsDragEnabled
-                | Qt.ItemFlag.ItemIsDropEnabled
-            )
-        item.setFlags(flags)
-        self._decorate(item, e)
-        if parent is None:
-            self.addTopLevelItem(item)
+    def _set_current(self, index: QModelIndex) -> None:
+        if index.isValid():
+            self.setCurrentIndex(index)
         else:
-            parent.addChild(item)
-        self._items[h] = item
-        for c in e.children:
-            self._add_item(scene, c, item)
-
-    def _decorate(self, item: QTreeWidgetItem, e: Entity) -> None:
-        item.setIcon(0, entity_icon(e))
-        scripts = ", ".join(script_type_id(s).rpartition(":")[2] for s in e.scripts)
-        missing = any(type(s) is PlaceholderScript for s in e.scripts)
-        tip = f"{e.name}  #{int(e.handle)}" + (f"\nscripts: {scripts}" if scripts else "")
-        if missing:
-            tip += "\n⚠ a script class is missing"
-            item.setForeground(0, QColor("#e9c46a"))
-        elif not e.enabled:
-            item.setForeground(0, QColor("#6b7280"))
-        else:
-            item.setData(0, Qt.ItemDataRole.ForegroundRole, None)
-        item.setToolTip(0, tip)
+            self.selectionModel().clear()
 
     def refresh_decorations(self) -> None:
-        """Update icons and names from the model (a running scene changes without events)."""
-        scene = self._scene
-        if scene is None:
-            return
-        self._filling = True
-        try:
-            for h, item in self._items.items():
-                e = scene.get(h)
-                if e is not None:
-                    if item.text(0) != e.name:
-                        item.setText(0, e.name)
-                    self._decorate(item, e)
-        finally:
-            self._filling = False
+        """Redraw names and icons from the scene (a running scene changes without events)."""
+        # The model reads every row from the scene when it is drawn: repainting
+        # the rows on screen is the whole refresh, whatever the scene's size.
+        self.viewport().update()
 
-    # --- events from the model ---------------------------------------------------------
+    # --- events from the model ------------------------------------------------------------
 
-    def _on_scene_event(self, event: SceneEvent) -> None:
-        scene = self._scene
-        if scene is None:
-            return
-        if isinstance(event, ScriptsReplaced):
-            # May run inside a reload's commit step: mark the rows, redraw them later.
-            self._stale.update(event.handles)
-            if not self._redecorate_timer.isActive():
-                self._redecorate_timer.start()
-            return
-        if isinstance(event, EntityChanged):
-            self._update_rows(scene, (event.handle,))
-            return
-        self.rebuild()
+    def _on_rows_inserted(self, parent: QModelIndex, first: int, last: int) -> None:
+        # New rows open like the rest of the tree: an added or restored subtree
+        # shows its children, and a row that just got its first child shows it.
+        if parent.isValid():
+            self.setExpanded(parent, True)
+        for index in self._model.parents_in(parent, first, last):
+            self.setExpanded(index, True)
 
-    def _on_redecorate_timer(self) -> None:
-        stale, self._stale = self._stale, set()
-        if self._scene is not None:
-            self._update_rows(self._scene, stale)
+    def _on_rows_moved(
+        self, _source: QModelIndex, _first: int, _last: int, destination: QModelIndex, _row: int
+    ) -> None:
+        if destination.isValid():  # it may have just got its first child
+            self.setExpanded(destination, True)
 
-    def _update_rows(self, scene: Scene, handles: Iterable[Handle]) -> None:
-        for h in handles:
-            item = self._items.get(h)
-            e = scene.get(h)
-            if item is None or e is None:
-                continue
-            self._filling = True
-            try:
-                if item.text(0) != e.name:
-                    item.setText(0, e.name)
-                self._decorate(item, e)
-            finally:
-                self._filling = False
+    # --- events from the user -------------------------------------------------------------
 
-    # --- events from the user ------------------------------------------------------------
-
-    def _on_item_selection_changed(self) -> None:
-        self.selectionRequested.emit(self.selected_handles())
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        # While the model follows a removal Qt moves the selection to a
+        # neighbour; the shown-scene controller decides the selection then, not Qt.
+        if not self._selecting and not self._model.in_event:
+            self.selectionRequested.emit(self.selected_handles())
 
     def _on_context_menu_requested(self, pos: QPoint) -> None:
-        item = self.itemAt(pos)
-        handle = None if item is None else Handle(item.data(0, _HANDLE))
-        if item is not None and handle is not None and not item.isSelected():
+        index = self.indexAt(pos)
+        handle = self._model.handle_of(index)
+        if handle is not None and not self.selectionModel().isSelected(index):
             self.selectionRequested.emit((handle,))  # a right click selects what it hits
         self.contextMenuRequested.emit(self.viewport().mapToGlobal(pos), handle)
 
-    def _on_item_changed(self, item: QTreeWidgetItem, _column: int) -> None:
-        if self._filling or self._scene is None:
-            return
-        h = Handle(item.data(0, _HANDLE))
-        e = self._scene.get(h)
-        text = item.text(0).strip()
-        if e is None:
-            return
-        if not text or text == e.name:
-            self._filling = True
-            item.setText(0, e.name)
-            self._filling = False
-            return
-        self.renameRequested.emit(h, text)
-
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: D102 (base-class API)
         # The model, not Qt, moves rows: compute where the drop means, ask for an
-        # undoable reparent, and let the model's EntityMoved event rebuild the tree.
+        # undoable reparent, and let the scene's EntityMoved event move the row.
         dragged = self.current_handle()
-        target_item = self.itemAt(event.position().toPoint())
+        target = self._model.handle_of(self.indexAt(event.position().toPoint()))
         where = self.dropIndicatorPosition()
         event.setDropAction(Qt.DropAction.IgnoreAction)
         event.accept()
-        if dragged is None:
-            return
-        target = None if target_item is None else Handle(target_item.data(0, _HANDLE))
-        self.request_drop(dragged, target, where)
+        if dragged is not None:
+            self.request_drop(dragged, target, where)
 
     def request_drop(
         self,
@@ -329,8 +717,8 @@ class SceneTreeView(QTreeWidget):
         where: QAbstractItemView.DropIndicatorPosition,
     ) -> None:
         """Turn a drop of `handle` on/above/below `target` into a reparent request."""
-        scene = self._scene
-        if scene is None or self._read_only:
+        scene = self._model.scene
+        if scene is None or self._model.read_only:
             return
         P = QAbstractItemView.DropIndicatorPosition
         if target is None or where is P.OnViewport:

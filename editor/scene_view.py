@@ -410,10 +410,10 @@ class SceneView(QWidget):
             self._finish_band(band)
             return
         drag, self._drag = self._drag, None
-        clicked, self._click_selects = self._click_selects, None
+        click_on, self._click_selects = self._click_selects, None
         self._press = None
-        if clicked is not None and not self._dragged:
-            self.entityClicked.emit(clicked)
+        if click_on is not None and not self._dragged:
+            self.entityClicked.emit(click_on)
             return
         if drag is None or not self._dragged or self._scene is None:
             return

@@ -43,6 +43,28 @@ class WindowActions:
         self.build = self._action(
             "&Build", "Ctrl+B", "hammer-wrench", "Compile the plugins and report errors"
         )
+        self.new_project = self._action(
+            "New &Project…", None, "folder-plus-outline", "Make a new project and open it"
+        )
+        self.new_project.setObjectName("newProjectAction")
+        self.open_project = self._action(
+            "Open P&roject…", "Ctrl+Shift+O", "folder-open", "Open another project"
+        )
+        self.open_project.setObjectName("openProjectAction")
+        self.new_script = self._action(
+            "New Scrip&t…",
+            None,
+            "script-text-outline",
+            "Write a new script class from a template and attach it to the selected entity",
+        )
+        self.new_script.setObjectName("newScriptAction")
+        self.text_editor_command = self._action(
+            "Text &Editor Command…",
+            None,
+            "cog-outline",
+            "The command Open Script starts, for example: code --goto {file}:{line}",
+        )
+        self.text_editor_command.setObjectName("textEditorCommandAction")
         self.new_scene = self._action("&New Scene", Key.New, "file-outline")
         self.open_scene = self._action("&Open Scene…", Key.Open, "folder-open-outline")
         self.save_scene = self._action("&Save Scene", Key.Save, "content-save-outline")
@@ -173,19 +195,31 @@ class WindowActions:
         """Play, pause, step and stop: the play toolbar and the Play menu."""
         return (self.play, self.pause, self.step, self.stop)
 
-    def fill_menu_bar(self, bar: QMenuBar, recent: QMenu, docks: Iterable[QDockWidget]) -> QMenu:
+    def fill_menu_bar(
+        self,
+        bar: QMenuBar,
+        recent: QMenu,
+        docks: Iterable[QDockWidget],
+        recent_projects: QMenu,
+    ) -> QMenu:
         """Fill the menu bar; return its Plugins menu (hidden until a plugin adds to it).
 
         Args:
             bar: the window's menu bar.
-            recent: the Open Recent menu.
+            recent: the Open Recent menu (scenes).
             docks: the docks the View menu shows and hides.
+            recent_projects: the Recent Projects menu.
         """
         file = bar.addMenu("&File")
+        file.addActions([self.new_project, self.open_project])
+        file.addMenu(recent_projects)
+        file.addSeparator()
         file.addActions([self.new_scene, self.open_scene])
         file.addMenu(recent)
         file.addSeparator()
         file.addActions([self.save_scene, self.save_scene_as])
+        file.addSeparator()
+        file.addActions([self.new_script, self.text_editor_command])
         file.addSeparator()
         file.addAction(self.quit)
         edit = bar.addMenu("&Edit")
@@ -251,7 +285,14 @@ class WindowActions:
         self.step.setEnabled(not stopped)
         self.stop.setEnabled(not stopped)
         self.build.setEnabled(stopped)
-        for a in (self.new_scene, self.open_scene, self.add_entity):
+        for a in (
+            self.new_project,
+            self.open_project,
+            self.new_script,
+            self.new_scene,
+            self.open_scene,
+            self.add_entity,
+        ):
             a.setEnabled(stopped)
         for a in (self.add_child, self.duplicate, self.delete, self.rename):
             a.setEnabled(stopped and has_selection)

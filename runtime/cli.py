@@ -9,25 +9,35 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shlex
-import shutil
 import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
 
 from runtime.profiles import BuildProfile
+from runtime.project import PROJECT_FILE, shell_command
 
 log = logging.getLogger("hotplay.cli")
 
 
 def _default_project() -> Path:
-    """The current folder when it is a project, else this repository's sample project."""
+    """The current folder when it is a project, else the sample of a source checkout.
+
+    Raises:
+        _UserError: neither is a project (an installed Hotplay has no sample
+            project of its own next to its code).
+    """
     cwd = Path.cwd()
-    if (cwd / "hotplay.toml").is_file():
+    if (cwd / PROJECT_FILE).is_file():
         return cwd
-    return Path(__file__).resolve().parent.parent
+    checkout = Path(__file__).resolve().parent.parent
+    if (checkout / PROJECT_FILE).is_file():
+        return checkout
+    raise _UserError(
+        f"{cwd} is not a Hotplay project: pass --project DIR, "
+        f"or make one with: {shell_command('hotplay', 'runtime')} new DIR"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -191,28 +201,12 @@ def cmd_new(args: argparse.Namespace) -> int:
         root = create_project(args.dir, name=args.name)
     except TemplateError as exc:
         raise _UserError(str(exc)) from None
-    python = _python_command()
     where = shlex.quote(str(root))
+    play = shell_command("hotplay", "runtime")
     print(f"created project {root}")
-    print(f"  run it:   {python} -m runtime play --project {where} --headless --frames 60")
-    print(f"  edit it:  {python} -m editor {where}")
+    print(f"  run it:   {play} play --project {where} --headless --frames 60")
+    print(f"  edit it:  {shell_command('hotplay-editor', 'editor')} {where}")
     return 0
-
-
-def _python_command() -> str:
-    """How to run this Python from the user's shell: ``python`` only when that is this one.
-
-    From a virtual environment that is not activated, ``python`` is another
-    interpreter, without Hotplay: name this one (relative to the current folder
-    when it is inside it).
-    """
-    exe = os.path.abspath(sys.executable)
-    on_path = shutil.which("python")
-    if on_path is not None and os.path.abspath(on_path) == exe:
-        return "python"
-    if Path(exe).is_relative_to(Path.cwd()):
-        exe = os.path.relpath(exe)
-    return shlex.quote(exe)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

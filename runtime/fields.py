@@ -45,8 +45,41 @@ _ZERO: dict[Any, Callable[[], Any]] = {
 _IMMUTABLE = (bool, int, float, str, bytes, type(None), Vec2, Color, Handle, enum.Enum)
 
 
+#: The integers a field may hold: what a snapshot (msgpack) can store, so also the
+#: scene file's rule, for loading and saving alike (a value that loads can be saved).
+INT_MIN, INT_MAX = -(2**63), 2**64 - 1
+
+
+def int_fits(value: int) -> bool:
+    """Whether an integer is in the range fields, snapshots and scene files hold."""
+    return INT_MIN <= value <= INT_MAX
+
+
 class FieldTypeError(TypeError):
-    """A class declares a field Hotplay cannot give a value (no default, unknown type)."""
+    """A class declares a field Hotplay cannot give a value (no default, unknown type).
+
+    Attributes:
+        plugin_location: ``file:line`` of the field's declaration, when known (no
+            frame of plugin code shows it: annotations are read by the engine).
+    """
+
+    def __init__(self, message: str, plugin_location: str = "") -> None:
+        super().__init__(message)
+        self.plugin_location = plugin_location
+
+
+def _declaration_line(klass: type, name: str) -> str:
+    """``file:line`` of the annotation of `name` in the class body, or ``""``."""
+    try:
+        lines, start = inspect.getsourcelines(klass)
+        file = inspect.getsourcefile(klass) or ""
+    except (OSError, TypeError):
+        return ""
+    for offset, text in enumerate(lines):
+        head = text.strip()
+        if head.startswith(name) and head[len(name) :].lstrip().startswith(":"):
+            return f"{file}:{start + offset}"
+    return f"{file}:{start}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +123,8 @@ def declared_fields(cls: type) -> dict[str, FieldSpec]:
                 ann = eval(raw, globalns, dict(vars(klass))) if isinstance(raw, str) else raw
             except Exception as exc:
                 raise FieldTypeError(
-                    f"{cls.__qualname__}.{name}: cannot resolve annotation {raw!r}: {exc}"
+                    f"{cls.__qualname__}.{name}: cannot resolve annotation {raw!r}: {exc}",
+                    _declaration_line(klass, name),
                 ) from exc
             if ann is ClassVar or get_origin(ann) is ClassVar:
                 continue
@@ -105,7 +139,8 @@ def declared_fields(cls: type) -> dict[str, FieldSpec]:
                 if default is _MISSING:
                     raise FieldTypeError(
                         f"{cls.__qualname__}.{name}: field of type {type_name(ann)} "
-                        "needs a default value"
+                        "needs a default value",
+                        _declaration_line(klass, name),
                     )
             fields[name] = FieldSpec(name, ann, default)
     type.__setattr__(cls, "__hotplay_fields__", fields)
@@ -200,7 +235,11 @@ def to_plain(value: Any) -> Any:
         PlainDataError: the value cannot be stored (a function, an open file...).
     """
     t = type(value)
-    if t in (str, int, bool) or value is None:
+    if t in (str, bool) or value is None:
+        return value
+    if t is int:
+        if not int_fits(value):
+            raise PlainDataError(f"{value} is too large an integer for a scene file")
         return value
     if t is float:
         if not math.isfinite(value):
@@ -242,9 +281,11 @@ def from_plain(data: Any, ann: Any) -> Any:
         return float(data)
     if ann is int:
         if type(data) is float and data.is_integer():
-            return int(data)
+            data = int(data)
         if type(data) is not int:
             raise PlainDataError(f"expected an integer, got {data!r}")
+        if not int_fits(data):
+            raise PlainDataError(f"{data} is too large an integer for a field")
         return data
     if ann is bool:
         if type(data) is not bool:
@@ -330,6 +371,25 @@ def _finite(v: float) -> bool:
         return math.isfinite(v)
     except OverflowError:
         return False
+
+
+def dataclass_default(f: dataclasses.Field[Any]) -> Any:
+    """A dataclass field's default (its factory called), or `UNKNOWN_DEFAULT`.
+
+    A factory is plugin code: one that raises gives `UNKNOWN_DEFAULT` too.
+    """
+    if f.default is not dataclasses.MISSING:
+        return f.default
+    if f.default_factory is not dataclasses.MISSING:
+        try:
+            return f.default_factory()
+        except Exception:
+            return UNKNOWN_DEFAULT
+    return UNKNOWN_DEFAULT
+
+
+#: What `dataclass_default` gives for a field with no default it can tell.
+UNKNOWN_DEFAULT = dataclasses.MISSING
 
 
 def vec2_from_plain(data: Any) -> Vec2:

@@ -36,7 +36,7 @@ from runtime.input import InputState
 from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
 from runtime.project import Project
-from runtime.reports import ReloadReport
+from runtime.reports import ReloadReport, UnappliedChange
 from runtime.scene import Entity, Scene, ScriptsReplaced
 from runtime.scenefile import copy_scene, load_scene, save_scene
 from runtime.scripting import (
@@ -263,6 +263,9 @@ class Game:
         self.callbacks = CallbackStore()
         self.plugins = PluginHost(self.project.plugins_dir, bytecode_dir=bytecode_dir)
         self.plugin_objects: dict[str, Plugin] = {}
+        #: The state (fields and stash, as scene-file data) of the plugin objects of
+        #: deleted plugins, by plugin name: a plugin that comes back gets it back.
+        self.plugin_stashes: dict[str, dict[str, Any]] = {}
         self.scenes: list[Scene] = []
         self.running_scenes: list[RunningScene] = []
         self.started = False
@@ -673,6 +676,37 @@ class Game:
         _restore_engine()
         return report
 
+    def rerun(self, change: UnappliedChange) -> int:
+        """Run a changed ``on_init`` or ``on_start`` again on the objects it did not reach.
+
+        The one-click fix of a "changed but did not run" entry of a reload report:
+        scripts of `change.type_id` on its entities, in every running scene, and
+        the plugin object when it is concerned. Scripts that raise are paused as
+        in any frame. Other kinds of change cannot be re-run.
+
+        Returns:
+            How many objects ran the hook.
+        """
+        if change.kind != "hook":
+            return 0
+        ran = 0
+        wanted = set(change.entities)
+        for rs in self.running_scenes:
+            for handle in wanted:
+                e = rs.scene.entities.get(Handle(handle))
+                if e is None:
+                    continue
+                for s in list(e.scripts):
+                    if script_type_id(s) == change.type_id and type(s) is not PlaceholderScript:
+                        self.call_script(rs, e, s, change.what)
+                        ran += 1
+            rs.invalidate()
+        obj = self.plugin_objects.get(change.plugin)
+        if change.plugin_object and obj is not None and self.started:
+            self.call_plugin(obj, change.what)
+            ran += 1
+        return ran
+
     def set_import_check(self, check: ImportCheck | None) -> None:
         """Have every new generation of plugin code imported elsewhere before it runs here.
 
@@ -874,6 +908,7 @@ class Game:
         messages: list[Message],
         emitted: list[Emitted],
         rebuilt: Mapping[int, Any],
+        plugin_stashes: Mapping[str, dict[str, Any]],
     ) -> None:
         """Swap a reloaded generation in, in one step (the reload's commit step).
 
@@ -890,6 +925,7 @@ class Game:
             messages: the queued messages.
             emitted: the queued events.
             rebuilt: the new object of every rebuilt one, by ``id`` of the old.
+            plugin_stashes: what is kept of the plugin objects of deleted plugins.
         """
         self.plugins.install(plugins)
         for name in removed:
@@ -899,6 +935,8 @@ class Game:
                 self.plugin_objects.pop(name, None)
             else:
                 self.plugin_objects[name] = obj
+                self.plugin_stashes.pop(name, None)  # back: it was built from what was kept
+        self.plugin_stashes.update(plugin_stashes)
         for entity, index, script in scripts:
             entity.scripts[index] = script
         self.callbacks.replace_all(timers, subscriptions, messages, emitted)

@@ -46,8 +46,45 @@ log = logging.getLogger("hotplay.plugins")
 _namespace_ids = count(1)
 
 
+#: What game code may raise that the engine treats as an error of that code: besides
+#: exceptions, the ones that would otherwise end the process (design: "game code is
+#: untrusted"; game code quits through ``ctx.quit()``).
+GAME_CODE_ERRORS = (Exception, KeyboardInterrupt, SystemExit, GeneratorExit)
+
+
 class PluginError(Exception):
-    """A plugin cannot be loaded; `str()` names the plugin and the problem."""
+    """A plugin cannot be loaded; `str()` names the plugin and the problem.
+
+    Attributes:
+        plugin_location: ``file:line`` of the code at fault, when there is one
+            (see `describe_error`).
+    """
+
+    def __init__(self, message: str, plugin_location: str = "") -> None:
+        super().__init__(message)
+        self.plugin_location = plugin_location
+
+
+def class_location(cls: type, module: types.ModuleType | None = None) -> str:
+    """``file:line`` of a class's ``class`` statement, or ``""`` when it cannot be found.
+
+    Args:
+        cls: the class.
+        module: its module, when it is not in ``sys.modules`` (a generation set aside).
+    """
+    mod = module if module is not None else sys.modules.get(cls.__module__)
+    file = getattr(mod, "__file__", None)
+    if not file:
+        return ""
+    try:
+        with open(file, "rb") as f:
+            tree = ast.parse(f.read(), filename=file)
+    except (OSError, SyntaxError, ValueError):
+        return ""
+    lines = [
+        n.lineno for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and n.name == cls.__name__
+    ]
+    return f"{file}:{min(lines)}" if lines else ""
 
 
 @dataclass
@@ -98,6 +135,10 @@ class SourceCompiler:
         cached = self._cache.get(p)
         if cached is not None and cached.digest == digest:
             return cached
+        if b"\0" in source:
+            # The parser refuses NUL bytes with no file or line; say where the first one is.
+            line = source.count(b"\n", 0, source.index(b"\0")) + 1
+            raise SyntaxError("source code cannot contain NUL bytes", (p, line, 1, None))
         tree = ast.parse(source, filename=p)
         is_package = p.endswith("__init__.py")
         imports = frozenset(_imported_plugins(tree, module_name, self.namespace, is_package))
@@ -292,13 +333,14 @@ class TypeRegistry:
             PluginError: naming every clashing type id and its owner.
         """
         mine = {plugin.name, *replacing}
-        clashes = [
-            f"{t} (also defined by plugin {self._owner[t]!r})"
-            for t in plugin.scripts
-            if t in self._owner and self._owner[t] not in mine
-        ]
-        if clashes:
-            raise PluginError(f"plugin {plugin.name!r}: type id {', '.join(clashes)}")
+        taken = [t for t in plugin.scripts if t in self._owner and self._owner[t] not in mine]
+        if taken:
+            cls = plugin.scripts[taken[0]]
+            clashes = ", ".join(f"{t} (also defined by plugin {self._owner[t]!r})" for t in taken)
+            raise PluginError(
+                f"plugin {plugin.name!r}: type id {clashes}",
+                class_location(cls, plugin.modules.get(cls.__module__)),
+            )
 
     def replace(self, plugins: Iterable[LoadedPlugin]) -> None:
         """Swap in the types of new generations of these plugins."""
@@ -400,11 +442,29 @@ class PluginHost:
 
     def plugin_of_path(self, path: str | Path) -> str | None:
         """The plugin a file belongs to, or ``None`` when it is outside ``plugins/<name>/``."""
-        try:
-            rel = Path(path).resolve().relative_to(self.plugins_dir)
-        except ValueError:
-            return None
-        return rel.parts[0] if len(rel.parts) > 1 else None
+        rel = self.relative_path(path)
+        return rel.parts[0] if rel is not None and len(rel.parts) > 1 else None
+
+    def relative_path(self, path: str | Path) -> Path | None:
+        """`path` relative to ``plugins/``, or ``None`` when it is outside.
+
+        Symbolic links are not resolved first: a linked plugin folder or file
+        (``plugins/x`` pointing elsewhere) is part of ``plugins/`` by its link's
+        path. A path given by its real place, inside the target of a linked
+        plugin folder, is found too.
+        """
+        for candidate in (Path(os.path.abspath(path)), Path(path).resolve()):
+            try:
+                return candidate.relative_to(self.plugins_dir)
+            except ValueError:
+                pass
+        real = Path(path).resolve()
+        for name in self.discover(warn=False):
+            try:
+                return name / real.relative_to((self.plugins_dir / name).resolve())
+            except ValueError:
+                continue
+        return None
 
     def dependents(self, names: Iterable[str]) -> set[str]:
         """`names` plus every loaded plugin that imports one of them, transitively."""
@@ -439,7 +499,7 @@ class PluginHost:
             try:
                 loaded = self.import_aside([name])[name]
                 self.registry.check_conflicts(loaded)
-            except Exception as exc:
+            except GAME_CODE_ERRORS as exc:
                 msg = describe_error(exc)
                 self.errors[name] = msg
                 log.error("plugin %s failed to load: %s", name, msg)
@@ -541,14 +601,18 @@ class PluginHost:
                         raise PluginError(
                             f"plugin {name!r}: type id {tid!r} is used by both "
                             f"{module_path(scripts[tid].__module__)}.{scripts[tid].__qualname__} "
-                            f"and {module_path(mod_name)}.{obj.__qualname__}"
+                            f"and {module_path(mod_name)}.{obj.__qualname__}",
+                            class_location(obj, mod),
                         )
                     scripts[tid] = obj
                 elif issubclass(obj, Plugin):
                     plugin_classes.append(obj)
         if len(plugin_classes) > 1:
             found = ", ".join(c.__qualname__ for c in plugin_classes)
-            raise PluginError(f"plugin {name!r} defines several Plugin classes: {found}")
+            raise PluginError(
+                f"plugin {name!r} defines several Plugin classes: {found}",
+                class_location(plugin_classes[1], own.get(plugin_classes[1].__module__)),
+            )
         imports.discard(name)
         return LoadedPlugin(
             name=name,
@@ -564,34 +628,68 @@ def describe_error(exc: BaseException) -> str:
     """One line naming the file and line of an error in plugin code, and the error.
 
     ``plugins/bouncy/ball.py:12:9: SyntaxError: invalid syntax``, or for an
-    exception the innermost frame that is in plugin code.
+    exception the innermost frame that is in plugin code: in `exc`'s own
+    traceback or, for an engine error raised because of one (a stored value the
+    new code rejects), in that of its cause. An error about a place in the code
+    that no frame shows (an annotation that cannot be resolved) carries it as
+    ``plugin_location``.
     """
     if isinstance(exc, SyntaxError):
         where = f"{exc.filename}:{exc.lineno}:{exc.offset}" if exc.filename else "<unknown>"
         return f"{where}: {type(exc).__name__}: {exc.msg}"
-    tb = exc.__traceback__
-    where = ""
-    while tb is not None:
-        # Plugin code is whatever runs in a module of a plugin namespace (by name,
-        # not by path: a path containing "plugins" may be anything).
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        if isinstance(module, str) and module.startswith(NAMESPACE_PREFIX):
-            where = f"{tb.tb_frame.f_code.co_filename}:{tb.tb_lineno}"
-        tb = tb.tb_next
+    where = getattr(exc, "plugin_location", "")
+    cause: BaseException | None = exc
+    while not where and cause is not None:
+        frame = _innermost_plugin_frame(cause.__traceback__)
+        if frame is not None:
+            where = f"{frame.tb_frame.f_code.co_filename}:{frame.tb_lineno}"
+        cause = cause.__cause__
     text = f"{type(exc).__name__}: {exc}"
     return f"{where}: {text}" if where else text
+
+
+def _in_plugin(tb: types.TracebackType) -> bool:
+    # Plugin code is whatever runs in a module of a plugin namespace (by name,
+    # not by path: a path containing "plugins" may be anything).
+    module = tb.tb_frame.f_globals.get("__name__", "")
+    return isinstance(module, str) and module.startswith(NAMESPACE_PREFIX)
+
+
+def _innermost_plugin_frame(tb: types.TracebackType | None) -> types.TracebackType | None:
+    found = None
+    while tb is not None:
+        if _in_plugin(tb):
+            found = tb
+        tb = tb.tb_next
+    return found
 
 
 def plugin_traceback(exc: BaseException) -> str:
     """The traceback of `exc`, starting at the first frame of plugin code when there is one.
 
     The engine and importlib frames above it (a dozen for an error at import)
-    say nothing to a game author.
+    say nothing to a game author. When only the cause of `exc` ran plugin code
+    (an engine error raised because of it), the cause's traceback from its
+    first plugin frame is shown, then the engine's error. An error carrying a
+    ``plugin_location`` (see `describe_error`) is shown with that place.
     """
-    tb = exc.__traceback__
-    while tb is not None:
-        module = tb.tb_frame.f_globals.get("__name__", "")
-        if isinstance(module, str) and module.startswith(NAMESPACE_PREFIX):
-            return "".join(traceback.format_exception(type(exc), exc, tb))
-        tb = tb.tb_next
+    location = getattr(exc, "plugin_location", "")
+    if location:
+        return "".join(traceback.format_exception_only(type(exc), exc)) + f"  at {location}\n"
+    tb = _first_plugin_frame(exc.__traceback__)
+    if tb is not None:
+        return "".join(traceback.format_exception(type(exc), exc, tb))
+    cause = exc.__cause__
+    while cause is not None:
+        tb = _first_plugin_frame(cause.__traceback__)
+        if tb is not None:
+            head = "".join(traceback.format_exception(type(cause), cause, tb))
+            return head + "".join(traceback.format_exception_only(type(exc), exc))
+        cause = cause.__cause__
     return "".join(traceback.format_exception(exc))
+
+
+def _first_plugin_frame(tb: types.TracebackType | None) -> types.TracebackType | None:
+    while tb is not None and not _in_plugin(tb):
+        tb = tb.tb_next
+    return tb

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,7 +70,7 @@ class Project:
         if not f.is_file():
             raise ProjectError(
                 f"{r} is not a Hotplay project: it has no {PROJECT_FILE} "
-                "(make one with: python -m runtime new DIR)"
+                f"(make one with: {shell_command('hotplay', 'runtime')} new DIR)"
             )
         try:
             data = tomllib.loads(f.read_text(encoding="utf-8"))
@@ -100,3 +103,34 @@ class Project:
             budget_seconds=float(seconds) or None,
             budget_in_release=in_release,
         )
+
+
+def shell_command(script: str, module: str) -> str:
+    """How the user's shell runs one of Hotplay's commands, for hints.
+
+    The console script (``hotplay``, ``hotplay-editor``) when the one that was
+    installed next to this interpreter is what the shell finds on PATH; else
+    ``python -m module`` with this interpreter (a source checkout, a virtual
+    environment that is not activated).
+    """
+    installed = Path(sys.executable).parent / script
+    on_path = shutil.which(script)
+    if on_path is not None and installed.is_file() and Path(on_path).samefile(installed):
+        return script
+    return f"{_python_command()} -m {module}"
+
+
+def _python_command() -> str:
+    """How to run this Python from the user's shell: ``python`` only when that is this one.
+
+    From a virtual environment that is not activated, ``python`` is another
+    interpreter, without Hotplay: name this one (relative to the current folder
+    when it is inside it).
+    """
+    exe = os.path.abspath(sys.executable)
+    on_path = shutil.which("python")
+    if on_path is not None and os.path.abspath(on_path) == exe:
+        return "python"
+    if Path(exe).is_relative_to(Path.cwd()):
+        exe = os.path.relpath(exe)
+    return shlex.quote(exe)

@@ -145,7 +145,7 @@ class EntityMoved:
 
 @dataclass(frozen=True, slots=True)
 class ScriptsReplaced:
-    """Script objects were rebuilt (hot reload, script added or removed)."""
+    """Script objects were rebuilt (hot reload, script added or removed), or their stash changed."""
 
     handles: tuple[Handle, ...]
 

@@ -16,6 +16,11 @@ parent by handle, so a diff of a moved or edited entity stays small::
       ]
     }
 
+A script may also have a ``"stash"``: values hot reloads set aside because the
+code no longer declares their field, or their field's type changed (see
+`runtime.reload.stash`); they come back when the field does. Loading a field the
+class no longer declares keeps it there too.
+
 Every problem in a file is reported as one `SceneFileError` naming the file and
 the entity, never as a traceback, and loading never writes anything.
 """
@@ -40,6 +45,8 @@ from runtime.fields import (
     color_from_plain,
     declared_fields,
     from_plain,
+    int_fits,
+    to_plain,
     vec2_from_plain,
 )
 from runtime.scene import Entity, Scene, Visual, VisualKind
@@ -49,6 +56,8 @@ from runtime.scripting import (
     instantiate,
     script_plain_fields,
     script_type_id,
+    set_stash,
+    stash_of,
 )
 from runtime.values import Handle
 
@@ -86,10 +95,6 @@ def _no_constants(name: str) -> float:
     raise _Invalid(f"{name} is not a number a scene file may hold")
 
 
-#: Integers must fit in 64 bits (what msgpack, the snapshot format, can hold).
-_MAX_INT = 2**64
-
-
 def _finite_float(text: str) -> float:
     # json parses 1e999 to inf without calling parse_constant: refuse it here, so
     # a file that loads can always be saved again (saving refuses inf and NaN).
@@ -101,8 +106,9 @@ def _finite_float(text: str) -> float:
 
 def _bounded_int(text: str) -> int:
     # Checked on the digits first: int() of a very long literal raises ValueError
-    # (CPython's int_max_str_digits limit), which json would let escape.
-    if len(text.lstrip("-")) > 20 or not -_MAX_INT < int(text) < _MAX_INT:
+    # (CPython's int_max_str_digits limit), which json would let escape. The range
+    # is the fields' own (`int_fits`): loading and saving follow one rule.
+    if len(text.lstrip("-")) > 20 or not int_fits(int(text)):
         raise _Invalid(f"{_short(text)} is too large an integer for a scene file")
     return int(text)
 
@@ -366,18 +372,32 @@ class _SceneReader:
         data = raw.get("fields", {})
         if type(data) is not dict:
             raise _Invalid(f'{where}: {tid}: "fields" must be an object')
+        stash = raw.get("stash", {})
+        if type(stash) is not dict:
+            raise _Invalid(f'{where}: {tid}: "stash" must be an object')
+        # The stash is kept as it is, so it must be data a scene file can hold
+        # (saving checks the same), as must the data of a missing class.
+        stash = self._kept_as_is(stash, f"{where}: {tid} stash")
         cls = self.resolve(tid)
         if cls is None:
             log.warning("%s: script type %s not found; kept as a placeholder", where, tid)
-            return PlaceholderScript(tid, data, f"no plugin defines {tid}")
+            kept = self._kept_as_is(data, f"{where}: {tid}")
+            placeholder = PlaceholderScript(tid, kept, f"no plugin defines {tid}")
+            set_stash(placeholder, stash)
+            return placeholder
         values: dict[str, Any] = {}
         fields = declared_fields(cls)
         for fname, val in data.items():
             spec = fields.get(fname)
             if spec is None:
+                # Like a reload, loading keeps what the code no longer declares.
                 log.warning(
-                    "%s: %s has no field %r any more; its value was dropped", where, tid, fname
+                    "%s: %s has no field %r any more; its value is kept in the stash",
+                    where,
+                    tid,
+                    fname,
                 )
+                stash[fname] = self._kept_as_is(val, f"{where}: {tid}.{fname}")
                 continue
             try:
                 values[fname] = from_plain(val, spec.annotation)
@@ -386,7 +406,14 @@ class _SceneReader:
             for h in _handles_in(values[fname]):
                 self.handle_fields.append((e, tid, fname, h))
         script: Script = instantiate(cls, values)
+        set_stash(script, stash)
         return script
+
+    def _kept_as_is(self, data: Any, where: str) -> Any:
+        try:
+            return self._plain(data, to_plain, where)
+        except RecursionError:
+            raise _Invalid(f"{where}: a value is nested too deeply") from None
 
 
 def _handles_in(value: Any) -> Iterator[Handle]:
@@ -462,9 +489,7 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
                 vd["font_size"] = float(v.font_size)
             d["visual"] = vd
         if e.scripts:
-            d["scripts"] = [
-                {"type": script_type_id(s), "fields": script_plain_fields(s)} for s in e.scripts
-            ]
+            d["scripts"] = [_script_data(s) for s in e.scripts]
         ents.append(d)
     return {
         "format": FORMAT_VERSION,
@@ -473,6 +498,14 @@ def scene_to_data(scene: Scene) -> dict[str, Any]:
         "next_handle": scene.next_handle,
         "entities": ents,
     }
+
+
+def _script_data(s: Script) -> dict[str, Any]:
+    d = {"type": script_type_id(s), "fields": script_plain_fields(s)}
+    stash = stash_of(s)
+    if stash:
+        d["stash"] = dict(stash)  # the values reloads set aside, saved for when they come back
+    return d
 
 
 def dumps_scene(scene: Scene) -> str:
@@ -508,31 +541,63 @@ def _is_number(v: Any) -> bool:
 
 
 def _write_json(value: Any, depth: int, out: list[str]) -> None:
-    if type(value) is dict and value:
+    t = type(value)
+    if t is dict and value:
         inner = "  " * (depth + 1)
-        out.append("{")
-        for i, (k, v) in enumerate(value.items()):
+        sep = "{\n" + inner
+        for k, v in value.items():
             if type(k) is not str:
                 raise TypeError(f"key {k!r} is not a string")
-            out.append(("," if i else "") + "\n" + inner + _scalar(k) + ": ")
-            _write_json(v, depth + 1, out)
+            out.append(sep + _encode_str(k) + ": ")
+            sep = ",\n" + inner
+            if type(v) in _SCALAR_TYPES:  # most values: no call per level
+                out.append(_scalar(v))
+            else:
+                _write_json(v, depth + 1, out)
         out.append("\n" + "  " * depth + "}")
-    elif type(value) in (list, tuple) and value:
+    elif (t is list or t is tuple) and value:
         if len(value) == 2 and _is_number(value[0]) and _is_number(value[1]):
             out.append(f"[{_scalar(value[0])}, {_scalar(value[1])}]")
             return
         inner = "  " * (depth + 1)
-        out.append("[")
-        for i, v in enumerate(value):
-            out.append(("," if i else "") + "\n" + inner)
+        sep = "[\n" + inner
+        for v in value:
+            out.append(sep)
+            sep = ",\n" + inner
             _write_json(v, depth + 1, out)
         out.append("\n" + "  " * depth + "]")
     else:
         out.append(_scalar(value))
 
 
+#: Values written by `_scalar` alone (an empty dict or list is written there too).
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
 def _scalar(value: Any) -> str:
+    # What json.dumps(value, ensure_ascii=False, allow_nan=False) returns, without
+    # building an encoder per value: a 100,000-entity scene has millions of them,
+    # and that set-up was most of the time of a save. The exact builtin types take
+    # the encoder's own conversions; anything else (subclasses, NaN, infinities,
+    # values JSON cannot hold) goes to json.dumps, which also raises its errors.
+    t = type(value)
+    if t is str:
+        return _encode_str(value)
+    if t is int:
+        return int.__repr__(value)
+    if t is float and math.isfinite(value):
+        return float.__repr__(value)
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
     return json.dumps(value, ensure_ascii=False, allow_nan=False)
+
+
+#: The string encoder json.dumps uses with ensure_ascii=False (the C one where built).
+_encode_str: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def save_scene(scene: Scene, path: str | os.PathLike[str]) -> None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from runtime.context import PluginContext, ScriptContext
     from runtime.reports import ReloadReport
 
+#: Where an object keeps its stash (`stash_of`), in its ``__dict__`` beside engine state.
+STASH_KEY = "_hp_stash"
+
 #: Prefix of the module namespace plugins are imported under (see `runtime.plugins`).
 NAMESPACE_PREFIX = "hotplay_plugins"
 
@@ -171,6 +174,26 @@ class PlaceholderScript(Script):
 
     def __repr__(self) -> str:
         return f"PlaceholderScript({self.missing_type_id!r}, {self.reason})"
+
+
+def stash_of(obj: Script | Plugin) -> dict[str, Any]:
+    """The values hot reloads set aside from `obj`, by field name, as scene-file data.
+
+    A field removed from the code, or whose value no longer fits its new type,
+    leaves its value here; a reload that brings the field back with a type the
+    value fits puts it back (see `runtime.reload.stash`). Saved with the scene.
+    The dict is the object's own: change it with `set_stash`.
+    """
+    stash: dict[str, Any] = obj.__dict__.get(STASH_KEY) or {}
+    return stash
+
+
+def set_stash(obj: Script | Plugin, stash: dict[str, Any]) -> None:
+    """Replace `obj`'s stash (an empty one removes it): how the editor discards stale data."""
+    if stash:
+        obj.__dict__[STASH_KEY] = dict(stash)
+    else:
+        obj.__dict__.pop(STASH_KEY, None)
 
 
 def script_type_id(script: Script) -> str:

@@ -81,41 +81,91 @@ def _ext(code: int, data: bytes) -> msgpack.ExtType:
     return tuple.__new__(msgpack.ExtType, (code, data))
 
 
-def _encode(obj: Any) -> msgpack.ExtType:
-    t = type(obj)
-    if t is Vec2:
-        return _ext(EXT_VEC2, _VEC.pack(obj[0], obj[1]))
-    if t is Color:
-        return _ext(EXT_COLOR, bytes(obj))
-    if t is Handle:
-        return _ext(EXT_HANDLE, _HANDLE.pack(obj))
-    if t is tuple:
-        return msgpack.ExtType(EXT_TUPLE, packb(list(obj)))
-    if t is set or t is frozenset:
-        return msgpack.ExtType(EXT_SET, bytes([t is frozenset]) + packb(list(obj)))
-    if isinstance(obj, enum.Enum):
-        return msgpack.ExtType(EXT_ENUM, packb([t.__module__, t.__qualname__, obj.name]))
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
-        return msgpack.ExtType(EXT_DATACLASS, packb([t.__module__, t.__qualname__, fields]))
-    if isinstance(obj, int) and t is not bool:  # an int subclass of a plugin, say an IntFlag
-        return int(obj)
-    raise Unencodable(f"a {t.__module__}.{t.__qualname__} cannot be stored")
+class _Encoder:
+    """The ``default`` hook of msgpack for the engine's types.
+
+    Args:
+        seen: when given, collects the class of every dataclass instance encoded
+            (a reload stores their layouts, to migrate nested values by the rules).
+    """
+
+    __slots__ = ("seen",)
+
+    def __init__(self, seen: dict[type, None] | None) -> None:
+        self.seen = seen
+
+    def pack(self, obj: Any) -> bytes:
+        try:
+            data: bytes = msgpack.packb(obj, default=self, strict_types=True, use_bin_type=True)
+            return data
+        except Unencodable:
+            raise
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise Unencodable(str(exc)) from None
+
+    def __call__(self, obj: Any) -> msgpack.ExtType:
+        t = type(obj)
+        if t is Vec2:
+            return _ext(EXT_VEC2, _VEC.pack(obj[0], obj[1]))
+        if t is Color:
+            return _ext(EXT_COLOR, bytes(obj))
+        if t is Handle:
+            return _ext(EXT_HANDLE, _HANDLE.pack(obj))
+        if t is tuple:
+            return msgpack.ExtType(EXT_TUPLE, self.pack(list(obj)))
+        if t is set or t is frozenset:
+            return msgpack.ExtType(EXT_SET, bytes([t is frozenset]) + self.pack(list(obj)))
+        if isinstance(obj, enum.Enum):
+            return msgpack.ExtType(EXT_ENUM, self.pack([t.__module__, t.__qualname__, obj.name]))
+        if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+            if self.seen is not None:
+                self.seen[t] = None
+            fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+            return msgpack.ExtType(EXT_DATACLASS, self.pack([t.__module__, t.__qualname__, fields]))
+        if isinstance(obj, int) and t is not bool:  # an int subclass of a plugin, say an IntFlag
+            return int(obj)
+        raise Unencodable(f"a {t.__module__}.{t.__qualname__} cannot be stored")
 
 
-def packb(obj: Any) -> bytes:
+_PLAIN_ENCODER = _Encoder(None)
+
+
+def packb(obj: Any, seen_dataclasses: dict[type, None] | None = None) -> bytes:
     """Encode a value with the engine's extension types.
+
+    Args:
+        obj: the value.
+        seen_dataclasses: collects the class of every dataclass instance in `obj`.
 
     Raises:
         Unencodable: something in `obj` has no msgpack form.
     """
+    encoder = _PLAIN_ENCODER if seen_dataclasses is None else _Encoder(seen_dataclasses)
+    return encoder.pack(obj)
+
+
+#: Builds a dataclass instance from its new class and stored fields, during decoding:
+#: ``(module, qualname, class, stored fields) -> instance``. The default calls the
+#: class with the stored fields it still has; a reload applies the migration rules.
+DataclassBuilder = Callable[[str, str, Any, dict[str, Any]], Any]
+
+
+def build_dataclass(module: str, qualname: str, cls: Any, fields: dict[str, Any]) -> Any:
+    """The default `DataclassBuilder`: the new class's constructor with the fields it knows.
+
+    Raises:
+        RebuildError: the constructor (its ``__post_init__``, say) refused the values.
+    """
+    known = {f.name for f in dataclasses.fields(cls) if f.init}
+    kwargs = {k: v for k, v in fields.items() if k in known}
+    # The new class's own constructor runs, so its validation (__post_init__) applies.
     try:
-        data: bytes = msgpack.packb(obj, default=_encode, strict_types=True, use_bin_type=True)
-        return data
-    except Unencodable:
-        raise
-    except (TypeError, ValueError, OverflowError) as exc:
-        raise Unencodable(str(exc)) from None
+        return cls(**kwargs)
+    except Exception as exc:
+        raise RebuildError(
+            f"the new code of {module.rpartition('.')[2]}.{qualname} rejects the stored "
+            f"value {kwargs!r}: {type(exc).__name__}: {exc}"
+        ) from exc
 
 
 class ExtDecoder:
@@ -129,10 +179,14 @@ class ExtDecoder:
     """
 
     def __init__(
-        self, resolve: ClassResolver = default_resolver, unresolved: list[Unresolved] | None = None
+        self,
+        resolve: ClassResolver = default_resolver,
+        unresolved: list[Unresolved] | None = None,
+        build: DataclassBuilder = build_dataclass,
     ) -> None:
         self.resolve = resolve
         self.unresolved = unresolved
+        self.build = build
 
     def _lost(self, module: str, qualname: str, data: Any) -> Unresolved:
         u = Unresolved(module, qualname, data)
@@ -166,16 +220,7 @@ class ExtDecoder:
             dc: Callable[..., Any] = self.resolve(module, qualname)
             if dc is None or not dataclasses.is_dataclass(dc):
                 return self._lost(module, qualname, fields)
-            known = {f.name for f in dataclasses.fields(dc) if f.init}
-            kwargs = {k: v for k, v in fields.items() if k in known}
-            # The new class's own constructor runs, so its validation (__post_init__) applies.
-            try:
-                return dc(**kwargs)
-            except Exception as exc:
-                raise RebuildError(
-                    f"the new code of {module.rpartition('.')[2]}.{qualname} rejects the stored "
-                    f"value {kwargs!r}: {type(exc).__name__}: {exc}"
-                ) from exc
+            return self.build(module, qualname, dc, fields)
         return msgpack.ExtType(code, data)
 
 
@@ -183,6 +228,7 @@ def unpackb(
     data: bytes,
     resolve: ClassResolver = default_resolver,
     unresolved: list[Unresolved] | None = None,
+    build: DataclassBuilder = build_dataclass,
 ) -> Any:
     """Decode what `packb` encoded; plugin classes are looked up with `resolve`.
 
@@ -190,7 +236,8 @@ def unpackb(
         data: the encoded bytes.
         resolve: finds classes of enum members and dataclasses by module and qualname.
         unresolved: collects the values whose class or member no longer exists.
+        build: makes dataclass instances from their class and stored fields.
     """
     return msgpack.unpackb(
-        data, ext_hook=ExtDecoder(resolve, unresolved), raw=False, strict_map_key=False
+        data, ext_hook=ExtDecoder(resolve, unresolved, build), raw=False, strict_map_key=False
     )

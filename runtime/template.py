@@ -1,7 +1,8 @@
-"""The new-project template (``python -m runtime new DIR``)."""
+"""The templates: a new project (``hotplay new DIR``) and a new script (the editor's New Script)."""
 
 from __future__ import annotations
 
+import keyword
 import os
 import re
 from pathlib import Path
@@ -142,5 +143,80 @@ def create_project(directory: str | os.PathLike[str], *, name: str | None = None
     (root / "assets" / "scenes" / "main.scene.json").write_text(
         dumps_scene_data(_scene(title, plugin)), encoding="utf-8"
     )
-    (root / ".gitignore").write_text("__pycache__/\nbuild/\n*.recovery.json\n", encoding="utf-8")
+    (root / ".gitignore").write_text(
+        "__pycache__/\nbuild/\n*.recovery.json\n.hotplay/\n", encoding="utf-8"
+    )
     return root
+
+
+_SCRIPT = '''\
+"""The {cls} script."""
+
+from runtime import Script
+
+
+class {cls}(Script):
+    """Attach it to an entity. Fields (annotated attributes) show in the inspector
+    and keep their values across hot reloads."""
+
+    speed: float = 100.0
+
+    def on_start(self, ctx):
+        pass
+
+    def on_update(self, ctx, dt):
+        pass
+'''
+
+_NEW_PLUGIN_INIT = '''\
+"""The {name} plugin: scripts for your game, one module each."""
+'''
+
+
+def script_module_name(class_name: str) -> str:
+    """The module a new script class goes into: ``PlayerMovement`` → ``player_movement``."""
+    snake = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "_", class_name).lower()
+    return snake if not keyword.iskeyword(snake) else snake + "_script"
+
+
+def script_name_problem(plugins_dir: Path, plugin: str, class_name: str) -> str | None:
+    """Why `class_name` in `plugin` cannot be made (``None``: it can).
+
+    Both must be Python identifiers (the plugin's also a lower-case package
+    name), and the module the class would go into must not exist yet.
+    """
+    if not plugin.isidentifier() or keyword.iskeyword(plugin):
+        return f"{plugin!r} is not a valid plugin name (a Python identifier)"
+    if not class_name.isidentifier() or keyword.iskeyword(class_name):
+        return f"{class_name!r} is not a valid class name (a Python identifier)"
+    if not class_name[0].isupper():
+        return "a class name starts with a capital letter"
+    module = plugins_dir / plugin / f"{script_module_name(class_name)}.py"
+    if module.exists():
+        return f"{module.relative_to(plugins_dir.parent)} exists already"
+    return None
+
+
+def create_script(plugins_dir: str | os.PathLike[str], plugin: str, class_name: str) -> Path:
+    """Write a new `Script` subclass from the template into ``plugins/<plugin>/``.
+
+    A plugin that does not exist yet is made (a package with an ``__init__.py``).
+
+    Returns:
+        The new module's path.
+
+    Raises:
+        TemplateError: a name is invalid or the module exists (see `script_name_problem`).
+    """
+    plugins = Path(plugins_dir)
+    problem = script_name_problem(plugins, plugin, class_name)
+    if problem is not None:
+        raise TemplateError(problem)
+    package = plugins / plugin
+    package.mkdir(parents=True, exist_ok=True)
+    init = package / "__init__.py"
+    if not init.exists():
+        init.write_text(_NEW_PLUGIN_INIT.format(name=plugin), encoding="utf-8")
+    path = package / f"{script_module_name(class_name)}.py"
+    path.write_text(_SCRIPT.format(cls=class_name), encoding="utf-8")
+    return path

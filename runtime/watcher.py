@@ -10,6 +10,14 @@ We watch the ``plugins/`` directory recursively rather than files: editors
 save by writing a temporary file and renaming it over the original (vim,
 JetBrains, VS Code with some settings), which replaces the file's inode, and a
 watch on the old file would see nothing more.
+
+Symbolic links: inotify watches a directory, not what links in it point to.
+A linked plugin folder (``plugins/x`` -> elsewhere) is followed by the
+observer itself (``follow_symlink``), which reports its files under the link's
+path. A linked *file* is not: we also watch the folder holding its target
+and report a change of the target under the link's path, so the game always
+hears of paths inside ``plugins/``. Links made after the watcher started are
+followed for folders only (see docs/hot-reload.md, "Limitations").
 """
 
 from __future__ import annotations
@@ -75,6 +83,52 @@ class _Recorder(FileSystemEventHandler):
             log.exception("plugin watcher: cannot handle %r", event)
 
 
+class _LinkedFileRecorder(FileSystemEventHandler):
+    """Reports changes of the targets of linked files under the links' paths."""
+
+    def __init__(self, watcher: PluginWatcher, links: dict[str, str]) -> None:
+        self.watcher = watcher
+        self.links = links  # target path -> link path
+
+    def on_any_event(self, event: FileSystemEvent) -> None:
+        try:
+            if event.event_type in _IGNORED_EVENTS or event.is_directory:
+                return
+            for raw in (event.src_path, getattr(event, "dest_path", "")):
+                link = self.links.get(os.fsdecode(raw)) if raw else None
+                if link is not None:
+                    self.watcher.record(link)
+        except Exception:  # the observer thread must never die on one odd event
+            log.exception("plugin watcher: cannot handle %r", event)
+
+
+def linked_files(root: Path) -> dict[str, str]:
+    """Target path -> link path of every symbolically linked ``.py`` file under `root`.
+
+    Linked folders are followed (each real folder once, so a link cycle ends);
+    a link whose target is missing is logged, as it can never reload.
+    """
+    out: dict[str, str] = {}
+    seen: set[str] = set()
+    for folder, dirs, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            dirs[:] = []
+            continue
+        seen.add(real)
+        dirs[:] = [d for d in dirs if d not in _IGNORED_DIRS]
+        for name in files:
+            path = os.path.join(folder, name)
+            if not name.endswith(".py") or not os.path.islink(path):
+                continue
+            target = os.path.realpath(path)
+            if not os.path.exists(target):
+                log.warning("plugin watcher: %s links to %s, which does not exist", path, target)
+                continue
+            out[target] = path
+    return out
+
+
 class PluginWatcher:
     """Watches a ``plugins/`` folder and reports debounced batches of changes.
 
@@ -100,7 +154,13 @@ class PluginWatcher:
     def start(self) -> None:
         """Start watching (returns at once; events are recorded from now on)."""
         observer = Observer()
-        observer.schedule(_Recorder(self), str(self.root), recursive=True)
+        observer.schedule(_Recorder(self), str(self.root), recursive=True, follow_symlink=True)
+        links = linked_files(self.root)
+        for folder in sorted({os.path.dirname(t) for t in links}):
+            try:
+                observer.schedule(_LinkedFileRecorder(self, links), folder, recursive=False)
+            except OSError as exc:
+                log.warning("plugin watcher: cannot watch %s (linked to): %s", folder, exc)
         observer.daemon = True
         observer.start()
         self._observer = observer

@@ -108,6 +108,7 @@ def test_a_field_changing_edit_is_timed_and_verified_by_the_migration_rules(
     project = write_project(tmp_path / "p", scene_entities=3)
     with World.open(project, 5, quiet_ms=None) as world:
         game = world.game
+        label = next(iter(game.scene)).scripts[0].label
         sample = world.watched_reload(change_fields=True)
         assert world.layout == 1
         # The figure is Game.reload's wall time, freeing included: never less than the steps.
@@ -118,7 +119,7 @@ def test_a_field_changing_edit_is_timed_and_verified_by_the_migration_rules(
         assert "label" not in vars(script)
         world.watched_reload(change_fields=True)  # and back, verified inside
         assert world.layout == 0
-        assert next(iter(game.scene)).scripts[0].label == "mover"
+        assert next(iter(game.scene)).scripts[0].label == label  # back from the stash
 
         # The verification itself: a reset field that kept its value is caught, and
         # so is a report without the expected notes.
@@ -127,12 +128,13 @@ def test_a_field_changing_edit_is_timed_and_verified_by_the_migration_rules(
         movers_path(project).write_text(movers_source(world.step, 1), encoding="utf-8")
         report = game.reload([str(movers_path(project))])
         after = SceneState.capture(game, game.scene, LAYOUT_FIELDS[1])
-        verify_field_change(report, before, after, FIELD_CHANGES[0], 5)
+        stashed_at = world.stashed_at[1]
+        verify_field_change(report, before, after, FIELD_CHANGES[0], 5, stashed_at)
         script = next(iter(game.scene)).scripts[0]
         script.trail = (1.0,)
         kept_by_mistake = SceneState.capture(game, game.scene, LAYOUT_FIELDS[1])
         with pytest.raises(BenchError, match="not its default"):
-            verify_field_change(report, before, kept_by_mistake, FIELD_CHANGES[0], 5)
-        quiet = replace(report, notes=tuple(n for n in report.notes if n.kind != "dropped"))
+            verify_field_change(report, before, kept_by_mistake, FIELD_CHANGES[0], 5, stashed_at)
+        quiet = replace(report, notes=tuple(n for n in report.notes if n.kind != "stashed"))
         with pytest.raises(BenchError, match="migration rules say"):
-            verify_field_change(quiet, before, after, FIELD_CHANGES[0], 5)
+            verify_field_change(quiet, before, after, FIELD_CHANGES[0], 5, stashed_at)

@@ -294,6 +294,43 @@ def test_a_reload_that_loops_or_exits_is_rolled_back_naming_the_line(tmp_path, c
     assert_interrupted_at(out["error"], "counter.py", lines_of(bad, "while True", "pass"))
 
 
+# A reload that adds an endless on_before_reload, then the save that removes it.
+BEFORE_LOOP_GAME = """
+import json, sys
+from pathlib import Path
+from runtime import Game
+
+root = Path(sys.argv[1])
+target = root / "plugins" / "game" / "counter.py"
+with Game(root) as game:
+    game.step(2)
+    target.write_text(sys.argv[2])
+    added = game.reload()
+    game.step(2)
+    target.write_text(sys.argv[3])
+    removed = game.reload()
+    game.step(1)
+    print(json.dumps({
+        "added": added.ok, "removed": removed.ok,
+        "warnings": [str(n) for n in removed.warnings],
+        "count": game.scene.find("Counter").scripts[0].count,
+    }))
+"""
+
+
+def test_an_endless_on_before_reload_is_interrupted_and_the_save_removing_it_loads(tmp_path):
+    # The hook that runs is the old code's: were its overrun a rollback, no save
+    # could ever remove it. It is a warning; the state is saved as it was.
+    root = project_with(tmp_path, {})
+    looping = textwrap.dedent(COUNTER).lstrip("\n") + (
+        "\n    def on_before_reload(self, ctx):\n        while True:\n            pass\n"
+    )
+    out = run_child(BEFORE_LOOP_GAME, str(root), looping, textwrap.dedent(FIXED).lstrip("\n"))
+    assert out["added"] and out["removed"]
+    assert any("on_before_reload" in w and "longer than" in w for w in out["warnings"])
+    assert out["count"] == 104  # 4 frames of old code kept, then the new code's step
+
+
 # --- a frame over budget ------------------------------------------------------------------------
 
 SPAWNER = """

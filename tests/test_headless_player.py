@@ -172,7 +172,8 @@ def test_a_reload_prints_the_same_lines_with_and_without_the_editor(
 
     expected = [
         "[frame N] reloaded game: 2 modules, 2 objects in T ms, 1 warning",
-        "  warning: game.counter:Counter.label: field removed from the code; its value was dropped",
+        "  warning: game.counter:Counter.label: field removed from the code; its value is kept "
+        "in the stash and comes back with the field",
     ]
     assert reload_lines(alone) == expected, alone
     assert reload_lines(child) == expected, child

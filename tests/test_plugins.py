@@ -119,6 +119,7 @@ def test_duplicate_type_id_across_plugins(make_project: Any) -> None:
         assert set(game.plugins.errors) == {"beta"}
         err = game.plugins.errors["beta"]
         assert "shared.thing (also defined by plugin 'alpha')" in err
+        assert "plugins/beta/things.py:" in err, err
         assert game.registry.owner("shared.thing") == "alpha"
         assert "beta.spin:Spin" not in game.registry
         assert "gamma.spin:Spin" in game.registry
@@ -138,7 +139,9 @@ def test_duplicate_type_id_within_one_plugin(make_project: Any) -> None:
         scene=[],
     )
     with Game(root) as game:
-        assert "type id 'x' is used by both dup.a.A and dup.b.B" in game.plugins.errors["dup"]
+        error = game.plugins.errors["dup"]
+        assert "type id 'x' is used by both dup.a.A and dup.b.B" in error
+        assert "plugins/dup/b.py:2: " in error, error
         assert "ok" in game.plugin_objects
 
 
@@ -197,6 +200,21 @@ def test_a_plugin_raising_at_import_is_reported_and_others_load(
     # No plugin module is left importable after the game closed (checked by conftest too).
 
 
+@pytest.mark.parametrize("raised", ["KeyboardInterrupt", "SystemExit(3)"])
+def test_a_plugin_raising_keyboard_interrupt_at_first_import_fails_alone(
+    make_project: Any, raised: str
+) -> None:
+    """Issue 14, item 5: game code's KeyboardInterrupt is that plugin's error, not the end."""
+    root = make_project(
+        plugins={"boom": {"bad.py": f"x = 1\nraise {raised}\n"}, "ok": {"spin.py": SPIN}},
+        scene=[entity(1, "B", scripts=[script("ok.spin:Spin")])],
+    )
+    with Game(root) as game:
+        error = game.plugins.errors["boom"]
+        assert "plugins/boom/bad.py:2" in error and raised.partition("(")[0] in error
+        assert list(game.plugin_objects) == ["ok"]
+
+
 def test_plugins_can_import_each_other(make_project: Any) -> None:
     root = make_project(
         plugins={
@@ -241,7 +259,11 @@ def test_errors_name_the_plugin_file_not_the_runtime(make_project: Any) -> None:
     )
     with Game(root) as game:
         twice = game.plugins.errors["twice"]
-        assert twice.startswith("PluginError: plugin 'twice' defines several Plugin classes")
+        # Issue 14: every failure names the file and line (here: the second Plugin class).
+        assert twice.endswith(
+            "plugins/twice/__init__.py:5: PluginError: plugin 'twice' defines several Plugin "
+            "classes: A, B"
+        ), twice
         assert "runtime" not in twice
         boom = game.plugins.errors["boom"]
         assert boom.endswith("plugins/boom/__init__.py:4: ValueError: bad value")

@@ -10,6 +10,7 @@ import pytest
 
 from runtime import PlaceholderScript
 from runtime.reports import ReloadReport
+from runtime.scripting import stash_of
 
 from .reload_lab import Lab, entity, scripts_of
 
@@ -102,7 +103,7 @@ def test_migration_rules(lab):
                 steps: str = "none"               # int -> str: reset
                 label: str = "v2"                 # default changed: "v1" objects take "v2"
                 added: list[int] = [1, 2]         # new: default
-                                                  # speed removed: dropped
+                                                  # speed removed: stashed
 
                 def on_update(self, ctx, dt):
                     pass
@@ -117,9 +118,11 @@ def test_migration_rules(lab):
         assert b.label == "custom"  # was changed by the user: kept
         assert a.added == [1, 2] and a.added is not b.added
         assert not hasattr(a, "speed")
+        # Issue 14: what a reload takes out of an object is kept in its stash.
+        assert stash_of(a) == {"speed": 2.0, "steps": 3}
         kinds = {(n.field, n.kind, n.count) for n in report.notes}
         assert ("steps", "reset", 2) in kinds
-        assert ("speed", "dropped", 1) in kinds  # one note per class, counted per object
+        assert ("speed", "stashed", 1) in kinds  # one note per class, counted per object
         assert ("added", "added", 1) in kinds
         assert ("label", "default-updated", 1) in kinds
         assert {n.field for n in report.warnings} == {"steps", "speed"}
@@ -240,7 +243,8 @@ def test_syntax_error_reports_every_file_and_touches_nothing(lab):
         assert "snapshot" not in report.timings  # stopped at the build step
 
 
-def test_before_reload_hook_failure_rolls_back_and_old_object_hears_it(lab):
+def test_before_reload_hook_failure_is_a_warning_and_state_is_saved_as_it_was(lab):
+    # Issue 14 changed this: a raising hook was a rollback, so the save removing it never loaded.
     lab.write(
         "game/mover.py",
         MOVER_V1
@@ -250,7 +254,31 @@ def test_before_reload_hook_failure_rolls_back_and_old_object_hears_it(lab):
     def on_before_reload(self, ctx):
         self.log.append("before")
         if ctx.entity.name == "B":
+            self.steps = 99
             raise RuntimeError("no")
+""",
+    )
+    with lab.game() as game:
+        game.step(1)
+        report = game.reload()
+        assert report.ok, report.details()
+        (warning,) = report.warnings
+        assert warning.kind == "hook-failed"
+        assert "mover.py:19: RuntimeError: no" in str(warning)
+        a, b = scripts_of(game, "Mover")
+        assert a.log == b.log == ["before"]
+        assert (a.steps, b.steps) == (1, 99)  # saved as it was when the hook raised
+
+
+def test_objects_told_of_a_reload_hear_when_it_is_rolled_back(lab):
+    lab.write(
+        "game/mover.py",
+        MOVER_V1
+        + """
+    log: list[str] = []
+
+    def on_before_reload(self, ctx):
+        self.log.append("before")
 
     def on_after_reload(self, ctx, report):
         self.log.append("after-ok" if report.ok else "after-failed")
@@ -259,10 +287,10 @@ def test_before_reload_hook_failure_rolls_back_and_old_object_hears_it(lab):
     with lab.game() as game:
         game.step(1)
         a, b = scripts_of(game, "Mover")
+        lab.write("game/kinds.py", KINDS + "\nraise RuntimeError('broken at import')\n")
         report = game.reload()
-        assert not report.ok and "on_before_reload raised" in report.error
-        assert a.log == ["before", "after-failed"]  # told the reload was called off
-        assert b.log == ["before", "after-failed"]
+        assert not report.ok and "broken at import" in report.error
+        assert a.log == b.log == ["before", "after-failed"]
 
 
 def test_after_reload_sees_new_object_and_no_second_on_init(lab):

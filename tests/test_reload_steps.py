@@ -23,6 +23,7 @@ from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
 from runtime.reload.state import Notes, ReloadFailed
 from runtime.scene import ScriptsReplaced
+from runtime.scripting import stash_of
 
 from .reload_lab import Lab, entity, scripts_of
 
@@ -211,13 +212,15 @@ def test_a_class_plan_applies_the_migration_rules_without_a_game():
     notes = Notes()
     stored = ["kept", "retyped", "gone", "new_default"]
     plan = ClassPlan(notes, "t:Old", Reworked, stored, ["int"] * 4, [0, 0, 0, 5], careful=False)
-    obj = plan.build([3, 4, 9, 5], None, 0, 0)
+    obj = plan.build([3, 4, 9, 5], None, 0, 0, {"added": 2.5})
     assert type(obj) is Reworked
-    assert (obj.kept, obj.retyped, obj.added, obj.new_default) == (3, "x", 1.5, 7)
+    assert (obj.kept, obj.retyped, obj.added, obj.new_default) == (3, "x", 2.5, 7)
     assert not hasattr(obj, "gone")
+    assert stash_of(obj) == {"gone": 9, "retyped": 4}  # what left, kept aside
     assert {(n.field, n.kind) for n in notes.as_tuple()} == {
         ("added", "added"),
-        ("gone", "dropped"),
+        ("added", "unstashed"),
+        ("gone", "stashed"),
         ("retyped", "reset"),
         ("new_default", "default-updated"),
     }

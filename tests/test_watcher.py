@@ -149,3 +149,32 @@ def test_bad_save_then_fix_through_the_watcher(lab):
         lab.write("game/mover.py", MOVER_V1)
         report = game.wait_for_reload(timeout=10)
         assert report is not None and report.ok
+
+
+def test_symlinked_plugin_folder_and_file_reload_through_the_watcher(tmp_path):
+    """Issue 14, item 10: a linked plugin package, or a linked file, never reloaded."""
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/kinds.py": KINDS},
+        [entity(1, "A", ("game.mover:Mover", {"velocity": [1, 0]}))],
+    )
+    # plugins/game/mover.py links to a file elsewhere; plugins/extra links to a folder.
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "extra").mkdir(parents=True)
+    (elsewhere / "mover.py").write_text(MOVER_V1)
+    extra = "from runtime import Plugin\n\nclass Extra(Plugin):\n    level: int = 1\n"
+    (elsewhere / "extra" / "__init__.py").write_text(extra)
+    lab.path("game/mover.py").symlink_to(elsewhere / "mover.py")
+    lab.path("extra").symlink_to(elsewhere / "extra")
+    with lab.game(profile=BuildProfile.DEBUG_HR, quiet_ms=30) as game:
+        game.step(2)
+        assert game.plugin("extra").level == 1
+        (elsewhere / "mover.py").write_text(MOVER_V1.replace("self.steps += 1", "self.steps += 10"))
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok and report.plugins == ("game",), report
+        game.step(1)
+        assert scripts_of(game, "Mover")[0].steps == 12
+        (elsewhere / "extra" / "__init__.py").write_text(extra + "    x: int = 5\n")
+        report = game.wait_for_reload(timeout=10)
+        assert report is not None and report.ok and report.plugins == ("extra",), report
+        assert game.plugin("extra").x == 5

@@ -390,7 +390,7 @@ class Edit:
     what: str
     #: a fault that must make the reload fail ("" for a valid edit)
     fault: str = ""
-    #: class name -> "raise"/"recurse" in the *running* code's on_before_reload
+    #: class name -> "raise"/"recurse" in the *running* code's on_before_reload (a warning)
     before: dict[str, str] = field(default_factory=dict)
 
 
@@ -649,9 +649,10 @@ def _fault(rng: random.Random, m: Model, live: dict[str, int]) -> Edit | None:
     if kind == "before" and hooked:
         name = rng.choice(hooked)
         mode = rng.choice(["raise", "recurse"])
-        # A valid change rides along: it must be rolled back too.
+        # Not a fault: the running code's hook raising is a warning, and the valid
+        # change riding along must load (else the save removing the hook never could).
         _behaviour(rng, m)
-        return Edit(m, f"on_before_reload of {name}: {mode}", "before", before={name: mode})
+        return Edit(m, f"on_before_reload of {name}: {mode}", before={name: mode})
     alive = sorted(n for n, k in live.items() if k and n in m.classes)
     if kind == "after" and alive:
         name = rng.choice(alive)

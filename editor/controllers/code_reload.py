@@ -1,10 +1,14 @@
-"""Code changes: the build profile, the plugin watcher, hot reloads and the stale-code banner.
+"""Code changes: the build profile, the plugin watcher, hot reloads and the code banner.
 
 The game keeps the one queue of saved files not loaded yet
 (`runtime.Game.pending_changes`). The watcher's thread only wakes this
 controller (a queued signal); on the GUI thread, between frames, ``Debug (HR)``
 applies the queue at once, and ``Debug`` leaves it for the next Play or Build
 (`apply_stale_changes`) and shows the "code changed" banner meanwhile.
+
+After a reload whose report lists a changed ``on_init`` or ``on_start`` that
+already ran ("changed but did not run"), the same banner offers one click to
+run it again on those objects (`rerun_unapplied`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from editor.controllers import STATUS_SECONDS
@@ -20,7 +24,7 @@ from editor.extensions import ExtensionHost
 from editor.inspector import InspectorPanel
 from editor.scene_view import SceneView
 from runtime import BuildProfile, Game
-from runtime.reports import ReloadReport
+from runtime.reports import ReloadReport, UnappliedChange
 
 log = logging.getLogger("hotplay.editor")
 
@@ -95,6 +99,11 @@ class CodeReloadController(QObject):
             "background: #5c4813; color: #ffe8a3; padding: 5px 10px; font-weight: bold"
         )
         self.banner.setVisible(False)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setTextInteractionFlags(Qt.TextInteractionFlag.LinksAccessibleByMouse)
+        self.banner.linkActivated.connect(self._on_banner_link)
+        #: The hooks the last reload changed but could not run again by itself.
+        self._offer: tuple[UnappliedChange, ...] = ()
 
         self._watcher_signals = _WatcherSignals(self)
         self._watcher_signals.changesDetected.connect(self._on_changes_detected)
@@ -144,8 +153,34 @@ class CodeReloadController(QObject):
         if not self.game.profile.hot_reload:
             self.apply_stale_changes()
 
+    def rerun_unapplied(self) -> int:
+        """Run the changed ``on_init``/``on_start`` of the last reload again; how many ran."""
+        offer, self._offer = self._offer, ()
+        ran = sum(self.game.rerun(change) for change in offer)
+        hooks = " and ".join(sorted({c.what for c in offer})) or "nothing"
+        self.statusReported.emit(
+            f"re-ran {hooks} on {ran} object{'s' if ran != 1 else ''}", "ok", STATUS_SECONDS
+        )
+        self.update_banner()
+        return ran
+
     def update_banner(self) -> None:
-        """Show the "code changed" banner while changes wait for the next Play or Build."""
+        """Show the "code changed" banner while changes wait for the next Play or Build.
+
+        While a game plays, it offers instead to run again a changed ``on_init`` or
+        ``on_start`` the last reload could not apply to existing objects.
+        """
+        if self._offer and self._is_playing():
+            count = len({(c.type_id, h) for c in self._offer for h in c.entities})
+            count += sum(c.plugin_object for c in self._offer)
+            hooks = " and ".join(sorted({c.what for c in self._offer}))
+            self.banner.setText(
+                f"{hooks} changed but already ran on {count} object{'s' if count != 1 else ''}"
+                f" — <a href='rerun' style='color: #ffe8a3'>Re-run {hooks}</a>"
+            )
+            self.banner.setVisible(True)
+            return
+        self._offer = ()
         stale = bool(self.game.pending_changes())
         self.banner.setText(
             "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
@@ -167,6 +202,10 @@ class CodeReloadController(QObject):
         self._settings.setValue("profile", self.profile.value)
         log.info("build profile: %s", self.profile.display_name)
 
+    def _on_banner_link(self, link: str) -> None:
+        if link == "rerun":
+            self.rerun_unapplied()
+
     def _on_changes_detected(self) -> None:
         # GUI thread, between frames: a playing game would apply this at its next
         # frame anyway, but a paused game or the edited scene would not.
@@ -181,6 +220,8 @@ class CodeReloadController(QObject):
             return
         self.statusReported.emit(str(report), "ok" if report.ok else "error", STATUS_SECONDS)
         if report.ok:
+            self._offer = tuple(u for u in report.unapplied if u.kind == "hook")
+            self.update_banner()
             self._inspector.set_script_types(self.game.registry.script_types())
             self.extensions.forget_missing()
             self._inspector.set_custom_editors(self.extensions.field_editors())

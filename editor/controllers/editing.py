@@ -80,6 +80,10 @@ class EditingController(QObject):
         inspector.scriptFieldEdited.connect(self._on_script_field_edited)
         inspector.addScriptRequested.connect(self._on_add_script_requested)
         inspector.removeScriptRequested.connect(self._on_remove_script_requested)
+        inspector.discardStashRequested.connect(self._on_discard_stash_requested)
+        # Every reload migrates the edited scene: what it changes in the document's
+        # data becomes one undoable step (never a change behind the user's back).
+        document.game.add_reload_participant(self._on_reload_prepared)
 
     @property
     def _target(self) -> cmd.EditTarget:
@@ -274,6 +278,40 @@ class EditingController(QObject):
         if old == value and type(old) is type(value):
             return
         self._push(cmd.SetScriptField(self._target, handle, index, type_id, field, value, old))
+
+    def _on_discard_stash_requested(
+        self, handle: Handle, index: int, type_id: str, key: str
+    ) -> None:
+        self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
+
+    def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
+        """A reload participant: the edited scene's script data before the swap; compare after."""
+        scene = self.document.scene
+        before = {
+            (e.handle, i): cmd.ScriptData.of(s) for e in scene for i, s in enumerate(e.scripts)
+        }
+        return lambda: self._on_reload_committed(scene, before)
+
+    def _on_reload_committed(
+        self, scene: Any, before: dict[tuple[Handle, int], cmd.ScriptData]
+    ) -> None:
+        if scene is not self.document.scene:
+            return
+        resolve = self.document.edit_target.resolve
+        changes = []
+        for e in scene:
+            for i, s in enumerate(e.scripts):
+                old = before.get((e.handle, i))
+                if old is None:
+                    continue
+                after = cmd.ScriptData.of(s)
+                # A change is what the saved file, opened with the new code, would not
+                # give: fields added at their default or set aside in the stash are not.
+                if after != cmd.ScriptData.of(old.build(resolve)):
+                    changes.append((e.handle, i, old, after))
+        if changes:
+            # Pushed even while a game plays: the reload changed the edited scene then too.
+            self.document.undo_stack.push(cmd.ReloadChangedScripts(self._target, changes))
 
     def _on_add_script_requested(self, handle: Handle, type_id: str) -> None:
         self._push(cmd.AddScript(self._target, handle, type_id))

@@ -105,7 +105,7 @@ MOVER_LAYOUTS = (
     target: Handle = Handle.NONE
     ticks: int = 0
 """,
-    # speed retyped (every stored value still fits: kept), label removed (dropped),
+    # speed retyped (every stored value still fits: kept), label removed (stashed),
     # trail retyped (a list does not fit a tuple: reset), boost added (its default).
     """\
     speed: float | int = 1.0
@@ -129,29 +129,54 @@ class FieldChange:
         kept: fields whose stored value stays.
         defaults: fields that take their new declared default (added, or reset
             because the stored value no longer fits), with that default.
-        removed: fields that are gone from the new layout.
+        removed: fields that are gone from the new layout (their values go to the stash).
         notes: the (field, note kind) pairs the reload must report, no more, no less.
+        restored: fields whose value comes back from the stash: the value they had
+            when the previous change away from the new layout took them out.
     """
 
     kept: tuple[str, ...]
     defaults: dict[str, Any]
     removed: tuple[str, ...]
     notes: frozenset[tuple[str, str]]
+    restored: tuple[str, ...] = ()
 
 
-#: The field change of going from layout 0 to 1 (index 0) and from 1 to 0 (index 1).
+#: The first change from layout 0 to 1, before any stash holds a value of layout 1's fields.
+FIRST_FIELD_CHANGE = FieldChange(
+    kept=("speed", "velocity", "target", "ticks"),
+    defaults={"trail": (), "boost": 0.5},
+    removed=("label",),
+    notes=frozenset({("label", "stashed"), ("trail", "reset"), ("boost", "added")}),
+)
+
+#: The field change of going from layout 0 to 1 (index 0) and from 1 to 0 (index 1),
+#: once the stash holds what the previous change the other way took out.
 FIELD_CHANGES = (
     FieldChange(
         kept=("speed", "velocity", "target", "ticks"),
-        defaults={"trail": (), "boost": 0.5},
+        defaults={"trail": ()},
         removed=("label",),
-        notes=frozenset({("label", "dropped"), ("trail", "reset"), ("boost", "added")}),
+        notes=frozenset(
+            {("label", "stashed"), ("trail", "reset"), ("boost", "added"), ("boost", "unstashed")}
+        ),
+        restored=("boost",),
     ),
+    # The first change from 1 to 0 already finds label (removed) and trail's list
+    # (reset) in the stash: the very first change from 0 to 1 put them there.
     FieldChange(
         kept=("speed", "velocity", "target", "ticks"),
-        defaults={"trail": [], "label": "mover"},
+        defaults={},
         removed=("boost",),
-        notes=frozenset({("boost", "dropped"), ("trail", "reset"), ("label", "added")}),
+        notes=frozenset(
+            {
+                ("boost", "stashed"),
+                ("label", "added"),
+                ("label", "unstashed"),
+                ("trail", "unstashed"),
+            }
+        ),
+        restored=("label", "trail"),
     ),
 )
 

@@ -140,12 +140,14 @@ def verify_field_change(
     after: SceneState,
     change: FieldChange,
     n: int,
+    stashed_at: SceneState | None = None,
 ) -> None:
     """Fail loudly unless a field-changing reload did exactly what the migration rules say.
 
     Every kept field holds its old value, every added or reset field its new
-    default, removed fields are gone, positions and rotations are unchanged,
-    and the report notes exactly the expected (field, kind) pairs.
+    default, every field back from the stash the value it had at `stashed_at`,
+    removed fields are gone, positions and rotations are unchanged, and the
+    report notes exactly the expected (field, kind) pairs.
 
     Args:
         report: the reload's report (``None``: no reload happened).
@@ -153,6 +155,8 @@ def verify_field_change(
         after: the state captured just after the reload, with the new layout's fields.
         change: what the migration rules make of this layout change.
         n: the number of scripted entities.
+        stashed_at: the state captured before the change that put `change.restored`
+            into the stash (required when there are such fields).
 
     Raises:
         BenchError: the report or any value is not what the rules say.
@@ -181,6 +185,18 @@ def verify_field_change(
             if new[name] != default:
                 raise BenchError(
                     f"entity {b[0]}: field {name} is {new[name]}, not its default {default}"
+                )
+    if not change.restored:
+        return
+    if stashed_at is None:
+        raise BenchError(f"fields {change.restored} come back, but from no known stash")
+    for s, a in zip(stashed_at.entities, after.entities, strict=True):
+        then = dict(zip(stashed_at.fields, s[4], strict=True))
+        new = dict(zip(after.fields, a[4], strict=True))
+        for name in change.restored:
+            if new[name] != then[name]:
+                raise BenchError(
+                    f"entity {s[0]}: field {name} is {new[name]}, not its stashed {then[name]}"
                 )
 
 

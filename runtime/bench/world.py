@@ -20,6 +20,7 @@ from runtime.bench.errors import BenchError
 from runtime.bench.floor import FloorImporter
 from runtime.bench.project import (
     FIELD_CHANGES,
+    FIRST_FIELD_CHANGE,
     LAYOUT_FIELDS,
     MOVER_TYPE_ID,
     build_scene,
@@ -105,6 +106,9 @@ class World:
     floor: FloorImporter
     step: int = 1
     layout: int = 0
+    #: The state captured just before the last change away from each layout: what the
+    #: stash holds of that layout's fields, and gives back when it returns.
+    stashed_at: dict[int, SceneState] = field(default_factory=dict)
     samples: list[ReloadSample] = field(default_factory=list)
 
     @classmethod
@@ -173,7 +177,10 @@ class World:
         with gc_paused():
             after = SceneState.capture(game, game.scene, LAYOUT_FIELDS[new_layout])
             if change_fields:
-                verify_field_change(report, before, after, FIELD_CHANGES[self.layout], self.n)
+                stashed_at = self.stashed_at.get(new_layout)
+                change = FIELD_CHANGES[self.layout] if stashed_at else FIRST_FIELD_CHANGE
+                verify_field_change(report, before, after, change, self.n, stashed_at)
+                self.stashed_at[self.layout] = before
             else:
                 verify_reload(report, before, after, self.n)
             del after

@@ -12,7 +12,9 @@ a report's ``timings`` are keyed by them:
    of those plugins and every engine-owned callback into one msgpack blob.
 5. *load* (`runtime.reload.load`): a fresh generation of their modules, imported aside.
 6. *restore* (`runtime.reload.restore`): new objects from the new classes, filled
-   from the blob by the migration rules (`runtime.reload.migrate`); ``on_after_reload``.
+   from the blob by the migration rules (`runtime.reload.migrate`, what they set
+   aside in `runtime.reload.stash`); ``on_after_reload``; then what cannot apply
+   to existing objects ("changed but did not run", `runtime.reload.unapplied`).
 7. *prepare* (`runtime.reload.prepare`): reload participants (the editor) get ready
    for the new generation; one that refuses rolls the reload back.
 8. *commit* (`runtime.reload.commit`): every swap, in one step.
@@ -42,7 +44,8 @@ from runtime.reload.restore import restore_objects
 from runtime.reload.rollback import roll_back
 from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
-from runtime.reload.state import Notes, ReloadFailed, Target
+from runtime.reload.state import Notes, Target
+from runtime.reload.unapplied import find_unapplied
 from runtime.reports import ReloadReport
 
 if TYPE_CHECKING:
@@ -100,14 +103,14 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         objects = len(snap.targets)
         draft = partial(make_report, scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
         restored = restore_objects(game, scope, snap, fresh, notes, draft)  # 6
+        running = {n: game.plugins.plugins[n] for n in scope.names if n in game.plugins.plugins}
+        unapplied = find_unapplied(snap, restored.objects, running, fresh, game.started)
         clock.lap("restore")
         participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
         clock.lap("prepare")
         watch.end()  # never interrupt the engine's own commit and notify steps
     except BaseException as raised:
         exc = watch.failure(raised)  # a budget overrun or an exit is an error; Ctrl+C is not
-        if isinstance(exc, ReloadFailed) and exc.told:
-            told = exc.told  # on_before_reload raised: those told so far hear of it
         report = failure_report(exc, scope, paths, clock)
         # The old objects' on_after_reload is game code too: under the budget as well.
         if (late := game.guard.call(roll_back, game, told, report)) is not None:
@@ -117,7 +120,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
     clock.lap("commit")
     notify_all(game, committed, participant_commits)  # 9
     clock.lap("notify")
-    return make_report(scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
+    return make_report(
+        scope, paths, clock, fresh=fresh, notes=notes, objects=objects, unapplied=unapplied
+    )
 
 
 def _log(report: ReloadReport) -> None:
@@ -125,5 +130,7 @@ def _log(report: ReloadReport) -> None:
         log.info("%s", report)
         for n in report.warnings:
             log.warning("reload: %s", n)
+        for u in report.unapplied:
+            log.warning("reload: did not run: %s", u)
     else:
         log.error("%s", report.details())

@@ -78,6 +78,7 @@ def commit_generation(
         messages=restored.messages,
         emitted=restored.emitted,
         rebuilt=rebuilt,
+        plugin_stashes=restored.plugin_stashes,
     )
     return Committed(
         replaced=tuple((scene, tuple(handles)) for scene, handles in by_scene.values()),

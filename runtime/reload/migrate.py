@@ -7,17 +7,169 @@ rules it implements.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
+import typing
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from runtime.fields import conforms, declared_fields, type_name
+from runtime.fields import (
+    UNKNOWN_DEFAULT,
+    FieldSpec,
+    PlainDataError,
+    conforms,
+    dataclass_default,
+    declared_fields,
+    from_plain,
+    type_name,
+)
 from runtime.plugins import describe_error
+from runtime.reload.stash import stored_plain, take_back
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
-from runtime.snapshot import Unresolved
+from runtime.scripting import STASH_KEY, module_path
+from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
 from runtime.values import Handle
 
 _NO_DEFAULT_CHECK = object()
+
+
+@dataclass(slots=True)
+class _NestedRecord:
+    """What the rules took out of, or left to fill in, one rebuilt dataclass instance."""
+
+    obj: Any
+    stashed: dict[str, Any]
+    to_fill: dict[str, Any]  # name -> annotation of each field at its default by the rules
+
+
+class NestedMigration:
+    """The migration rules for dataclass values, at any depth: a `DataclassBuilder`.
+
+    Called while the snapshot is decoded, with the new class of each stored
+    dataclass value. Against the old class's layout (stored by the snapshot
+    step): a field removed from the dataclass is noted and its value set aside
+    (`ClassPlan` puts it in the owning object's stash, as ``field.sub``); a
+    value that no longer fits its field's new type is reset to the default and
+    set aside; a value still at the old default takes the new one; a new field
+    takes its default (or, through `ClassPlan`, its value from the stash).
+
+    Args:
+        notes: where the notes go (under the dataclass's ``module:QualName``).
+        layouts: the stored layouts, decoded: ``[module, qualname, names, types, defaults]``.
+    """
+
+    def __init__(self, notes: Notes, layouts: list[list[Any]]) -> None:
+        self.notes = notes
+        self.layouts = {(m, q): (names, types, dflt) for m, q, names, types, dflt in layouts}
+        self.records: dict[int, _NestedRecord] = {}
+        #: whether some value was changed or set aside (every object is then checked)
+        self.changed = False
+
+    def __call__(self, module: str, qualname: str, cls: Any, stored: dict[str, Any]) -> Any:
+        """Build one dataclass value of the new class from its stored fields, by the rules."""
+        layout = self.layouts.get((module, qualname))
+        if layout is None:
+            return build_dataclass(module, qualname, cls, stored)
+        names, types, defaults = layout
+        try:
+            hints = typing.get_type_hints(cls)
+        except Exception:  # an annotation that does not resolve: no type checks
+            hints = {}
+        tid = f"{module_path(module)}:{qualname}"
+        note = self.notes.add
+        new_fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+        old_index = {n: i for i, n in enumerate(names)}
+        kwargs: dict[str, Any] = {}
+        stashed: dict[str, Any] = {}
+        added: dict[str, Any] = {}
+        for name, f in new_fields.items():
+            ann = hints.get(name, Any)
+            i = old_index.get(name, -1)
+            if i < 0:
+                note(tid, name, "added", "new field, set to its default")
+                added[name] = ann
+                continue
+            if name not in stored:
+                continue
+            value = stored[name]
+            if types[i] != type_name(ann) and not conforms(value, ann):
+                note(
+                    tid,
+                    name,
+                    "reset",
+                    f"value no longer fits {type_name(ann)}; reset to the default "
+                    "(the old value is kept in the stash)",
+                )
+                if not _same(value, defaults[i]):
+                    self._set_aside(stashed, tid, name, value)
+                added[name] = ann  # the stash may hold a value that fits the new type
+                continue
+            old_default = defaults[i]
+            new_default = dataclass_default(f)
+            if (
+                not _is_unencodable_mark(old_default)
+                and new_default is not UNKNOWN_DEFAULT
+                and not _same(old_default, new_default)
+                and _same(value, old_default)
+            ):
+                note(tid, name, "default-updated", "was at its old default; took the new one")
+                continue
+            kwargs[name] = value
+        for name in names:
+            if name not in new_fields and name in stored:
+                note(
+                    tid,
+                    name,
+                    "stashed",
+                    "field removed from the code; its value is kept in the stash "
+                    "and comes back with the field",
+                )
+                self._set_aside(stashed, tid, name, stored[name])
+        obj = build_dataclass(module, qualname, cls, kwargs)
+        if stashed or added:
+            self.records[id(obj)] = _NestedRecord(obj, stashed, added)
+        if stashed or added or len(kwargs) != len(stored):
+            self.changed = True
+        return obj
+
+    def _set_aside(self, stashed: dict[str, Any], tid: str, name: str, value: Any) -> None:
+        try:
+            stashed[name] = stored_plain(value)
+        except (PlainDataError, RecursionError) as exc:
+            self.notes.add(tid, name, "dropped", f"value cannot be kept in the stash: {exc}")
+
+    def settle(self, prefix: str, value: Any, stash: dict[str, Any]) -> None:
+        """Move what was set aside from `value` (a field's new value) into its owner's `stash`.
+
+        And give the dataclass's new fields their values back from the stash, under
+        ``prefix.field`` (`prefix` is the owning field's name). Only a dataclass
+        directly in a field has such a place; one inside a list or dict is
+        migrated by the rules, and what it loses is reported, not kept.
+        """
+        record = self.records.get(id(value))
+        if record is None or record.obj is not value:
+            return
+        gave_back = {}
+        for name, ann in record.to_fill.items():
+            key = f"{prefix}.{name}"
+            if key not in stash:
+                continue
+            try:
+                gave_back[name] = from_plain(stash[key], ann)
+            except (PlainDataError, RecursionError):
+                continue
+            del stash[key]
+        for name, plain in record.stashed.items():
+            stash[f"{prefix}.{name}"] = plain
+        for name, back in gave_back.items():
+            object.__setattr__(value, name, back)  # frozen dataclasses too
+            self.notes.add(
+                f"{module_path(type(value).__module__)}:{type(value).__qualname__}",
+                name,
+                "unstashed",
+                "its value came back from the stash",
+            )
 
 
 class ClassPlan:
@@ -32,6 +184,8 @@ class ClassPlan:
         defaults: their old defaults (`UNENCODABLE_MARK` when they could not be stored).
         careful: check every value (some stored value could not be stored, or not
             be rebuilt), even when the class did not change.
+        nested: the migration of the stored dataclass values, whose set-aside
+            values go to each object's stash.
     """
 
     def __init__(
@@ -44,8 +198,10 @@ class ClassPlan:
         defaults: list[Any],
         *,
         careful: bool,
+        nested: NestedMigration | None = None,
     ) -> None:
         self.notes = notes
+        self.nested = nested
         self.type_id = type_id
         self.cls = new_cls
         new_fields = declared_fields(new_cls)
@@ -53,6 +209,8 @@ class ClassPlan:
         old_index = {n: i for i, n in enumerate(names)}
         # (name, old index or -1, spec, check type?, old default or marker if unchanged)
         self.steps: list[tuple[str, int, Any, bool, Any]] = []
+        #: the old default of each kept field, by name (`UNENCODABLE_MARK` if unknown)
+        self.old_defaults = {n: defaults[i] for i, n in enumerate(names)}
         for name, spec in new_fields.items():
             i = old_index.get(name, -1)
             if i < 0:
@@ -61,24 +219,30 @@ class ClassPlan:
                 continue
             type_changed = annotations[i] != type_name(spec.annotation)
             old_default = defaults[i]
-            default_changed = old_default != UNENCODABLE_MARK and not _same(
+            default_changed = not _is_unencodable_mark(old_default) and not _same(
                 old_default, spec.default
             )
             self.steps.append(
                 (name, i, spec, type_changed, old_default if default_changed else _NO_DEFAULT_CHECK)
             )
-        for name in names:
-            if name not in new_fields:
-                notes.add(
-                    type_id, name, "dropped", "field removed from the code; its value was dropped"
-                )
-        self.has_dict = not hasattr(new_cls, "__slots__") or "__dict__" in _all_slots(new_cls)
+        #: (name, old index) of the stored fields the new class no longer declares
+        self.removed = [(n, i) for i, n in enumerate(names) if n not in new_fields]
+        for name, _ in self.removed:
+            notes.add(
+                type_id,
+                name,
+                "stashed",
+                "field removed from the code; its value is kept in the stash "
+                "and comes back with the field",
+            )
+        self.careful = careful
         # The common case: same fields in the same order, nothing to check or convert,
-        # and plain instance attributes (no property or slot to go through).
+        # and plain instance attributes (no property or slot to go through). Every
+        # object has a __dict__ even when its class declares __slots__: `Script` and
+        # `Plugin` have none, so engine state and undeclared attributes live there.
         self.names = list(new_fields)
         self.unchanged = (
             not careful
-            and self.has_dict
             and self.names == list(names)
             and all(
                 i >= 0 and not check and od is _NO_DEFAULT_CHECK
@@ -87,13 +251,21 @@ class ClassPlan:
             and not any(_is_data_descriptor(new_cls, n) for n in self.names)
         )
 
-    def build(self, values: Sequence[Any], extras: Any, state: int, entity: int) -> Any:
-        """A new object of the class, filled from one stored object's values.
+    def build(
+        self,
+        values: Sequence[Any],
+        extras: Any,
+        state: int,
+        entity: int,
+        stash: dict[str, Any] | None,
+    ) -> Any:
+        """A new object of the class, filled from one stored object's values and stash.
 
         Raises:
             ReloadFailed: the new class refuses a stored value.
         """
-        if self.unchanged:
+        # An object whose stash holds a declared field's value may get it back.
+        if self.unchanged and (not stash or self.field_names.isdisjoint(stash)):
             obj: Any = object.__new__(self.cls)
             d = obj.__dict__
             d.update(zip(self.names, values, strict=True))
@@ -103,72 +275,115 @@ class ClassPlan:
                 d["_hp_state"] = state
             if entity:
                 d["_hp_entity"] = Handle(entity)
+            if stash:
+                d[STASH_KEY] = stash
             return obj
-        return self._build_checked(values, extras, state, entity)
+        return self._build_checked(values, extras, state, entity, dict(stash or {}))
 
-    def _build_checked(self, values: Sequence[Any], extras: Any, state: int, entity: int) -> Any:
+    def _build_checked(
+        self,
+        values: Sequence[Any],
+        extras: Any,
+        state: int,
+        entity: int,
+        stash: dict[str, Any],
+    ) -> Any:
         obj: Any = object.__new__(self.cls)
         setter = object.__setattr__
         note = self.notes.add
+        tid = self.type_id
+        nested_records = self.nested if self.nested is not None and self.nested.records else None
         for name, i, spec, check_type, old_default in self.steps:
             if i < 0:
-                value = spec.new_default()
+                back, value = take_back(stash, spec)
+                if back:
+                    note(
+                        tid, name, "unstashed", "field is back; its value came back from the stash"
+                    )
+                else:
+                    value = spec.new_default()
             else:
                 value = values[i]
-                if type(value) is str and value == UNENCODABLE_MARK:
+                if _is_unencodable_mark(value):
                     value = spec.new_default()
-                elif isinstance(value, Unresolved):
-                    note(
-                        self.type_id,
-                        name,
-                        "reset",
-                        f"value of {value} no longer exists; reset to the default",
-                    )
-                    value = spec.new_default()
+                elif isinstance(value, Unresolved) or (self.careful and _holds_unresolved(value)):
+                    value = self._set_aside(stash, spec, value, "its enum or dataclass is gone")
                 elif check_type and not conforms(value, spec.annotation):
-                    note(
-                        self.type_id,
-                        name,
-                        "reset",
-                        f"value no longer fits {type_name(spec.annotation)}; reset to the default",
-                    )
-                    value = spec.new_default()
-                elif old_default is not _NO_DEFAULT_CHECK and _same(value, old_default):
-                    note(
-                        self.type_id,
-                        name,
-                        "default-updated",
-                        "was at its old default; took the new default",
-                    )
-                    value = spec.new_default()
+                    why = f"value no longer fits {type_name(spec.annotation)}"
+                    value = self._set_aside(stash, spec, value, why)
+                else:
+                    if old_default is not _NO_DEFAULT_CHECK and _same(value, old_default):
+                        note(
+                            tid,
+                            name,
+                            "default-updated",
+                            "was at its old default; took the new default",
+                        )
+                        value = spec.new_default()
+                    if name in stash and _same(value, spec.default):
+                        # At its default (reset by an earlier reload because its enum
+                        # member was gone, say): a stashed value that fits comes back.
+                        back, kept = take_back(stash, spec)
+                        if back:
+                            note(tid, name, "unstashed", "its value came back from the stash")
+                            value = kept
+            if nested_records is not None and dataclasses.is_dataclass(value):
+                nested_records.settle(name, value, stash)
             try:
                 setter(obj, name, value)
             except Exception as exc:
                 raise ReloadFailed(
-                    f"{self.type_id}.{name}: the new code rejects the value {value!r}: "
-                    f"{describe_error(exc)}"
+                    f"{tid}.{name}: the new code rejects the value {value!r}: {describe_error(exc)}"
                 ) from exc
+        for name, i in self.removed:
+            self._stash(stash, name, values[i])
         if extras:
             self._extras(obj, extras)
-        if self.has_dict:
-            d = obj.__dict__
-            if state:
-                d["_hp_state"] = state
-            if entity:
-                d["_hp_entity"] = Handle(entity)
+        d = obj.__dict__
+        if state:
+            d["_hp_state"] = state
+        if entity:
+            d["_hp_entity"] = Handle(entity)
+        if stash:
+            d[STASH_KEY] = stash
         return obj
+
+    def _set_aside(self, stash: dict[str, Any], spec: FieldSpec, value: Any, why: str) -> Any:
+        """The value a field takes when its stored one no longer fits: the stash's, or the default.
+
+        The stored value goes to the stash (after the stash gave its own back),
+        unless it is the old default: that is no one's data.
+        """
+        back, kept = take_back(stash, spec)
+        if back:
+            self.notes.add(
+                self.type_id, spec.name, "unstashed", f"{why}; the value kept in the stash fits"
+            )
+        else:
+            self.notes.add(
+                self.type_id,
+                spec.name,
+                "reset",
+                f"{why}; reset to the default (the old value is kept in the stash)",
+            )
+            kept = spec.new_default()
+        if not _same(value, self.old_defaults.get(spec.name, UNENCODABLE_MARK)):
+            self._stash(stash, spec.name, value)
+        return kept
+
+    def _stash(self, stash: dict[str, Any], name: str, value: Any) -> None:
+        if _is_unencodable_mark(value):
+            return  # already reported as unencodable
+        try:
+            stash[name] = stored_plain(value)
+        except (PlainDataError, RecursionError) as exc:
+            self.notes.add(
+                self.type_id, name, "dropped", f"value cannot be kept in the stash: {exc}"
+            )
 
     def _extras(self, obj: Any, extras: dict[str, Any]) -> None:
         for k, v in extras.items():
             if k in self.field_names:
-                continue
-            if not self.has_dict:
-                self.notes.add(
-                    self.type_id,
-                    k,
-                    "dropped",
-                    "undeclared attribute has no place in the new __slots__",
-                )
                 continue
             obj.__dict__[k] = v
             self.notes.add(
@@ -185,15 +400,35 @@ def _is_data_descriptor(cls: type, name: str) -> bool:
 
 
 def _same(a: Any, b: Any) -> bool:
-    try:
-        return type(a) is type(b) and bool(a == b)
-    except Exception:
+    """Whether two values are equal, for values whose ``==`` may have no truth value.
+
+    A numpy-like ``==`` returns an object that refuses ``bool()``: such values
+    are compared by their snapshot encoding instead (never an exception, which
+    would fail every reload of the plugin).
+    """
+    if type(a) is not type(b):
         return False
+    try:
+        return bool(a == b)
+    except Exception:
+        try:
+            return packb(a) == packb(b)
+        except Unencodable:
+            return False
 
 
-def _all_slots(cls: type) -> set[str]:
-    out: set[str] = set()
-    for k in cls.__mro__:
-        s = k.__dict__.get("__slots__", ())
-        out.update([s] if isinstance(s, str) else s)
-    return out
+def _is_unencodable_mark(value: Any) -> bool:
+    # The type test first: a stored value's own == is plugin code, and may not answer.
+    return type(value) is str and value == UNENCODABLE_MARK
+
+
+def _holds_unresolved(value: Any) -> bool:
+    """Whether a container holds a value whose enum or dataclass no longer exists."""
+    t = type(value)
+    if t is Unresolved:
+        return True
+    if t is list or t is tuple:
+        return any(_holds_unresolved(v) for v in value)
+    if t is dict:
+        return any(_holds_unresolved(v) for v in value.values())
+    return False

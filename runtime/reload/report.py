@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from runtime.plugins import LoadedPlugin, describe_error, plugin_traceback
 from runtime.reload.state import Notes, ReloadFailed, Scope
-from runtime.reports import ReloadReport
+from runtime.reports import ReloadReport, UnappliedChange
 from runtime.scripting import module_path
 
 
@@ -47,6 +47,7 @@ def make_report(
     objects: int = 0,
     errors: tuple[str, ...] = (),
     tb: str = "",
+    unapplied: tuple[UnappliedChange, ...] = (),
 ) -> ReloadReport:
     """The report: a success when there are no `errors` (then with modules, objects, notes)."""
     ok = not errors
@@ -62,11 +63,12 @@ def make_report(
         traceback=tb,
         changed=tuple(paths or ()),
         timings=clock.timings(),
+        unapplied=unapplied if ok else (),
     )
 
 
 def failure_report(
-    exc: Exception, scope: Scope, paths: list[str] | None, clock: StepClock
+    exc: BaseException, scope: Scope, paths: list[str] | None, clock: StepClock
 ) -> ReloadReport:
     """The report of a reload that `exc` stopped: its error lines and the plugin traceback."""
     if isinstance(exc, ReloadFailed):

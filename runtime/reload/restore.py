@@ -13,17 +13,20 @@ import functools
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
-from runtime.fields import PlainDataError, declared_fields, from_plain, to_plain
-from runtime.plugins import LoadedPlugin, TypeRegistry, describe_error
+from runtime.fields import PlainDataError
+from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
-from runtime.reload.migrate import ClassPlan
+from runtime.reload.migrate import ClassPlan, NestedMigration
 from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
+from runtime.reload.stash import object_from_data, stored_plain
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target
 from runtime.reports import ReloadReport
 from runtime.scripting import (
+    STASH_KEY,
     PlaceholderScript,
     Plugin,
     Script,
@@ -47,7 +50,10 @@ class Restored:
     Attributes:
         objects: the new object of each snapshot target (the old object itself
             when it stays, ``None`` for the plugin object of a deleted plugin).
-        new_plugins: plugin objects of plugins loaded for the first time.
+        new_plugins: plugin objects of plugins loaded for the first time, or back
+            after their package was gone (filled from what the game kept of them).
+        plugin_stashes: the fields and stash of each deleted plugin's object, as
+            scene-file data, kept by the game for when the plugin comes back.
         timers: every timer, rebuilt for the new owners.
         subscriptions: every subscription, likewise.
         messages: the queued messages.
@@ -56,6 +62,7 @@ class Restored:
 
     objects: tuple[Any, ...]
     new_plugins: dict[str, Plugin]
+    plugin_stashes: dict[str, dict[str, Any]]
     timers: list[Timer]
     subscriptions: list[Subscription]
     messages: list[Message]
@@ -85,32 +92,38 @@ def restore_objects(
     """
     classes = _ClassFinder(scope, fresh, game.registry)
     unresolved: list[Unresolved] = []
+    nested = NestedMigration(notes, unpackb(snap.dataclass_layouts, classes.resolver))
     layout_rows, group_rows, placeholders, callbacks = unpackb(
-        snap.blob, classes.resolver, unresolved
+        snap.blob, classes.resolver, unresolved, nested
     )
-    careful = snap.marked_unencodable or bool(unresolved)
+    careful = snap.marked_unencodable or bool(unresolved) or nested.changed
     targets = snap.targets
     objects: list[Any] = [None] * len(targets)
-    for li, index, kinds, cols, extras, states, entities in group_rows:
+    plugin_stashes: dict[str, dict[str, Any]] = {}
+    for li, index, kinds, cols, extras, states, entities, stashes in group_rows:
         layout = layout_rows[li]
-        plan = _plan(targets[index[0]], layout, classes, notes, careful)
+        plan = _plan(targets[index[0]], layout, classes, notes, careful, nested)
         columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
         rows = zip(*columns, strict=True) if columns else itertools.repeat(())
-        for n, values, ex, state, entity in zip(
-            index, rows, extras, states, entities, strict=False
+        for n, values, ex, state, entity, stash in zip(
+            index, rows, extras, states, entities, stashes, strict=False
         ):
-            if plan is None:
-                objects[n] = _to_placeholder(targets[n], layout, values, state, entity, notes)
+            t = targets[n]
+            if plan is None and t.plugin:
+                plugin_stashes[t.plugin] = _plain_data(layout, values, stash, notes)
+            elif plan is None:
+                objects[n] = _to_placeholder(layout, values, state, entity, stash, notes)
             else:
-                objects[n] = plan.build(values, ex, state, entity)
-    for n, type_id, data, _reason in placeholders:
-        objects[n] = _from_placeholder(targets[n].obj, type_id, data, classes, notes)
-    # Plugin objects of plugins that are new this reload get their defaults.
+                objects[n] = plan.build(values, ex, state, entity, stash)
+    for n, type_id, data, _reason, stash in placeholders:
+        objects[n] = _from_placeholder(targets[n].obj, type_id, data, stash, classes, notes)
     new_plugins = {
-        n: instantiate(fresh[n].plugin_class) for n in scope.to_load if n not in game.plugin_objects
+        n: _new_plugin(fresh[n].plugin_class, game.plugin_stashes.get(n), notes)
+        for n in scope.to_load
+        if n not in game.plugin_objects
     }
     rebuilt_callbacks = _restore_callbacks(game, callbacks, objects, snap.kept_owners, notes)
-    restored = Restored(tuple(objects), new_plugins, *rebuilt_callbacks)
+    restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks)
     _after_hooks(game, targets, restored.objects, draft_report())
     return restored
 
@@ -165,12 +178,22 @@ def _decode_column(kind: int, col: list[Any]) -> list[Any]:
 
 
 def _plan(
-    t: Target, layout: list[Any], classes: _ClassFinder, notes: Notes, careful: bool
+    t: Target,
+    layout: list[Any],
+    classes: _ClassFinder,
+    notes: Notes,
+    careful: bool,
+    nested: NestedMigration,
 ) -> ClassPlan | None:
     type_id, module, qualname, names, anns, defaults = layout
     if t.plugin:
         if t.plugin in classes.scope.removed:
-            notes.add(type_id, "", "dropped", "plugin deleted; its plugin object is gone")
+            notes.add(
+                type_id,
+                "",
+                "stashed",
+                "plugin deleted; the state of its plugin object is kept for when it comes back",
+            )
             return None
         new_cls: type | None = classes.fresh[t.plugin].plugin_class
     else:
@@ -180,21 +203,34 @@ def _plan(
         if moved:
             notes.add(type_id, "", "moved", moved)
     assert new_cls is not None
-    return ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=careful)
+    return ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=careful, nested=nested)
+
+
+def _plain_data(
+    layout: list[Any], values: Sequence[Any], stash: dict[str, Any] | None, notes: Notes
+) -> dict[str, Any]:
+    """An object's stash and field values as scene-file data (fields win over the stash)."""
+    type_id, _, _, names, _, _ = layout
+    data = dict(stash or {})
+    for name, value in zip(names, values, strict=True):
+        try:
+            data[name] = stored_plain(value)
+        except (PlainDataError, RecursionError) as exc:
+            notes.add(type_id, name, "dropped", f"cannot be kept as data: {exc}")
+    return data
 
 
 def _to_placeholder(
-    t: Target, layout: list[Any], values: Sequence[Any], state: int, entity: int, notes: Notes
+    layout: list[Any],
+    values: Sequence[Any],
+    state: int,
+    entity: int,
+    stash: dict[str, Any] | None,
+    notes: Notes,
 ) -> Any:
-    type_id, _, _, names, _, _ = layout
-    data = {}
-    for name, value in zip(names, values, strict=True):
-        try:
-            data[name] = to_plain(value)
-        except PlainDataError as exc:
-            notes.add(type_id, name, "dropped", f"cannot be kept in a placeholder: {exc}")
-    if t.plugin:
-        return None
+    type_id = layout[0]
+    names = set(layout[3])
+    data = {k: v for k, v in _plain_data(layout, values, None, notes).items() if k in names}
     notes.add(
         type_id,
         "",
@@ -206,31 +242,35 @@ def _to_placeholder(
     ph.__dict__["_hp_entity"] = Handle(entity)
     if state:
         ph.__dict__["_hp_state"] = state
+    if stash:
+        ph.__dict__[STASH_KEY] = dict(stash)
     return ph
 
 
 def _from_placeholder(
-    old: PlaceholderScript, type_id: str, data: Any, classes: _ClassFinder, notes: Notes
+    old: PlaceholderScript,
+    type_id: str,
+    data: Any,
+    stash: dict[str, Any] | None,
+    classes: _ClassFinder,
+    notes: Notes,
 ) -> Any:
     cls, _ = classes.new_class(type_id, "", "")
     if cls is None:
         return old  # still missing: the very same placeholder stays
-    fields = declared_fields(cls)
-    values = {}
-    for name, raw in data.items():
-        spec = fields.get(name)
-        if spec is None:
-            notes.add(type_id, name, "dropped", "field no longer declared")
-            continue
-        try:
-            values[name] = from_plain(raw, spec.annotation)
-        except PlainDataError as exc:
-            notes.add(type_id, name, "reset", f"stored value does not fit: {exc}")
     notes.add(type_id, "", "restored", "class is back; placeholders turned into scripts")
-    obj = instantiate(cls, values)
+    obj = object_from_data(cls, data, stash, partial(notes.add, type_id))
     for key in ("_hp_entity", "_hp_state"):
         if key in old.__dict__:
             obj.__dict__[key] = old.__dict__[key]
+    return obj
+
+
+def _new_plugin(cls: type[Plugin], kept: dict[str, Any] | None, notes: Notes) -> Plugin:
+    """The object of a plugin new this reload: defaults, or what the game kept of it."""
+    if kept is None:
+        return instantiate(cls)
+    obj: Plugin = object_from_data(cls, {}, kept, partial(notes.add, type_id_of(cls)))
     return obj
 
 
@@ -298,5 +338,5 @@ def _after_hooks(
             continue
         try:
             new.on_after_reload(hook_context(game, t, new), draft)
-        except Exception as exc:
+        except GAME_CODE_ERRORS as exc:
             raise ReloadFailed(f"{who(t)}: on_after_reload raised {describe_error(exc)}") from exc

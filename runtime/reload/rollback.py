@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from runtime.plugins import describe_error
+from runtime.plugins import GAME_CODE_ERRORS, describe_error
 from runtime.reload.hooks import hook_context, who
 from runtime.reload.state import Target
 from runtime.reports import ReloadReport
@@ -31,7 +31,7 @@ def roll_back(game: Game, told: Sequence[Target], report: ReloadReport) -> Reloa
             continue
         try:
             t.obj.on_after_reload(hook_context(game, t, t.obj), report)
-        except Exception as exc:
+        except GAME_CODE_ERRORS as exc:
             log.error(
                 "%s: on_after_reload after a failed reload raised %s",
                 who(t),

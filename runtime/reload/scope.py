@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from runtime.plugins import PluginHost
 from runtime.reload.state import Scope
 
@@ -17,17 +15,10 @@ def find_scope(host: PluginHost, paths: list[str] | None) -> Scope:
         names = {n for n in (host.plugin_of_path(p) for p in paths) if n}
         # A package folder deleted as a whole is reported as the folder itself.
         for p in paths:
-            rel = _relative(p, host.plugins_dir)
+            rel = host.relative_path(p)
             if rel is not None and len(rel.parts) == 1 and rel.parts[0] in host.plugins:
                 names.add(rel.parts[0])
     names = host.dependents(names)
     removed = tuple(sorted(n for n in names if n not in on_disk and n in host.plugins))
     to_load = tuple(sorted(n for n in names if n in on_disk))
     return Scope(names=tuple(sorted({*to_load, *removed})), to_load=to_load, removed=removed)
-
-
-def _relative(path: str, root: Path) -> Path | None:
-    try:
-        return Path(path).resolve().relative_to(root)
-    except ValueError:
-        return None

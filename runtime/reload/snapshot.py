@@ -4,22 +4,25 @@ Objects are stored by class, in columns: one list per field (and for undeclared
 attributes, lifecycle state and entity). A column of a field declared ``Vec2``
 or ``Handle`` whose values all are exactly that type is stored as plain numbers,
 with no extension value per object: decoding those was the costliest part of a
-large reload. The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
+large reload. Each object's stash (`runtime.reload.stash`) is stored with it.
+The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
 `runtime.reload.restore` reads it back.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from runtime.fields import declared_fields, type_name
+from runtime.fields import dataclass_default, declared_fields, type_name
 from runtime.plugins import describe_error
-from runtime.reload.hooks import HookCache, hook_context, is_live, who
-from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed, Scope, Target
-from runtime.scripting import PlaceholderScript, plugin_name_of, type_id_of
+from runtime.reload.hooks import HookCache, hook_context, is_live
+from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
+from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of, type_id_of
 from runtime.snapshot import Unencodable, packb
 from runtime.values import Handle, Vec2
 
@@ -30,7 +33,7 @@ if TYPE_CHECKING:
 PLAIN, VEC2, HANDLE = 0, 1, 2
 
 #: Engine attributes kept on scripts and plugins (not user state).
-ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted"})
+ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
 
 _CALLBACK_KINDS = ("timer", "subscription", "message", "event")
 
@@ -46,6 +49,7 @@ class Snapshot:
         kept_owners: callback owners outside the scope, referred to by index.
         marked_unencodable: some stored value could not be stored: restore then
             checks every value.
+        dataclass_layouts: the packed `_dataclass_layout` of every dataclass stored.
     """
 
     blob: bytes
@@ -53,16 +57,16 @@ class Snapshot:
     told: tuple[Target, ...]
     kept_owners: tuple[Any, ...]
     marked_unencodable: bool
+    dataclass_layouts: bytes
 
 
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     """Run ``on_before_reload`` on every live object in scope, then write the blob.
 
-    Raises:
-        ReloadFailed: a hook raised (with the objects told so far).
+    A hook that raises is noted as a warning (see `_before_hooks`).
     """
     targets = _collect_targets(game, scope)
-    told = _before_hooks(game, targets)
+    told = _before_hooks(game, targets, notes)
     groups: dict[type, _Group] = {}
     layout_rows: list[list[Any]] = []
     placeholders: list[list[Any]] = []
@@ -72,7 +76,9 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
         owner_index[id(obj)] = n
         cls = type(obj)
         if cls is PlaceholderScript:
-            placeholders.append([n, obj.missing_type_id, obj.data, obj.reason])
+            placeholders.append(
+                [n, obj.missing_type_id, obj.data, obj.reason, obj.__dict__.get(STASH_KEY)]
+            )
             continue
         group = groups.get(cls)
         if group is None:
@@ -100,13 +106,38 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     callbacks = _callbacks(game, owner_index, kept_owners)
     blob_data = [layout_rows, group_rows, placeholders, callbacks]
     marked = False
+    seen: dict[type, None] = {}
     try:
-        blob = packb(blob_data)
+        blob = packb(blob_data, seen)
     except Unencodable:
         # Slow path, only when something cannot be stored: find it and say so by name.
         marked = _drop_unencodable(layout_rows, group_rows, callbacks, notes)
-        blob = packb(blob_data)
-    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked)
+        seen.clear()
+        blob = packb(blob_data, seen)
+    layouts = packb([_dataclass_layout(cls) for cls in seen])
+    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked, layouts)
+
+
+def _dataclass_layout(cls: type) -> list[Any]:
+    """``[module, qualname, field names, type names, defaults]`` of a stored dataclass.
+
+    What the migration rules need to compare the old class with the new one
+    (`runtime.reload.migrate.NestedMigration`); a default that cannot be stored,
+    or is not known, is `UNENCODABLE_MARK`.
+    """
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation of plugin code that does not resolve: no type checks
+        hints = {}
+    names, types, defaults = [], [], []
+    for f in dataclasses.fields(cls):
+        if not f.init:
+            continue
+        names.append(f.name)
+        types.append(type_name(hints.get(f.name, Any)))
+        default = dataclass_default(f)
+        defaults.append(UNENCODABLE_MARK if _try_pack(default) is not None else default)
+    return [cls.__module__, cls.__qualname__, names, types, defaults]
 
 
 def _collect_targets(game: Game, scope: Scope) -> list[Target]:
@@ -132,19 +163,29 @@ def _collect_targets(game: Game, scope: Scope) -> list[Target]:
     return targets
 
 
-def _before_hooks(game: Game, targets: list[Target]) -> tuple[Target, ...]:
+def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Target, ...]:
+    """Run ``on_before_reload``; a hook that raises is a warning, never a rollback.
+
+    The hook that runs is the *old* code's: if its failure rolled the reload
+    back, the save that fixes or removes the hook could never load. The object
+    is saved as it was when the hook raised (or ran past its budget, or exited).
+    """
     overrides = HookCache("on_before_reload")
     told: list[Target] = []
     for t in targets:
         if not overrides(type(t.obj)) or not is_live(game, t):
             continue
         told.append(t)
-        try:
-            t.obj.on_before_reload(hook_context(game, t, t.obj))
-        except Exception as exc:
-            raise ReloadFailed(
-                f"{who(t)}: on_before_reload raised {describe_error(exc)}", told=tuple(told)
-            ) from exc
+        # Through the guard: a hook that loops is interrupted and noted like one that
+        # raises, and the rest of the transaction goes on with a fresh budget.
+        exc = game.guard.call_method(t.obj, "on_before_reload", hook_context(game, t, t.obj))
+        if exc is not None:
+            notes.add(
+                type_id_of(type(t.obj)),
+                "",
+                "hook-failed",
+                f"on_before_reload raised {describe_error(exc)}; its state was saved as it was",
+            )
     return tuple(told)
 
 
@@ -160,7 +201,7 @@ class _Group:
     objects: list[Any] = field(default_factory=list)
 
     def columns(self) -> list[Any]:
-        """``[layout, target indices, column kinds, columns, extras, states, entities]``."""
+        """``[layout, target indices, kinds, columns, extras, states, entities, stashes]``."""
         objs = self.objects
         dicts = [o.__dict__ for o in objs]
         kinds: list[int] = []
@@ -186,7 +227,8 @@ class _Group:
         states = [d.get("_hp_state", 0) for d in dicts]
         # Entity handles as plain ints: a Handle would go through a Python ext hook.
         entities = [int(d.get("_hp_entity", 0)) for d in dicts]
-        return [self.layout, self.index, kinds, cols, extras, states, entities]
+        stashes = [d.get(STASH_KEY) for d in dicts]
+        return [self.layout, self.index, kinds, cols, extras, states, entities, stashes]
 
 
 def _callbacks(game: Game, owner_index: dict[int, int], kept_owners: list[Any]) -> list[list[Any]]:

@@ -22,17 +22,7 @@ UNENCODABLE_MARK = "\x00hotplay:unencodable"
 
 
 class ReloadFailed(Exception):
-    """Abort the transaction: the arguments are the error lines of the report.
-
-    Attributes:
-        told: the objects whose ``on_before_reload`` ran before the failure (set
-            by the snapshot step when a hook raises; later failures take them from
-            the `runtime.reload.snapshot.Snapshot`).
-    """
-
-    def __init__(self, *errors: str, told: tuple[Target, ...] = ()) -> None:
-        super().__init__(*errors)
-        self.told = told
+    """Abort the transaction: the arguments are the error lines of the report."""
 
 
 @dataclass(frozen=True, slots=True)

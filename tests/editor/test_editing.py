@@ -1,6 +1,6 @@
 """Editing the scene: inspector, tree, view, undo/redo."""
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QPoint, Qt
 from PySide6.QtWidgets import QAbstractItemView, QToolButton
 
 from runtime import Color, Handle, PlaceholderScript, Vec2
@@ -64,7 +64,7 @@ def test_rename_enable_and_visual_kind(window):
     name.setText("Hero")
     name.editingFinished.emit()
     assert ball.name == "Hero"
-    assert window.scene_tree.item_of(ball.handle).text(0) == "Hero"
+    assert window.scene_tree.index_of(ball.handle).data() == "Hero"
     window.inspector.findChild(object, "entityEnabled").setChecked(False)
     assert ball.enabled is False
     kind = window.inspector.findChild(object, "visualKind")
@@ -125,10 +125,8 @@ def test_selection_is_synced_between_tree_view_and_inspector(window, qtbot):
     scene = window.edited_scene
     ball = scene.find("Ball B")
     tree = window.scene_tree
-    item = tree.item_of(ball.handle)
-    qtbot.mouseClick(
-        tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualItemRect(item).center()
-    )
+    row = tree.index_of(ball.handle)
+    qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, pos=tree.visualRect(row).center())
     assert window.selected_handle == ball.handle
     assert window.scene_view.selected == ball.handle
     assert window.inspector.handle == ball.handle
@@ -172,7 +170,7 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
 
     h = window.add_entity()
     assert len(scene) == n + 1 and window.selected_handle == h
-    assert window.scene_tree.item_of(h) is not None
+    assert window.scene_tree.index_of(h).isValid()
     child = window.add_entity(child=True)
     assert scene[child].parent == h
 
@@ -187,7 +185,7 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
         scene.find("Ball A").handle, spinner.handle, QAbstractItemView.DropIndicatorPosition.OnItem
     )
     assert scene.find("Ball A").parent == spinner.handle
-    assert window.scene_tree.item_of(scene.find("Ball A").handle).parent() is not None
+    assert window.scene_tree.index_of(scene.find("Ball A").handle).parent().isValid()
 
     window.select(spinner.handle)
     window.editing.delete_selected()
@@ -197,10 +195,55 @@ def test_tree_add_delete_duplicate_reparent_with_undo(window):
     while window.undo_stack.canUndo():
         window.undo_stack.undo()
     assert scene_to_data(scene)["entities"] == before["entities"]
-    assert window.scene_tree.topLevelItemCount() == len(scene.roots)
+    assert window.scene_tree.scene_model().rowCount() == len(scene.roots)
     while window.undo_stack.canRedo():
         window.undo_stack.redo()
     assert scene.find("Spinner") is None and scene.find("Spinner 2") is not None
+
+
+def _tree_row(model, handle, parent=None):
+    """The tree row of `handle`, found through Qt's model API only."""
+    parent = QModelIndex() if parent is None else parent
+    for row in range(model.rowCount(parent)):
+        index = model.index(row, 0, parent)
+        if index.data(Qt.ItemDataRole.UserRole) == int(handle):
+            return index
+        found = _tree_row(model, handle, index)
+        if found is not None:
+            return found
+    return None
+
+
+def test_tree_edits_and_undo_change_only_their_own_rows(window):
+    # A big scene froze the editor for seconds per edit: the tree was rebuilt
+    # whole. Each edit, undo and redo now changes only the rows it is about, so
+    # the rows of every other entity (and Qt's state for them) stay as they are.
+    scene = window.edited_scene
+    model = window.scene_tree.model()
+    keep = QPersistentModelIndex(_tree_row(model, scene.find("Paddle").handle))
+    counts = {"inserted": 0, "removed": 0, "moved": 0, "reset": 0}
+
+    def count(kind, first=0, last=0):
+        counts[kind] += last - first + 1
+
+    model.rowsInserted.connect(lambda _p, a, b: count("inserted", a, b))
+    model.rowsRemoved.connect(lambda _p, a, b: count("removed", a, b))
+    model.rowsMoved.connect(lambda *_a: count("moved"))
+    model.modelReset.connect(lambda: count("reset"))
+
+    window.add_entity()
+    window.undo_stack.undo()
+    window.undo_stack.redo()
+    window.scene_tree.request_drop(
+        scene.find("Ball A").handle,
+        scene.find("Spinner").handle,
+        QAbstractItemView.DropIndicatorPosition.OnItem,
+    )
+    window.undo_stack.undo()
+    assert counts == {"inserted": 2, "removed": 1, "moved": 2, "reset": 0}
+    assert keep.isValid() and keep.data(Qt.ItemDataRole.UserRole) == int(
+        scene.find("Paddle").handle
+    )
 
 
 def test_handle_field_editor_lists_entities(window):

@@ -99,7 +99,9 @@ def test_geometry_and_profile_are_remembered(make_window, settings):
     # restoreGeometry fits a window to its screen.
     first.resize(780, 520)
     first.close()
-    assert settings.value("profile") == "debug-hr"
+    # The profile belongs to the project, the geometry to the person.
+    assert first.project_settings.value("profile") == "debug-hr"
+    assert settings.value("profile") is None
     second = make_window()
     assert second.profile is BuildProfile.DEBUG_HR
     assert (second.width(), second.height()) == (780, 520)

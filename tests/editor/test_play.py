@@ -54,7 +54,7 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     assert playing is not window.edited_scene
     assert playing.find("Ball A").position != window.edited_scene.find("Ball A").position
     assert len(playing) > len(window.edited_scene)  # the spawner spawned balls
-    assert window.scene_tree.topLevelItemCount() == len(playing.roots)
+    assert window.scene_tree.scene_model().rowCount() == len(playing.roots)
     qtbot.waitUntil(lambda: window.status.fps_label.text().endswith("FPS"))
     assert window.status.entities_label.text().endswith("entities")
 
@@ -62,7 +62,7 @@ def test_stop_restores_the_edited_scene_exactly(window, qtbot):
     assert window.play_state is PlayState.STOPPED
     assert window.scene_view.scene is window.edited_scene
     assert scene_to_data(window.edited_scene) == before
-    assert window.scene_tree.topLevelItemCount() == len(window.edited_scene.roots)
+    assert window.scene_tree.scene_model().rowCount() == len(window.edited_scene.roots)
     assert window.game.running_scenes == []
     assert window.status.mode_label.text().endswith("editing")
     assert window.selected_handle == window.edited_scene.find("Ball A").handle
@@ -179,4 +179,5 @@ def test_release_shows_and_locks_separate_process_then_restores_the_choice(windo
     assert combo.currentText() == "Separate process" and not combo.isEnabled()
     window.set_profile(BuildProfile.DEBUG)
     assert combo.currentText() == "In editor" and combo.isEnabled()
-    assert window.settings.value("runTarget") != "Separate process"  # Release's, not the user's
+    # Release's choice, not the user's:
+    assert window.project_settings.value("runTarget") != "Separate process"

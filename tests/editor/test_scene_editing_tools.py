@@ -183,7 +183,7 @@ def test_shift_click_in_the_view_and_the_tree(window, qtbot):
     assert window.shown.selection == (b.handle,)
 
     def tree_click(e, modifier=Mod.NoModifier):
-        rect = tree.visualItemRect(tree.item_of(e.handle))
+        rect = tree.visualRect(tree.index_of(e.handle))
         qtbot.mouseClick(tree.viewport(), Qt.MouseButton.LeftButton, modifier, rect.center())
 
     tree_click(a)
@@ -231,8 +231,8 @@ def test_context_menus_of_view_and_tree(window, qtbot):
     assert len(scene) == n + 1 and scene[window.selected_handle].parent == title.handle
 
     spinner = scene.find("Spinner")
-    item = tree.item_of(spinner.handle)
-    tree.customContextMenuRequested.emit(tree.visualItemRect(item).center())
+    rect = tree.visualRect(tree.index_of(spinner.handle))
+    tree.customContextMenuRequested.emit(rect.center())
     menu = window.entity_menu
     assert window.selected_handle == spinner.handle
     _menu_action(menu, "Duplicate").trigger()

@@ -1,0 +1,130 @@
+"""The stash: values a reload took out of an object, kept so that a later reload can put them back.
+
+A field removed from the code, a value that no longer fits its field's new type,
+or one whose enum or dataclass no longer exists is not thrown away: it goes to
+the object's stash (`runtime.scripting.stash_of`), in the form a scene file
+stores it (plain JSON data). When a later reload brings the field back with a
+type the value fits, the value comes back and leaves the stash. So a save that
+drops fields by mistake (a file caught half written) is undone by the next one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from runtime.fields import (
+    FieldSpec,
+    PlainDataError,
+    conforms,
+    declared_fields,
+    from_plain,
+    to_plain,
+)
+from runtime.scripting import STASH_KEY, instantiate
+from runtime.snapshot import Unresolved
+
+
+def stored_plain(value: Any) -> Any:
+    """A stored value as scene-file data, also when its enum or dataclass no longer exists.
+
+    An `Unresolved` enum member is kept as its member name and a dataclass as the
+    object of its fields: exactly what a scene file holds for them, so that
+    the value loads again once the class is back (never the engine's internal
+    module names).
+
+    Raises:
+        PlainDataError: the value has no plain form (a function, an open file...).
+    """
+    return to_plain(_resolved_plain(value))
+
+
+def _resolved_plain(value: Any) -> Any:
+    t = type(value)
+    if t is Unresolved:
+        return _resolved_plain(value.data)
+    if t is list or t is tuple:
+        return [_resolved_plain(v) for v in value]
+    if t is dict:
+        return {k: _resolved_plain(v) for k, v in value.items()}
+    return value
+
+
+def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
+    """Take `spec`'s field out of `stash` if its kept value fits the field's type.
+
+    Returns:
+        ``(True, value)`` when the value came back (and left the stash), else
+        ``(False, None)`` with the stash untouched.
+    """
+    if spec.name not in stash:
+        return False, None
+    try:
+        value = from_plain(stash[spec.name], spec.annotation)
+    except (PlainDataError, RecursionError):
+        return False, None
+    if not conforms(value, spec.annotation):
+        return False, None
+    del stash[spec.name]
+    return True, value
+
+
+#: Notes what happened to a field: ``(field name, kind, detail)`` (a `MigrationNote`'s parts).
+FieldNote = Callable[[str, str, str], None]
+
+
+def object_from_data(
+    cls: type,
+    data: dict[str, Any],
+    stash: dict[str, Any] | None,
+    note: FieldNote | None = None,
+) -> Any:
+    """An object of `cls` from scene-file data and a stash, losing nothing.
+
+    Fields take their data; data with no field, or that does not fit its
+    field, goes to the new object's stash; a field without data, or at its
+    default, takes a stashed value that fits. How a placeholder becomes a
+    script again, and how the editor rebuilds a script when undoing.
+
+    Args:
+        cls: a `Script` or `Plugin` class.
+        data: field values as a scene file stores them.
+        stash: values set aside earlier, likewise.
+        note: told of every value set aside or given back.
+    """
+    tell = note or _no_note
+    fields = declared_fields(cls)
+    kept = dict(stash or {})
+    values = {}
+    for name, raw in data.items():
+        spec = fields.get(name)
+        if spec is None:
+            kept[name] = raw
+            tell(name, "stashed", "field no longer declared; kept in the stash")
+            continue
+        try:
+            values[name] = from_plain(raw, spec.annotation)
+        except PlainDataError as exc:
+            kept[name] = raw
+            tell(name, "reset", f"stored value does not fit: {exc}; kept in the stash")
+    for name, spec in fields.items():
+        if name not in values or _at_default(values[name], spec.default):
+            back, value = take_back(kept, spec)
+            if back:
+                values[name] = value
+                tell(name, "unstashed", "value came back from the stash")
+    obj = instantiate(cls, values)
+    if kept:
+        obj.__dict__[STASH_KEY] = kept
+    return obj
+
+
+def _no_note(name: str, kind: str, detail: str) -> None:
+    pass
+
+
+def _at_default(value: Any, default: Any) -> bool:
+    try:
+        return type(value) is type(default) and bool(value == default)
+    except Exception:  # a numpy-like ==
+        return False
