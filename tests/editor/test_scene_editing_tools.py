@@ -347,3 +347,19 @@ def test_icons_follow_the_theme(qapp):
             assert QColor(text).getRgb()[:3] in colors
     finally:
         QApplication.setPalette(old)
+
+
+def test_while_playing_the_tool_keys_reach_the_game_and_no_gizmo_shows(window, qtbot):
+    window.select(window.edited_scene.find("Ball A").handle)
+    window.play()
+    view = window.scene_view
+    assert view.gizmo_layout() is None
+    assert not _action(window, "gizmoRotateAction").isEnabled()
+    view.setFocus()
+    with qtbot.waitSignal(view.keyPressed) as pressed:
+        qtbot.keyPress(view, Qt.Key.Key_E)
+    assert pressed.args == ["e"]
+    qtbot.keyRelease(view, Qt.Key.Key_E)
+    assert view.gizmo_mode is GizmoMode.MOVE
+    window.stop()
+    assert view.gizmo_layout() is not None
