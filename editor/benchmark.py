@@ -281,13 +281,9 @@ def _first_script(window: MainWindow) -> Any:
 
 
 def _tree_shows(window: MainWindow, handle: Handle, name: str) -> bool:
-    """Whether the scene tree's row of `handle` shows `name` (a tree widget or a model view)."""
-    row: Any = window.scene_tree.item_of(handle)
-    if row is None:
-        return False
-    if hasattr(row, "text"):
-        return bool(row.text(0) == name)
-    return bool(row.data() == name)  # a QModelIndex
+    """Whether the scene tree's row of `handle` shows `name`."""
+    index = window.scene_tree.index_of(handle)
+    return index.isValid() and index.data() == name
 
 
 def main(argv: Sequence[str] | None = None) -> int:

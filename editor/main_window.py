@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from editor import projects
+from editor.asset_browser import install_asset_browser
 from editor.commands import AddScript
 from editor.controllers import STATUS_SECONDS
 from editor.controllers.build import BuildController
@@ -162,6 +163,8 @@ class MainWindow(QMainWindow):
         # Separate-process play (and Release) with its Remote dock; before the
         # settings restore the dock layout. `headless_player` is for tests.
         self.player = install_separate_process(self, headless=headless_player)
+        #: The Assets dock: the project's files, and asset hot reload.
+        self.asset_dock = install_asset_browser(self)
         self._restore_settings()
 
         self.code_reload.show_profile(profile)

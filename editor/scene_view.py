@@ -16,6 +16,9 @@ from pathlib import Path
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QFocusEvent,
     QKeyEvent,
     QMouseEvent,
@@ -50,6 +53,10 @@ from runtime.qt.keys import key_name
 from runtime.qt.render import Camera, SceneRenderer
 from runtime.scene import SceneEvent
 
+#: The drag payload of an image for the scene view: its path relative to ``assets/``
+#: (UTF-8); the asset browser's drags carry it.
+ASSET_MIME = "application/x-hotplay-asset"
+
 #: The colours of the gizmo's x and y handles, its free part, and the part being dragged.
 _X_COLOR, _Y_COLOR = QColor(230, 90, 90), QColor(110, 200, 110)
 _FREE_COLOR, _ACTIVE_COLOR = QColor(120, 170, 245), QColor(255, 214, 102)
@@ -70,6 +77,8 @@ class SceneView(QWidget):
         contextMenuRequested(object, object): a right click without a drag, at this
             global `QPoint`, on this entity (or ``None``).
         keyPressed(str), keyReleased(str): game keys, while playing and focused.
+        assetDropped(str, object): an image of ``assets/`` (its relative path) was
+            dropped at a scene position (`Vec2`), while editing.
     """
 
     entityClicked = Signal(object)
@@ -78,6 +87,7 @@ class SceneView(QWidget):
     contextMenuRequested = Signal(object, object)
     keyPressed = Signal(str)
     keyReleased = Signal(str)
+    assetDropped = Signal(str, object)
 
     def __init__(self, assets_dir: str | Path, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,6 +97,7 @@ class SceneView(QWidget):
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAcceptDrops(True)
         self.renderer = SceneRenderer(assets_dir)
         self.camera = Camera()
         self.grid = True
@@ -439,6 +450,32 @@ class SceneView(QWidget):
         if self._band_adds:
             inside = (*self._selection, *(h for h in inside if h not in self._selection))
         self.selectionRequested.emit(inside)
+
+    def _dropped_asset(self, event: QDropEvent | QDragMoveEvent | QDragEnterEvent) -> str:
+        data = event.mimeData()
+        if not self.editable or not data.hasFormat(ASSET_MIME):
+            return ""
+        return bytes(data.data(ASSET_MIME).data()).decode("utf-8", "replace")
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: D102 (base-class API)
+        if self._dropped_asset(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:  # noqa: D102 (base-class API)
+        if self._dropped_asset(event):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: D102 (base-class API)
+        rel = self._dropped_asset(event)
+        if not rel:
+            event.ignore()
+            return
+        event.acceptProposedAction()
+        self.assetDropped.emit(rel, self.view_to_scene(event.position()))
 
     def wheelEvent(self, event: QWheelEvent) -> None:  # noqa: D102 (base-class API)
         steps = event.angleDelta().y() / 120.0

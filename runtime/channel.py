@@ -97,6 +97,7 @@ PLAYER_MESSAGES: dict[str, Schema] = {
     "hello": {"token": str, "pid": int, "profile": str},
     "log": {"level": int, "logger": str, "message": str, "created": _NUMBER},
     "reload": {"report": dict},
+    "asset": {"path": str, "kind": str, "error": str},
     "error": {"message": str},
     "stats": {
         "fps": _NUMBER,

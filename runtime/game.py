@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
+from runtime.assets import AssetChange, AssetWatcher
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
 from runtime.changes import PendingChanges
 from runtime.context import PluginContext, ScriptContext
@@ -278,6 +279,9 @@ class Game:
         self.changes = PendingChanges()
         self._plugin_ctx = PluginContext(self)
         self.watcher: Any = None
+        #: Saved images and scenes under ``assets/``, for `apply_asset_changes`.
+        self.assets = AssetWatcher(self.project.assets_dir, quiet_ms=quiet_ms)
+        self._asset_listeners: list[Callable[[list[AssetChange]], None]] = []
         self._closed = False
         #: Weak references to the plugin generations hot reloads replaced.
         self.generations = GenerationTracker()
@@ -525,6 +529,7 @@ class Game:
         spent = 0.0
         for _ in range(frames):
             self.apply_pending_reloads()
+            self.apply_asset_changes()  # images reload between frames, like code
             if self.halt_reason is not None or self.quit_reason is not None:
                 continue
             _frame(self)  # the engine's own, whatever game code did to Game._frame
@@ -847,7 +852,8 @@ class Game:
             time.sleep(seconds)
 
     def start_watching(self, quiet_ms: float | None = None) -> None:
-        """Start the plugin watcher (``Debug (HR)`` does this itself)."""
+        """Start the plugin and asset watchers (``Debug (HR)`` does this itself)."""
+        self.assets.start()
         if self.watcher is not None:
             return
         from runtime.watcher import PluginWatcher
@@ -858,10 +864,30 @@ class Game:
         self.watcher.start()
 
     def stop_watching(self) -> None:
-        """Stop the plugin watcher and join its threads."""
+        """Stop the plugin and asset watchers and join their threads."""
         if self.watcher is not None:
             self.watcher.stop()
             self.watcher = None
+        self.assets.stop()
+
+    def on_asset_change(self, listener: Callable[[list[AssetChange]], None]) -> None:
+        """Call `listener(changes)` on the game thread when images or scenes changed on disk.
+
+        The game itself holds no images: its renderers and the editor do, and
+        reload what changed. A listener that raises is logged; the others still run.
+        """
+        self._asset_listeners.append(listener)
+
+    def apply_asset_changes(self) -> list[AssetChange]:
+        """Tell the asset listeners what changed under ``assets/`` since the last call."""
+        changes = self.assets.take()
+        if changes:
+            for listener in list(self._asset_listeners):
+                try:
+                    listener(changes)
+                except Exception:
+                    log.exception("an asset change listener failed")
+        return changes
 
     def stale_references(self) -> list[str]:
         """Name what still holds objects of replaced plugin code (slow: a diagnostic).

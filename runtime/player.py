@@ -51,6 +51,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from runtime.assets import AssetChange, AssetKind, AssetReload, image_problem
 from runtime.channel import (
     ChannelClient,
     ChannelClosed,
@@ -138,7 +139,11 @@ class PlayerSession:
         self._window_frames = 0
         self._window_busy = 0.0
         self._window_start = clock()
+        #: Reads a changed image again: why it was not taken, or ``None``. Headless,
+        #: only whether the file can be an image; the window passes its renderer's.
+        self.image_loader: Callable[[str], str | None] = self._check_image
         game.on_reload(self._on_reload)
+        game.on_asset_change(self._on_assets_changed)
         game.on_quit(self._on_quit)
         game.on_halt(self._on_halt)
 
@@ -263,6 +268,22 @@ class PlayerSession:
     def _on_reload(self, report: Any) -> None:
         print(f"[frame {self.game.frame}] {report_text(report)}", file=self.out, flush=True)
         self.send("reload", report=report_payload(report))
+
+    def _check_image(self, rel: str) -> str | None:
+        path = self.game.project.assets_dir / rel
+        return image_problem(path) if path.exists() else None
+
+    def _on_assets_changed(self, changes: list[AssetChange]) -> None:
+        """Images changed on disk: reload them, print it and tell the editor.
+
+        A changed scene file does not touch the running game, which plays its own copy.
+        """
+        for change in changes:
+            if change.kind is not AssetKind.IMAGE:
+                continue
+            result = AssetReload(change.path, change.kind, self.image_loader(change.path) or "")
+            print(f"[frame {self.game.frame}] {result}", file=self.out, flush=True)
+            self.send("asset", path=result.path, kind=result.kind.value, error=result.error)
 
 
 # --- the headless loop ----------------------------------------------------------------------

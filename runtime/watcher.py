@@ -46,6 +46,17 @@ _IGNORED_DIRS = {"__pycache__", ".git", ".idea", ".vscode", ".mypy_cache", ".pyt
 BatchCallback = Callable[[list[str], float], None]
 
 
+def is_editor_noise(path: str) -> bool:
+    """Whether a path is a swap, backup or temporary file of an editor, or in a tool's folder."""
+    p = Path(path)
+    if any(part in _IGNORED_DIRS for part in p.parts):
+        return True
+    name = p.name
+    return name.startswith((".#", "#")) or name.endswith(
+        ("~", ".swp", ".swx", ".swo", ".tmp", ".bak")
+    )
+
+
 def is_relevant(path: str) -> bool:
     """Whether a changed path can affect plugin code.
 
@@ -54,11 +65,9 @@ def is_relevant(path: str) -> bool:
     do not.
     """
     p = Path(path)
-    if any(part in _IGNORED_DIRS for part in p.parts):
+    if is_editor_noise(path):
         return False
     name = p.name
-    if name.startswith((".#", "#")) or name.endswith(("~", ".swp", ".swx", ".swo", ".tmp", ".bak")):
-        return False
     if p.suffix == ".py":
         return True
     # No suffix: a directory (the event may come after it is gone, so do not stat it).
@@ -66,8 +75,9 @@ def is_relevant(path: str) -> bool:
 
 
 class _Recorder(FileSystemEventHandler):
-    def __init__(self, watcher: PluginWatcher) -> None:
+    def __init__(self, watcher: PluginWatcher, relevant: Callable[[str], bool]) -> None:
         self.watcher = watcher
+        self.relevant = relevant
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
@@ -77,7 +87,7 @@ class _Recorder(FileSystemEventHandler):
                 return  # a folder "changes" when a file in it does; the file reports itself
             for raw in (event.src_path, getattr(event, "dest_path", "")):
                 path = os.fsdecode(raw) if raw else ""
-                if path and is_relevant(path):
+                if path and self.relevant(path):
                     self.watcher.record(path)
         except Exception:  # the observer thread must never die on one odd event
             log.exception("plugin watcher: cannot handle %r", event)
@@ -137,10 +147,19 @@ class PluginWatcher:
         on_batch: called with the changed paths and the time (``time.perf_counter``)
             of the first event of the batch, from the watcher's own thread.
         quiet_ms: how long no new event must arrive before a batch is handed over.
+        relevant: which changed paths count (default: plugin code, `is_relevant`);
+            the asset watcher (`runtime.assets`) passes its own.
     """
 
-    def __init__(self, root: str | Path, on_batch: BatchCallback, quiet_ms: float | None = None):
+    def __init__(
+        self,
+        root: str | Path,
+        on_batch: BatchCallback,
+        quiet_ms: float | None = None,
+        relevant: Callable[[str], bool] = is_relevant,
+    ):
         self.root = Path(root)
+        self.relevant = relevant
         self.on_batch = on_batch
         self.quiet = (DEFAULT_QUIET_MS if quiet_ms is None else quiet_ms) / 1000.0
         self._cond = threading.Condition()
@@ -154,7 +173,9 @@ class PluginWatcher:
     def start(self) -> None:
         """Start watching (returns at once; events are recorded from now on)."""
         observer = Observer()
-        observer.schedule(_Recorder(self), str(self.root), recursive=True, follow_symlink=True)
+        observer.schedule(
+            _Recorder(self, self.relevant), str(self.root), recursive=True, follow_symlink=True
+        )
         links = linked_files(self.root)
         for folder in sorted({os.path.dirname(t) for t in links}):
             try:

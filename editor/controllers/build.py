@@ -51,7 +51,10 @@ class BuildController(QObject):
             return None
         if not result.ok:
             errors = [str(e) for e in result.errors]
-            log.error("build failed: %d error(s)\n%s", len(errors), "\n".join(errors))
+            # The row shows the first line: it names the first error's file:line:col,
+            # so the user sees where to look without opening the details.
+            more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+            log.error("build failed: %s%s\n%s", errors[0], more, "\n".join(errors))
             self.statusReported.emit(f"build failed: {errors[0]}", "error", STATUS_SECONDS)
         else:
             log.info("build: %d modules compiled, no errors", result.files)

@@ -4,7 +4,8 @@ The game keeps the one queue of saved files not loaded yet
 (`runtime.Game.pending_changes`). The watcher's thread only wakes this
 controller (a queued signal); on the GUI thread, between frames, ``Debug (HR)``
 applies the queue at once, and ``Debug`` leaves it for the next Play or Build
-(`apply_stale_changes`) and shows the "code changed" banner meanwhile.
+(`apply_stale_changes`) and shows the "code changed" banner meanwhile;
+``Release`` shows "code changed — Build, then Play" until the next Play.
 
 After a reload whose report lists a changed ``on_init`` or ``on_start`` that
 already ran ("changed but did not run"), the same banner offers one click to
@@ -136,8 +137,9 @@ class CodeReloadController(QObject):
     def apply_profile(self) -> None:
         """Give the game the chosen profile; Debug (HR) applies the changes noted so far."""
         p = self.profile
-        # Debug watches too: it only notes changes, for the "restart to apply" banner.
-        self.game.set_profile(p, watch=p in (BuildProfile.DEBUG, BuildProfile.DEBUG_HR))
+        # Debug and Release watch too: they only note changes, for the banner (and
+        # the asset watcher keeps the editor's images in step in every profile).
+        self.game.set_profile(p, watch=True)
         if p.hot_reload:
             self.apply_stale_changes()
         else:
@@ -182,11 +184,14 @@ class CodeReloadController(QObject):
             return
         self._offer = ()
         stale = bool(self.game.pending_changes())
-        self.banner.setText(
-            "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
-            if self._is_playing()
-            else "code changed — restart to apply (the changes load at the next Play or Build)"
-        )
+        if self.game.profile is BuildProfile.RELEASE:
+            # Release plays its compiled build: only a new Build picks the change up.
+            text = "code changed — Build, then Play"
+        elif self._is_playing():
+            text = "code changed — restart to apply: Stop, then Play (Debug (HR) reloads live)"
+        else:
+            text = "code changed — restart to apply (the changes load at the next Play or Build)"
+        self.banner.setText(text)
         self.banner.setVisible(stale and not self.game.profile.hot_reload)
 
     def close(self) -> None:

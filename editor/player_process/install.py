@@ -133,6 +133,8 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
     player.finished.connect(lambda *_: window.tree_dock.raise_())
 
     def on_log(rec: dict[str, Any]) -> None:
+        if rec["logger"] == "hotplay.reload":
+            return  # the player's reload report says the same, as one row (`on_report`)
         window.log_panel.add_entry(
             LogEntry(
                 float(rec["created"]),
@@ -149,6 +151,13 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
     def on_report(report: dict[str, Any]) -> None:
         ok = bool(report.get("ok"))
         window.show_status(f"player: {report.get('summary', '')}", "ok" if ok else "error")
+        # The editor reloads its own copy of the same save; its watcher has the batch
+        # by now (the same quiet window), so apply it first: when both came to the
+        # same end, the editor's row already says it, and one save is one row.
+        window.game.apply_pending_reloads()
+        own = window.game.reports[-1] if window.game.reports else None
+        if own is not None and str(own) == report.get("summary"):
+            return
         window.log_panel.log(
             logging.INFO if ok else logging.ERROR,
             f"player: {report.get('details', report.get('summary', ''))}",
@@ -158,19 +167,10 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
     def on_error(text: str) -> None:
         window.log_panel.log(logging.ERROR, f"player: {text}", "hotplay.player")
 
-    def on_finished(code: int, tail: str) -> None:
-        if code != 0 and not player.stop_requested:
-            window.log_panel.log(
-                logging.ERROR,
-                f"the player exited with code {code}; its last output:\n{tail}",
-                "hotplay.player",
-            )
-
     player.log_record.connect(on_log)
     player.build_finished.connect(on_build)
     player.reload_report.connect(on_report)
     player.error.connect(on_error)
-    player.finished.connect(on_finished)
     UnresponsivePlayerPrompt(player, window)
 
     def scene() -> Any:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
+import signal
 import time
 from typing import Any
 
@@ -179,3 +181,20 @@ class RecordFloodGate(QObject):
         if not self._report.isActive():
             self._report.start(limit.remaining_ms())
         return False
+
+
+def describe_exit(code: int, tail: str) -> str:
+    """What to tell the user about a player that ended with `code` and this stderr tail.
+
+    A negative code is a signal; a native crash prints a "Fatal Python error"
+    block (the player turns faulthandler on) whose first frames are the ones
+    that matter (most recent first), so that part is shown, not the last lines.
+    """
+    what = f"the player exited with code {code}"
+    if code < 0:
+        with contextlib.suppress(ValueError):  # not a signal number
+            what += f" ({signal.Signals(-code).name})"
+    lines = tail.splitlines()
+    fatal = next((i for i, ln in enumerate(lines) if "Fatal Python error" in ln), None)
+    shown = lines[fatal : fatal + 12] if fatal is not None else lines[-8:]
+    return what + (":\n" + "\n".join(shown) if shown else "")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import signal
 from typing import Any
 
 from PySide6.QtCore import QObject
 
 from editor.play import PlayState, PlayTarget
+from editor.player_process.output import describe_exit
 from editor.player_process.process import PlayerProcess
 from runtime.profiles import BuildProfile
 
@@ -115,20 +114,3 @@ class SeparateProcessPlay(PlayTarget):
             self.failed.emit(describe_exit(code, tail))
         elif not self.player.stop_requested:
             self.failed.emit("the player window was closed")
-
-
-def describe_exit(code: int, tail: str) -> str:
-    """What to tell the user about a player that ended with `code` and this stderr tail.
-
-    A negative code is a signal; a native crash prints a "Fatal Python error"
-    block (the player turns faulthandler on) whose first frames are the ones
-    that matter (most recent first), so that part is shown, not the last lines.
-    """
-    what = f"the player exited with code {code}"
-    if code < 0:
-        with contextlib.suppress(ValueError):  # not a signal number
-            what += f" ({signal.Signals(-code).name})"
-    lines = tail.splitlines()
-    fatal = next((i for i, ln in enumerate(lines) if "Fatal Python error" in ln), None)
-    shown = lines[fatal : fatal + 12] if fatal is not None else lines[-8:]
-    return what + (":\n" + "\n".join(shown) if shown else "")

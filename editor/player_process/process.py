@@ -44,7 +44,7 @@ from editor.player_process.command import (
     token_line,
 )
 from editor.player_process.hang import SilenceWatch
-from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines
+from editor.player_process.output import RecordFloodGate, StderrTail, StreamLines, describe_exit
 from runtime.build import BuildResult, build_project
 from runtime.channel import Message
 from runtime.profiles import BuildProfile
@@ -82,6 +82,8 @@ class PlayerProcess(QObject):
             ``message``, ``created``.
         reload_report(dict): a hot reload report (`runtime.channel.report_payload`;
             ``summary`` is the one-line text).
+        asset_reload(dict): an image the player reloaded (``path``, ``kind``,
+            ``error``: empty when it was taken).
         stats(dict): once a second: ``fps``, ``frame_ms``, ``entities``,
             ``frame``, ``time``, ``paused``.
         tree(dict): the child's scene tree (`runtime.channel.scene_tree_payload`).
@@ -101,6 +103,7 @@ class PlayerProcess(QObject):
     build_finished = Signal(object)
     log_record = Signal(dict)
     reload_report = Signal(dict)
+    asset_reload = Signal(dict)
     stats = Signal(dict)
     tree = Signal(dict)
     output = Signal(str)
@@ -450,7 +453,8 @@ class PlayerProcess(QObject):
         tail = self.stderr_tail()
         self._cleanup()
         if code != 0 and not self._stop_requested:
-            log.error("the player exited with code %d", code)
+            # The one row of a crash: the exit and the last output, when there is any.
+            log.error("%s", describe_exit(code, tail))
         self.finished.emit(code, tail)
 
     def _cleanup(self) -> None:
@@ -507,6 +511,8 @@ class PlayerProcess(QObject):
             self.tree.emit(dict(msg.data))
         elif t == "reload":
             self.reload_report.emit(dict(msg["report"]))
+        elif t == "asset":
+            self.asset_reload.emit(dict(msg.data))
         elif t == "error":
             if not self._flood.admit_error():
                 return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from typing import Any
 
 from PySide6.QtCore import QRectF, QSizeF, Qt, QTimer
 from PySide6.QtGui import (
@@ -73,6 +74,11 @@ class PlayerWindow(QWidget):
         self._overlay_font = QFont()
         self._overlay_font.setPixelSize(14)
         self.painted = 0
+        #: The last failed reload (code or image), drawn across the bottom until the
+        #: next reload succeeds; ``""`` when there is none.
+        self.problem = ""
+        session.image_loader = self._reload_image
+        self.game.on_reload(self._on_reload)
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 * self.game.fixed_dt)))
@@ -107,6 +113,29 @@ class PlayerWindow(QWidget):
             return
         self.update()
 
+    def _on_reload(self, report: Any) -> None:
+        # The game thread is this one: the next paint shows it.
+        self.problem = "" if report.ok else str(report)
+        self.update()
+
+    def _reload_image(self, rel: str) -> str | None:
+        error = self.renderer.reload_image(rel)
+        self.problem = f"image {rel} not reloaded, the old one is kept: {error}" if error else ""
+        self.update()
+        return error
+
+    def _paint_problem(self, painter: QPainter) -> None:
+        """The failed reload as one line across the bottom (the editor's log has the rest)."""
+        first = self.problem.splitlines()[0] if self.problem else ""
+        painter.setFont(self._overlay_font)
+        bar = QRectF(0, self.height() - 28, self.width(), 28)
+        painter.fillRect(bar, QColor(150, 30, 30, 220))
+        painter.setPen(QColor(255, 235, 235))
+        text = painter.fontMetrics().elidedText(
+            first, Qt.TextElideMode.ElideRight, max(0, self.width() - 16)
+        )
+        painter.drawText(bar.adjusted(8, 0, -8, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
+
     # --- Qt events ----------------------------------------------------------------------
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -125,6 +154,8 @@ class PlayerWindow(QWidget):
                 painter.drawText(QRectF(9, 7, 300, 20), int(Qt.AlignmentFlag.AlignLeft), text)
                 painter.setPen(QColor(255, 255, 255))
                 painter.drawText(QRectF(8, 6, 300, 20), int(Qt.AlignmentFlag.AlignLeft), text)
+            if self.problem:
+                self._paint_problem(painter)
         finally:
             painter.end()
         self.painted += 1

@@ -495,9 +495,37 @@ class SceneRenderer:
         """An image from ``assets/`` (cached), or ``None`` when it cannot be read."""
         if rel not in self._pixmaps:
             path = self.assets_dir / rel
-            pm = QPixmap(str(path)) if path.is_file() else QPixmap()
-            self._pixmaps[rel] = None if pm.isNull() else pm
+            img = QImage(str(path)) if path.is_file() else QImage()  # see `reload_image`
+            self._pixmaps[rel] = None if img.isNull() else QPixmap.fromImage(img)
         return self._pixmaps[rel]
+
+    def reload_image(self, rel: str) -> str | None:
+        """Read an image of ``assets/`` again after it changed on disk.
+
+        Only this image and its place in the atlas are dropped (the atlas keeps
+        its other images and sprites); draw lists compute their fragments again.
+        A file that cannot be read keeps the image shown so far, as a failed code
+        reload keeps the old code; a deleted file shows as missing.
+
+        Returns:
+            Why the new file was not taken (the old image is kept), or ``None``.
+        """
+        path = self.assets_dir / rel
+        if not path.exists():
+            fresh: QPixmap | None = None
+        else:
+            # Through QImage: QPixmap(path) answers from QPixmapCache, keyed by the
+            # file's modification time in whole seconds and its size, so a second
+            # save within the same second (same size) would give the old pixels.
+            img = QImage(str(path)) if path.is_file() else QImage()
+            if img.isNull():
+                return "Qt cannot read it as an image"
+            fresh = QPixmap.fromImage(img)
+        self._pixmaps[rel] = fresh
+        # Its old atlas slot becomes unused space, reclaimed when the atlas starts over.
+        self._atlas_images.pop(rel, None)
+        self._token = object()
+        return None
 
     def _sprite(
         self, kind: VisualKind, pw: float, ph: float, color: Color, degrees: int = 0
