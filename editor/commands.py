@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtGui import QUndoCommand
 
+from editor.gizmos import Transform
 from runtime import Entity, Handle, PlaceholderScript, Scene, Script, Visual
 from runtime.fields import declared_fields, from_plain, to_plain
 from runtime.reload.stash import object_from_data
@@ -454,6 +455,77 @@ class ReparentEntity(QUndoCommand):
 
     def undo(self) -> None:  # noqa: D102 (base-class API)
         self.target.scene.reparent(self.handle, self.old_parent, self.old_index)
+
+
+class SetTransforms(QUndoCommand):
+    """Set position, rotation and scale of several entities at once (one gizmo drag)."""
+
+    def __init__(
+        self,
+        target: EditTarget,
+        before: Mapping[Handle, Transform],
+        after: Mapping[Handle, Transform],
+        text: str,
+    ) -> None:
+        super().__init__(text)
+        self.target = target
+        self.before = dict(before)
+        self.after = dict(after)
+
+    def _set(self, transforms: dict[Handle, Transform]) -> None:
+        scene = self.target.scene
+        for h, t in transforms.items():
+            # Always announced, even when a drag already put the values in place
+            # (live feedback sets them without events).
+            scene.set_attr(h, "position", t.position)
+            scene.set_attr(h, "rotation", t.rotation)
+            scene.set_attr(h, "scale", t.scale)
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        self._set(self.after)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        self._set(self.before)
+
+
+class PasteEntities(QUndoCommand):
+    """Insert copied subtrees (scene-file data) under `parent`, with new handles.
+
+    Args:
+        target: the edited scene.
+        subtrees: each pasted root with its descendants, as `capture_subtree` gives them.
+        parent: where the copies go (`Handle.NONE`: the top level).
+    """
+
+    def __init__(
+        self, target: EditTarget, subtrees: list[list[EntityData]], parent: Handle
+    ) -> None:
+        n = len(subtrees)
+        super().__init__(f"Paste {subtrees[0][0].name}" if n == 1 else f"Paste {n} entities")
+        self.target = target
+        self.subtrees = subtrees
+        self.parent = parent
+        self.remap: dict[Handle, Handle] = {}
+        #: The pasted roots, in order.
+        self.handles: list[Handle] = []
+
+    def redo(self) -> None:  # noqa: D102 (base-class API)
+        scene = self.target.scene
+        if not self.remap:
+            # Handles from the clipboard may be taken here: every copy gets a new one,
+            # and redo after undo gives the same ones back.
+            self.remap = {d.handle: scene.allocate_handle() for t in self.subtrees for d in t}
+        self.handles = []
+        for data in self.subtrees:
+            ents = build_subtree(data, self.target.resolve, self.remap)
+            if data[0].name in {e.name for e in scene}:
+                ents[0].name = _copy_name(ents[0].name, {e.name for e in scene})
+            scene.insert_subtree(ents, self.parent, None)
+            self.handles.append(ents[0].handle)
+
+    def undo(self) -> None:  # noqa: D102 (base-class API)
+        for h in reversed(self.handles):
+            self.target.scene.remove(h)
 
 
 class ReloadChangedScripts(QUndoCommand):

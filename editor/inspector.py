@@ -36,7 +36,6 @@ from PySide6.QtWidgets import (
     QMenu,
     QScrollArea,
     QSizePolicy,
-    QStyle,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -54,6 +53,7 @@ from editor.field_editors import (
     editor_for,
 )
 from editor.live_changes import ChangeKey, PlayModeChanges, attribute_key, field_key
+from editor.theme import themed_icon
 from runtime import Color, Handle, PlaceholderScript, Scene, Script, Visual, VisualKind
 from runtime.fields import declared_fields, type_name
 from runtime.scripting import script_type_id, stash_of
@@ -485,7 +485,7 @@ class InspectorPanel(QScrollArea):
         if type(s) is not PlaceholderScript:
             open_script = QAction("Open Script", group)
             open_script.setObjectName("openScriptAction")
-            open_script.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileIcon))
+            open_script.setIcon(themed_icon("file-code-outline"))
             open_script.setToolTip(f"Open {tid.rpartition(':')[2]} in your text editor")
             open_script.triggered.connect(lambda: self.openScriptRequested.emit(tid))
             open_button = QToolButton()
@@ -497,7 +497,7 @@ class InspectorPanel(QScrollArea):
             remove = QToolButton()
             remove.setObjectName("removeScriptButton")
             remove.setAutoRaise(True)
-            remove.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton))
+            remove.setIcon(themed_icon("close"))
             remove.setToolTip(f"Remove {tid.rpartition(':')[2]} from this entity")
             remove.clicked.connect(lambda: self.removeScriptRequested.emit(h, index))
             head.addWidget(remove)
@@ -577,7 +577,7 @@ class InspectorPanel(QScrollArea):
         button = QToolButton()
         button.setObjectName("addScriptButton")
         button.setText("Add script")
-        button.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogNewFolder))
+        button.setIcon(themed_icon("plus-box-outline"))
         button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QSplitter,
-    QStyle,
     QTextBrowser,
     QToolButton,
     QTreeWidget,
@@ -31,6 +30,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from editor.theme import themed_icon
 
 #: Levels of the filter combo: (label, minimum level shown).
 LEVEL_FILTERS = (
@@ -187,7 +188,7 @@ class LogPanel(QWidget):
         self.count_label = QLabel()
         self.count_label.setStyleSheet("color: #8a8f98")
         clear = QToolButton()
-        clear.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_DialogResetButton))
+        clear.setIcon(themed_icon("notification-clear-all"))
         clear.setToolTip("Clear the log")
         clear.setAutoRaise(True)
         clear.clicked.connect(self.clear)

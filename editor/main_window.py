@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QByteArray, QSettings, QSize, Qt, QTimer
+from PySide6.QtCore import QByteArray, QPoint, QSettings, QSize, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QUndoStack
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -40,6 +40,7 @@ from editor.controllers.editing import EditingController
 from editor.controllers.play import RUN_SEPARATE, PlayController, PlayTargetFactory
 from editor.controllers.shown_scene import ShownSceneController
 from editor.extensions import ExtensionHost
+from editor.gizmos import GizmoMode, Snap
 from editor.inspector import InspectorPanel
 from editor.log_panel import HotplayLogCapture, LogPanel
 from editor.new_script import NewScriptDialog, NewScriptRequest
@@ -49,7 +50,7 @@ from editor.player_process.install import install_separate_process
 from editor.projects import OpenWindows, RecentProjects
 from editor.recovery import RecoveryChoice, RecoveryInfo
 from editor.scene_tree import SceneTreeView
-from editor.scene_view import SceneView
+from editor.scene_view import SceneView, edit_snap_settings
 from editor.status_bar import EditorStatusBar
 from editor.window_actions import WindowActions
 from runtime import BuildProfile, Game, Handle, Project, ProjectError, Scene
@@ -298,10 +299,18 @@ class MainWindow(QMainWindow):
             (a.frame_all, self.scene_view.frame_all),
             (a.grid, self._on_grid_toggled),
             (a.keep_changes, self.play_controller.keep_changes),
+            (a.copy, editing.copy_selected),
+            (a.paste, editing.paste),
+            (a.rename, self._on_rename_triggered),
+            (a.snap, self._on_snap_toggled),
+            (a.snap_settings, self._on_snap_settings_triggered),
         )
         for action, slot in slots:
             action.triggered.connect(lambda _=False, slot=slot: slot())
-        for action in (a.delete, a.duplicate):
+        a.gizmo_group.triggered.connect(self._on_gizmo_tool_triggered)
+        self.scene_view.contextMenuRequested.connect(self._on_entity_context_menu_requested)
+        self.scene_tree.contextMenuRequested.connect(self._on_entity_context_menu_requested)
+        for action in a.scene_widget_actions:
             self.scene_tree.addAction(action)
             self.scene_view.addAction(action)
         for action in a.entity_actions:
@@ -314,6 +323,8 @@ class MainWindow(QMainWindow):
             self.profile_combo, self.run_target_combo
         )
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.play_toolbar)
+        self.gizmo_toolbar = self.window_actions.gizmo_toolbar()
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.gizmo_toolbar)
 
     def _build_menus(self) -> None:
         self.recent_menu = QMenu("Open &Recent", self)
@@ -642,6 +653,35 @@ class MainWindow(QMainWindow):
     def _on_grid_toggled(self) -> None:
         self.scene_view.grid = self.window_actions.grid.isChecked()
         self.scene_view.update()
+
+    def _on_gizmo_tool_triggered(self, action: QAction) -> None:
+        self.scene_view.set_gizmo_mode(GizmoMode(action.data()))
+
+    def _on_snap_toggled(self) -> None:
+        snap = self.scene_view.snap
+        enabled = self.window_actions.snap.isChecked()
+        self.scene_view.snap = Snap(enabled, snap.grid, snap.angle, snap.scale)
+        self.scene_view.update()
+
+    def _on_snap_settings_triggered(self) -> None:
+        snap = edit_snap_settings(self, self.scene_view.snap)
+        if snap is not None:
+            self.scene_view.snap = snap
+            self.scene_view.update()
+
+    def _on_rename_triggered(self) -> None:
+        if self.selected_handle is not None:
+            self.scene_tree.edit_name(self.selected_handle)
+
+    def _on_entity_context_menu_requested(self, pos: QPoint, handle: Handle | None) -> None:
+        if handle is not None and handle not in self.shown.selection:
+            self.shown.select(handle)  # a right click acts on what it hits
+        types = [tid for tid, _ in self.game.registry.script_types()]
+        #: The last context menu (tests reach into it).
+        self.entity_menu = self.window_actions.entity_menu(
+            self, types, self.editing.add_script_to_selected
+        )
+        self.entity_menu.popup(pos)
 
     def _update_title(self) -> None:
         self.setWindowTitle(self.document.title())

@@ -22,9 +22,12 @@ from typing import Any, overload
 
 from PySide6.QtCore import (
     QAbstractItemModel,
+    QItemSelection,
+    QItemSelectionModel,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     Qt,
     QTimer,
     Signal,
@@ -527,13 +530,20 @@ class SceneTreeModel(QAbstractItemModel):
 class SceneTreeView(QTreeView):
     """The entities of one scene as a tree, over a `SceneTreeModel`.
 
+    Shift- and Ctrl-clicks select several entities; a right click asks for the
+    entity context menu (the window builds it from its actions).
+
     Signals:
-        entitySelected(object): the current entity changed (a `Handle` or ``None``).
+        selectionRequested(object): the user selected these rows (a tuple of `Handle`,
+            the current row first).
+        contextMenuRequested(object, object): a right click at this global `QPoint`
+            on this entity (or ``None``: empty space).
         renameRequested(object, str): the user renamed an entity.
         reparentRequested(object, object, object): (entity, new parent, index or ``None``).
     """
 
-    entitySelected = Signal(object)
+    selectionRequested = Signal(object)
+    contextMenuRequested = Signal(object, object)
     renameRequested = Signal(object, str)
     reparentRequested = Signal(object, object, object)
 
@@ -542,7 +552,9 @@ class SceneTreeView(QTreeView):
         self.setObjectName("sceneTree")
         self.setHeaderHidden(True)
         self.setUniformRowHeights(True)  # lets Qt lay out 100,000 rows without asking each
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._on_context_menu_requested)
         self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.setDefaultDropAction(Qt.DropAction.MoveAction)
         self.setEditTriggers(
@@ -552,11 +564,11 @@ class SceneTreeView(QTreeView):
         self.setAnimated(True)
         self._model = SceneTreeModel(self)
         self.setModel(self._model)
-        self._selecting = False  # `select` sets the current row: no entitySelected echo
+        self._selecting = False  # `select_many` sets the rows: no selectionRequested echo
         self._model.renameRequested.connect(self.renameRequested)
         self._model.rowsInserted.connect(self._on_rows_inserted)
         self._model.rowsMoved.connect(self._on_rows_moved)
-        self.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.selectionModel().selectionChanged.connect(self._on_selection_changed)
 
     # --- the scene ----------------------------------------------------------------------
 
@@ -604,15 +616,45 @@ class SceneTreeView(QTreeView):
         return self._model.handle_of(self.currentIndex())
 
     def select(self, handle: Handle | None) -> None:
-        """Make `handle` the current row without emitting `entitySelected`."""
-        index = self._model.expose(handle) if handle is not None else QModelIndex()
+        """Make `handle` the only selected row without emitting `selectionRequested`."""
+        self.select_many(() if handle is None else (handle,))
+
+    def select_many(self, handles: tuple[Handle, ...]) -> None:
+        """Select these rows (the first one current) without emitting `selectionRequested`."""
+        indexes = [i for i in (self._model.expose(h) for h in handles) if i.isValid()]
+        flags = QItemSelectionModel.SelectionFlag
+        model = self.selectionModel()
         self._selecting = True
         try:
-            self._set_current(index)
-            if index.isValid():
-                self.scrollTo(index)
+            if not indexes:
+                model.clear()
+                return
+            model.setCurrentIndex(indexes[0], flags.ClearAndSelect)
+            for index in indexes[1:]:
+                model.select(index, flags.Select)
+            self.scrollTo(indexes[0])
         finally:
             self._selecting = False
+
+    def selected_handles(self) -> tuple[Handle, ...]:
+        """The selected rows' entities, the current row first."""
+        current = self.current_handle()
+        chosen = [
+            h
+            for h in (self._model.handle_of(i) for i in self.selectionModel().selectedIndexes())
+            if h is not None
+        ]
+        if current in chosen:
+            chosen.remove(current)
+            chosen.insert(0, current)
+        return tuple(chosen)
+
+    def edit_name(self, handle: Handle) -> None:
+        """Start renaming an entity in place."""
+        index = self._model.expose(handle)
+        if index.isValid() and not self._model.read_only:
+            self.scrollTo(index)
+            self.edit(index)
 
     def _set_current(self, index: QModelIndex) -> None:
         if index.isValid():
@@ -644,11 +686,18 @@ class SceneTreeView(QTreeView):
 
     # --- events from the user -------------------------------------------------------------
 
-    def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        # While the model follows a removal Qt moves the current row to a
+    def _on_selection_changed(self, _selected: QItemSelection, _deselected: QItemSelection) -> None:
+        # While the model follows a removal Qt moves the selection to a
         # neighbour; the shown-scene controller decides the selection then, not Qt.
         if not self._selecting and not self._model.in_event:
-            self.entitySelected.emit(self._model.handle_of(current))
+            self.selectionRequested.emit(self.selected_handles())
+
+    def _on_context_menu_requested(self, pos: QPoint) -> None:
+        index = self.indexAt(pos)
+        handle = self._model.handle_of(index)
+        if handle is not None and not self.selectionModel().isSelected(index):
+            self.selectionRequested.emit((handle,))  # a right click selects what it hits
+        self.contextMenuRequested.emit(self.viewport().mapToGlobal(pos), handle)
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: D102 (base-class API)
         # The model, not Qt, moves rows: compute where the drop means, ask for an

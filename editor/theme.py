@@ -1,8 +1,11 @@
-"""The editor's dark theme: a Fusion palette matching the scene view's background."""
+"""The editor's dark theme (a Fusion palette matching the scene view's background) and icons."""
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QPalette
+# qtawesome draws through qtpy, which picks the binding already imported (PySide6:
+# `editor` imports it first) and otherwise the only one installed.
+import qtawesome
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
 from PySide6.QtWidgets import QApplication
 
 _STYLESHEET = """
@@ -43,3 +46,27 @@ def apply_dark_theme(app: QApplication) -> None:
         p.setColor(QPalette.ColorGroup.Disabled, role, QColor(110, 116, 128))
     app.setPalette(p)
     app.setStyleSheet(_STYLESHEET)
+
+
+#: Icon accents that read on both themes: play green, stop red, pause amber.
+ICON_ACCENTS = {"play": "#3fb950", "stop": "#f85149", "pause": "#d29922"}
+
+
+def themed_icon(name: str, accent: str | None = None) -> QIcon:
+    """A Material Design icon (QtAwesome's ``mdi6`` set) in the palette's colours.
+
+    The colour is read from the application palette when the icon is made, so the
+    same call gives light icons on the dark theme and dark ones on a light theme;
+    disabled icons take the palette's disabled text colour.
+
+    Args:
+        name: the ``mdi6`` icon name, such as ``"content-duplicate"``.
+        accent: a colour for the enabled icon instead of the text colour.
+    """
+    palette = QGuiApplication.palette()
+    normal = QColor(accent) if accent else palette.color(QPalette.ColorRole.ButtonText)
+    disabled = palette.color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.ButtonText)
+    icon: QIcon = qtawesome.icon(
+        f"mdi6.{name}", color=normal, color_disabled=disabled, color_active=normal
+    )
+    return icon

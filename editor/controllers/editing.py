@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QUndoCommand
+from PySide6.QtCore import QMimeData, QObject, Signal
+from PySide6.QtGui import QGuiApplication, QUndoCommand
 
 from editor import commands as cmd
 from editor.controllers import STATUS_SECONDS
 from editor.controllers.document import DocumentController
 from editor.controllers.shown_scene import ShownSceneController
+from editor.gizmos import Transform
 from editor.inspector import InspectorPanel
 from editor.live_changes import PlayModeChange
 from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView
-from runtime import Color, Handle, Visual, VisualKind
+from runtime import Color, Handle, Scene, Visual, VisualKind
 from runtime.plugins import describe_error
-from runtime.scenefile import unencodable_text
+from runtime.scenefile import (
+    SceneFileError,
+    dumps_scene_data,
+    scene_from_data,
+    scene_to_data,
+    unencodable_text,
+)
 
 log = logging.getLogger("hotplay.editor")
+
+#: The clipboard format of copied entities: a scene file holding just them.
+ENTITIES_MIME = "application/x-hotplay-entities+json"
 
 _PALETTE = ("#8ecae6", "#ffb703", "#fb8500", "#90be6d", "#f28482", "#b5838d", "#a8dadc")
 
@@ -63,7 +74,7 @@ class EditingController(QObject):
         self.shown = shown
         self._is_playing = is_playing
         self._scene_view = scene_view
-        scene_view.moveFinished.connect(self._on_view_move_finished)
+        scene_view.transformFinished.connect(self._on_view_transform_finished)
         scene_tree.renameRequested.connect(self._on_tree_rename_requested)
         scene_tree.reparentRequested.connect(self._on_tree_reparent_requested)
         inspector.attributeEdited.connect(self._on_attribute_edited)
@@ -94,22 +105,135 @@ class EditingController(QObject):
             self.shown.select(command.handle)
         return command.handle
 
+    def _selected_roots(self, scene: Scene | None = None) -> tuple[Handle, ...]:
+        """The selected entities of `scene` (the edited one) without those under another."""
+        scene = scene or self.document.scene
+        chosen = {h for h in self.shown.selection if h in scene}
+        out = []
+        for h in self.shown.selection:
+            if h not in chosen:
+                continue
+            p = scene[h].parent
+            while p and p not in chosen:
+                p = scene[p].parent
+            if not p:
+                out.append(h)
+        return tuple(out)
+
     def delete_selected(self) -> None:
-        """Delete the selected entity and its children (undoable)."""
-        selected = self.shown.selected
-        if selected is not None and not self._is_playing():
-            self._push(cmd.DeleteEntity(self._target, selected))
+        """Delete the selected entities and their children (one undoable step)."""
+        roots = self._selected_roots()
+        if not roots or self._is_playing():
+            return
+        self._macro(
+            f"Delete {len(roots)} entities",
+            [cmd.DeleteEntity(self._target, h) for h in roots],
+        )
 
     def duplicate_selected(self) -> Handle | None:
-        """Duplicate the selected entity with its children and select the copy."""
-        selected = self.shown.selected
-        if selected is None or self._is_playing():
+        """Duplicate the selected entities with their children and select the copies.
+
+        Returns:
+            The copy of the primary selected entity.
+        """
+        roots = self._selected_roots()
+        if not roots or self._is_playing():
             return None
-        command = cmd.DuplicateEntity(self._target, selected)
+        commands = [cmd.DuplicateEntity(self._target, h) for h in roots]
+        self._macro(f"Duplicate {len(roots)} entities", commands)
+        copies = tuple(c.handle for c in commands if c.handle is not None)
+        self.shown.select_many(copies)
+        return copies[0] if copies else None
+
+    def add_script_to_selected(self, type_id: str) -> None:
+        """Add a script of `type_id` to every selected entity (one undoable step)."""
+        handles = self.shown.selection
+        if handles and not self._is_playing():
+            name = type_id.rpartition(":")[2]
+            self._macro(
+                f"Add {name} to {len(handles)} entities",
+                [cmd.AddScript(self._target, h, type_id) for h in handles],
+            )
+
+    def copy_selected(self) -> bool:
+        """Put the selected entities, with children and scripts, on the clipboard.
+
+        The clipboard holds a scene file with just them (JSON, never pickle), so
+        another scene or another editor can paste them.
+
+        Returns:
+            Whether anything was copied.
+        """
+        # While playing, this copies from the running game: its entities as they are now.
+        source = self.shown.scene or self.document.scene
+        roots = self._selected_roots(source)
+        if not roots:
+            return False
+        clip = Scene(name="clipboard")
+        for h in roots:
+            ents = cmd.build_subtree(cmd.capture_subtree(source, h), self._target.resolve)
+            ents[0].parent = Handle.NONE
+            clip.insert_subtree(ents, Handle.NONE, None)
+        text = dumps_scene_data(scene_to_data(clip))
+        mime = QMimeData()
+        mime.setData(ENTITIES_MIME, text.encode("utf-8"))
+        mime.setText(text)
+        QGuiApplication.clipboard().setMimeData(mime)
+        self.statusReported.emit(f"copied {len(clip)} entities", "info", STATUS_SECONDS)
+        return True
+
+    def paste(self) -> tuple[Handle, ...]:
+        """Paste entities from the clipboard next to the selection and select them.
+
+        They go under the primary selected entity's parent (the top level if
+        nothing is selected), with new handles; scripts of types no plugin
+        defines become placeholders that keep their data.
+
+        Returns:
+            The pasted entities (none if the clipboard holds no entities).
+        """
+        if self._is_playing():
+            return ()
+        subtrees = self._clipboard_subtrees()
+        if not subtrees:
+            return ()
+        selected = self.shown.selected
+        scene = self.document.scene
+        parent = scene[selected].parent if selected is not None and selected in scene else None
+        command = cmd.PasteEntities(self._target, subtrees, parent or Handle.NONE)
         self._push(command)
-        if command.handle is not None:
-            self.shown.select(command.handle)
-        return command.handle
+        self.shown.select_many(tuple(command.handles))
+        return tuple(command.handles)
+
+    def _clipboard_subtrees(self) -> list[list[cmd.EntityData]]:
+        mime = QGuiApplication.clipboard().mimeData()
+        if mime is None:
+            return []
+        if mime.hasFormat(ENTITIES_MIME):
+            text = bytes(mime.data(ENTITIES_MIME).data()).decode("utf-8", "replace")
+        elif mime.hasText() and mime.text().lstrip().startswith("{"):
+            text = mime.text()  # pasted from a text editor: accept a scene file too
+        else:
+            return []
+        try:
+            clip = scene_from_data(json.loads(text), self._target.resolve, source="<clipboard>")
+        except (ValueError, SceneFileError) as exc:
+            self.statusReported.emit(f"cannot paste: {exc}", "error", STATUS_SECONDS)
+            return []
+        return [cmd.capture_subtree(clip, h) for h in clip.roots]
+
+    def _macro(self, text: str, commands: Sequence[QUndoCommand]) -> None:
+        """Push several commands as one undo step (one alone keeps its own text)."""
+        if len(commands) == 1:
+            self._push(commands[0])
+            return
+        stack = self.document.undo_stack
+        stack.beginMacro(text)
+        try:
+            for c in commands:
+                self._push(c)
+        finally:
+            stack.endMacro()
 
     def keep_play_changes(self, changes: list[PlayModeChange]) -> None:
         """Apply the play-mode changes kept at Stop to the edited scene, as one undoable step.
@@ -216,11 +340,15 @@ class EditingController(QObject):
     def _on_remove_script_requested(self, handle: Handle, index: int) -> None:
         self._push(cmd.RemoveScript(self._target, handle, index))
 
-    def _on_view_move_finished(self, handle: Handle, old: Any, new: Any) -> None:
-        name = self.document.scene[handle].name
-        self._push(
-            cmd.SetEntityAttribute(self._target, handle, "position", new, old, f"Move {name}")
-        )
+    def _on_view_transform_finished(
+        self, verb: str, before: Mapping[Handle, Transform], after: Mapping[Handle, Transform]
+    ) -> None:
+        scene = self.document.scene
+        if len(after) == 1:
+            text = f"{verb} {scene[next(iter(after))].name}"
+        else:
+            text = f"{verb} {len(after)} entities"
+        self._push(cmd.SetTransforms(self._target, before, after, text))
 
     def _on_tree_rename_requested(self, handle: Handle, name: str) -> None:
         old = self.document.scene[handle].name

@@ -51,11 +51,12 @@ class ShownSceneController(QObject):
         self.scene_tree = scene_tree
         self.inspector = inspector
         self._scene: Scene | None = None
-        self._selected: Handle | None = None
+        self._selection: tuple[Handle, ...] = ()
         self._frames_since_refresh = 0
         self._refreshes_since_decor = 0
         scene_view.entityClicked.connect(self.select)
-        scene_tree.entitySelected.connect(self.select)
+        scene_view.selectionRequested.connect(self.select_many)
+        scene_tree.selectionRequested.connect(self.select_many)
 
     @property
     def scene(self) -> Scene | None:
@@ -64,8 +65,13 @@ class ShownSceneController(QObject):
 
     @property
     def selected(self) -> Handle | None:
-        """The selected entity."""
-        return self._selected
+        """The primary selected entity (the inspector's and the gizmo's)."""
+        return self._selection[0] if self._selection else None
+
+    @property
+    def selection(self) -> tuple[Handle, ...]:
+        """Every selected entity, the primary one first."""
+        return self._selection
 
     def show(self, scene: Scene, *, mode: str, fit: bool = False) -> None:
         """Show `scene` in every panel; `mode` is "editing", "playing" or "paused"."""
@@ -77,21 +83,24 @@ class ShownSceneController(QObject):
         self.scene_view.set_scene(scene, mode=mode, fit=fit)
         self.scene_tree.set_scene(scene, read_only=read_only)
         self.inspector.set_scene(scene, mode=mode)
-        if self._selected is not None and self._selected not in scene:
-            self._selected = None
+        self._selection = tuple(h for h in self._selection if h in scene)
         self._apply_selection()
 
     def clear_selection(self) -> None:
         """Forget the selection without telling anyone (a new document replaces the scene)."""
-        self._selected = None
+        self._selection = ()
 
     def select(self, handle: Handle | None) -> None:
-        """Select an entity in every panel (``None``: nothing)."""
-        if handle is not None and (self._scene is None or handle not in self._scene):
-            handle = None
-        self._selected = handle
+        """Select an entity alone in every panel (``None``: nothing)."""
+        self.select_many(() if handle is None else (handle,))
+
+    def select_many(self, handles: tuple[Handle, ...]) -> None:
+        """Select several entities in every panel; the first one is primary."""
+        scene = self._scene
+        chosen = tuple(dict.fromkeys(h for h in handles if scene is not None and h in scene))
+        self._selection = chosen
         self._apply_selection()
-        self.selectionChanged.emit(handle)
+        self.selectionChanged.emit(self.selected)
 
     def frame_advanced(self, *, paused: bool) -> None:
         """A frame of the game ran: repaint, and refresh values a few times a second."""
@@ -116,17 +125,17 @@ class ShownSceneController(QObject):
         self.inspector.set_scene(None)
 
     def _apply_selection(self) -> None:
-        h = self._selected
-        self.scene_tree.select(h)
-        self.scene_view.set_selected(h)
-        self.inspector.set_entity(h)
+        self.scene_tree.select_many(self._selection)
+        self.scene_view.set_selection(self._selection)
+        self.inspector.set_entity(self.selected)
 
     def _on_scene_event(self, event: SceneEvent) -> None:
         # May run inside a reload's commit step: mark dirty, never rebuild here.
-        h = self._selected
+        h = self.selected
         if isinstance(event, EntityRemoved):
-            if h is not None and self._scene is not None and h not in self._scene:
-                self.select(None)
+            scene = self._scene
+            if scene is not None and any(s not in scene for s in self._selection):
+                self.select_many(self._selection)  # forgets the removed ones
         elif isinstance(event, ScriptsReplaced):
             if h is not None and h in event.handles:
                 self.inspector.schedule_rebuild()
