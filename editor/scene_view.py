@@ -364,7 +364,7 @@ class SceneView(QWidget):
         handles = tuple(h for h in handles if h in self._scene)
         if not handles or not self.editable:
             return
-        self._drag = GizmoDrag(self._scene, part, _outermost(self._scene, handles), point)
+        self._drag = GizmoDrag(self._scene, part, self._scene.outermost(handles), point)
         self._press = pos
         self._dragged = False
 
@@ -520,19 +520,6 @@ class SceneView(QWidget):
         # Keys released while another widget has focus never reach us: let go of all.
         self.keyReleased.emit("*")
         super().focusOutEvent(event)
-
-
-def _outermost(scene: Scene, handles: tuple[Handle, ...]) -> tuple[Handle, ...]:
-    """The handles without those below another one: a child moves with its parent."""
-    chosen = set(handles)
-    out = []
-    for h in handles:
-        p = scene[h].parent
-        while p and p not in chosen:
-            p = scene[p].parent
-        if not p:
-            out.append(h)
-    return tuple(out)
 
 
 def _arrow_head(base: QPointF, tip: QPointF) -> QPainterPath:

@@ -226,6 +226,22 @@ class Scene:
         parent = self.entities[handle].parent
         return self.entities[parent].children if parent else self.roots
 
+    def outermost(self, handles: Iterable[Handle]) -> tuple[Handle, ...]:
+        """`handles` (in their order) without those below another one of them.
+
+        What a multi-entity move, delete or copy acts on: a child goes with its parent.
+        """
+        handles = tuple(handles)
+        chosen = set(handles)
+        out = []
+        for h in handles:
+            p = self[h].parent
+            while p and p not in chosen:
+                p = self[p].parent
+            if not p:
+                out.append(h)
+        return tuple(out)
+
     def subtree(self, handle: Handle) -> list[Entity]:
         """The entity and all its descendants, depth first."""
         out: list[Entity] = []

@@ -108,17 +108,7 @@ class EditingController(QObject):
     def _selected_roots(self, scene: Scene | None = None) -> tuple[Handle, ...]:
         """The selected entities of `scene` (the edited one) without those under another."""
         scene = scene or self.document.scene
-        chosen = {h for h in self.shown.selection if h in scene}
-        out = []
-        for h in self.shown.selection:
-            if h not in chosen:
-                continue
-            p = scene[h].parent
-            while p and p not in chosen:
-                p = scene[p].parent
-            if not p:
-                out.append(h)
-        return tuple(out)
+        return scene.outermost(h for h in self.shown.selection if h in scene)
 
     def delete_selected(self) -> None:
         """Delete the selected entities and their children (one undoable step)."""

@@ -267,17 +267,8 @@ class ClassPlan:
         # An object whose stash holds a declared field's value may get it back.
         if self.unchanged and (not stash or self.field_names.isdisjoint(stash)):
             obj: Any = object.__new__(self.cls)
-            d = obj.__dict__
-            d.update(zip(self.names, values, strict=True))
-            if extras:
-                self._extras(obj, extras)
-            if state:
-                d["_hp_state"] = state
-            if entity:
-                d["_hp_entity"] = Handle(entity)
-            if stash:
-                d[STASH_KEY] = stash
-            return obj
+            obj.__dict__.update(zip(self.names, values, strict=True))
+            return self._finish(obj, extras, state, entity, stash)
         return self._build_checked(values, extras, state, entity, dict(stash or {}))
 
     def _build_checked(
@@ -337,6 +328,12 @@ class ClassPlan:
                 ) from exc
         for name, i in self.removed:
             self._stash(stash, name, values[i])
+        return self._finish(obj, extras, state, entity, stash)
+
+    def _finish(
+        self, obj: Any, extras: Any, state: int, entity: int, stash: dict[str, Any] | None
+    ) -> Any:
+        """Give a rebuilt object its undeclared attributes and the engine's own state."""
         if extras:
             self._extras(obj, extras)
         d = obj.__dict__
