@@ -25,30 +25,15 @@ from runtime.game import Game as GameClass
 from runtime.player import PlayerSession
 from runtime.project import Project, ProjectError
 
+from .budget_projects import BUDGET, COUNTER, budget_toml, counter_project
 from .conftest import REPO_ROOT, entity, script, write_project
 from .fake_editor import FakeEditor
 from .no_qt import runtime_command
 
-#: The budget of the test projects: short, so an interrupted loop costs the suite little.
-BUDGET = 0.3
-
 #: Seconds a child may take; on a runtime that does not interrupt game code it hangs until then.
 CHILD_TIMEOUT = 30
 
-BUDGET_TOML = (
-    f'[project]\nmain_scene = "assets/scenes/main.scene.json"\n[budget]\nseconds = {BUDGET}\n'
-)
-
-COUNTER = """
-from runtime import Script
-
-
-class Counter(Script):
-    count: int = 0
-
-    def on_update(self, ctx, dt):
-        self.count += 1
-"""
+BUDGET_TOML = budget_toml()
 
 # Runs a game of the project in argv[1] for argv[2] frames; prints what happened as JSON.
 STEP_GAME = """
@@ -102,12 +87,7 @@ def assert_interrupted_at(message: str, file: str, lines: set[int]) -> None:
 
 
 def project_with(tmp_path: Path, files: dict[str, str], *entities: dict[str, Any]) -> Path:
-    return write_project(
-        tmp_path / "project",
-        plugins={"game": {"counter.py": COUNTER, **files}},
-        scene=[entity(1, "Counter", scripts=[script("game.counter:Counter")]), *entities],
-        toml=BUDGET_TOML,
-    )
+    return counter_project(tmp_path / "project", files, *entities)
 
 
 # --- endless loops in hooks -------------------------------------------------------------------

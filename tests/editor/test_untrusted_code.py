@@ -20,39 +20,18 @@ import pytest
 
 from editor.play import PlayState
 from runtime import BuildProfile
-from tests.conftest import REPO_ROOT, entity, script, write_project
+from tests.budget_projects import BUDGET, counter_project
+from tests.conftest import REPO_ROOT, entity, script
 
 #: Seconds an editor child may take; one that freezes is killed then, and the test fails.
 CHILD_TIMEOUT = 60
-
-BUDGET = 0.3
-
-COUNTER = """
-from runtime import Script
-
-
-class Counter(Script):
-    count: int = 0
-
-    def on_update(self, ctx, dt):
-        self.count += 1
-"""
 
 
 def make_game_project(
     root: Path, files: dict[str, str], *scripts: str, budget: float = BUDGET
 ) -> Path:
-    entities = [entity(1, "Counter", scripts=[script("game.counter:Counter")])]
-    entities += [entity(i + 2, f"E{i}", scripts=[script(s)]) for i, s in enumerate(scripts)]
-    return write_project(
-        root,
-        plugins={"game": {"counter.py": COUNTER, **files}},
-        scene=entities,
-        toml=(
-            '[project]\nmain_scene = "assets/scenes/main.scene.json"\n'
-            f"[budget]\nseconds = {budget}\n"
-        ),
-    )
+    entities = [entity(i + 2, f"E{i}", scripts=[script(s)]) for i, s in enumerate(scripts)]
+    return counter_project(root, files, *entities, budget=budget)
 
 
 # --- in the test process ----------------------------------------------------------------------

@@ -1,0 +1,42 @@
+"""Test projects for game code under time budgets: a counter script and a short budget."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .conftest import entity, script, write_project
+
+#: The budget of the test projects: short, so an interrupted loop costs the suite little.
+BUDGET = 0.3
+
+#: A script that counts its frames: the game went on (or the old code did) when it grows.
+COUNTER = """
+from runtime import Script
+
+
+class Counter(Script):
+    count: int = 0
+
+    def on_update(self, ctx, dt):
+        self.count += 1
+"""
+
+
+def budget_toml(budget: float = BUDGET) -> str:
+    """A project file whose ``[budget] seconds`` is `budget`."""
+    return (
+        f'[project]\nmain_scene = "assets/scenes/main.scene.json"\n[budget]\nseconds = {budget}\n'
+    )
+
+
+def counter_project(
+    root: Path, files: dict[str, str], *entities: dict[str, Any], budget: float = BUDGET
+) -> Path:
+    """A project at `root`: plugin ``game`` with `COUNTER` and `files`, a "Counter" entity first."""
+    return write_project(
+        root,
+        plugins={"game": {"counter.py": COUNTER, **files}},
+        scene=[entity(1, "Counter", scripts=[script("game.counter:Counter")]), *entities],
+        toml=budget_toml(budget),
+    )
