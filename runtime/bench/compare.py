@@ -28,16 +28,14 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import importlib.util
-import json
-import os
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from runtime.bench.child import run_json_child
 from runtime.bench.config import Config
 from runtime.bench.errors import BenchError
 from runtime.bench.project import MOVER_TYPE_ID, build_scene, movers_path, movers_source
@@ -143,15 +141,7 @@ def measure_tool(tool: str, project: Path, n: int, reloads: int) -> dict[str, An
         }
     arg = f"{tool},{n},{reloads},{project}"
     cmd = [sys.executable, "-m", "runtime.bench", "--compare-worker", arg]
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=dict(os.environ))
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return {
-            "available": False,
-            "why": f"{tool} child failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}",
-        }
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return run_json_child(cmd, tool, timeout=600)
 
 
 def record_compare(project: Path, config: Config, results: Results) -> None:

@@ -9,14 +9,13 @@ the figures. The benchmark process never loads Qt or the editor.
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+from runtime.bench.child import run_json_child
 from runtime.bench.config import Config
 from runtime.bench.report import MIN_SAMPLES_FOR_P95, Results, progress
 from runtime.bench.timing import percentile
@@ -32,15 +31,7 @@ def measure_editor(kind: str, n: int, count: int, project: Path) -> dict[str, An
         XDG_CONFIG_HOME=str(project / ".bench-config"),
     )
     cmd = [sys.executable, "-m", "editor.benchmark", kind, str(n), str(count), str(project)]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800, cwd=project)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return {
-            "available": False,
-            "why": f"editor child failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}",
-        }
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return run_json_child(cmd, "editor", timeout=1800, env=env, cwd=project)
 
 
 def record_editor(project: Path, config: Config, results: Results) -> None:

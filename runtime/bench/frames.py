@@ -7,13 +7,12 @@ never loads into the benchmark process; nothing here imports Qt at module level.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
 from typing import Any
 
+from runtime.bench.child import run_json_child
 from runtime.bench.config import Config
 from runtime.bench.project import build_scene
 from runtime.bench.report import Results, progress
@@ -61,15 +60,7 @@ def measure_draw(n: int, frames: int) -> dict[str, Any]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     width, height = DRAW_SIZE
     cmd = [sys.executable, "-m", "runtime.bench", "--draw-worker", f"{n},{frames},{width},{height}"]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
-    lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
-    if proc.returncode != 0 or not lines:
-        return {
-            "available": False,
-            "why": f"draw child failed (exit {proc.returncode}): {proc.stderr.strip()[-400:]}",
-        }
-    result: dict[str, Any] = json.loads(lines[-1])
-    return result
+    return run_json_child(cmd, "draw", timeout=300, env=env)
 
 
 def record_draw(config: Config, results: Results) -> None:
