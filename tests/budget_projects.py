@@ -22,6 +22,25 @@ class Counter(Script):
         self.count += 1
 """
 
+#: A runaway spawner: each script keeps within the budget, the frame as a whole does not.
+SPAWNER = """
+from runtime import Script
+
+
+class Spawner(Script):
+    def on_update(self, ctx, dt):
+        for _ in range(200):
+            ctx.spawn("Spawned", scripts=[Busy()])
+
+
+class Busy(Script):
+    total: float = 0.0
+
+    def on_update(self, ctx, dt):
+        for i in range(20):
+            self.total += i * dt
+"""
+
 
 def budget_toml(budget: float = BUDGET) -> str:
     """A project file whose ``[budget] seconds`` is `budget`."""

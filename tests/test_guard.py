@@ -25,7 +25,7 @@ from runtime.game import Game as GameClass
 from runtime.player import PlayerSession
 from runtime.project import Project, ProjectError
 
-from .budget_projects import BUDGET, COUNTER, budget_toml, counter_project
+from .budget_projects import BUDGET, COUNTER, SPAWNER, budget_toml, counter_project
 from .conftest import REPO_ROOT, entity, script, write_project
 from .fake_editor import FakeEditor
 from .no_qt import runtime_command
@@ -312,24 +312,6 @@ def test_an_endless_on_before_reload_is_interrupted_and_the_save_removing_it_loa
 
 
 # --- a frame over budget ------------------------------------------------------------------------
-
-SPAWNER = """
-from runtime import Script
-
-
-class Spawner(Script):
-    def on_update(self, ctx, dt):
-        for _ in range(200):
-            ctx.spawn("Spawned", scripts=[Busy()])
-
-
-class Busy(Script):
-    total: float = 0.0
-
-    def on_update(self, ctx, dt):
-        for i in range(20):
-            self.total += i * dt
-"""
 
 
 def test_a_runaway_spawner_pauses_the_game_until_resumed(tmp_path):

@@ -20,7 +20,7 @@ import pytest
 
 from editor.play import PlayState
 from runtime import BuildProfile
-from tests.budget_projects import BUDGET, counter_project
+from tests.budget_projects import BUDGET, SPAWNER, counter_project
 from tests.conftest import REPO_ROOT, entity, script
 
 #: Seconds an editor child may take; one that freezes is killed then, and the test fails.
@@ -63,24 +63,6 @@ def test_ctx_quit_stops_play_in_the_editor(make_window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: window.game.frame >= 2, timeout=5000)
     window.stop()
 
-
-SPAWNER = """
-from runtime import Script
-
-
-class Spawner(Script):
-    def on_update(self, ctx, dt):
-        for _ in range(200):
-            ctx.spawn("Spawned", scripts=[Busy()])
-
-
-class Busy(Script):
-    total: float = 0.0
-
-    def on_update(self, ctx, dt):
-        for i in range(20):
-            self.total += i * dt
-"""
 
 # Each script keeps well within the budget; together they take a frame past it.
 CROWD = """
