@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from runtime.changes import LoadedFiles, file_stamps
+
 if TYPE_CHECKING:
     from runtime.watcher import PluginWatcher
 
@@ -151,6 +153,8 @@ class AssetWatcher:
         self._lock = threading.Lock()
         self._pending: dict[str, float] = {}
         self._watcher: PluginWatcher | None = None
+        #: What each file held when it was last taken.
+        self.loaded = LoadedFiles()
 
     @property
     def alive(self) -> bool:
@@ -164,7 +168,7 @@ class AssetWatcher:
         from runtime.watcher import PluginWatcher
 
         self._watcher = PluginWatcher(
-            self.assets_dir, self._on_batch, quiet_ms=self._quiet_ms, relevant=is_asset
+            self.assets_dir, self.post_saved, quiet_ms=self._quiet_ms, relevant=is_asset
         )
         self._watcher.start()
 
@@ -174,8 +178,12 @@ class AssetWatcher:
             self._watcher.stop()
             self._watcher = None
 
-    def _on_batch(self, paths: list[str], detected_at: float) -> None:
-        self.post(paths, detected_at)
+    def post_saved(self, paths: list[str], detected_at: float | None = None) -> None:
+        """`post` the watcher's saved `paths`, but those that still hold what was taken last.
+
+        One save is sometimes reported as two batches: the second is not news.
+        """
+        self.post(self.loaded.changed(str(Path(self.assets_dir, p)) for p in paths), detected_at)
 
     def post(self, paths: list[str], detected_at: float | None = None) -> None:
         """Queue changed files (absolute, or relative to ``assets/``) and wake the game thread."""
@@ -191,6 +199,8 @@ class AssetWatcher:
         """The changes queued since the last `take`, one per file, oldest first."""
         with self._lock:
             pending, self._pending = self._pending, {}
+        # Before the listeners read them: a save after this still differs.
+        self.loaded.mark(file_stamps(pending))
         changes = []
         for path in sorted(pending, key=pending.__getitem__):
             kind = asset_kind(path)

@@ -9,14 +9,73 @@ plugin whose good change was rolled back with a broken neighbour is reloaded
 when the neighbour is fixed, instead of running old code while its file says
 otherwise. Kept paths alone do not ask for a reload (retrying a failed reload
 every frame would only fail again): they wait for the next save.
+
+`LoadedFiles` remembers what each file held when it was last loaded, so that a
+watcher's notice of a file that has not changed since (the editor wrote and
+loaded a new script itself; one save reported as two batches) is dropped
+instead of asking for a second load. The asset queue uses it too.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+
+#: A file's size and a digest of its bytes (not its mtime: a second save within
+#: a coarse mtime's granularity, of the same size, must still count).
+FileStamp = tuple[int, bytes]
+
+
+def file_stamp(path: str) -> FileStamp | None:
+    """What `path` holds now, as a `FileStamp`; ``None`` when it is not a readable file."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    return len(data), hashlib.blake2b(data, digest_size=16).digest()
+
+
+def file_stamps(paths: Iterable[str]) -> dict[str, FileStamp | None]:
+    """`file_stamp` of each path, by absolute path (taken before a load reads them)."""
+    return {os.path.abspath(p): file_stamp(p) for p in paths}
+
+
+class LoadedFiles:
+    """What each file held when it was last loaded; thread-safe.
+
+    The watcher's thread asks `unchanged` before queueing a saved path; the
+    game thread `mark`s what it loaded, with stamps taken before it read the
+    files (a save during the load then differs from the stamp and still counts).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._stamps: dict[str, FileStamp] = {}
+
+    def mark(self, stamps: Mapping[str, FileStamp | None]) -> None:
+        """Record what was loaded; a ``None`` stamp (no such file) forgets the path."""
+        with self._lock:
+            for path, stamp in stamps.items():
+                if stamp is None:
+                    self._stamps.pop(path, None)
+                else:
+                    self._stamps[path] = stamp
+
+    def unchanged(self, path: str) -> bool:
+        """Whether `path` holds exactly what was last loaded from it."""
+        with self._lock:
+            stamp = self._stamps.get(os.path.abspath(path))
+        # Read outside the lock: only paths loaded before are read at all.
+        return stamp is not None and file_stamp(path) == stamp
+
+    def changed(self, paths: Iterable[str]) -> list[str]:
+        """The `paths` that are not `unchanged`, in order."""
+        return [p for p in paths if not self.unchanged(p)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +99,29 @@ class PendingChanges:
         self._fresh: dict[str, float] = {}  # saved since the last take: they ask for a reload
         self._unloaded: dict[str, float] = {}  # rolled back: they wait for the next save
         self.wakeup = wakeup
+        #: What the game last loaded from each file (`post_saved` drops repeats).
+        self.loaded = LoadedFiles()
+
+    def post_saved(self, paths: Iterable[str], detected_at: float | None = None) -> None:
+        """`post` the watcher's saved `paths`, but those that still hold what was loaded."""
+        self.post(self.loaded.changed(paths), detected_at)
+
+    def mark_loaded(self, stamps: Mapping[str, FileStamp | None]) -> None:
+        """The game loaded these files with these contents (`file_stamps` before the load).
+
+        Pending notices of them that are not news any more are dropped too: the
+        watcher may have reported the file while it was being loaded, and a
+        file whose rolled-back change has now loaded is no longer kept.
+        """
+        self.loaded.mark(stamps)
+        with self._cond:
+            queued = [p for p in stamps if p in self._fresh or p in self._unloaded]
+        done = [p for p in queued if self.loaded.unchanged(p)]
+        if done:
+            with self._cond:
+                for p in done:
+                    self._fresh.pop(p, None)
+                    self._unloaded.pop(p, None)
 
     def post(self, paths: Iterable[str], detected_at: float | None = None) -> None:
         """Add saved `paths` (any thread) and wake the game thread."""

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from runtime.assets import AssetChange, AssetWatcher
 from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscription, Timer
-from runtime.changes import PendingChanges
+from runtime.changes import PendingChanges, file_stamps
 from runtime.context import PluginContext, ScriptContext
 from runtime.generations import GenerationTracker, describe_stale
 from runtime.guard import BudgetInterrupt, CallGuard, GameExit
@@ -675,10 +675,13 @@ class Game:
         names, refused = self._refused_by_import_check(paths)
         if refused:
             return self._refused_report(paths, names, refused)
-        report = _engine_reload()(
-            self, None if paths is None else [str(p) for p in paths], detected_at
-        )
+        wanted = None if paths is None else [str(p) for p in paths]
+        # Taken before the load reads the files, so that a save during it still counts.
+        stamps = file_stamps(wanted) if wanted is not None else {}
+        report = _engine_reload()(self, wanted, detected_at)
         _restore_engine()
+        if report.ok:
+            self.changes.mark_loaded(stamps)
         return report
 
     def rerun(self, change: UnappliedChange) -> int:
@@ -805,7 +808,7 @@ class Game:
 
     def _on_watcher_batch(self, paths: list[str], detected_at: float) -> None:
         # The watcher's thread: only queue and wake; the game thread does the rest.
-        self.changes.post(paths, detected_at)
+        self.changes.post_saved(paths, detected_at)
 
     def queue_reload(self, paths: list[str], detected_at: float | None = None) -> None:
         """Ask for a reload of `paths` between frames, as a save would (thread-safe)."""

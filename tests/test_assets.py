@@ -78,3 +78,22 @@ def test_the_game_tells_its_listeners_between_frames(tmp_path: Path) -> None:
             AssetChange("scenes/main.scene.json", AssetKind.SCENE, True),
         ]
     ]
+
+
+def test_one_save_reported_twice_is_taken_once(tmp_path: Path) -> None:
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    image = assets / "hero.png"
+    image.write_bytes(PNG_HEADER + b"red")
+    watcher = AssetWatcher(assets)
+    watcher.post_saved(["hero.png"])
+    assert watcher.take() == [AssetChange("hero.png", AssetKind.IMAGE, True)]
+    watcher.post_saved([str(image)])  # the watcher's second batch of the same save
+    assert watcher.take() == []
+
+    image.write_bytes(PNG_HEADER + b"blu")  # a new save, the same size
+    watcher.post_saved(["hero.png"])
+    assert watcher.take() == [AssetChange("hero.png", AssetKind.IMAGE, True)]
+    image.unlink()
+    watcher.post_saved(["hero.png"])
+    assert watcher.take() == [AssetChange("hero.png", AssetKind.IMAGE, False)]

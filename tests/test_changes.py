@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from runtime import BuildProfile
-from runtime.changes import PendingChanges
+from runtime.changes import PendingChanges, file_stamps
 from runtime.scripting import type_id_of
 
 from .reload_lab import Lab, entity
@@ -123,3 +123,58 @@ def test_without_hot_reload_saves_wait_for_the_editors_play(tmp_path) -> None:
         [report] = game.apply_pending_reloads(any_profile=True)  # what Play does in Debug
         assert report.ok and _steps_per_frame(game, "alpha.counter:Counter") == 5
         assert game.pending_changes() == []
+
+
+def test_a_notice_of_a_file_that_still_holds_what_was_loaded_is_dropped(tmp_path) -> None:
+    path = tmp_path / "ball.py"
+    path.write_text("x = 1\n")
+    queue = PendingChanges()
+    queue.mark_loaded(file_stamps([str(path)]))
+    queue.post_saved([str(path)])  # the watcher reports the write the game already loaded
+    assert queue.paths() == [] and queue.take() is None
+
+    path.write_text("x = 2\n")  # same size, other bytes: a real save
+    queue.post_saved([str(path)])
+    assert queue.paths() == [str(path)]
+
+
+def test_loading_a_queued_file_drops_its_notice_unless_it_changed_since(tmp_path) -> None:
+    loaded, resaved = tmp_path / "a.py", tmp_path / "b.py"
+    loaded.write_text("a = 1\n")
+    resaved.write_text("b = 1\n")
+    queue = PendingChanges()
+    queue.post_saved([str(loaded), str(resaved)])  # noticed while the game loads them
+    stamps = file_stamps([str(loaded), str(resaved)])  # taken before the load read them
+    resaved.write_text("b = 22\n")  # saved again during the load
+    queue.mark_loaded(stamps)
+    assert queue.paths() == [str(resaved)]
+
+
+def test_a_file_loaded_after_its_rollback_is_no_longer_kept(tmp_path) -> None:
+    path = tmp_path / "a.py"
+    path.write_text("a = 1\n")
+    queue = PendingChanges()
+    queue.post([str(path)])
+    batch = queue.take()
+    assert batch is not None
+    queue.keep_unloaded(batch)
+    queue.mark_loaded(file_stamps([str(path)]))
+    assert queue.paths() == []
+
+
+def test_a_file_the_game_reloaded_itself_is_not_code_changed(tmp_path) -> None:
+    # What the editor's New Script does: write a file, reload it at once, in
+    # Debug; the watcher's notice of the write must not say "code changed".
+    lab = _two_plugin_lab(tmp_path / "proj")
+    with lab.game(profile=BuildProfile.DEBUG, watch=False) as game:
+        game.step(1)
+        path = lab.write("alpha/counter.py", SCRIPT.format(step=7))
+        assert game.reload([str(path)]).ok
+        game.changes.post_saved([str(path)])  # the watcher's thread, a moment later
+        assert game.pending_changes() == []
+        assert _steps_per_frame(game, "alpha.counter:Counter") == 7
+
+        broken = lab.write("alpha/counter.py", SCRIPT.format(step=8) + "\n  broken(\n")
+        assert not game.reload([str(broken)]).ok  # a failed load marks nothing
+        game.changes.post_saved([str(broken)])
+        assert game.pending_changes() == [str(broken)]

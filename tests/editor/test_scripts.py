@@ -182,3 +182,17 @@ def test_the_text_editor_command_is_set_in_the_file_menu(window, settings, monke
     window.script_opener.launch = calls.append
     window.script_opener.open(__file__, 9)
     assert calls == [["gvim", "--remote-silent", "+9", __file__]]
+
+
+def test_a_new_script_in_debug_does_not_say_code_changed(qtbot, make_window, project):
+    # New Script loads the file itself; the watcher's notice of the write is not news.
+    window = make_window(profile=BuildProfile.DEBUG)
+    window.select(BALL)
+    assert window.new_script(NewScriptRequest("bouncy", "PlayerMovement"))
+    created = project / "plugins" / "bouncy" / "player_movement.py"
+    # A real save after it: once the watcher has reported it, it has reported the new file too.
+    saved = project / "plugins" / "bouncy" / "ball.py"
+    saved.write_text(saved.read_text() + "\n# saved\n")
+    qtbot.waitUntil(lambda: str(saved) in window.game.pending_changes(), timeout=10000)
+    assert str(created) not in window.game.pending_changes()
+    assert window.banner.isVisible()  # for ball.py, which Debug has not loaded
