@@ -77,6 +77,8 @@ class NewScriptDialog(QDialog):
         self.class_edit.textChanged.connect(self._validate)
         self.resize(420, self.sizeHint().height())
         self._validate()
+        # The plugin is filled in already; the class name is what is left to type.
+        self.class_edit.setFocus()
 
     def request(self) -> NewScriptRequest:
         """The plugin and class name entered."""

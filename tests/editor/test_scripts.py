@@ -196,3 +196,14 @@ def test_a_new_script_in_debug_does_not_say_code_changed(qtbot, make_window, pro
     qtbot.waitUntil(lambda: str(saved) in window.game.pending_changes(), timeout=10000)
     assert str(created) not in window.game.pending_changes()
     assert window.banner.isVisible()  # for ball.py, which Debug has not loaded
+
+
+def test_new_script_dialog_starts_in_the_class_name(qtbot, project):
+    # The plugin is filled in; typing right away names the class.
+    dialog = NewScriptDialog(project / "plugins", set())
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert dialog.focusWidget() is dialog.class_edit
+    qtbot.keyClicks(dialog.class_edit, "Jumper")
+    assert dialog.request() == NewScriptRequest("bouncy", "Jumper")
