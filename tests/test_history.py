@@ -1,0 +1,255 @@
+"""The history of a playing game: keyframes and inputs, preview, rewind and replay."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime import Game
+from runtime.history import History, HistoryError, capture_state
+from runtime.project import ProjectError
+from runtime.scene import EntityAdded, EntityRemoved
+
+from .conftest import entity, script
+from .reload_lab import Lab
+
+COUNTER_V1 = """
+from runtime import Script
+
+class Counter(Script):
+    steps: int = 0
+
+    def on_init(self, ctx):
+        self.started_at = ctx.frame  # undeclared: kept by keyframes
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+        if ctx.input.is_down("right"):
+            ctx.entity.position = ctx.entity.position.with_x(ctx.entity.position.x + 1)
+"""
+
+COUNTER_V2 = COUNTER_V1.replace("self.steps += 1", "self.steps += 100")
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return Lab(
+        tmp_path,
+        {"game/__init__.py": "", "game/counter.py": COUNTER_V1},
+        [
+            {
+                "handle": 1,
+                "name": "Counter",
+                "scripts": [{"type": "game.counter:Counter", "fields": {}}],
+            }
+        ],
+    )
+
+
+def counter(game: Game):
+    return game.scene.find("Counter").scripts[0]
+
+
+def test_the_history_keeps_a_keyframe_a_second_and_every_frame(lab):
+    with lab.game() as game:
+        game.step(150)
+        h = game.history
+        assert [k.frame for k in h.keyframes] == [0, 60, 120]
+        assert (h.first_frame, h.last_frame) == (0, 150)
+        assert h.dt == game.fixed_dt
+        assert h.seconds == 10.0
+        assert h.seconds_kept == pytest.approx(2.5)
+        assert h.byte_size >= sum(len(k.blob) for k in h.keyframes)
+        assert len(h.inputs(0, 150)) == 150
+
+
+def test_memory_stays_bounded_over_a_long_run(lab):
+    with lab.game(history_seconds=2) as game:
+        sizes = []
+        for _ in range(30):
+            game.step(60)
+            sizes.append(game.history.byte_size)
+        h = game.history
+        assert len(h.keyframes) <= 3
+        assert 2.0 <= h.seconds_kept <= 3.0
+        assert h.first_frame >= game.frame - 3 * 60
+        with pytest.raises(HistoryError):
+            h.inputs(0, 10)
+        assert max(sizes[5:]) <= 1.1 * sizes[4]
+
+
+def test_recording_off_keeps_no_history(lab, tmp_path):
+    with lab.game(history_seconds=0) as game:
+        game.step(10)
+        assert game.history is None
+        with pytest.raises(HistoryError, match="records no history"):
+            game.rewind(1)
+        with pytest.raises(HistoryError):
+            game.preview(5)
+    (lab.root / "hotplay.toml").write_text(
+        '[project]\nmain_scene = "assets/scenes/main.scene.json"\n[history]\nseconds = 0\n'
+    )
+    with lab.game() as game:
+        assert game.history is None
+    (lab.root / "hotplay.toml").write_text('[project]\n[history]\nseconds = "long"\n')
+    with pytest.raises(ProjectError, match=r"\[history\] seconds"):
+        lab.game()
+
+
+def test_preview_shows_a_past_frame_without_touching_the_live_game(lab):
+    with lab.game() as game:
+        game.step(70)
+        at_70 = capture_state(game)
+        game.input.press("right")
+        game.step(50)
+        live = capture_state(game)
+        past = game.preview(70)
+        assert past is not game.scene
+        assert past.find("Counter").scripts[0].steps == 70
+        assert past.find("Counter").position.x == 0
+        assert game.preview(100).find("Counter").position.x == 30
+        assert capture_state(game) == live  # nothing live changed
+        assert game.rewind((120 - 70) * game.fixed_dt) == 70
+        assert capture_state(game) == at_70
+
+
+@pytest.mark.parametrize("frame", [-1, 121, 10_000])
+def test_a_frame_outside_the_history_is_refused(lab, frame):
+    with lab.game() as game:
+        game.step(120)
+        with pytest.raises(HistoryError, match=f"frame {frame} is not in the history"):
+            game.preview(frame)
+        with pytest.raises(HistoryError):
+            game.replay(frame)
+        with pytest.raises(HistoryError):
+            game.replay(0, frame)
+
+
+def test_frames_forgotten_by_the_ring_buffer_are_outside_it(lab):
+    with lab.game(history_seconds=1) as game:
+        game.step(400)
+        with pytest.raises(HistoryError, match="frames 300 to 400"):
+            game.preview(10)
+
+
+def test_rewind_goes_back_and_keeps_the_recorded_input_until_the_game_steps_live(lab):
+    with lab.game() as game:
+        game.step(150)
+        scene = game.scene
+        heard = []
+        scene.subscribe(heard.append)
+        assert game.rewind(1.0) == 90
+        assert game.scene is scene  # the same scene, its contents rewound
+        assert counter(game).steps == 90
+        assert counter(game).started_at == 0
+        assert game.time == pytest.approx(90 * game.fixed_dt)
+        assert EntityRemoved(1, 0) in heard and EntityAdded(1) in heard
+        assert game.history.last_frame == 150  # the future is still there for a replay
+        game.step(1)
+        assert game.history.last_frame == 91  # stepping live dropped it
+        assert counter(game).steps == 91
+
+
+def test_rewind_further_than_the_history_stops_at_its_first_frame(lab):
+    with lab.game(history_seconds=1) as game:
+        game.step(300)
+        first = game.history.first_frame
+        assert game.rewind(60) == first
+        with pytest.raises(ValueError):
+            game.rewind(-1)
+
+
+def test_rewind_then_replay_under_the_new_code_after_a_hot_reload(lab):
+    with lab.game() as game:
+        game.step(120)
+        lab.write("game/counter.py", COUNTER_V2)
+        assert game.reload().ok
+        assert counter(game).steps == 120
+        assert game.rewind(1.0) == 60
+        assert counter(game).steps == 60
+        assert type(counter(game)) is type(game.scene.find("Counter").scripts[0])
+        assert game.replay(60) == 120
+        assert counter(game).steps == 60 + 60 * 100  # the recorded frames ran the new code
+        # The replayed frames have keyframes of their own, under the new code.
+        assert game.preview(120).find("Counter").scripts[0].steps == 6060
+
+
+def test_replay_to_a_frame_stops_there_and_replays_the_recorded_keys(lab):
+    with lab.game() as game:
+        game.step(30)
+        game.input.press("right")
+        game.step(30)
+        game.input.release("right")
+        game.step(60)
+        assert game.replay(0, 45) == 45
+        assert game.scene.find("Counter").position.x == 15
+        assert game.replay(45) == 120
+        assert game.scene.find("Counter").position.x == 30
+
+
+def test_a_script_error_in_a_replay_pauses_the_script_as_in_play(lab, caplog):
+    with lab.game() as game:
+        game.step(90)
+        lab.write("game/counter.py", COUNTER_V1.replace("self.steps += 1", "1 / 0"))
+        assert game.reload().ok
+        game.replay(game.history.first_frame)
+        assert "ZeroDivisionError" in caplog.text
+        assert counter(game).__dict__.get("_hp_faulted")
+
+
+def test_a_field_whose_type_changed_takes_its_default_and_keeps_the_value_aside(lab):
+    with lab.game() as game:
+        game.step(90)
+        lab.write("game/counter.py", COUNTER_V1.replace("steps: int = 0", 'steps: str = ""'))
+        lab.write(
+            "game/counter.py",
+            COUNTER_V1.replace("steps: int = 0", 'steps: str = ""').replace(
+                "self.steps += 1", "pass"
+            ),
+        )
+        assert game.reload().ok
+        past = game.preview(60).find("Counter").scripts[0]
+        assert past.steps == ""
+        assert past.__dict__["_hp_stash"] == {"steps": 60}
+
+
+def test_timers_and_spawns_come_back_with_a_rewind(make_project):
+    root = make_project(
+        plugins={
+            "toys": {
+                "spawn.py": """
+                from runtime import Script
+
+                class Spawner(Script):
+                    made: int = 0
+
+                    def on_init(self, ctx):
+                        ctx.every(0.5, self.spawn)
+
+                    def spawn(self, ctx):
+                        self.made += 1
+                        ctx.spawn(f"Child {self.made}")
+                """
+            }
+        },
+        scene=[entity(1, "Spawner", scripts=[script("toys.spawn:Spawner")])],
+    )
+    with Game(root) as game:
+        game.step(200)
+        game.rewind(2.0)  # frame 80: the timer fired at frames 30 and 60
+        assert [e.name for e in game.scene][1:] == ["Child 1", "Child 2"]
+        game.step(120)  # frame 200 again, live
+        assert game.scene.find("Spawner").scripts[0].made == 6
+
+
+def test_a_new_running_scene_starts_the_history_afresh(lab):
+    with lab.game() as game:
+        game.step(30)
+        game.add_scene(game.copy_scene(game.scene), run=True)
+        assert not game.history.keyframes
+        with pytest.raises(HistoryError, match="empty"):
+            game.history.first_frame  # noqa: B018
+
+
+def test_a_history_needs_a_positive_length():
+    with pytest.raises(ValueError):
+        History(0, 1 / 60)
