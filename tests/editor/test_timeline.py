@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QComboBox, QWidget
 
+from editor.play import PlayState
 from editor.timeline import TimelineBar, TimelineRange
+from runtime import BuildProfile, Color
 
 KEPT = TimelineRange(first=100, live=700, dt=1 / 60, keyframes=(120, 180, 240))
 
@@ -67,3 +70,142 @@ def test_the_readout_and_the_buttons_follow_the_frame_shown(bar) -> None:
     assert bar.replay_button.isEnabled() and bar.continue_button.isEnabled()
     bar.show_scrub(None)
     assert not bar.replay_button.isEnabled()
+
+
+# --- the timeline of a game playing in the editor --------------------------------------------
+
+
+def _choose_profile(window, profile: BuildProfile) -> None:
+    combo = window.findChild(QComboBox, "buildProfileCombo")
+    combo.setCurrentIndex(combo.findData(profile.value))
+    assert window.profile is profile
+
+
+def _click(qtbot, widget) -> None:
+    assert widget.isEnabled(), widget.objectName()
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def _state(scene) -> dict[str, tuple]:
+    """What the balls are at: position and velocity, by name."""
+    return {
+        e.name: (e.position, e.scripts[0].velocity, e.scripts[0].bounces)
+        for e in scene
+        if e.scripts and type(e.scripts[0]).__name__ == "Ball"
+    }
+
+
+def _play_seconds(window, qtbot, frames: int) -> None:
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 2)
+    window.game.step(frames)  # game time at once, recorded like live frames
+
+
+def test_the_timeline_is_disabled_until_a_game_plays_in_the_editor(window, qtbot) -> None:
+    bar = window.timeline.bar
+    assert not bar.isEnabled() and "nothing is playing" in bar.toolTip()
+    assert not window.window_actions.timeline_back.isEnabled()
+    window.play()
+    qtbot.waitUntil(lambda: bar.isEnabled())
+    assert window.timeline.kept_range() is not None
+    window.stop()
+    assert not bar.isEnabled() and "nothing is playing" in bar.toolTip()
+
+
+def test_the_timeline_says_why_when_the_project_records_nothing(make_window, project, qtbot):
+    toml = project / "hotplay.toml"
+    toml.write_text(toml.read_text() + "\n[history]\nseconds = 0\n")
+    window = make_window(profile=BuildProfile.DEBUG)
+    window.play()
+    qtbot.waitUntil(lambda: window.game.frame >= 2)
+    window.timeline.refresh()
+    bar = window.timeline.bar
+    assert not bar.isEnabled()
+    assert "[history] seconds = 0" in bar.toolTip()
+    assert not window.timeline.scrub(0)
+
+
+def test_scrubbing_shows_a_past_frame_and_leaves_the_live_game_alone(window, qtbot) -> None:
+    _play_seconds(window, qtbot, 180)
+    live_scene = window.play_controller.target.scene
+    live = _state(live_scene)
+    frame = window.game.frame
+    window.select(live_scene.find("Ball A").handle)
+
+    assert window.timeline.scrub(frame - 90)
+
+    assert window.play_state is PlayState.PAUSED
+    shown = window.scene_view.scene
+    assert shown is not live_scene
+    assert _state(shown) != live  # 1.5 s earlier: the balls were elsewhere
+    assert window.game.frame == frame and _state(live_scene) == live
+    # The selection follows into the past, read-only.
+    assert window.selected_handle == live_scene.find("Ball A").handle
+    assert window.inspector.mode == "preview"
+    assert not window.findChild(QWidget, "positionEditor").isEnabled()
+    assert window.timeline.bar.readout.text() == f"frame {frame - 90} · 1.50 s ago"
+    assert window.window_actions.timeline_back.isEnabled()
+
+    window.window_actions.timeline_back.trigger()
+    assert window.timeline.scrubbed_frame == frame - 91
+    window.window_actions.timeline_live.trigger()
+    assert window.timeline.scrubbed_frame is None
+    assert window.scene_view.scene is live_scene and window.game.frame == frame
+    assert window.inspector.mode == "paused"
+
+
+def test_continue_live_from_a_past_frame_rewinds_the_game_there(window, qtbot) -> None:
+    _play_seconds(window, qtbot, 120)
+    window.toggle_pause()
+    frame = window.game.frame
+    window.timeline.scrub(frame - 60)
+    past = _state(window.scene_view.scene)
+
+    _click(qtbot, window.timeline.bar.continue_button)
+
+    assert window.play_state is PlayState.PLAYING
+    assert window.timeline.scrubbed_frame is None
+    live_scene = window.play_controller.target.scene
+    assert window.scene_view.scene is live_scene
+    window.toggle_pause()
+    assert window.game.frame < frame
+    # Rewound to the frame shown: played on from there, the state is that frame's, moved on.
+    window.timeline.scrub(frame - 60)
+    assert _state(window.scene_view.scene) == past
+
+
+def test_resume_from_a_past_frame_is_continue_live(window, qtbot) -> None:
+    _play_seconds(window, qtbot, 120)
+    frame = window.game.frame
+    window.timeline.scrub(frame - 60)
+    window.play()  # Play (F5) on a past frame: from there
+    assert window.play_state is PlayState.PLAYING
+    window.toggle_pause()
+    assert window.game.frame < frame
+
+
+def test_replay_from_here_after_a_fix_plays_the_same_seconds_with_the_new_code(
+    window, write_plugin, qtbot
+) -> None:
+    _choose_profile(window, BuildProfile.DEBUG_HR)
+    _play_seconds(window, qtbot, 120)
+    live_scene = window.play_controller.target.scene
+    frame = window.game.frame
+    window.timeline.scrub(frame - 60)
+    assert window.play_state is PlayState.PAUSED
+    recorded = _state(live_scene)
+
+    write_plugin("bouncy/ball.py", "ball_v2.py")  # the "fix": the same movement, green
+    qtbot.waitUntil(lambda: bool(window.game.reports) and window.game.reports[-1].ok, timeout=5000)
+    assert window.game.frame == frame  # paused: the reload ran, no frame did
+    _click(qtbot, window.timeline.bar.replay_button)
+
+    assert window.play_state is PlayState.PLAYING
+    window.toggle_pause()
+    ball = window.play_controller.target.scene.find("Ball A")
+    # The 60 recorded frames ran again under v2: it counted them and turned green...
+    assert ball.scripts[0].frames_v2 >= 60
+    assert ball.visual.color == Color(0, 255, 0)
+    # ...and, the movement being the same, the balls came to where they had been.
+    assert window.timeline.scrub(frame)
+    assert _state(window.scene_view.scene) == recorded
