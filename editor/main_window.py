@@ -37,6 +37,7 @@ from editor.controllers.build import BuildController
 from editor.controllers.code_reload import CodeReloadController
 from editor.controllers.document import DocumentController
 from editor.controllers.editing import EditingController
+from editor.controllers.look_ahead import LookAheadController
 from editor.controllers.play import RUN_SEPARATE, PlayController, PlayTargetFactory
 from editor.controllers.shown_scene import ShownSceneController
 from editor.controllers.timeline import TimelineController
@@ -237,6 +238,8 @@ class MainWindow(QMainWindow):
         #: The timeline under the scene view: rewind and replay of the in-editor game.
         self.timeline = TimelineController(game, self.play_controller, self.shown, TimelineBar())
         self.timeline.setParent(self)
+        #: How many frames a hot reload tries the new code ahead before it commits.
+        self.look_ahead = LookAheadController(game, self.project_settings, self)
         self.build_controller = BuildController(self.project, lambda: self.profile, self)
         self.build_controller.built.connect(self._on_built)
         reporters = (
@@ -245,6 +248,7 @@ class MainWindow(QMainWindow):
             self.code_reload,
             self.play_controller,
             self.timeline,
+            self.look_ahead,
         )
         for c in (*reporters, self.build_controller):
             c.statusReported.connect(self.show_status)
@@ -350,7 +354,7 @@ class MainWindow(QMainWindow):
         self.recent_projects_menu.aboutToShow.connect(self._on_recent_projects_about_to_show)
         docks = (self.tree_dock, self.inspector_dock, self.log_dock)
         self.plugins_menu = self.window_actions.fill_menu_bar(
-            self.menuBar(), self.recent_menu, docks, self.recent_projects_menu
+            self.menuBar(), self.recent_menu, docks, self.recent_projects_menu, self.look_ahead.menu
         )
         self.inspector.set_new_script_action(self.window_actions.new_script)
 

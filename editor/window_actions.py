@@ -235,6 +235,7 @@ class WindowActions:
         recent: QMenu,
         docks: Iterable[QDockWidget],
         recent_projects: QMenu,
+        look_ahead: QMenu,
     ) -> QMenu:
         """Fill the menu bar; return its Plugins menu (hidden until a plugin adds to it).
 
@@ -243,6 +244,7 @@ class WindowActions:
             recent: the Open Recent menu (scenes).
             docks: the docks the View menu shows and hides.
             recent_projects: the Recent Projects menu.
+            look_ahead: the Look Ahead Before Reloads menu (Play menu).
         """
         file = bar.addMenu("&File")
         file.addActions([self.new_project, self.open_project])
@@ -274,6 +276,7 @@ class WindowActions:
         play.addSeparator()
         play.addActions(list(self.timeline_actions))
         play.addSeparator()
+        play.addMenu(look_ahead)
         play.addAction(self.build)
         plugins = bar.addMenu("Plu&gins")
         plugins.setObjectName("pluginsMenu")

@@ -6,6 +6,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QWidget
 
+from editor.controllers.look_ahead import EDITOR_DEFAULT_FRAMES
 from editor.play import PlayState
 from editor.timeline import TimelineBar, TimelineRange
 from runtime import BuildProfile, Color
@@ -209,3 +210,27 @@ def test_replay_from_here_after_a_fix_plays_the_same_seconds_with_the_new_code(
     # ...and, the movement being the same, the balls came to where they had been.
     assert window.timeline.scrub(frame)
     assert _state(window.scene_view.scene) == recorded
+
+
+def test_look_ahead_is_a_project_setting_of_the_play_menu(make_window, project, qtbot) -> None:
+    window = make_window(profile=BuildProfile.DEBUG)
+    menu = window.look_ahead.menu
+    checked = [a for a in menu.actions() if a.isChecked()]
+    assert [a.data() for a in checked] == [EDITOR_DEFAULT_FRAMES]
+    off = next(a for a in menu.actions() if a.data() == 0)
+    off.trigger()
+    assert window.game.look_ahead_frames == 0
+    assert window.project_settings.value("lookAheadFrames") in (0, "0")
+    window.close()
+    # The choice is the project's, in .hotplay/settings.ini: the next window keeps it.
+    again = make_window(profile=BuildProfile.DEBUG, project_settings=window.project_settings)
+    assert again.game.look_ahead_frames == 0
+
+
+def test_the_project_file_sets_the_editor_default(make_window, project, qtbot) -> None:
+    toml = project / "hotplay.toml"
+    toml.write_text(toml.read_text() + "\n[reload]\nlook_ahead_frames = 12\n")
+    window = make_window(profile=BuildProfile.DEBUG)
+    assert window.game.look_ahead_frames == 12
+    (mine,) = [a for a in window.look_ahead.menu.actions() if a.isChecked()]
+    assert mine.data() == 12 and "the project's" in mine.text()
