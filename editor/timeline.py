@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from editor.theme import ICON_ACCENTS, themed_icon
 
@@ -72,7 +72,7 @@ class TimelineTrack(QWidget):
         self.scrub: int | None = None
 
     def sizeHint(self) -> QSize:  # noqa: D102 (base-class API)
-        return QSize(400, 22)
+        return QSize(400, 18)
 
     @property
     def shown_frame(self) -> int | None:
@@ -168,7 +168,7 @@ class TimelineTrack(QWidget):
 
 
 class TimelineBar(QWidget):
-    """The slim bar under the scene view: the track, a readout and two buttons.
+    """The slim bar under the scene view: the track, and under it a readout and two buttons.
 
     Signals:
         frameRequested(int): show this past frame (the live one: back to live, paused).
@@ -184,20 +184,23 @@ class TimelineBar(QWidget):
         super().__init__(parent)
         self.setObjectName("timelineBar")
         self.setAutoFillBackground(True)
-        row = QHBoxLayout(self)
-        row.setContentsMargins(6, 3, 6, 3)
+        # The track over the whole width (as in a video player), the controls under it.
+        column = QVBoxLayout(self)
+        column.setContentsMargins(6, 3, 6, 3)
+        column.setSpacing(2)
+        self.track = TimelineTrack(self)
+        self.track.frameRequested.connect(self.frameRequested)
+        column.addWidget(self.track)
+        row = QHBoxLayout()
         row.setSpacing(6)
+        column.addLayout(row)
         icon = QLabel()
         icon.setPixmap(themed_icon("history").pixmap(16, 16))
         row.addWidget(icon)
-        self.track = TimelineTrack(self)
-        self.track.frameRequested.connect(self.frameRequested)
-        row.addWidget(self.track, 1)
         self.readout = QLabel()
         self.readout.setObjectName("timelineReadout")
-        self.readout.setMinimumWidth(190)
         self.readout.setStyleSheet("color: #aab1bd")
-        row.addWidget(self.readout)
+        row.addWidget(self.readout, 1)
         self.replay_button = QToolButton()
         self.replay_button.setObjectName("timelineReplayButton")
         self.replay_button.setText("Replay from here with the current code")
