@@ -782,7 +782,9 @@ class Game:
         """A scratch copy of the game at `frame`: its keyframe, then its recorded input."""
         history = self._history()
         key = history.keyframe_for(frame)
-        state = restore_state(key.blob, LoadedClasses(self), self.generations.generation)
+        state = restore_state(
+            key.blob, LoadedClasses(self), self.generations.generation, self.plugin_objects
+        )
         scratch = self.scratch(state, history.inputs(key.frame, frame))
         scratch.run_frames(frame - key.frame)
         return scratch
@@ -1267,12 +1269,9 @@ class ScratchGame(Game):
         self.random.setstate(state.random_state)
         self.frame, self.time = state.frame, state.time
         self.started = True
-        #: The plugins whose objects came from the state (the others are fresh objects).
-        self.restored_plugins = frozenset(state.plugin_objects)
-        self.plugin_objects = {
-            name: state.plugin_objects.get(name) or live._new_plugin_object(name)
-            for name in live.plugin_objects
-        }
+        #: The plugins whose objects came from the state (the others are new objects).
+        self.restored_plugins = state.restored_plugins
+        self.plugin_objects = dict(state.plugin_objects)
         self._plugin_ctx = PluginContext(self)
         self.callbacks = CallbackStore()
         self.scenes, self.running_scenes = [], []

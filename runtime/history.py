@@ -28,7 +28,7 @@ import dataclasses
 import itertools
 import logging
 import struct
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -318,6 +318,9 @@ class SceneState:
 class GameState:
     """The whole state of a game read back from a keyframe, under the current code.
 
+    `plugin_objects` has an object for every plugin asked for; `restored_plugins`
+    names those read back from the keyframe (the others are new objects).
+
     Callbacks refer to their running scene by index in `scenes` until
     `install_callbacks` gives them to the game that takes the state.
     """
@@ -328,6 +331,7 @@ class GameState:
     next_timer_id: int
     generation: int
     plugin_objects: dict[str, Plugin]
+    restored_plugins: frozenset[str]
     scenes: list[SceneState]
     callbacks: CallbackStore = field(default_factory=CallbackStore)
 
@@ -504,28 +508,39 @@ def _unstorable(value: Any) -> bool:
         return True
 
 
-def restore_state(blob: bytes, classes: ClassSource, generation: int | None) -> GameState:
+def restore_state(
+    blob: bytes, classes: ClassSource, generation: int | None, plugins: Iterable[str]
+) -> GameState:
     """Read a keyframe back into new objects of the current code (see the module docstring).
 
     Args:
         blob: what `capture_state` wrote.
         classes: where to find the classes to rebuild objects with.
+        plugins: the plugins the state is for: one the keyframe does not hold (it
+            came later) gets a new plugin object; one it holds and that is not
+            among them is left out.
         generation: the current code generation (`runtime.generations`): scripts
             and plugins paused for an error stay paused only when the keyframe is
             of that generation (new code gets its chance, as after a reload);
             ``None`` keeps every pause.
     """
-    (fmt, frame, time, rng, next_id, stored_generation, plugins, scenes, cbs) = unpackb(
+    (fmt, frame, time, rng, next_id, stored_generation, stored_plugins, scenes, cbs) = unpackb(
         blob, classes.value_class, build=_build_dataclass
     )
     if fmt != KEYFRAME_FORMAT:
         raise ValueError(f"keyframe format {fmt} is not {KEYFRAME_FORMAT}")
     keep_faults = generation is None or generation == stored_generation
+    wanted = dict.fromkeys(plugins)
     objects: dict[str, Plugin] = {}
-    for name, fields, extras, faulted, stash in plugins:
+    for name, fields, extras, faulted, stash in stored_plugins:
         cls = classes.plugin_class(name)
-        if cls is not None:
+        if cls is not None and name in wanted:
             objects[name] = _rebuild(cls, fields, extras, faulted and keep_faults, stash)
+    restored = frozenset(objects)
+    for name in wanted:
+        cls = classes.plugin_class(name)
+        if name not in objects and cls is not None:
+            objects[name] = instantiate(cls)
     scene_states = [_scene(raw, classes, keep_faults) for raw in scenes]
 
     def owner(ref: list[Any]) -> Any:
@@ -561,6 +576,7 @@ def restore_state(blob: bytes, classes: ClassSource, generation: int | None) -> 
         next_timer_id=next_id,
         generation=stored_generation,
         plugin_objects=objects,
+        restored_plugins=restored,
         scenes=scene_states,
         callbacks=store,
     )
