@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QComboBox, QWidget
@@ -210,6 +212,32 @@ def test_replay_from_here_after_a_fix_plays_the_same_seconds_with_the_new_code(
     # ...and, the movement being the same, the balls came to where they had been.
     assert window.timeline.scrub(frame)
     assert _state(window.scene_view.scene) == recorded
+
+
+def test_a_reload_the_new_code_fails_ahead_is_refused_and_logged_once(
+    window, write_plugin, qtbot
+) -> None:
+    assert window.game.look_ahead_frames == EDITOR_DEFAULT_FRAMES  # on in the editor
+    _choose_profile(window, BuildProfile.DEBUG_HR)
+    _play_seconds(window, qtbot, 30)
+    old_class = type(window.scene_view.scene.find("Ball A").scripts[0])
+    rows = len(window.log_panel.entries)
+
+    write_plugin("bouncy/ball.py", "ball_raises_later.py")
+    qtbot.waitUntil(lambda: bool(window.game.reports), timeout=5000)
+
+    report = window.game.reports[-1]
+    assert not report.ok and "refused" in str(report)
+    assert "ZeroDivisionError" in report.error and "ball.py:15" in report.error
+    errors = [e for e in window.log_panel.entries[rows:] if e.level >= logging.ERROR]
+    assert len(errors) == 1 and "ball.py:15" in errors[0].message
+    assert window.status.message.property("kind") == "error"
+    # The game goes on with the old code.
+    ball = window.play_controller.target.scene.find("Ball A")
+    assert type(ball.scripts[0]) is old_class
+    frame, pos = window.game.frame, ball.position
+    qtbot.waitUntil(lambda: window.game.frame > frame + 3)
+    assert ball.position != pos and window.play_state is PlayState.PLAYING
 
 
 def test_look_ahead_is_a_project_setting_of_the_play_menu(make_window, project, qtbot) -> None:
