@@ -111,8 +111,11 @@ def test_the_timeline_is_disabled_until_a_game_plays_in_the_editor(window, qtbot
     window.play()
     qtbot.waitUntil(lambda: bar.isEnabled())
     assert window.timeline.kept_range() is not None
-    window.stop()
+    window.timeline.scrub(window.game.frame - 1)
+    window.stop()  # from a past frame: back to the edited scene, as always
     assert not bar.isEnabled() and "nothing is playing" in bar.toolTip()
+    assert window.timeline.scrubbed_frame is None
+    assert window.scene_view.scene is window.edited_scene
 
 
 def test_the_timeline_says_why_when_the_project_records_nothing(make_window, project, qtbot):
@@ -201,6 +204,9 @@ def test_replay_from_here_after_a_fix_plays_the_same_seconds_with_the_new_code(
     write_plugin("bouncy/ball.py", "ball_v2.py")  # the "fix": the same movement, green
     qtbot.waitUntil(lambda: bool(window.game.reports) and window.game.reports[-1].ok, timeout=5000)
     assert window.game.frame == frame  # paused: the reload ran, no frame did
+    # The past frame shown is read again under the new code.
+    qtbot.waitUntil(lambda: hasattr(window.scene_view.scene.find("Ball A").scripts[0], "frames_v2"))
+    assert window.timeline.scrubbed_frame == frame - 60
     _click(qtbot, window.timeline.bar.replay_button)
 
     assert window.play_state is PlayState.PLAYING
