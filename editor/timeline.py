@@ -216,6 +216,7 @@ class TimelineBar(QWidget):
         self.continue_button.clicked.connect(self.continueRequested)
         row.addWidget(self.continue_button)
         self._unavailable: str | None = None
+        self._buttons_enabled: bool | None = None  # what the buttons show (None: nothing yet)
         self.set_unavailable("nothing is playing: Play to record the game")
 
     @property
@@ -236,17 +237,18 @@ class TimelineBar(QWidget):
         self.track.update()
 
     def show_range(self, kept: TimelineRange) -> None:
-        """Show what the game keeps now (enables the bar)."""
-        self._unavailable = None
+        """Show what the game keeps now (enables the bar); called once a frame while playing."""
+        if self.track.range is None:  # it was disabled: enable it and say what it does
+            self._unavailable = None
+            self.setEnabled(True)
+            self.setToolTip("")
+            self.track.setToolTip(
+                "The last seconds of the game: click or drag to look at a past frame (the game "
+                "pauses); with the focus here, Left/Right step a frame, Home/End go to the ends"
+            )
         self.track.range = kept
         if self.track.scrub is not None:
             self.track.scrub = kept.clamp(self.track.scrub)
-        self.setEnabled(True)
-        self.setToolTip("")
-        self.track.setToolTip(
-            "The last seconds of the game: click or drag to look at a past frame (the game "
-            "pauses); with the focus here, Left/Right step a frame, Home/End go to the ends"
-        )
         self._show_readout()
         self._enable_buttons()
         self.track.update()
@@ -270,6 +272,9 @@ class TimelineBar(QWidget):
 
     def _enable_buttons(self) -> None:
         past = self.track.range is not None and self.track.scrub is not None
+        if past is self._buttons_enabled:
+            return
+        self._buttons_enabled = past
         for button, tip in (
             (
                 self.replay_button,

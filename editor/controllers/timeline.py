@@ -60,7 +60,15 @@ class TimelineController(QObject):
         self.bar = bar
         self._target: PlayTarget | None = None
         self._scrub: int | None = None
-        bar.frameRequested.connect(self.scrub)
+        # A drag asks for a frame at every mouse move, and rebuilding a past frame takes a
+        # while (a keyframe, then up to a second of frames): the handle moves at once, and
+        # the frame asked for last is shown once the events queued meanwhile are handled.
+        self._wanted: int | None = None
+        self._scrub_timer = QTimer(self)
+        self._scrub_timer.setSingleShot(True)
+        self._scrub_timer.setInterval(0)
+        self._scrub_timer.timeout.connect(self._on_scrub_timer)
+        bar.frameRequested.connect(self._on_frame_requested)
         bar.replayRequested.connect(self.replay_from_here)
         bar.continueRequested.connect(self.continue_live)
         play.stateChanged.connect(self._on_play_state_changed)
@@ -224,6 +232,19 @@ class TimelineController(QObject):
         if target is not None and target.scene is not None:
             self._shown.show(target.scene, mode="paused")
         self.refresh()
+
+    def _on_frame_requested(self, frame: int) -> None:
+        kept = self.kept_range()
+        if kept is None:
+            return
+        self._wanted = frame
+        self.bar.show_scrub(None if frame == kept.live else frame)
+        self._scrub_timer.start()
+
+    def _on_scrub_timer(self) -> None:
+        frame, self._wanted = self._wanted, None
+        if frame is not None:
+            self.scrub(frame)
 
     def _on_play_state_changed(self, state: PlayState) -> None:
         target = self._play.target

@@ -160,6 +160,26 @@ def test_scrubbing_shows_a_past_frame_and_leaves_the_live_game_alone(window, qtb
     assert window.inspector.mode == "paused"
 
 
+def test_a_drag_over_the_bar_shows_the_last_frame_asked_for_once(window, qtbot, monkeypatch):
+    _play_seconds(window, qtbot, 120)
+    frame = window.game.frame
+    previews: list[int] = []
+    real_preview = window.game.preview
+
+    def preview(at: int):
+        previews.append(at)
+        return real_preview(at)
+
+    monkeypatch.setattr(window.game, "preview", preview)
+    bar = window.timeline.bar
+    for at in (frame - 10, frame - 20, frame - 30):  # mouse moves, queued together
+        bar.frameRequested.emit(at)
+    assert bar.track.scrub == frame - 30  # the handle follows at once
+    qtbot.waitUntil(lambda: window.timeline.scrubbed_frame == frame - 30)
+    assert previews == [frame - 30]
+    assert window.play_state is PlayState.PAUSED
+
+
 def test_continue_live_from_a_past_frame_rewinds_the_game_there(window, qtbot) -> None:
     _play_seconds(window, qtbot, 120)
     window.toggle_pause()
