@@ -201,18 +201,12 @@ class TimelineBar(QWidget):
         self.readout.setObjectName("timelineReadout")
         self.readout.setStyleSheet("color: #aab1bd")
         row.addWidget(self.readout, 1)
-        self.replay_button = QToolButton()
-        self.replay_button.setObjectName("timelineReplayButton")
-        self.replay_button.setText("Replay from here with the current code")
-        self.replay_button.setIcon(themed_icon("replay", ICON_ACCENTS["play"]))
-        self.replay_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.replay_button = _button(
+            "timelineReplayButton", "Replay from here with the current code", "replay"
+        )
         self.replay_button.clicked.connect(self.replayRequested)
         row.addWidget(self.replay_button)
-        self.continue_button = QToolButton()
-        self.continue_button.setObjectName("timelineContinueButton")
-        self.continue_button.setText("Continue live")
-        self.continue_button.setIcon(themed_icon("play", ICON_ACCENTS["play"]))
-        self.continue_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.continue_button = _button("timelineContinueButton", "Continue live", "play")
         self.continue_button.clicked.connect(self.continueRequested)
         row.addWidget(self.continue_button)
         self._unavailable: str | None = None
@@ -292,3 +286,13 @@ class TimelineBar(QWidget):
             button.setToolTip(
                 tip if past else f"{tip} — unavailable: pick a past frame on the timeline first"
             )
+
+
+def _button(name: str, text: str, icon: str) -> QToolButton:
+    """A tool button of the bar: its icon in the play colour, its text beside it."""
+    button = QToolButton()
+    button.setObjectName(name)
+    button.setText(text)
+    button.setIcon(themed_icon(icon, ICON_ACCENTS["play"]))
+    button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    return button
