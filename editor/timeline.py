@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
 from editor.theme import ICON_ACCENTS, themed_icon
@@ -209,9 +217,24 @@ class TimelineBar(QWidget):
         self.continue_button = _button("timelineContinueButton", "Continue live", "play")
         self.continue_button.clicked.connect(self.continueRequested)
         row.addWidget(self.continue_button)
+        # Narrower than the buttons' texts need, the buttons show their icons alone: the
+        # bar must not make the window's minimum width larger (an explicit minimum width
+        # stops the layout from imposing its own on the bar).
+        self._text_width = row.sizeHint().width() + 12
+        self.setMinimumWidth(320)
         self._unavailable: str | None = None
         self._buttons_enabled: bool | None = None  # what the buttons show (None: nothing yet)
         self.set_unavailable("nothing is playing: Play to record the game")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: D102 (base-class API)
+        super().resizeEvent(event)
+        style = (
+            Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+            if event.size().width() >= self._text_width
+            else Qt.ToolButtonStyle.ToolButtonIconOnly
+        )
+        for button in (self.replay_button, self.continue_button):
+            button.setToolButtonStyle(style)
 
     @property
     def unavailable_reason(self) -> str | None:

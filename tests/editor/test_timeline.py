@@ -75,6 +75,19 @@ def test_the_readout_and_the_buttons_follow_the_frame_shown(bar) -> None:
     assert not bar.replay_button.isEnabled()
 
 
+def test_a_narrow_bar_shows_the_buttons_icons_alone(qtbot, bar) -> None:
+    assert bar.replay_button.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    bar.resize(bar.minimumWidth(), 40)
+    qtbot.waitUntil(
+        lambda: bar.replay_button.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonIconOnly
+    )
+    assert bar.continue_button.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonIconOnly
+    bar.resize(900, 40)
+    qtbot.waitUntil(
+        lambda: bar.replay_button.toolButtonStyle() is Qt.ToolButtonStyle.ToolButtonTextBesideIcon
+    )
+
+
 # --- the timeline of a game playing in the editor --------------------------------------------
 
 
