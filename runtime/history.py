@@ -391,7 +391,11 @@ _scale = operator.attrgetter("scale")
 _visual = operator.attrgetter("visual")
 _scripts = operator.attrgetter("scripts")
 _dict_of = operator.attrgetter("__dict__")
-_visual_fields = operator.attrgetter("kind", "size", "color", "z", "image", "text", "font_size")
+_visual_kind = operator.attrgetter("kind")
+_visual_size = operator.attrgetter("size")
+_visual_color = operator.attrgetter("color")
+#: The other members of `Visual`, stored as they are, in the order the reader takes them.
+_VISUAL_PLAIN = tuple(map(operator.attrgetter, ("z", "image", "text", "font_size")))
 _VISUAL_KINDS = {k.value: k for k in VisualKind}
 
 _new_vec2 = functools.partial(tuple.__new__, Vec2)
@@ -481,28 +485,22 @@ class _Writer:
         children = [[i, list(map(int, e.children))] for i, e in enumerate(ents) if e.children]
         visuals = list(map(_visual, ents))
         with_visual = [i for i, v in enumerate(visuals) if v is not None]
-        vis = list(map(_visual_fields, map(visuals.__getitem__, with_visual)))
-        kinds, sizes, colors, zs, images, texts, font_sizes = (
-            map(list, zip(*vis, strict=True)) if vis else ([],) * 7
-        )
+        vis = list(map(visuals.__getitem__, with_visual))
         visual_rows = [
             with_visual,
-            list(map(str, kinds)),
-            _column(sizes, Vec2),
-            list(itertools.chain.from_iterable(colors)),
-            zs,
-            images,
-            texts,
-            font_sizes,
+            list(map(str, map(_visual_kind, vis))),
+            _column(list(map(_visual_size, vis)), Vec2),
+            list(itertools.chain.from_iterable(map(_visual_color, vis))),
+            *(list(map(getter, vis)) for getter in _VISUAL_PLAIN),
         ]
         script_lists = list(map(_scripts, ents))
         live = list(itertools.chain.from_iterable(script_lists))
         stored = list(map(self.swap.get, map(id, live), live)) if self.swap else live
-        places = [
-            i * _MAX_SCRIPTS + slot
-            for i, count in enumerate(map(len, script_lists))
-            for slot in range(count)
-        ]
+        counts = list(map(len, script_lists))
+        if counts.count(1) == len(counts):  # the common case: one script per entity
+            places = list(range(0, len(counts) * _MAX_SCRIPTS, _MAX_SCRIPTS))
+        else:
+            places = [i * _MAX_SCRIPTS + slot for i, c in enumerate(counts) for slot in range(c)]
         if self.wanted:
             handles = list(map(_handle, ents))
             position = dict(zip(map(id, live), places, strict=True))
@@ -594,7 +592,7 @@ def capture_state(
         KEYFRAME_FORMAT,
         game.frame,
         game.time,
-        list(game.random.getstate()),
+        _random_row(game.random.getstate()),
         next_timer_id(game.callbacks),
         game.generations.generation,
         writer.layout_rows,
@@ -621,6 +619,12 @@ def capture_state(
         # Rare: something in the state has no msgpack form. Find it, drop it, say so.
         _drop_unstorable(state)
         return packb(state)
+
+
+def _random_row(state: tuple[Any, ...]) -> list[Any]:
+    # (version, 625 ints, gauss_next): the ints as a list, which msgpack packs in C.
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
 
 
 def _drop_unstorable(state: list[Any]) -> None:
