@@ -24,7 +24,6 @@ frame (`record`) and offers `preview`, `rewind` and `replay` on top of it.
 from __future__ import annotations
 
 import collections
-import dataclasses
 import functools
 import itertools
 import logging
@@ -56,7 +55,15 @@ from runtime.scripting import (
     set_stash,
     type_id_of,
 )
-from runtime.snapshot import Unencodable, Unresolved, default_resolver, packb, unpackb
+from runtime.snapshot import (
+    RebuildError,
+    Unencodable,
+    Unresolved,
+    build_dataclass,
+    default_resolver,
+    packb,
+    unpackb,
+)
 from runtime.values import Color, Handle, Vec2
 
 if TYPE_CHECKING:
@@ -67,7 +74,8 @@ log = logging.getLogger("hotplay.history")
 #: The layout version of a keyframe blob.
 KEYFRAME_FORMAT = 1
 
-#: Attributes the engine keeps on scripts and plugins: not the object's own state.
+#: Attributes the engine keeps on scripts and plugins: not the object's own state (the
+#: reload snapshot's ``ENGINE_KEYS``, which this layer cannot import).
 _ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
 
 #: Stands for a field value msgpack could not hold: it takes its default when read back.
@@ -1009,10 +1017,9 @@ def _plain(value: Any) -> Any:
 
 def _build_dataclass(module: str, qualname: str, cls: Any, stored: dict[str, Any]) -> Any:
     """A stored dataclass value from the current class; `Unresolved` when it refuses the values."""
-    known = {f.name for f in dataclasses.fields(cls) if f.init}
     try:
-        return cls(**{k: v for k, v in stored.items() if k in known})
-    except Exception:
+        return build_dataclass(module, qualname, cls, stored)
+    except RebuildError:
         return Unresolved(module, qualname, stored)
 
 

@@ -312,3 +312,18 @@ def test_a_keyframe_holds_every_kind_of_scene_state(make_project, caplog):
         lost = game.scene.find("Lost").scripts[0]
         assert lost.missing_type_id == "gone.mod:Missing" and lost.data == {"value": 3}
         assert not hasattr(parent.scripts[1], "callback")  # not recorded: gone, as the log said
+
+
+def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, caplog):
+    import runtime.history
+
+    def broken(game, **kwargs):
+        raise RuntimeError("disk full")
+
+    with lab.game() as game:
+        game.step(5)
+        monkeypatch.setattr(runtime.history, "capture_state", broken)
+        game.step(60)  # frame 60 is due a keyframe
+        assert game.history is None
+        assert counter(game).steps == 65
+        assert "the history cannot record this game: recording stops" in caplog.text
