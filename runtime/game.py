@@ -590,7 +590,7 @@ class Game:
         guard.begin_frame()
         self.input.begin_frame()
         if self.history is not None:
-            self.history.record(self)  # before the frame changes anything
+            self._record_history(self.history)
         for obj in list(self.plugin_objects.values()):
             if type(obj).on_update is not Plugin.on_update:
                 self.call_plugin(obj, "on_update", dt)
@@ -768,6 +768,14 @@ class Game:
             history.replaying(False)
         history.drop_keyframes_after(self.frame)
         return self.frame
+
+    def _record_history(self, history: History) -> None:
+        """Record the frame about to run; a recording that fails stops, the game does not."""
+        try:
+            history.record(self)
+        except Exception:
+            log.exception("the history cannot record this game: recording stops")
+            self.history = None
 
     def _history(self) -> History:
         if self.history is None:

@@ -24,16 +24,26 @@ frame (`record`) and offers `preview`, `rewind` and `replay` on top of it.
 from __future__ import annotations
 
 import collections
-import dataclasses
+import functools
 import itertools
 import logging
+import operator
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+import types
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Subscription, Timer
-from runtime.fields import PlainDataError, conforms, declared_fields, to_plain
+from runtime.fields import (
+    FieldSpec,
+    PlainDataError,
+    conforms,
+    declared_fields,
+    from_plain,
+    to_plain,
+    type_name,
+)
 from runtime.input import FrameInput
 from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scripting import (
@@ -45,8 +55,16 @@ from runtime.scripting import (
     set_stash,
     type_id_of,
 )
-from runtime.snapshot import Unencodable, Unresolved, default_resolver, packb, unpackb
-from runtime.values import Color, Handle
+from runtime.snapshot import (
+    RebuildError,
+    Unencodable,
+    Unresolved,
+    build_dataclass,
+    default_resolver,
+    packb,
+    unpackb,
+)
+from runtime.values import Color, Handle, Vec2
 
 if TYPE_CHECKING:
     from runtime.game import Game, RunningScene
@@ -56,7 +74,8 @@ log = logging.getLogger("hotplay.history")
 #: The layout version of a keyframe blob.
 KEYFRAME_FORMAT = 1
 
-#: Attributes the engine keeps on scripts and plugins: not the object's own state.
+#: Attributes the engine keeps on scripts and plugins: not the object's own state (the
+#: reload snapshot's ``ENGINE_KEYS``, which this layer cannot import).
 _ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
 
 #: Stands for a field value msgpack could not hold: it takes its default when read back.
@@ -286,6 +305,15 @@ _REFERENCE_BYTES = struct.calcsize("P")
 
 
 # --- the keyframe codec ---------------------------------------------------------------------
+#
+# A keyframe is written once a second while the game plays, so it is written by
+# columns: per scene, one list per entity attribute, and per script class one list
+# per field. Columns of vectors and handles become plain numbers (msgpack then packs
+# them without a Python call per value), and the lists are built by C-level `map`
+# over attribute getters wherever the values need no check. Read back, a class whose
+# declared fields are what they were takes its values as they were (a faithful copy
+# of the live state); one whose fields changed since (a hot reload) goes through the
+# rules of loading a scene (`_fit`).
 
 
 class ClassSource(Protocol):
@@ -320,7 +348,6 @@ class GameState:
 
     `plugin_objects` has an object for every plugin asked for; `restored_plugins`
     names those read back from the keyframe (the others are new objects).
-
     Callbacks refer to their running scene by index in `scenes` until
     `install_callbacks` gives them to the game that takes the state.
     """
@@ -359,6 +386,186 @@ def next_timer_id(callbacks: CallbackStore) -> int:
     return n
 
 
+# How a column of values is stored.
+PLAIN, VEC2, HANDLE = 0, 1, 2
+
+_handle = operator.attrgetter("handle")
+_name = operator.attrgetter("name")
+_parent = operator.attrgetter("parent")
+_enabled = operator.attrgetter("enabled")
+_position = operator.attrgetter("position")
+_rotation = operator.attrgetter("rotation")
+_scale = operator.attrgetter("scale")
+_visual = operator.attrgetter("visual")
+_scripts = operator.attrgetter("scripts")
+_dict_of = operator.attrgetter("__dict__")
+_visual_kind = operator.attrgetter("kind")
+_visual_size = operator.attrgetter("size")
+_visual_color = operator.attrgetter("color")
+#: The other members of `Visual`, stored as they are, in the order the reader takes them.
+_VISUAL_PLAIN = tuple(map(operator.attrgetter, ("z", "image", "text", "font_size")))
+_VISUAL_KINDS = {k.value: k for k in VisualKind}
+
+_new_vec2 = functools.partial(tuple.__new__, Vec2)
+_new_color = functools.partial(tuple.__new__, Color)
+
+
+def _column(values: list[Any], kind_hint: type | None = None) -> list[Any]:
+    """``[kind, values]``: vectors or handles as plain numbers when every value is one."""
+    kinds = set(map(type, values))
+    if kinds == {Vec2} and kind_hint is not Handle:
+        return [VEC2, list(itertools.chain.from_iterable(values))]
+    if kinds == {Handle} and kind_hint is not Vec2:
+        return [HANDLE, list(map(int, values))]
+    return [PLAIN, values]
+
+
+def _read_column(stored: list[Any]) -> list[Any]:
+    kind, values = stored
+    if kind == VEC2:
+        it = iter(values)
+        return list(map(_new_vec2, zip(it, it, strict=True)))
+    if kind == HANDLE:
+        return list(map(Handle, values))
+    return list(values)
+
+
+def _flagged(dicts: list[dict[str, Any]], key: str) -> list[int]:
+    """The indices of the dicts whose `key` is set to something true."""
+    return list(itertools.compress(itertools.count(), map(dict.get, dicts, itertools.repeat(key))))
+
+
+class _Writer:
+    """Builds the columns of one keyframe; `capture_state` packs them."""
+
+    def __init__(self, swap: Mapping[int, Any], wanted: set[int]) -> None:
+        self.swap = swap
+        #: Ids of the objects callbacks and pending starts refer to: their place is noted.
+        self.wanted = wanted
+        self.where: dict[int, list[Any]] = {}
+        self.layouts: dict[type, int] = {}
+        self.layout_rows: list[list[Any]] = []
+
+    def layout(self, cls: type) -> int:
+        """The index of `cls`'s layout row ``[type id, field names, type names]``."""
+        index = self.layouts.get(cls)
+        if index is None:
+            fields = declared_fields(cls)
+            index = self.layouts[cls] = len(self.layout_rows)
+            self.layout_rows.append(
+                [
+                    type_id_of(cls),
+                    list(fields),
+                    [type_name(f.annotation) for f in fields.values()],
+                ]
+            )
+        return index
+
+    def objects(self, cls: type, objs: list[Any]) -> list[Any]:
+        """``[layout, field columns, extras, states, faulted, stashes]`` of objects of `cls`."""
+        layout = self.layout(cls)
+        names = self.layout_rows[layout][1]
+        dicts: list[dict[str, Any]] = list(map(_dict_of, objs))
+        columns = []
+        for name in names:
+            try:
+                col = list(map(operator.itemgetter(name), dicts))
+            except KeyError:  # a slot, or a field an object lost
+                col = [getattr(o, name, None) for o in objs]
+            columns.append(_column(col))
+        not_extra = _ENGINE_KEYS.union(names)
+        # Most objects have no undeclared attribute: find those that do without a set each.
+        plain = map(not_extra.issuperset, dicts)
+        extras = [
+            [i, {k: v for k, v in dicts[i].items() if k not in not_extra}]
+            for i, only_fields in enumerate(plain)
+            if not only_fields
+        ]
+        states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
+        faulted = _flagged(dicts, "_hp_faulted")
+        stashes = [[i, dicts[i][STASH_KEY]] for i in _flagged(dicts, STASH_KEY)]
+        return [layout, columns, extras, states, faulted, stashes]
+
+    def scene(self, n: int, rs: RunningScene) -> list[Any]:
+        """The columns of one running scene."""
+        scene = rs.scene
+        ents = list(scene.entities.values())
+        children = [[i, list(map(int, e.children))] for i, e in enumerate(ents) if e.children]
+        visuals = list(map(_visual, ents))
+        with_visual = [i for i, v in enumerate(visuals) if v is not None]
+        vis = list(map(visuals.__getitem__, with_visual))
+        visual_rows = [
+            with_visual,
+            list(map(str, map(_visual_kind, vis))),
+            _column(list(map(_visual_size, vis)), Vec2),
+            list(itertools.chain.from_iterable(map(_visual_color, vis))),
+            *(list(map(getter, vis)) for getter in _VISUAL_PLAIN),
+        ]
+        script_lists = list(map(_scripts, ents))
+        live = list(itertools.chain.from_iterable(script_lists))
+        stored = list(map(self.swap.get, map(id, live), live)) if self.swap else live
+        counts = list(map(len, script_lists))
+        if counts.count(1) == len(counts):  # the common case: one script per entity
+            places = list(range(0, len(counts) * _MAX_SCRIPTS, _MAX_SCRIPTS))
+        else:
+            places = [i * _MAX_SCRIPTS + slot for i, c in enumerate(counts) for slot in range(c)]
+        if self.wanted:
+            handles = list(map(_handle, ents))
+            position = dict(zip(map(id, live), places, strict=True))
+            position.update(zip(map(id, stored), places, strict=True))
+            for wanted in self.wanted:
+                place = position.get(wanted)
+                if place is not None:
+                    i, slot = divmod(place, _MAX_SCRIPTS)
+                    self.where[wanted] = [n, int(handles[i]), slot]
+        groups: dict[type, tuple[list[int], list[Any]]] = {}
+        classes = set(map(type, stored))
+        if len(classes) == 1 and PlaceholderScript not in classes:
+            groups[classes.pop()] = (places, stored)  # the common case: one script class
+        else:
+            for place, obj in zip(places, stored, strict=True):
+                group = groups.setdefault(type(obj), ([], []))
+                group[0].append(place)
+                group[1].append(obj)
+        placeholders = [
+            [
+                *divmod(place, _MAX_SCRIPTS),
+                s.missing_type_id,
+                s.data,
+                s.reason,
+                s.__dict__.get(STASH_KEY),
+            ]
+            for place, s in zip(*groups.pop(PlaceholderScript, ([], [])), strict=True)
+        ]
+        script_rows = [[places, *self.objects(cls, objs)] for cls, (places, objs) in groups.items()]
+        starts = [self.where[id(s)][1:] for _, s in rs._to_start if id(s) in self.where]
+        return [
+            scene.name,
+            list(scene.background),
+            scene.next_handle,
+            list(map(int, scene.roots)),
+            list(map(int, map(_handle, ents))),
+            list(map(_name, ents)),
+            list(map(int, map(_parent, ents))),
+            list(map(_enabled, ents)),
+            _column(list(map(_position, ents)), Vec2),
+            list(map(_rotation, ents)),
+            _column(list(map(_scale, ents)), Vec2),
+            children,
+            visual_rows,
+            script_rows,
+            placeholders,
+            starts,
+        ]
+
+
+# Where a scene's script rows and placeholders are in its columns (`_Writer.scene`).
+_SCRIPT_ROWS, _PLACEHOLDERS = 13, 14
+
+#: Scripts per entity a keyframe can place (an entity's script slot is packed with its index).
+_MAX_SCRIPTS = 1 << 16
+
+
 def capture_state(
     game: Game,
     *,
@@ -374,78 +581,45 @@ def capture_state(
         callbacks: the timers, subscriptions and messages to store instead of the
             game's (the look-ahead stores the reload's rebuilt ones).
     """
-    swap = replaced or {}
-    where: dict[int, list[Any]] = {}  # id of a stored script (old and new) -> its owner ref
-    plugins = []
-    for name, obj in game.plugin_objects.items():
-        obj = swap.get(id(obj), obj)
-        where[id(obj)] = ["p", name]
-        plugins.append([name, *_object_row(obj)])
-    scenes = []
-    for n, rs in enumerate(game.running_scenes):
-        scene = rs.scene
-        rows = []
-        for e in scene:
-            scripts = []
-            for i, s in enumerate(e.scripts):
-                new = swap.get(id(s), s)
-                where[id(s)] = where[id(new)] = [n, int(e.handle), i]
-                scripts.append(_script_row(new))
-            v = e.visual
-            visual = (
-                None
-                if v is None
-                else [v.kind.value, v.size, v.color, v.z, v.image, v.text, v.font_size]
-            )
-            rows.append(
-                [
-                    int(e.handle),
-                    e.name,
-                    int(e.parent),
-                    [int(c) for c in e.children],
-                    e.enabled,
-                    e.position,
-                    e.rotation,
-                    e.scale,
-                    visual,
-                    scripts,
-                ]
-            )
-        starts = [where[id(s)][1:] for _, s in rs._to_start if id(s) in where]
-        scenes.append(
-            [
-                scene.name,
-                scene.background,
-                scene.next_handle,
-                [int(h) for h in scene.roots],
-                rows,
-                starts,
-            ]
-        )
     cb = callbacks if callbacks is not None else game.callbacks
+    timers = cb.live_timers()
+    wanted = {id(t.owner) for t in timers}
+    wanted.update(id(s.owner) for s in cb.subscriptions)
+    for rs in game.running_scenes:
+        wanted.update(id(s) for _, s in rs._to_start)
+    writer = _Writer(replaced or {}, wanted)
+    plugin_rows = []
+    for name, obj in game.plugin_objects.items():
+        obj = writer.swap.get(id(obj), obj)
+        writer.where[id(obj)] = ["p", name]
+        plugin_rows.append([name, *writer.objects(type(obj), [obj])])
+    scenes = [writer.scene(n, rs) for n, rs in enumerate(game.running_scenes)]
+    where = writer.where
     scene_index = {id(rs): i for i, rs in enumerate(game.running_scenes)}
-    timers = [
-        [where[id(t.owner)], t.method, t.due, t.interval, list(t.args), int(t.handle), t.id]
-        for t in cb.live_timers()
-        if id(t.owner) in where
-    ]
-    subs = [
-        [where[id(s.owner)], s.event, s.method, int(s.handle)]
-        for s in cb.subscriptions
-        if id(s.owner) in where
-    ]
-    messages = [[scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages]
-    emitted = [[ev.event, ev.payload] for ev in cb.emitted]
     state = [
         KEYFRAME_FORMAT,
         game.frame,
         game.time,
-        game.random.getstate(),
+        _random_row(game.random.getstate()),
         next_timer_id(game.callbacks),
         game.generations.generation,
-        plugins,
+        writer.layout_rows,
+        plugin_rows,
         scenes,
-        [timers, subs, messages, emitted],
+        [
+            [
+                [where[id(t.owner)], t.method, t.due, t.interval, list(t.args), int(t.handle), t.id]
+                for t in timers
+                if id(t.owner) in where
+            ],
+            [
+                [where[id(s.owner)], s.event, s.method, int(s.handle)]
+                for s in cb.subscriptions
+                if id(s.owner) in where
+            ],
+            [[scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages],
+            [[ev.event, ev.payload] for ev in cb.emitted],
+        ],
     ]
     try:
         return packb(state)
@@ -455,49 +629,56 @@ def capture_state(
         return packb(state)
 
 
-def _object_row(obj: Any) -> list[Any]:
-    """``[fields, undeclared attributes, faulted, stash]`` of a script or plugin object."""
-    d = obj.__dict__
-    fields = {name: getattr(obj, name) for name in declared_fields(type(obj))}
-    extra_keys = d.keys() - _ENGINE_KEYS - fields.keys()
-    extras = {k: d[k] for k in extra_keys} if extra_keys else None
-    return [fields, extras, bool(d.get("_hp_faulted")), d.get(STASH_KEY)]
-
-
-def _script_row(s: Script) -> list[Any]:
-    """``[type id, fields, extras, faulted, stash, lifecycle state]`` (a placeholder: its data)."""
-    state = s.__dict__.get("_hp_state", 0)
-    if type(s) is PlaceholderScript:
-        return [s.missing_type_id, None, [s.data, s.reason], False, s.__dict__.get(STASH_KEY), 0]
-    return [type_id_of(type(s)), *_object_row(s), state]
+def _random_row(state: tuple[Any, ...]) -> list[Any]:
+    # (version, 625 ints, gauss_next): the ints as a list, which msgpack packs in C.
+    version, internal, gauss = state
+    return [version, list(internal), gauss]
 
 
 def _drop_unstorable(state: list[Any]) -> None:
-    """Replace what msgpack cannot hold, and log it.
+    """Replace what msgpack cannot hold, and log it (once per field or attribute).
 
-    A field gets a mark (read back, it takes its default); an attribute is dropped.
+    A field value gets a mark (read back, it takes its default); an undeclared
+    attribute or a callback is dropped.
     """
+    layouts = state[6]
 
-    def clean(row: list[Any], who: str, offset: int) -> None:
-        fields, extras = row[offset], row[offset + 1]
-        for name in list(fields or ()):
-            if _unstorable(fields[name]):
-                log.warning("history: %s.%s cannot be recorded; replays reset it", who, name)
-                fields[name] = _UNSTORABLE
-        for name in list(extras or ()):
-            if _unstorable(extras[name]):
-                log.warning("history: %s.%s cannot be recorded; replays lack it", who, name)
+    def clean(row: list[Any], at: int) -> None:
+        # row[at:] is ``[layout, columns, extras, ...]`` (`_Writer.objects`).
+        layout = layouts[row[at]]
+        type_id, names = layout[0], layout[1]
+        for name, column in zip(names, row[at + 1], strict=True):
+            values = column[1]
+            for i, v in enumerate(values):
+                if _unstorable(v):
+                    _warn_once(type_id, name, "replays reset it to its default")
+                    values[i] = _UNSTORABLE
+                    if len(layout) == 3:
+                        layout.append(True)  # read back through the checks, which drop the mark
+        for _, extras in row[at + 2]:
+            for name in [k for k, v in extras.items() if _unstorable(v)]:
+                _warn_once(type_id, name, "replays go without it")
                 del extras[name]
+        row[at + 2] = [entry for entry in row[at + 2] if entry[1]]
 
-    for row in state[6]:
-        clean(row, row[0], 1)
-    for scene in state[7]:
-        for entity in scene[4]:
-            for row in entity[9]:
-                if row[1] is not None:
-                    clean(row, row[0], 1)
-    for i, kind in enumerate(state[8]):
-        state[8][i] = [entry for entry in kind if not _unstorable(entry)]
+    for row in state[7]:
+        clean(row, 1)
+    for scene in state[8]:
+        for row in scene[_SCRIPT_ROWS]:
+            clean(row, 1)
+        scene[_PLACEHOLDERS] = [p for p in scene[_PLACEHOLDERS] if not _unstorable(p)]
+    for i, kind in enumerate(state[9]):
+        state[9][i] = [entry for entry in kind if not _unstorable(entry)]
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_once(type_id: str, name: str, consequence: str) -> None:
+    # Once per process: a keyframe a second would otherwise repeat it every second.
+    if (type_id, name) not in _warned:
+        _warned.add((type_id, name))
+        log.warning("history: %s.%s cannot be recorded; %s", type_id, name, consequence)
 
 
 def _unstorable(value: Any) -> bool:
@@ -516,44 +697,44 @@ def restore_state(
     Args:
         blob: what `capture_state` wrote.
         classes: where to find the classes to rebuild objects with.
-        plugins: the plugins the state is for: one the keyframe does not hold (it
-            came later) gets a new plugin object; one it holds and that is not
-            among them is left out.
         generation: the current code generation (`runtime.generations`): scripts
             and plugins paused for an error stay paused only when the keyframe is
             of that generation (new code gets its chance, as after a reload);
             ``None`` keeps every pause.
+        plugins: the plugins the state is for: one the keyframe does not hold (it
+            came later) gets a new plugin object; one it holds and that is not
+            among them is left out.
     """
-    (fmt, frame, time, rng, next_id, stored_generation, stored_plugins, scenes, cbs) = unpackb(
-        blob, classes.value_class, build=_build_dataclass
+    (fmt, frame, time, rng, next_id, stored_generation, layouts, plugin_rows, scenes, cbs) = (
+        unpackb(blob, classes.value_class, build=_build_dataclass)
     )
     if fmt != KEYFRAME_FORMAT:
         raise ValueError(f"keyframe format {fmt} is not {KEYFRAME_FORMAT}")
-    keep_faults = generation is None or generation == stored_generation
+    reader = _Reader(layouts, classes, generation is None or generation == stored_generation)
     wanted = dict.fromkeys(plugins)
     objects: dict[str, Plugin] = {}
-    for name, fields, extras, faulted, stash in stored_plugins:
+    for name, *row in plugin_rows:
         cls = classes.plugin_class(name)
         if cls is not None and name in wanted:
-            objects[name] = _rebuild(cls, fields, extras, faulted and keep_faults, stash)
+            objects[name] = reader.objects(cls, row)[0]
     restored = frozenset(objects)
     for name in wanted:
         cls = classes.plugin_class(name)
         if name not in objects and cls is not None:
             objects[name] = instantiate(cls)
-    scene_states = [_scene(raw, classes, keep_faults) for raw in scenes]
+    scene_states = [reader.scene(raw) for raw in scenes]
 
     def owner(ref: list[Any]) -> Any:
         if ref[0] == "p":
             return objects.get(ref[1])
-        scene_index, handle, index = ref
+        scene_index, handle, slot = ref
         if not 0 <= scene_index < len(scene_states):
             return None
         e = scene_states[scene_index].scene.entities.get(Handle(handle))
-        return e.scripts[index] if e is not None and index < len(e.scripts) else None
+        return e.scripts[slot] if e is not None and slot < len(e.scripts) else None
 
     def scene_of(ref: list[Any]) -> Any:
-        return ref[0] if ref[0] != "p" else None  # an index until `bind_scenes`
+        return ref[0] if ref[0] != "p" else None  # an index until `install_callbacks`
 
     timers, subs, messages, emitted = cbs
     store = CallbackStore()
@@ -569,10 +750,11 @@ def restore_state(
     ]
     store.messages = [Message(i, Handle(target), payload) for i, target, payload in messages]
     store.emitted = [Emitted(event, payload) for event, payload in emitted]
+    version, internal, gauss = rng  # random.Random.setstate wants the tuples back
     return GameState(
         frame=frame,
         time=time,
-        random_state=_random_state(rng),
+        random_state=(version, tuple(internal), gauss),
         next_timer_id=next_id,
         generation=stored_generation,
         plugin_objects=objects,
@@ -582,78 +764,245 @@ def restore_state(
     )
 
 
-def _random_state(stored: Any) -> Any:
-    # random.Random.setstate wants (version, tuple of ints, gauss_next); msgpack kept the tuples.
-    version, internal, gauss = stored
-    return (version, tuple(internal), gauss)
+class _Reader:
+    """Builds the objects of one keyframe from its columns."""
 
+    def __init__(self, layouts: list[list[Any]], classes: ClassSource, keep_faults: bool) -> None:
+        self.layouts = layouts
+        self.classes = classes
+        self.keep_faults = keep_faults
 
-def _scene(raw: list[Any], classes: ClassSource, keep_faults: bool) -> SceneState:
-    name, background, next_handle, roots, rows, starts = raw
-    scene = Scene(name=name, background=background if type(background) is Color else Color())
-    scene.next_handle = next_handle
-    scene.roots = [Handle(h) for h in roots]
-    entities = scene.entities
-    for handle, ename, parent, children, enabled, pos, rot, scl, visual, scripts in rows:
-        e = Entity(Handle(handle), ename, position=pos, rotation=rot, scale=scl, enabled=enabled)
-        e.parent = Handle(parent)
-        e.children = [Handle(c) for c in children]
-        if visual is not None:
-            kind, size, color, z, image, text, font_size = visual
-            e.visual = Visual(VisualKind(kind), size, color, z, image, text, font_size)
-        e.scripts = [_script(row, e.handle, classes, keep_faults) for row in scripts]
-        entities[e.handle] = e
-    to_start = []
-    for handle, index in starts:
-        starting = entities.get(Handle(handle))
-        if starting is not None and index < len(starting.scripts):
-            to_start.append((starting, starting.scripts[index]))
-    return SceneState(scene, to_start)
-
-
-def _script(row: list[Any], handle: Handle, classes: ClassSource, keep_faults: bool) -> Script:
-    type_id, fields, extras, faulted, stash, state = row
-    cls = classes.script_class(type_id) if fields is not None else None
-    if cls is None:
-        if fields is None:  # a placeholder when recorded
-            data, reason = extras
+    def objects(self, cls: type[Any], row: list[Any]) -> list[Any]:
+        """New objects of `cls` from ``[layout, columns, extras, states, faulted, stashes]``."""
+        layout, columns, extras, states, faulted, stashes = row
+        names, types = self.layouts[layout][1:3]
+        values = [_read_column(c) for c in columns]
+        count = len(states)
+        declared = declared_fields(cls)
+        # The class as it was when the keyframe was written: the values as they were.
+        unchanged = (
+            len(self.layouts[layout]) == 3
+            and list(declared) == names
+            and [type_name(f.annotation) for f in declared.values()] == types
+        )
+        if unchanged and not _has_slots(cls):
+            objs: list[Any] = list(map(object.__new__, itertools.repeat(cls, count)))
+            rows = zip(*values, strict=True) if values else itertools.repeat((), count)
+            _exhaust(map(dict.update, map(_dict_of, objs), map(zip, itertools.repeat(names), rows)))
         else:
-            data, reason = _plain_fields(fields), f"no plugin defines {type_id}"
-        s: Script = PlaceholderScript(type_id, data, reason)
+            objs = []
+            stashed: dict[int, dict[str, Any]] = {}
+            for i, vals in enumerate(zip(*values, strict=True) if values else ((),) * count):
+                fitted, aside = _fit(declared, dict(zip(names, vals, strict=True)), unchanged)
+                objs.append(instantiate(cls, fitted))
+                if aside:
+                    stashed[i] = aside
+            stashes = _with_set_aside(stashes, stashed)
+        for i, attrs in extras:
+            objs[i].__dict__.update(attrs)
+        _exhaust(map(dict.__setitem__, map(_dict_of, objs), itertools.repeat("_hp_state"), states))
+        if self.keep_faults:
+            for i in faulted:
+                objs[i].__dict__["_hp_faulted"] = True
+        for i, stash in stashes:
+            set_stash(objs[i], stash)
+        return objs
+
+    def scene(self, raw: list[Any]) -> SceneState:
+        """A running scene from its columns."""
+        (
+            name,
+            background,
+            next_handle,
+            roots,
+            handles,
+            names,
+            parents,
+            enabled,
+            positions,
+            rotations,
+            scales,
+            children,
+            visual_rows,
+            script_rows,
+            placeholders,
+            starts,
+        ) = raw
+        scene = Scene(name=name, background=_new_color(background))
+        scene.next_handle = next_handle
+        scene.roots = list(map(Handle, roots))
+        entity_handles = list(map(Handle, handles))
+        ents = list(
+            map(
+                _new_entity,
+                entity_handles,
+                names,
+                map(Handle, parents),
+                enabled,
+                _read_column(positions),
+                rotations,
+                _read_column(scales),
+            )
+        )
+        for i, kids in children:
+            ents[i].children = list(map(Handle, kids))
+        where, kinds, sizes, colors, zs, images, texts, font_sizes = visual_rows
+        it = iter(colors)
+        visuals = map(
+            Visual,
+            map(_VISUAL_KINDS.__getitem__, kinds),
+            _read_column(sizes),
+            map(_new_color, zip(it, it, it, it, strict=True)),
+            zs,
+            images,
+            texts,
+            font_sizes,
+        )
+        for i, visual in zip(where, visuals, strict=True):
+            ents[i].visual = visual
+        for places, *row in script_rows:
+            type_id = self.layouts[row[0]][0]
+            cls = self.classes.script_class(type_id)
+            objs = self.objects(cls, row) if cls is not None else self._placeholders(type_id, row)
+            owners = [ents[place // _MAX_SCRIPTS] for place in places]
+            _exhaust(
+                map(
+                    dict.__setitem__,
+                    map(_dict_of, objs),
+                    itertools.repeat("_hp_entity"),
+                    map(_handle, owners),
+                )
+            )
+            for place, owner, obj in zip(places, owners, objs, strict=True):
+                _put(owner.scripts, place % _MAX_SCRIPTS, obj)
+        for i, slot, type_id, data, reason, stash in placeholders:
+            obj = self._placeholder(type_id, data, reason, stash)
+            obj.__dict__["_hp_entity"] = ents[i].handle
+            _put(ents[i].scripts, slot, obj)
+        scene.entities = dict(zip(entity_handles, ents, strict=True))
+        to_start = []
+        for handle, slot in starts:
+            starting = scene.entities.get(Handle(handle))
+            if starting is not None and slot < len(starting.scripts):
+                to_start.append((starting, starting.scripts[slot]))
+        return SceneState(scene, to_start)
+
+    def _placeholders(self, type_id: str, row: list[Any]) -> list[Script]:
+        """Placeholders holding the data of scripts whose class is gone."""
+        layout, columns, _, states, _, stashes = row
+        names = self.layouts[layout][1]
+        values = [_read_column(c) for c in columns]
+        out = [
+            self._placeholder(
+                type_id,
+                _fit({}, dict(zip(names, vals, strict=True)), unchanged=False)[1],
+                f"no plugin defines {type_id}",
+                None,
+            )
+            for vals in (zip(*values, strict=True) if values else ((),) * len(states))
+        ]
+        for i, stash in stashes:
+            set_stash(out[i], stash)
+        return out
+
+    def _placeholder(self, type_id: str, data: Any, reason: str, stash: Any) -> Script:
+        cls = self.classes.script_class(type_id)
+        if cls is not None:  # the class came back: the script is rebuilt from the data
+            fitted, aside = _from_plain_fields(declared_fields(cls), data)
+            s: Script = instantiate(cls, fitted)
+            set_stash(s, {**(stash or {}), **aside})
+            return s
+        s = PlaceholderScript(type_id, data, reason)
         if stash:
             set_stash(s, stash)
-        s.__dict__["_hp_entity"] = handle
         return s
-    s = _rebuild(cls, fields, extras, faulted and keep_faults, stash)
-    s.__dict__["_hp_entity"] = handle
-    if state:
-        s.__dict__["_hp_state"] = state
-    return s
 
 
-def _rebuild(cls: type[Any], fields: dict[str, Any], extras: Any, faulted: bool, stash: Any) -> Any:
-    """A new object of `cls` from stored fields, by the rules of loading a scene."""
-    declared = declared_fields(cls)
-    values = {}
-    set_aside = dict(stash) if stash else {}
-    for name, value in fields.items():
-        spec = declared.get(name)
-        if value == _UNSTORABLE and type(value) is str:
+def _new_entity(
+    handle: Handle,
+    name: str,
+    parent: Handle,
+    enabled: bool,
+    position: Vec2,
+    rotation: float,
+    scale: Vec2,
+) -> Entity:
+    e = Entity(handle, name, position=position, rotation=rotation, scale=scale, enabled=enabled)
+    e.parent = parent
+    return e
+
+
+def _exhaust(iterator: Iterator[Any]) -> None:
+    """Run a lazy `map` for its effects, at C speed."""
+    collections.deque(iterator, maxlen=0)
+
+
+def _put(scripts: list[Any], slot: int, obj: Any) -> None:
+    """Place `obj` at `slot` of an entity's script list (filled in any order)."""
+    if slot >= len(scripts):
+        scripts.extend([None] * (slot + 1 - len(scripts)))
+    scripts[slot] = obj
+
+
+def _has_slots(cls: type) -> bool:
+    """Whether a declared field of `cls` lives in a slot (then it is set with ``setattr``)."""
+    return any(
+        isinstance(getattr(cls, name, None), types.MemberDescriptorType)
+        for name in declared_fields(cls)
+    )
+
+
+def _fit(
+    declared: Mapping[str, FieldSpec], values: dict[str, Any], unchanged: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The values the fields of a class take, and what is set aside for its stash.
+
+    As a saved scene loads: a value whose field is still declared and still fits
+    its type is kept (no check when the class is `unchanged`); any other goes to
+    the stash in its scene-file form (or is lost when it has none), and the field
+    takes its default.
+    """
+    fitted: dict[str, Any] = {}
+    aside: dict[str, Any] = {}
+    for name, value in values.items():
+        if type(value) is str and value == _UNSTORABLE:
             continue
-        if spec is not None and conforms(value, spec.annotation):
-            values[name] = value
+        spec = declared.get(name)
+        if spec is not None and (unchanged or conforms(value, spec.annotation)):
+            fitted[name] = value
             continue
         plain = _plain(value)
         if plain is not None:
-            set_aside[name] = plain
-    obj = instantiate(cls, values)
-    if extras:
-        obj.__dict__.update(extras)
-    if faulted:
-        obj.__dict__["_hp_faulted"] = True
-    if set_aside:
-        set_stash(obj, set_aside)
-    return obj
+            aside[name] = plain
+    return fitted, aside
+
+
+def _from_plain_fields(
+    declared: Mapping[str, FieldSpec], data: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`_fit` for scene-file data (a placeholder's, when its class is back)."""
+    fitted: dict[str, Any] = {}
+    aside: dict[str, Any] = {}
+    for name, plain in data.items():
+        spec = declared.get(name)
+        try:
+            if spec is not None:
+                fitted[name] = from_plain(plain, spec.annotation)
+                continue
+        except PlainDataError:
+            pass
+        aside[name] = plain
+    return fitted, aside
+
+
+def _with_set_aside(
+    stashes: list[list[Any]], set_aside: dict[int, dict[str, Any]]
+) -> list[list[Any]]:
+    """``[index, stash]`` pairs with what `_fit` set aside added to each object's stash."""
+    merged = {i: dict(stash) for i, stash in stashes}
+    for i, aside in set_aside.items():
+        merged[i] = {**merged.get(i, {}), **aside}
+    return [[i, stash] for i, stash in merged.items()]
 
 
 def _plain(value: Any) -> Any:
@@ -666,16 +1015,11 @@ def _plain(value: Any) -> Any:
         return None
 
 
-def _plain_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    return {k: p for k, v in fields.items() if (p := _plain(v)) is not None}
-
-
 def _build_dataclass(module: str, qualname: str, cls: Any, stored: dict[str, Any]) -> Any:
     """A stored dataclass value from the current class; `Unresolved` when it refuses the values."""
-    known = {f.name for f in dataclasses.fields(cls) if f.init}
     try:
-        return cls(**{k: v for k, v in stored.items() if k in known})
-    except Exception:
+        return build_dataclass(module, qualname, cls, stored)
+    except RebuildError:
         return Unresolved(module, qualname, stored)
 
 

@@ -28,6 +28,11 @@ it is reported (``[frame N] paused: frame over budget ...``) and, with the
 editor, pauses the game until the editor resumes it. ``ctx.quit()`` and
 ``sys.exit`` in game code end the run like a stop request, summary included.
 
+The game records its history and looks ahead on reloads as the project says
+(``[history] seconds``, ``[reload] look_ahead_frames``; `player_look_ahead`):
+``--look-ahead FRAMES`` overrides the latter, which the editor uses to give the
+player it starts the look-ahead it gives its own game.
+
 Exit codes: 0 after ``--frames``, a stop request, ``ctx.quit()`` or ``sys.exit``
 in game code, a closed window, SIGTERM or Ctrl+C; 1 when the game cannot start
 or the runtime fails (the traceback goes to stderr and, when connected, to the
@@ -538,6 +543,7 @@ def run_player(
                 # so switching to Debug (HR) while playing applies them at once.
                 watch=profile.hot_reload or (channel is not None and not profile.precompiled),
                 budget=player_budget(getattr(args, "budget", None), profile, proj),
+                look_ahead_frames=player_look_ahead(getattr(args, "look_ahead", None), proj),
                 exit_ends_game=True,
             )
         except (ProjectError, SceneFileError) as exc:
@@ -574,6 +580,18 @@ def player_budget(asked: float | None, profile: BuildProfile, project: Project) 
     if profile.precompiled and not project.budget_in_release:
         return None
     return project.budget_seconds
+
+
+def player_look_ahead(asked: int | None, project: Project) -> int:
+    """The look-ahead of a player run, in frames: ``--look-ahead`` when given, else the project's.
+
+    The player is the runtime: unless the project sets ``[reload] look_ahead_frames``
+    it does not look ahead. The editor passes ``--look-ahead`` to the player it
+    starts, as it sets it for the game it plays itself.
+    """
+    if asked is not None:
+        return max(0, asked)
+    return project.look_ahead_frames or 0
 
 
 def _play_headless(session: PlayerSession, args: argparse.Namespace, t0: float) -> int:

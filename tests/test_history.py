@@ -253,3 +253,77 @@ def test_a_new_running_scene_starts_the_history_afresh(lab):
 def test_a_history_needs_a_positive_length():
     with pytest.raises(ValueError):
         History(0, 1 / 60)
+
+
+def test_a_keyframe_holds_every_kind_of_scene_state(make_project, caplog):
+    root = make_project(
+        plugins={
+            "mix": {
+                "parts.py": """
+                from runtime import Handle, Script, Vec2
+
+                class Slotted(Script):
+                    __slots__ = ("spin",)
+                    spin: float
+
+                    def on_update(self, ctx, dt):
+                        self.spin += 1.5
+                        ctx.entity.rotation = self.spin
+
+                class Tagger(Script):
+                    other: Handle = Handle(0)
+                    tags: list[str] = []
+
+                    def on_init(self, ctx):
+                        self.callback = lambda: None  # cannot be recorded
+
+                    def on_update(self, ctx, dt):
+                        self.tags = (self.tags + [str(ctx.frame)])[-3:]
+                        child = ctx.get(self.other)
+                        if child is not None:
+                            child.position = child.position + Vec2(1, 0)
+                """
+            }
+        },
+        scene=[
+            entity(
+                1,
+                "Parent",
+                visual={"kind": "text", "text": "hi", "color": "#ff0000"},
+                scripts=[script("mix.parts:Slotted"), script("mix.parts:Tagger", other=2)],
+            ),
+            entity(2, "Child", parent=1, position=[5, 5]),
+            entity(3, "Lost", scripts=[script("gone.mod:Missing", value=3)]),
+        ],
+    )
+    with Game(root) as game:
+        game.step(61)
+        at_61 = capture_state(game)
+        assert caplog.text.count("history: mix.parts:Tagger.callback cannot be recorded") == 1
+        game.step(30)
+        assert game.rewind(0.5) == 61
+        assert capture_state(game) == at_61
+        parent = game.scene.find("Parent")
+        assert [type(s).__name__ for s in parent.scripts] == ["Slotted", "Tagger"]
+        assert parent.scripts[0].spin == 61 * 1.5
+        assert parent.visual.text == "hi" and parent.children == [2]
+        assert game.scene.find("Child").parent == 1
+        assert game.scene.find("Child").position.x == 5 + 61
+        lost = game.scene.find("Lost").scripts[0]
+        assert lost.missing_type_id == "gone.mod:Missing" and lost.data == {"value": 3}
+        assert not hasattr(parent.scripts[1], "callback")  # not recorded: gone, as the log said
+
+
+def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, caplog):
+    import runtime.history
+
+    def broken(game, **kwargs):
+        raise RuntimeError("disk full")
+
+    with lab.game() as game:
+        game.step(5)
+        monkeypatch.setattr(runtime.history, "capture_state", broken)
+        game.step(60)  # frame 60 is due a keyframe
+        assert game.history is None
+        assert counter(game).steps == 65
+        assert "the history cannot record this game: recording stops" in caplog.text

@@ -259,3 +259,18 @@ def test_an_endless_loop_ahead_is_cut_by_the_budget_and_refused(make_project):
     assert "in Ball on 'Ball A', 3 frames after the reload" in out["error"]
     assert "arena/ball.py:" in out["error"]
     assert out["steps"] == 15  # the old code went on
+
+
+def test_the_player_looks_ahead_as_the_project_or_its_command_line_says(make_project):
+    from runtime.cli import build_parser
+    from runtime.player import player_look_ahead
+    from runtime.project import Project
+
+    assert build_parser().parse_args(["play", "--look-ahead", "12"]).look_ahead == 12
+    assert build_parser().parse_args(["play"]).look_ahead is None
+    unset = Project.open(arena(make_project, look_ahead=None))
+    set_to_30 = Project.open(arena(make_project, look_ahead=30))
+    assert player_look_ahead(None, unset) == 0
+    assert player_look_ahead(None, set_to_30) == 30
+    assert player_look_ahead(5, set_to_30) == 5
+    assert player_look_ahead(0, set_to_30) == 0
