@@ -35,6 +35,8 @@ class SeparateProcessPlay(PlayTarget):
             mirror of the remote scene (`scene`), which the panels show and edit.
         show_fps: ask the player window for its FPS overlay.
         headless: run the player without a window (tests).
+        look_ahead_frames: frames a reload tries the new code ahead in the player
+            (``None``: the project's setting).
 
     It is a `editor.controllers.play.RemoteGame`: live edits of the mirror are
     sent to the player, which applies them before its next frame.
@@ -51,6 +53,7 @@ class SeparateProcessPlay(PlayTarget):
         resolve: TypeResolver | None = None,
         show_fps: bool = True,
         headless: bool = False,
+        look_ahead_frames: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.mirror = RemoteSceneMirror(resolve or (lambda _type_id: None))
@@ -66,6 +69,7 @@ class SeparateProcessPlay(PlayTarget):
         self.profile = profile
         self.show_fps = show_fps
         self.headless = headless
+        self.look_ahead_frames = look_ahead_frames
         self._stats: dict[str, Any] = {}
         player.stats.connect(self._on_stats)
         player.finished.connect(self._on_finished)
@@ -146,6 +150,7 @@ class SeparateProcessPlay(PlayTarget):
             self.profile,
             show_fps=self.show_fps,
             headless=self.headless,
+            look_ahead_frames=self.look_ahead_frames,
         )
         if not result.ok:
             self.failed.emit(f"Play stopped: the build failed at {result.errors[0]}")

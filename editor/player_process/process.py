@@ -227,6 +227,7 @@ class PlayerProcess(QObject):
         headless: bool = False,
         show_fps: bool = False,
         quiet_ms: float | None = None,
+        look_ahead_frames: int | None = None,
         extra_args: list[str] | tuple[str, ...] = (),
     ) -> BuildResult:
         """Build for `profile`, then start the player on `scene` (unless the build failed).
@@ -239,6 +240,8 @@ class PlayerProcess(QObject):
             headless: run the player without its window.
             show_fps: ask the player window to show FPS.
             quiet_ms: the player's watcher quiet window (``Debug (HR)``).
+            look_ahead_frames: frames a reload tries the new code ahead (``None``:
+                the project's setting).
             extra_args: more ``play`` arguments.
 
         Returns:
@@ -278,6 +281,7 @@ class PlayerProcess(QObject):
             show_fps=show_fps,
             quiet_ms=quiet_ms,
             build_dir=build_dir,
+            look_ahead_frames=look_ahead_frames,
             extra_args=extra_args,
         )
         self.last_arguments = args

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from editor.controllers.look_ahead import EDITOR_DEFAULT_FRAMES
 from editor.main_window import MainWindow
 from editor.play import PlayState
 from editor.player_process.process import PlayerProcess
@@ -36,24 +37,12 @@ class Counter(Script):
 """
 
 
-#: The player reads look-ahead from the project file (the editor's choice does not reach it).
-PROJECT_TOML = """
-[project]
-name = "Look-ahead"
-main_scene = "assets/scenes/main.scene.json"
-
-[reload]
-look_ahead_frames = 30
-"""
-
-
 @pytest.fixture
 def editor(qtbot, tmp_path: Path) -> Iterator[tuple[MainWindow, PlayerProcess]]:
     root = write_project(
         tmp_path / "project",
         plugins={"game": {"__init__.py": PLUGIN, "counter.py": COUNTER_V1}},
         scene=[entity(1, "Mover", position=[0, 0], scripts=[script("game.counter:Counter")])],
-        toml=PROJECT_TOML,
     )
     with separate_process_editor(root, tmp_path / "editor.ini", BuildProfile.DEBUG_HR) as both:
         yield both
@@ -81,6 +70,9 @@ def test_a_reload_the_player_refuses_ahead_is_one_log_row(
     player.reload_report.connect(reports.append)
     with qtbot.waitSignal(player.connected, timeout=START):
         window.play()
+    # The project sets no look-ahead: the player gets the editor's, as the in-editor game does.
+    args = player.last_arguments
+    assert args[args.index("--look-ahead") + 1] == str(EDITOR_DEFAULT_FRAMES)
     qtbot.waitUntil(lambda: (window.play_controller.target.stats().get("frame") or 0) > 3)
     rows = len(window.log_panel.entries)
 
