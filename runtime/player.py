@@ -67,11 +67,13 @@ from runtime.channel import (
     attach_to_editor,
     entity_payload,
     error_payload,
+    history_payload,
     report_payload,
     scene_tree_payload,
 )
 from runtime.fields import color_from_plain, declared_fields, from_plain, vec2_from_plain
 from runtime.game import Game
+from runtime.history import HistoryError
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.scene import Scene, SceneError, Visual, VisualKind
@@ -201,6 +203,25 @@ class PlayerSession:
             self.set_hot_reload(bool(msg["on"]))
         elif msg.type in ("set_entity", "set_field"):
             self._apply_live_edit(msg)
+        elif msg.type in ("preview", "rewind", "replay"):
+            self._on_history_request(msg.type, int(msg["frame"]))
+
+    def _on_history_request(self, what: str, frame: int) -> None:
+        """The editor's timeline: show a recorded frame, or take the live game back to it."""
+        game = self.game
+        try:
+            if what == "preview":
+                self.send("preview", **scene_tree_payload(game, (frame, game.preview(frame))))
+                return
+            if what == "rewind":
+                game.rewind((game.frame - frame) * game.fixed_dt)
+            else:
+                game.replay(frame)
+        except HistoryError as exc:
+            log.warning("%s refused: %s", what, exc)
+            return
+        self.send("tree", **scene_tree_payload(game))
+        self.send_stats()
 
     def set_hot_reload(self, on: bool) -> None:
         """Debug (HR) on or off while playing: on applies the changes saved so far at once.
@@ -300,6 +321,7 @@ class PlayerSession:
             "time": float(s["time"]),
             "reloads": int(s["reloads"]),
             "paused": self.paused,
+            **history_payload(self.game),
         }
 
     def send_stats(self) -> None:

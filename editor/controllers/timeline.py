@@ -1,18 +1,25 @@
-"""The timeline: looking at the last seconds of an in-editor game, rewinding and replaying them.
+"""The timeline: looking at the last seconds of a game, rewinding and replaying them.
 
-While a game plays in the editor, the runtime records it (`runtime.history`).
-Scrubbing the `editor.timeline.TimelineBar` pauses the game and shows the
-state at a past frame (`runtime.Game.preview`, a scratch scene: the live game
-is not touched) in the scene view, the tree and a read-only inspector.
-From there, "Continue live" (or Resume) puts the live game back at that frame
-(`runtime.Game.rewind`) and plays on; "Replay from here with the current
-code" does too, then plays the recorded input up to where the game was
-(`runtime.Game.replay`), so the same seconds run again under a fix just saved.
+While a game plays, the runtime records it (`runtime.history`). Scrubbing the
+`editor.timeline.TimelineBar` pauses the game and shows the state at a past
+frame (`runtime.Game.preview`, a scratch scene: the live game is not touched)
+in the scene view, the tree and a read-only inspector. From there, "Continue
+live" (or Resume) puts the live game back at that frame (`runtime.Game.rewind`)
+and plays on; "Replay from here with the current code" does too, then plays
+the recorded input up to where the game was (`runtime.Game.replay`), so the
+same seconds run again under a fix just saved.
+
+The game is reached through a `RecordedGame`: the editor's own `Game` for
+in-editor play (`InEditorHistory`), or a play target that asks another
+process (`editor.player_process.play_target.SeparateProcessPlay`), whose
+answers come later.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Protocol, runtime_checkable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QGuiApplication
@@ -22,11 +29,78 @@ from editor.controllers.play import PlayController
 from editor.controllers.shown_scene import ShownSceneController
 from editor.play import InEditorPlay, PlayState, PlayTarget
 from editor.timeline import TimelineBar, TimelineRange
-from runtime import Game
+from runtime import Game, Scene
 from runtime.history import HistoryError
 from runtime.reports import ReloadReport
 
 log = logging.getLogger("hotplay.editor")
+
+#: Called with a recorded frame and the scene as it was then.
+ShowPast = Callable[[int, Scene], None]
+
+
+@runtime_checkable
+class RecordedGame(Protocol):
+    """A game whose last seconds the timeline can show, rewind and replay."""
+
+    def history_range(self) -> TimelineRange | None:
+        """The frames recorded now (``None``: nothing)."""
+
+    def why_no_history(self) -> str:
+        """Why `history_range` is ``None``, for the bar's tooltip."""
+
+    def request_preview(self, frame: int, show: ShowPast) -> None:
+        """Have `show` called with the scene at `frame` (now, or when it arrives).
+
+        Raises:
+            runtime.history.HistoryError: `frame` is not recorded (a game in this process).
+        """
+
+    def rewind_to(self, frame: int) -> None:
+        """Take the live game back to `frame` under the current code."""
+
+    def replay_from(self, frame: int) -> None:
+        """Take the live game back to `frame`, then play the recorded input up to now."""
+
+
+class InEditorHistory:
+    """The `RecordedGame` of in-editor play: the editor's own `Game`, answering at once.
+
+    Args:
+        game: the window's game.
+    """
+
+    def __init__(self, game: Game) -> None:
+        self._game = game
+
+    def history_range(self) -> TimelineRange | None:  # noqa: D102 (protocol API)
+        history = self._game.history
+        if history is None or not history.keyframes:
+            return None
+        return TimelineRange(
+            first=history.first_frame,
+            live=history.last_frame,
+            dt=history.dt,
+            keyframes=tuple(k.frame for k in history.keyframes),
+        )
+
+    def why_no_history(self) -> str:  # noqa: D102 (protocol API)
+        if self._game.history is None:
+            return (
+                "the game is not recorded: the project turns history off "
+                "(hotplay.toml: [history] seconds = 0)"
+            )
+        return "nothing recorded yet: the game has not run a frame"
+
+    def request_preview(self, frame: int, show: ShowPast) -> None:  # noqa: D102 (protocol API)
+        show(frame, self._game.preview(frame))
+
+    def rewind_to(self, frame: int) -> None:  # noqa: D102 (protocol API)
+        game = self._game
+        game.rewind((game.frame - frame) * game.fixed_dt)
+
+    def replay_from(self, frame: int) -> None:  # noqa: D102 (protocol API)
+        self._game.replay(frame)
 
 
 class TimelineController(QObject):
@@ -54,12 +128,14 @@ class TimelineController(QObject):
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self._game = game
+        self._in_editor = InEditorHistory(game)
         self._play = play
         self._shown = shown
         self.bar = bar
         self._target: PlayTarget | None = None
         self._scrub: int | None = None
+        #: The past frame asked of a game that answers later (a separate process).
+        self._pending: int | None = None
         # A drag asks for a frame at every mouse move, and rebuilding a past frame takes a
         # while (a keyframe, then up to a second of frames): the handle moves at once, and
         # the frame asked for last is shown once the events queued meanwhile are handled.
@@ -88,64 +164,60 @@ class TimelineController(QObject):
         target = self._play.target
         if target is None or self._play.state is PlayState.STOPPED:
             return "nothing is playing: Play to record the game"
-        if not isinstance(target, InEditorPlay):
-            return (
-                "the game plays in a separate process, which keeps its history to itself: "
-                "choose “In editor” to rewind and replay"
-            )
-        history = self._game.history
-        if history is None:
-            return (
-                "the game is not recorded: the project turns history off "
-                "(hotplay.toml: [history] seconds = 0)"
-            )
-        if not history.keyframes:
-            return "nothing recorded yet: the game has not run a frame"
+        recorded = self._recorded()
+        if recorded is None:
+            return "this run target keeps no history"
+        if recorded.history_range() is None:
+            return recorded.why_no_history()
         return None
 
     def kept_range(self) -> TimelineRange | None:
         """The frames the game keeps now (``None``: no timeline)."""
-        history = self._game.history
-        if history is None or self.unavailable_reason is not None or not history.keyframes:
+        recorded = self._recorded()
+        if recorded is None or self._play.state is PlayState.STOPPED:
             return None
-        return TimelineRange(
-            first=history.first_frame,
-            live=history.last_frame,
-            dt=history.dt,
-            keyframes=tuple(k.frame for k in history.keyframes),
-        )
+        return recorded.history_range()
+
+    def _recorded(self) -> RecordedGame | None:
+        target = self._play.target
+        if isinstance(target, InEditorPlay):
+            return self._in_editor
+        return target if isinstance(target, RecordedGame) else None
 
     # --- commands -------------------------------------------------------------------------
 
     def scrub(self, frame: int) -> bool:
         """Pause the game and show `frame` (clamped to the kept range); the live game stays.
 
-        The live frame itself shows the live game, paused.
+        The live frame itself shows the live game, paused. A game in another
+        process shows the frame when its answer arrives.
 
         Returns:
-            Whether a frame is shown (``False``: there is no timeline now).
+            Whether the frame is shown or asked for (``False``: there is no timeline now).
         """
         kept = self.kept_range()
+        recorded = self._recorded()
         target = self._play.target
-        if kept is None or target is None or target.scene is None:
+        if kept is None or recorded is None or target is None or target.scene is None:
             return False
         frame = kept.clamp(frame)
         if target.state is PlayState.PLAYING:
             target.pause()
-        if frame == kept.live:
-            self._scrub = None
-            self._shown.show(target.scene, mode="paused")
-        else:
-            try:
-                past = self._game.preview(frame)
-            except HistoryError as exc:  # dropped from the ring since the bar was drawn
-                self.statusReported.emit(str(exc), "warning", STATUS_SECONDS)
-                self.refresh()
-                return False
-            self._scrub = frame
-            self._shown.show(past, mode="preview")
         self.bar.show_range(kept)
-        self.bar.show_scrub(self._scrub)
+        if frame == kept.live:
+            self._pending = self._scrub = None
+            self._shown.show(target.scene, mode="paused")
+            self.bar.show_scrub(None)
+            return True
+        self._pending = frame
+        self.bar.show_scrub(frame)
+        try:
+            recorded.request_preview(frame, self._show_past)
+        except HistoryError as exc:  # dropped from the ring since the bar was drawn
+            self._pending = None
+            self.statusReported.emit(str(exc), "warning", STATUS_SECONDS)
+            self.refresh()
+            return False
         return True
 
     def step_by(self, frames: int) -> bool:
@@ -174,14 +246,13 @@ class TimelineController(QObject):
         Returns:
             Whether the game plays now.
         """
-        target = self._play.target
-        if target is None or self._play.state is PlayState.STOPPED:
+        target, recorded = self._play.target, self._recorded()
+        if target is None or recorded is None or self._play.state is PlayState.STOPPED:
             return False
         if self._scrub is not None:
-            seconds = (self._game.frame - self._scrub) * self._game.fixed_dt
-            at = self._game.rewind(seconds)
+            recorded.rewind_to(self._scrub)
             self.statusReported.emit(
-                f"rewound {seconds:.2f} s to frame {at}: playing on live", "ok", STATUS_SECONDS
+                f"back to frame {self._scrub}: playing on live", "ok", STATUS_SECONDS
             )
         self._leave_scrub()
         target.resume()
@@ -193,17 +264,18 @@ class TimelineController(QObject):
         Returns:
             Whether it replayed (``False``: no past frame is shown).
         """
-        target = self._play.target
-        frame = self._scrub
-        if frame is None or target is None or self._play.state is PlayState.STOPPED:
+        target, recorded, frame = self._play.target, self._recorded(), self._scrub
+        if frame is None or target is None or recorded is None:
+            return False
+        if self._play.state is PlayState.STOPPED:
             return False
         QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            reached = self._game.replay(frame)
+            recorded.replay_from(frame)
         finally:
             QGuiApplication.restoreOverrideCursor()
         self.statusReported.emit(
-            f"replayed frames {frame} to {reached} with the current code: playing on live",
+            f"replayed from frame {frame} with the current code: playing on live",
             "ok",
             STATUS_SECONDS,
         )
@@ -215,20 +287,28 @@ class TimelineController(QObject):
         """Show the kept range now (after frames ran), or why there is none."""
         kept = self.kept_range()
         if kept is None:
-            self._scrub = None
+            self._scrub = self._pending = None
             self.bar.set_unavailable(self.unavailable_reason or "no history")
             return
         if self._scrub is not None and self._scrub < kept.first:
             self._scrub = None  # cannot happen while paused; a safe fallback
         self.bar.show_range(kept)
-        self.bar.show_scrub(self._scrub)
+        self.bar.show_scrub(self._pending if self._pending is not None else self._scrub)
 
     # --- events ---------------------------------------------------------------------------
+
+    def _show_past(self, frame: int, past: Scene) -> None:
+        if frame != self._pending or self._play.state is not PlayState.PAUSED:
+            return  # an answer to a question asked before the last one
+        self._pending = None
+        self._scrub = frame
+        self._shown.show(past, mode="preview")
+        self.refresh()
 
     def _leave_scrub(self) -> None:
         """Show the live game again in the panels (the play state is the caller's)."""
         target = self._play.target
-        self._scrub = None
+        self._scrub = self._pending = None
         if target is not None and target.scene is not None:
             self._shown.show(target.scene, mode="paused")
         self.refresh()
@@ -254,7 +334,7 @@ class TimelineController(QObject):
             self._target = target
             if target is not None:
                 target.frameAdvanced.connect(self.refresh)
-        if state is PlayState.PLAYING and self._scrub is not None:
+        if state is PlayState.PLAYING and (self._scrub is not None or self._pending is not None):
             # Resumed some other way than through here: the live game goes on where it was.
             self._leave_scrub()
         self.refresh()
