@@ -327,3 +327,70 @@ def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, cap
         assert game.history is None
         assert counter(game).steps == 65
         assert "the history cannot record this game: recording stops" in caplog.text
+
+
+FRAGILE = COUNTER_V1.replace(
+    "self.steps += 1",
+    "self.steps += 1\n        if self.steps == 30:\n            raise ValueError('thirty')",
+)
+
+
+def test_a_paused_script_stays_paused_under_the_same_code_and_not_under_new_code(lab):
+    lab.write("game/counter.py", FRAGILE)
+    with lab.game() as game:
+        game.step(130)
+        assert counter(game).__dict__.get("_hp_faulted")
+        game.rewind(1.0)  # frame 70, keyframe 60: the script had raised already
+        assert counter(game).__dict__.get("_hp_faulted")
+        lab.write("game/counter.py", COUNTER_V1)
+        assert game.reload().ok
+        assert game.rewind(0.0) == 70  # keyframe 60, then 10 frames under the new code
+        assert not counter(game).__dict__.get("_hp_faulted")
+        assert counter(game).steps == 40
+
+
+DATED = """
+from dataclasses import dataclass
+
+from runtime import Script
+
+
+@dataclass
+class Stamp:
+    day: int = 1
+
+    def __post_init__(self):
+        if self.day > LAST_DAY:
+            raise ValueError("no such day")
+
+
+LAST_DAY = 31
+
+
+class Counter(Script):
+    steps: int = 0
+    stamp: Stamp = Stamp()
+    gone: str = "kept"
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+        self.stamp = Stamp(31 if self.steps <= 62 else 10)
+"""
+
+
+def test_values_the_current_code_refuses_are_set_aside_in_the_stash(lab):
+    lab.write("game/counter.py", DATED)
+    with lab.game() as game:
+        game.step(65)
+        # The new code: days only up to 20, and the field "gone" removed.
+        lab.write(
+            "game/counter.py",
+            DATED.replace("LAST_DAY = 31", "LAST_DAY = 20")
+            .replace('    gone: str = "kept"\n', "")
+            .replace("Stamp(31 if", "Stamp(20 if"),
+        )
+        assert game.reload().ok  # the live Stamp(10) fits the new code
+        past = game.preview(60).find("Counter").scripts[0]
+        assert past.stamp.day == 1  # the default: the new code refuses the stored Stamp(31)
+        assert past.__dict__["_hp_stash"] == {"stamp": {"day": 31}, "gone": "kept"}
+        assert past.steps == 60
