@@ -280,7 +280,7 @@ class History:
         self._inputs_from = 0
         self._last_frame = 0
 
-    def replaying(self, on: bool) -> None:
+    def set_replaying(self, on: bool) -> None:
         """While on, `record` keeps keyframes of the frames replayed but records no input.
 
         `runtime.game.Game.replay` turns it on for the frames it plays from the
