@@ -473,17 +473,25 @@ class _Writer:
             except KeyError:  # a slot, or a field an object lost
                 col = [getattr(o, name, None) for o in objs]
             columns.append(_column(col))
+        # Every attribute name any of them has, in one pass: most objects have no
+        # undeclared attribute, none is paused and none has a stash, and then the
+        # per-object look for each is skipped.
+        present = set().union(*dicts)
         not_extra = _ENGINE_KEYS.union(names)
-        # Most objects have no undeclared attribute: find those that do without a set each.
-        plain = map(not_extra.issuperset, dicts)
-        extras = [
-            [i, {k: v for k, v in dicts[i].items() if k not in not_extra}]
-            for i, only_fields in enumerate(plain)
-            if not only_fields
-        ]
+        extras = []
+        if not present <= not_extra:
+            extras = [
+                [i, {k: v for k, v in dicts[i].items() if k not in not_extra}]
+                for i, only_fields in enumerate(map(not_extra.issuperset, dicts))
+                if not only_fields
+            ]
         states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
-        faulted = _flagged(dicts, "_hp_faulted")
-        stashes = [[i, dicts[i][STASH_KEY]] for i in _flagged(dicts, STASH_KEY)]
+        faulted = _flagged(dicts, "_hp_faulted") if "_hp_faulted" in present else []
+        stashes = (
+            [[i, dicts[i][STASH_KEY]] for i in _flagged(dicts, STASH_KEY)]
+            if STASH_KEY in present
+            else []
+        )
         return [layout, columns, extras, states, faulted, stashes]
 
     def scene(self, n: int, rs: RunningScene) -> list[Any]:
@@ -544,7 +552,7 @@ class _Writer:
             list(scene.background),
             scene.next_handle,
             list(map(int, scene.roots)),
-            list(map(int, map(_handle, ents))),
+            list(map(int, scene.entities)),
             list(map(_name, ents)),
             list(map(int, map(_parent, ents))),
             list(map(_enabled, ents)),
