@@ -312,6 +312,8 @@ def test_a_keyframe_holds_every_kind_of_scene_state(make_project, caplog):
         lost = game.scene.find("Lost").scripts[0]
         assert lost.missing_type_id == "gone.mod:Missing" and lost.data == {"value": 3}
         assert not hasattr(parent.scripts[1], "callback")  # not recorded: gone, as the log said
+        for e in game.scene:  # every slot of every entity read back is set
+            assert all(hasattr(e, slot) for slot in type(e).__slots__), e
 
 
 def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, caplog):
@@ -394,3 +396,40 @@ def test_values_the_current_code_refuses_are_set_aside_in_the_stash(lab):
         assert past.stamp.day == 1  # the default: the new code refuses the stored Stamp(31)
         assert past.__dict__["_hp_stash"] == {"stamp": {"day": 31}, "gone": "kept"}
         assert past.steps == 60
+
+
+def test_scripts_of_several_classes_keep_their_order_on_their_entities(make_project):
+    root = make_project(
+        plugins={
+            "two": {
+                "parts.py": """
+                from runtime import Script
+
+                class A(Script):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 1
+
+                class B(Script):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 2
+                """
+            }
+        },
+        scene=[
+            entity(1, "B only", scripts=[script("two.parts:B")]),
+            # A only ever first, after a B was met first: the keyframe lists B's scripts first.
+            entity(2, "A then B", scripts=[script("two.parts:A"), script("two.parts:B")]),
+        ],
+    )
+    with Game(root) as game:
+        game.step(90)
+        expected = capture_state(game)
+        game.rewind(0.5)
+        game.step(30)
+        assert capture_state(game) == expected
+        order = [[type(s).__name__ for s in e.scripts] for e in game.scene]
+        assert order == [["B"], ["A", "B"]]
