@@ -759,13 +759,13 @@ class Game:
         recorded = history.inputs(from_frame, end)
         self._jump_to(from_frame)
         live_input, self.input = self.input, RecordedInput(recorded)
-        history.replaying(True)
+        history.set_replaying(True)
         try:
             while self.frame < end and self.halt_reason is None and self.quit_reason is None:
                 _frame(self)
         finally:
             self.input = live_input
-            history.replaying(False)
+            history.set_replaying(False)
         history.drop_keyframes_after(self.frame)
         return self.frame
 

@@ -71,14 +71,14 @@ class InputState:
         handing back the same object keeps a recording small.
         """
         if not (self._pressed or self._released):
-            if (
-                previous is not None
-                and previous.down == self._down
-                and previous == FrameInput(previous.down)
-            ):
-                return previous
             if not self._down:
                 return NO_INPUT
+            if (
+                previous is not None
+                and not (previous.pressed or previous.released)
+                and previous.down == self._down
+            ):
+                return previous
         return FrameInput(
             frozenset(self._down), frozenset(self._pressed), frozenset(self._released)
         )

@@ -312,6 +312,8 @@ def test_a_keyframe_holds_every_kind_of_scene_state(make_project, caplog):
         lost = game.scene.find("Lost").scripts[0]
         assert lost.missing_type_id == "gone.mod:Missing" and lost.data == {"value": 3}
         assert not hasattr(parent.scripts[1], "callback")  # not recorded: gone, as the log said
+        for e in game.scene:  # every slot of every entity read back is set
+            assert all(hasattr(e, slot) for slot in type(e).__slots__), e
 
 
 def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, caplog):
@@ -327,3 +329,107 @@ def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, cap
         assert game.history is None
         assert counter(game).steps == 65
         assert "the history cannot record this game: recording stops" in caplog.text
+
+
+FRAGILE = COUNTER_V1.replace(
+    "self.steps += 1",
+    "self.steps += 1\n        if self.steps == 30:\n            raise ValueError('thirty')",
+)
+
+
+def test_a_paused_script_stays_paused_under_the_same_code_and_not_under_new_code(lab):
+    lab.write("game/counter.py", FRAGILE)
+    with lab.game() as game:
+        game.step(130)
+        assert counter(game).__dict__.get("_hp_faulted")
+        game.rewind(1.0)  # frame 70, keyframe 60: the script had raised already
+        assert counter(game).__dict__.get("_hp_faulted")
+        lab.write("game/counter.py", COUNTER_V1)
+        assert game.reload().ok
+        assert game.rewind(0.0) == 70  # keyframe 60, then 10 frames under the new code
+        assert not counter(game).__dict__.get("_hp_faulted")
+        assert counter(game).steps == 40
+
+
+DATED = """
+from dataclasses import dataclass
+
+from runtime import Script
+
+
+@dataclass
+class Stamp:
+    day: int = 1
+
+    def __post_init__(self):
+        if self.day > LAST_DAY:
+            raise ValueError("no such day")
+
+
+LAST_DAY = 31
+
+
+class Counter(Script):
+    steps: int = 0
+    stamp: Stamp = Stamp()
+    gone: str = "kept"
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+        self.stamp = Stamp(31 if self.steps <= 62 else 10)
+"""
+
+
+def test_values_the_current_code_refuses_are_set_aside_in_the_stash(lab):
+    lab.write("game/counter.py", DATED)
+    with lab.game() as game:
+        game.step(65)
+        # The new code: days only up to 20, and the field "gone" removed.
+        lab.write(
+            "game/counter.py",
+            DATED.replace("LAST_DAY = 31", "LAST_DAY = 20")
+            .replace('    gone: str = "kept"\n', "")
+            .replace("Stamp(31 if", "Stamp(20 if"),
+        )
+        assert game.reload().ok  # the live Stamp(10) fits the new code
+        past = game.preview(60).find("Counter").scripts[0]
+        assert past.stamp.day == 1  # the default: the new code refuses the stored Stamp(31)
+        assert past.__dict__["_hp_stash"] == {"stamp": {"day": 31}, "gone": "kept"}
+        assert past.steps == 60
+
+
+def test_scripts_of_several_classes_keep_their_order_on_their_entities(make_project):
+    root = make_project(
+        plugins={
+            "two": {
+                "parts.py": """
+                from runtime import Script
+
+                class A(Script):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 1
+
+                class B(Script):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 2
+                """
+            }
+        },
+        scene=[
+            entity(1, "B only", scripts=[script("two.parts:B")]),
+            # A only ever first, after a B was met first: the keyframe lists B's scripts first.
+            entity(2, "A then B", scripts=[script("two.parts:A"), script("two.parts:B")]),
+        ],
+    )
+    with Game(root) as game:
+        game.step(90)
+        expected = capture_state(game)
+        game.rewind(0.5)
+        game.step(30)
+        assert capture_state(game) == expected
+        order = [[type(s).__name__ for s in e.scripts] for e in game.scene]
+        assert order == [["B"], ["A", "B"]]

@@ -274,3 +274,20 @@ def test_the_player_looks_ahead_as_the_project_or_its_command_line_says(make_pro
     assert player_look_ahead(None, set_to_30) == 30
     assert player_look_ahead(5, set_to_30) == 5
     assert player_look_ahead(0, set_to_30) == 0
+
+
+def test_sys_exit_ahead_is_refused_naming_system_exit(make_project):
+    root = arena(make_project)
+    with Game(root, exit_ends_game=True) as game:  # as the player runs it
+        game.step(5)
+        write_ball(
+            root,
+            BALL_RAISES.replace(
+                "self.velocity = self.velocity / (self.since_reload - 12)", "raise SystemExit(3)"
+            ),
+        )
+        report = game.reload()
+        assert not report.ok
+        assert report.error.startswith("reload refused: the new code raises SystemExit at ")
+        assert "in Ball on 'Ball A', 12 frames after the reload (sys.exit(3)" in report.error
+        assert game.quit_reason is None  # the copy's exit ends nothing live

@@ -29,7 +29,7 @@ import itertools
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore
-from runtime.guard import GameCodeError
+from runtime.guard import BudgetExceeded, GameExit
 from runtime.history import capture_state, restore_state
 from runtime.input import FrameInput
 from runtime.plugins import LoadedPlugin, describe_error
@@ -126,9 +126,11 @@ def refusal(game: Game, failure: ScratchFailure) -> str:
         who = f" in {failure.hook} of plugin {type(owner).__qualname__}"
     else:
         who = f" in {type(owner).__qualname__} on {failure.entity!r}"
-    if isinstance(exc, GameCodeError):  # past its budget, or sys.exit: the text says which
+    if isinstance(exc, BudgetExceeded):  # "ran for longer than 2 s ... and was interrupted"
         return f"reload refused: the new code {exc}{at}{who}, {after}"
-    return f"reload refused: the new code raises {type(exc).__name__}{at}{who}, {after} ({exc})"
+    # For sys.exit and the like, what game code raised (SystemExit), then the engine's word.
+    raised = exc.__cause__ if isinstance(exc, GameExit) and exc.__cause__ is not None else exc
+    return f"reload refused: the new code raises {type(raised).__name__}{at}{who}, {after} ({exc})"
 
 
 def _location(game: Game, exc: BaseException) -> str:
