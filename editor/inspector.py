@@ -67,6 +67,8 @@ _MODE_NOTES = {
     "button) applies them to the edited scene when Play stops.",
     "paused": "Paused: the values are those of the paused game; edits still change it. "
     "Step or resume to run it on.",
+    "preview": "A past frame, from the timeline: read-only. Continue live or Replay from "
+    "here to play on from it.",
 }
 
 
@@ -135,7 +137,7 @@ class InspectorPanel(QScrollArea):
 
     @property
     def mode(self) -> str:
-        """``editing``, ``playing`` or ``paused``: what the panel shows and says."""
+        """``editing``, ``playing``, ``paused`` or ``preview`` (a past frame, read-only)."""
         return self._mode
 
     def set_scene(self, scene: Scene | None, *, mode: str = "editing") -> None:
@@ -243,11 +245,13 @@ class InspectorPanel(QScrollArea):
             self.setWidget(page)
             self.rebuilt.emit()
             return
-        lay.addWidget(self._header(e.handle))
-        lay.addWidget(self._transform_group(e.handle))
-        lay.addWidget(self._visual_group(e.handle))
-        for i, s in enumerate(e.scripts):
-            lay.addWidget(self._script_group(e.handle, i, s))
+        rows = [self._header(e.handle), self._transform_group(e.handle)]
+        rows.append(self._visual_group(e.handle))
+        rows += [self._script_group(e.handle, i, s) for i, s in enumerate(e.scripts)]
+        for row in rows:
+            # A past frame of the timeline is not the game: nothing there can be edited.
+            row.setEnabled(self._mode != "preview")
+            lay.addWidget(row)
         if self._mode == "editing":
             lay.addWidget(self._add_script_row())
         else:

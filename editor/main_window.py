@@ -37,8 +37,10 @@ from editor.controllers.build import BuildController
 from editor.controllers.code_reload import CodeReloadController
 from editor.controllers.document import DocumentController
 from editor.controllers.editing import EditingController
+from editor.controllers.look_ahead import LookAheadController
 from editor.controllers.play import RUN_SEPARATE, PlayController, PlayTargetFactory
 from editor.controllers.shown_scene import ShownSceneController
+from editor.controllers.timeline import TimelineController
 from editor.extensions import ExtensionHost
 from editor.gizmos import GizmoMode, Snap
 from editor.inspector import InspectorPanel
@@ -52,6 +54,7 @@ from editor.recovery import RecoveryChoice, RecoveryInfo
 from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView, edit_snap_settings
 from editor.status_bar import EditorStatusBar
+from editor.timeline import TimelineBar
 from editor.window_actions import WindowActions
 from runtime import BuildProfile, Game, Handle, Project, ProjectError, Scene
 from runtime.build import BuildResult
@@ -232,9 +235,21 @@ class MainWindow(QMainWindow):
         self.code_reload.hotReloadSwitched.connect(self.play_controller.set_hot_reload)
         self.code_reload.restartRequested.connect(self._restart_play)
         self.play_controller.changesKept.connect(self.editing.keep_play_changes)
+        #: The timeline under the scene view: rewind and replay of the in-editor game.
+        self.timeline = TimelineController(game, self.play_controller, self.shown, TimelineBar())
+        self.timeline.setParent(self)
+        #: How many frames a hot reload tries the new code ahead before it commits.
+        self.look_ahead = LookAheadController(game, self.project_settings, self)
         self.build_controller = BuildController(self.project, lambda: self.profile, self)
         self.build_controller.built.connect(self._on_built)
-        reporters = (self.document, self.editing, self.code_reload, self.play_controller)
+        reporters = (
+            self.document,
+            self.editing,
+            self.code_reload,
+            self.play_controller,
+            self.timeline,
+            self.look_ahead,
+        )
         for c in (*reporters, self.build_controller):
             c.statusReported.connect(self.show_status)
         #: Opens a script or a file:line in the user's text editor (tests replace its launcher).
@@ -246,7 +261,7 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         #: The "code changed — restart to apply" banner above the scene view.
         self.banner = self.code_reload.banner
-        self.setCentralWidget(_column(self.banner, self.scene_view))
+        self.setCentralWidget(_column(self.banner, self.scene_view, self.timeline.bar))
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
@@ -304,6 +319,10 @@ class MainWindow(QMainWindow):
             (a.rename, self._on_rename_triggered),
             (a.snap, self._on_snap_toggled),
             (a.snap_settings, self._on_snap_settings_triggered),
+            (a.timeline_back, lambda: self.timeline.step_by(-1)),
+            (a.timeline_forward, lambda: self.timeline.step_by(1)),
+            (a.timeline_start, self.timeline.go_to_start),
+            (a.timeline_live, self.timeline.go_to_live),
         )
         for action, slot in slots:
             action.triggered.connect(lambda _=False, slot=slot: slot())
@@ -335,7 +354,7 @@ class MainWindow(QMainWindow):
         self.recent_projects_menu.aboutToShow.connect(self._on_recent_projects_about_to_show)
         docks = (self.tree_dock, self.inspector_dock, self.log_dock)
         self.plugins_menu = self.window_actions.fill_menu_bar(
-            self.menuBar(), self.recent_menu, docks, self.recent_projects_menu
+            self.menuBar(), self.recent_menu, docks, self.recent_projects_menu, self.look_ahead.menu
         )
         self.inspector.set_new_script_action(self.window_actions.new_script)
 
@@ -448,16 +467,19 @@ class MainWindow(QMainWindow):
         self.play_controller.register_target(run_target, factory)
 
     def play(self) -> None:
-        """Play (or resume when paused)."""
-        self.play_controller.play()
+        """Play (or resume when paused; from the past frame the timeline shows, if any)."""
+        if self.timeline.scrubbed_frame is None or not self.timeline.continue_live():
+            self.play_controller.play()
 
     def toggle_pause(self) -> None:
-        """Pause a playing game or resume a paused one."""
-        self.play_controller.toggle_pause()
+        """Pause a playing game or resume a paused one (from the timeline's past frame, if any)."""
+        if self.timeline.scrubbed_frame is None or not self.timeline.continue_live():
+            self.play_controller.toggle_pause()
 
     def step(self) -> None:
-        """Run one frame (pausing first)."""
-        self.play_controller.step()
+        """Run one frame (pausing first); on a past frame of the timeline, show the next one."""
+        if self.timeline.scrubbed_frame is None or not self.timeline.step_by(1):
+            self.play_controller.step()
 
     def stop(self) -> None:
         """Stop the game and show the edited scene exactly as it was."""
@@ -691,6 +713,7 @@ class MainWindow(QMainWindow):
         state = self.play_state
         stopped = state is PlayState.STOPPED
         self.window_actions.enable_for(state, has_selection=self.selected_handle is not None)
+        self.window_actions.enable_timeline(state, self.timeline.unavailable_reason)
         self.play_controller.update_run_target_box()
         self.recent_menu.setEnabled(stopped)
         self.recent_projects_menu.setEnabled(stopped)
@@ -759,12 +782,14 @@ def _start_import_checker(budget: float | None) -> ImportChecker | None:
         return None
 
 
-def _column(top: QWidget, main: QWidget) -> QWidget:
-    """`top` above `main`, which takes the rest of the height; no margins."""
+def _column(top: QWidget, main: QWidget, bottom: QWidget | None = None) -> QWidget:
+    """`top` above `main`, which takes the rest of the height, above `bottom`; no margins."""
     box = QWidget()
     lay = QVBoxLayout(box)
     lay.setContentsMargins(0, 0, 0, 0)
     lay.setSpacing(0)
     lay.addWidget(top)
     lay.addWidget(main, 1)
+    if bottom is not None:
+        lay.addWidget(bottom)
     return box

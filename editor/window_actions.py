@@ -140,6 +140,27 @@ class WindowActions:
         self.snap_settings = self._action(
             "Snap &Settings…", None, "cog-outline", "Set the grid and angle steps of snapping"
         )
+        # Timeline keys as in video players (mpv, YouTube: "," and "." step a frame).
+        # Home alone is Frame All; it moves the timeline where the timeline has the focus.
+        self.timeline_back = self._action(
+            "Previous Frame", ",", "step-backward", "Show the frame before (on the timeline)"
+        )
+        self.timeline_forward = self._action(
+            "Next Frame", ".", "step-forward", "Show the frame after (on the timeline)"
+        )
+        self.timeline_start = self._action(
+            "Oldest Kept Frame", "Ctrl+Home", "skip-backward", "Show the oldest frame kept"
+        )
+        self.timeline_live = self._action(
+            "Live Frame", "Ctrl+End", "skip-forward", "Show the live frame again (paused)"
+        )
+        for a, name in (
+            (self.timeline_back, "timelineBackAction"),
+            (self.timeline_forward, "timelineForwardAction"),
+            (self.timeline_start, "timelineStartAction"),
+            (self.timeline_live, "timelineLiveAction"),
+        ):
+            a.setObjectName(name)
         self._undo_stack = undo_stack
         for a in (self.delete, self.duplicate, self.copy, self.paste, self.rename):
             # Delete, Ctrl+C and the like must not fire while typing in the inspector:
@@ -199,6 +220,11 @@ class WindowActions:
         return menu
 
     @property
+    def timeline_actions(self) -> tuple[QAction, ...]:
+        """Frame back and forward, oldest and live frame: the Play menu's timeline part."""
+        return (self.timeline_back, self.timeline_forward, self.timeline_start, self.timeline_live)
+
+    @property
     def play_actions(self) -> tuple[QAction, ...]:
         """Play, pause, step and stop: the play toolbar and the Play menu."""
         return (self.play, self.pause, self.step, self.stop)
@@ -209,6 +235,7 @@ class WindowActions:
         recent: QMenu,
         docks: Iterable[QDockWidget],
         recent_projects: QMenu,
+        look_ahead: QMenu,
     ) -> QMenu:
         """Fill the menu bar; return its Plugins menu (hidden until a plugin adds to it).
 
@@ -217,6 +244,7 @@ class WindowActions:
             recent: the Open Recent menu (scenes).
             docks: the docks the View menu shows and hides.
             recent_projects: the Recent Projects menu.
+            look_ahead: the Look Ahead Before Reloads menu (Play menu).
         """
         file = bar.addMenu("&File")
         file.addActions([self.new_project, self.open_project])
@@ -246,6 +274,9 @@ class WindowActions:
         play.addActions(list(self.play_actions))
         play.addAction(self.keep_changes)
         play.addSeparator()
+        play.addActions(list(self.timeline_actions))
+        play.addSeparator()
+        play.addMenu(look_ahead)
         play.addAction(self.build)
         plugins = bar.addMenu("Plu&gins")
         plugins.setObjectName("pluginsMenu")
@@ -322,6 +353,18 @@ class WindowActions:
         self._enable(self.undo, stopped and self._undo_stack.canUndo(), undo_why)
         redo_why = "nothing to redo" if stopped else running
         self._enable(self.redo, stopped and self._undo_stack.canRedo(), redo_why)
+
+    def enable_timeline(self, state: PlayState, unavailable: str | None) -> None:
+        """Enable the timeline's keys while there is a timeline (`unavailable`: why not).
+
+        Stepping a frame waits for a pause: while the game plays, "," and "." are its keys.
+        """
+        why = unavailable or ""
+        paused = state is PlayState.PAUSED
+        for a in (self.timeline_back, self.timeline_forward):
+            self._enable(a, unavailable is None and paused, why or "pause the game first")
+        for a in (self.timeline_start, self.timeline_live):
+            self._enable(a, unavailable is None, why)
 
     def _enable(self, action: QAction, enabled: bool, why: str) -> None:
         """Enable `action`, or disable it with `why` in its tooltip."""

@@ -22,8 +22,10 @@ hello           player   token (str), pid (int), profile (str) — the first fra
 log             player   level (int), logger (str), message (str), created (float)
 reload          player   report (map: see `report_payload`)
 error           player   message (str); traceback (str) optional
-stats           player   fps, frame_ms (float), entities, frame (int), paused (bool)
+stats           player   fps, frame_ms (float), entities, frame (int), paused (bool);
+                         history (map, see `history_payload`) when the game records
 tree            player   scene (str), frame (int), entities, plugins (arrays)
+preview         player   as ``tree``, for a past frame (``frame``) — answers ``preview``
 entity          player   handle (int), entity (a map as in ``tree``, or nil: gone)
 pick            player   handle (int) — the user picked it in the player window
 pause           editor   —
@@ -35,6 +37,11 @@ request_entity  editor   handle (int) — answered by ``entity``
 watch           editor   on (bool) — Debug (HR) on or off while playing
 set_entity      editor   handle (int), attribute (str), value — a live edit
 set_field       editor   handle, script (int), script_type, field (str), value — live
+preview         editor   frame (int) — the state at a recorded frame, answered by
+                         ``preview`` (`runtime.game.Game.preview`)
+rewind          editor   frame (int) — the live game goes back to it (`Game.rewind`)
+replay          editor   frame (int) — back to it, then the recorded input up to
+                         the last recorded frame (`Game.replay`)
 =============== ======== ==========================================================
 
 Live edits carry plain data (`runtime.fields.to_plain`; a visual as its scene
@@ -82,7 +89,7 @@ from runtime.values import Color, Handle, Vec2
 
 if TYPE_CHECKING:
     from runtime.game import Game
-    from runtime.scene import Entity
+    from runtime.scene import Entity, Scene
 
 #: Version of the frame format (the ``v`` field).
 PROTOCOL_VERSION = 1
@@ -117,6 +124,7 @@ PLAYER_MESSAGES: dict[str, Schema] = {
         "paused": bool,
     },
     "tree": {"scene": str, "frame": int, "entities": list, "plugins": list},
+    "preview": {"scene": str, "frame": int, "entities": list, "plugins": list},
     "entity": {"handle": int},
     "pick": {"handle": int},
 }
@@ -132,6 +140,9 @@ EDITOR_MESSAGES: dict[str, Schema] = {
     "watch": {"on": bool},
     "set_entity": {"handle": int, "attribute": str},
     "set_field": {"handle": int, "script": int, "script_type": str, "field": str},
+    "preview": {"frame": int},
+    "rewind": {"frame": int},
+    "replay": {"frame": int},
 }
 """Messages the editor sends (the player's decoder accepts these)."""
 
@@ -742,7 +753,7 @@ def entity_payload(e: Entity) -> dict[str, Any]:
     }
 
 
-def scene_tree_payload(game: Game) -> dict[str, Any]:
+def scene_tree_payload(game: Game, past: tuple[int, Scene] | None = None) -> dict[str, Any]:
     """The running scene of `game` as a ``tree`` message's payload.
 
     ``entities`` lists every entity depth first as a map: ``handle``, ``name``,
@@ -750,11 +761,19 @@ def scene_tree_payload(game: Game) -> dict[str, Any]:
     ``scale``, ``visual`` (``None`` or a map: kind, size, color, z, text,
     image, font_size) and ``scripts`` (maps: ``type``, ``fields``, ``faulted``).
     ``plugins`` lists the plugin objects as maps: ``name``, ``type``, ``fields``.
+
+    Args:
+        game: the game.
+        past: a frame and the scene as it was then (`runtime.game.Game.preview`):
+            that scene instead, for a ``preview`` message (``plugins`` stays live).
     """
-    try:
-        scene = game.scene
-    except LookupError:
-        scene = None
+    if past is not None:
+        scene: Scene | None = past[1]
+    else:
+        try:
+            scene = game.scene
+        except LookupError:
+            scene = None
     entities = [entity_payload(e) for e in scene] if scene is not None else []
     plugins = [
         {"name": name, "type": type(obj).__qualname__, "fields": _fields_of(obj)}
@@ -762,10 +781,29 @@ def scene_tree_payload(game: Game) -> dict[str, Any]:
     ]
     return {
         "scene": scene.name if scene is not None else "",
-        "frame": int(game.frame),
-        "time": float(game.time),
+        "frame": int(game.frame) if past is None else past[0],
+        "time": float(game.time) if past is None else past[0] * game.fixed_dt,
         "entities": entities,
         "plugins": plugins,
+    }
+
+
+def history_payload(game: Game) -> dict[str, Any]:
+    """What the game has recorded, for ``stats``: ``{"history": map}``, or ``{}`` for nothing.
+
+    The map holds ``first`` and ``last`` (the recorded frames), ``dt`` (seconds
+    a frame) and ``keyframes`` (their frames), see `runtime.history.History`.
+    """
+    history = game.history
+    if history is None or not history.keyframes:
+        return {}
+    return {
+        "history": {
+            "first": int(history.first_frame),
+            "last": int(history.last_frame),
+            "dt": float(history.dt),
+            "keyframes": [int(k.frame) for k in history.keyframes],
+        }
     }
 
 

@@ -100,6 +100,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="how long a call into game code, or a frame, may run before it is interrupted "
         "or the game pauses (0: off; default: the project's [budget] seconds, off in Release)",
     )
+    play.add_argument(
+        "--look-ahead",
+        type=int,
+        default=None,
+        metavar="FRAMES",
+        help="frames a reload runs the new code ahead, on a copy, before it commits "
+        "(0: off; default: the project's [reload] look_ahead_frames, off when unset)",
+    )
     play.add_argument("--show-fps", action="store_true", help="show frames per second")
     play.add_argument("--channel", default=None, help=argparse.SUPPRESS)
     play.add_argument("--build-dir", type=Path, default=None, help=argparse.SUPPRESS)

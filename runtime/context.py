@@ -8,6 +8,7 @@ past the call that received it.
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -58,6 +59,10 @@ class ContextGame(Protocol):
         """The game's timers, subscriptions and queued messages."""
 
     @property
+    def random(self) -> random.Random:
+        """The game's seeded random source."""
+
+    @property
     def running_scenes(self) -> Sequence[ContextScene]:
         """The scenes whose scripts run."""
 
@@ -98,6 +103,17 @@ class PluginContext:
     def input(self) -> InputState:
         """The keyboard."""
         return self.game.input
+
+    @property
+    def random(self) -> random.Random:
+        """The game's random source (a `random.Random`), seeded from the project.
+
+        Use it rather than the ``random`` module: its state is kept in the
+        history's keyframes, so a rewind or a replay draws the same numbers
+        again and plays out the same way. The seed is the project's
+        ``[project] seed`` (0 when unset); every Play starts from it.
+        """
+        return self.game.random
 
     @property
     def log(self) -> logging.Logger:

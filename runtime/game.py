@@ -22,8 +22,10 @@ import heapq
 import importlib
 import logging
 import os
+import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,13 +34,20 @@ from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscripti
 from runtime.changes import PendingChanges, file_stamps
 from runtime.context import PluginContext, ScriptContext
 from runtime.generations import GenerationTracker, describe_stale
-from runtime.guard import BudgetInterrupt, CallGuard, GameExit
-from runtime.input import InputState
+from runtime.guard import BudgetExceeded, BudgetInterrupt, CallGuard, GameExit
+from runtime.history import (
+    GameState,
+    History,
+    HistoryError,
+    LoadedClasses,
+    restore_state,
+)
+from runtime.input import FrameInput, InputState, RecordedInput
 from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.reports import ReloadReport, UnappliedChange
-from runtime.scene import Entity, Scene, ScriptsReplaced
+from runtime.scene import Entity, EntityAdded, EntityRemoved, Scene, ScriptsReplaced
 from runtime.scenefile import copy_scene, load_scene, save_scene
 from runtime.scripting import (
     PlaceholderScript,
@@ -129,6 +138,11 @@ class RunningScene:
     def destroy_later(self, handle: Handle) -> None:
         """Destroy an entity at the end of the frame."""
         self._to_destroy.append(handle)
+
+    def take_pending(self, other: RunningScene) -> None:
+        """Take over the scripts waiting for ``on_start`` of `other` (a rewind's copy)."""
+        self._to_start, self._to_destroy = list(other._to_start), []
+        self.invalidate()
 
     def replace_pending_starts(self, replaced: Mapping[int, Script]) -> None:
         """After a hot reload: scripts waiting for ``on_start`` are now their new objects."""
@@ -229,6 +243,12 @@ class Game:
             budgets off.
         exit_ends_game: ``sys.exit`` in game code quits the game, like ``ctx.quit()``
             (the player); otherwise it is that code's error (the editor).
+        history_seconds: how much play `history` keeps for `rewind`, `replay` and
+            `preview`; ``0`` records nothing; ``"project"`` (the default) takes
+            the project's ``[history] seconds`` (10 unless set).
+        look_ahead_frames: how many frames a reload runs the new code ahead before
+            it commits (`look_ahead_frames`); ``"project"`` (the default) takes the
+            project's ``[reload] look_ahead_frames``, off when unset.
     """
 
     def __init__(
@@ -244,6 +264,8 @@ class Game:
         import_check: ImportCheck | None = None,
         budget: float | Literal["project"] | None = "project",
         exit_ends_game: bool = False,
+        history_seconds: float | Literal["project"] = "project",
+        look_ahead_frames: int | Literal["project"] = "project",
     ) -> None:
         self.project = project if isinstance(project, Project) else Project.open(project)
         #: Every call into game code goes through it (`runtime.guard`).
@@ -261,6 +283,18 @@ class Game:
         self.frame = 0
         self.time = 0.0
         self.input = InputState()
+        #: The random source of game code (``ctx.random``), seeded from the project.
+        self.random = random.Random(self.project.seed)
+        seconds = self.project.history_seconds if history_seconds == "project" else history_seconds
+        #: The last seconds of play, for `rewind`, `replay` and `preview`; ``None``: not recorded.
+        self.history: History | None = History(seconds, fixed_dt) if seconds > 0 else None
+        #: Frames a reload tries the new code ahead before it commits; 0: off
+        #: (`runtime.reload.lookahead`).
+        self.look_ahead_frames: int = (
+            (self.project.look_ahead_frames or 0)
+            if look_ahead_frames == "project"
+            else look_ahead_frames
+        )
         self.callbacks = CallbackStore()
         self.plugins = PluginHost(self.project.plugins_dir, bytecode_dir=bytecode_dir)
         self.plugin_objects: dict[str, Plugin] = {}
@@ -351,6 +385,7 @@ class Game:
         if run:
             rs = RunningScene(self, scene)
             self.running_scenes.append(rs)
+            self._forget_history()  # its keyframes do not have this scene
             if not self.started:
                 self.start()
             for obj in self.plugin_objects.values():
@@ -366,6 +401,7 @@ class Game:
                 for h in list(scene.roots):
                     rs.deinit_subtree(h)
                 self.running_scenes.remove(rs)
+                self._forget_history()
                 cb = self.callbacks
                 cb.messages = [m for m in cb.messages if m.scene is not rs]
         if scene in self.scenes:
@@ -410,6 +446,8 @@ class Game:
             self.plugin_objects[name] = self._new_plugin_object(name)
         self.frame = 0
         self.time = 0.0
+        self.random.seed(self.project.seed)  # every Play draws the same numbers
+        self._forget_history()
         self.quit_reason = None  # the next Play starts afresh
         self.halt_reason = None
 
@@ -431,8 +469,11 @@ class Game:
         ctx = self._plugin_ctx
         ctx.owner = obj
         error = self.guard.call_method(obj, hook, ctx, *args)
-        if error is None or self._quits(error):
-            return
+        if error is not None and not self._quits(error):
+            self.plugin_failed(obj, hook, error)
+
+    def plugin_failed(self, obj: Plugin, hook: str, error: BaseException) -> None:
+        """Report a plugin object's exception and pause it until its code is reloaded."""
         obj.__dict__["_hp_faulted"] = True
         log.error(
             "plugin %s raised in %s and is paused until its code is reloaded: %s\n%s",
@@ -449,10 +490,7 @@ class Game:
         """
         if self._quits(exc):
             return
-        s.__dict__["_hp_faulted"] = True
-        for rs in self.running_scenes:
-            if e.handle in rs.scene.entities and rs.scene.entities[e.handle] is e:
-                rs.invalidate()
+        self._pause_script(e, s)
         log.error(
             "%s on entity %d (%r) raised in %s and is paused until its code is reloaded: %s\n%s",
             script_type_id(s),
@@ -462,6 +500,12 @@ class Game:
             describe_error(exc),
             plugin_traceback(exc),
         )
+
+    def _pause_script(self, e: Entity, s: Script) -> None:
+        s.__dict__["_hp_faulted"] = True
+        for rs in self.running_scenes:
+            if e.handle in rs.scene.entities and rs.scene.entities[e.handle] is e:
+                rs.invalidate()
 
     def _quits(self, error: BaseException) -> bool:
         """Whether `error` from game code is ``sys.exit`` in a game that it ends (then it quits)."""
@@ -545,6 +589,8 @@ class Game:
         guard = self.guard
         guard.begin_frame()
         self.input.begin_frame()
+        if self.history is not None:
+            self._record_history(self.history)
         for obj in list(self.plugin_objects.values()):
             if type(obj).on_update is not Plugin.on_update:
                 self.call_plugin(obj, "on_update", dt)
@@ -643,6 +689,147 @@ class Game:
         except KeyboardInterrupt:
             pass
         return done
+
+    # --- the history: preview, rewind, replay ------------------------------------------
+
+    def preview(self, frame: int) -> Scene:
+        """The first running scene as it was at `frame`, rebuilt aside under the current code.
+
+        The nearest keyframe at or before `frame` is read back under the code as
+        it is now, then the recorded input of the frames after it is replayed on
+        that copy. Nothing live changes: the scene returned belongs to no game,
+        so scrubbing a timeline can show it. A script that raises while the copy
+        runs is paused in the copy, as in play.
+
+        Raises:
+            runtime.history.HistoryError: the game records no history, or `frame`
+                is outside ``history.first_frame .. history.last_frame``.
+        """
+        return self._replayed_aside(frame).scene
+
+    def rewind(self, seconds: float) -> int:
+        """The live game takes the state it had `seconds` ago, under the current code.
+
+        The state is rebuilt as for `preview` (at most back to the oldest frame
+        kept) and swapped in: scenes keep their identity, their observers hear
+        every root removed and added again; timers, subscriptions, plugin
+        objects, game time and the random source all go back. No hook runs.
+        The input recorded after that frame is kept, so `replay` can play it
+        again, until the game steps live: then it is dropped.
+
+        Returns:
+            The frame the game is at now.
+
+        Raises:
+            runtime.history.HistoryError: the game records no history, or has not
+                run a frame yet.
+            ValueError: `seconds` is negative.
+        """
+        if seconds < 0:
+            raise ValueError("rewind goes back a positive number of seconds")
+        history = self._history()
+        target = max(history.first_frame, self.frame - round(seconds / self.fixed_dt))
+        self._jump_to(target)
+        return self.frame
+
+    def replay(self, from_frame: int, to_frame: int | None = None) -> int:
+        """The live game takes the state at `from_frame`, then plays the recorded input.
+
+        The state is rebuilt as for `preview`, swapped in as for `rewind`, then
+        the live game runs the frames up to `to_frame` (by default the last one
+        recorded) with the input recorded for them, under the current code: the
+        way to see what a fix does to the situation that showed the bug. Script
+        errors behave as in live play (the script pauses, the error is logged);
+        a frame over budget or ``ctx.quit()`` ends the replay early. The frames
+        replayed get new keyframes; the recorded input stays.
+
+        Returns:
+            The frame reached.
+
+        Raises:
+            runtime.history.HistoryError: either frame is outside the history, or
+                `to_frame` is before `from_frame`.
+        """
+        history = self._history()
+        end = history.last_frame if to_frame is None else to_frame
+        history.check(from_frame)
+        history.check(end)
+        if end < from_frame:
+            raise HistoryError(f"cannot replay from frame {from_frame} back to frame {end}")
+        recorded = history.inputs(from_frame, end)
+        self._jump_to(from_frame)
+        live_input, self.input = self.input, RecordedInput(recorded)
+        history.set_replaying(True)
+        try:
+            while self.frame < end and self.halt_reason is None and self.quit_reason is None:
+                _frame(self)
+        finally:
+            self.input = live_input
+            history.set_replaying(False)
+        history.drop_keyframes_after(self.frame)
+        return self.frame
+
+    def _record_history(self, history: History) -> None:
+        """Record the frame about to run; a recording that fails stops, the game does not."""
+        try:
+            history.record(self)
+        except Exception:
+            log.exception("the history cannot record this game: recording stops")
+            self.history = None
+
+    def _history(self) -> History:
+        if self.history is None:
+            raise HistoryError("this game records no history ([history] seconds = 0)")
+        return self.history
+
+    def _forget_history(self) -> None:
+        if self.history is not None:
+            self.history.clear()
+
+    def _replayed_aside(self, frame: int) -> ScratchGame:
+        """A scratch copy of the game at `frame`: its keyframe, then its recorded input."""
+        history = self._history()
+        key = history.keyframe_for(frame)
+        state = restore_state(
+            key.blob, LoadedClasses(self), self.generations.generation, self.plugin_objects
+        )
+        scratch = self.scratch(state, history.inputs(key.frame, frame))
+        scratch.run_frames(frame - key.frame)
+        return scratch
+
+    def _jump_to(self, frame: int) -> None:
+        """The live game takes the state at `frame` (see `rewind`)."""
+        aside = self._replayed_aside(frame)
+        history = self._history()
+        for rs, source in zip(self.running_scenes, aside.running_scenes, strict=True):
+            scene, new = rs.scene, source.scene
+            gone = list(scene.roots)
+            scene.name, scene.background = new.name, new.background
+            scene.entities, scene.roots = new.entities, new.roots
+            scene.next_handle = new.next_handle
+            rs.take_pending(source)
+            for h in gone:
+                scene.notify(EntityRemoved(h, Handle.NONE))
+            for h in scene.roots:
+                scene.notify(EntityAdded(h))
+        for name in aside.restored_plugins:
+            self.plugin_objects[name] = aside.plugin_objects[name]
+        live_scene = dict(zip(map(id, aside.running_scenes), self.running_scenes, strict=True))
+        cb = aside.callbacks
+        for _, _, t in cb.timers:
+            t.scene = live_scene.get(id(t.scene))
+        for sub in cb.subscriptions:
+            sub.scene = live_scene.get(id(sub.scene))
+        for m in cb.messages:
+            m.scene = live_scene.get(id(m.scene))
+        self.callbacks.replace_all(
+            [t for _, _, t in cb.timers], cb.subscriptions, cb.messages, cb.emitted
+        )
+        self.callbacks._ids = cb._ids
+        self.frame, self.time = aside.frame, aside.time
+        self.random.setstate(aside.random.getstate())
+        self.release_contexts()
+        history.drop_keyframes_after(self.frame)
 
     # --- hot reload -------------------------------------------------------------------
 
@@ -979,6 +1166,15 @@ class Game:
             # in the frame, its allocations set off collections over the whole scene.
             rs.updaters()
 
+    def scratch(self, state: GameState, inputs: Iterable[FrameInput]) -> ScratchGame:
+        """A throw-away game that runs `state` with `inputs`, apart from this one.
+
+        It shares this game's loaded code, guard and settings, and nothing it
+        runs reaches this game's objects (module globals of plugin code are
+        shared all the same). The reload's look-ahead and `preview` use it.
+        """
+        return ScratchGame(self, state, inputs)
+
     def record_reload(self, report: ReloadReport) -> None:
         """Keep a reload's report and tell the `on_reload` listeners.
 
@@ -1037,6 +1233,103 @@ class Game:
     def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:
         """Tell a scene's observers that script objects were rebuilt."""
         scene.notify(ScriptsReplaced(tuple(handles)))
+
+
+@dataclass(frozen=True, slots=True)
+class ScratchFailure:
+    """What went wrong in a `ScratchGame`, and on which of its frames.
+
+    Attributes:
+        frames: how many frames the scratch game had begun when it happened (1: its first).
+        error: the exception (a `runtime.guard.GameCodeError` for a budget overrun).
+        hook: the hook that raised (``on_update``...), or ``""`` for a frame over budget.
+        owner: the script or plugin object that raised, or ``None``.
+        entity: the name of the script's entity, or ``""``.
+    """
+
+    frames: int
+    error: BaseException
+    hook: str = ""
+    owner: Any = None
+    entity: str = ""
+
+
+class ScratchGame(Game):
+    """A copy of a game's world that runs frames on its own (`Game.scratch`).
+
+    Built from a `runtime.history.GameState` (its own scenes, plugin objects,
+    callbacks, random source and input) over the live game's loaded code. Errors
+    of game code pause the culprit here, as in play, and are kept in `failures`
+    instead of being logged; it never reloads, records no history and owns
+    nothing to close.
+    """
+
+    def __init__(self, live: Game, state: GameState, inputs: Iterable[FrameInput]) -> None:
+        # Everything the loop reads comes from the live game (its code, guard, settings),
+        # so a setting added to Game later is there too; the world is then replaced.
+        self.__dict__.update(live.__dict__)
+        self.history = None
+        self.exit_ends_game = False  # sys.exit in the copy is that code's error
+        self.quit_reason = self.halt_reason = None
+        self._quit_listeners, self._halt_listeners, self._reload_listeners = [], [], []
+        self._asset_listeners, self.reload_participants = [], []
+        self.changes = PendingChanges()
+        self.watcher = None
+        self.input = RecordedInput(inputs)
+        self.random = random.Random()
+        self.random.setstate(state.random_state)
+        self.frame, self.time = state.frame, state.time
+        self.started = True
+        #: The plugins whose objects came from the state (the others are new objects).
+        self.restored_plugins = state.restored_plugins
+        self.plugin_objects = dict(state.plugin_objects)
+        self._plugin_ctx = PluginContext(self)
+        self.callbacks = CallbackStore()
+        self.scenes, self.running_scenes = [], []
+        for scene_state in state.scenes:
+            rs = RunningScene(self, scene_state.scene)
+            rs._to_start = list(scene_state.to_start)
+            self.scenes.append(scene_state.scene)
+            self.running_scenes.append(rs)
+        state.install_callbacks(self.callbacks, self.running_scenes)
+        #: The errors of game code, in order (`ScratchFailure`).
+        self.failures: list[ScratchFailure] = []
+        self._first_frame = state.frame
+
+    def run_frames(self, frames: int) -> int:
+        """Run up to `frames` frames; stop after one that failed or quit. Returns how many ran."""
+        ran = 0
+        while ran < frames and not self.failures and self.quit_reason is None:
+            _frame(self)
+            ran += 1
+        return ran
+
+    def script_failed(self, e: Entity, s: Script, hook: str, exc: BaseException) -> None:
+        """Pause the script in the copy and keep the error (nothing is logged)."""
+        self._pause_script(e, s)
+        self._failed(exc, hook, s, e.name)
+
+    def plugin_failed(self, obj: Plugin, hook: str, error: BaseException) -> None:
+        """Pause the plugin object in the copy and keep the error."""
+        obj.__dict__["_hp_faulted"] = True
+        self._failed(error, hook, obj, "")
+
+    def halt(self, reason: str) -> None:
+        """A frame of the copy went over the budget: kept as a failure."""
+        self.halt_reason = reason
+        self._failed(BudgetExceeded(reason), "", None, "")
+
+    def request_quit(self, reason: str = "the game quit") -> None:
+        """Game code quit the copy: it runs no more frames (nothing is logged)."""
+        self.quit_reason = self.quit_reason or reason
+
+    def _failed(self, exc: BaseException, hook: str, owner: Any, entity: str) -> None:
+        frames = self.frame - self._first_frame + 1
+        self.failures.append(ScratchFailure(frames, exc, hook, owner, entity))
+        log.debug("in a scratch copy, frame %d: %s", frames, describe_error(exc))
+
+    def close(self) -> None:
+        """Nothing to do: the loaded code and the watchers are the live game's."""
 
 
 # --- the engine's own references (monkeypatching cannot take them over) -------------------

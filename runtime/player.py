@@ -28,6 +28,11 @@ it is reported (``[frame N] paused: frame over budget ...``) and, with the
 editor, pauses the game until the editor resumes it. ``ctx.quit()`` and
 ``sys.exit`` in game code end the run like a stop request, summary included.
 
+The game records its history and looks ahead on reloads as the project says
+(``[history] seconds``, ``[reload] look_ahead_frames``; `player_look_ahead`):
+``--look-ahead FRAMES`` overrides the latter, which the editor uses to give the
+player it starts the look-ahead it gives its own game.
+
 Exit codes: 0 after ``--frames``, a stop request, ``ctx.quit()`` or ``sys.exit``
 in game code, a closed window, SIGTERM or Ctrl+C; 1 when the game cannot start
 or the runtime fails (the traceback goes to stderr and, when connected, to the
@@ -62,11 +67,13 @@ from runtime.channel import (
     attach_to_editor,
     entity_payload,
     error_payload,
+    history_payload,
     report_payload,
     scene_tree_payload,
 )
 from runtime.fields import color_from_plain, declared_fields, from_plain, vec2_from_plain
 from runtime.game import Game
+from runtime.history import HistoryError
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.scene import Scene, SceneError, Visual, VisualKind
@@ -196,6 +203,25 @@ class PlayerSession:
             self.set_hot_reload(bool(msg["on"]))
         elif msg.type in ("set_entity", "set_field"):
             self._apply_live_edit(msg)
+        elif msg.type in ("preview", "rewind", "replay"):
+            self._on_history_request(msg.type, int(msg["frame"]))
+
+    def _on_history_request(self, what: str, frame: int) -> None:
+        """The editor's timeline: show a recorded frame, or take the live game back to it."""
+        game = self.game
+        try:
+            if what == "preview":
+                self.send("preview", **scene_tree_payload(game, (frame, game.preview(frame))))
+                return
+            if what == "rewind":
+                game.rewind((game.frame - frame) * game.fixed_dt)
+            else:
+                game.replay(frame)
+        except HistoryError as exc:
+            log.warning("%s refused: %s", what, exc)
+            return
+        self.send("tree", **scene_tree_payload(game))
+        self.send_stats()
 
     def set_hot_reload(self, on: bool) -> None:
         """Debug (HR) on or off while playing: on applies the changes saved so far at once.
@@ -295,6 +321,7 @@ class PlayerSession:
             "time": float(s["time"]),
             "reloads": int(s["reloads"]),
             "paused": self.paused,
+            **history_payload(self.game),
         }
 
     def send_stats(self) -> None:
@@ -538,6 +565,7 @@ def run_player(
                 # so switching to Debug (HR) while playing applies them at once.
                 watch=profile.hot_reload or (channel is not None and not profile.precompiled),
                 budget=player_budget(getattr(args, "budget", None), profile, proj),
+                look_ahead_frames=player_look_ahead(getattr(args, "look_ahead", None), proj),
                 exit_ends_game=True,
             )
         except (ProjectError, SceneFileError) as exc:
@@ -574,6 +602,18 @@ def player_budget(asked: float | None, profile: BuildProfile, project: Project) 
     if profile.precompiled and not project.budget_in_release:
         return None
     return project.budget_seconds
+
+
+def player_look_ahead(asked: int | None, project: Project) -> int:
+    """The look-ahead of a player run, in frames: ``--look-ahead`` when given, else the project's.
+
+    The player is the runtime: unless the project sets ``[reload] look_ahead_frames``
+    it does not look ahead. The editor passes ``--look-ahead`` to the player it
+    starts, as it sets it for the game it plays itself.
+    """
+    if asked is not None:
+        return max(0, asked)
+    return project.look_ahead_frames or 0
 
 
 def _play_headless(session: PlayerSession, args: argparse.Namespace, t0: float) -> int:

@@ -9,11 +9,15 @@ import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_FILE = "hotplay.toml"
 
 #: Seconds a call into game code (and a frame) may take when the project does not say.
 DEFAULT_BUDGET_SECONDS = 2.0
+
+#: Seconds of play the history keeps when the project does not say (`runtime.history`).
+DEFAULT_HISTORY_SECONDS = 10.0
 
 
 class ProjectError(ValueError):
@@ -28,6 +32,13 @@ class Project:
     for one call into it and for one frame (``0`` turns budgets off), and
     ``in_release`` whether a Release build watches them too (off by default:
     a shipped game is not being edited).
+
+    ``[project] seed`` seeds the game's random source (``ctx.random``).
+    ``[history] seconds`` is how much play the history keeps for rewind and
+    replay (``0``: no recording). ``[reload] look_ahead_frames`` is how many
+    frames a reload tries the new code ahead before it commits (``0``: off);
+    unset, it is ``None`` and whoever runs the game decides (the runtime: off,
+    the editor: 30).
     """
 
     root: Path
@@ -35,6 +46,9 @@ class Project:
     main_scene: str
     budget_seconds: float | None = DEFAULT_BUDGET_SECONDS
     budget_in_release: bool = False
+    seed: int = 0
+    history_seconds: float = DEFAULT_HISTORY_SECONDS
+    look_ahead_frames: int | None = None
 
     @property
     def plugins_dir(self) -> Path:
@@ -87,22 +101,50 @@ class Project:
             raise ProjectError(f"{f}: [project] name and main_scene must be strings")
         if not (r / "plugins").is_dir():
             raise ProjectError(f"{r} is not a Hotplay project: it has no plugins/ folder")
-        budget = data.get("budget", {})
-        if not isinstance(budget, dict):
-            raise ProjectError(f"{f}: [budget] must be a table")
+        budget = _table(data, "budget", f)
         seconds = budget.get("seconds", DEFAULT_BUDGET_SECONDS)
         in_release = budget.get("in_release", False)
-        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        if not _is_number(seconds) or seconds < 0:
             raise ProjectError(f"{f}: [budget] seconds must be a number of seconds (0: off)")
         if not isinstance(in_release, bool):
             raise ProjectError(f"{f}: [budget] in_release must be true or false")
+        seed = proj.get("seed", 0)
+        if not _is_int(seed):
+            raise ProjectError(f"{f}: [project] seed must be an integer")
+        history = _table(data, "history", f)
+        history_seconds = history.get("seconds", DEFAULT_HISTORY_SECONDS)
+        if not _is_number(history_seconds) or history_seconds < 0:
+            raise ProjectError(f"{f}: [history] seconds must be a number of seconds (0: off)")
+        look_ahead = _table(data, "reload", f).get("look_ahead_frames")
+        if look_ahead is not None and (not _is_int(look_ahead) or look_ahead < 0):
+            raise ProjectError(
+                f"{f}: [reload] look_ahead_frames must be a number of frames (0: off)"
+            )
         return cls(
             root=r,
             name=name,
             main_scene=main_scene,
             budget_seconds=float(seconds) or None,
             budget_in_release=in_release,
+            seed=seed,
+            history_seconds=float(history_seconds),
+            look_ahead_frames=look_ahead,
         )
+
+
+def _table(data: dict[str, Any], name: str, f: Path) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ProjectError(f"{f}: [{name}] must be a table")
+    return table
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def shell_command(script: str, module: str) -> str:

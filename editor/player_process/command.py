@@ -64,6 +64,7 @@ def player_arguments(
     show_fps: bool = False,
     quiet_ms: float | None = None,
     build_dir: Path | None = None,
+    look_ahead_frames: int | None = None,
     extra_args: Sequence[str] = (),
 ) -> list[str]:
     """The interpreter arguments that play `root`'s game for `profile`.
@@ -77,6 +78,8 @@ def player_arguments(
         show_fps: ask the player window to show FPS.
         quiet_ms: the player's watcher quiet window (``Debug (HR)``).
         build_dir: the precompiled build output to run from (Release).
+        look_ahead_frames: frames a reload tries the new code ahead (``None``: the
+            project's ``[reload] look_ahead_frames``).
         extra_args: more ``play`` arguments.
     """
     args = [
@@ -101,6 +104,8 @@ def player_arguments(
         args += ["--quiet-ms", str(quiet_ms)]
     if build_dir is not None:
         args += ["--build-dir", str(build_dir)]
+    if look_ahead_frames is not None:
+        args += ["--look-ahead", str(look_ahead_frames)]
     return args + list(extra_args)
 
 

@@ -110,8 +110,8 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
     status bar, and offers to kill a player that stops answering
     (`UnresponsivePlayerPrompt`). Uses only the
     window's public API: ``project``, ``profile``, ``edited_scene``,
-    ``scene_path``, ``is_modified``, ``log_panel``, ``tree_dock``, ``show_status``
-    and ``register_play_target``.
+    ``scene_path``, ``is_modified``, ``log_panel``, ``tree_dock``, ``show_status``,
+    ``look_ahead`` and ``register_play_target``.
 
     Returns:
         The window's `PlayerProcess` (a child of the window: deleting the window
@@ -208,6 +208,8 @@ def install_separate_process(window: MainWindow, *, headless: bool = False) -> P
             parent,
             resolve=window.game.registry.resolve,
             headless=headless,
+            # The player looks ahead as the editor's own game does (the editor's choice).
+            look_ahead_frames=window.look_ahead.frames,
         )
 
     window.register_play_target("Separate process", factory)

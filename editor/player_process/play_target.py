@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer
@@ -11,6 +12,7 @@ from editor.play import PlayState, PlayTarget
 from editor.player_process.mirror import RemoteSceneMirror, TypeResolver
 from editor.player_process.output import describe_exit
 from editor.player_process.process import PlayerProcess
+from editor.timeline import TimelineRange
 from runtime import Handle, Scene, Visual
 from runtime.fields import PlainDataError, to_plain
 from runtime.profiles import BuildProfile
@@ -35,9 +37,13 @@ class SeparateProcessPlay(PlayTarget):
             mirror of the remote scene (`scene`), which the panels show and edit.
         show_fps: ask the player window for its FPS overlay.
         headless: run the player without a window (tests).
+        look_ahead_frames: frames a reload tries the new code ahead in the player
+            (``None``: the project's setting).
 
     It is a `editor.controllers.play.RemoteGame`: live edits of the mirror are
-    sent to the player, which applies them before its next frame.
+    sent to the player, which applies them before its next frame; and an
+    `editor.controllers.timeline.RecordedGame`: the player's history comes
+    with its statistics, past frames when asked for.
     """
 
     def __init__(
@@ -51,6 +57,7 @@ class SeparateProcessPlay(PlayTarget):
         resolve: TypeResolver | None = None,
         show_fps: bool = True,
         headless: bool = False,
+        look_ahead_frames: int | None = None,
     ) -> None:
         super().__init__(parent)
         self.mirror = RemoteSceneMirror(resolve or (lambda _type_id: None))
@@ -59,6 +66,8 @@ class SeparateProcessPlay(PlayTarget):
         self._follow_timer.setInterval(FOLLOW_INTERVAL_MS)
         self._follow_timer.timeout.connect(self._on_follow_timer)
         player.tree.connect(self._on_tree)
+        player.preview.connect(self._on_preview)
+        self._show_past: Callable[[int, Scene], None] | None = None
         player.entity.connect(self._on_entity)
         self.player = player
         self.project = project
@@ -66,6 +75,7 @@ class SeparateProcessPlay(PlayTarget):
         self.profile = profile
         self.show_fps = show_fps
         self.headless = headless
+        self.look_ahead_frames = look_ahead_frames
         self._stats: dict[str, Any] = {}
         player.stats.connect(self._on_stats)
         player.finished.connect(self._on_finished)
@@ -117,6 +127,51 @@ class SeparateProcessPlay(PlayTarget):
             return
         self.player.set_script_field(int(handle), index, type_id, field, plain)
 
+    # --- RecordedGame ---------------------------------------------------------------------
+
+    def history_range(self) -> TimelineRange | None:
+        """The frames the player has recorded, as of its last statistics."""
+        h = self._stats.get("history")
+        if not isinstance(h, dict):
+            return None
+        try:
+            return TimelineRange(
+                first=int(h["first"]),
+                live=int(h["last"]),
+                dt=float(h["dt"]),
+                keyframes=tuple(int(k) for k in h["keyframes"]),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+    def why_no_history(self) -> str:
+        """Why there is no `history_range`."""
+        return (
+            "the game has sent no history yet, or its project turns recording off "
+            "(hotplay.toml: [history] seconds = 0)"
+        )
+
+    def request_preview(self, frame: int, show: Callable[[int, Scene], None]) -> None:
+        """Ask the player for the scene at `frame`; `show` gets it when it arrives."""
+        self._show_past = show
+        self.player.request_preview(frame)
+
+    def rewind_to(self, frame: int) -> None:
+        """Take the player's game back to `frame` (its tree follows)."""
+        self.player.rewind_to(frame)
+
+    def replay_from(self, frame: int) -> None:
+        """Take the player's game back to `frame`, then play its recorded input up to now."""
+        self.player.replay_from(frame)
+
+    def _on_preview(self, payload: dict[str, Any]) -> None:
+        show = self._show_past
+        if show is None or self._state is PlayState.STOPPED:
+            return
+        past = RemoteSceneMirror(self.mirror.resolve)
+        past.update(payload)
+        show(int(payload.get("frame", 0)), past.scene)
+
     def _on_tree(self, payload: dict[str, Any]) -> None:
         if self._state is not PlayState.STOPPED:
             self.mirror.update(payload)
@@ -146,6 +201,7 @@ class SeparateProcessPlay(PlayTarget):
             self.profile,
             show_fps=self.show_fps,
             headless=self.headless,
+            look_ahead_frames=self.look_ahead_frames,
         )
         if not result.ok:
             self.failed.emit(f"Play stopped: the build failed at {result.errors[0]}")

@@ -85,8 +85,11 @@ class PlayerProcess(QObject):
         asset_reload(dict): an image the player reloaded (``path``, ``kind``,
             ``error``: empty when it was taken).
         stats(dict): once a second: ``fps``, ``frame_ms``, ``entities``,
-            ``frame``, ``time``, ``paused``.
+            ``frame``, ``time``, ``paused``, and ``history`` when the game records
+            (`runtime.channel.history_payload`).
         tree(dict): the child's scene tree (`runtime.channel.scene_tree_payload`).
+        preview(dict): the scene at a recorded frame, as a tree (its ``frame``),
+            the answer to `request_preview`.
         entity(int, object): one entity's data (`runtime.channel.entity_payload`,
             ``None`` when it is gone), the answer to `request_entity`.
         picked(int): the user picked an entity in the player window (its handle).
@@ -109,6 +112,7 @@ class PlayerProcess(QObject):
     asset_reload = Signal(dict)
     stats = Signal(dict)
     tree = Signal(dict)
+    preview = Signal(dict)
     entity = Signal(int, object)
     picked = Signal(int)
     output = Signal(str)
@@ -227,6 +231,7 @@ class PlayerProcess(QObject):
         headless: bool = False,
         show_fps: bool = False,
         quiet_ms: float | None = None,
+        look_ahead_frames: int | None = None,
         extra_args: list[str] | tuple[str, ...] = (),
     ) -> BuildResult:
         """Build for `profile`, then start the player on `scene` (unless the build failed).
@@ -239,6 +244,8 @@ class PlayerProcess(QObject):
             headless: run the player without its window.
             show_fps: ask the player window to show FPS.
             quiet_ms: the player's watcher quiet window (``Debug (HR)``).
+            look_ahead_frames: frames a reload tries the new code ahead (``None``:
+                the project's setting).
             extra_args: more ``play`` arguments.
 
         Returns:
@@ -278,6 +285,7 @@ class PlayerProcess(QObject):
             show_fps=show_fps,
             quiet_ms=quiet_ms,
             build_dir=build_dir,
+            look_ahead_frames=look_ahead_frames,
             extra_args=extra_args,
         )
         self.last_arguments = args
@@ -338,6 +346,18 @@ class PlayerProcess(QObject):
     def request_entity(self, handle: int) -> None:
         """Ask the player for one entity's data (answered by `entity`)."""
         self._send("request_entity", handle=int(handle))
+
+    def request_preview(self, frame: int) -> None:
+        """Ask for the state at a recorded frame (answered by `preview`)."""
+        self._send("preview", frame=int(frame))
+
+    def rewind_to(self, frame: int) -> None:
+        """Take the player's game back to a recorded frame (a ``tree`` follows)."""
+        self._send("rewind", frame=int(frame))
+
+    def replay_from(self, frame: int) -> None:
+        """Take the game back to a recorded frame and play the recorded input up to now."""
+        self._send("replay", frame=int(frame))
 
     def set_hot_reload(self, on: bool) -> None:
         """Switch the player between Debug and Debug (HR) while it plays."""
@@ -539,6 +559,8 @@ class PlayerProcess(QObject):
         elif t == "tree":
             self._tree_pending = False
             self.tree.emit(dict(msg.data))
+        elif t == "preview":
+            self.preview.emit(dict(msg.data))
         elif t == "entity":
             data = msg.get("entity")
             self.entity.emit(int(msg["handle"]), dict(data) if isinstance(data, dict) else None)

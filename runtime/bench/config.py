@@ -32,6 +32,12 @@ class Config:
     editor_edit_rounds: int = 20
     editor_play_size: int = 10_000
     editor_play_saves: int = 20
+    look_ahead_size: int = 1000
+    look_ahead_frames: int = 30
+    look_ahead_reloads: int = 20
+    history_size: int = 1000
+    history_blocks: int = 20
+    history_samples: int = 10
     quiet_ms: float | None = None
     quick: bool = False
 
@@ -69,6 +75,9 @@ class Config:
             editor_edit_rounds=2,
             editor_play_size=100,
             editor_play_saves=2,
+            look_ahead_reloads=3,
+            history_blocks=3,
+            history_samples=2,
             quick=True,
         )
 

@@ -37,6 +37,9 @@ TARGETS: dict[str, tuple[float, str]] = {
     "editor.100000.undo_p50_ms": (100.0, "ms"),
     "editor.100000.redo_p50_ms": (100.0, "ms"),
     "editor.10000.play_save_to_shown_p50_ms": (60.0, "ms"),
+    "look_ahead.1000.look_ahead_p50_ms": (50.0, "ms"),
+    "look_ahead.1000.ratio": (1.1, "x"),
+    "history.1000.record_overhead_pct": (5.0, "%"),
 }
 
 
@@ -83,7 +86,34 @@ def expected_figures(config: Config) -> list[str]:
     keys += [f"draw.{config.draw_size}.frame_p50_ms", "start.player_s", "start.editor_s"]
     keys += [f"editor.{config.editor_edit_size}.{a}_p50_ms" for a in ("edit", "undo", "redo")]
     keys += [f"editor.{config.editor_play_size}.play_save_to_shown_p50_ms"]
+    if config.look_ahead_size in config.sizes:
+        keys += [f"look_ahead.{config.look_ahead_size}.{k}" for k in LOOK_AHEAD_FIGURES]
+    if config.history_size in config.sizes:
+        keys += [f"history.{config.history_size}.{k}" for k in HISTORY_FIGURES]
     return keys
+
+
+#: The figures of `runtime.bench.lookahead`, after ``look_ahead.<size>.``.
+LOOK_AHEAD_FIGURES = (
+    "look_ahead_p50_ms",
+    "frames_p50_ms",
+    "ratio",
+    "reload_with_p50_ms",
+    "reload_without_p50_ms",
+)
+
+#: The figures of `runtime.bench.history`, after ``history.<size>.``.
+HISTORY_FIGURES = (
+    "frame_on_ms",
+    "frame_off_ms",
+    "record_overhead_pct",
+    "keyframe_p50_ms",
+    "keyframe_kb",
+    "ten_seconds_mb",
+    "preview_p50_ms",
+    "rewind_1s_p50_ms",
+    "replay_1s_p50_ms",
+)
 
 
 class Results:

@@ -9,7 +9,9 @@ from runtime.bench.compare import record_compare
 from runtime.bench.config import Config
 from runtime.bench.editor_figures import record_editor
 from runtime.bench.frames import record_draw, record_update
+from runtime.bench.history import record_history
 from runtime.bench.import_check import record_import_check
+from runtime.bench.lookahead import record_look_ahead
 from runtime.bench.project import write_project
 from runtime.bench.reload import (
     record_field_edits,
@@ -66,6 +68,11 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
             record_unrelated(world, config, results)
         if n == config.soak_size:
             record_soak(world, config, results)
+        # Last: they stop the watcher and rewind the world's state.
+        if n == config.look_ahead_size:
+            record_look_ahead(world, config, results)
+        if n == config.history_size:
+            record_history(world, config, results)
 
 
 def _measure_other_sizes(project: Path, config: Config, results: Results) -> None:

@@ -15,15 +15,17 @@ a report's ``timings`` are keyed by them:
    from the blob by the migration rules (`runtime.reload.migrate`, what they set
    aside in `runtime.reload.stash`); ``on_after_reload``; then what cannot apply
    to existing objects ("changed but did not run", `runtime.reload.unapplied`).
-7. *prepare* (`runtime.reload.prepare`): reload participants (the editor) get ready
+7. *look_ahead* (`runtime.reload.lookahead`): with ``game.look_ahead_frames`` on,
+   the new code runs that many frames on a copy of the game; a failure refuses it.
+8. *prepare* (`runtime.reload.prepare`): reload participants (the editor) get ready
    for the new generation; one that refuses rolls the reload back.
-8. *commit* (`runtime.reload.commit`): every swap, in one step.
-9. *notify* (`runtime.reload.notify`): scene observers, participants' commit
-   functions, new plugins' ``on_init``; a failure here is logged, the reload stands.
-10. *report* (`runtime.reload.report`): the report is logged, recorded and sent
+9. *commit* (`runtime.reload.commit`): every swap, in one step.
+10. *notify* (`runtime.reload.notify`): scene observers, participants' commit
+    functions, new plugins' ``on_init``; a failure here is logged, the reload stands.
+11. *report* (`runtime.reload.report`): the report is logged, recorded and sent
     to the ``on_reload`` listeners.
 
-A failure in 3-7 drops the new side (`runtime.reload.rollback`): the old modules
+A failure in 3-8 drops the new side (`runtime.reload.rollback`): the old modules
 and the very same old objects run on, and the report says why.
 """
 
@@ -37,6 +39,7 @@ from typing import TYPE_CHECKING
 from runtime.reload.build import build_sources
 from runtime.reload.commit import commit_generation
 from runtime.reload.load import load_generation
+from runtime.reload.lookahead import look_ahead
 from runtime.reload.notify import notify_all
 from runtime.reload.prepare import prepare_participants
 from runtime.reload.report import StepClock, failure_report, make_report
@@ -54,7 +57,18 @@ if TYPE_CHECKING:
 log = logging.getLogger("hotplay.reload")
 
 #: The timed steps, in order: the keys a report's ``timings`` can have.
-STEPS = ("detect", "scope", "build", "snapshot", "load", "restore", "prepare", "commit", "notify")
+STEPS = (
+    "detect",
+    "scope",
+    "build",
+    "snapshot",
+    "load",
+    "restore",
+    "look_ahead",
+    "prepare",
+    "commit",
+    "notify",
+)
 
 
 def reload_plugins(
@@ -80,7 +94,7 @@ def reload_plugins(
             gc.enable()
     if report.plugins:
         _log(report)
-        game.record_reload(report)  # 10: the history and the on_reload listeners
+        game.record_reload(report)  # 11: the history and the on_reload listeners
     return report
 
 
@@ -91,7 +105,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
     clock.lap("scope")
     notes = Notes()
     told: tuple[Target, ...] = ()
-    watch = game.guard.watch()  # 3-7 run under the game code budget (runtime.guard)
+    watch = game.guard.watch()  # 3-8 run under the game code budget (runtime.guard)
     try:
         build_sources(game.plugins, scope)  # 3
         clock.lap("build")
@@ -106,7 +120,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         running = {n: game.plugins.plugins[n] for n in scope.names if n in game.plugins.plugins}
         unapplied = find_unapplied(snap, restored.objects, running, fresh, game.started)
         clock.lap("restore")
-        participant_commits = prepare_participants(game.reload_participants, fresh)  # 7
+        look_ahead(game, scope, snap, fresh, restored)  # 7
+        clock.lap("look_ahead")
+        participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
         clock.lap("prepare")
         watch.end()  # never interrupt the engine's own commit and notify steps
     except BaseException as raised:
@@ -116,9 +132,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         if (late := game.guard.call(roll_back, game, told, report)) is not None:
             log.error("rolling back %s: %s", ", ".join(scope.names), late)
         return report
-    committed = commit_generation(game, scope, snap, fresh, restored)  # 8
+    committed = commit_generation(game, scope, snap, fresh, restored)  # 9
     clock.lap("commit")
-    notify_all(game, committed, participant_commits)  # 9
+    notify_all(game, committed, participant_commits)  # 10
     clock.lap("notify")
     return make_report(
         scope, paths, clock, fresh=fresh, notes=notes, objects=objects, unapplied=unapplied

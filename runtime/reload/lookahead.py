@@ -1,0 +1,145 @@
+"""Step 7, look_ahead: the new code runs frames ahead on a copy of the game before it commits.
+
+With `runtime.game.Game.look_ahead_frames` at N > 0 and a scene running, the
+world the commit would install (the live objects, with the restored objects in
+the place of those they replace, and the rebuilt timers, subscriptions and
+messages) is written as a keyframe (`runtime.history.capture_state`) and read
+back as a scratch game (`runtime.game.ScratchGame`) under the new generation's
+classes. That copy runs N frames with the keys held now held throughout. The
+live objects and the restored ones are only read: the copy has objects of its
+own, so whatever the new code does to its scene stays there.
+
+A hook that raises, a call past its budget or a frame past the budget in those
+frames refuses the reload: `ReloadFailed` with a line naming the exception, the
+file and line, the script and entity, and how many frames after the reload it
+happened. The transaction then rolls back as after any failed reload and the
+game goes on with the old code.
+
+It costs N frames of the scene plus one keyframe written and read (measured by
+``python -m runtime.bench``, figure ``look_ahead``). It runs inside the reload,
+between two frames, so that the commit can depend on it; a game whose N frames
+take longer than a player accepts should set fewer frames (``[reload]
+look_ahead_frames``). Effects outside the scene (files written, sockets, module
+globals and class attributes of plugin code) are not sandboxed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import TYPE_CHECKING, Any
+
+from runtime.callbacks import CallbackStore
+from runtime.guard import BudgetExceeded, GameExit
+from runtime.history import capture_state, restore_state
+from runtime.input import FrameInput
+from runtime.plugins import LoadedPlugin, describe_error
+from runtime.reload.restore import Restored, _ClassFinder
+from runtime.reload.snapshot import Snapshot
+from runtime.reload.state import ReloadFailed, Scope
+from runtime.scripting import Plugin, Script
+
+if TYPE_CHECKING:
+    from runtime.game import Game, ScratchFailure
+
+
+def look_ahead(
+    game: Game, scope: Scope, snap: Snapshot, fresh: dict[str, LoadedPlugin], restored: Restored
+) -> int:
+    """Run the new generation `game.look_ahead_frames` frames ahead on a copy of the game.
+
+    Returns:
+        How many frames it ran (0 when the look-ahead is off or no scene runs).
+
+    Raises:
+        ReloadFailed: game code failed in one of those frames (the reload is refused).
+    """
+    frames = game.look_ahead_frames
+    if frames <= 0 or not game.running_scenes:
+        return 0
+    replaced = {
+        id(t.obj): new
+        for t, new in zip(snap.targets, restored.objects, strict=True)
+        if new is not None and new is not t.obj
+    }
+    callbacks = CallbackStore()
+    callbacks.replace_all(
+        restored.timers, restored.subscriptions, restored.messages, restored.emitted
+    )
+    blob = capture_state(game, replaced=replaced, callbacks=callbacks)
+    plugins = [name for name in game.plugin_objects if name not in scope.removed]
+    # Pauses are kept: out of scope they stand; in scope the restored objects carry none.
+    state = restore_state(blob, NewGeneration(game, scope, fresh), None, plugins)
+    held = FrameInput(game.input.keys_down)
+    scratch = game.scratch(state, itertools.repeat(held, frames))
+    ran = scratch.run_frames(frames)
+    if scratch.failures:
+        failure = scratch.failures[0]
+        raise ReloadFailed(refusal(game, failure)) from failure.error
+    return ran
+
+
+class NewGeneration:
+    """The classes of a reload's new generation, then those of the plugins it leaves alone.
+
+    A `runtime.history.ClassSource` over the restore step's own lookup, so the
+    look-ahead rebuilds objects from the classes the commit would install.
+    """
+
+    def __init__(self, game: Game, scope: Scope, fresh: dict[str, LoadedPlugin]) -> None:
+        self._finder = _ClassFinder(scope, fresh, game.registry)
+        self._scope = scope
+        self._fresh = fresh
+        self._loaded = game.plugins.plugins
+
+    def script_class(self, type_id: str) -> type[Script] | None:
+        """The new class of a script type id (``None``: no plugin defines it any more)."""
+        cls: type[Script] | None = self._finder.new_class(type_id, "", "")[0]
+        return cls
+
+    def plugin_class(self, name: str) -> type[Plugin] | None:
+        """The `Plugin` class of a plugin in the new generation, else the loaded one."""
+        if name in self._fresh:
+            return self._fresh[name].plugin_class
+        if name in self._scope.removed or name not in self._loaded:
+            return None
+        return self._loaded[name].plugin_class
+
+    def value_class(self, module: str, qualname: str) -> Any:
+        """An enum or dataclass of the new generation first."""
+        return self._finder.resolver(module, qualname)
+
+
+def refusal(game: Game, failure: ScratchFailure) -> str:
+    """The report's line for a reload the look-ahead refused.
+
+    ``reload refused: the new code raises ZeroDivisionError at bouncy/ball.py:31
+    in Ball on 'Ball A', 12 frames after the reload (division by zero)``.
+    """
+    exc = failure.error
+    after = f"{failure.frames} frame{'s' if failure.frames != 1 else ''} after the reload"
+    if not failure.hook:  # a frame over the budget, not one call
+        return f"reload refused: the new code ran a frame over the budget, {after} ({exc})"
+    where = _location(game, exc)
+    at = f" at {where}" if where else ""
+    owner = failure.owner
+    if isinstance(owner, Plugin):
+        who = f" in {failure.hook} of plugin {type(owner).__qualname__}"
+    else:
+        who = f" in {type(owner).__qualname__} on {failure.entity!r}"
+    if isinstance(exc, BudgetExceeded):  # "ran for longer than 2 s ... and was interrupted"
+        return f"reload refused: the new code {exc}{at}{who}, {after}"
+    # For sys.exit and the like, what game code raised (SystemExit), then the engine's word.
+    raised = exc.__cause__ if isinstance(exc, GameExit) and exc.__cause__ is not None else exc
+    return f"reload refused: the new code raises {type(raised).__name__}{at}{who}, {after} ({exc})"
+
+
+def _location(game: Game, exc: BaseException) -> str:
+    """``plugin/file.py:line`` of the innermost plugin frame of `exc`, or ``""``."""
+    text = f"{type(exc).__name__}: {exc}"
+    described = describe_error(exc)
+    if not described.endswith(f": {text}"):
+        return ""
+    where = described.removesuffix(f": {text}")
+    path, _, line = where.rpartition(":")
+    rel = game.plugins.relative_path(path) if path else None
+    return f"{rel.as_posix()}:{line}" if rel is not None else where

@@ -1,0 +1,435 @@
+"""The history of a playing game: keyframes and inputs, preview, rewind and replay."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime import Game
+from runtime.history import History, HistoryError, capture_state
+from runtime.project import ProjectError
+from runtime.scene import EntityAdded, EntityRemoved
+
+from .conftest import entity, script
+from .reload_lab import Lab
+
+COUNTER_V1 = """
+from runtime import Script
+
+class Counter(Script):
+    steps: int = 0
+
+    def on_init(self, ctx):
+        self.started_at = ctx.frame  # undeclared: kept by keyframes
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+        if ctx.input.is_down("right"):
+            ctx.entity.position = ctx.entity.position.with_x(ctx.entity.position.x + 1)
+"""
+
+COUNTER_V2 = COUNTER_V1.replace("self.steps += 1", "self.steps += 100")
+
+
+@pytest.fixture
+def lab(tmp_path):
+    return Lab(
+        tmp_path,
+        {"game/__init__.py": "", "game/counter.py": COUNTER_V1},
+        [
+            {
+                "handle": 1,
+                "name": "Counter",
+                "scripts": [{"type": "game.counter:Counter", "fields": {}}],
+            }
+        ],
+    )
+
+
+def counter(game: Game):
+    return game.scene.find("Counter").scripts[0]
+
+
+def test_the_history_keeps_a_keyframe_a_second_and_every_frame(lab):
+    with lab.game() as game:
+        game.step(150)
+        h = game.history
+        assert [k.frame for k in h.keyframes] == [0, 60, 120]
+        assert (h.first_frame, h.last_frame) == (0, 150)
+        assert h.dt == game.fixed_dt
+        assert h.seconds == 10.0
+        assert h.seconds_kept == pytest.approx(2.5)
+        assert h.byte_size >= sum(len(k.blob) for k in h.keyframes)
+        assert len(h.inputs(0, 150)) == 150
+
+
+def test_memory_stays_bounded_over_a_long_run(lab):
+    with lab.game(history_seconds=2) as game:
+        sizes = []
+        for _ in range(30):
+            game.step(60)
+            sizes.append(game.history.byte_size)
+        h = game.history
+        assert len(h.keyframes) <= 3
+        assert 2.0 <= h.seconds_kept <= 3.0
+        assert h.first_frame >= game.frame - 3 * 60
+        with pytest.raises(HistoryError):
+            h.inputs(0, 10)
+        assert max(sizes[5:]) <= 1.1 * sizes[4]
+
+
+def test_recording_off_keeps_no_history(lab, tmp_path):
+    with lab.game(history_seconds=0) as game:
+        game.step(10)
+        assert game.history is None
+        with pytest.raises(HistoryError, match="records no history"):
+            game.rewind(1)
+        with pytest.raises(HistoryError):
+            game.preview(5)
+    (lab.root / "hotplay.toml").write_text(
+        '[project]\nmain_scene = "assets/scenes/main.scene.json"\n[history]\nseconds = 0\n'
+    )
+    with lab.game() as game:
+        assert game.history is None
+    (lab.root / "hotplay.toml").write_text('[project]\n[history]\nseconds = "long"\n')
+    with pytest.raises(ProjectError, match=r"\[history\] seconds"):
+        lab.game()
+
+
+def test_preview_shows_a_past_frame_without_touching_the_live_game(lab):
+    with lab.game() as game:
+        game.step(70)
+        at_70 = capture_state(game)
+        game.input.press("right")
+        game.step(50)
+        live = capture_state(game)
+        past = game.preview(70)
+        assert past is not game.scene
+        assert past.find("Counter").scripts[0].steps == 70
+        assert past.find("Counter").position.x == 0
+        assert game.preview(100).find("Counter").position.x == 30
+        assert capture_state(game) == live  # nothing live changed
+        assert game.rewind((120 - 70) * game.fixed_dt) == 70
+        assert capture_state(game) == at_70
+
+
+@pytest.mark.parametrize("frame", [-1, 121, 10_000])
+def test_a_frame_outside_the_history_is_refused(lab, frame):
+    with lab.game() as game:
+        game.step(120)
+        with pytest.raises(HistoryError, match=f"frame {frame} is not in the history"):
+            game.preview(frame)
+        with pytest.raises(HistoryError):
+            game.replay(frame)
+        with pytest.raises(HistoryError):
+            game.replay(0, frame)
+
+
+def test_frames_forgotten_by_the_ring_buffer_are_outside_it(lab):
+    with lab.game(history_seconds=1) as game:
+        game.step(400)
+        with pytest.raises(HistoryError, match="frames 300 to 400"):
+            game.preview(10)
+
+
+def test_rewind_goes_back_and_keeps_the_recorded_input_until_the_game_steps_live(lab):
+    with lab.game() as game:
+        game.step(150)
+        scene = game.scene
+        heard = []
+        scene.subscribe(heard.append)
+        assert game.rewind(1.0) == 90
+        assert game.scene is scene  # the same scene, its contents rewound
+        assert counter(game).steps == 90
+        assert counter(game).started_at == 0
+        assert game.time == pytest.approx(90 * game.fixed_dt)
+        assert EntityRemoved(1, 0) in heard and EntityAdded(1) in heard
+        assert game.history.last_frame == 150  # the future is still there for a replay
+        game.step(1)
+        assert game.history.last_frame == 91  # stepping live dropped it
+        assert counter(game).steps == 91
+
+
+def test_rewind_further_than_the_history_stops_at_its_first_frame(lab):
+    with lab.game(history_seconds=1) as game:
+        game.step(300)
+        first = game.history.first_frame
+        assert game.rewind(60) == first
+        with pytest.raises(ValueError):
+            game.rewind(-1)
+
+
+def test_rewind_then_replay_under_the_new_code_after_a_hot_reload(lab):
+    with lab.game() as game:
+        game.step(120)
+        lab.write("game/counter.py", COUNTER_V2)
+        assert game.reload().ok
+        assert counter(game).steps == 120
+        assert game.rewind(1.0) == 60
+        assert counter(game).steps == 60
+        assert type(counter(game)) is type(game.scene.find("Counter").scripts[0])
+        assert game.replay(60) == 120
+        assert counter(game).steps == 60 + 60 * 100  # the recorded frames ran the new code
+        # The replayed frames have keyframes of their own, under the new code.
+        assert game.preview(120).find("Counter").scripts[0].steps == 6060
+
+
+def test_replay_to_a_frame_stops_there_and_replays_the_recorded_keys(lab):
+    with lab.game() as game:
+        game.step(30)
+        game.input.press("right")
+        game.step(30)
+        game.input.release("right")
+        game.step(60)
+        assert game.replay(0, 45) == 45
+        assert game.scene.find("Counter").position.x == 15
+        assert game.replay(45) == 120
+        assert game.scene.find("Counter").position.x == 30
+
+
+def test_a_script_error_in_a_replay_pauses_the_script_as_in_play(lab, caplog):
+    with lab.game() as game:
+        game.step(90)
+        lab.write("game/counter.py", COUNTER_V1.replace("self.steps += 1", "1 / 0"))
+        assert game.reload().ok
+        game.replay(game.history.first_frame)
+        assert "ZeroDivisionError" in caplog.text
+        assert counter(game).__dict__.get("_hp_faulted")
+
+
+def test_a_field_whose_type_changed_takes_its_default_and_keeps_the_value_aside(lab):
+    with lab.game() as game:
+        game.step(90)
+        lab.write("game/counter.py", COUNTER_V1.replace("steps: int = 0", 'steps: str = ""'))
+        lab.write(
+            "game/counter.py",
+            COUNTER_V1.replace("steps: int = 0", 'steps: str = ""').replace(
+                "self.steps += 1", "pass"
+            ),
+        )
+        assert game.reload().ok
+        past = game.preview(60).find("Counter").scripts[0]
+        assert past.steps == ""
+        assert past.__dict__["_hp_stash"] == {"steps": 60}
+
+
+def test_timers_and_spawns_come_back_with_a_rewind(make_project):
+    root = make_project(
+        plugins={
+            "toys": {
+                "spawn.py": """
+                from runtime import Script
+
+                class Spawner(Script):
+                    made: int = 0
+
+                    def on_init(self, ctx):
+                        ctx.every(0.5, self.spawn)
+
+                    def spawn(self, ctx):
+                        self.made += 1
+                        ctx.spawn(f"Child {self.made}")
+                """
+            }
+        },
+        scene=[entity(1, "Spawner", scripts=[script("toys.spawn:Spawner")])],
+    )
+    with Game(root) as game:
+        game.step(200)
+        game.rewind(2.0)  # frame 80: the timer fired at frames 30 and 60
+        assert [e.name for e in game.scene][1:] == ["Child 1", "Child 2"]
+        game.step(120)  # frame 200 again, live
+        assert game.scene.find("Spawner").scripts[0].made == 6
+
+
+def test_a_new_running_scene_starts_the_history_afresh(lab):
+    with lab.game() as game:
+        game.step(30)
+        game.add_scene(game.copy_scene(game.scene), run=True)
+        assert not game.history.keyframes
+        with pytest.raises(HistoryError, match="empty"):
+            game.history.first_frame  # noqa: B018
+
+
+def test_a_history_needs_a_positive_length():
+    with pytest.raises(ValueError):
+        History(0, 1 / 60)
+
+
+def test_a_keyframe_holds_every_kind_of_scene_state(make_project, caplog):
+    root = make_project(
+        plugins={
+            "mix": {
+                "parts.py": """
+                from runtime import Handle, Script, Vec2
+
+                class Slotted(Script):
+                    __slots__ = ("spin",)
+                    spin: float
+
+                    def on_update(self, ctx, dt):
+                        self.spin += 1.5
+                        ctx.entity.rotation = self.spin
+
+                class Tagger(Script):
+                    other: Handle = Handle(0)
+                    tags: list[str] = []
+
+                    def on_init(self, ctx):
+                        self.callback = lambda: None  # cannot be recorded
+
+                    def on_update(self, ctx, dt):
+                        self.tags = (self.tags + [str(ctx.frame)])[-3:]
+                        child = ctx.get(self.other)
+                        if child is not None:
+                            child.position = child.position + Vec2(1, 0)
+                """
+            }
+        },
+        scene=[
+            entity(
+                1,
+                "Parent",
+                visual={"kind": "text", "text": "hi", "color": "#ff0000"},
+                scripts=[script("mix.parts:Slotted"), script("mix.parts:Tagger", other=2)],
+            ),
+            entity(2, "Child", parent=1, position=[5, 5]),
+            entity(3, "Lost", scripts=[script("gone.mod:Missing", value=3)]),
+        ],
+    )
+    with Game(root) as game:
+        game.step(61)
+        at_61 = capture_state(game)
+        assert caplog.text.count("history: mix.parts:Tagger.callback cannot be recorded") == 1
+        game.step(30)
+        assert game.rewind(0.5) == 61
+        assert capture_state(game) == at_61
+        parent = game.scene.find("Parent")
+        assert [type(s).__name__ for s in parent.scripts] == ["Slotted", "Tagger"]
+        assert parent.scripts[0].spin == 61 * 1.5
+        assert parent.visual.text == "hi" and parent.children == [2]
+        assert game.scene.find("Child").parent == 1
+        assert game.scene.find("Child").position.x == 5 + 61
+        lost = game.scene.find("Lost").scripts[0]
+        assert lost.missing_type_id == "gone.mod:Missing" and lost.data == {"value": 3}
+        assert not hasattr(parent.scripts[1], "callback")  # not recorded: gone, as the log said
+        for e in game.scene:  # every slot of every entity read back is set
+            assert all(hasattr(e, slot) for slot in type(e).__slots__), e
+
+
+def test_a_recording_that_fails_stops_and_the_game_goes_on(lab, monkeypatch, caplog):
+    import runtime.history
+
+    def broken(game, **kwargs):
+        raise RuntimeError("disk full")
+
+    with lab.game() as game:
+        game.step(5)
+        monkeypatch.setattr(runtime.history, "capture_state", broken)
+        game.step(60)  # frame 60 is due a keyframe
+        assert game.history is None
+        assert counter(game).steps == 65
+        assert "the history cannot record this game: recording stops" in caplog.text
+
+
+FRAGILE = COUNTER_V1.replace(
+    "self.steps += 1",
+    "self.steps += 1\n        if self.steps == 30:\n            raise ValueError('thirty')",
+)
+
+
+def test_a_paused_script_stays_paused_under_the_same_code_and_not_under_new_code(lab):
+    lab.write("game/counter.py", FRAGILE)
+    with lab.game() as game:
+        game.step(130)
+        assert counter(game).__dict__.get("_hp_faulted")
+        game.rewind(1.0)  # frame 70, keyframe 60: the script had raised already
+        assert counter(game).__dict__.get("_hp_faulted")
+        lab.write("game/counter.py", COUNTER_V1)
+        assert game.reload().ok
+        assert game.rewind(0.0) == 70  # keyframe 60, then 10 frames under the new code
+        assert not counter(game).__dict__.get("_hp_faulted")
+        assert counter(game).steps == 40
+
+
+DATED = """
+from dataclasses import dataclass
+
+from runtime import Script
+
+
+@dataclass
+class Stamp:
+    day: int = 1
+
+    def __post_init__(self):
+        if self.day > LAST_DAY:
+            raise ValueError("no such day")
+
+
+LAST_DAY = 31
+
+
+class Counter(Script):
+    steps: int = 0
+    stamp: Stamp = Stamp()
+    gone: str = "kept"
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+        self.stamp = Stamp(31 if self.steps <= 62 else 10)
+"""
+
+
+def test_values_the_current_code_refuses_are_set_aside_in_the_stash(lab):
+    lab.write("game/counter.py", DATED)
+    with lab.game() as game:
+        game.step(65)
+        # The new code: days only up to 20, and the field "gone" removed.
+        lab.write(
+            "game/counter.py",
+            DATED.replace("LAST_DAY = 31", "LAST_DAY = 20")
+            .replace('    gone: str = "kept"\n', "")
+            .replace("Stamp(31 if", "Stamp(20 if"),
+        )
+        assert game.reload().ok  # the live Stamp(10) fits the new code
+        past = game.preview(60).find("Counter").scripts[0]
+        assert past.stamp.day == 1  # the default: the new code refuses the stored Stamp(31)
+        assert past.__dict__["_hp_stash"] == {"stamp": {"day": 31}, "gone": "kept"}
+        assert past.steps == 60
+
+
+def test_scripts_of_several_classes_keep_their_order_on_their_entities(make_project):
+    root = make_project(
+        plugins={
+            "two": {
+                "parts.py": """
+                from runtime import Script
+
+                class A(Script):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 1
+
+                class B(Script):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 2
+                """
+            }
+        },
+        scene=[
+            entity(1, "B only", scripts=[script("two.parts:B")]),
+            # A only ever first, after a B was met first: the keyframe lists B's scripts first.
+            entity(2, "A then B", scripts=[script("two.parts:A"), script("two.parts:B")]),
+        ],
+    )
+    with Game(root) as game:
+        game.step(90)
+        expected = capture_state(game)
+        game.rewind(0.5)
+        game.step(30)
+        assert capture_state(game) == expected
+        order = [[type(s).__name__ for s in e.scripts] for e in game.scene]
+        assert order == [["B"], ["A", "B"]]
