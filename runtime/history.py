@@ -30,7 +30,7 @@ import logging
 import operator
 import struct
 import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -355,7 +355,6 @@ class GameState:
     frame: int
     time: float
     random_state: Any
-    next_timer_id: int
     generation: int
     plugin_objects: dict[str, Plugin]
     restored_plugins: frozenset[str]
@@ -368,15 +367,28 @@ class GameState:
         def scene(index: Any) -> Any:
             return running[index] if isinstance(index, int) and 0 <= index < len(running) else None
 
-        cb = self.callbacks
-        for _, _, t in cb.timers:
-            t.scene = scene(t.scene)
-        for s in cb.subscriptions:
-            s.scene = scene(s.scene)
-        for m in cb.messages:
-            m.scene = scene(m.scene)
-        store.replace_all([t for _, _, t in cb.timers], cb.subscriptions, cb.messages, cb.emitted)
-        store._ids = itertools.count(self.next_timer_id)
+        move_callbacks(self.callbacks, store, scene)
+
+
+def move_callbacks(
+    source: CallbackStore, target: CallbackStore, scene: Callable[[Any], Any]
+) -> None:
+    """Give `target` the callbacks of `source`, each one's scene replaced by ``scene(old)``.
+
+    How the callbacks of a state read back reach the game that takes it: their
+    scenes are indices into the state's scenes, or the scenes of a scratch copy.
+    Timer ids go on from `source`'s counter.
+    """
+    for _, _, t in source.timers:
+        t.scene = scene(t.scene)
+    for s in source.subscriptions:
+        s.scene = scene(s.scene)
+    for m in source.messages:
+        m.scene = scene(m.scene)
+    target.replace_all(
+        [t for _, _, t in source.timers], source.subscriptions, source.messages, source.emitted
+    )
+    target._ids = source._ids
 
 
 def next_timer_id(callbacks: CallbackStore) -> int:
@@ -758,12 +770,12 @@ def restore_state(
     ]
     store.messages = [Message(i, Handle(target), payload) for i, target, payload in messages]
     store.emitted = [Emitted(event, payload) for event, payload in emitted]
+    store._ids = itertools.count(next_id)
     version, internal, gauss = rng  # random.Random.setstate wants the tuples back
     return GameState(
         frame=frame,
         time=time,
         random_state=(version, tuple(internal), gauss),
-        next_timer_id=next_id,
         generation=stored_generation,
         plugin_objects=objects,
         restored_plugins=restored,

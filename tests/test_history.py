@@ -433,3 +433,31 @@ def test_scripts_of_several_classes_keep_their_order_on_their_entities(make_proj
         assert capture_state(game) == expected
         order = [[type(s).__name__ for s in e.scripts] for e in game.scene]
         assert order == [["B"], ["A", "B"]]
+
+
+def test_a_rewind_takes_the_timer_ids_back_too(make_project):
+    root = make_project(
+        plugins={
+            "tick": {
+                "ticker.py": """
+                from runtime import Script
+
+                class Ticker(Script):
+                    ticks: int = 0
+
+                    def on_update(self, ctx, dt):
+                        ctx.after(0.1, self.tick)  # a new timer, with a new id, every frame
+
+                    def tick(self, ctx):
+                        self.ticks += 1
+                """
+            }
+        },
+        scene=[entity(1, "Ticker", scripts=[script("tick.ticker:Ticker")])],
+    )
+    with Game(root) as game:
+        game.step(120)
+        at_120 = capture_state(game)
+        assert game.rewind(1.0) == 60
+        game.step(60)
+        assert capture_state(game) == at_120
