@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from runtime import Game
@@ -461,3 +463,28 @@ def test_a_rewind_takes_the_timer_ids_back_too(make_project):
         assert game.rewind(1.0) == 60
         game.step(60)
         assert capture_state(game) == at_120
+
+
+def test_the_byte_size_counts_each_distinct_frame_input_once(lab):
+    from runtime.history import _input_size
+
+    with lab.game(history_seconds=1) as game:
+        for i in range(300):
+            if i % 7 == 0:
+                game.input.press("right")
+            if i % 11 == 0:
+                game.input.release("right")
+            game.step(1)
+            if i == 150:
+                game.rewind(0.4)  # the next live step drops the recorded future
+        h = game.history
+        inputs = h.inputs(h.first_frame, h.last_frame)
+        distinct = [x for k, x in enumerate(inputs) if k == 0 or inputs[k - 1] is not x]
+        expected = (
+            sum(len(k.blob) for k in h.keyframes)
+            + sum(map(_input_size, distinct))
+            + len(inputs) * struct.calcsize("P")
+        )
+        assert h.byte_size == expected
+        h.clear()
+        assert h.byte_size == 0
