@@ -51,6 +51,15 @@ def counter(game: Game):
     return game.scene.find("Counter").scripts[0]
 
 
+def assert_a_rewind_plays_out_the_same(game: Game, frames: int, seconds: float) -> None:
+    """Play `frames`, rewind `seconds`, play live back to the same frame: the same state."""
+    game.step(frames)
+    expected, at = capture_state(game), game.frame
+    game.step(at - game.rewind(seconds))
+    assert game.frame == at
+    assert capture_state(game) == expected
+
+
 def test_the_history_keeps_a_keyframe_a_second_and_every_frame(lab):
     with lab.game() as game:
         game.step(150)
@@ -428,11 +437,7 @@ def test_scripts_of_several_classes_keep_their_order_on_their_entities(make_proj
         ],
     )
     with Game(root) as game:
-        game.step(90)
-        expected = capture_state(game)
-        game.rewind(0.5)
-        game.step(30)
-        assert capture_state(game) == expected
+        assert_a_rewind_plays_out_the_same(game, 90, 0.5)
         order = [[type(s).__name__ for s in e.scripts] for e in game.scene]
         assert order == [["B"], ["A", "B"]]
 
@@ -458,11 +463,7 @@ def test_a_rewind_takes_the_timer_ids_back_too(make_project):
         scene=[entity(1, "Ticker", scripts=[script("tick.ticker:Ticker")])],
     )
     with Game(root) as game:
-        game.step(120)
-        at_120 = capture_state(game)
-        assert game.rewind(1.0) == 60
-        game.step(60)
-        assert capture_state(game) == at_120
+        assert_a_rewind_plays_out_the_same(game, 120, 1.0)
 
 
 def test_the_byte_size_counts_each_distinct_frame_input_once(lab):
