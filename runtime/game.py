@@ -40,6 +40,7 @@ from runtime.history import (
     History,
     HistoryError,
     LoadedClasses,
+    move_callbacks,
     restore_state,
 )
 from runtime.input import FrameInput, InputState, RecordedInput
@@ -815,17 +816,7 @@ class Game:
         for name in aside.restored_plugins:
             self.plugin_objects[name] = aside.plugin_objects[name]
         live_scene = dict(zip(map(id, aside.running_scenes), self.running_scenes, strict=True))
-        cb = aside.callbacks
-        for _, _, t in cb.timers:
-            t.scene = live_scene.get(id(t.scene))
-        for sub in cb.subscriptions:
-            sub.scene = live_scene.get(id(sub.scene))
-        for m in cb.messages:
-            m.scene = live_scene.get(id(m.scene))
-        self.callbacks.replace_all(
-            [t for _, _, t in cb.timers], cb.subscriptions, cb.messages, cb.emitted
-        )
-        self.callbacks._ids = cb._ids
+        move_callbacks(aside.callbacks, self.callbacks, lambda rs: live_scene.get(id(rs)))
         self.frame, self.time = aside.frame, aside.time
         self.random.setstate(aside.random.getstate())
         self.release_contexts()

@@ -29,8 +29,9 @@ import itertools
 import logging
 import operator
 import struct
+import sys
 import types
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,7 +45,7 @@ from runtime.fields import (
     to_plain,
     type_name,
 )
-from runtime.input import FrameInput
+from runtime.input import NO_INPUT, FrameInput
 from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scripting import (
     STASH_KEY,
@@ -123,6 +124,7 @@ class History:
         self._keyframe_bytes = 0
         self._inputs: collections.deque[FrameInput] = collections.deque()
         self._inputs_from = 0  # the frame whose input is _inputs[0]
+        self._input_bytes = 0  # of the distinct FrameInput objects held
         self._last_frame = 0
         self._replaying = False
 
@@ -167,12 +169,12 @@ class History:
 
     @property
     def byte_size(self) -> int:
-        """The memory the recording takes, in bytes: keyframes plus one reference a frame.
+        """The memory the recording takes, in bytes: its keyframes and its frames' input.
 
         Consecutive frames with the same keys share one `FrameInput`, so a
         frame's input costs a reference unless a key changed.
         """
-        return self._keyframe_bytes + len(self._inputs) * _REFERENCE_BYTES
+        return self._keyframe_bytes + self._input_bytes + len(self._inputs) * _REFERENCE_BYTES
 
     @property
     def keyframes(self) -> tuple[Keyframe, ...]:
@@ -249,7 +251,10 @@ class History:
         if self._replaying:
             return  # the input being played is the one recorded
         previous = self._inputs[-1] if self._inputs else None
-        self._inputs.append(game.input.frame_input(previous))
+        keys = game.input.frame_input(previous)
+        if keys is not previous:
+            self._input_bytes += _input_size(keys)
+        self._inputs.append(keys)
         self._last_frame = frame + 1
         self._trim()
 
@@ -263,8 +268,11 @@ class History:
             self._inputs_from = self._last_frame = frame
             return
         self.drop_keyframes_after(frame)
-        while self._inputs and self._inputs_from + len(self._inputs) > frame:
-            self._inputs.pop()
+        inputs = self._inputs
+        while inputs and self._inputs_from + len(inputs) > frame:
+            gone = inputs.pop()
+            if not inputs or inputs[-1] is not gone:
+                self._input_bytes -= _input_size(gone)
         self._last_frame = frame
 
     def drop_keyframes_after(self, frame: int) -> None:
@@ -277,6 +285,7 @@ class History:
         self._keyframes.clear()
         self._keyframe_bytes = 0
         self._inputs.clear()
+        self._input_bytes = 0
         self._inputs_from = 0
         self._last_frame = 0
 
@@ -295,13 +304,23 @@ class History:
         while len(keyframes) > 1 and keyframes[1].frame <= horizon:
             self._keyframe_bytes -= len(keyframes.popleft().blob)
         first = keyframes[0].frame
-        while self._inputs_from < first and self._inputs:
-            self._inputs.popleft()
+        inputs = self._inputs
+        while self._inputs_from < first and inputs:
+            gone = inputs.popleft()
+            if not inputs or inputs[0] is not gone:
+                self._input_bytes -= _input_size(gone)
             self._inputs_from += 1
 
 
 #: What one more frame's input costs when its keys did not change: a slot of the deque.
 _REFERENCE_BYTES = struct.calcsize("P")
+
+
+def _input_size(keys: FrameInput) -> int:
+    """The bytes of one distinct `FrameInput` (the shared empty one costs nothing)."""
+    if keys is NO_INPUT:
+        return 0
+    return sys.getsizeof(keys) + sum(map(sys.getsizeof, (keys.down, keys.pressed, keys.released)))
 
 
 # --- the keyframe codec ---------------------------------------------------------------------
@@ -355,7 +374,6 @@ class GameState:
     frame: int
     time: float
     random_state: Any
-    next_timer_id: int
     generation: int
     plugin_objects: dict[str, Plugin]
     restored_plugins: frozenset[str]
@@ -368,15 +386,28 @@ class GameState:
         def scene(index: Any) -> Any:
             return running[index] if isinstance(index, int) and 0 <= index < len(running) else None
 
-        cb = self.callbacks
-        for _, _, t in cb.timers:
-            t.scene = scene(t.scene)
-        for s in cb.subscriptions:
-            s.scene = scene(s.scene)
-        for m in cb.messages:
-            m.scene = scene(m.scene)
-        store.replace_all([t for _, _, t in cb.timers], cb.subscriptions, cb.messages, cb.emitted)
-        store._ids = itertools.count(self.next_timer_id)
+        move_callbacks(self.callbacks, store, scene)
+
+
+def move_callbacks(
+    source: CallbackStore, target: CallbackStore, scene: Callable[[Any], Any]
+) -> None:
+    """Give `target` the callbacks of `source`, each one's scene replaced by ``scene(old)``.
+
+    How the callbacks of a state read back reach the game that takes it: their
+    scenes are indices into the state's scenes, or the scenes of a scratch copy.
+    Timer ids go on from `source`'s counter.
+    """
+    for _, _, t in source.timers:
+        t.scene = scene(t.scene)
+    for s in source.subscriptions:
+        s.scene = scene(s.scene)
+    for m in source.messages:
+        m.scene = scene(m.scene)
+    target.replace_all(
+        [t for _, _, t in source.timers], source.subscriptions, source.messages, source.emitted
+    )
+    target._ids = source._ids
 
 
 def next_timer_id(callbacks: CallbackStore) -> int:
@@ -758,12 +789,12 @@ def restore_state(
     ]
     store.messages = [Message(i, Handle(target), payload) for i, target, payload in messages]
     store.emitted = [Emitted(event, payload) for event, payload in emitted]
+    store._ids = itertools.count(next_id)
     version, internal, gauss = rng  # random.Random.setstate wants the tuples back
     return GameState(
         frame=frame,
         time=time,
         random_state=(version, tuple(internal), gauss),
-        next_timer_id=next_id,
         generation=stored_generation,
         plugin_objects=objects,
         restored_plugins=restored,

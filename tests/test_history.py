@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import struct
+
 import pytest
 
 from runtime import Game
@@ -47,6 +49,15 @@ def lab(tmp_path):
 
 def counter(game: Game):
     return game.scene.find("Counter").scripts[0]
+
+
+def assert_a_rewind_plays_out_the_same(game: Game, frames: int, seconds: float) -> None:
+    """Play `frames`, rewind `seconds`, play live back to the same frame: the same state."""
+    game.step(frames)
+    expected, at = capture_state(game), game.frame
+    game.step(at - game.rewind(seconds))
+    assert game.frame == at
+    assert capture_state(game) == expected
 
 
 def test_the_history_keeps_a_keyframe_a_second_and_every_frame(lab):
@@ -426,10 +437,55 @@ def test_scripts_of_several_classes_keep_their_order_on_their_entities(make_proj
         ],
     )
     with Game(root) as game:
-        game.step(90)
-        expected = capture_state(game)
-        game.rewind(0.5)
-        game.step(30)
-        assert capture_state(game) == expected
+        assert_a_rewind_plays_out_the_same(game, 90, 0.5)
         order = [[type(s).__name__ for s in e.scripts] for e in game.scene]
         assert order == [["B"], ["A", "B"]]
+
+
+def test_a_rewind_takes_the_timer_ids_back_too(make_project):
+    root = make_project(
+        plugins={
+            "tick": {
+                "ticker.py": """
+                from runtime import Script
+
+                class Ticker(Script):
+                    ticks: int = 0
+
+                    def on_update(self, ctx, dt):
+                        ctx.after(0.1, self.tick)  # a new timer, with a new id, every frame
+
+                    def tick(self, ctx):
+                        self.ticks += 1
+                """
+            }
+        },
+        scene=[entity(1, "Ticker", scripts=[script("tick.ticker:Ticker")])],
+    )
+    with Game(root) as game:
+        assert_a_rewind_plays_out_the_same(game, 120, 1.0)
+
+
+def test_the_byte_size_counts_each_distinct_frame_input_once(lab):
+    from runtime.history import _input_size
+
+    with lab.game(history_seconds=1) as game:
+        for i in range(300):
+            if i % 7 == 0:
+                game.input.press("right")
+            if i % 11 == 0:
+                game.input.release("right")
+            game.step(1)
+            if i == 150:
+                game.rewind(0.4)  # the next live step drops the recorded future
+        h = game.history
+        inputs = h.inputs(h.first_frame, h.last_frame)
+        distinct = [x for k, x in enumerate(inputs) if k == 0 or inputs[k - 1] is not x]
+        expected = (
+            sum(len(k.blob) for k in h.keyframes)
+            + sum(map(_input_size, distinct))
+            + len(inputs) * struct.calcsize("P")
+        )
+        assert h.byte_size == expected
+        h.clear()
+        assert h.byte_size == 0
