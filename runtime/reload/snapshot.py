@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from runtime.fields import dataclass_default, declared_fields, type_name
 from runtime.plugins import describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live
-from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
+from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target, Targets
 from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of, type_id_of
 from runtime.snapshot import Unencodable, packb
 from runtime.values import Handle, Vec2
@@ -45,6 +46,8 @@ class Snapshot:
     Attributes:
         blob: the msgpack blob.
         targets: every old object in scope, in blob order.
+        classes: the class of the old objects and their positions in `targets`,
+            class by class (the later steps decide per class, not per object).
         told: the targets whose ``on_before_reload`` ran (they hear of a rollback).
         kept_owners: callback owners outside the scope, referred to by index.
         marked_unencodable: some stored value could not be stored: restore then
@@ -53,7 +56,8 @@ class Snapshot:
     """
 
     blob: bytes
-    targets: tuple[Target, ...]
+    targets: Targets
+    classes: tuple[tuple[type, list[int]], ...]
     told: tuple[Target, ...]
     kept_owners: tuple[Any, ...]
     marked_unencodable: bool
@@ -65,44 +69,38 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
 
     A hook that raises is noted as a warning (see `_before_hooks`).
     """
-    targets = _collect_targets(game, scope)
-    told = _before_hooks(game, targets, notes)
-    groups: dict[type, _Group] = {}
+    targets, groups = _collect_targets(game, scope)
+    told = _before_hooks(game, targets, groups, notes)
     layout_rows: list[list[Any]] = []
+    group_rows: list[list[Any]] = []
     placeholders: list[list[Any]] = []
-    owner_index: dict[int, int] = {}
-    for n, t in enumerate(targets):
-        obj = t.obj
-        owner_index[id(obj)] = n
-        cls = type(obj)
+    objects = targets.objects
+    for cls, group in groups.items():
         if cls is PlaceholderScript:
-            placeholders.append(
-                [n, obj.missing_type_id, obj.data, obj.reason, obj.__dict__.get(STASH_KEY)]
-            )
+            for n in group.index:
+                obj = objects[n]
+                placeholders.append(
+                    [n, obj.missing_type_id, obj.data, obj.reason, obj.__dict__.get(STASH_KEY)]
+                )
             continue
-        group = groups.get(cls)
-        if group is None:
-            fields = declared_fields(cls)
-            group = groups[cls] = _Group(
-                len(layout_rows),
-                list(fields),
-                [type_name(f.annotation) for f in fields.values()],
-                ENGINE_KEYS | set(fields),
-            )
-            layout_rows.append(
-                [
-                    type_id_of(cls),
-                    cls.__module__,
-                    cls.__qualname__,
-                    group.names,
-                    group.annotations,
-                    _encodable_defaults(fields),
-                ]
-            )
-        group.index.append(n)
-        group.objects.append(obj)
-    group_rows = [g.columns() for g in groups.values()]
+        fields = declared_fields(cls)
+        names = list(fields)
+        annotations = [type_name(f.annotation) for f in fields.values()]
+        layout_rows.append(
+            [
+                type_id_of(cls),
+                cls.__module__,
+                cls.__qualname__,
+                names,
+                annotations,
+                _encodable_defaults(fields),
+            ]
+        )
+        group_rows.append(
+            group.columns(len(layout_rows) - 1, names, annotations, ENGINE_KEYS | set(fields))
+        )
     kept_owners: list[Any] = []
+    owner_index = dict(zip(map(id, objects), range(len(objects)), strict=True))
     callbacks = _callbacks(game, owner_index, kept_owners)
     blob_data = [layout_rows, group_rows, placeholders, callbacks]
     marked = False
@@ -115,7 +113,8 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
         seen.clear()
         blob = packb(blob_data, seen)
     layouts = packb([_dataclass_layout(cls) for cls in seen])
-    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked, layouts)
+    classes = tuple((cls, g.index) for cls, g in groups.items())
+    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts)
 
 
 def _dataclass_layout(cls: type) -> list[Any]:
@@ -140,30 +139,47 @@ def _dataclass_layout(cls: type) -> list[Any]:
     return [cls.__module__, cls.__qualname__, names, types, defaults]
 
 
-def _collect_targets(game: Game, scope: Scope) -> list[Target]:
+def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Group]]:
+    """Every object in scope, in one walk of each scene, and the same objects class by class."""
     names = set(scope.names)
-    targets: list[Target] = []
-    append = targets.append
-    in_scope: dict[type, bool] = {}  # per class, not per object
+    targets = Targets()
+    objects, entities, indices = targets.objects, targets.entities, targets.indices
+    add_object, add_entity, add_index = objects.append, entities.append, indices.append
+    groups: dict[type, _Group] = {}
+    # Per class, not per object: whether it is in scope, and where its objects go.
+    adders: dict[type, tuple[Callable[[int], None], Callable[[Any], None]] | None] = {}
     for scene in game.scenes:
-        rs = game.running_scene(scene)
+        targets.scene_runs.append((len(objects), scene, game.running_scene(scene)))
         for e in scene:
             for i, s in enumerate(e.scripts):
                 cls = type(s)
-                hit = in_scope.get(cls)
-                if hit is None:
-                    hit = cls is PlaceholderScript or plugin_name_of(cls) in names
-                    in_scope[cls] = hit
-                if hit:
-                    append(Target(s, scene, rs, e, i))
+                try:
+                    adder = adders[cls]
+                except KeyError:
+                    adder = adders[cls] = None
+                    if cls is PlaceholderScript or plugin_name_of(cls) in names:
+                        g = groups[cls] = _Group()
+                        adder = adders[cls] = (g.index.append, g.objects.append)
+                if adder is not None:
+                    adder[0](len(objects))
+                    adder[1](s)
+                    add_object(s)
+                    add_entity(e)
+                    add_index(i)
     for name in scope.names:
         obj = game.plugin_objects.get(name)
         if obj is not None:
-            append(Target(obj, plugin=name))
-    return targets
+            g = groups.setdefault(type(obj), _Group())
+            g.index.append(len(objects))
+            g.objects.append(obj)
+            objects.append(obj)
+            targets.plugins.append(name)
+    return targets, groups
 
 
-def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Target, ...]:
+def _before_hooks(
+    game: Game, targets: Targets, groups: dict[type, _Group], notes: Notes
+) -> tuple[Target, ...]:
     """Run ``on_before_reload``; a hook that raises is a warning, never a rollback.
 
     The hook that runs is the *old* code's: if its failure rolled the reload
@@ -171,9 +187,14 @@ def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Targ
     is saved as it was when the hook raised (or ran past its budget, or exited).
     """
     overrides = HookCache("on_before_reload")
+    # Only the objects of classes that override the hook, in target order.
+    hooked = sorted(
+        itertools.chain.from_iterable(g.index for c, g in groups.items() if overrides(c))
+    )
     told: list[Target] = []
-    for t in targets:
-        if not overrides(type(t.obj)) or not is_live(game, t):
+    for n in hooked:
+        t = targets[n]
+        if not is_live(game, t):
             continue
         told.append(t)
         # Through the guard: a hook that loops is interrupted and noted like one that
@@ -189,46 +210,70 @@ def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Targ
     return tuple(told)
 
 
+_dict_of = operator.attrgetter("__dict__")
+_state_of = operator.methodcaller("get", "_hp_state", 0)
+_entity_of = operator.methodcaller("get", "_hp_entity", 0)
+_stash_of = operator.methodcaller("get", STASH_KEY)
+
+
 @dataclass(slots=True)
 class _Group:
-    """The objects of one class in a snapshot, turned into columns."""
+    """The objects of one class in a snapshot, and their positions among the targets."""
 
-    layout: int
-    names: list[str]
-    annotations: list[str]
-    not_extra: frozenset[str]
     index: list[int] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
 
-    def columns(self) -> list[Any]:
-        """``[layout, target indices, kinds, columns, extras, states, entities, stashes]``."""
+    def columns(
+        self, layout: int, names: list[str], annotations: list[str], not_extra: frozenset[str]
+    ) -> list[Any]:
+        """``[layout, target indices, kinds, columns, extras, states, entities, stashes]``.
+
+        Each column is one pass in C (``map``) over the objects' dicts. `extras`
+        and `stashes` are ``None`` when no object of the group has any (the
+        common case: restore then skips them as a whole).
+        """
         objs = self.objects
-        dicts = [o.__dict__ for o in objs]
+        dicts = list(map(_dict_of, objs))
         kinds: list[int] = []
         cols: list[list[Any]] = []
-        for name, ann in zip(self.names, self.annotations, strict=True):
+        for name, ann in zip(names, annotations, strict=True):
             try:
-                col = [d[name] for d in dicts]
+                col = list(map(operator.itemgetter(name), dicts))
             except KeyError:  # a slot, or a field an object lost
                 col = [_get(o, d, name) for o, d in zip(objs, dicts, strict=True)]
-            if ann == "Vec2" and all(type(v) is Vec2 for v in col):
+            if ann == "Vec2" and _all_of_type(col, Vec2):
                 kinds.append(VEC2)
                 cols.append(list(itertools.chain.from_iterable(col)))
-            elif ann == "Handle" and all(type(v) is Handle for v in col):
+            elif ann == "Handle" and _all_of_type(col, Handle):
                 kinds.append(HANDLE)
                 cols.append(list(map(int, col)))
             else:
                 kinds.append(PLAIN)
                 cols.append(col)
-        not_extra = self.not_extra
-        extras = [
-            {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
-        ]
-        states = [d.get("_hp_state", 0) for d in dicts]
+        extras = None
+        if not all(map(not_extra.issuperset, dicts)):
+            extras = [
+                {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
+            ]
+        states = list(map(_state_of, dicts))
         # Entity handles as plain ints: a Handle would go through a Python ext hook.
-        entities = [int(d.get("_hp_entity", 0)) for d in dicts]
-        stashes = [d.get(STASH_KEY) for d in dicts]
-        return [self.layout, self.index, kinds, cols, extras, states, entities, stashes]
+        entities = list(map(int, map(_entity_of, dicts)))
+        stashes = list(map(_stash_of, dicts))
+        return [
+            layout,
+            self.index,
+            kinds,
+            cols,
+            extras,
+            states,
+            entities,
+            stashes if any(stashes) else None,
+        ]
+
+
+def _all_of_type(values: list[Any], cls: type) -> bool:
+    """Whether every value is exactly of type `cls` (one pass in C)."""
+    return set(map(type, values)) <= {cls}
 
 
 def _callbacks(game: Game, owner_index: dict[int, int], kept_owners: list[Any]) -> list[list[Any]]:
@@ -294,7 +339,7 @@ def _drop_unencodable(
                     )
                     col[i] = UNENCODABLE_MARK
                     marked = True
-        for extras in row[4]:
+        for extras in row[4] or ():
             for k in list(extras or ()):
                 problem = _try_pack(extras[k])
                 if problem is not None:
