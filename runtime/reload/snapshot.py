@@ -15,7 +15,7 @@ import dataclasses
 import itertools
 import operator
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -140,41 +140,50 @@ def _dataclass_layout(cls: type) -> list[Any]:
 
 
 def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Group]]:
-    """Every object in scope, in one walk of each scene, and the same objects class by class."""
+    """Every object in scope (one walk of each scene), and the same objects class by class."""
     names = set(scope.names)
     targets = Targets()
-    objects, entities, indices = targets.objects, targets.entities, targets.indices
-    add_object, add_entity, add_index = objects.append, entities.append, indices.append
-    groups: dict[type, _Group] = {}
-    # Per class, not per object: whether it is in scope, and where its objects go.
-    adders: dict[type, tuple[Callable[[int], None], Callable[[Any], None]] | None] = {}
+    types: list[type] = []  # of each target
+    in_scope: dict[type, bool] = {}  # per class, not per object
     for scene in game.scenes:
-        targets.scene_runs.append((len(objects), scene, game.running_scene(scene)))
-        for e in scene:
-            for i, s in enumerate(e.scripts):
-                cls = type(s)
-                try:
-                    adder = adders[cls]
-                except KeyError:
-                    adder = adders[cls] = None
-                    if cls is PlaceholderScript or plugin_name_of(cls) in names:
-                        g = groups[cls] = _Group()
-                        adder = adders[cls] = (g.index.append, g.objects.append)
-                if adder is not None:
-                    adder[0](len(objects))
-                    adder[1](s)
-                    add_object(s)
-                    add_entity(e)
-                    add_index(i)
+        targets.scene_runs.append((len(targets.objects), scene, game.running_scene(scene)))
+        columns = scene.script_columns()
+        scene_types = list(map(type, columns.scripts))
+        for cls in dict.fromkeys(scene_types).keys() - in_scope.keys():
+            in_scope[cls] = cls is PlaceholderScript or plugin_name_of(cls) in names
+        if not all(map(in_scope.__getitem__, scene_types)):
+            keep = list(map(in_scope.__getitem__, scene_types))
+            columns = columns.where(keep)
+            scene_types = list(itertools.compress(scene_types, keep))
+        targets.objects += columns.scripts
+        targets.entities += columns.entities
+        targets.indices += columns.indices
+        types += scene_types
     for name in scope.names:
         obj = game.plugin_objects.get(name)
         if obj is not None:
-            g = groups.setdefault(type(obj), _Group())
-            g.index.append(len(objects))
-            g.objects.append(obj)
-            objects.append(obj)
+            targets.objects.append(obj)
             targets.plugins.append(name)
-    return targets, groups
+            types.append(type(obj))
+    return targets, _by_class(targets.objects, types)
+
+
+def _by_class(objects: list[Any], types: list[type]) -> dict[type, _Group]:
+    """The positions of `objects` (of classes `types`) and the objects, class by class.
+
+    Classes come in the order they first appear.
+    """
+    classes = dict.fromkeys(types)
+    if len(classes) == 1:
+        return {types[0]: _Group(list(range(len(objects))), objects)}
+    type_ids = list(map(id, types))
+    # A stable sort by class keeps each class's positions ascending; all of it in C.
+    order = sorted(range(len(objects)), key=type_ids.__getitem__)
+    groups = {}
+    for _, run in itertools.groupby(order, key=type_ids.__getitem__):
+        index = list(run)
+        groups[types[index[0]]] = _Group(index, list(map(objects.__getitem__, index)))
+    return {cls: groups[cls] for cls in classes}
 
 
 def _before_hooks(
@@ -211,9 +220,6 @@ def _before_hooks(
 
 
 _dict_of = operator.attrgetter("__dict__")
-_state_of = operator.methodcaller("get", "_hp_state", 0)
-_entity_of = operator.methodcaller("get", "_hp_entity", 0)
-_stash_of = operator.methodcaller("get", STASH_KEY)
 
 
 @dataclass(slots=True)
@@ -250,15 +256,20 @@ class _Group:
             else:
                 kinds.append(PLAIN)
                 cols.append(col)
-        extras = None
-        if not all(map(not_extra.issuperset, dicts)):
+        # One pass tells whether any object has an undeclared attribute or a stash.
+        extras = stashes = None
+        if not all(map((not_extra - {STASH_KEY}).issuperset, dicts)):
             extras = [
                 {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
             ]
-        states = list(map(_state_of, dicts))
+            stashes = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
+            if not any(extras):
+                extras = None
+        states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
         # Entity handles as plain ints: a Handle would go through a Python ext hook.
-        entities = list(map(int, map(_entity_of, dicts)))
-        stashes = list(map(_stash_of, dicts))
+        entities = list(
+            map(int, map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
+        )
         return [
             layout,
             self.index,
@@ -267,7 +278,7 @@ class _Group:
             extras,
             states,
             entities,
-            stashes if any(stashes) else None,
+            stashes if stashes is not None and any(stashes) else None,
         ]
 
 
