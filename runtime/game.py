@@ -20,12 +20,12 @@ import collections
 import gc
 import heapq
 import importlib
-import itertools
 import logging
 import operator
 import os
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from itertools import repeat
 from pathlib import Path
 from typing import Any, Literal
 
@@ -99,11 +99,13 @@ class RunningScene:
             # Rebuilt after every reload, over every script: column by column, in C.
             columns = self.scene.script_columns()
             types: list[type[Script]] = list(map(type, columns.scripts))
+            classes = set(types)
             base = Script.on_update
-            updating = {c for c in set(types) if c.on_update is not base}
-            dicts = map(_dict_of, columns.scripts)
-            healthy = map(operator.not_, map(dict.get, dicts, itertools.repeat("_hp_faulted")))
-            chosen = columns.where(map(operator.and_, map(updating.__contains__, types), healthy))
+            updating = {c for c in classes if c.on_update is not base}
+            if updating != classes:
+                columns = columns.where(map(updating.__contains__, types))
+            faulted = list(map(dict.get, map(_dict_of, columns.scripts), repeat("_hp_faulted")))
+            chosen = columns.where(map(operator.not_, faulted)) if any(faulted) else columns
             self._updaters = list(
                 zip(
                     chosen.entities, chosen.scripts, map(_on_update_of, chosen.scripts), strict=True

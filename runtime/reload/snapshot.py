@@ -100,8 +100,7 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
             group.columns(len(layout_rows) - 1, names, annotations, ENGINE_KEYS | set(fields))
         )
     kept_owners: list[Any] = []
-    owner_index = dict(zip(map(id, objects), range(len(objects)), strict=True))
-    callbacks = _callbacks(game, owner_index, kept_owners)
+    callbacks = _callbacks(game, objects, kept_owners)
     blob_data = [layout_rows, group_rows, placeholders, callbacks]
     marked = False
     seen: dict[type, None] = {}
@@ -287,13 +286,16 @@ def _all_of_type(values: list[Any], cls: type) -> bool:
     return set(map(type, values)) <= {cls}
 
 
-def _callbacks(game: Game, owner_index: dict[int, int], kept_owners: list[Any]) -> list[list[Any]]:
+def _callbacks(game: Game, objects: list[Any], kept_owners: list[Any]) -> list[list[Any]]:
     """Timers, subscriptions, messages and events; owners as target or kept-owner indices."""
     cb = game.callbacks
     scene_index = {id(rs): i for i, rs in enumerate(game.running_scenes)}
     keep_index: dict[int, int] = {}
+    owner_index: dict[int, int] = {}  # built at the first owner: most reloads have none
 
     def ref(owner: Any) -> list[Any]:
+        if not owner_index:
+            owner_index.update(zip(map(id, objects), range(len(objects)), strict=True))
         i = owner_index.get(id(owner))
         if i is not None:
             return ["t", i]
