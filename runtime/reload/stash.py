@@ -10,6 +10,7 @@ drops fields by mistake (a file caught half written) is undone by the next one.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,15 @@ def stored_plain(value: Any) -> Any:
     Raises:
         PlainDataError: the value has no plain form (a function, an open file...).
     """
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return value
+    if t is list or t is tuple:
+        # A flat list of strings or finite floats is its own plain form: one pass in C
+        # rather than a call per item (a field-changing edit stashes one per object).
+        items = set(map(type, value))
+        if items <= {str} or (items <= {float} and all(map(math.isfinite, value))):
+            return list(value)
     return to_plain(_resolved_plain(value))
 
 
