@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import enum
 import inspect
 import itertools
 import operator
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -364,22 +365,24 @@ class ClassPlan:
         """The new values of one field, by the rules; what they put aside goes to `kept`."""
         name, i, spec, check_type, old_default = step
         in_stash = kept is not None and any(map(operator.contains, kept, itertools.repeat(name)))
-        note = self.notes.add
+        new_default = _default_maker(spec)
         tid = self.type_id
         if i < 0:  # a new field: its default, or its value back from the stash
             if not in_stash:
-                return [spec.new_default() for _ in range(n)]
+                return [new_default() for _ in range(n)]
             assert kept is not None
             out = []
+            back_count = 0
             for stash in kept:
                 back, value = take_back(stash, spec)
                 if back:
-                    note(
-                        tid, name, "unstashed", "field is back; its value came back from the stash"
-                    )
+                    back_count += 1
                 else:
-                    value = spec.new_default()
+                    value = new_default()
                 out.append(value)
+            if back_count:
+                detail = "field is back; its value came back from the stash"
+                self.notes.add(tid, name, "unstashed", detail, back_count)
             return out
         col = columns[i]
         nested = self.nested if self.nested is not None and self.nested.records else None
@@ -389,30 +392,34 @@ class ClassPlan:
         assert kept is not None
         misfit = f"value no longer fits {type_name(spec.annotation)}"
         out = list(col)
+        defaulted = unstashed = 0
         for k, value in enumerate(col):
             stash = kept[k]
             if _is_unencodable_mark(value):
-                value = spec.new_default()
+                value = new_default()
             elif isinstance(value, Unresolved) or (self.careful and _holds_unresolved(value)):
                 value = self._set_aside(stash, spec, value, "its enum or dataclass is gone")
             elif check_type and not self._conforms(value, spec.annotation):
                 value = self._set_aside(stash, spec, value, misfit)
             else:
                 if checks_default and _same(value, old_default):
-                    note(
-                        tid, name, "default-updated", "was at its old default; took the new default"
-                    )
-                    value = spec.new_default()
+                    defaulted += 1
+                    value = new_default()
                 if name in stash and _same(value, spec.default):
                     # At its default (reset by an earlier reload because its enum
                     # member was gone, say): a stashed value that fits comes back.
                     back, stashed = take_back(stash, spec)
                     if back:
-                        note(tid, name, "unstashed", "its value came back from the stash")
+                        unstashed += 1
                         value = stashed
             if nested is not None and dataclasses.is_dataclass(value):
                 nested.settle(name, value, stash)
             out[k] = value
+        if defaulted:
+            detail = "was at its old default; took the new default"
+            self.notes.add(tid, name, "default-updated", detail, defaulted)
+        if unstashed:
+            self.notes.add(tid, name, "unstashed", "its value came back from the stash", unstashed)
         return out
 
     def _conforms(self, value: Any, ann: Any) -> bool:
@@ -499,6 +506,24 @@ class ClassPlan:
                 "undeclared",
                 "undeclared attribute carried over as is (declare it as a field)",
             )
+
+
+def _default_maker(spec: FieldSpec) -> Callable[[], Any]:
+    """What gives each object its default: the default itself when nothing in it can change.
+
+    `FieldSpec.new_default` deep-copies a tuple, say, however immutable its items.
+    """
+    default = spec.default
+    if _deeply_immutable(default):
+        return lambda: default
+    return spec.new_default
+
+
+def _deeply_immutable(value: Any) -> bool:
+    t = type(value)
+    if t in _ATOMIC or isinstance(value, enum.Enum):
+        return True
+    return (t is tuple or t is frozenset) and all(map(_deeply_immutable, value))
 
 
 def _mentions_literal(ann: Any) -> bool:

@@ -40,6 +40,8 @@ def stored_plain(value: Any) -> Any:
     t = type(value)
     if t is str or t is bool or value is None:
         return value
+    if t is float and math.isfinite(value):
+        return value
     if t is list or t is tuple:
         # A flat list of strings or finite floats is its own plain form: one pass in C
         # rather than a call per item (a field-changing edit stashes one per object).
@@ -69,8 +71,12 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
     """
     if spec.name not in stash:
         return False, None
+    raw, ann = stash[spec.name], spec.annotation
+    if type(raw) is ann and (ann is str or ann is bool):  # their own plain form
+        del stash[spec.name]
+        return True, raw
     try:
-        value = from_plain(stash[spec.name], spec.annotation)
+        value = from_plain(raw, ann)
     except (PlainDataError, RecursionError):
         return False, None
     if not conforms(value, spec.annotation):

@@ -112,9 +112,9 @@ class Notes:
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str, str, str]] = Counter()
 
-    def add(self, type_id: str, field_name: str, kind: str, detail: str) -> None:
-        """Count one more object that this note applies to."""
-        self._counts[(type_id, field_name, kind, detail)] += 1
+    def add(self, type_id: str, field_name: str, kind: str, detail: str, count: int = 1) -> None:
+        """Count `count` more objects that this note applies to."""
+        self._counts[(type_id, field_name, kind, detail)] += count
 
     def as_tuple(self) -> tuple[MigrationNote, ...]:
         """The notes, in the order they were first seen."""
