@@ -13,9 +13,11 @@ from __future__ import annotations
 import pytest
 
 from runtime import Script
+from runtime.fields import FieldSpec, PlainDataError, conforms, from_plain
 from runtime.reload.migrate import ClassPlan
 from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
+from runtime.reload.stash import take_back
 from runtime.reload.state import Notes
 from runtime.scene import Scene
 from runtime.scripting import PlaceholderScript, plugin_name_of
@@ -243,3 +245,67 @@ def test_the_update_list_skips_classes_without_on_update_and_paused_scripts(lab)
         got = [(e, s) for e, s, _ in rs.updaters()]
         assert got == expected
         assert all(fn == s.on_update for _, s, fn in rs.updaters())
+
+
+PAIRS = """
+from runtime import Script
+
+
+class Pairs(Script):
+    pair: tuple = ()
+    steps: int = 0
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+"""
+
+
+def test_a_tuple_column_keeps_tuples_and_an_unencodable_one_is_reset_alone(tmp_path):
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": GAME_INIT, "game/pairs.py": PAIRS},
+        [entity(1, "A", ("game.pairs:Pairs", {})), entity(2, "B", ("game.pairs:Pairs", {}))],
+    )
+    with lab.game() as game:
+        a, b = (e.scripts[0] for e in game.scene)
+        a.pair, b.pair = (1.5, ("x", 2)), (3, 4)
+        report = game.reload()
+        assert report.ok, report.details()
+        a, b = (e.scripts[0] for e in game.scene)
+        assert a.pair == (1.5, ("x", 2)) and type(a.pair) is tuple and type(a.pair[1]) is tuple
+        assert b.pair == (3, 4) and type(b.pair) is tuple
+        a.pair = (print, 1)  # msgpack cannot hold a builtin
+        report = game.reload()
+        assert report.ok, report.details()
+        a, b = (e.scripts[0] for e in game.scene)
+        assert a.pair == () and b.pair == (3, 4) and type(b.pair) is tuple
+        (note,) = [n for n in report.warnings if n.kind == "unencodable"]
+        assert note.field == "pair" and note.count == 1
+
+
+@pytest.mark.parametrize(
+    ("stored", "annotation"),
+    [
+        ([1, 2.5], list[float]),
+        ([1, 2.5], tuple[float, ...]),
+        ([], tuple[float, ...]),
+        ([True, 1.0], list[float]),
+        ([10**400, 1.0], list[float]),
+        ([float("inf")], list[float]),
+        (["a"], list[float]),
+        ("text", str),
+        (True, bool),
+        (1, bool),
+    ],
+)
+def test_take_back_gives_what_from_plain_gives(stored, annotation):
+    spec = FieldSpec("f", annotation, annotation())
+    try:
+        expected = (True, from_plain(stored, annotation))
+        expected = expected if conforms(expected[1], annotation) else (False, None)
+    except PlainDataError:
+        expected = (False, None)
+    stash = {"f": stored}
+    got = take_back(stash, spec)
+    assert got == expected and type(got[1]) is type(expected[1])
+    assert ("f" in stash) is not got[0]

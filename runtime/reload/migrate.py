@@ -398,9 +398,10 @@ class ClassPlan:
             if _is_unencodable_mark(value):
                 value = new_default()
             elif isinstance(value, Unresolved) or (self.careful and _holds_unresolved(value)):
-                value = self._set_aside(stash, spec, value, "its enum or dataclass is gone")
+                gone = "its enum or dataclass is gone"
+                value = self._set_aside(stash, spec, value, gone, new_default)
             elif check_type and not self._conforms(value, spec.annotation):
-                value = self._set_aside(stash, spec, value, misfit)
+                value = self._set_aside(stash, spec, value, misfit, new_default)
             else:
                 if checks_default and _same(value, old_default):
                     defaulted += 1
@@ -462,7 +463,14 @@ class ClassPlan:
                     f"{describe_error(exc)}"
                 ) from exc
 
-    def _set_aside(self, stash: dict[str, Any], spec: FieldSpec, value: Any, why: str) -> Any:
+    def _set_aside(
+        self,
+        stash: dict[str, Any],
+        spec: FieldSpec,
+        value: Any,
+        why: str,
+        new_default: Callable[[], Any],
+    ) -> Any:
         """The value a field takes when its stored one no longer fits: the stash's, or the default.
 
         The stored value goes to the stash (after the stash gave its own back),
@@ -480,7 +488,7 @@ class ClassPlan:
                 "reset",
                 f"{why}; reset to the default (the old value is kept in the stash)",
             )
-            kept = spec.new_default()
+            kept = new_default()
         if not _same(value, self.old_defaults.get(spec.name, UNENCODABLE_MARK)):
             self._stash(stash, spec.name, value)
         return kept

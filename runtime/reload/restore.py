@@ -21,7 +21,7 @@ from runtime.fields import PlainDataError
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan, NestedMigration
-from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
+from runtime.reload.snapshot import HANDLE, TUPLE, VEC2, Snapshot
 from runtime.reload.stash import object_from_data, stored_plain
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target, Targets
 from runtime.reports import ReloadReport
@@ -193,6 +193,8 @@ def _decode_column(kind: int, col: list[Any]) -> list[Any]:
         return list(map(_new_vec2, zip(it, it, strict=True)))
     if kind == HANDLE:
         return list(map(Handle, col))
+    if kind == TUPLE:
+        return list(map(tuple, col))
     return col
 
 

@@ -3,7 +3,8 @@
 Objects are stored by class, in columns: one list per field (and for undeclared
 attributes, lifecycle state and entity). A column of a field declared ``Vec2``
 or ``Handle`` whose values all are exactly that type is stored as plain numbers,
-with no extension value per object: decoding those was the costliest part of a
+and one of a ``tuple`` field whose values all are tuples as plain arrays, with
+no extension value per object: decoding those was the costliest part of a
 large reload. Each object's stash (`runtime.reload.stash`) is stored with it.
 The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
 `runtime.reload.restore` reads it back.
@@ -31,7 +32,7 @@ if TYPE_CHECKING:
     from runtime.game import Game
 
 # How a column of field values is stored in a snapshot.
-PLAIN, VEC2, HANDLE = 0, 1, 2
+PLAIN, VEC2, HANDLE, TUPLE = 0, 1, 2, 3
 
 #: Engine attributes kept on scripts and plugins (not user state).
 ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
@@ -252,6 +253,9 @@ class _Group:
             elif ann == "Handle" and _all_of_type(col, Handle):
                 kinds.append(HANDLE)
                 cols.append(list(map(int, col)))
+            elif ann.startswith("tuple") and _all_of_type(col, tuple):
+                kinds.append(TUPLE)
+                cols.append(list(map(list, col)))
             else:
                 kinds.append(PLAIN)
                 cols.append(col)
@@ -339,7 +343,11 @@ def _drop_unencodable(
     for row in group_rows:
         stored = layout_rows[row[0]]
         for f, (kind, col) in enumerate(zip(row[2], row[3], strict=True)):
-            if kind != PLAIN or _try_pack(col) is None:
+            if kind == TUPLE and _try_pack(col) is not None:
+                # Back to a column of tuples, where a value can be marked in its place.
+                row[2][f], col = PLAIN, list(map(tuple, col))
+                row[3][f] = col
+            elif kind != PLAIN or _try_pack(col) is None:
                 continue
             for i, v in enumerate(col):
                 problem = _try_pack(v)

@@ -11,6 +11,7 @@ drops fields by mistake (a file caught half written) is undone by the next one.
 from __future__ import annotations
 
 import math
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,14 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
     if type(raw) is ann and (ann is str or ann is bool):  # their own plain form
         del stash[spec.name]
         return True, raw
+    sequence = _float_sequence(ann)
+    if sequence is not None and type(raw) is list:
+        # A list of numbers back into list[float] or tuple[float, ...]: what from_plain
+        # makes of it, in C (a field-changing edit gives one back per object).
+        if set(map(type, raw)) <= {float, int} and all(map(_finite, raw)):
+            del stash[spec.name]
+            return True, sequence(map(float, raw))
+        return False, None
     try:
         value = from_plain(raw, ann)
     except (PlainDataError, RecursionError):
@@ -83,6 +92,34 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
         return False, None
     del stash[spec.name]
     return True, value
+
+
+_FLOAT_SEQUENCES: dict[Any, Any] = {}
+
+
+def _float_sequence(ann: Any) -> Any:
+    """``list`` or ``tuple`` for ``list[float]`` or ``tuple[float, ...]``, else ``None``."""
+    try:
+        return _FLOAT_SEQUENCES[ann]
+    except KeyError:
+        pass
+    except TypeError:  # an annotation that cannot be a dict key
+        return None
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    found: Any = None
+    if origin is list and args == (float,):
+        found = list
+    elif origin is tuple and args == (float, Ellipsis):
+        found = tuple
+    _FLOAT_SEQUENCES[ann] = found
+    return found
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 #: Notes what happened to a field: ``(field name, kind, detail)`` (a `MigrationNote`'s parts).
