@@ -391,13 +391,15 @@ class ClassPlan:
             return col
         assert kept is not None
         misfit = f"value no longer fits {type_name(spec.annotation)}"
+        careful = self.careful
         out = list(col)
         defaulted = unstashed = 0
         for k, value in enumerate(col):
             stash = kept[k]
-            if _is_unencodable_mark(value):
+            # Marks and unresolved values exist only in a careful reload.
+            if careful and _is_unencodable_mark(value):
                 value = new_default()
-            elif isinstance(value, Unresolved) or (self.careful and _holds_unresolved(value)):
+            elif careful and (isinstance(value, Unresolved) or _holds_unresolved(value)):
                 gone = "its enum or dataclass is gone"
                 value = self._set_aside(stash, spec, value, gone, new_default)
             elif check_type and not self._conforms(value, spec.annotation):
