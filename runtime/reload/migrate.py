@@ -30,7 +30,7 @@ from runtime.fields import (
     type_name,
 )
 from runtime.plugins import describe_error
-from runtime.reload.stash import stored_plain, take_back
+from runtime.reload.stash import float_sequence, stored_plain, take_back
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
 from runtime.scripting import STASH_KEY, module_path
 from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
@@ -366,6 +366,7 @@ class ClassPlan:
         name, i, spec, check_type, old_default = step
         in_stash = kept is not None and any(map(operator.contains, kept, itertools.repeat(name)))
         new_default = _default_maker(spec)
+        sequence = float_sequence(spec.annotation)
         tid = self.type_id
         if i < 0:  # a new field: its default, or its value back from the stash
             if not in_stash:
@@ -374,7 +375,7 @@ class ClassPlan:
             out = []
             back_count = 0
             for stash in kept:
-                back, value = take_back(stash, spec)
+                back, value = take_back(stash, spec, sequence)
                 if back:
                     back_count += 1
                 else:
@@ -401,9 +402,9 @@ class ClassPlan:
                 value = new_default()
             elif careful and (isinstance(value, Unresolved) or _holds_unresolved(value)):
                 gone = "its enum or dataclass is gone"
-                value = self._set_aside(stash, spec, value, gone, new_default)
+                value = self._set_aside(stash, spec, value, gone, new_default, sequence)
             elif check_type and not self._conforms(value, spec.annotation):
-                value = self._set_aside(stash, spec, value, misfit, new_default)
+                value = self._set_aside(stash, spec, value, misfit, new_default, sequence)
             else:
                 if checks_default and _same(value, old_default):
                     defaulted += 1
@@ -411,7 +412,7 @@ class ClassPlan:
                 if name in stash and _same(value, spec.default):
                     # At its default (reset by an earlier reload because its enum
                     # member was gone, say): a stashed value that fits comes back.
-                    back, stashed = take_back(stash, spec)
+                    back, stashed = take_back(stash, spec, sequence)
                     if back:
                         unstashed += 1
                         value = stashed
@@ -472,13 +473,14 @@ class ClassPlan:
         value: Any,
         why: str,
         new_default: Callable[[], Any],
+        sequence: Any,
     ) -> Any:
         """The value a field takes when its stored one no longer fits: the stash's, or the default.
 
         The stored value goes to the stash (after the stash gave its own back),
         unless it is the old default: that is no one's data.
         """
-        back, kept = take_back(stash, spec)
+        back, kept = take_back(stash, spec, sequence)
         if back:
             self.notes.add(
                 self.type_id, spec.name, "unstashed", f"{why}; the value kept in the stash fits"

@@ -26,6 +26,8 @@ from runtime.fields import (
 from runtime.scripting import STASH_KEY, instantiate
 from runtime.snapshot import Unresolved
 
+_NOT_ASKED: Any = object()
+
 
 def stored_plain(value: Any) -> Any:
     """A stored value as scene-file data, also when its enum or dataclass no longer exists.
@@ -63,8 +65,15 @@ def _resolved_plain(value: Any) -> Any:
     return value
 
 
-def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
+def take_back(
+    stash: dict[str, Any], spec: FieldSpec, sequence: Any = _NOT_ASKED
+) -> tuple[bool, Any]:
     """Take `spec`'s field out of `stash` if its kept value fits the field's type.
+
+    Args:
+        stash: an object's stash.
+        spec: the field.
+        sequence: `float_sequence` of the field's annotation, when the caller knows it.
 
     Returns:
         ``(True, value)`` when the value came back (and left the stash), else
@@ -76,8 +85,9 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
     if type(raw) is ann and (ann is str or ann is bool):  # their own plain form
         del stash[spec.name]
         return True, raw
-    sequence = _float_sequence(ann)
-    if sequence is not None and type(raw) is list:
+    if type(raw) is list and sequence is _NOT_ASKED:
+        sequence = float_sequence(ann)
+    if type(raw) is list and sequence is not None:
         # A list of numbers back into list[float] or tuple[float, ...]: what from_plain
         # makes of it, in C (a field-changing edit gives one back per object).
         if set(map(type, raw)) <= {float, int} and all(map(_finite, raw)):
@@ -94,25 +104,18 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
     return True, value
 
 
-_FLOAT_SEQUENCES: dict[Any, Any] = {}
+def float_sequence(ann: Any) -> Any:
+    """``list`` or ``tuple`` for ``list[float]`` or ``tuple[float, ...]``, else ``None``.
 
-
-def _float_sequence(ann: Any) -> Any:
-    """``list`` or ``tuple`` for ``list[float]`` or ``tuple[float, ...]``, else ``None``."""
-    try:
-        return _FLOAT_SEQUENCES[ann]
-    except KeyError:
-        pass
-    except TypeError:  # an annotation that cannot be a dict key
-        return None
+    Not cached here: a module-level cache keyed by annotations would keep old
+    generations of plugin classes alive. `ClassPlan` asks once per field.
+    """
     origin, args = typing.get_origin(ann), typing.get_args(ann)
-    found: Any = None
     if origin is list and args == (float,):
-        found = list
-    elif origin is tuple and args == (float, Ellipsis):
-        found = tuple
-    _FLOAT_SEQUENCES[ann] = found
-    return found
+        return list
+    if origin is tuple and args == (float, Ellipsis):
+        return tuple
+    return None
 
 
 def _finite(value: float) -> bool:
