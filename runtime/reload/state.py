@@ -58,7 +58,7 @@ class Targets:
 
     Kept as columns, not as one `Target` per object: a reload of a large scene
     visits every object in several steps, and making a `Target` for each cost
-    more than the rest of the visit. The steps that visit every object read
+    as much as the rest of the walk of the scene. The steps that visit every object read
     the columns; indexing or iterating makes the `Target` of one object, for
     the places that handle objects one by one (hooks, report lines).
 
