@@ -17,6 +17,7 @@ from runtime.bench.cli import build_parser, config_from_args
 from runtime.bench.compare import record_compare
 from runtime.bench.config import Config
 from runtime.bench.floor import FloorImporter, measure_floor
+from runtime.bench.frames import _frames_and_plain_loops, record_update
 from runtime.bench.project import (
     MOVER_FIELDS,
     build_scene,
@@ -26,6 +27,7 @@ from runtime.bench.project import (
 )
 from runtime.bench.report import NOT_AVAILABLE, Results, expected_figures, merged_markdown
 from runtime.bench.timing import percentile
+from runtime.bench.world import World
 from runtime.game import Game
 from runtime.reload import STEPS
 from runtime.snapshot import unpackb
@@ -209,3 +211,35 @@ def test_the_readme_table_merges_runs_as_min_median_max() -> None:
     one = Results(Config.quick_run())
     one.put("reload.1000.save_to_new_p50_ms", 11.0, "ms", "save -> new, 1,000")
     assert one.markdown().splitlines()[2] == "| save -> new, 1,000 | 11.00 ms | <= 12 ms | met |"
+
+
+def test_the_plain_loop_does_a_frame_of_the_scripts_own_work(tmp_path: Path) -> None:
+    project = write_project(tmp_path / "p", scene_entities=2)
+    with World.open(project, 20, quiet_ms=None) as world:
+        scripts = [e.scripts[0] for e in world.game.scene]
+        frames, plain = _frames_and_plain_loops(world, 4)
+        ticks = [s.ticks for s in scripts]
+        frames_run = world.game.frame
+        _frames_and_plain_loops(world, 1)
+        # Three warm-up frames, then one frame and one plain loop per sample: each adds
+        # the step of movers.py (1) to every script's ticks, as a frame does.
+        assert world.game.frame == frames_run + 3 + 1
+        assert [s.ticks for s in scripts] == [t + 3 + 2 for t in ticks]
+    assert len(frames) == len(plain) == 4
+    assert all(t > 0 for t in frames + plain)
+
+
+def test_the_update_figures_compare_with_a_plain_loop_and_come_back_after_reloads(
+    tmp_path: Path,
+) -> None:
+    project = write_project(tmp_path / "p", scene_entities=2)
+    config = Config.quick_run()
+    config.frames, config.update_reloads = 3, 2
+    results = Results(config)
+    with World.open(project, 20, quiet_ms=None) as world:
+        record_update(world, config, results)
+        assert world.game.reload_count == 2
+        assert world.game.watcher is not None  # watching again for the figures that follow
+    for key in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio"):
+        assert results.figures[f"update.20.{key}"]["value"] > 0
+    assert len(results.details["update"]["20"]["frame_after_reloads_ms"]) == 3

@@ -21,6 +21,7 @@ class Config:
     soak_size: int = 1000
     frame_sizes: tuple[int, ...] = (1000, 10_000)
     frames: int = 100
+    update_reloads: int = 100
     draw_size: int = 10_000
     draw_frames: int = 30
     start_reps: int = 5
@@ -65,6 +66,7 @@ class Config:
             soak_size=100,
             frame_sizes=(100, 1000),
             frames=20,
+            update_reloads=5,
             draw_size=1000,
             draw_frames=3,
             start_reps=1,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import statistics
 import sys
+import time
 from typing import Any
 
 from runtime.bench.child import run_json_child
@@ -24,15 +25,80 @@ DRAW_SIZE = (1280, 720)
 
 
 def record_update(world: World, config: Config, results: Results) -> None:
-    """Put the median frame time of ``config.frames`` headless frames at the world's size."""
+    """Headless update figures at the world's size: frame time, against a plain loop, after reloads.
+
+    Frames and plain loops are timed in turn (one of each, ``config.frames``
+    times), so both see the same machine load. Then ``config.update_reloads``
+    code reloads, each followed by a frame, and the same again: frames must
+    not slow down as reloads pile up. Run it on a fresh world: "before" is
+    then objects no reload has touched yet.
+    """
     n = world.n
-    times = world.frame_times(config.frames)
+    tag = f"N={n:,}"
+    frames, plain = _frames_and_plain_loops(world, config.frames)
     results.put(
         f"update.{n}.frame_p50_ms",
-        statistics.median(times),
+        statistics.median(frames),
         "ms",
-        f"headless update N={n:,}: frame p50 ({config.frames} frames)",
+        f"headless update {tag}: frame p50 ({config.frames} frames)",
     )
+    results.put(
+        f"update.{n}.plain_ratio",
+        statistics.median(frames) / statistics.median(plain),
+        "x",
+        f"headless update {tag} / a plain loop over the same scripts",
+        note=f"plain loop p50 {statistics.median(plain):.2f} ms; {config.frames} of each, in turn",
+    )
+    reloads = config.update_reloads
+    progress(f"N={n:,}: {reloads} reloads, then the headless update again ...")
+    with world.unwatched():
+        for _ in range(reloads):
+            world.direct_reload()
+            world.game.step(1)
+    after, plain_after = _frames_and_plain_loops(world, config.frames)
+    results.put(
+        f"update.{n}.after_reloads_ratio",
+        statistics.median(after) / statistics.median(frames),
+        "x",
+        f"headless update {tag}: frame after {reloads} reloads / before",
+        note=f"frame p50 {statistics.median(after):.2f} ms vs {statistics.median(frames):.2f} ms; "
+        f"plain loop {statistics.median(plain_after):.2f} ms vs {statistics.median(plain):.2f} ms",
+    )
+    results.details.setdefault("update", {})[str(n)] = {
+        "frame_ms": frames,
+        "plain_ms": plain,
+        "frame_after_reloads_ms": after,
+        "plain_after_reloads_ms": plain_after,
+        "reloads": reloads,
+    }
+
+
+def _frames_and_plain_loops(world: World, count: int) -> tuple[list[float], list[float]]:
+    """Milliseconds of `count` headless frames and of `count` plain loops, timed in turn.
+
+    The plain loop is the scripts' own work of a frame done the plainest way:
+    every script's bound ``on_update`` called in a loop over a prepared list,
+    its context pointed at its entity (what a script needs to run), nothing else.
+    """
+    game = world.game
+    game.step(3)
+    rs = game.running_scene(game.scene)
+    assert rs is not None  # a World's scene runs
+    ctx, dt = rs.ctx, game.fixed_dt
+    calls = [(e, s, s.on_update) for e in game.scene for s in e.scripts]
+    frames, plain = [], []
+    for _ in range(count):
+        t0 = time.perf_counter()
+        game.step(1)
+        t1 = time.perf_counter()
+        for e, s, fn in calls:
+            ctx.entity = e
+            ctx.owner = s
+            fn(ctx, dt)
+        t2 = time.perf_counter()
+        frames.append(ms(t1 - t0))
+        plain.append(ms(t2 - t1))
+    return frames, plain
 
 
 def draw_worker(n: int, frames: int, width: int, height: int) -> dict[str, Any]:

@@ -56,14 +56,14 @@ def _measure_size(project: Path, n: int, config: Config, results: Results) -> No
     count = config.reloads_for(n)
     progress(f"N={n:,}: building scene, {config.warmup}+{count} watched reloads ...")
     with World.open(project, n, quiet_ms=config.quiet_ms) as world:
+        if n in config.frame_sizes:
+            record_update(world, config, results)  # first: "before reloads" means no reload yet
         samples = run_reloads(world, count, config.warmup, results)
         summarize_reloads(n, samples, results)
         if n == config.import_check_size:
             record_import_check(world, config, results)
         if n == config.field_size:
             record_field_edits(world, config, results)
-        if n in config.frame_sizes:
-            record_update(world, config, results)
         if n == config.unrelated_size:
             record_unrelated(world, config, results)
         if n == config.soak_size:

@@ -104,6 +104,7 @@ class World:
     n: int
     movers: Path
     floor: FloorImporter
+    quiet_ms: float | None = None
     step: int = 1
     layout: int = 0
     #: The state captured just before the last change away from each layout: what the
@@ -123,7 +124,7 @@ class World:
                 floor.load()
                 game.add_scene(build_scene(game, n), run=True)
                 game.step(2)  # on_start, then a plain frame
-                world = cls(game, n, movers, floor)
+                world = cls(game, n, movers, floor, quiet_ms)
                 time.sleep(0.05)
                 world.drain()
                 yield world
@@ -215,6 +216,16 @@ class World:
                 gc_reload[1][2] + gc_frame[1][2],
             ),
         )
+
+    @contextmanager
+    def unwatched(self) -> Iterator[None]:
+        """The watcher stopped inside (for `direct_reload`), started again on the way out."""
+        self.game.stop_watching()
+        try:
+            yield
+        finally:
+            self.game.start_watching(self.quiet_ms)
+            self.drain()
 
     def direct_reload(self) -> ReloadReport:
         """Save a behaviour change and reload it with `Game.reload` (no watcher, no checks).

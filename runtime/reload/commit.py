@@ -6,6 +6,8 @@ step's business, once every swap is done.
 
 from __future__ import annotations
 
+import itertools
+import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -47,41 +49,73 @@ def commit_generation(
         if old is not None:
             tracker.retire(old)
     tracker.generation += 1
-    plugin_objects: dict[str, Plugin | None] = {}
-    scripts: list[tuple[Entity, int, Any]] = []
-    by_scene: dict[int, tuple[Scene, dict[Handle, None]]] = {}
-    to_init: list[tuple[RunningScene, Entity, Any]] = []
-    rebuilt: dict[int, Any] = {}
-    for t, new in zip(snap.targets, restored.objects, strict=True):
-        if new is not None and new is not t.obj:
-            rebuilt[id(t.obj)] = new
-        if t.plugin:
-            plugin_objects[t.plugin] = new
-        elif t.entity is not None and t.scene is not None and new is not t.obj:
-            scripts.append((t.entity, t.index, new))
-            if (
-                t.running is not None
-                and type(t.obj) is PlaceholderScript
-                and type(new) is not PlaceholderScript
-                and not new.__dict__.get("_hp_state")
-            ):
-                to_init.append((t.running, t.entity, new))
-            by_scene.setdefault(id(t.scene), (t.scene, {}))[1][t.entity.handle] = None
+    targets = snap.targets
+    k = targets.scripts
+    olds, news = targets.objects, restored.objects
+    # Column by column, each a pass in C: a large scene has many scripts and few scenes.
+    old_scripts, new_scripts = olds[:k], news[:k]
+    replaced = list(map(operator.is_not, old_scripts, new_scripts))  # a missing class: kept
+    by_scene: list[tuple[Scene, tuple[Handle, ...]]] = []
+    runs = [*targets.scene_runs, (k, None, None)]
+    for (start, scene, _), (end, _, _) in itertools.pairwise(runs):
+        entities = itertools.compress(targets.entities[start:end], replaced[start:end])
+        handles = tuple(dict.fromkeys(map(_handle_of, entities)))  # an entity once
+        if handles and scene is not None:
+            by_scene.append((scene, handles))
+    plugin_objects: dict[str, Plugin | None] = dict(zip(targets.plugins, news[k:], strict=True))
     plugin_objects.update(restored.new_plugins)
     game.install_generation(
         fresh.values(),
         removed=scope.removed,
         plugin_objects=plugin_objects,
-        scripts=scripts,
+        # A script that stays (its class is still missing) is put back in its own place.
+        scripts=zip(targets.entities, targets.indices, new_scripts, strict=True),
         timers=restored.timers,
         subscriptions=restored.subscriptions,
         messages=restored.messages,
         emitted=restored.emitted,
-        rebuilt=rebuilt,
+        rebuilt=_rebuilt(snap, news),
         plugin_stashes=restored.plugin_stashes,
     )
     return Committed(
-        replaced=tuple((scene, tuple(handles)) for scene, handles in by_scene.values()),
-        to_init=tuple(to_init),
+        replaced=tuple(by_scene),
+        to_init=_to_init(snap, news),
         added_plugins=tuple(restored.new_plugins),
     )
+
+
+_handle_of = operator.attrgetter("handle")
+
+
+def _rebuilt(snap: Snapshot, news: tuple[Any, ...]) -> dict[int, Any]:
+    """The new object of every rebuilt one, by ``id`` of the old (built in C).
+
+    Only a placeholder whose class is still missing stays, and only the plugin
+    object of a deleted plugin has no new object: those few are taken out.
+    """
+    olds = snap.targets.objects
+    rebuilt = dict(zip(map(id, olds), news, strict=True))
+    for n in itertools.chain(_placeholders(snap), range(snap.targets.scripts, len(olds))):
+        if news[n] is None or news[n] is olds[n]:
+            del rebuilt[id(olds[n])]
+    return rebuilt
+
+
+def _placeholders(snap: Snapshot) -> list[int]:
+    """The positions of the placeholders among the targets."""
+    return next((p for cls, p in snap.classes if cls is PlaceholderScript), [])
+
+
+def _to_init(snap: Snapshot, news: tuple[Any, ...]) -> tuple[tuple[RunningScene, Entity, Any], ...]:
+    """Scripts loaded as placeholders whose class came back while their scene runs, unstarted."""
+    out = []
+    for n in _placeholders(snap):
+        t, new = snap.targets[n], news[n]
+        if (
+            t.running is not None
+            and t.entity is not None
+            and type(new) is not PlaceholderScript
+            and not new.__dict__.get("_hp_state")
+        ):
+            out.append((t.running, t.entity, new))
+    return tuple(out)

@@ -7,11 +7,16 @@ rules it implements.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import enum
 import inspect
+import itertools
+import operator
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from runtime.fields import (
@@ -25,13 +30,20 @@ from runtime.fields import (
     type_name,
 )
 from runtime.plugins import describe_error
-from runtime.reload.stash import stored_plain, take_back
+from runtime.reload.stash import float_sequence, stored_plain, take_back
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
 from runtime.scripting import STASH_KEY, module_path
 from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
-from runtime.values import Handle
+from runtime.values import Color, Handle, Vec2
 
 _NO_DEFAULT_CHECK = object()
+
+_dict_of = operator.attrgetter("__dict__")
+
+#: Value types for which `conforms` depends on the type alone, never on the value.
+_ATOMIC = frozenset({int, float, str, bool, type(None), Handle, Vec2, Color})
+#: Containers `conforms` accepts only as exactly the declared container type.
+_CONTAINERS = frozenset({list, tuple, dict})
 
 
 @dataclass(slots=True)
@@ -236,11 +248,14 @@ class ClassPlan:
                 "and comes back with the field",
             )
         self.careful = careful
-        # The common case: same fields in the same order, nothing to check or convert,
-        # and plain instance attributes (no property or slot to go through). Every
-        # object has a __dict__ even when its class declares __slots__: `Script` and
-        # `Plugin` have none, so engine state and undeclared attributes live there.
         self.names = list(new_fields)
+        # Fields behind a property or a slot are set through it, one object at a time;
+        # the others go straight into each object's __dict__. Every object has a
+        # __dict__ even when its class declares __slots__: `Script` and `Plugin` have
+        # none, so engine state and undeclared attributes live there.
+        self.through_setter = frozenset(n for n in self.names if _is_data_descriptor(new_cls, n))
+        #: Same fields in the same order, nothing to check or convert, no setter: the
+        #: stored columns are the new objects' values as they are.
         self.unchanged = (
             not careful
             and self.names == list(names)
@@ -248,8 +263,11 @@ class ClassPlan:
                 i >= 0 and not check and od is _NO_DEFAULT_CHECK
                 for _, i, _, check, od in self.steps
             )
-            and not any(_is_data_descriptor(new_cls, n) for n in self.names)
+            and not self.through_setter
         )
+        self._fits: dict[tuple[type, Any], bool] = {}  # conforms() of atomic values, by type
+        #: (origin, mentions a Literal?) of each annotation checked
+        self._shapes: dict[Any, tuple[Any, bool]] = {}
 
     def build(
         self,
@@ -264,94 +282,205 @@ class ClassPlan:
         Raises:
             ReloadFailed: the new class refuses a stored value.
         """
-        # An object whose stash holds a declared field's value may get it back.
-        if self.unchanged and (not stash or self.field_names.isdisjoint(stash)):
-            obj: Any = object.__new__(self.cls)
-            obj.__dict__.update(zip(self.names, values, strict=True))
-            return self._finish(obj, extras, state, entity, stash)
-        return self._build_checked(values, extras, state, entity, dict(stash or {}))
+        columns = [[v] for v in values]
+        stashes = [stash] if stash else None
+        return self.build_all(columns, [extras] if extras else None, [state], [entity], stashes)[0]
 
-    def _build_checked(
+    def build_all(
         self,
-        values: Sequence[Any],
-        extras: Any,
-        state: int,
-        entity: int,
-        stash: dict[str, Any],
-    ) -> Any:
-        obj: Any = object.__new__(self.cls)
-        setter = object.__setattr__
-        note = self.notes.add
-        tid = self.type_id
-        nested_records = self.nested if self.nested is not None and self.nested.records else None
-        for name, i, spec, check_type, old_default in self.steps:
-            if i < 0:
-                back, value = take_back(stash, spec)
-                if back:
-                    note(
-                        tid, name, "unstashed", "field is back; its value came back from the stash"
-                    )
-                else:
-                    value = spec.new_default()
+        columns: Sequence[list[Any]],
+        extras: Sequence[Any] | None,
+        states: list[int],
+        entities: list[int],
+        stashes: Sequence[dict[str, Any] | None] | None,
+    ) -> list[Any]:
+        """New objects of the class from the decoded columns of its stored objects, in order.
+
+        Field by field, not object by object: a field whose stored column needs
+        no check or conversion is taken as it is, and every object's dict is
+        filled in one pass in C. Only the fields the rules must look at (a new
+        or retyped field, a changed default, a value its stash may give back)
+        are visited value by value. `extras` and `stashes` are ``None`` when
+        no object has any.
+
+        Raises:
+            ReloadFailed: the new class refuses a stored value.
+        """
+        n = len(states)
+        # Each object's own stash (copied: the stored one is the snapshot's), when any
+        # object has one or the rules may put values aside.
+        kept: list[dict[str, Any]] | None = None
+        if stashes is not None or not self.unchanged:
+            kept = [dict(s) if s else {} for s in (stashes or itertools.repeat(None, n))]
+        new_columns = [self._column(step, columns, kept, n) for step in self.steps]
+        if kept is not None:
+            for name, i in self.removed:
+                for stash, value in zip(kept, columns[i], strict=True):
+                    self._stash(stash, name, value)
+        objs: list[Any] = list(map(object.__new__, itertools.repeat(self.cls, n)))
+        dicts = list(map(_dict_of, objs))
+        keys, cols = [], []
+        for name, col in zip(self.names, new_columns, strict=True):
+            if name in self.through_setter:
+                self._set_each(objs, name, col)
             else:
-                value = values[i]
-                if _is_unencodable_mark(value):
-                    value = spec.new_default()
-                elif isinstance(value, Unresolved) or (self.careful and _holds_unresolved(value)):
-                    value = self._set_aside(stash, spec, value, "its enum or dataclass is gone")
-                elif check_type and not conforms(value, spec.annotation):
-                    why = f"value no longer fits {type_name(spec.annotation)}"
-                    value = self._set_aside(stash, spec, value, why)
+                keys.append(name)
+                cols.append(col)
+        # The engine's state as two more columns when every object has it (a running
+        # scene); set one by one otherwise (0 means "not set").
+        all_states, all_entities = all(states), all(entities)
+        if all_states:
+            keys.append("_hp_state")
+            cols.append(states)
+        if all_entities:
+            keys.append("_hp_entity")
+            cols.append(list(map(Handle, entities)))
+        rows_of_keys = map(partial(zip, keys, strict=True), zip(*cols, strict=True))
+        collections.deque(map(dict.update, dicts, rows_of_keys), maxlen=0)  # runs the maps
+        if not all_states:
+            for d, state in zip(dicts, states, strict=True):
+                if state:
+                    d["_hp_state"] = state
+        if not all_entities:
+            for d, entity in zip(dicts, entities, strict=True):
+                if entity:
+                    d["_hp_entity"] = Handle(entity)
+        if extras is not None:
+            for obj, ex in zip(objs, extras, strict=True):
+                if ex:
+                    self._extras(obj, ex)
+        if kept is not None:
+            for d, stash in zip(dicts, kept, strict=True):
+                if stash:
+                    d[STASH_KEY] = stash
+        return objs
+
+    def _column(
+        self,
+        step: tuple[str, int, Any, bool, Any],
+        columns: Sequence[list[Any]],
+        kept: list[dict[str, Any]] | None,
+        n: int,
+    ) -> list[Any]:
+        """The new values of one field, by the rules; what they put aside goes to `kept`."""
+        name, i, spec, check_type, old_default = step
+        in_stash = kept is not None and any(map(operator.contains, kept, itertools.repeat(name)))
+        new_default = _default_maker(spec)
+        sequence = float_sequence(spec.annotation)
+        tid = self.type_id
+        if i < 0:  # a new field: its default, or its value back from the stash
+            if not in_stash:
+                return [new_default() for _ in range(n)]
+            assert kept is not None
+            out = []
+            back_count = 0
+            for stash in kept:
+                back, value = take_back(stash, spec, sequence)
+                if back:
+                    back_count += 1
                 else:
-                    if old_default is not _NO_DEFAULT_CHECK and _same(value, old_default):
-                        note(
-                            tid,
-                            name,
-                            "default-updated",
-                            "was at its old default; took the new default",
-                        )
-                        value = spec.new_default()
-                    if name in stash and _same(value, spec.default):
-                        # At its default (reset by an earlier reload because its enum
-                        # member was gone, say): a stashed value that fits comes back.
-                        back, kept = take_back(stash, spec)
-                        if back:
-                            note(tid, name, "unstashed", "its value came back from the stash")
-                            value = kept
-            if nested_records is not None and dataclasses.is_dataclass(value):
-                nested_records.settle(name, value, stash)
+                    value = new_default()
+                out.append(value)
+            if back_count:
+                detail = "field is back; its value came back from the stash"
+                self.notes.add(tid, name, "unstashed", detail, back_count)
+            return out
+        col = columns[i]
+        nested = self.nested if self.nested is not None and self.nested.records else None
+        checks_default = old_default is not _NO_DEFAULT_CHECK
+        if not (self.careful or check_type or checks_default or in_stash or nested):
+            return col
+        assert kept is not None
+        misfit = f"value no longer fits {type_name(spec.annotation)}"
+        careful = self.careful
+        out = list(col)
+        defaulted = unstashed = 0
+        for k, value in enumerate(col):
+            stash = kept[k]
+            # Marks and unresolved values exist only in a careful reload.
+            if careful and _is_unencodable_mark(value):
+                value = new_default()
+            elif careful and (isinstance(value, Unresolved) or _holds_unresolved(value)):
+                gone = "its enum or dataclass is gone"
+                value = self._set_aside(stash, spec, value, gone, new_default, sequence)
+            elif check_type and not self._conforms(value, spec.annotation):
+                value = self._set_aside(stash, spec, value, misfit, new_default, sequence)
+            else:
+                if checks_default and _same(value, old_default):
+                    defaulted += 1
+                    value = new_default()
+                if name in stash and _same(value, spec.default):
+                    # At its default (reset by an earlier reload because its enum
+                    # member was gone, say): a stashed value that fits comes back.
+                    back, stashed = take_back(stash, spec, sequence)
+                    if back:
+                        unstashed += 1
+                        value = stashed
+            if nested is not None and dataclasses.is_dataclass(value):
+                nested.settle(name, value, stash)
+            out[k] = value
+        if defaulted:
+            detail = "was at its old default; took the new default"
+            self.notes.add(tid, name, "default-updated", detail, defaulted)
+        if unstashed:
+            self.notes.add(tid, name, "unstashed", "its value came back from the stash", unstashed)
+        return out
+
+    def _conforms(self, value: Any, ann: Any) -> bool:
+        """`conforms`, asked once per type for values whose type alone decides it.
+
+        That is an atomic value (a number, a string, a vector...) and an
+        annotation without a ``Literal``, whose answer depends on the value.
+        """
+        t = type(value)
+        try:
+            shape = self._shapes.get(ann)
+            if shape is None:
+                shape = self._shapes[ann] = (typing.get_origin(ann), _mentions_literal(ann))
+            origin, literal = shape
+            if t is not origin and t in _CONTAINERS and origin in _CONTAINERS:
+                return False  # a list where a tuple is declared, say: whatever it holds
+            if t not in _ATOMIC or literal:
+                return conforms(value, ann)
+            key = (t, ann)
+            fits = self._fits.get(key)
+            if fits is None:
+                fits = self._fits[key] = conforms(value, ann)
+            return fits
+        except TypeError:  # an annotation that cannot be a dict key: no cache
+            return conforms(value, ann)
+
+    def _set_each(self, objs: list[Any], name: str, col: list[Any]) -> None:
+        """Set a field through its property or slot on every object.
+
+        Raises:
+            ReloadFailed: the new code rejects a value.
+        """
+        setter = object.__setattr__
+        for obj, value in zip(objs, col, strict=True):
             try:
                 setter(obj, name, value)
             except Exception as exc:
                 raise ReloadFailed(
-                    f"{tid}.{name}: the new code rejects the value {value!r}: {describe_error(exc)}"
+                    f"{self.type_id}.{name}: the new code rejects the value {value!r}: "
+                    f"{describe_error(exc)}"
                 ) from exc
-        for name, i in self.removed:
-            self._stash(stash, name, values[i])
-        return self._finish(obj, extras, state, entity, stash)
 
-    def _finish(
-        self, obj: Any, extras: Any, state: int, entity: int, stash: dict[str, Any] | None
+    def _set_aside(
+        self,
+        stash: dict[str, Any],
+        spec: FieldSpec,
+        value: Any,
+        why: str,
+        new_default: Callable[[], Any],
+        sequence: Any,
     ) -> Any:
-        """Give a rebuilt object its undeclared attributes and the engine's own state."""
-        if extras:
-            self._extras(obj, extras)
-        d = obj.__dict__
-        if state:
-            d["_hp_state"] = state
-        if entity:
-            d["_hp_entity"] = Handle(entity)
-        if stash:
-            d[STASH_KEY] = stash
-        return obj
-
-    def _set_aside(self, stash: dict[str, Any], spec: FieldSpec, value: Any, why: str) -> Any:
         """The value a field takes when its stored one no longer fits: the stash's, or the default.
 
         The stored value goes to the stash (after the stash gave its own back),
         unless it is the old default: that is no one's data.
         """
-        back, kept = take_back(stash, spec)
+        back, kept = take_back(stash, spec, sequence)
         if back:
             self.notes.add(
                 self.type_id, spec.name, "unstashed", f"{why}; the value kept in the stash fits"
@@ -363,7 +492,7 @@ class ClassPlan:
                 "reset",
                 f"{why}; reset to the default (the old value is kept in the stash)",
             )
-            kept = spec.new_default()
+            kept = new_default()
         if not _same(value, self.old_defaults.get(spec.name, UNENCODABLE_MARK)):
             self._stash(stash, spec.name, value)
         return kept
@@ -389,6 +518,31 @@ class ClassPlan:
                 "undeclared",
                 "undeclared attribute carried over as is (declare it as a field)",
             )
+
+
+def _default_maker(spec: FieldSpec) -> Callable[[], Any]:
+    """What gives each object its default: the default itself when nothing in it can change.
+
+    `FieldSpec.new_default` deep-copies a tuple, say, however immutable its items.
+    """
+    default = spec.default
+    if _deeply_immutable(default):
+        return lambda: default
+    return spec.new_default
+
+
+def _deeply_immutable(value: Any) -> bool:
+    t = type(value)
+    if t in _ATOMIC or isinstance(value, enum.Enum):
+        return True
+    return (t is tuple or t is frozenset) and all(map(_deeply_immutable, value))
+
+
+def _mentions_literal(ann: Any) -> bool:
+    """Whether an annotation is, or holds, a ``typing.Literal`` (deeply)."""
+    return typing.get_origin(ann) is typing.Literal or any(
+        _mentions_literal(a) for a in typing.get_args(ann)
+    )
 
 
 def _is_data_descriptor(cls: type, name: str) -> bool:

@@ -21,9 +21,9 @@ from runtime.fields import PlainDataError
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan, NestedMigration
-from runtime.reload.snapshot import HANDLE, VEC2, Snapshot
+from runtime.reload.snapshot import HANDLE, TUPLE, VEC2, Snapshot
 from runtime.reload.stash import object_from_data, stored_plain
-from runtime.reload.state import Notes, ReloadFailed, Scope, Target
+from runtime.reload.state import Notes, ReloadFailed, Scope, Target, Targets
 from runtime.reports import ReloadReport
 from runtime.scripting import (
     STASH_KEY,
@@ -98,25 +98,35 @@ def restore_objects(
     )
     careful = snap.marked_unencodable or bool(unresolved) or nested.changed
     targets = snap.targets
+    scripts = targets.scripts
     objects: list[Any] = [None] * len(targets)
     plugin_stashes: dict[str, dict[str, Any]] = {}
+    after_overrides = HookCache("on_after_reload")
+    hooked: list[int] = []  # positions of new objects whose class overrides on_after_reload
     for li, index, kinds, cols, extras, states, entities, stashes in group_rows:
         layout = layout_rows[li]
         plan = _plan(targets[index[0]], layout, classes, notes, careful, nested)
         columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
+        if plan is not None:
+            _put(objects, index, plan.build_all(columns, extras, states, entities, stashes))
+            if after_overrides(plan.cls):
+                hooked += index
+            continue
         rows = zip(*columns, strict=True) if columns else itertools.repeat(())
-        for n, values, ex, state, entity, stash in zip(
-            index, rows, extras, states, entities, stashes, strict=False
+        for n, values, state, entity, stash in zip(
+            index, rows, states, entities, stashes or itertools.repeat(None), strict=False
         ):
-            t = targets[n]
-            if plan is None and t.plugin:
-                plugin_stashes[t.plugin] = _plain_data(layout, values, stash, notes)
-            elif plan is None:
-                objects[n] = _to_placeholder(layout, values, state, entity, stash, notes)
+            if n >= scripts:
+                plugin_stashes[targets.plugins[n - scripts]] = _plain_data(
+                    layout, values, stash, notes
+                )
             else:
-                objects[n] = plan.build(values, ex, state, entity, stash)
+                objects[n] = _to_placeholder(layout, values, state, entity, stash, notes)
     for n, type_id, data, _reason, stash in placeholders:
-        objects[n] = _from_placeholder(targets[n].obj, type_id, data, stash, classes, notes)
+        old = targets.objects[n]
+        objects[n] = new = _from_placeholder(old, type_id, data, stash, classes, notes)
+        if new is not old and after_overrides(type(new)):
+            hooked.append(n)
     new_plugins = {
         n: _new_plugin(fresh[n].plugin_class, game.plugin_stashes.get(n), notes)
         for n in scope.to_load
@@ -124,8 +134,17 @@ def restore_objects(
     }
     rebuilt_callbacks = _restore_callbacks(game, callbacks, objects, snap.kept_owners, notes)
     restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks)
-    _after_hooks(game, targets, restored.objects, draft_report())
+    _after_hooks(game, targets, restored.objects, sorted(hooked), draft_report())
     return restored
+
+
+def _put(objects: list[Any], index: list[int], built: list[Any]) -> None:
+    """Put the objects built for the target positions `index` (ascending) in their places."""
+    if index and index[-1] - index[0] == len(index) - 1:
+        objects[index[0] : index[-1] + 1] = built  # consecutive: the common case
+    else:
+        for n, obj in zip(index, built, strict=True):
+            objects[n] = obj
 
 
 class _ClassFinder:
@@ -174,6 +193,8 @@ def _decode_column(kind: int, col: list[Any]) -> list[Any]:
         return list(map(_new_vec2, zip(it, it, strict=True)))
     if kind == HANDLE:
         return list(map(Handle, col))
+    if kind == TUPLE:
+        return list(map(tuple, col))
     return col
 
 
@@ -330,11 +351,16 @@ def _restore_callbacks(
 
 
 def _after_hooks(
-    game: Game, targets: Sequence[Target], objects: Sequence[Any], draft: ReloadReport
+    game: Game,
+    targets: Targets,
+    objects: Sequence[Any],
+    hooked: Sequence[int],
+    draft: ReloadReport,
 ) -> None:
-    overrides = HookCache("on_after_reload")
-    for t, new in zip(targets, objects, strict=True):
-        if new is None or new is t.obj or not overrides(type(new)) or not is_live(game, t):
+    """``on_after_reload`` on the new objects at the positions `hooked`, in order, if live."""
+    for n in hooked:
+        t, new = targets[n], objects[n]
+        if not is_live(game, t):
             continue
         try:
             new.on_after_reload(hook_context(game, t, new), draft)

@@ -3,7 +3,8 @@
 Objects are stored by class, in columns: one list per field (and for undeclared
 attributes, lifecycle state and entity). A column of a field declared ``Vec2``
 or ``Handle`` whose values all are exactly that type is stored as plain numbers,
-with no extension value per object: decoding those was the costliest part of a
+and one of a ``tuple`` field whose values all are tuples as plain arrays, with
+no extension value per object: decoding those was the costliest part of a
 large reload. Each object's stash (`runtime.reload.stash`) is stored with it.
 The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
 `runtime.reload.restore` reads it back.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import operator
 import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from runtime.fields import dataclass_default, declared_fields, type_name
 from runtime.plugins import describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live
-from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target
+from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target, Targets
 from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of, type_id_of
 from runtime.snapshot import Unencodable, packb
 from runtime.values import Handle, Vec2
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from runtime.game import Game
 
 # How a column of field values is stored in a snapshot.
-PLAIN, VEC2, HANDLE = 0, 1, 2
+PLAIN, VEC2, HANDLE, TUPLE = 0, 1, 2, 3
 
 #: Engine attributes kept on scripts and plugins (not user state).
 ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
@@ -45,6 +47,8 @@ class Snapshot:
     Attributes:
         blob: the msgpack blob.
         targets: every old object in scope, in blob order.
+        classes: the class of the old objects and their positions in `targets`,
+            class by class (the later steps decide per class, not per object).
         told: the targets whose ``on_before_reload`` ran (they hear of a rollback).
         kept_owners: callback owners outside the scope, referred to by index.
         marked_unencodable: some stored value could not be stored: restore then
@@ -53,7 +57,8 @@ class Snapshot:
     """
 
     blob: bytes
-    targets: tuple[Target, ...]
+    targets: Targets
+    classes: tuple[tuple[type, list[int]], ...]
     told: tuple[Target, ...]
     kept_owners: tuple[Any, ...]
     marked_unencodable: bool
@@ -65,45 +70,38 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
 
     A hook that raises is noted as a warning (see `_before_hooks`).
     """
-    targets = _collect_targets(game, scope)
-    told = _before_hooks(game, targets, notes)
-    groups: dict[type, _Group] = {}
+    targets, groups = _collect_targets(game, scope)
+    told = _before_hooks(game, targets, groups, notes)
     layout_rows: list[list[Any]] = []
+    group_rows: list[list[Any]] = []
     placeholders: list[list[Any]] = []
-    owner_index: dict[int, int] = {}
-    for n, t in enumerate(targets):
-        obj = t.obj
-        owner_index[id(obj)] = n
-        cls = type(obj)
+    objects = targets.objects
+    for cls, group in groups.items():
         if cls is PlaceholderScript:
-            placeholders.append(
-                [n, obj.missing_type_id, obj.data, obj.reason, obj.__dict__.get(STASH_KEY)]
-            )
+            for n in group.index:
+                obj = objects[n]
+                placeholders.append(
+                    [n, obj.missing_type_id, obj.data, obj.reason, obj.__dict__.get(STASH_KEY)]
+                )
             continue
-        group = groups.get(cls)
-        if group is None:
-            fields = declared_fields(cls)
-            group = groups[cls] = _Group(
-                len(layout_rows),
-                list(fields),
-                [type_name(f.annotation) for f in fields.values()],
-                ENGINE_KEYS | set(fields),
-            )
-            layout_rows.append(
-                [
-                    type_id_of(cls),
-                    cls.__module__,
-                    cls.__qualname__,
-                    group.names,
-                    group.annotations,
-                    _encodable_defaults(fields),
-                ]
-            )
-        group.index.append(n)
-        group.objects.append(obj)
-    group_rows = [g.columns() for g in groups.values()]
+        fields = declared_fields(cls)
+        names = list(fields)
+        annotations = [type_name(f.annotation) for f in fields.values()]
+        layout_rows.append(
+            [
+                type_id_of(cls),
+                cls.__module__,
+                cls.__qualname__,
+                names,
+                annotations,
+                _encodable_defaults(fields),
+            ]
+        )
+        group_rows.append(
+            group.columns(len(layout_rows) - 1, names, annotations, ENGINE_KEYS | set(fields))
+        )
     kept_owners: list[Any] = []
-    callbacks = _callbacks(game, owner_index, kept_owners)
+    callbacks = _callbacks(game, objects, kept_owners)
     blob_data = [layout_rows, group_rows, placeholders, callbacks]
     marked = False
     seen: dict[type, None] = {}
@@ -115,7 +113,8 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
         seen.clear()
         blob = packb(blob_data, seen)
     layouts = packb([_dataclass_layout(cls) for cls in seen])
-    return Snapshot(blob, tuple(targets), told, tuple(kept_owners), marked, layouts)
+    classes = tuple((cls, g.index) for cls, g in groups.items())
+    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts)
 
 
 def _dataclass_layout(cls: type) -> list[Any]:
@@ -140,30 +139,56 @@ def _dataclass_layout(cls: type) -> list[Any]:
     return [cls.__module__, cls.__qualname__, names, types, defaults]
 
 
-def _collect_targets(game: Game, scope: Scope) -> list[Target]:
+def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Group]]:
+    """Every object in scope (one walk of each scene), and the same objects class by class."""
     names = set(scope.names)
-    targets: list[Target] = []
-    append = targets.append
+    targets = Targets()
+    types: list[type] = []  # of each target
     in_scope: dict[type, bool] = {}  # per class, not per object
     for scene in game.scenes:
-        rs = game.running_scene(scene)
-        for e in scene:
-            for i, s in enumerate(e.scripts):
-                cls = type(s)
-                hit = in_scope.get(cls)
-                if hit is None:
-                    hit = cls is PlaceholderScript or plugin_name_of(cls) in names
-                    in_scope[cls] = hit
-                if hit:
-                    append(Target(s, scene, rs, e, i))
+        targets.scene_runs.append((len(targets.objects), scene, game.running_scene(scene)))
+        columns = scene.script_columns()
+        scene_types = list(map(type, columns.scripts))
+        for cls in dict.fromkeys(scene_types).keys() - in_scope.keys():
+            in_scope[cls] = cls is PlaceholderScript or plugin_name_of(cls) in names
+        if not all(map(in_scope.__getitem__, scene_types)):
+            keep = list(map(in_scope.__getitem__, scene_types))
+            columns = columns.where(keep)
+            scene_types = list(itertools.compress(scene_types, keep))
+        targets.objects += columns.scripts
+        targets.entities += columns.entities
+        targets.indices += columns.indices
+        types += scene_types
     for name in scope.names:
         obj = game.plugin_objects.get(name)
         if obj is not None:
-            append(Target(obj, plugin=name))
-    return targets
+            targets.objects.append(obj)
+            targets.plugins.append(name)
+            types.append(type(obj))
+    return targets, _by_class(targets.objects, types)
 
 
-def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Target, ...]:
+def _by_class(objects: list[Any], types: list[type]) -> dict[type, _Group]:
+    """The positions of `objects` (of classes `types`) and the objects, class by class.
+
+    Classes come in the order they first appear.
+    """
+    classes = dict.fromkeys(types)
+    if len(classes) == 1:
+        return {types[0]: _Group(list(range(len(objects))), objects)}
+    type_ids = list(map(id, types))
+    # A stable sort by class keeps each class's positions ascending; all of it in C.
+    order = sorted(range(len(objects)), key=type_ids.__getitem__)
+    groups = {}
+    for _, run in itertools.groupby(order, key=type_ids.__getitem__):
+        index = list(run)
+        groups[types[index[0]]] = _Group(index, list(map(objects.__getitem__, index)))
+    return {cls: groups[cls] for cls in classes}
+
+
+def _before_hooks(
+    game: Game, targets: Targets, groups: dict[type, _Group], notes: Notes
+) -> tuple[Target, ...]:
     """Run ``on_before_reload``; a hook that raises is a warning, never a rollback.
 
     The hook that runs is the *old* code's: if its failure rolled the reload
@@ -171,9 +196,14 @@ def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Targ
     is saved as it was when the hook raised (or ran past its budget, or exited).
     """
     overrides = HookCache("on_before_reload")
+    # Only the objects of classes that override the hook, in target order.
+    hooked = sorted(
+        itertools.chain.from_iterable(g.index for c, g in groups.items() if overrides(c))
+    )
     told: list[Target] = []
-    for t in targets:
-        if not overrides(type(t.obj)) or not is_live(game, t):
+    for n in hooked:
+        t = targets[n]
+        if not is_live(game, t):
             continue
         told.append(t)
         # Through the guard: a hook that loops is interrupted and noted like one that
@@ -189,55 +219,87 @@ def _before_hooks(game: Game, targets: list[Target], notes: Notes) -> tuple[Targ
     return tuple(told)
 
 
+_dict_of = operator.attrgetter("__dict__")
+
+
 @dataclass(slots=True)
 class _Group:
-    """The objects of one class in a snapshot, turned into columns."""
+    """The objects of one class in a snapshot, and their positions among the targets."""
 
-    layout: int
-    names: list[str]
-    annotations: list[str]
-    not_extra: frozenset[str]
     index: list[int] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
 
-    def columns(self) -> list[Any]:
-        """``[layout, target indices, kinds, columns, extras, states, entities, stashes]``."""
+    def columns(
+        self, layout: int, names: list[str], annotations: list[str], not_extra: frozenset[str]
+    ) -> list[Any]:
+        """``[layout, target indices, kinds, columns, extras, states, entities, stashes]``.
+
+        Each column is one pass in C (``map``) over the objects' dicts. `extras`
+        and `stashes` are ``None`` when no object of the group has any (the
+        common case: restore then skips them as a whole).
+        """
         objs = self.objects
-        dicts = [o.__dict__ for o in objs]
+        dicts = list(map(_dict_of, objs))
         kinds: list[int] = []
         cols: list[list[Any]] = []
-        for name, ann in zip(self.names, self.annotations, strict=True):
+        for name, ann in zip(names, annotations, strict=True):
             try:
-                col = [d[name] for d in dicts]
+                col = list(map(operator.itemgetter(name), dicts))
             except KeyError:  # a slot, or a field an object lost
                 col = [_get(o, d, name) for o, d in zip(objs, dicts, strict=True)]
-            if ann == "Vec2" and all(type(v) is Vec2 for v in col):
+            if ann == "Vec2" and _all_of_type(col, Vec2):
                 kinds.append(VEC2)
                 cols.append(list(itertools.chain.from_iterable(col)))
-            elif ann == "Handle" and all(type(v) is Handle for v in col):
+            elif ann == "Handle" and _all_of_type(col, Handle):
                 kinds.append(HANDLE)
                 cols.append(list(map(int, col)))
+            elif ann.startswith("tuple") and _all_of_type(col, tuple):
+                kinds.append(TUPLE)
+                cols.append(list(map(list, col)))
             else:
                 kinds.append(PLAIN)
                 cols.append(col)
-        not_extra = self.not_extra
-        extras = [
-            {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
-        ]
-        states = [d.get("_hp_state", 0) for d in dicts]
+        # One pass tells whether any object has an undeclared attribute or a stash.
+        extras = stashes = None
+        if not all(map((not_extra - {STASH_KEY}).issuperset, dicts)):
+            extras = [
+                {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
+            ]
+            stashes = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
+            if not any(extras):
+                extras = None
+        states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
         # Entity handles as plain ints: a Handle would go through a Python ext hook.
-        entities = [int(d.get("_hp_entity", 0)) for d in dicts]
-        stashes = [d.get(STASH_KEY) for d in dicts]
-        return [self.layout, self.index, kinds, cols, extras, states, entities, stashes]
+        entities = list(
+            map(int, map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
+        )
+        return [
+            layout,
+            self.index,
+            kinds,
+            cols,
+            extras,
+            states,
+            entities,
+            stashes if stashes is not None and any(stashes) else None,
+        ]
 
 
-def _callbacks(game: Game, owner_index: dict[int, int], kept_owners: list[Any]) -> list[list[Any]]:
+def _all_of_type(values: list[Any], cls: type) -> bool:
+    """Whether every value is exactly of type `cls` (one pass in C)."""
+    return set(map(type, values)) <= {cls}
+
+
+def _callbacks(game: Game, objects: list[Any], kept_owners: list[Any]) -> list[list[Any]]:
     """Timers, subscriptions, messages and events; owners as target or kept-owner indices."""
     cb = game.callbacks
     scene_index = {id(rs): i for i, rs in enumerate(game.running_scenes)}
     keep_index: dict[int, int] = {}
+    owner_index: dict[int, int] = {}  # built at the first owner: most reloads have none
 
     def ref(owner: Any) -> list[Any]:
+        if not owner_index:
+            owner_index.update(zip(map(id, objects), range(len(objects)), strict=True))
         i = owner_index.get(id(owner))
         if i is not None:
             return ["t", i]
@@ -281,7 +343,11 @@ def _drop_unencodable(
     for row in group_rows:
         stored = layout_rows[row[0]]
         for f, (kind, col) in enumerate(zip(row[2], row[3], strict=True)):
-            if kind != PLAIN or _try_pack(col) is None:
+            if kind == TUPLE and _try_pack(col) is not None:
+                # Back to a column of tuples, where a value can be marked in its place.
+                row[2][f], col = PLAIN, list(map(tuple, col))
+                row[3][f] = col
+            elif kind != PLAIN or _try_pack(col) is None:
                 continue
             for i, v in enumerate(col):
                 problem = _try_pack(v)
@@ -294,7 +360,7 @@ def _drop_unencodable(
                     )
                     col[i] = UNENCODABLE_MARK
                     marked = True
-        for extras in row[4]:
+        for extras in row[4] or ():
             for k in list(extras or ()):
                 problem = _try_pack(extras[k])
                 if problem is not None:

@@ -10,6 +10,8 @@ drops fields by mistake (a file caught half written) is undone by the next one.
 
 from __future__ import annotations
 
+import math
+import typing
 from collections.abc import Callable
 from typing import Any
 
@@ -24,6 +26,8 @@ from runtime.fields import (
 from runtime.scripting import STASH_KEY, instantiate
 from runtime.snapshot import Unresolved
 
+_NOT_ASKED: Any = object()
+
 
 def stored_plain(value: Any) -> Any:
     """A stored value as scene-file data, also when its enum or dataclass no longer exists.
@@ -36,6 +40,17 @@ def stored_plain(value: Any) -> Any:
     Raises:
         PlainDataError: the value has no plain form (a function, an open file...).
     """
+    t = type(value)
+    if t is str or t is bool or value is None:
+        return value
+    if t is float and math.isfinite(value):
+        return value
+    if t is list or t is tuple:
+        # A flat list of strings or finite floats is its own plain form: one pass in C
+        # rather than a call per item (a field-changing edit stashes one per object).
+        items = set(map(type, value))
+        if items <= {str} or (items <= {float} and all(map(math.isfinite, value))):
+            return list(value)
     return to_plain(_resolved_plain(value))
 
 
@@ -50,8 +65,15 @@ def _resolved_plain(value: Any) -> Any:
     return value
 
 
-def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
+def take_back(
+    stash: dict[str, Any], spec: FieldSpec, sequence: Any = _NOT_ASKED
+) -> tuple[bool, Any]:
     """Take `spec`'s field out of `stash` if its kept value fits the field's type.
+
+    Args:
+        stash: an object's stash.
+        spec: the field.
+        sequence: `float_sequence` of the field's annotation, when the caller knows it.
 
     Returns:
         ``(True, value)`` when the value came back (and left the stash), else
@@ -59,14 +81,48 @@ def take_back(stash: dict[str, Any], spec: FieldSpec) -> tuple[bool, Any]:
     """
     if spec.name not in stash:
         return False, None
+    raw, ann = stash[spec.name], spec.annotation
+    if type(raw) is ann and (ann is str or ann is bool):  # their own plain form
+        del stash[spec.name]
+        return True, raw
+    if type(raw) is list and sequence is _NOT_ASKED:
+        sequence = float_sequence(ann)
+    if type(raw) is list and sequence is not None:
+        # A list of numbers back into list[float] or tuple[float, ...]: what from_plain
+        # makes of it, in C (a field-changing edit gives one back per object).
+        if set(map(type, raw)) <= {float, int} and all(map(_finite, raw)):
+            del stash[spec.name]
+            return True, sequence(map(float, raw))
+        return False, None
     try:
-        value = from_plain(stash[spec.name], spec.annotation)
+        value = from_plain(raw, ann)
     except (PlainDataError, RecursionError):
         return False, None
     if not conforms(value, spec.annotation):
         return False, None
     del stash[spec.name]
     return True, value
+
+
+def float_sequence(ann: Any) -> Any:
+    """``list`` or ``tuple`` for ``list[float]`` or ``tuple[float, ...]``, else ``None``.
+
+    Not cached here: a module-level cache keyed by annotations would keep old
+    generations of plugin classes alive. `ClassPlan` asks once per field.
+    """
+    origin, args = typing.get_origin(ann), typing.get_args(ann)
+    if origin is list and args == (float,):
+        return list
+    if origin is tuple and args == (float, Ellipsis):
+        return tuple
+    return None
+
+
+def _finite(value: float) -> bool:
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an int too large for a float
+        return False
 
 
 #: Notes what happened to a field: ``(field name, kind, detail)`` (a `MigrationNote`'s parts).

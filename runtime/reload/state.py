@@ -8,6 +8,7 @@ step, so a failure only has to drop the new state.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +53,56 @@ class Target:
     plugin: str = ""
 
 
+class Targets:
+    """Every old object of a reload, in blob order: scripts scene by scene, then plugin objects.
+
+    Kept as columns, not as one `Target` per object: a reload of a large scene
+    visits every object in several steps, and making a `Target` for each cost
+    as much as the rest of the walk of the scene. The steps that visit every object read
+    the columns; indexing or iterating makes the `Target` of one object, for
+    the places that handle objects one by one (hooks, report lines).
+
+    Attributes:
+        objects: the old objects: every script in scope, then every plugin object.
+        entities: the entity of each script (as long as the scripts' part of `objects`).
+        indices: each script's index in its entity's scripts.
+        scene_runs: (position of its first script, scene, running scene or ``None``)
+            of each scene, in order.
+        plugins: the plugin of each plugin object, in order.
+    """
+
+    __slots__ = ("entities", "indices", "objects", "plugins", "scene_runs")
+
+    def __init__(self) -> None:
+        self.objects: list[Any] = []
+        self.entities: list[Entity] = []
+        self.indices: list[int] = []
+        self.scene_runs: list[tuple[int, Scene, RunningScene | None]] = []
+        self.plugins: list[str] = []
+
+    @property
+    def scripts(self) -> int:
+        """How many of `objects` are scripts (the rest are plugin objects)."""
+        return len(self.entities)
+
+    def __len__(self) -> int:
+        return len(self.objects)
+
+    def __getitem__(self, n: int) -> Target:
+        obj = self.objects[n]  # raises IndexError past the end, as a sequence does
+        k = self.scripts
+        if n < 0:
+            n += len(self.objects)
+        if n >= k:
+            return Target(obj, plugin=self.plugins[n - k])
+        # The last scene run starting at or before n (few scenes: a linear scan is enough).
+        run = next(r for r in reversed(self.scene_runs) if r[0] <= n)
+        return Target(obj, run[1], run[2], self.entities[n], self.indices[n])
+
+    def __iter__(self) -> Iterator[Target]:
+        return map(self.__getitem__, range(len(self.objects)))
+
+
 class Notes:
     """The migration notes of one reload, counted by (type id, field, kind, detail).
 
@@ -61,9 +112,9 @@ class Notes:
     def __init__(self) -> None:
         self._counts: Counter[tuple[str, str, str, str]] = Counter()
 
-    def add(self, type_id: str, field_name: str, kind: str, detail: str) -> None:
-        """Count one more object that this note applies to."""
-        self._counts[(type_id, field_name, kind, detail)] += 1
+    def add(self, type_id: str, field_name: str, kind: str, detail: str, count: int = 1) -> None:
+        """Count `count` more objects that this note applies to."""
+        self._counts[(type_id, field_name, kind, detail)] += count
 
     def as_tuple(self) -> tuple[MigrationNote, ...]:
         """The notes, in the order they were first seen."""

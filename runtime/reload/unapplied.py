@@ -66,33 +66,26 @@ def find_unapplied(
 def _changed_hooks(
     snap: Snapshot, new_objects: Sequence[Any], game_started: bool
 ) -> list[UnappliedChange]:
-    changed: dict[tuple[type, type, str], bool] = {}  # per class pair, not per object
+    targets = snap.targets
+    olds, entities, scripts = targets.objects, targets.entities, targets.scripts
     hit: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     plugin_hit: dict[tuple[str, str, str], bool] = {}
-    for t, new in zip(snap.targets, new_objects, strict=True):
-        old_cls, new_cls = type(t.obj), type(new)
+    # Class by class: the objects of one stored class all have the same new class.
+    for old_cls, positions in snap.classes:
+        new = new_objects[positions[0]]
+        new_cls = type(new)
         if new is None or PlaceholderScript in (old_cls, new_cls):
             continue
         for hook, ran_at in ONCE_HOOKS.items():
-            if t.plugin:
-                if hook != "on_init" or not game_started:
-                    continue
-            elif t.obj.__dict__.get("_hp_state", 0) < ran_at:
-                continue
-            key = (old_cls, new_cls, hook)
-            differs = changed.get(key)
-            if differs is None:
-                differs = changed[key] = not same_code(
-                    getattr(old_cls, hook, None), getattr(new_cls, hook, None)
-                )
-            if not differs:
+            if same_code(getattr(old_cls, hook, None), getattr(new_cls, hook, None)):
                 continue
             where = (plugin_name_of(new_cls), type_id_of(new_cls), hook)
-            if t.plugin:
-                plugin_hit[where] = True
-            else:
-                assert t.entity is not None
-                hit[where].append(int(t.entity.handle))
+            for n in positions:
+                if n >= scripts:
+                    if hook == "on_init" and game_started:
+                        plugin_hit[where] = True
+                elif olds[n].__dict__.get("_hp_state", 0) >= ran_at:
+                    hit[where].append(int(entities[n].handle))
     out = [
         UnappliedChange(p, tid, hook, "hook", entities=tuple(handles))
         for (p, tid, hook), handles in hit.items()
