@@ -32,7 +32,7 @@ from runtime.callbacks import CallbackStore, Emitted, Message, Owner, Subscripti
 from runtime.changes import PendingChanges
 from runtime.context import PluginContext, ScriptContext
 from runtime.generations import GenerationTracker, describe_stale
-from runtime.guard import BudgetInterrupt, CallGuard, GameExit
+from runtime.guard import BudgetExceeded, BudgetInterrupt, CallGuard, GameExit
 from runtime.input import InputState
 from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_traceback
 from runtime.profiles import BuildProfile
@@ -169,7 +169,9 @@ class RunningScene:
 
         The loop is watched as one span whose budget applies to each script
         (`CallGuard.watch_loop`): a guarded call per script would cost more than
-        the scripts of a large scene. A frame past its budget skips the rest.
+        the scripts of a large scene. A frame past its budget skips the rest,
+        and so does a frame in which a script was interrupted (the rest update
+        in the next frame, so the caller's event loop waits one budget at most).
         """
         ctx = self.ctx
         ups = self.updaters()
@@ -195,7 +197,12 @@ class RunningScene:
                 except BaseException as exc:
                     guard.stop_loop(watched)
                     e, s, _ = ups[i - 1]
-                    self.game.script_failed(e, s, "on_update", guard.game_error(exc, watched))
+                    error = guard.game_error(exc, watched)
+                    self.game.script_failed(e, s, "on_update", error)
+                    if isinstance(error, BudgetExceeded):
+                        # The frame ends here, the next scripts update in the next one: when
+                        # every object of a class loops, each would cost a budget in this frame.
+                        i = n
                     watched = guard.watch_loop()
             guard.stop_loop(watched)
             if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
@@ -518,13 +525,19 @@ class Game:
 
     # --- the loop ---------------------------------------------------------------------
 
-    def step(self, frames: int = 1) -> None:
+    def step(self, frames: int = 1, *, stop_after_interrupt: bool = False) -> None:
         """Run `frames` fixed-step frames (pending reloads are applied before each).
 
         No frame runs once game code asked to quit or while the game is halted
         (`halt`: a frame went over the budget); reloads still apply. The frames
         of one call stop early once together they are over the budget, so the
         caller (the editor's event loop) gets control back.
+
+        Args:
+            frames: how many frames to run.
+            stop_after_interrupt: also stop after a frame in which a call into game
+                code was interrupted (the editor: its event loop has already waited
+                one budget, and must turn before the next frame).
         """
         spent = 0.0
         for _ in range(frames):
@@ -536,6 +549,8 @@ class Game:
             spent += self._last_frame_seconds
             budget = self.guard.budget
             if budget is not None and spent > budget:
+                break
+            if stop_after_interrupt and self.guard.interrupted_seconds:
                 break
 
     def _frame(self) -> None:

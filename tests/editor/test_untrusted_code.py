@@ -229,6 +229,14 @@ def test_an_endless_loop_in_play_is_interrupted_and_the_editor_stays_responsive(
     assert "looper.py" in error and "ran for longer than 0.3 s" in error
 
 
+def test_every_object_of_a_looping_class_costs_the_editor_one_budget_at_a_time(tmp_path):
+    root = make_game_project(tmp_path / "game", {"looper.py": LOOPER}, *["game.looper:Looper"] * 5)
+    out = run_editor(root, tmp_path, PLAY_FOR_A_WHILE)
+    assert out["state"] == "playing"
+    assert out["longest_block"] < BUDGET + 0.5  # not one budget per object in one frame
+    assert len([e for e in out["errors"] if "paused" in e]) == 5
+
+
 @pytest.mark.parametrize("how", ["import sys; sys.exit()", "raise KeyboardInterrupt"])
 def test_an_exit_in_play_is_a_script_error_not_the_end_of_the_editor(tmp_path, how):
     source = LOOPER.replace("while True:\n                pass", how)
