@@ -525,7 +525,7 @@ class Game:
 
     # --- the loop ---------------------------------------------------------------------
 
-    def step(self, frames: int = 1, *, stop_after_interrupt: bool = False) -> None:
+    def step(self, frames: int = 1, *, responsive: bool = False) -> None:
         """Run `frames` fixed-step frames (pending reloads are applied before each).
 
         No frame runs once game code asked to quit or while the game is halted
@@ -535,22 +535,28 @@ class Game:
 
         Args:
             frames: how many frames to run.
-            stop_after_interrupt: also stop after a frame in which a call into game
-                code was interrupted (the editor: its event loop has already waited
-                one budget, and must turn before the next frame).
+            responsive: the caller is an event loop that must turn at least once a
+                budget (the editor): stop after a frame in which a call into game
+                code was interrupted, and before a frame once the call has taken a
+                budget all told (a reload whose import check hung included).
         """
         spent = 0.0
+        clock = self.guard.clock
+        started = clock()
+        budget = self.guard.budget
         for _ in range(frames):
             self.apply_pending_reloads()
             self.apply_asset_changes()  # images reload between frames, like code
             if self.halt_reason is not None or self.quit_reason is not None:
                 continue
+            if responsive and budget is not None and clock() - started > budget:
+                break  # the frame runs at the next turn of the event loop
             _frame(self)  # the engine's own, whatever game code did to Game._frame
             spent += self._last_frame_seconds
             budget = self.guard.budget
             if budget is not None and spent > budget:
                 break
-            if stop_after_interrupt and self.guard.interrupted_seconds:
+            if responsive and self.guard.interrupted_seconds:
                 break
 
     def _frame(self) -> None:

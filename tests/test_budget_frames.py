@@ -19,7 +19,7 @@ FRAME_BY_FRAME = STEP_GAME.replace(
 
 #: `STEP_GAME`, its frames run as the editor's timer runs them.
 EDITOR_TICK = STEP_GAME.replace(
-    "game.step(int(sys.argv[2]))", "game.step(int(sys.argv[2]), stop_after_interrupt=True)"
+    "game.step(int(sys.argv[2]))", "game.step(int(sys.argv[2]), responsive=True)"
 )
 
 LOOPER = """
