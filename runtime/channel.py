@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import socket
@@ -742,20 +743,26 @@ def entity_payload(e: Entity) -> dict[str, Any]:
     }
 
 
-def scene_tree_payload(game: Game) -> dict[str, Any]:
+def scene_tree_payload(game: Game, limit: int | None = None) -> dict[str, Any]:
     """The running scene of `game` as a ``tree`` message's payload.
 
     ``entities`` lists every entity depth first as a map: ``handle``, ``name``,
     ``parent`` (0 for a root), ``enabled``, ``position``, ``rotation``,
     ``scale``, ``visual`` (``None`` or a map: kind, size, color, z, text,
     image, font_size) and ``scripts`` (maps: ``type``, ``fields``, ``faulted``).
-    ``plugins`` lists the plugin objects as maps: ``name``, ``type``, ``fields``.
+    ``total`` is the number of entities in the scene: more than ``entities``
+    holds when `limit` cut the list short (the first entities, parents before
+    their children). ``plugins`` lists the plugin objects as maps: ``name``,
+    ``type``, ``fields``.
     """
     try:
         scene = game.scene
     except LookupError:
         scene = None
-    entities = [entity_payload(e) for e in scene] if scene is not None else []
+    entities = []
+    if scene is not None:
+        shown = scene if limit is None else itertools.islice(scene, max(0, limit))
+        entities = [entity_payload(e) for e in shown]
     plugins = [
         {"name": name, "type": type(obj).__qualname__, "fields": _fields_of(obj)}
         for name, obj in game.plugin_objects.items()
@@ -765,6 +772,7 @@ def scene_tree_payload(game: Game) -> dict[str, Any]:
         "frame": int(game.frame),
         "time": float(game.time),
         "entities": entities,
+        "total": len(scene) if scene is not None else 0,
         "plugins": plugins,
     }
 

@@ -189,7 +189,9 @@ class PlayerSession:
             self.steps_requested += max(0, min(int(msg["frames"]), 10_000))
             self.advance(self.steps_requested)
         elif msg.type == "request_tree":
-            self.send("tree", **scene_tree_payload(self.game))
+            limit = msg.get("limit")
+            limit = int(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
+            self.send("tree", **scene_tree_payload(self.game, limit))
         elif msg.type == "request_entity":
             self._send_entity(Handle(msg["handle"]))
         elif msg.type == "watch":
