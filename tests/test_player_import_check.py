@@ -7,12 +7,13 @@ the save that fixes it. Each player runs as a child with a timeout.
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import time
 
 import pytest
 
-from .budget_projects import COUNTER, counter_project
+from .budget_projects import COUNTER, counter_project, end_child
 from .no_qt import runtime_command
 
 #: Seconds a player may take to end once asked.
@@ -42,11 +43,7 @@ def test_a_save_that_would_end_the_player_is_refused_and_the_game_goes_on(tmp_pa
         while proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, f"the player ended: exit code {proc.returncode}"
-        proc.terminate()
-        out, err = proc.communicate(timeout=CHILD_TIMEOUT)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=CHILD_TIMEOUT)
+        out, err = end_child(proc, signal.SIGTERM, CHILD_TIMEOUT)
     assert proc.returncode == 0, err
     assert out.splitlines()[-1].startswith("ran "), out  # the summary of a clean end

@@ -17,7 +17,7 @@ import textwrap
 
 import pytest
 
-from .budget_projects import COUNTER, counter_project
+from .budget_projects import COUNTER, counter_project, end_child
 from .conftest import REPO_ROOT
 from .test_guard import run_child
 
@@ -120,11 +120,7 @@ def test_ctrl_c_in_the_terminal_closes_the_editor(tmp_path):
     try:
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == "ready"
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=CHILD_TIMEOUT)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate(timeout=CHILD_TIMEOUT)
+        _, err = end_child(proc, signal.SIGINT, CHILD_TIMEOUT)
     assert proc.returncode == 0, err
     assert "Traceback" not in err, err
