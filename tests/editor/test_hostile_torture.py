@@ -449,5 +449,9 @@ def test_hostile_saves_never_take_the_editor_down_nor_lose_an_edit(tmp_path: Pat
 
 
 @pytest.mark.slow
-def test_hostile_saves_never_take_the_editor_down_long(tmp_path: Path) -> None:
+def test_hostile_saves_never_take_the_editor_down_long(
+    tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if "slow" not in (request.config.getoption("-m") or "") and not os.environ.get("HOTPLAY_SLOW"):
+        pytest.skip("long hostile torture run: use -m slow or HOTPLAY_SLOW=1")
     run_hostile_torture(tmp_path, SEED + 1, 150)
