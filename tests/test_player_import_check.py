@@ -46,4 +46,6 @@ def test_a_save_that_would_end_the_player_is_refused_and_the_game_goes_on(tmp_pa
     finally:
         out, err = end_child(proc, signal.SIGTERM, CHILD_TIMEOUT)
     assert proc.returncode == 0, err
+    (refused,) = [line for line in out.splitlines() if "ended the check process" in line]
+    assert "counter.py" in refused, refused  # reported, naming the file
     assert out.splitlines()[-1].startswith("ran "), out  # the summary of a clean end
