@@ -537,19 +537,22 @@ class Game:
             frames: how many frames to run.
             responsive: the caller is an event loop that must turn at least once a
                 budget (the editor): stop after a frame in which a call into game
-                code was interrupted, and before a frame once the call has taken a
-                budget all told (a reload whose import check hung included).
+                code was interrupted, before a frame once the call has taken a
+                budget all told, and before the first frame of new code (a reload
+                and a frame of its code, each up to a budget, take two turns).
         """
         spent = 0.0
         clock = self.guard.clock
         started = clock()
         budget = self.guard.budget
         for _ in range(frames):
-            self.apply_pending_reloads()
+            reloaded = self.apply_pending_reloads()
             self.apply_asset_changes()  # images reload between frames, like code
             if self.halt_reason is not None or self.quit_reason is not None:
                 continue
-            if responsive and budget is not None and clock() - started > budget:
+            if responsive and (
+                any(r.ok for r in reloaded) or (budget is not None and clock() - started > budget)
+            ):
                 break  # the frame runs at the next turn of the event loop
             _frame(self)  # the engine's own, whatever game code did to Game._frame
             spent += self._last_frame_seconds

@@ -8,7 +8,9 @@ instead of hanging the suite.
 
 from __future__ import annotations
 
-from .budget_projects import counter_project
+from runtime import BuildProfile, Game
+
+from .budget_projects import COUNTER, counter_project
 from .conftest import entity, script
 from .test_guard import STEP_GAME, run_child
 
@@ -51,3 +53,17 @@ def test_the_editors_frames_of_one_tick_stop_after_an_interrupted_script(tmp_pat
     out = run_child(EDITOR_TICK, str(root), "4")
     assert out["frame"] == 1
     assert len([e for e in out["errors"] if "ran for longer than" in e]) == 1
+
+
+def test_the_editors_tick_runs_the_first_frame_of_new_code_at_the_next_turn(tmp_path):
+    # A reload and a frame of its code each may take up to a budget: not in one turn.
+    root = counter_project(tmp_path / "project", {})
+    counter_py = root / "plugins" / "game" / "counter.py"
+    with Game(root, profile=BuildProfile.DEBUG_HR, watch=False) as game:
+        game.step(2)
+        counter_py.write_text(COUNTER.replace("self.count += 1", "self.count += 100"))
+        game.queue_reload([str(counter_py)])
+        game.step(4, responsive=True)
+        assert game.reports[-1].ok and game.frame == 2  # reloaded; no frame yet
+        game.step(1, responsive=True)
+        assert game.frame == 3 and game.scene.find("Counter").scripts[0].count == 102

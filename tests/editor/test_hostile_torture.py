@@ -133,10 +133,14 @@ for i, step in enumerate(plan):
     rec["playing"] = window.play_state is not PlayState.STOPPED
     rec["edited"] = toy_state(window.edited_scene)
     if rec["playing"]:
+        # Each action is a turn of the event loop, as a click is: the heartbeat measures
+        # the editor, not two frames this script would run back to back.
         scene = window.scene_view.scene
         controller.toggle_pause()
+        wait(0.05)
         rec["before"] = toy_state(scene)
         controller.step()  # one frame of the code loaded now
+        wait(0.05)
         rec["after"] = toy_state(scene)
         toy = window.game.plugin_objects.get(tm.PLUGIN)
         rec["plugin_frames"] = toy.frames if toy is not None else None
