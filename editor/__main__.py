@@ -119,17 +119,21 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _end_session_on_signals(app: QCoreApplication, windows: OpenWindows) -> QTimer:
-    """SIGTERM and SIGHUP (logout, a process manager) keep unsaved edits for recovery.
+    """SIGTERM, SIGHUP (logout, a process manager) and Ctrl+C keep unsaved edits for recovery.
 
     Python runs signal handlers only when it gets control, and Qt's event loop
-    is C++: a short timer gives Python that chance a few times a second.
+    is C++: a short timer gives Python that chance a few times a second. The
+    terminal's Ctrl+C (SIGINT) would otherwise raise ``KeyboardInterrupt`` in
+    whatever slot runs, which Qt prints and the editor survives: the user asked
+    it to stop, so it ends the session like SIGTERM. Game code raising
+    ``KeyboardInterrupt`` itself is not a signal and stays its script's error.
     """
 
     def on_signal(signum: int, _frame: object) -> None:
         windows.end_session()
         app.quit()
 
-    for name in ("SIGTERM", "SIGHUP"):
+    for name in ("SIGTERM", "SIGHUP", "SIGINT"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), on_signal)
     from PySide6.QtCore import QTimer

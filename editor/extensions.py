@@ -12,10 +12,19 @@ need Qt. A hot reload of the plugin calls the new generation's
 `register_editor` inside the reload transaction and swaps everything it
 registered at commit; if the new code raises, the whole reload rolls back and
 the previous code keeps running, in the game and in the editor.
+
+Everything a plugin registers is game code, and so untrusted: ``register_editor``,
+menu commands, dock factories and field editors are all called through the
+editor game's `runtime.guard.CallGuard`, under the project's budget. One that
+raises, loops past the budget or calls ``sys.exit`` is logged with its file and
+line, and the editor goes on: a command does nothing, a dock is not added, a
+field editor is switched off (until the plugin's next reload) and the
+inspector's own editor takes its place.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -28,6 +37,7 @@ from PySide6.QtWidgets import QDockWidget, QWidget
 from editor.field_editor import FieldEditor
 from editor.field_editors import CustomEditor
 from runtime import Game, Handle, Scene
+from runtime.guard import CallGuard
 from runtime.plugins import describe_error
 
 if TYPE_CHECKING:
@@ -105,12 +115,83 @@ class _Installed:
     field_editors: list[CustomEditor] = field(default_factory=list)
 
 
+class ExtensionFailed(Exception):
+    """A plugin's editor extension raised, ran past its budget or tried to exit.
+
+    `str()` is one line: the plugin, the extension and `describe_error` of what
+    it raised (``file:line: Type: message``); ``__cause__`` is the game code's error.
+    """
+
+
+def call_extension(guard: CallGuard, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)`` through `guard` (under its budget); what it returns.
+
+    Args:
+        guard: the editor game's guard.
+        what: names the extension in the error (``plugin bouncy: command 'Reset'``).
+        fn: the plugin's callable.
+        *args: its arguments.
+
+    Raises:
+        ExtensionFailed: `fn` raised, ran past the budget or raised an exit.
+        KeyboardInterrupt: the user's Ctrl+C.
+    """
+    result: list[Any] = []
+    error = guard.call(lambda: result.append(fn(*args)))
+    if error is not None:
+        raise ExtensionFailed(f"{what} raised {describe_error(error)}") from error
+    return result[0]
+
+
+class _GuardedFieldEditor:
+    """A plugin's field editor (predicate and factory), called through the guard.
+
+    After its first failure it accepts nothing more, so that a broken editor is
+    reported once rather than at every refresh of the inspector; the plugin's
+    next reload registers a fresh one.
+    """
+
+    def __init__(self, host: ExtensionHost, plugin: str, editor: CustomEditor) -> None:
+        self._host = host
+        self._plugin = plugin
+        self._accepts, self._factory = editor
+        self.failed = False
+
+    def accepts(self, annotation: Any) -> bool:
+        if self.failed:
+            return False
+        return bool(self._call("accepts", self._accepts, annotation))
+
+    def build(self, annotation: Any, scene: Scene) -> FieldEditor:
+        editor: FieldEditor = self._call("factory", self._factory, annotation, scene)
+        return editor
+
+    def _call(self, part: str, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return self._host.call(f"plugin {self._plugin}: field editor ({part})", fn, *args)
+        except ExtensionFailed:
+            self.failed = True
+            raise  # logged; the inspector falls back to its own editor for the field
+
+
 class ExtensionHost:
     """Installs and replaces the editor contributions of the loaded plugins."""
 
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self._installed: dict[str, _Installed] = {}
+
+    def call(self, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+        """`call_extension` with the editor game's guard; a failure is logged, then raised.
+
+        Raises:
+            ExtensionFailed: `fn` failed (the log has the line, with its traceback).
+        """
+        try:
+            return call_extension(self.window.game.guard, what, fn, *args)
+        except ExtensionFailed as exc:
+            log.error("%s", exc, exc_info=exc.__cause__)
+            raise
 
     @property
     def plugins(self) -> list[str]:
@@ -146,7 +227,7 @@ class ExtensionHost:
             return None
         api = EditorExtensionApi(self.window, name)
         for hook in hooks:
-            hook(api)
+            call_extension(self.window.game.guard, f"plugin {name}: {HOOK}", hook, api)
         return api.contributions
 
     def _swap(self, found: dict[str, Contributions | None]) -> None:
@@ -163,12 +244,7 @@ class ExtensionHost:
         previous code keeps running, in the game and in the editor alike.
         Returns the swap to run at commit.
         """
-        found: dict[str, Contributions | None] = {}
-        for name, plugin in fresh.items():
-            try:
-                found[name] = self._collect(name, plugin.modules.values())
-            except Exception as exc:
-                raise RuntimeError(f"plugin {name}: {HOOK} raised {describe_error(exc)}") from exc
+        found = {name: self._collect(name, p.modules.values()) for name, p in fresh.items()}
         return lambda: self._swap(found)
 
     def refresh(self, plugins: Iterable[str] | None = None) -> list[str]:
@@ -189,10 +265,9 @@ class ExtensionHost:
                 continue
             try:
                 self._swap({name: self._collect(name, loaded[name].modules.values())})
-            except Exception as exc:
-                msg = f"plugin {name}: {HOOK} raised {describe_error(exc)}"
-                log.error("%s; keeping its previous editor extensions", msg, exc_info=exc)
-                errors.append(msg)
+            except ExtensionFailed as exc:
+                log.error("%s; keeping its previous editor extensions", exc, exc_info=exc.__cause__)
+                errors.append(str(exc))
         return errors
 
     def forget_missing(self) -> None:
@@ -208,7 +283,8 @@ class ExtensionHost:
 
     def _install(self, name: str, c: Contributions) -> None:
         w = self.window
-        inst = _Installed(field_editors=list(c.field_editors))
+        guarded = [_GuardedFieldEditor(self, name, ed) for ed in c.field_editors]
+        inst = _Installed(field_editors=[(g.accepts, g.build) for g in guarded])
         menu = w.plugins_menu
         for text, callback, shortcut in c.commands:
             action = QAction(text, w)
@@ -221,12 +297,9 @@ class ExtensionHost:
             inst.actions.append(action)
         for title, factory in c.docks:
             try:
-                widget = factory()
-            except Exception as exc:
-                log.error(
-                    "plugin %s: dock %r failed to build: %s", name, title, describe_error(exc)
-                )
-                continue
+                widget = self.call(f"plugin {name}: dock {title!r}", factory)
+            except ExtensionFailed:
+                continue  # logged; the other docks and commands are still installed
             dock = QDockWidget(title, w)
             dock.setObjectName(f"pluginDock:{name}:{title}")
             dock.setWidget(widget)
@@ -249,12 +322,9 @@ class ExtensionHost:
             d.deleteLater()
         w.plugins_menu.menuAction().setVisible(bool(self.actions()))
 
-    @staticmethod
-    def _run(plugin: str, text: str, callback: Callable[[], Any]) -> None:
-        try:
-            callback()
-        except Exception as exc:
-            log.error("plugin %s: command %r raised %s", plugin, text, describe_error(exc))
+    def _run(self, plugin: str, text: str, callback: Callable[[], Any]) -> None:
+        with contextlib.suppress(ExtensionFailed):  # logged: the editor goes on
+            self.call(f"plugin {plugin}: command {text!r}", callback)
 
 
 def _hooks(modules: Iterable[Any]) -> list[Callable[[EditorExtensionApi], Any]]:

@@ -177,6 +177,7 @@ class MainWindow(QMainWindow):
             self.open_scene(path, ask=False)
         self.inspector.set_script_types(self.game.registry.script_types())
         self.extensions.refresh()
+        self.inspector.set_custom_editors(self.extensions.field_editors())
         self._on_profile_changed(profile)
         self.code_reload.apply_profile()
         for name, error in self.game.plugins.errors.items():

@@ -234,7 +234,7 @@ class InEditorPlay(PlayTarget):
     def _run_frames(self, frames: int) -> None:
         try:
             # Pending hot reloads are applied at the start of each frame.
-            self.game.step(frames)
+            self.game.step(frames, responsive=True)
         except Exception as exc:  # a runtime bug: stop playing, keep the editor alive
             log.exception("the game stopped on an internal error")
             self.stop()

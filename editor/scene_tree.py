@@ -433,7 +433,12 @@ class SceneTreeModel(QAbstractItemModel):
                 self._parent_of[int(d.handle)] = int(d.parent)
             if d.children:
                 self._children[int(d.handle)] = [int(c) for c in d.children]
-        self._insert_row(handle, int(e.parent), scene.siblings_of(e.handle).index(e.handle))
+        siblings = scene.siblings_of(e.handle)
+        # A spawned entity comes last: finding it from the end keeps a game that spawns
+        # hundreds a frame from making each spawn cost a scan of every root.
+        last = len(siblings) - 1
+        row = last if siblings and siblings[last] == e.handle else siblings.index(e.handle)
+        self._insert_row(handle, int(e.parent), row)
 
     def _insert_row(self, handle: int, parent: int, row: int) -> None:
         """Put `handle` (its subtree already in the shape) at `row` of `parent`'s list."""

@@ -103,8 +103,14 @@ class PendingChanges:
         self.loaded = LoadedFiles()
 
     def post_saved(self, paths: Iterable[str], detected_at: float | None = None) -> None:
-        """`post` the watcher's saved `paths`, but those that still hold what was loaded."""
-        self.post(self.loaded.changed(paths), detected_at)
+        """`post` the watcher's saved `paths`, but those that still hold what was loaded.
+
+        While a rolled-back batch waits, every save counts, even one that writes
+        back what runs: a save is how the user asks to try the kept files again.
+        """
+        with self._cond:
+            retry = bool(self._unloaded)
+        self.post(paths if retry else self.loaded.changed(paths), detected_at)
 
     def mark_loaded(self, stamps: Mapping[str, FileStamp | None]) -> None:
         """The game loaded these files with these contents (`file_stamps` before the load).

@@ -71,6 +71,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import itertools
 import os
 import re
 import socket
@@ -753,19 +754,25 @@ def entity_payload(e: Entity) -> dict[str, Any]:
     }
 
 
-def scene_tree_payload(game: Game, past: tuple[int, Scene] | None = None) -> dict[str, Any]:
+def scene_tree_payload(
+    game: Game, past: tuple[int, Scene] | None = None, limit: int | None = None
+) -> dict[str, Any]:
     """The running scene of `game` as a ``tree`` message's payload.
 
     ``entities`` lists every entity depth first as a map: ``handle``, ``name``,
     ``parent`` (0 for a root), ``enabled``, ``position``, ``rotation``,
     ``scale``, ``visual`` (``None`` or a map: kind, size, color, z, text,
     image, font_size) and ``scripts`` (maps: ``type``, ``fields``, ``faulted``).
-    ``plugins`` lists the plugin objects as maps: ``name``, ``type``, ``fields``.
+    ``total`` is the number of entities in the scene: more than ``entities``
+    holds when `limit` cut the list short (the first entities, parents before
+    their children). ``plugins`` lists the plugin objects as maps: ``name``,
+    ``type``, ``fields``.
 
     Args:
         game: the game.
         past: a frame and the scene as it was then (`runtime.game.Game.preview`):
             that scene instead, for a ``preview`` message (``plugins`` stays live).
+        limit: at most this many entities (``None``: all).
     """
     if past is not None:
         scene: Scene | None = past[1]
@@ -774,7 +781,10 @@ def scene_tree_payload(game: Game, past: tuple[int, Scene] | None = None) -> dic
             scene = game.scene
         except LookupError:
             scene = None
-    entities = [entity_payload(e) for e in scene] if scene is not None else []
+    entities = []
+    if scene is not None:
+        shown = scene if limit is None else itertools.islice(scene, max(0, limit))
+        entities = [entity_payload(e) for e in shown]
     plugins = [
         {"name": name, "type": type(obj).__qualname__, "fields": _fields_of(obj)}
         for name, obj in game.plugin_objects.items()
@@ -784,6 +794,7 @@ def scene_tree_payload(game: Game, past: tuple[int, Scene] | None = None) -> dic
         "frame": int(game.frame) if past is None else past[0],
         "time": float(game.time) if past is None else past[0] * game.fixed_dt,
         "entities": entities,
+        "total": len(scene) if scene is not None else 0,
         "plugins": plugins,
     }
 

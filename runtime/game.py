@@ -198,7 +198,9 @@ class RunningScene:
 
         The loop is watched as one span whose budget applies to each script
         (`CallGuard.watch_loop`): a guarded call per script would cost more than
-        the scripts of a large scene. A frame past its budget skips the rest.
+        the scripts of a large scene. A frame past its budget skips the rest,
+        and so does a frame in which a script was interrupted (the rest update
+        in the next frame, so the caller's event loop waits one budget at most).
         """
         ctx = self.ctx
         ups = self.updaters()
@@ -225,7 +227,12 @@ class RunningScene:
                 except BaseException as exc:
                     guard.stop_loop(watched)
                     e, s, _ = ups[i - 1]
-                    self.game.script_failed(e, s, "on_update", guard.game_error(exc, watched))
+                    error = guard.game_error(exc, watched)
+                    self.game.script_failed(e, s, "on_update", error)
+                    if isinstance(error, BudgetExceeded):
+                        # The frame ends here, the next scripts update in the next one: when
+                        # every object of a class loops, each would cost a budget in this frame.
+                        looping = False
                     watched = guard.watch_loop()
             guard.stop_loop(watched)
             if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
@@ -578,24 +585,41 @@ class Game:
 
     # --- the loop ---------------------------------------------------------------------
 
-    def step(self, frames: int = 1) -> None:
+    def step(self, frames: int = 1, *, responsive: bool = False) -> None:
         """Run `frames` fixed-step frames (pending reloads are applied before each).
 
         No frame runs once game code asked to quit or while the game is halted
         (`halt`: a frame went over the budget); reloads still apply. The frames
         of one call stop early once together they are over the budget, so the
         caller (the editor's event loop) gets control back.
+
+        Args:
+            frames: how many frames to run.
+            responsive: the caller is an event loop that must turn at least once a
+                budget (the editor): stop after a frame in which a call into game
+                code was interrupted, before a frame once the call has taken a
+                budget all told, and before the first frame of new code (a reload
+                and a frame of its code, each up to a budget, take two turns).
         """
         spent = 0.0
+        clock = self.guard.clock
+        started = clock()
+        budget = self.guard.budget
         for _ in range(frames):
-            self.apply_pending_reloads()
+            reloaded = self.apply_pending_reloads()
             self.apply_asset_changes()  # images reload between frames, like code
             if self.halt_reason is not None or self.quit_reason is not None:
                 continue
+            if responsive and (
+                any(r.ok for r in reloaded) or (budget is not None and clock() - started > budget)
+            ):
+                break  # the frame runs at the next turn of the event loop
             _frame(self)  # the engine's own, whatever game code did to Game._frame
             spent += self._last_frame_seconds
             budget = self.guard.budget
             if budget is not None and spent > budget:
+                break
+            if responsive and self.guard.interrupted_seconds:
                 break
 
     def _frame(self) -> None:

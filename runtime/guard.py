@@ -353,6 +353,15 @@ class CallGuard:
         started, self._frame_started = self._frame_started, None
         return self.clock() - started - self._lost if started is not None else 0.0
 
+    @property
+    def interrupted_seconds(self) -> float:
+        """Seconds the frame in progress (or the last one) spent in calls that were interrupted.
+
+        Not the frame's own time (a frame is not over budget because a script was),
+        but time the caller's event loop waited all the same.
+        """
+        return self._lost
+
     # --- the watch and the monitor --------------------------------------------------------
 
     def _start(self) -> _Call:

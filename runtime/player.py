@@ -54,7 +54,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -74,6 +74,8 @@ from runtime.channel import (
 from runtime.fields import color_from_plain, declared_fields, from_plain, vec2_from_plain
 from runtime.game import Game
 from runtime.history import HistoryError
+from runtime.import_check import DEFAULT_BUDGET as DEFAULT_CHECK_BUDGET
+from runtime.import_check import ImportChecker, ImportCheckError
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.scene import Scene, SceneError, Visual, VisualKind
@@ -196,7 +198,9 @@ class PlayerSession:
             self.steps_requested += max(0, min(int(msg["frames"]), 10_000))
             self.advance(self.steps_requested)
         elif msg.type == "request_tree":
-            self.send("tree", **scene_tree_payload(self.game))
+            limit = msg.get("limit")
+            limit = int(limit) if isinstance(limit, int) and not isinstance(limit, bool) else None
+            self.send("tree", **scene_tree_payload(self.game, limit=limit))
         elif msg.type == "request_entity":
             self._send_entity(Handle(msg["handle"]))
         elif msg.type == "watch":
@@ -572,7 +576,7 @@ def run_player(
             return fail(exc, with_traceback=False)
         except Exception as exc:
             return fail(exc, with_traceback=True)
-        with game:
+        with game, _reloads_import_checked(game):
             session = PlayerSession(game, channel)
             if profile.hot_reload:
                 stop_hint = " (Ctrl+C to stop)" if window is None and channel is None else ""
@@ -589,6 +593,31 @@ def run_player(
         if channel is not None:
             channel.flush(1.0)
             channel.close()
+
+
+@contextlib.contextmanager
+def _reloads_import_checked(game: Game) -> Iterator[None]:
+    """Saved code is imported in a disposable process before the player imports it.
+
+    A save that would end the player (``os._exit``, a segfault at import) or hang
+    its import is then a refused reload, reported like any other, and the game
+    goes on with its code, as in the editor. Not for Release, which never reloads.
+    """
+    if game.profile.precompiled:
+        yield
+        return
+    try:
+        checker = ImportChecker(budget=game.guard.budget or DEFAULT_CHECK_BUDGET)
+    except ImportCheckError as exc:
+        log.warning("saved code will be imported without a check first: %s", exc)
+        yield
+        return
+    game.set_import_check(checker.check)
+    try:
+        yield
+    finally:
+        game.set_import_check(None)
+        checker.close()
 
 
 def player_budget(asked: float | None, profile: BuildProfile, project: Project) -> float | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -59,3 +60,18 @@ def counter_project(
         scene=[entity(1, "Counter", scripts=[script("game.counter:Counter")]), *entities],
         toml=budget_toml(budget),
     )
+
+
+def end_child(proc: subprocess.Popen[str], signum: int, timeout: float) -> tuple[str, str]:
+    """Send `signum` to a running child and return its output once it ends.
+
+    A child still running after `timeout` seconds is killed (the test then fails on its
+    exit code), so that none outlives the test.
+    """
+    try:
+        proc.send_signal(signum)
+        return proc.communicate(timeout=timeout)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=timeout)

@@ -178,3 +178,19 @@ def test_a_file_the_game_reloaded_itself_is_not_code_changed(tmp_path) -> None:
         assert not game.reload([str(broken)]).ok  # a failed load marks nothing
         game.changes.post_saved([str(broken)])
         assert game.pending_changes() == [str(broken)]
+
+
+def test_while_a_rolled_back_batch_waits_every_save_counts(tmp_path) -> None:
+    # Writing back the running code of one file is still the user's retry of the kept ones.
+    running, kept = tmp_path / "a.py", tmp_path / "b.py"
+    running.write_text("a = 1\n")
+    kept.write_text("b = (\n")
+    queue = PendingChanges()
+    queue.mark_loaded(file_stamps([str(running)]))
+    queue.post([str(kept)])
+    batch = queue.take()
+    assert batch is not None
+    queue.keep_unloaded(batch)
+    queue.post_saved([str(running)])
+    taken = queue.take()
+    assert taken is not None and taken.paths == tuple(sorted([str(running), str(kept)]))

@@ -679,3 +679,114 @@ def _fault(rng: random.Random, m: Model, live: dict[str, int]) -> Edit | None:
                     f.default = HitV(m.min_damage)
         return Edit(m, f"Hit refuses damage below {m.min_damage}")
     return None
+
+
+# --- hostile saves (tests/editor/test_hostile_torture.py) -----------------------------------------
+
+#: Whether the reload that meets a hostile save loads it ("ok") or is refused.
+HOSTILE = {
+    "loop at import": "refused",
+    "exit at import": "refused",
+    "segfault at import": "refused",
+    "syntax error": "refused",
+    "raise at import": "refused",
+    # The plugin object hears reload hooks only while the game plays.
+    "loop in on_after_reload": "refused while playing",
+    "loop in on_update": "ok",
+    "exit in on_update": "ok",
+    "runaway spawner": "ok",
+    "monkeypatch": "ok",
+    "non-daemon thread": "ok",
+}
+
+#: Hostile saves whose code, once loaded, makes scripts stop or change how they advance.
+HOSTILE_UPDATES = ("loop in on_update", "exit in on_update", "runaway spawner")
+
+_EXITS = ("os._exit(1)", "sys.exit(3)", "raise KeyboardInterrupt")
+
+_PATCH = """\
+import runtime.reload
+from runtime.game import Game as _Game
+
+
+def _hijacked(*args, **kwargs):
+    raise RuntimeError("torture: the reload machinery was monkeypatched")
+
+
+runtime.reload.reload_plugins = _hijacked
+_Game._frame = lambda self: None
+"""
+
+
+@dataclass
+class HostileSave:
+    """The files of a hostile save of `Model` (the last good one) and what it must do."""
+
+    kind: str
+    files: dict[str, str]
+    #: "ok" (the reload loads the hostile code) or "refused" (rolled back or rejected)
+    outcome: str
+    #: the file (relative to ``plugins/``) a refusal must name, when it names one
+    culprit: str = ""
+
+
+def hostile_save(rng: random.Random, m: Model, kind: str, *, playing: bool) -> HostileSave:
+    """A hostile or careless save of `kind` (a key of `HOSTILE`) of the plugin `m` renders.
+
+    `m` is the last good source; `playing` says whether the game runs when it is saved.
+    """
+    outcome = HOSTILE[kind]
+    if outcome == "refused while playing":
+        outcome = "refused" if playing else "ok"
+    if kind in ("syntax error", "raise at import"):
+        bad = copy.deepcopy(m)
+        module = rng.choice(bad.modules)
+        if kind == "syntax error":
+            bad.fault_syntax = module
+        else:
+            bad.fault_import = module
+        return HostileSave(kind, render(bad).files, outcome, bad.module_file(module))
+    files = render(m).files
+    init = f"{PLUGIN}/__init__.py"
+    if kind in ("loop in on_update", "runaway spawner"):
+        c = rng.choice(list(m.classes.values()))
+        body = (
+            "while True:\n            pass"
+            if kind == "loop in on_update"
+            else 'for _ in range(200):\n            ctx.spawn("Spawned")'
+        )
+        file = m.module_file(c.module)
+        start = files[file].index(f"class {c.name}(Script):")
+        line = f"        self.ticks += {c.step}"
+        at = files[file].index(line, start)
+        files[file] = files[file][:at] + f"        {body}" + files[file][at + len(line) :]
+        return HostileSave(kind, files, outcome, file)
+    if kind == "exit in on_update":
+        how = rng.choice(("import sys; sys.exit()", "raise KeyboardInterrupt"))
+        files[init] = files[init].replace("self.frames += 1", f"self.frames += 1\n        {how}")
+        return HostileSave(kind, files, outcome, init)
+    if kind == "loop in on_after_reload":
+        files[init] += "\n    def on_after_reload(self, ctx, report):\n        while True:\n"
+        files[init] += "            pass\n"
+        return HostileSave(kind, files, outcome, init)
+    file = m.module_file(rng.choice(m.modules))
+    tail = {
+        "loop at import": "while True:\n    pass\n",
+        "exit at import": f"import os, sys\n{rng.choice(_EXITS)}\n",
+        "segfault at import": "import ctypes\nctypes.string_at(0)\n",
+        "monkeypatch": _PATCH,
+        "non-daemon thread": (
+            "import threading, time\n"
+            'threading.Thread(target=time.sleep, args=(3600,), name="torture-forever").start()\n'
+        ),
+    }[kind]
+    files[file] += "\n" + tail
+    return HostileSave(kind, files, outcome, file)
+
+
+def class_summary(m: Model) -> dict[str, dict[str, Any]]:
+    """Per type id: the field names and the step of `m`'s classes (what a live script shows)."""
+    return {
+        c.type_id(): {"fields": sorted(f.name for f in c.fields), "step": c.step}
+        for c in m.classes.values()
+    }

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
 from runtime.fields import PlainDataError
+from runtime.guard import is_user_interrupt
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan, NestedMigration
@@ -365,4 +366,6 @@ def _after_hooks(
         try:
             new.on_after_reload(hook_context(game, t, new), draft)
         except GAME_CODE_ERRORS as exc:
+            if is_user_interrupt(exc):
+                raise  # the terminal's Ctrl+C ends the program, not this reload
             raise ReloadFailed(f"{who(t)}: on_after_reload raised {describe_error(exc)}") from exc

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from runtime.guard import is_user_interrupt
 from runtime.plugins import GAME_CODE_ERRORS, describe_error
 from runtime.reload.hooks import hook_context, who
 from runtime.reload.state import Target
@@ -32,6 +33,8 @@ def roll_back(game: Game, told: Sequence[Target], report: ReloadReport) -> Reloa
         try:
             t.obj.on_after_reload(hook_context(game, t, t.obj), report)
         except GAME_CODE_ERRORS as exc:
+            if is_user_interrupt(exc):
+                raise  # the terminal's Ctrl+C ends the program, not this hook
             log.error(
                 "%s: on_after_reload after a failed reload raised %s",
                 who(t),

@@ -229,6 +229,14 @@ def test_an_endless_loop_in_play_is_interrupted_and_the_editor_stays_responsive(
     assert "looper.py" in error and "ran for longer than 0.3 s" in error
 
 
+def test_every_object_of_a_looping_class_costs_the_editor_one_budget_at_a_time(tmp_path):
+    root = make_game_project(tmp_path / "game", {"looper.py": LOOPER}, *["game.looper:Looper"] * 5)
+    out = run_editor(root, tmp_path, PLAY_FOR_A_WHILE)
+    assert out["state"] == "playing"
+    assert out["longest_block"] < BUDGET + 0.5  # not one budget per object in one frame
+    assert len([e for e in out["errors"] if "paused" in e]) == 5
+
+
 @pytest.mark.parametrize("how", ["import sys; sys.exit()", "raise KeyboardInterrupt"])
 def test_an_exit_in_play_is_a_script_error_not_the_end_of_the_editor(tmp_path, how):
     source = LOOPER.replace("while True:\n                pass", how)
@@ -300,3 +308,131 @@ def test_a_thread_a_plugin_leaves_running_does_not_keep_the_editor_alive(tmp_pat
     )
     assert proc.returncode == 0, proc.stderr
     assert "thread 'forever' started by game code is still running" in proc.stderr
+
+
+# --- editor extensions ----------------------------------------------------------------------
+
+# A plugin's editor extensions; the one at `PLACE` misbehaves, in `misbehave`.
+EXTENSIONS = """
+import sys
+
+from runtime import Script
+
+PLACE = {place!r}
+
+
+def misbehave():
+    {fault}
+
+
+class Tuned(Script):
+    speed: float = 1.0
+
+
+def command():
+    if PLACE == "command":
+        misbehave()
+
+
+def panel():
+    if PLACE == "dock":
+        misbehave()
+    from PySide6.QtWidgets import QLabel
+
+    return QLabel("panel")
+
+
+def accepts(annotation):
+    if PLACE == "field editor":
+        misbehave()
+    return False
+
+
+def register_editor(editor):
+    if PLACE == "register_editor":
+        misbehave()
+    editor.add_menu_command("Misbehave", command)
+    editor.add_dock("Panel", panel)
+    editor.add_field_editor(accepts, lambda annotation, scene: None)
+"""
+
+FAULTS = {
+    "raise": ('raise RuntimeError("extension broke")', "RuntimeError: extension broke"),
+    "loop": ("while True:\n        pass", "ran for longer than 0.3 s"),
+    "exit": ("sys.exit(3)", "sys.exit(3)"),
+}
+
+USE_EXTENSIONS = """
+from PySide6.QtWidgets import QWidget
+
+last[0], longest[0] = time.perf_counter(), 0.0
+for action in window.extensions.actions("game"):
+    action.trigger()
+    wait(0.05)
+tuned = window.edited_scene.find("Tuned").handle
+for _ in range(2):  # the inspector builds the script's field editors each time
+    window.select(None)
+    wait(0.05)
+    window.select(tuned)
+    wait(0.2)
+speed = window.inspector.findChild(QWidget, "field:speed")
+result["speed_editor"] = type(speed).__name__ if speed is not None else None
+result["actions"] = [a.text() for a in window.extensions.actions("game")]
+result["docks"] = [d.windowTitle() for d in window.extensions.docks("game")]
+"""
+
+#: How the error names each misbehaving extension, and the commands and docks then installed.
+EXTENSION_CASES = {
+    "register_editor": ("register_editor raised", [], []),
+    "command": ("command 'Misbehave' raised", ["Misbehave"], ["Panel"]),
+    "dock": ("dock 'Panel' raised", ["Misbehave"], []),
+    "field editor": ("field editor (accepts) raised", ["Misbehave"], ["Panel"]),
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+@pytest.mark.parametrize("place", list(EXTENSION_CASES))
+def test_a_misbehaving_editor_extension_is_reported_and_the_editor_goes_on(tmp_path, place, fault):
+    code, expected = FAULTS[fault]
+    tuned = entity(2, "Tuned", scripts=[script("game.tools:Tuned")])
+    root = counter_project(
+        tmp_path / "game", {"tools.py": EXTENSIONS.format(place=place, fault=code)}, tuned
+    )
+    written = (root / "plugins" / "game" / "tools.py").read_text().splitlines()
+    line = written.index("def misbehave():") + 2
+    out = run_editor(root, tmp_path, USE_EXTENSIONS)
+    named, actions, docks = EXTENSION_CASES[place]
+    assert (out["actions"], out["docks"]) == (actions, docks)
+    (error,) = [e for e in out["errors"] if "plugin game:" in e]  # reported once
+    assert named in error and expected in error, error
+    assert re.search(rf"tools\.py:{line}\b", error), (line, error)
+    assert out["longest_block"] < BUDGET + 0.5
+    assert out["speed_editor"] == "FloatEditor"  # the inspector's own editor took over
+
+
+RELOAD_LOOPING_EXTENSION = """
+target = Path(sys.argv[1]) / "plugins" / "game" / "tools.py"
+reports = []
+window.game.on_reload(reports.append)
+last[0], longest[0] = time.perf_counter(), 0.0
+target.write_text(target.read_text().replace("PLACE = 'none'", "PLACE = 'register_editor'"))
+deadline = time.perf_counter() + 20
+while not reports and time.perf_counter() < deadline:
+    wait(0.05)
+result["report"] = [reports[0].ok, reports[0].error] if reports else None
+result["actions"] = [a.text() for a in window.extensions.actions("game")]
+"""
+
+
+def test_a_reload_whose_register_editor_loops_is_rolled_back(tmp_path):
+    code, _ = FAULTS["loop"]
+    source = EXTENSIONS.format(place="none", fault=code)
+    root = counter_project(tmp_path / "game", {"tools.py": source})
+    out = run_editor(root, tmp_path, RELOAD_LOOPING_EXTENSION, profile="debug-hr")
+    assert out["report"] is not None, "the editor never reported the reload"
+    ok, error = out["report"]
+    assert not ok and "register_editor raised" in error, out
+    assert "ran for longer than 0.3 s" in error
+    assert "tools.py:" in error, error
+    assert out["actions"] == ["Misbehave"]  # the previous generation's command is still there
+    assert out["longest_block"] < BUDGET + 0.5
