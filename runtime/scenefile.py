@@ -130,7 +130,7 @@ def load_scene(
         SceneFileError: the file is missing, not JSON, or its content is invalid.
     """
     p = Path(path)
-    text = _read_scene_text(p)
+    text = read_scene_text(p)
     try:
         data = json.loads(
             text, parse_constant=_no_constants, parse_float=_finite_float, parse_int=_bounded_int
@@ -146,7 +146,7 @@ def load_scene(
     return scene_from_data(data, resolve, source=p, project_root=project_root)
 
 
-def _read_scene_text(p: Path) -> str:
+def read_scene_text(p: Path) -> str:
     """The text of a scene file, or a `SceneFileError` saying why it cannot be read.
 
     Only a regular file is read, and never more than `MAX_FILE_BYTES`: a FIFO
@@ -459,45 +459,47 @@ def _short(v: Any) -> str:
 
 def scene_to_data(scene: Scene) -> dict[str, Any]:
     """The scene as JSON-ready data, keys in a fixed order."""
-    ents = []
-    for e in scene:
-        d: dict[str, Any] = {
-            "handle": int(e.handle),
-            "name": e.name,
-            "parent": int(e.parent),
-        }
-        if not e.enabled:
-            d["enabled"] = False
-        # float() everywhere: a script may have stored ints (``rotation = 0``), and
-        # the loader reads floats, so writing ints would make load+save change the file.
-        d["position"] = [float(e.position[0]), float(e.position[1])]
-        d["rotation"] = float(e.rotation)
-        d["scale"] = [float(e.scale[0]), float(e.scale[1])]
-        if e.visual is not None:
-            v = e.visual
-            vd: dict[str, Any] = {
-                "kind": v.kind.value,
-                "size": [float(v.size[0]), float(v.size[1])],
-                "color": v.color.hex,
-                "z": v.z,
-            }
-            if v.image:
-                vd["image"] = v.image
-            if v.text:
-                vd["text"] = v.text
-            if v.kind is VisualKind.TEXT:
-                vd["font_size"] = float(v.font_size)
-            d["visual"] = vd
-        if e.scripts:
-            d["scripts"] = [_script_data(s) for s in e.scripts]
-        ents.append(d)
     return {
         "format": FORMAT_VERSION,
         "name": scene.name,
         "background": scene.background.hex,
         "next_handle": scene.next_handle,
-        "entities": ents,
+        "entities": [entity_to_data(e) for e in scene],
     }
+
+
+def entity_to_data(e: Entity) -> dict[str, Any]:
+    """One entity as `scene_to_data` writes it (its place in the tree as its parent only)."""
+    d: dict[str, Any] = {
+        "handle": int(e.handle),
+        "name": e.name,
+        "parent": int(e.parent),
+    }
+    if not e.enabled:
+        d["enabled"] = False
+    # float() everywhere: a script may have stored ints (``rotation = 0``), and
+    # the loader reads floats, so writing ints would make load+save change the file.
+    d["position"] = [float(e.position[0]), float(e.position[1])]
+    d["rotation"] = float(e.rotation)
+    d["scale"] = [float(e.scale[0]), float(e.scale[1])]
+    if e.visual is not None:
+        v = e.visual
+        vd: dict[str, Any] = {
+            "kind": v.kind.value,
+            "size": [float(v.size[0]), float(v.size[1])],
+            "color": v.color.hex,
+            "z": v.z,
+        }
+        if v.image:
+            vd["image"] = v.image
+        if v.text:
+            vd["text"] = v.text
+        if v.kind is VisualKind.TEXT:
+            vd["font_size"] = float(v.font_size)
+        d["visual"] = vd
+    if e.scripts:
+        d["scripts"] = [_script_data(s) for s in e.scripts]
+    return d
 
 
 def _script_data(s: Script) -> dict[str, Any]:

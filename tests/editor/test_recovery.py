@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from editor.controllers import recovery as recovery_controller
 from editor.player_process.command import remove_stale_play_folders
 from editor.recovery import RecoveryChoice, RecoveryInfo, RecoveryStore
 from runtime import BuildProfile, Vec2
@@ -65,11 +66,18 @@ def test_autosave_writes_only_unsaved_changes(window):
     assert not target.exists()
 
 
-def test_autosave_timer_fires(make_window, qtbot):
+def test_autosave_timer_folds_a_long_journal_into_a_snapshot(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(recovery_controller, "COMPACT_AFTER_RECORDS", 2)
     window = make_window(profile=BuildProfile.DEBUG, autosave_interval_ms=20)
     target = window.recovery.path_for(window.scene_path)
     _move_ball(window)
+    qtbot.wait(100)
+    assert not target.exists(), "one record: the journal is enough"
+    _move_ball(window, 5, 5)
+    window.add_entity()
     qtbot.waitUntil(target.is_file, timeout=5000)
+    assert _recovered_position(target) == [5.0, 5.0]
+    assert window.recovery.read(target).scene_data == scene_to_data(window.edited_scene)
 
 
 def test_recovery_file_holds_exactly_the_edited_scene(window, project):
@@ -142,7 +150,7 @@ def test_edits_made_after_later_are_kept_too(make_window):
     answers = Answers(RecoveryChoice.LATER)
     second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     _move_ball(second, 1, 1)  # on disk at once, in the scene's own recovery file
-    assert path.is_file()
+    assert _recovered_position(path) == [1.0, 1.0]
     second.hide()
     second.shutdown()  # killed again: no clean close
     answers.choice = RecoveryChoice.DISCARD  # newest first: the new edits, then the old
@@ -313,11 +321,11 @@ app.exec()
 
 
 def _recovered_position(path: Path) -> list[float] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Ball A's position in the recovery `path` as the next start reads it (with its journal)."""
+    info = RecoveryStore(path.parents[2]).read(path)
+    if info is None:
         return None
-    (ball,) = [e for e in data["entities"] if e["name"] == "Ball A"]
+    (ball,) = [e for e in info.scene_data["entities"] if e["name"] == "Ball A"]
     return ball["position"]
 
 
