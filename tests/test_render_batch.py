@@ -478,3 +478,91 @@ def test_a_draw_list_goes_with_its_scene(renderers) -> None:
 def test_time_paint_draws_the_batched_path(qapp) -> None:
     times = render.time_paint(many_sprites(200), 3, 160, 120, warmup=1)
     assert len(times) == 3 and all(t > 0 for t in times)
+
+
+# --- a scene that announces every change (the editor's edited scene) -----------------
+
+
+def _announced_moves(s: Scene) -> None:
+    s.set_attr(s.find("shape3").handle, "position", Vec2(-60, -40))  # type: ignore[union-attr]
+    s.set_attr(s.find("shape4").handle, "rotation", 77.0)  # type: ignore[union-attr]
+    s.set_attr(s.find("shape9").handle, "scale", Vec2(2.5, 0.5))  # type: ignore[union-attr]
+
+
+def _announced_restyle(s: Scene) -> None:
+    for name, color, z in (("shape2", Color(0, 255, 0), 0), ("shape1", Color(9, 9, 9), -2)):
+        e = s.find(name)
+        assert e is not None and e.visual is not None
+        v = e.visual.copy()
+        v.color, v.z = color, z if z else v.z
+        s.set_attr(e.handle, "visual", v)
+    s.set_attr(s.find("shape5").handle, "enabled", False)  # type: ignore[union-attr]
+
+
+def _announced_tree_edits(s: Scene) -> None:
+    _add(s)
+    _reparent(s)
+    _remove(s)
+    s.set_attr(s.find("arm").handle, "rotation", -70.0)  # type: ignore[union-attr]
+
+
+ANNOUNCED = [_announced_moves, _announced_restyle, _announced_tree_edits]
+
+
+def _collections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    collected: list[int] = []
+    collect = SceneRenderer._collect_runs
+
+    def counting(self: SceneRenderer, *args: object) -> object:
+        collected.append(1)
+        return collect(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SceneRenderer, "_collect_runs", counting)
+    return collected
+
+
+@pytest.mark.parametrize("change", ANNOUNCED, ids=[c.__name__.strip("_") for c in ANNOUNCED])
+def test_an_announced_change_shows_on_the_next_frame(renderers, change: Change) -> None:
+    scene = varied_scene()
+    renderers[0].announce_changes(scene)
+    before = assert_paths_agree(renderers, scene)
+    change(scene)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0, "the change should be visible"
+
+
+def test_an_announced_scene_is_collected_again_only_when_a_patch_cannot_do(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    batched = renderers[0]
+    batched.announce_changes(scene)
+    collected = _collections(monkeypatch)
+    paint(batched, scene)
+    paint(batched, scene)  # nothing changed: the kept runs
+    assert len(collected) == 1
+    moved = scene.roots[5]
+    for i in range(3):  # a transform edit updates that entity's entry alone
+        scene.set_attr(moved, "position", Vec2(10.0 * i, -7.5))
+        scene.set_attr(scene.roots[7], "rotation", 15.0 * i)
+        scene.set_attr(scene.roots[8], "name", f"renamed {i}")
+        assert_paths_agree(renderers, scene)
+    assert len(collected) == 1
+    _add(scene)  # a new entity has no entry: collected anew
+    assert_paths_agree(renderers, scene)
+    assert len(collected) == 2
+    paint(batched, scene, Camera(Vec2(5, 5), 1.3))  # so does another camera
+    assert len(collected) == 3
+
+
+def test_a_change_without_events_in_an_announced_scene_is_told(renderers) -> None:
+    scene = varied_scene()
+    batched = renderers[0]
+    batched.announce_changes(scene)
+    before = paint(batched, scene)
+    shape = scene.find("shape3")
+    assert shape is not None
+    shape.position = Vec2(-60, -40)  # a live drag: no event
+    assert differences(before, paint(batched, scene))[1] == 0, "kept runs: not seen yet"
+    batched.changed_without_events(scene, [shape.handle])
+    assert differences(before, assert_paths_agree(renderers, scene))[1] > 0

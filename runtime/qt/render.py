@@ -36,6 +36,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap
 from runtime.scene import (
     Entity,
     EntityAdded,
+    EntityChanged,
     EntityMoved,
     EntityRemoved,
     Scene,
@@ -61,6 +62,10 @@ _ATLAS_MAX_IMAGE = 512
 
 # Painter transform modes in SceneRenderer._paint_items.
 _OTHER, _PIXELS, _SCENE = 0, 1, 2
+#: Entity attributes that do not change how it is drawn.
+_UNDRAWN = frozenset({"name", "scripts"})
+#: Announced changes beyond which a frame is collected anew rather than patched.
+_MAX_PATCHED = 256
 
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
 WorldTransform = tuple[float, float, float, float, float]
@@ -183,6 +188,8 @@ class _Node:
     frame. `fragment` is the texture and fragment fields it was last drawn
     with (``None``: drawn on its own) and `key` what they were made for (see
     `SceneRenderer._collect_runs`), so an entity that only moved reuses them.
+    `run` and `slot` say where in the last frame's runs it was drawn (``None``:
+    not in a batch), so that an announced change updates that one entry.
     """
 
     __slots__ = (
@@ -193,7 +200,9 @@ class _Node:
         "key",
         "parent",
         "rot",
+        "run",
         "scale",
+        "slot",
         "x",
         "y",
         "z",
@@ -209,6 +218,8 @@ class _Node:
         self.scale: tuple[float, float] = (1.0, 1.0)
         self.key: tuple[object, ...] = ()  # nothing remembered yet
         self.fragment: tuple[QPixmap, FragmentFields] | None = None
+        self.run: _Batch | None = None
+        self.slot = 0
 
 
 def _node_order(n: _Node) -> tuple[int, int]:
@@ -227,6 +238,11 @@ class DrawList:
     entities at every frame, because running scripts change those without
     announcing it.
 
+    A scene that announces every change (`announced`: the editor's edited
+    scene, where every change is a command) keeps even the last frame's runs:
+    a frame with nothing announced draws them again, and an entity whose
+    change was announced updates its own entry (`changed`).
+
     Args:
         scene: the scene to follow; the list subscribes to its events.
     """
@@ -234,11 +250,20 @@ class DrawList:
     def __init__(self, scene: Scene) -> None:
         #: Every entity (drawn or not), sorted by (z, place in the tree) as `draw_items` sorts.
         self.order: list[_Node] = []
+        #: The node of every entity, by handle.
+        self.nodes: dict[Handle, _Node] = {}
         # Entities of trees of more than one entity, parents first, whose world
         # transforms are computed from their parents' before each frame.
         self._in_trees: list[_Node] = []
         self._entity_count = -1
         self.stale = True
+        #: Whether every change of the scene comes with an event (see the class docstring).
+        self.announced = False
+        #: The last frame's runs and what they were made for (camera, view size, atlas).
+        self.runs: list[_Batch | list[PlacedEntity]] | None = None
+        self.runs_key: tuple[object, ...] = ()
+        #: Entities whose attributes changed since the runs were made.
+        self.changed: set[Handle] = set()
         scene.subscribe(self._on_scene_event)
 
     def _on_scene_event(self, event: SceneEvent) -> None:
@@ -246,6 +271,8 @@ class DrawList:
         # found when the order is read).
         if isinstance(event, EntityAdded | EntityRemoved | EntityMoved):
             self.stale = True
+        elif isinstance(event, EntityChanged) and event.attribute not in _UNDRAWN:
+            self.changed.add(event.handle)
 
     def update(self, scene: Scene) -> None:
         """Rebuild the order if the tree changed, then compute this frame's world transforms."""
@@ -288,6 +315,7 @@ class DrawList:
                 stack.extend((ents[c], n) for c in reversed(e.children))
         nodes.sort(key=_node_order)
         self.order = nodes
+        self.nodes = {n.entity.handle: n for n in nodes}
         self._in_trees = in_trees
         self._entity_count = len(ents)
         self.stale = False
@@ -389,7 +417,8 @@ class FragmentArray:
                 extend((x, y))
                 extend(f)
             self._doubles = d = array("d", flat)
-            self._fields = fields
+            # A copy: a kept run's list is patched in place (`SceneRenderer._patch`).
+            self._fields = list(fields)
         first = shiboken6.wrapInstance(d.buffer_info()[0], QPainter.PixmapFragment)
         assert isinstance(first, QPainter.PixmapFragment)
         return first
@@ -660,17 +689,40 @@ class SceneRenderer:
         if selected:
             self._paint_selection(painter, scene, size, camera, selected)
 
-    def _paint_batched(self, painter: QPainter, scene: Scene, size: QSizeF, camera: Camera) -> None:
+    def announce_changes(self, scene: Scene, announced: bool = True) -> None:
+        """Say whether every change of `scene` comes with a scene event.
+
+        An announced scene is drawn from the runs of its last frame, patched for
+        the entities its events name (see `DrawList`), so a frame in which
+        nothing changed costs no Python work per entity. Code that changes such
+        a scene without events must say so with `changed_without_events`.
+        """
+        self._draw_list(scene).announced = announced
+
+    def changed_without_events(self, scene: Scene, handles: Iterable[Handle]) -> None:
+        """These entities of an announced scene were changed without events (a live drag)."""
+        self._draw_list(scene).changed.update(handles)
+
+    def _draw_list(self, scene: Scene) -> DrawList:
         dl = self._draw_lists.get(scene)
         if dl is None:
             dl = self._draw_lists[scene] = DrawList(scene)
-        dl.update(scene)
-        runs = self._collect_runs(dl, size, camera)
-        if runs is None:  # an entity changed its z since the order was sorted
-            dl.stale = True
+        return dl
+
+    def _paint_batched(self, painter: QPainter, scene: Scene, size: QSizeF, camera: Camera) -> None:
+        dl = self._draw_list(scene)
+        runs = self._kept_runs(dl, scene, size, camera)
+        if runs is None:
             dl.update(scene)
             runs = self._collect_runs(dl, size, camera)
-            assert runs is not None, "a freshly sorted order has every z right"
+            if runs is None:  # an entity changed its z since the order was sorted
+                dl.stale = True
+                dl.update(scene)
+                runs = self._collect_runs(dl, size, camera)
+                assert runs is not None, "a freshly sorted order has every z right"
+            dl.changed.clear()
+            if dl.announced:
+                dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
         arrays = self._fragment_arrays
         while len(arrays) < len(runs):
             arrays.append(FragmentArray())
@@ -683,6 +735,57 @@ class SceneRenderer:
                 painter.drawPixmapFragments(first, len(run.xs), run.texture)
             else:
                 self._paint_items(painter, run, size, camera)
+
+    def _runs_key(self, size: QSizeF, camera: Camera) -> tuple[object, ...]:
+        # The token last: `_collect_runs` renews it when the zoom changes.
+        return (camera.zoom, camera.center, size.width(), size.height(), self._token)
+
+    def _kept_runs(
+        self, dl: DrawList, scene: Scene, size: QSizeF, camera: Camera
+    ) -> list[_Batch | list[PlacedEntity]] | None:
+        """The last frame's runs of an announced scene, patched; ``None``: collect anew."""
+        runs = dl.runs
+        if (
+            runs is None
+            or not dl.announced
+            or dl.stale
+            or len(scene.entities) != dl._entity_count
+            or dl.runs_key != self._runs_key(size, camera)
+            or len(dl.changed) > _MAX_PATCHED
+        ):
+            return None
+        for h in dl.changed:
+            if not self._patch(dl.nodes.get(h), camera, size):
+                return None
+        dl.changed.clear()
+        return runs
+
+    def _patch(self, n: _Node | None, camera: Camera, size: QSizeF) -> bool:
+        """Update the batch entry of one changed entity; false when only a new frame will do.
+
+        Only an entity drawn in a batch that is still drawn in the same batch
+        (same z, same texture) is patched: anything else moves it among the runs.
+        """
+        if n is None or n.in_tree or n.run is None:
+            return False  # not drawn in a batch, or moving it moves its descendants
+        e = n.entity
+        v = e.visual
+        if v is None or v.z != n.z or not e.enabled:
+            return False
+        (x, y), rot, sc = e.position, e.rotation, e.scale
+        zoom = camera.zoom
+        key = (self._token, rot, sc, v.size, v.color, v.kind, v.image)
+        if n.key != key:
+            n.key, n.fragment = key, self._fragment(v, sc[0], sc[1], rot, zoom)
+        fragment = n.fragment
+        run = n.run
+        if fragment is None or fragment[0] is not run.texture:
+            return False
+        cx, cy = camera.center
+        run.xs[n.slot] = (x - cx) * zoom + size.width() / 2
+        run.ys[n.slot] = (y - cy) * zoom + size.height() / 2
+        run.fields[n.slot] = fragment[1]
+        return True
 
     def _collect_runs(
         self, dl: DrawList, size: QSizeF, camera: Camera
@@ -710,6 +813,7 @@ class SceneRenderer:
         for n in dl.order:
             e = n.entity
             v = e.visual
+            n.run = None
             if v is None:
                 continue
             if v.z != n.z:
@@ -737,6 +841,7 @@ class SceneRenderer:
                 add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
                 runs.append(batch)
                 alone = None
+            n.run, n.slot = batch, len(batch.xs)
             add_x((x - cx) * zoom + half_w)
             add_y((y - cy) * zoom + half_h)
             add_fields(fragment[1])
