@@ -538,9 +538,15 @@ def test_an_announced_scene_is_collected_again_only_when_a_patch_cannot_do(
     batched = renderers[0]
     batched.announce_changes(scene)
     collected = _collections(monkeypatch)
+    fills: list[int] = []
+    fill = render.FragmentArray.fill
+    monkeypatch.setattr(
+        render.FragmentArray, "fill", lambda self, *a: fills.append(1) or fill(self, *a)
+    )
     paint(batched, scene)
-    paint(batched, scene)  # nothing changed: the kept runs
-    assert len(collected) == 1
+    filled = len(fills)
+    paint(batched, scene)  # nothing changed: the kept runs, their fragments not copied again
+    assert len(collected) == 1 and len(fills) == filled
     moved = scene.roots[5]
     for i in range(3):  # a transform edit updates that entity's entry alone
         scene.set_attr(moved, "position", Vec2(10.0 * i, -7.5))

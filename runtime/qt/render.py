@@ -396,6 +396,17 @@ class FragmentArray:
     def __init__(self) -> None:
         self._doubles = array("d")
         self._fields: list[FragmentFields] = []
+        # The batch and version last filled from, and the wrapper made then.
+        self._batch: _Batch | None = None
+        self._version = -1
+        self._first: QPainter.PixmapFragment | None = None
+
+    def fill_batch(self, batch: _Batch) -> QPainter.PixmapFragment:
+        """`fill` from a batch; the same batch, unchanged since, is not copied again."""
+        if self._first is None or self._batch is not batch or self._version != batch.version:
+            self._first = self.fill(batch.xs, batch.ys, batch.fields)
+            self._batch, self._version = batch, batch.version
+        return self._first
 
     def fill(
         self, xs: list[float], ys: list[float], fields: list[FragmentFields]
@@ -421,6 +432,7 @@ class FragmentArray:
             self._fields = list(fields)
         first = shiboken6.wrapInstance(d.buffer_info()[0], QPainter.PixmapFragment)
         assert isinstance(first, QPainter.PixmapFragment)
+        self._first = None  # filled from lists: no batch to recognise
         return first
 
 
@@ -450,13 +462,15 @@ def fragment_arrays_work() -> bool:
 class _Batch:
     """A run of fragments drawn from one texture by one `QPainter.drawPixmapFragments` call."""
 
-    __slots__ = ("fields", "texture", "xs", "ys")
+    __slots__ = ("fields", "texture", "version", "xs", "ys")
 
     def __init__(self, texture: QPixmap | None) -> None:
         self.texture = texture
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.fields: list[FragmentFields] = []
+        #: Counts the patches of its entries (`SceneRenderer._patch`).
+        self.version = 0
 
 
 #: What a cached sprite is: kind, size on screen in quarter pixels, colour, whole degrees.
@@ -731,7 +745,7 @@ class SceneRenderer:
         for run, fragments in zip(runs, arrays, strict=False):
             if isinstance(run, _Batch):
                 assert run.texture is not None
-                first = fragments.fill(run.xs, run.ys, run.fields)
+                first = fragments.fill_batch(run)
                 painter.drawPixmapFragments(first, len(run.xs), run.texture)
             else:
                 self._paint_items(painter, run, size, camera)
@@ -785,6 +799,7 @@ class SceneRenderer:
         run.xs[n.slot] = (x - cx) * zoom + size.width() / 2
         run.ys[n.slot] = (y - cy) * zoom + size.height() / 2
         run.fields[n.slot] = fragment[1]
+        run.version += 1
         return True
 
     def _collect_runs(
