@@ -572,3 +572,22 @@ def test_a_change_without_events_in_an_announced_scene_is_told(renderers) -> Non
     assert differences(before, paint(batched, scene))[1] == 0, "kept runs: not seen yet"
     batched.changed_without_events(scene, [shape.handle])
     assert differences(before, assert_paths_agree(renderers, scene))[1] > 0
+
+
+def test_a_new_order_keeps_what_each_entity_was_drawn_with(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(200)
+    batched = renderers[0]
+    paint(batched, scene)
+    looked_up: list[Entity] = []
+    fragment = SceneRenderer._fragment
+    monkeypatch.setattr(
+        SceneRenderer,
+        "_fragment",
+        lambda self, v, *a: looked_up.append(v) or fragment(self, v, *a),
+    )
+    _add(scene)  # a new order: the entities already drawn keep their fragments
+    scene.reparent(scene.roots[3], scene.roots[4])
+    assert_paths_agree(renderers, scene)
+    assert looked_up == [scene.find("new").visual]  # type: ignore[union-attr]

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import time
 import weakref
 from array import array
@@ -222,8 +223,8 @@ class _Node:
         self.slot = 0
 
 
-def _node_order(n: _Node) -> tuple[int, int]:
-    return n.z, n.index
+#: The sort key of a `DrawList`'s order: (z, place in the tree), as `draw_items` sorts.
+_NODE_ORDER = operator.attrgetter("z", "index")
 
 
 class DrawList:
@@ -298,27 +299,38 @@ class DrawList:
             n.scale = (psx * e.scale[0], psy * e.scale[1])
 
     def _rebuild(self, scene: Scene) -> None:
+        # The nodes of entities still there are kept: with them the fragment each
+        # was last drawn with, which a new node would have to look up again.
+        old = self.nodes
         nodes: list[_Node] = []
         in_trees: list[_Node] = []
         ents = scene.entities
         for root in scene.roots:
             e = ents[root]
             if not e.children:  # most of a game's entities: drawn from their own transform
-                nodes.append(_Node(e, len(nodes), None, False))
+                nodes.append(_placed(old.get(root), e, len(nodes), None, False))
                 continue
             stack: list[tuple[Entity, _Node | None]] = [(e, None)]
             while stack:
                 e, parent = stack.pop()
-                n = _Node(e, len(nodes), parent, True)
+                n = _placed(old.get(e.handle), e, len(nodes), parent, True)
                 nodes.append(n)
                 in_trees.append(n)
                 stack.extend((ents[c], n) for c in reversed(e.children))
-        nodes.sort(key=_node_order)
+        nodes.sort(key=_NODE_ORDER)
         self.order = nodes
         self.nodes = {n.entity.handle: n for n in nodes}
         self._in_trees = in_trees
         self._entity_count = len(ents)
         self.stale = False
+
+
+def _placed(n: _Node | None, e: Entity, index: int, parent: _Node | None, in_tree: bool) -> _Node:
+    """`n` moved to its new place in the order, or a new node when there is none for `e`."""
+    if n is None or n.entity is not e:
+        return _Node(e, index, parent, in_tree)
+    n.index, n.parent, n.in_tree, n.z = index, parent, in_tree, _z(e)
+    return n
 
 
 class SpriteAtlas:
