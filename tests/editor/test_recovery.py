@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -290,14 +291,17 @@ _POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
 # An editor that moves "Ball A", prints when, optionally starts in-editor Play (and
 # then blocks its event loop for good, as a hung game would), and runs until killed.
+# Mode "every-way" makes every kind of edit instead and prints the scene it holds.
 # Its periodic autosave is off: only the edit itself may write.
 EDITOR = """
-import os, sys, time
+import json, os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from editor import MainWindow
 from runtime import BuildProfile, Vec2
+from runtime.scenefile import scene_to_data
+from tests.editor.test_recovery_journal import edit_every_way
 
 app = QApplication([])
 settings = QSettings(sys.argv[2], QSettings.Format.IniFormat)
@@ -306,6 +310,10 @@ window = MainWindow(sys.argv[1], settings=settings, profile=BuildProfile.DEBUG,
 window.show()
 
 def edit():
+    if sys.argv[3] == "every-way":
+        edit_every_way(window)
+        print(json.dumps(scene_to_data(window.edited_scene)), flush=True)
+        return
     ball = window.edited_scene.find("Ball A")
     window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(123.0, -45.0))
     if sys.argv[3] != "editing":
@@ -329,13 +337,10 @@ def _recovered_position(path: Path) -> list[float] | None:
     return ball["position"]
 
 
-@_POSIX_ONLY
-@pytest.mark.parametrize("mode", ["editing", "play", "play-hung"])
-def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
-    make_window, project: Path, tmp_path: Path, qtbot, mode: str
-) -> None:
-    scene = project / "assets" / "scenes" / "demo.scene.json"
-    recovery = RecoveryStore(project).path_for(scene)
+def killed_editor(
+    project: Path, tmp_path: Path, mode: str, before_kill: Callable[[str], None]
+) -> str:
+    """Run `EDITOR` in `mode`, call `before_kill` with the line it prints, SIGKILL it."""
     editor = subprocess.Popen(
         [sys.executable, "-c", EDITOR, str(project), str(tmp_path / "killed.ini"), mode],
         cwd=REPO,
@@ -346,9 +351,8 @@ def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
     try:
         assert editor.stdout is not None
         line = editor.stdout.readline()
-        assert line.strip() == "edited", editor.communicate(timeout=30)[1][-3000:]
-        # Within a second of the edit (the line was printed right after it).
-        qtbot.waitUntil(lambda: _recovered_position(recovery) == [123.0, -45.0], timeout=1000)
+        assert line.strip(), editor.communicate(timeout=30)[1][-3000:]
+        before_kill(line)
         editor.send_signal(signal.SIGKILL)
         editor.communicate(timeout=30)
     finally:
@@ -356,7 +360,23 @@ def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
             editor.kill()
             editor.communicate(timeout=30)
     assert editor.returncode == -signal.SIGKILL
+    return line
 
+
+@_POSIX_ONLY
+@pytest.mark.parametrize("mode", ["editing", "play", "play-hung"])
+def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
+    make_window, project: Path, tmp_path: Path, qtbot, mode: str
+) -> None:
+    scene = project / "assets" / "scenes" / "demo.scene.json"
+    recovery = RecoveryStore(project).path_for(scene)
+
+    def on_disk_within_a_second(line: str) -> None:
+        assert line.strip() == "edited"
+        # Within a second of the edit (the line was printed right after it).
+        qtbot.waitUntil(lambda: _recovered_position(recovery) == [123.0, -45.0], timeout=1000)
+
+    killed_editor(project, tmp_path, mode, on_disk_within_a_second)
     answers = Answers(RecoveryChoice.RECOVER)
     window = make_window(recovery_policy=answers)
     assert len(answers.asked) == 1

@@ -3,9 +3,6 @@
 import json
 import logging
 import os
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,8 +11,7 @@ from editor.commands import ReparentEntity
 from editor.recovery import RecoveryChoice, RecoveryInfo, RecoveryStore, journal_for
 from runtime import BuildProfile, Handle, Vec2
 from runtime.scenefile import scene_to_data
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.editor.test_recovery import killed_editor
 
 
 def _recover(make_window) -> tuple[object, list[RecoveryInfo]]:
@@ -28,7 +24,7 @@ def _recover(make_window) -> tuple[object, list[RecoveryInfo]]:
     return make_window(profile=BuildProfile.DEBUG, recovery_policy=policy), asked
 
 
-def _edit_every_way(window) -> None:
+def edit_every_way(window) -> None:
     """A move, a rename, an added child, a reparent, a delete and an undone delete."""
     scene = window.edited_scene
     ball = scene.find("Ball A")
@@ -59,7 +55,7 @@ def test_an_edit_journals_only_what_it_touched(window) -> None:
 
 def test_every_kind_of_edit_is_recovered_after_the_editor_died(make_window) -> None:
     first = make_window(profile=BuildProfile.DEBUG)
-    _edit_every_way(first)
+    edit_every_way(first)
     edited = scene_to_data(first.edited_scene)
     first.hide()
     first.shutdown()  # no clean close: the journal is all there is
@@ -75,7 +71,7 @@ def test_edits_after_a_snapshot_are_replayed_on_it(make_window) -> None:
     first.inspector.attributeEdited.emit(ball.handle, "position", Vec2(3.0, 3.0))
     snapshot = first.autosave_now()
     assert snapshot is not None
-    _edit_every_way(first)
+    edit_every_way(first)
     edited = scene_to_data(first.edited_scene)
     first.hide()
     first.shutdown()
@@ -140,53 +136,9 @@ def test_scripts_a_reload_rebuilds_are_not_journaled(window) -> None:
     assert [d["handle"] for d in record["entities"]] == [int(ball.handle)]
 
 
-# An editor that makes every kind of edit, prints the scene it then holds, and waits
-# to be killed; its periodic autosave is off.
-EDITOR = """
-import json, os, sys
-os.environ["QT_QPA_PLATFORM"] = "offscreen"
-from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication
-from editor import MainWindow
-from runtime import BuildProfile
-from runtime.scenefile import scene_to_data
-from tests.editor.test_recovery_journal import _edit_every_way
-
-app = QApplication([])
-settings = QSettings(sys.argv[2], QSettings.Format.IniFormat)
-window = MainWindow(sys.argv[1], settings=settings, profile=BuildProfile.DEBUG,
-                    autosave_interval_ms=0)
-window.show()
-
-def edit():
-    _edit_every_way(window)
-    print(json.dumps(scene_to_data(window.edited_scene)), flush=True)
-
-QTimer.singleShot(0, edit)
-app.exec()
-"""
-
-
 @pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 def test_a_journal_is_replayed_after_sigkill(make_window, project: Path, tmp_path: Path) -> None:
-    editor = subprocess.Popen(
-        [sys.executable, "-c", EDITOR, str(project), str(tmp_path / "killed.ini")],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert editor.stdout is not None
-        line = editor.stdout.readline()
-        assert line.startswith("{"), editor.communicate(timeout=30)[1][-3000:]
-        editor.send_signal(signal.SIGKILL)
-        editor.communicate(timeout=30)
-    finally:
-        if editor.poll() is None:
-            editor.kill()
-            editor.communicate(timeout=30)
-    assert editor.returncode == -signal.SIGKILL
+    line = killed_editor(project, tmp_path, "every-way", lambda _line: None)
     scene = project / "assets" / "scenes" / "demo.scene.json"
     assert not RecoveryStore(project).path_for(scene).exists(), "journaled, no snapshot"
     window, asked = _recover(make_window)
