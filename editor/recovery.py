@@ -72,6 +72,8 @@ RECOVERY_DIR = Path(".hotplay") / "recovery"
 SUFFIX = ".recovery.json"
 #: The journal of a recovery file: ``<same name>.recovery.journal``.
 JOURNAL_SUFFIX = ".recovery.journal"
+#: A copy of the scene file a journal's records apply to: ``<same name>.recovery.base``.
+BASE_SUFFIX = ".recovery.base"
 META_KEY = "hotplay_recovery"
 META_VERSION = 1
 #: The file name used for a scene that was never saved.
@@ -95,8 +97,35 @@ def _unit_of(path: Path) -> Path:
     return path
 
 
-def _pair(path: Path) -> tuple[Path, Path]:
-    return path, journal_for(path)
+def base_copy_for(path: Path) -> Path:
+    """The copy of the scene file beside the recovery file `path` (see `copy_base`)."""
+    return path.with_name(path.name.removesuffix(SUFFIX) + BASE_SUFFIX)
+
+
+def _pair(path: Path) -> tuple[Path, Path, Path]:
+    """Every file of one recovery: the snapshot, the journal, the scene file's copy."""
+    return path, journal_for(path), base_copy_for(path)
+
+
+def copy_base(scene_path: Path, stamp: FileStamp, target: Path) -> bool:
+    """Copy the scene file a journal starts from beside it, if it is still as stamped.
+
+    The journal then survives the scene file changing while no editor runs (a
+    pull). Made off the GUI thread: reading and writing a file of many
+    megabytes releases the interpreter to it. Never raises.
+
+    Returns:
+        Whether the copy was written.
+    """
+    try:
+        data = scene_path.read_bytes() if FileStamp.of(scene_path) == stamp else None
+        if data is None or len(data) != stamp.size or FileStamp.of(scene_path) != stamp:
+            return False  # changed on disk already: the journal cannot start from it
+        write_atomic(target, data)
+    except OSError as exc:
+        log.warning("cannot copy %s for recovery: %s", scene_path, exc.strerror or exc)
+        return False
+    return True
 
 
 class RecoveryChoice(enum.Enum):
@@ -303,7 +332,7 @@ class RecoveryStore:
             names = []
         held = [_unit_of(p) for p in names if p.name.startswith(base + ".held-")]
         paths = dict.fromkeys([primary, *held])
-        infos = [self.read(p) for p in paths if any(q.is_file() for q in _pair(p))]
+        infos = [self.read(p) for p in paths if p.is_file() or journal_for(p).is_file()]
         return sorted((i for i in infos if i is not None), key=lambda i: i.written_at, reverse=True)
 
     def hold(self, path: Path) -> Path | None:
@@ -388,13 +417,17 @@ class RecoveryStore:
                 return snapshot
             base = snapshot.scene_data
         else:
-            if scene_path is None or FileStamp.of(scene_path) != saved:
-                raise JournalError(
-                    "its edits start from another version of the scene file "
-                    "(it changed, or was deleted, since)"
-                )
+            source = scene_path
+            if source is None or FileStamp.of(source) != saved:
+                copy = base_copy_for(path)
+                if saved is None or FileStamp.of(copy) is None or copy.stat().st_size != saved.size:
+                    raise JournalError(
+                        "its edits start from another version of the scene file "
+                        "(it changed, or was deleted, since)"
+                    )
+                source = copy
             try:
-                base = json.loads(read_scene_text(scene_path))
+                base = json.loads(read_scene_text(source))
             except SceneFileError as exc:
                 raise JournalError(exc.problem) from None
             if type(base) is not dict:

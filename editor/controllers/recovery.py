@@ -14,6 +14,7 @@ replace) and no clean exit: the edits are already on disk when the editor dies.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +25,14 @@ from PySide6.QtGui import QGuiApplication, QUndoCommand
 from PySide6.QtWidgets import QMessageBox
 
 from editor.commands import ReloadChangedScripts
-from editor.recovery import FileStamp, RecoveryChoice, RecoveryInfo, RecoveryStore
+from editor.recovery import (
+    FileStamp,
+    RecoveryChoice,
+    RecoveryInfo,
+    RecoveryStore,
+    base_copy_for,
+    copy_base,
+)
 from editor.recovery_journal import (
     BASE_SCENE,
     BASE_SNAPSHOT,
@@ -96,6 +104,7 @@ class RecoveryController(QObject):
         self._error = ""
         self._stopped = False
         self._journal: JournalWriter | None = None
+        self._base_copy: threading.Thread | None = None  # copying the journal's scene file
         # Whether the document is the scene file as `saved_stamp` stamps it plus the
         # changes journaled since (so the file can be the journal's base).
         self._base_is_file = False
@@ -152,6 +161,7 @@ class RecoveryController(QObject):
         self._timer.stop()
         self._sync_timer.stop()
         self._close_journal()
+        self._join_base_copy()
 
     def opened(self, stamp: FileStamp | None) -> None:
         """The document now holds its scene file as stamped (``None``: a new, unsaved scene)."""
@@ -194,6 +204,8 @@ class RecoveryController(QObject):
                 self._failed(target, exc)
                 return
             self._written = target
+            assert doc.scene_path is not None and self.saved_stamp is not None
+            self._copy_base(doc.scene_path, self.saved_stamp, base_copy_for(target))
         touched = self._touched | self._rebuilt
         if not (touched or self._added or self._roots_changed):
             return
@@ -215,6 +227,19 @@ class RecoveryController(QObject):
         if error != self._error:  # once per problem, not at every change
             log.warning("autosave to %s failed: %s", target, error)
         self._error = error
+
+    def _copy_base(self, scene_path: Path, stamp: FileStamp, target: Path) -> None:
+        """Copy the journal's scene file beside it, off the GUI thread (see `copy_base`)."""
+        self._join_base_copy()
+        self._base_copy = threading.Thread(
+            target=copy_base, args=(scene_path, stamp, target), name="hotplay-recovery-base"
+        )
+        self._base_copy.start()
+
+    def _join_base_copy(self) -> None:
+        copying, self._base_copy = self._base_copy, None
+        if copying is not None:
+            copying.join()
 
     def _sync(self) -> None:
         if self._journal is not None:
@@ -319,6 +344,7 @@ class RecoveryController(QObject):
     def delete(self) -> None:
         """Delete the recovery file of the edits being left (saved, discarded or closed)."""
         self._close_journal()
+        self._join_base_copy()  # never a copy written after the files are gone
         path, self._written = self._written, None
         if path is not None:
             self.store.remove(path)

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from editor.commands import ReparentEntity
-from editor.recovery import RecoveryChoice, RecoveryInfo, RecoveryStore, journal_for
+from editor.recovery import (
+    RecoveryChoice,
+    RecoveryInfo,
+    RecoveryStore,
+    base_copy_for,
+    journal_for,
+)
 from runtime import BuildProfile, Handle, Vec2
 from runtime.scenefile import scene_to_data
 from tests.editor.test_recovery import killed_editor
@@ -101,17 +107,39 @@ def test_a_torn_last_record_is_skipped_and_the_rest_recovered(make_window, caplo
     assert any("cut off" in r.getMessage() for r in caplog.records)
 
 
-def test_a_journal_from_another_version_of_the_scene_is_set_aside(make_window, caplog) -> None:
+def _killed_after_one_move(make_window) -> tuple[Path, Path, dict]:
+    """Move Ball A, end the editor without a clean close; the journal, scene file, edits."""
     first = make_window(profile=BuildProfile.DEBUG)
     ball = first.edited_scene.find("Ball A")
     first.inspector.attributeEdited.emit(ball.handle, "position", Vec2(1.0, 1.0))
+    edited = scene_to_data(first.edited_scene)
     first.hide()
     first.shutdown()
     journal = journal_for(first.recovery.path_for(first.scene_path))
     assert journal.is_file()
-    # A pull while no editor ran: the records would apply to a scene they never saw.
-    scene_file = first.scene_path
+    return journal, first.scene_path, edited
+
+
+def _pull(scene_file: Path) -> None:
+    """The scene file changes while no editor runs (a pull)."""
     scene_file.write_text(scene_file.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+
+
+def test_a_journal_survives_its_scene_file_changing_after_the_editor_died(make_window) -> None:
+    journal, scene_file, edited = _killed_after_one_move(make_window)
+    assert base_copy_for(_unit(journal)).is_file(), "the scene file it starts from, copied"
+    _pull(scene_file)
+    second, asked = _recover(make_window)
+    assert len(asked) == 1 and asked[0].scene_changed_on_disk()
+    assert scene_to_data(second.edited_scene) == edited
+
+
+def test_a_journal_from_another_version_of_the_scene_is_set_aside(make_window, caplog) -> None:
+    journal, scene_file, _edited = _killed_after_one_move(make_window)
+    # The copy never made (the file changed at once, or the disk refused it): the
+    # records would apply to a scene they never saw.
+    base_copy_for(_unit(journal)).unlink()
+    _pull(scene_file)
     with caplog.at_level(logging.WARNING, logger="hotplay"):
         second, asked = _recover(make_window)
     assert asked == []
@@ -120,6 +148,10 @@ def test_a_journal_from_another_version_of_the_scene_is_set_aside(make_window, c
     (aside,) = journal.parent.glob("*.corrupt.recovery.journal")
     assert aside.read_bytes()  # kept for a person to look at
     assert any("another version" in r.getMessage() for r in caplog.records)
+
+
+def _unit(journal: Path) -> Path:
+    return journal.with_name(journal.name.removesuffix(".journal") + ".json")
 
 
 def test_scripts_a_reload_rebuilds_are_not_journaled(window) -> None:
