@@ -354,7 +354,10 @@ def test_the_tree_is_walked_only_when_it_changes(
         scene.set_attr(scene.roots[1], "position", Vec2(i, i))
         paint(batched, scene)
     assert len(rebuilds) == 1
-    _add(scene)
+    _add(scene)  # at the end of the top level: followed in place
+    paint(batched, scene)
+    assert len(rebuilds) == 1
+    _reparent(scene)
     paint(batched, scene)
     assert len(rebuilds) == 2
     _re_z_by_script(scene)
@@ -591,3 +594,55 @@ def test_a_new_order_keeps_what_each_entity_was_drawn_with(
     scene.reparent(scene.roots[3], scene.roots[4])
     assert_paths_agree(renderers, scene)
     assert looked_up == [scene.find("new").visual]  # type: ignore[union-attr]
+
+
+def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    rebuilds: list[int] = []
+    rebuild = DrawList._rebuild
+
+    def counting(self: DrawList, scene: Scene) -> None:
+        rebuilds.append(1)
+        rebuild(self, scene)
+
+    monkeypatch.setattr(DrawList, "_rebuild", counting)
+    return rebuilds
+
+
+def test_adding_an_entity_and_undoing_it_follows_the_kept_frame(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    batched = renderers[0]
+    batched.announce_changes(scene)
+    paint(batched, scene)
+    collected, rebuilds = _collections(monkeypatch), _rebuilds(monkeypatch)
+    for i in range(2):  # add an entity (at the end of the top level), then undo it
+        added = scene.spawn(
+            f"added {i}", position=Vec2(20, 30), visual=Visual(VisualKind.RECT, Vec2(8, 8), z=3)
+        )
+        assert_paths_agree(renderers, scene)
+        scene.remove(added.handle)
+        assert_paths_agree(renderers, scene)
+    assert collected == [] and rebuilds == []
+    scene.remove(scene.roots[10])  # in the middle of a batch: collected anew, not re-sorted
+    assert_paths_agree(renderers, scene)
+    assert len(collected) == 1 and rebuilds == []
+    scene.spawn("under", parent=scene.roots[0], visual=Visual(z=3))  # a child: sorted anew
+    assert_paths_agree(renderers, scene)
+    assert len(rebuilds) == 1
+
+
+def test_a_running_game_that_spawns_and_removes_keeps_its_order(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()
+    batched = renderers[0]
+    paint(batched, scene)
+    rebuilds = _rebuilds(monkeypatch)
+    for i in range(3):
+        shot = scene.spawn(f"shot {i}", position=Vec2(i * 9, 5), visual=Visual(z=i % 2))
+        assert_paths_agree(renderers, scene)
+        if i:
+            scene.remove(shot.handle)
+            assert_paths_agree(renderers, scene)
+    assert rebuilds == []

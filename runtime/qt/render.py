@@ -21,6 +21,7 @@ A frame is drawn in one of two ways that give the same pixels:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 import operator
@@ -234,7 +235,9 @@ class DrawList:
     of many sprites, and neither changes while a game only moves things. So the
     order is rebuilt only when the scene announces a change to its tree (an
     entity added, removed or moved) or when an entity is found with another z
-    than the one it was sorted by (see `SceneRenderer`). Everything else
+    than the one it was sorted by (see `SceneRenderer`). The commonest changes
+    are followed in place instead (`follow_tree`): an entity without children
+    removed, a new one added at the end of the top level. Everything else
     (positions, rotations, scales, visuals, ``enabled``) is read from the
     entities at every frame, because running scripts change those without
     announcing it.
@@ -257,6 +260,10 @@ class DrawList:
         # transforms are computed from their parents' before each frame.
         self._in_trees: list[_Node] = []
         self._entity_count = -1
+        self._next_index = 0  # the place in the tree of an entity added at the end
+        # Tree changes announced since the order was made, in order.
+        self._added: list[Handle] = []
+        self._removed: list[Handle] = []
         self.stale = True
         #: Whether every change of the scene comes with an event (see the class docstring).
         self.announced = False
@@ -270,7 +277,11 @@ class DrawList:
     def _on_scene_event(self, event: SceneEvent) -> None:
         # Attribute changes and new scripts leave the tree as it is (a new z is
         # found when the order is read).
-        if isinstance(event, EntityAdded | EntityRemoved | EntityMoved):
+        if isinstance(event, EntityAdded):
+            self._added.append(event.handle)
+        elif isinstance(event, EntityRemoved):
+            self._removed.append(event.handle)
+        elif isinstance(event, EntityMoved):
             self.stale = True
         elif isinstance(event, EntityChanged) and event.attribute not in _UNDRAWN:
             self.changed.add(event.handle)
@@ -279,7 +290,7 @@ class DrawList:
         """Rebuild the order if the tree changed, then compute this frame's world transforms."""
         # The entity count also catches a tree changed without events, which no
         # `Scene` method does but code filling a scene by hand could.
-        if self.stale or len(scene.entities) != self._entity_count:
+        if self.follow_tree(scene) is None or len(scene.entities) != self._entity_count:
             self._rebuild(scene)
         for n in self._in_trees:
             e = n.entity
@@ -297,6 +308,45 @@ class DrawList:
                 lx, ly = lx * c - ly * s, lx * s + ly * c
             n.x, n.y, n.rot = px + lx, py + ly, pr + e.rotation
             n.scale = (psx * e.scale[0], psy * e.scale[1])
+
+    def follow_tree(self, scene: Scene) -> tuple[list[_Node], list[_Node]] | None:
+        """Follow the tree changes announced since the order was made, in place if simple.
+
+        In place: entities without children removed, and new entities without
+        children at the end of the top level (where adding one puts it).
+
+        Returns:
+            The nodes added and removed, or ``None`` when the order must be rebuilt.
+        """
+        added, removed = self._added, self._removed
+        self._added, self._removed = [], []
+        if self.stale:
+            return None
+        ents, nodes = scene.entities, self.nodes
+        gone = [nodes.get(h) for h in removed]
+        tail = scene.roots[len(scene.roots) - len(added) :] if added else []
+        simple = (
+            all(_leaf_gone(n, h, ents) for n, h in zip(gone, removed, strict=True))
+            and tail == added
+            and all(h not in nodes and h in ents and not ents[h].children for h in added)
+            and len(ents) == self._entity_count - len(gone) + len(added)
+        )
+        if not simple:
+            return None
+        order = self.order
+        for n in gone:
+            assert n is not None
+            del order[bisect.bisect_left(order, (n.z, n.index), key=_NODE_ORDER)]
+            del nodes[n.entity.handle]
+        made = []
+        for h in added:
+            n = _Node(ents[h], self._next_index, None, False)
+            self._next_index += 1
+            order.insert(bisect.bisect_right(order, (n.z, n.index), key=_NODE_ORDER), n)
+            nodes[h] = n
+            made.append(n)
+        self._entity_count = len(ents)
+        return made, [n for n in gone if n is not None]
 
     def _rebuild(self, scene: Scene) -> None:
         # The nodes of entities still there are kept: with them the fragment each
@@ -322,7 +372,14 @@ class DrawList:
         self.nodes = {n.entity.handle: n for n in nodes}
         self._in_trees = in_trees
         self._entity_count = len(ents)
+        self._next_index = len(nodes)
+        self._added, self._removed = [], []
         self.stale = False
+
+
+def _leaf_gone(n: _Node | None, handle: Handle, ents: dict[Handle, Entity]) -> bool:
+    """Whether a removed entity was a top-level entity without children, and is gone."""
+    return n is not None and not n.in_tree and not n.entity.children and handle not in ents
 
 
 def _placed(n: _Node | None, e: Entity, index: int, parent: _Node | None, in_tree: bool) -> _Node:
@@ -771,20 +828,65 @@ class SceneRenderer:
     ) -> list[_Batch | list[PlacedEntity]] | None:
         """The last frame's runs of an announced scene, patched; ``None``: collect anew."""
         runs = dl.runs
+        if runs is None or not dl.announced:
+            return None
+        tree = dl.follow_tree(scene)
         if (
-            runs is None
-            or not dl.announced
-            or dl.stale
+            tree is None
             or len(scene.entities) != dl._entity_count
             or dl.runs_key != self._runs_key(size, camera)
             or len(dl.changed) > _MAX_PATCHED
+            or not self._follow_runs(dl, runs, *tree, camera, size)
         ):
+            dl.runs = None
             return None
         for h in dl.changed:
             if not self._patch(dl.nodes.get(h), camera, size):
                 return None
         dl.changed.clear()
         return runs
+
+    def _follow_runs(
+        self,
+        dl: DrawList,
+        runs: list[_Batch | list[PlacedEntity]],
+        added: list[_Node],
+        removed: list[_Node],
+        camera: Camera,
+        size: QSizeF,
+    ) -> bool:
+        """Take added and removed entities out of or into the kept runs, where that is simple.
+
+        A removed entity must be the last of its batch (undoing an add), an added
+        one drawn last, in the texture of the last batch (adding one).
+
+        Returns:
+            Whether the runs now hold the frame; false when only collecting anew will do.
+        """
+        for n in removed:
+            e, run = n.entity, n.run
+            if run is None:
+                if e.visual is not None and e.enabled:
+                    return False  # drawn one by one
+                continue  # it was not drawn
+            if n.slot != len(run.xs) - 1 or len(run.xs) == 1:
+                return False
+            del run.xs[-1], run.ys[-1], run.fields[-1]
+            run.version += 1
+        for n in added:
+            e, v = n.entity, n.entity.visual
+            if v is None or not e.enabled:
+                continue  # not drawn
+            last = runs[-1] if runs else None
+            if dl.order[-1] is not n or not isinstance(last, _Batch):
+                return False
+            n.run, n.slot = last, len(last.xs)
+            last.xs.append(0.0)
+            last.ys.append(0.0)
+            last.fields.append(last.fields[-1])
+            if not self._patch(n, camera, size):
+                return False
+        return True
 
     def _patch(self, n: _Node | None, camera: Camera, size: QSizeF) -> bool:
         """Update the batch entry of one changed entity; false when only a new frame will do.
