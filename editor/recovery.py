@@ -49,6 +49,7 @@ from editor.recovery_journal import (
     BASE_SNAPSHOT,
     HEADER_KEY,
     JOURNAL_VERSION,
+    Journal,
     JournalError,
     JournalWriter,
     read_journal,
@@ -401,7 +402,7 @@ class RecoveryStore:
         return self._parse(path, path.read_text(encoding="utf-8"))
 
     def _with_journal(
-        self, path: Path, snapshot: RecoveryInfo | None, journal: Any
+        self, path: Path, snapshot: RecoveryInfo | None, journal: Journal
     ) -> RecoveryInfo | None:
         header = journal.header
         scene_key = header.get("scene")

@@ -12,7 +12,8 @@ lines, one object per line::
      "entities": [{"handle": 3, …, "children": [4, 5]}], "roots": [1, 2, 3]}
 
 The first line is the header: ``base`` is ``"scene"`` (the records apply to the
-scene file with ``saved_stamp``) or ``"snapshot"`` (to the snapshot whose
+scene file with ``saved_stamp``, or to the copy of it made beside the journal
+when the file changed since) or ``"snapshot"`` (to the snapshot whose
 ``journal`` id is ``id``). Each record holds, for the entities a change touched,
 their data as the scene file stores it plus their ``children`` in order, the
 list of ``roots`` when the top level changed, and the scene's own values. A

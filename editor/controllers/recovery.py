@@ -300,7 +300,7 @@ class RecoveryController(QObject):
         else:
             self._roots_changed = True
 
-    def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Any:
+    def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
         """A reload participant: the script objects it rebuilds are no change of data."""
         return self._on_reload_committed
 
