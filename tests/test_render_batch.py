@@ -334,9 +334,7 @@ def test_every_change_in_a_row_with_one_renderer(renderers) -> None:
         assert_paths_agree(renderers, scene)
 
 
-def test_the_tree_is_walked_only_when_it_changes(
-    renderers, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     rebuilds: list[int] = []
     rebuild = DrawList._rebuild
 
@@ -345,6 +343,13 @@ def test_the_tree_is_walked_only_when_it_changes(
         rebuild(self, scene)
 
     monkeypatch.setattr(DrawList, "_rebuild", counting)
+    return rebuilds
+
+
+def test_the_tree_is_walked_only_when_it_changes(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds = _rebuilds(monkeypatch)
     scene = varied_scene()
     batched = renderers[0]
     paint(batched, scene)
@@ -534,12 +539,17 @@ def test_an_announced_change_shows_on_the_next_frame(renderers, change: Change) 
     assert differences(before, after)[1] > 0, "the change should be visible"
 
 
+def _announced_sprites(renderers) -> tuple[Scene, SceneRenderer]:
+    """Many sprites, in a scene the batched renderer is told announces every change."""
+    scene = many_sprites(300)
+    renderers[0].announce_changes(scene)
+    return scene, renderers[0]
+
+
 def test_an_announced_scene_is_collected_again_only_when_a_patch_cannot_do(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scene = many_sprites(300)
-    batched = renderers[0]
-    batched.announce_changes(scene)
+    scene, batched = _announced_sprites(renderers)
     collected = _collections(monkeypatch)
     fills: list[int] = []
     fill = render.FragmentArray.fill
@@ -596,24 +606,10 @@ def test_a_new_order_keeps_what_each_entity_was_drawn_with(
     assert looked_up == [scene.find("new").visual]  # type: ignore[union-attr]
 
 
-def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    rebuilds: list[int] = []
-    rebuild = DrawList._rebuild
-
-    def counting(self: DrawList, scene: Scene) -> None:
-        rebuilds.append(1)
-        rebuild(self, scene)
-
-    monkeypatch.setattr(DrawList, "_rebuild", counting)
-    return rebuilds
-
-
 def test_adding_an_entity_and_undoing_it_follows_the_kept_frame(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    scene = many_sprites(300)
-    batched = renderers[0]
-    batched.announce_changes(scene)
+    scene, batched = _announced_sprites(renderers)
     paint(batched, scene)
     collected, rebuilds = _collections(monkeypatch), _rebuilds(monkeypatch)
     for i in range(2):  # add an entity (at the end of the top level), then undo it
