@@ -476,10 +476,16 @@ class RecoveryStore:
         """Delete a scene's recovery file; whether one was deleted (never raises)."""
         return self.remove(self.path_for(scene_path))
 
-    def remove(self, path: Path) -> bool:
-        """Delete one recovery file and its journal; whether any was deleted (never raises)."""
+    def remove(self, path: Path, *, keep_base: bool = False) -> bool:
+        """Delete one recovery file and its journal; whether any was deleted (never raises).
+
+        Args:
+            path: the recovery file.
+            keep_base: keep the copy of the scene file (the next journal of the same
+                version of the file starts from it again).
+        """
         removed = False
-        for p in _pair(path):
+        for p in _pair(path)[:2] if keep_base else _pair(path):
             try:
                 p.unlink()
             except FileNotFoundError:

@@ -105,6 +105,7 @@ class RecoveryController(QObject):
         self._stopped = False
         self._journal: JournalWriter | None = None
         self._base_copy: threading.Thread | None = None  # copying the journal's scene file
+        self._base_stamp: FileStamp | None = None  # the version of the file it copies
         # Whether the document is the scene file as `saved_stamp` stamps it plus the
         # changes journaled since (so the file can be the journal's base).
         self._base_is_file = False
@@ -195,7 +196,8 @@ class RecoveryController(QObject):
                 self._write_snapshot()  # no file to start from: the whole scene, once
                 return
             target = self.store.path_for(doc.scene_path)
-            self.store.remove(target)  # a snapshot of another session's edits
+            # A snapshot of another session's edits; a copy of this version of the file stays.
+            self.store.remove(target, keep_base=self._base_stamp == self.saved_stamp)
             try:
                 self._journal = self.store.start_journal(
                     doc.scene_path, self.saved_stamp, BASE_SCENE, new_journal_id()
@@ -229,8 +231,15 @@ class RecoveryController(QObject):
         self._error = error
 
     def _copy_base(self, scene_path: Path, stamp: FileStamp, target: Path) -> None:
-        """Copy the journal's scene file beside it, off the GUI thread (see `copy_base`)."""
+        """Copy the journal's scene file beside it, off the GUI thread (see `copy_base`).
+
+        A copy of this version of the file, made or being made for an earlier
+        journal (edits undone back to the saved state, then made again), is kept.
+        """
+        if self._base_stamp == stamp:
+            return
         self._join_base_copy()
+        self._base_stamp = stamp
         self._base_copy = threading.Thread(
             target=copy_base, args=(scene_path, stamp, target), name="hotplay-recovery-base"
         )
@@ -238,6 +247,7 @@ class RecoveryController(QObject):
 
     def _join_base_copy(self) -> None:
         copying, self._base_copy = self._base_copy, None
+        self._base_stamp = None
         if copying is not None:
             copying.join()
 
@@ -335,7 +345,12 @@ class RecoveryController(QObject):
             self._touched |= self._rebuilt_by_reload
         self._rebuilt_by_reload.clear()
         if not self.document.is_modified:
-            self.delete()  # undone back to the saved state: nothing to recover
+            # Undone back to the saved state: nothing to recover. The copy of the file
+            # stays for the next edit (no copy of a big file per undo and redo).
+            self._close_journal()
+            written, self._written = self._written, None
+            if written is not None:
+                self.store.remove(written, keep_base=True)
             self._base_is_file = self.saved_stamp is not None  # the file's own state again
             self._forget_changes()
             return

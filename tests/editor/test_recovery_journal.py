@@ -177,3 +177,28 @@ def test_a_journal_is_replayed_after_sigkill(make_window, project: Path, tmp_pat
     assert len(asked) == 1
     assert scene_to_data(window.edited_scene) == json.loads(line)
     assert Handle(window.edited_scene.next_handle) > max(window.edited_scene.entities)
+
+
+def test_undo_to_the_saved_state_and_redo_copy_the_scene_file_once(
+    make_window, monkeypatch
+) -> None:
+    from editor.controllers import recovery as controller
+
+    copies: list[Path] = []
+    copy = controller.copy_base
+    monkeypatch.setattr(controller, "copy_base", lambda *a: copies.append(a[0]) or copy(*a))
+    first = make_window(profile=BuildProfile.DEBUG)
+    ball = first.edited_scene.find("Ball A")
+    first.inspector.attributeEdited.emit(ball.handle, "position", Vec2(2.0, 2.0))
+    journal = journal_for(first.recovery.path_for(first.scene_path))
+    first.undo_stack.undo()  # the saved state again: nothing to recover
+    assert not first.is_modified and not journal.exists()
+    first.undo_stack.redo()
+    edited = scene_to_data(first.edited_scene)
+    first.hide()
+    first.shutdown()
+    assert copies == [first.scene_path]
+    _pull(first.scene_path)  # replayed on the copy kept from the first edit
+    second, asked = _recover(make_window)
+    assert len(asked) == 1
+    assert scene_to_data(second.edited_scene) == edited
