@@ -11,7 +11,10 @@ it; the runtime itself never imports the editor):
   shows it. Each is timed from just before the push (or ``undo()``/``redo()``)
   to the views being up to date: the tree shows the entity's new name, the
   scene view has finished a repaint, and a zero-delay timer queued after the
-  command has fired (refreshes the views deferred to the event loop ran).
+  command has fired (refreshes the views deferred to the event loop ran). To
+  that is added the time the GUI thread is busy in the second after (work the
+  action scheduled for later, such as the recovery journal's sync): the user
+  waits for that too. ``after_ms`` has that part of each figure alone.
 * ``play``: Play in the editor with ``Debug (HR)``, then save an edit of
   ``movers.py`` again and again. Each is timed from just before the write to the
   end of the first repaint of the scene view that shows a frame of the new
@@ -32,7 +35,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QEventLoop, QObject, QSettings, QTimer
+from PySide6.QtCore import QAbstractEventDispatcher, QEvent, QEventLoop, QObject, QSettings, QTimer
 from PySide6.QtGui import QPaintEvent
 from PySide6.QtWidgets import QApplication, QWidget
 
@@ -47,6 +50,8 @@ from runtime.reports import ReloadReport
 
 #: Longest wait for the editor to catch up with one action, in seconds.
 _TIMEOUT_S = 120.0
+#: How long after an action the GUI thread's busy time still counts, in seconds.
+_AFTERMATH_S = 1.0
 
 
 def run_figure(kind: str, n: int, count: int, project: Path) -> dict[str, Any]:
@@ -85,7 +90,10 @@ def run_figure(kind: str, n: int, count: int, project: Path) -> dict[str, Any]:
         times = driver.edit_rounds(count) if kind == "edit" else driver.play_saves(count, project)
     finally:
         driver.close()
-    return {"available": True, "kind": kind, "n": n, "open_s": open_s, "times_ms": times}
+    result = {"available": True, "kind": kind, "n": n, "open_s": open_s, "times_ms": times}
+    if kind == "edit":
+        result["after_ms"] = driver.after_ms
+    return result
 
 
 def _write_scene(project: Path, n: int) -> Path:
@@ -110,6 +118,9 @@ class _Driver:
         self._heartbeat = QTimer()
         self._heartbeat.setInterval(250)
         self._heartbeat.start()
+        #: Milliseconds the GUI thread was busy in the second after each action, by name.
+        self.after_ms: dict[str, list[float]] = {}
+        self._busy = _BusyClock()
 
     def close(self) -> None:
         """Stop any play and close the window."""
@@ -163,6 +174,7 @@ class _Driver:
         handles = [e.handle for e in scene]
         picks = [handles[(i * 7919 + len(handles) // 2) % len(handles)] for i in range(rounds + 1)]
         out: dict[str, list[float]] = {"edit": [], "undo": [], "redo": []}
+        self.after_ms = {key: [] for key in out}
         for i, h in enumerate(picks):
             window.select(h)
             self.settle()
@@ -176,12 +188,15 @@ class _Driver:
                 self._timed(stack.redo, h, new),
             )
             if i > 0:  # the first round warms up
-                for key, t in zip(("edit", "undo", "redo"), times, strict=True):
-                    out[key].append(t)
+                for key, (t, after) in zip(("edit", "undo", "redo"), times, strict=True):
+                    out[key].append(t + after)
+                    self.after_ms[key].append(after)
         return out
 
-    def _timed(self, action: Callable[[], object], handle: Handle, name: str) -> float:
-        """Milliseconds from `action` to the tree, the view and deferred refreshes showing it."""
+    def _timed(
+        self, action: Callable[[], object], handle: Handle, name: str
+    ) -> tuple[float, float]:
+        """Milliseconds from `action` to the views showing it, and busy in the second after."""
         window = self.window
         t0 = time.perf_counter()
         action()
@@ -192,7 +207,9 @@ class _Driver:
         )
         if _name(window.edited_scene, handle) != name:
             raise BenchError(f"the command did not set the name {name!r}")
-        return ms(t1 - t0)
+        self._busy.start()
+        self.pause(_AFTERMATH_S)
+        return ms(t1 - t0), ms(self._busy.stop())
 
     # --- save -> new code while playing -------------------------------------------------
 
@@ -247,6 +264,39 @@ class _Driver:
             return False
         start = reloaded["frame"]
         return any(frame > start for t, frame in self.paints if t > t0)
+
+
+class _BusyClock:
+    """Adds up the time the GUI thread's event loop spends awake (not waiting for events)."""
+
+    def __init__(self) -> None:
+        dispatcher = QAbstractEventDispatcher.instance()
+        assert dispatcher is not None, "a QApplication runs"
+        dispatcher.awake.connect(self._on_awake)
+        dispatcher.aboutToBlock.connect(self._on_about_to_block)
+        self._running = False
+        self._awake_since: float | None = None
+        self._busy = 0.0
+
+    def start(self) -> None:
+        """Count from now (the loop is awake now: this code runs in it)."""
+        self._running, self._busy = True, 0.0
+        self._awake_since = time.perf_counter()
+
+    def stop(self) -> float:
+        """Stop counting; the seconds spent awake since `start`."""
+        self._on_about_to_block()
+        self._running = False
+        return self._busy
+
+    def _on_awake(self) -> None:
+        if self._running:
+            self._awake_since = time.perf_counter()
+
+    def _on_about_to_block(self) -> None:
+        if self._running and self._awake_since is not None:
+            self._busy += time.perf_counter() - self._awake_since
+            self._awake_since = None
 
 
 class _PaintClock(QObject):

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable
 from typing import Any, Union, get_args, get_origin
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QValidator
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
@@ -37,6 +37,9 @@ from editor.container_editors import DataclassEditor, ListEditor, OptionalEditor
 from editor.field_editor import FieldEditor
 from runtime import Color, Handle, Scene, Vec2
 from runtime.fields import type_name, zero_value
+
+_NO_INDEX = QModelIndex()
+_DISPLAY = Qt.ItemDataRole.DisplayRole
 
 _BIG = 1e9
 
@@ -329,27 +332,88 @@ class ColorEditor(FieldEditor):
             self.commit(new)
 
 
+class EntityListModel(QAbstractListModel):
+    """The rows of an entity picker: "(none)", entities by handle, read when drawn.
+
+    Only the handles are kept; names are read from the scene as rows are shown,
+    so a row costs nothing until it is on screen.
+
+    Args:
+        scene: where the entities' names come from.
+    """
+
+    def __init__(self, scene: Scene) -> None:
+        super().__init__()
+        self.scene = scene
+        self.handles: list[int] = [0]
+
+    def set_handles(self, handles: list[int]) -> None:
+        """Show these rows (``0`` is "(none)")."""
+        self.beginResetModel()
+        self.handles = handles
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _NO_INDEX) -> int:  # noqa: D102 (Qt API)
+        return 0 if parent.isValid() else len(self.handles)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = _DISPLAY) -> Any:  # noqa: D102 (Qt API)
+        if not index.isValid() or index.row() >= len(self.handles):
+            return None
+        h = self.handles[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return h
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        if not h:
+            return "(none)"
+        e = self.scene.get(h)
+        return f"{e.name}  #{h}" if e is not None else f"missing entity #{h}"
+
+
+class EntityCombo(QComboBox):
+    """A combo box of the scene's entities that lists them all only when it opens.
+
+    Closed, it holds "(none)" and the value shown: showing a value costs the
+    same in a scene of ten entities or of 100,000 (the inspector shows values
+    many times a second while a game plays).
+    """
+
+    def __init__(self, scene: Scene) -> None:
+        super().__init__()
+        self.entities = EntityListModel(scene)
+        self.setModel(self.entities)
+        self._value = 0
+
+    def show_value(self, value: int) -> None:
+        """Show `value` (a handle, ``0``: none) as the current row."""
+        self._value = value
+        self.entities.set_handles([0, value] if value else [0])
+        self.setCurrentIndex(len(self.entities.handles) - 1)
+
+    def showPopup(self) -> None:  # noqa: D102 (Qt API)
+        handles = [0, *(int(e.handle) for e in self.entities.scene)]
+        if self._value and self._value not in self.entities.scene:
+            handles.append(self._value)  # a missing entity stays choosable, as it is shown
+        self.blockSignals(True)
+        self.entities.set_handles(handles)
+        self.setCurrentIndex(handles.index(self._value) if self._value else 0)
+        self.blockSignals(False)
+        super().showPopup()
+
+
 class HandleEditor(FieldEditor):
     """An entity `Handle` field: a list of the scene's entities."""
 
     def __init__(self, scene: Scene, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.scene = scene
-        self.combo = QComboBox()
+        self.combo = EntityCombo(scene)
         self.combo.activated.connect(self._on_activated)
         self._layout.addWidget(self.combo, 1)
 
     def _show(self, value: Any) -> None:
         self.combo.blockSignals(True)
-        self.combo.clear()
-        self.combo.addItem("(none)", 0)
-        for e in self.scene:
-            self.combo.addItem(f"{e.name}  #{int(e.handle)}", int(e.handle))
-        i = self.combo.findData(int(value))
-        if i < 0:
-            self.combo.addItem(f"missing entity #{int(value)}", int(value))
-            i = self.combo.count() - 1
-        self.combo.setCurrentIndex(i)
+        self.combo.show_value(int(value))
         self.combo.blockSignals(False)
 
     def _on_activated(self, index: int) -> None:

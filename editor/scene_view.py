@@ -142,6 +142,9 @@ class SceneView(QWidget):
         if scene is not None and mode == "editing":
             # A running scene changes every frame without events: the frame signal repaints.
             scene.subscribe(self._on_scene_event)
+            # The edited scene changes only by commands, which announce every change:
+            # the renderer redraws what it kept and updates what they name.
+            self.renderer.announce_changes(scene)
         if fit:
             self._fitted = False
             self.frame_all()
@@ -402,7 +405,9 @@ class SceneView(QWidget):
         if self._ctrl_at_press or event.modifiers() & Qt.KeyboardModifier.ControlModifier:
             snap = Snap(not snap.enabled, snap.grid, snap.angle, snap.scale)
         # Live feedback without an event per mouse move; one command on release.
-        apply_transforms(scene, drag.transforms_at(self.view_to_scene(pos), snap))
+        transforms = drag.transforms_at(self.view_to_scene(pos), snap)
+        apply_transforms(scene, transforms)
+        self.renderer.changed_without_events(scene, transforms)
         self.update()
 
     def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: D102 (base-class API)

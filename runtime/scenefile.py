@@ -28,6 +28,7 @@ the entity, never as a traceback, and loading never writes anything.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import json
 import logging
 import math
@@ -38,7 +39,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, get_args, get_origin
 
 from runtime.fields import (
     PlainDataError,
@@ -59,7 +60,7 @@ from runtime.scripting import (
     set_stash,
     stash_of,
 )
-from runtime.values import Handle
+from runtime.values import Color, Handle, Vec2
 
 FORMAT_VERSION = 1
 #: Largest handle a file may use (keeps handles exact in any JSON reader).
@@ -130,7 +131,7 @@ def load_scene(
         SceneFileError: the file is missing, not JSON, or its content is invalid.
     """
     p = Path(path)
-    text = _read_scene_text(p)
+    text = read_scene_text(p)
     try:
         data = json.loads(
             text, parse_constant=_no_constants, parse_float=_finite_float, parse_int=_bounded_int
@@ -146,7 +147,7 @@ def load_scene(
     return scene_from_data(data, resolve, source=p, project_root=project_root)
 
 
-def _read_scene_text(p: Path) -> str:
+def read_scene_text(p: Path) -> str:
     """The text of a scene file, or a `SceneFileError` saying why it cannot be read.
 
     Only a regular file is read, and never more than `MAX_FILE_BYTES`: a FIFO
@@ -459,45 +460,47 @@ def _short(v: Any) -> str:
 
 def scene_to_data(scene: Scene) -> dict[str, Any]:
     """The scene as JSON-ready data, keys in a fixed order."""
-    ents = []
-    for e in scene:
-        d: dict[str, Any] = {
-            "handle": int(e.handle),
-            "name": e.name,
-            "parent": int(e.parent),
-        }
-        if not e.enabled:
-            d["enabled"] = False
-        # float() everywhere: a script may have stored ints (``rotation = 0``), and
-        # the loader reads floats, so writing ints would make load+save change the file.
-        d["position"] = [float(e.position[0]), float(e.position[1])]
-        d["rotation"] = float(e.rotation)
-        d["scale"] = [float(e.scale[0]), float(e.scale[1])]
-        if e.visual is not None:
-            v = e.visual
-            vd: dict[str, Any] = {
-                "kind": v.kind.value,
-                "size": [float(v.size[0]), float(v.size[1])],
-                "color": v.color.hex,
-                "z": v.z,
-            }
-            if v.image:
-                vd["image"] = v.image
-            if v.text:
-                vd["text"] = v.text
-            if v.kind is VisualKind.TEXT:
-                vd["font_size"] = float(v.font_size)
-            d["visual"] = vd
-        if e.scripts:
-            d["scripts"] = [_script_data(s) for s in e.scripts]
-        ents.append(d)
     return {
         "format": FORMAT_VERSION,
         "name": scene.name,
         "background": scene.background.hex,
         "next_handle": scene.next_handle,
-        "entities": ents,
+        "entities": [entity_to_data(e) for e in scene],
     }
+
+
+def entity_to_data(e: Entity) -> dict[str, Any]:
+    """One entity as `scene_to_data` writes it (its place in the tree as its parent only)."""
+    d: dict[str, Any] = {
+        "handle": int(e.handle),
+        "name": e.name,
+        "parent": int(e.parent),
+    }
+    if not e.enabled:
+        d["enabled"] = False
+    # float() everywhere: a script may have stored ints (``rotation = 0``), and
+    # the loader reads floats, so writing ints would make load+save change the file.
+    d["position"] = [float(e.position[0]), float(e.position[1])]
+    d["rotation"] = float(e.rotation)
+    d["scale"] = [float(e.scale[0]), float(e.scale[1])]
+    if e.visual is not None:
+        v = e.visual
+        vd: dict[str, Any] = {
+            "kind": v.kind.value,
+            "size": [float(v.size[0]), float(v.size[1])],
+            "color": v.color.hex,
+            "z": v.z,
+        }
+        if v.image:
+            vd["image"] = v.image
+        if v.text:
+            vd["text"] = v.text
+        if v.kind is VisualKind.TEXT:
+            vd["font_size"] = float(v.font_size)
+        d["visual"] = vd
+    if e.scripts:
+        d["scripts"] = [_script_data(s) for s in e.scripts]
+    return d
 
 
 def _script_data(s: Script) -> dict[str, Any]:
@@ -770,5 +773,121 @@ def remove_interrupted_saves(folder: str | os.PathLike[str]) -> list[Path]:
 
 
 def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:
-    """An independent copy, built exactly as saving and loading the scene would."""
-    return scene_from_data(scene_to_data(scene), resolve, source=f"<copy of {scene.name}>")
+    """An independent copy, as saving and loading the scene would make it (what Play runs).
+
+    Without the plain data in between where it would change nothing: an
+    entity's attributes are copied as the file would carry them, and a field
+    value of its declared type that is immutable (a finite float, a `Vec2`...)
+    is shared. Every other value, and a script whose type id no longer
+    resolves to its own class (a placeholder, a class replaced since), goes
+    through its plain data as a scene file would.
+
+    Raises:
+        SceneFileError: a value cannot be stored in a scene file.
+    """
+    source = f"<copy of {scene.name}>"
+    copy = Scene(name=scene.name)
+    copy.background = scene.background
+    copy.next_handle = scene.next_handle
+    copiers: dict[type, _ScriptCopier] = {}
+    reader = _SceneReader(resolve, None)
+    ents = copy.entities
+    # Hundreds of thousands of new objects, none of them garbage: collecting while
+    # they are made would only walk them again and again.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        for e in scene:
+            c = Entity(
+                e.handle,
+                e.name,
+                position=_float_vec(e.position),
+                rotation=float(e.rotation),
+                scale=_float_vec(e.scale),
+                visual=e.visual.copy() if e.visual is not None else None,
+                enabled=e.enabled,
+            )
+            c.parent = e.parent
+            c.children = list(e.children)
+            c.scripts = [_copy_script(s, c, resolve, copiers, reader) for s in e.scripts]
+            ents[c.handle] = c
+    except _Invalid as exc:
+        raise SceneFileError(source, str(exc)) from None
+    except PlainDataError as exc:
+        raise SceneFileError(source, f"cannot copy: {exc}") from None
+    finally:
+        if collecting:
+            gc.enable()
+    copy.roots = list(scene.roots)
+    return copy
+
+
+def _float_vec(v: Vec2) -> Vec2:
+    # As the file stores it: floats (a script may have stored ints).
+    return v if type(v[0]) is float and type(v[1]) is float else Vec2(float(v[0]), float(v[1]))
+
+
+#: Per declared field: its name, its annotation, and the one type whose values are kept
+#: as they are (``None``: always through plain data); and whether it is a list of them.
+_ScriptCopier = tuple[tuple[str, Any, type | None, bool], ...]
+#: Immutable field types a value of exactly that type keeps through a copy.
+_SHARED_TYPES = frozenset({bool, int, float, str, Handle, Color, Vec2})
+
+
+def _script_copier(cls: type) -> _ScriptCopier:
+    out = []
+    for name, spec in declared_fields(cls).items():
+        ann = spec.annotation
+        if ann in _SHARED_TYPES:
+            out.append((name, ann, ann, False))
+        elif (
+            get_origin(ann) is list and len(args := get_args(ann)) == 1 and args[0] in _SHARED_TYPES
+        ):
+            out.append((name, ann, args[0], True))
+        else:
+            out.append((name, ann, None, False))
+    return tuple(out)
+
+
+def _copy_script(
+    s: Script,
+    e: Entity,
+    resolve: TypeResolver,
+    copiers: dict[type, _ScriptCopier],
+    reader: _SceneReader,
+) -> Script:
+    cls = type(s)
+    fields = copiers.get(cls)
+    if fields is None:
+        if isinstance(s, PlaceholderScript) or resolve(script_type_id(s)) is not cls:
+            return reader._script(_script_data(s), e, f"entity {int(e.handle)} ({e.name!r})")
+        fields = copiers[cls] = _script_copier(cls)
+    # Built as `instantiate` builds it, every declared field given.
+    copied: Script = object.__new__(cls)
+    values = copied.__dict__
+    for name, ann, shared, is_list in fields:
+        v = getattr(s, name)
+        if is_list:
+            if type(v) is list and all(type(x) is shared and _keeps(x) for x in v):
+                values[name] = v.copy()
+                continue
+        elif type(v) is shared and _keeps(v):
+            values[name] = v
+            continue
+        values[name] = from_plain(to_plain(v), ann)
+    stash = stash_of(s)
+    if stash:
+        set_stash(copied, to_plain(dict(stash)))
+    return copied
+
+
+def _keeps(v: Any) -> bool:
+    """Whether an immutable value is one a scene file stores as it is (finite, in range)."""
+    t = type(v)
+    if t is float:
+        return math.isfinite(v)
+    if t is int:
+        return int_fits(v)
+    if t is Vec2:
+        return math.isfinite(v[0]) and math.isfinite(v[1])
+    return True

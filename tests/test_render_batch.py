@@ -334,9 +334,7 @@ def test_every_change_in_a_row_with_one_renderer(renderers) -> None:
         assert_paths_agree(renderers, scene)
 
 
-def test_the_tree_is_walked_only_when_it_changes(
-    renderers, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     rebuilds: list[int] = []
     rebuild = DrawList._rebuild
 
@@ -345,6 +343,13 @@ def test_the_tree_is_walked_only_when_it_changes(
         rebuild(self, scene)
 
     monkeypatch.setattr(DrawList, "_rebuild", counting)
+    return rebuilds
+
+
+def test_the_tree_is_walked_only_when_it_changes(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rebuilds = _rebuilds(monkeypatch)
     scene = varied_scene()
     batched = renderers[0]
     paint(batched, scene)
@@ -354,7 +359,10 @@ def test_the_tree_is_walked_only_when_it_changes(
         scene.set_attr(scene.roots[1], "position", Vec2(i, i))
         paint(batched, scene)
     assert len(rebuilds) == 1
-    _add(scene)
+    _add(scene)  # at the end of the top level: followed in place
+    paint(batched, scene)
+    assert len(rebuilds) == 1
+    _reparent(scene)
     paint(batched, scene)
     assert len(rebuilds) == 2
     _re_z_by_script(scene)
@@ -478,3 +486,159 @@ def test_a_draw_list_goes_with_its_scene(renderers) -> None:
 def test_time_paint_draws_the_batched_path(qapp) -> None:
     times = render.time_paint(many_sprites(200), 3, 160, 120, warmup=1)
     assert len(times) == 3 and all(t > 0 for t in times)
+
+
+# --- a scene that announces every change (the editor's edited scene) -----------------
+
+
+def _announced_moves(s: Scene) -> None:
+    s.set_attr(s.find("shape3").handle, "position", Vec2(-60, -40))  # type: ignore[union-attr]
+    s.set_attr(s.find("shape4").handle, "rotation", 77.0)  # type: ignore[union-attr]
+    s.set_attr(s.find("shape9").handle, "scale", Vec2(2.5, 0.5))  # type: ignore[union-attr]
+
+
+def _announced_restyle(s: Scene) -> None:
+    for name, color, z in (("shape2", Color(0, 255, 0), 0), ("shape1", Color(9, 9, 9), -2)):
+        e = s.find(name)
+        assert e is not None and e.visual is not None
+        v = e.visual.copy()
+        v.color, v.z = color, z if z else v.z
+        s.set_attr(e.handle, "visual", v)
+    s.set_attr(s.find("shape5").handle, "enabled", False)  # type: ignore[union-attr]
+
+
+def _announced_tree_edits(s: Scene) -> None:
+    _add(s)
+    _reparent(s)
+    _remove(s)
+    s.set_attr(s.find("arm").handle, "rotation", -70.0)  # type: ignore[union-attr]
+
+
+ANNOUNCED = [_announced_moves, _announced_restyle, _announced_tree_edits]
+
+
+def _collections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    collected: list[int] = []
+    collect = SceneRenderer._collect_runs
+
+    def counting(self: SceneRenderer, *args: object) -> object:
+        collected.append(1)
+        return collect(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SceneRenderer, "_collect_runs", counting)
+    return collected
+
+
+@pytest.mark.parametrize("change", ANNOUNCED, ids=[c.__name__.strip("_") for c in ANNOUNCED])
+def test_an_announced_change_shows_on_the_next_frame(renderers, change: Change) -> None:
+    scene = varied_scene()
+    renderers[0].announce_changes(scene)
+    before = assert_paths_agree(renderers, scene)
+    change(scene)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0, "the change should be visible"
+
+
+def _announced_sprites(renderers) -> tuple[Scene, SceneRenderer]:
+    """Many sprites, in a scene the batched renderer is told announces every change."""
+    scene = many_sprites(300)
+    renderers[0].announce_changes(scene)
+    return scene, renderers[0]
+
+
+def test_an_announced_scene_is_collected_again_only_when_a_patch_cannot_do(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene, batched = _announced_sprites(renderers)
+    collected = _collections(monkeypatch)
+    fills: list[int] = []
+    fill = render.FragmentArray.fill
+    monkeypatch.setattr(
+        render.FragmentArray, "fill", lambda self, *a: fills.append(1) or fill(self, *a)
+    )
+    paint(batched, scene)
+    filled = len(fills)
+    paint(batched, scene)  # nothing changed: the kept runs, their fragments not copied again
+    assert len(collected) == 1 and len(fills) == filled
+    moved = scene.roots[5]
+    for i in range(3):  # a transform edit updates that entity's entry alone
+        scene.set_attr(moved, "position", Vec2(10.0 * i, -7.5))
+        scene.set_attr(scene.roots[7], "rotation", 15.0 * i)
+        scene.set_attr(scene.roots[8], "name", f"renamed {i}")
+        assert_paths_agree(renderers, scene)
+    assert len(collected) == 1
+    _add(scene)  # a new entity has no entry: collected anew
+    assert_paths_agree(renderers, scene)
+    assert len(collected) == 2
+    paint(batched, scene, Camera(Vec2(5, 5), 1.3))  # so does another camera
+    assert len(collected) == 3
+
+
+def test_a_change_without_events_in_an_announced_scene_is_told(renderers) -> None:
+    scene = varied_scene()
+    batched = renderers[0]
+    batched.announce_changes(scene)
+    before = paint(batched, scene)
+    shape = scene.find("shape3")
+    assert shape is not None
+    shape.position = Vec2(-60, -40)  # a live drag: no event
+    assert differences(before, paint(batched, scene))[1] == 0, "kept runs: not seen yet"
+    batched.changed_without_events(scene, [shape.handle])
+    assert differences(before, assert_paths_agree(renderers, scene))[1] > 0
+
+
+def test_a_new_order_keeps_what_each_entity_was_drawn_with(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(200)
+    batched = renderers[0]
+    paint(batched, scene)
+    looked_up: list[Entity] = []
+    fragment = SceneRenderer._fragment
+    monkeypatch.setattr(
+        SceneRenderer,
+        "_fragment",
+        lambda self, v, *a: looked_up.append(v) or fragment(self, v, *a),
+    )
+    _add(scene)  # a new order: the entities already drawn keep their fragments
+    scene.reparent(scene.roots[3], scene.roots[4])
+    assert_paths_agree(renderers, scene)
+    assert looked_up == [scene.find("new").visual]  # type: ignore[union-attr]
+
+
+def test_adding_an_entity_and_undoing_it_follows_the_kept_frame(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene, batched = _announced_sprites(renderers)
+    paint(batched, scene)
+    collected, rebuilds = _collections(monkeypatch), _rebuilds(monkeypatch)
+    for i in range(2):  # add an entity (at the end of the top level), then undo it
+        added = scene.spawn(
+            f"added {i}", position=Vec2(20, 30), visual=Visual(VisualKind.RECT, Vec2(8, 8), z=3)
+        )
+        assert_paths_agree(renderers, scene)
+        scene.remove(added.handle)
+        assert_paths_agree(renderers, scene)
+    assert collected == [] and rebuilds == []
+    scene.remove(scene.roots[10])  # in the middle of a batch: collected anew, not re-sorted
+    assert_paths_agree(renderers, scene)
+    assert len(collected) == 1 and rebuilds == []
+    scene.spawn("under", parent=scene.roots[0], visual=Visual(z=3))  # a child: sorted anew
+    assert_paths_agree(renderers, scene)
+    assert len(rebuilds) == 1
+
+
+def test_a_running_game_that_spawns_and_removes_keeps_its_order(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()
+    batched = renderers[0]
+    paint(batched, scene)
+    rebuilds = _rebuilds(monkeypatch)
+    for i in range(3):
+        shot = scene.spawn(f"shot {i}", position=Vec2(i * 9, 5), visual=Visual(z=i % 2))
+        assert_paths_agree(renderers, scene)
+        if i:
+            scene.remove(shot.handle)
+            assert_paths_agree(renderers, scene)
+    assert rebuilds == []

@@ -24,7 +24,7 @@ from runtime.scenefile import (
     scene_from_data,
     scene_to_data,
 )
-from runtime.scripting import PlaceholderScript, Script, stash_of
+from runtime.scripting import PlaceholderScript, Script, set_stash, stash_of
 from runtime.values import Color, Handle, Vec2
 
 from .conftest import REPO_ROOT, entity, scene_data, script
@@ -161,6 +161,51 @@ def test_copy_scene_is_independent() -> None:
     c[Handle(1)].position = Vec2(9, 9)
     assert s[Handle(1)].script(Mover).speed == 2.5
     assert s[Handle(1)].position == Vec2(1.5, -2)
+
+
+def _field_types(scene: Scene) -> list[tuple[str, ...]]:
+    out = []
+    for e in scene:
+        fields = [f"{k}={type(v).__name__}" for sc in e.scripts for k, v in vars(sc).items()]
+        out.append((type(e.rotation).__name__, type(e.position[0]).__name__, *fields))
+    return out
+
+
+def test_copy_scene_gives_what_saving_and_loading_gives() -> None:
+    s = rich_scene()
+    mover = s[Handle(1)].script(Mover)
+    mover.speed = 3  # an int in a float field, as a script may store it
+    s[Handle(1)].rotation = 7  # likewise
+    s[Handle(1)].scripts.append(PlaceholderScript("gone:Ghost", {"z": [1, 2]}, "no plugin"))
+    follower = s[Handle(3)].script(Follower)
+    set_stash(follower, {"old": [1]})
+    loaded = scene_from_data(scene_to_data(s), resolve)
+    c = copy_scene(s, resolve)
+    assert scene_to_data(c) == scene_to_data(loaded)
+    assert list(c.entities) == list(loaded.entities) and c.roots == loaded.roots
+    assert _field_types(c) == _field_types(loaded)
+    assert c.next_handle == loaded.next_handle and c.background == loaded.background
+    # Nothing mutable is shared with the edited scene.
+    copied = c[Handle(3)].script(Follower)
+    assert copied.others == follower.others and copied.others is not follower.others
+    assert stash_of(copied) == stash_of(follower) and stash_of(copied) is not stash_of(follower)
+    ghost = c[Handle(1)].scripts[1]
+    assert isinstance(ghost, PlaceholderScript) and ghost is not s[Handle(1)].scripts[1]
+    assert c[Handle(1)].children is not s[Handle(1)].children
+
+
+def test_copy_scene_rebuilds_a_script_whose_class_was_replaced() -> None:
+    s = rich_scene()
+
+    class NewMover(Script):
+        type_id = "t:Mover"
+        speed: float = 1.0
+        label: str = ""
+
+    c = copy_scene(s, {**TYPES, "t:Mover": NewMover}.get)
+    copied = c[Handle(1)].scripts[0]
+    assert type(copied) is NewMover and copied.speed == 2.5
+    assert stash_of(copied)["velocity"] == [3.0, 4.0]  # kept, as loading keeps it
 
 
 # --- placeholders -------------------------------------------------------------------

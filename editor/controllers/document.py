@@ -147,7 +147,7 @@ class DocumentController(QObject):
             return False
         self.recovery.delete()  # the edits were saved or discarded
         self.set_scene(Scene(name="untitled"), None)
-        self.recovery.saved_stamp = None
+        self.recovery.opened(None)
         log.info("new scene")
         return True
 
@@ -189,7 +189,7 @@ class DocumentController(QObject):
             self.show_error("Cannot open scene", str(exc))
             return False
         self.set_scene(scene, p)
-        self.recovery.saved_stamp = stamp
+        self.recovery.opened(stamp)
         self._remember_recent(p)
         log.info("opened %s (%d entities)", self.display_name(p), len(scene))
         return True

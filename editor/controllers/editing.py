@@ -28,6 +28,7 @@ from runtime.scenefile import (
     scene_to_data,
     unencodable_text,
 )
+from runtime.scripting import Script, script_type_id
 
 log = logging.getLogger("hotplay.editor")
 
@@ -296,25 +297,39 @@ class EditingController(QObject):
         self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
 
     def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
-        """A reload participant: the edited scene's script data before the swap; compare after."""
+        """A reload participant: the edited scene's scripts before the swap; compare after.
+
+        Each script is kept as its class and a copy of its attributes: cheap at
+        any scene size, where turning every script into plain data took most of
+        a reload's time. Only a script whose attributes the reload changed is
+        compared as plain data, after.
+        """
         scene = self.document.scene
         before = {
-            (e.handle, i): cmd.ScriptData.of(s) for e in scene for i, s in enumerate(e.scripts)
+            (e.handle, i): (type(s), dict(vars(s))) for e in scene for i, s in enumerate(e.scripts)
         }
         return lambda: self._on_reload_committed(scene, before)
 
     def _on_reload_committed(
-        self, scene: Any, before: dict[tuple[Handle, int], cmd.ScriptData]
+        self, scene: Any, before: dict[tuple[Handle, int], tuple[type, dict[str, Any]]]
     ) -> None:
         if scene is not self.document.scene:
             return
         resolve = self.document.edit_target.resolve
+        same_type_id: dict[tuple[type, type], bool] = {}
         changes = []
         for e in scene:
             for i, s in enumerate(e.scripts):
-                old = before.get((e.handle, i))
-                if old is None:
+                kept = before.get((e.handle, i))
+                if kept is None:
                     continue
+                old_cls, attrs = kept
+                classes = (old_cls, type(s))
+                if classes not in same_type_id:
+                    same_type_id[classes] = _type_id_of(old_cls, attrs) == script_type_id(s)
+                if same_type_id[classes] and vars(s) == attrs:
+                    continue  # the same state under the new code: nothing for the file
+                old = cmd.ScriptData.of(_script_as_it_was(old_cls, attrs))
                 after = cmd.ScriptData.of(s)
                 # A change is what the saved file, opened with the new code, would not
                 # give: fields added at their default or set aside in the stash are not.
@@ -349,3 +364,15 @@ class EditingController(QObject):
     ) -> None:
         self._push(cmd.ReparentEntity(self._target, handle, new_parent, index))
         self.shown.select(handle)
+
+
+def _script_as_it_was(cls: type, attrs: dict[str, Any]) -> Script:
+    """A script of `cls` holding `attrs`: what a reload found, whatever it did to the object."""
+    script: Script = object.__new__(cls)
+    script.__dict__.update(attrs)
+    return script
+
+
+def _type_id_of(cls: type, attrs: dict[str, Any]) -> str:
+    # A placeholder's type id is in its attributes.
+    return script_type_id(_script_as_it_was(cls, attrs))

@@ -43,10 +43,12 @@ def record_editor(project: Path, config: Config, results: Results) -> None:
     results.details["editor_edit"] = edit
     for action in ("edit", "undo", "redo"):
         key = f"editor.{n}.{action}_p50_ms"
-        label = f"editor N={n:,}: {action} -> views up to date p50"
+        label = f"editor N={n:,}: {action} -> views up to date, + busy 1 s after, p50"
         if edit.get("available"):
             times = edit["times_ms"][action]
-            _put_with_p95(results, key, times, label)
+            after = edit.get("after_ms", {}).get(action)
+            extra = f"; of it busy after: {statistics.median(after):.1f} ms" if after else ""
+            _put_with_p95(results, key, times, label, extra)
         else:
             results.put(key, None, "ms", label, note=edit.get("why", ""))
     n = config.editor_play_size
@@ -62,8 +64,10 @@ def record_editor(project: Path, config: Config, results: Results) -> None:
         results.put(key, None, "ms", label, note=play.get("why", ""))
 
 
-def _put_with_p95(results: Results, key: str, times: list[float], label: str) -> None:
-    note = f"{len(times)} samples"
+def _put_with_p95(
+    results: Results, key: str, times: list[float], label: str, extra: str = ""
+) -> None:
+    note = f"{len(times)} samples{extra}"
     if len(times) >= MIN_SAMPLES_FOR_P95:
         note += f"; p95 {percentile(times, 95):.1f} ms"
     results.put(key, statistics.median(times), "ms", label, note=note)

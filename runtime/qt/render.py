@@ -21,8 +21,10 @@ A frame is drawn in one of two ways that give the same pixels:
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
+import operator
 import time
 import weakref
 from array import array
@@ -36,6 +38,7 @@ from PySide6.QtGui import QBrush, QColor, QFont, QImage, QPainter, QPen, QPixmap
 from runtime.scene import (
     Entity,
     EntityAdded,
+    EntityChanged,
     EntityMoved,
     EntityRemoved,
     Scene,
@@ -61,6 +64,10 @@ _ATLAS_MAX_IMAGE = 512
 
 # Painter transform modes in SceneRenderer._paint_items.
 _OTHER, _PIXELS, _SCENE = 0, 1, 2
+#: Entity attributes that do not change how it is drawn.
+_UNDRAWN = frozenset({"name", "scripts"})
+#: Announced changes beyond which a frame is collected anew rather than patched.
+_MAX_PATCHED = 256
 
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
 WorldTransform = tuple[float, float, float, float, float]
@@ -183,6 +190,8 @@ class _Node:
     frame. `fragment` is the texture and fragment fields it was last drawn
     with (``None``: drawn on its own) and `key` what they were made for (see
     `SceneRenderer._collect_runs`), so an entity that only moved reuses them.
+    `run` and `slot` say where in the last frame's runs it was drawn (``None``:
+    not in a batch), so that an announced change updates that one entry.
     """
 
     __slots__ = (
@@ -193,7 +202,9 @@ class _Node:
         "key",
         "parent",
         "rot",
+        "run",
         "scale",
+        "slot",
         "x",
         "y",
         "z",
@@ -209,10 +220,12 @@ class _Node:
         self.scale: tuple[float, float] = (1.0, 1.0)
         self.key: tuple[object, ...] = ()  # nothing remembered yet
         self.fragment: tuple[QPixmap, FragmentFields] | None = None
+        self.run: _Batch | None = None
+        self.slot = 0
 
 
-def _node_order(n: _Node) -> tuple[int, int]:
-    return n.z, n.index
+#: The sort key of a `DrawList`'s order: (z, place in the tree), as `draw_items` sorts.
+_NODE_ORDER = operator.attrgetter("z", "index")
 
 
 class DrawList:
@@ -222,10 +235,17 @@ class DrawList:
     of many sprites, and neither changes while a game only moves things. So the
     order is rebuilt only when the scene announces a change to its tree (an
     entity added, removed or moved) or when an entity is found with another z
-    than the one it was sorted by (see `SceneRenderer`). Everything else
+    than the one it was sorted by (see `SceneRenderer`). The commonest changes
+    are followed in place instead (`follow_tree`): an entity without children
+    removed, a new one added at the end of the top level. Everything else
     (positions, rotations, scales, visuals, ``enabled``) is read from the
     entities at every frame, because running scripts change those without
     announcing it.
+
+    A scene that announces every change (`announced`: the editor's edited
+    scene, where every change is a command) keeps even the last frame's runs:
+    a frame with nothing announced draws them again, and an entity whose
+    change was announced updates its own entry (`changed`).
 
     Args:
         scene: the scene to follow; the list subscribes to its events.
@@ -234,24 +254,43 @@ class DrawList:
     def __init__(self, scene: Scene) -> None:
         #: Every entity (drawn or not), sorted by (z, place in the tree) as `draw_items` sorts.
         self.order: list[_Node] = []
+        #: The node of every entity, by handle.
+        self.nodes: dict[Handle, _Node] = {}
         # Entities of trees of more than one entity, parents first, whose world
         # transforms are computed from their parents' before each frame.
         self._in_trees: list[_Node] = []
         self._entity_count = -1
+        self._next_index = 0  # the place in the tree of an entity added at the end
+        # Tree changes announced since the order was made, in order.
+        self._added: list[Handle] = []
+        self._removed: list[Handle] = []
         self.stale = True
+        #: Whether every change of the scene comes with an event (see the class docstring).
+        self.announced = False
+        #: The last frame's runs and what they were made for (camera, view size, atlas).
+        self.runs: list[_Batch | list[PlacedEntity]] | None = None
+        self.runs_key: tuple[object, ...] = ()
+        #: Entities whose attributes changed since the runs were made.
+        self.changed: set[Handle] = set()
         scene.subscribe(self._on_scene_event)
 
     def _on_scene_event(self, event: SceneEvent) -> None:
         # Attribute changes and new scripts leave the tree as it is (a new z is
         # found when the order is read).
-        if isinstance(event, EntityAdded | EntityRemoved | EntityMoved):
+        if isinstance(event, EntityAdded):
+            self._added.append(event.handle)
+        elif isinstance(event, EntityRemoved):
+            self._removed.append(event.handle)
+        elif isinstance(event, EntityMoved):
             self.stale = True
+        elif isinstance(event, EntityChanged) and event.attribute not in _UNDRAWN:
+            self.changed.add(event.handle)
 
     def update(self, scene: Scene) -> None:
         """Rebuild the order if the tree changed, then compute this frame's world transforms."""
         # The entity count also catches a tree changed without events, which no
         # `Scene` method does but code filling a scene by hand could.
-        if self.stale or len(scene.entities) != self._entity_count:
+        if self.follow_tree(scene) is None or len(scene.entities) != self._entity_count:
             self._rebuild(scene)
         for n in self._in_trees:
             e = n.entity
@@ -270,27 +309,85 @@ class DrawList:
             n.x, n.y, n.rot = px + lx, py + ly, pr + e.rotation
             n.scale = (psx * e.scale[0], psy * e.scale[1])
 
+    def follow_tree(self, scene: Scene) -> tuple[list[_Node], list[_Node]] | None:
+        """Follow the tree changes announced since the order was made, in place if simple.
+
+        In place: entities without children removed, and new entities without
+        children at the end of the top level (where adding one puts it).
+
+        Returns:
+            The nodes added and removed, or ``None`` when the order must be rebuilt.
+        """
+        added, removed = self._added, self._removed
+        self._added, self._removed = [], []
+        if self.stale:
+            return None
+        ents, nodes = scene.entities, self.nodes
+        gone = [nodes.get(h) for h in removed]
+        tail = scene.roots[len(scene.roots) - len(added) :] if added else []
+        simple = (
+            all(_leaf_gone(n, h, ents) for n, h in zip(gone, removed, strict=True))
+            and tail == added
+            and all(h not in nodes and h in ents and not ents[h].children for h in added)
+            and len(ents) == self._entity_count - len(gone) + len(added)
+        )
+        if not simple:
+            return None
+        order = self.order
+        for n in gone:
+            assert n is not None
+            del order[bisect.bisect_left(order, (n.z, n.index), key=_NODE_ORDER)]
+            del nodes[n.entity.handle]
+        made = []
+        for h in added:
+            n = _Node(ents[h], self._next_index, None, False)
+            self._next_index += 1
+            order.insert(bisect.bisect_right(order, (n.z, n.index), key=_NODE_ORDER), n)
+            nodes[h] = n
+            made.append(n)
+        self._entity_count = len(ents)
+        return made, [n for n in gone if n is not None]
+
     def _rebuild(self, scene: Scene) -> None:
+        # The nodes of entities still there are kept: with them the fragment each
+        # was last drawn with, which a new node would have to look up again.
+        old = self.nodes
         nodes: list[_Node] = []
         in_trees: list[_Node] = []
         ents = scene.entities
         for root in scene.roots:
             e = ents[root]
             if not e.children:  # most of a game's entities: drawn from their own transform
-                nodes.append(_Node(e, len(nodes), None, False))
+                nodes.append(_placed(old.get(root), e, len(nodes), None, False))
                 continue
             stack: list[tuple[Entity, _Node | None]] = [(e, None)]
             while stack:
                 e, parent = stack.pop()
-                n = _Node(e, len(nodes), parent, True)
+                n = _placed(old.get(e.handle), e, len(nodes), parent, True)
                 nodes.append(n)
                 in_trees.append(n)
                 stack.extend((ents[c], n) for c in reversed(e.children))
-        nodes.sort(key=_node_order)
+        nodes.sort(key=_NODE_ORDER)
         self.order = nodes
+        self.nodes = {n.entity.handle: n for n in nodes}
         self._in_trees = in_trees
         self._entity_count = len(ents)
+        self._next_index = len(nodes)
+        self._added, self._removed = [], []
         self.stale = False
+
+
+def _leaf_gone(n: _Node | None, handle: Handle, ents: dict[Handle, Entity]) -> bool:
+    """Whether a removed entity was a top-level entity without children, and is gone."""
+    return n is not None and not n.in_tree and not n.entity.children and handle not in ents
+
+
+def _placed(n: _Node | None, e: Entity, index: int, parent: _Node | None, in_tree: bool) -> _Node:
+    """`n` moved to its new place in the order, or a new node when there is none for `e`."""
+    if n is None or n.entity is not e:
+        return _Node(e, index, parent, in_tree)
+    n.index, n.parent, n.in_tree, n.z = index, parent, in_tree, _z(e)
+    return n
 
 
 class SpriteAtlas:
@@ -368,6 +465,17 @@ class FragmentArray:
     def __init__(self) -> None:
         self._doubles = array("d")
         self._fields: list[FragmentFields] = []
+        # The batch and version last filled from, and the wrapper made then.
+        self._batch: _Batch | None = None
+        self._version = -1
+        self._first: QPainter.PixmapFragment | None = None
+
+    def fill_batch(self, batch: _Batch) -> QPainter.PixmapFragment:
+        """`fill` from a batch; the same batch, unchanged since, is not copied again."""
+        if self._first is None or self._batch is not batch or self._version != batch.version:
+            self._first = self.fill(batch.xs, batch.ys, batch.fields)
+            self._batch, self._version = batch, batch.version
+        return self._first
 
     def fill(
         self, xs: list[float], ys: list[float], fields: list[FragmentFields]
@@ -389,9 +497,11 @@ class FragmentArray:
                 extend((x, y))
                 extend(f)
             self._doubles = d = array("d", flat)
-            self._fields = fields
+            # A copy: a kept run's list is patched in place (`SceneRenderer._patch`).
+            self._fields = list(fields)
         first = shiboken6.wrapInstance(d.buffer_info()[0], QPainter.PixmapFragment)
         assert isinstance(first, QPainter.PixmapFragment)
+        self._first = None  # filled from lists: no batch to recognise
         return first
 
 
@@ -421,13 +531,15 @@ def fragment_arrays_work() -> bool:
 class _Batch:
     """A run of fragments drawn from one texture by one `QPainter.drawPixmapFragments` call."""
 
-    __slots__ = ("fields", "texture", "xs", "ys")
+    __slots__ = ("fields", "texture", "version", "xs", "ys")
 
     def __init__(self, texture: QPixmap | None) -> None:
         self.texture = texture
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.fields: list[FragmentFields] = []
+        #: Counts the patches of its entries (`SceneRenderer._patch`).
+        self.version = 0
 
 
 #: What a cached sprite is: kind, size on screen in quarter pixels, colour, whole degrees.
@@ -660,17 +772,40 @@ class SceneRenderer:
         if selected:
             self._paint_selection(painter, scene, size, camera, selected)
 
-    def _paint_batched(self, painter: QPainter, scene: Scene, size: QSizeF, camera: Camera) -> None:
+    def announce_changes(self, scene: Scene, announced: bool = True) -> None:
+        """Say whether every change of `scene` comes with a scene event.
+
+        An announced scene is drawn from the runs of its last frame, patched for
+        the entities its events name (see `DrawList`), so a frame in which
+        nothing changed costs no Python work per entity. Code that changes such
+        a scene without events must say so with `changed_without_events`.
+        """
+        self._draw_list(scene).announced = announced
+
+    def changed_without_events(self, scene: Scene, handles: Iterable[Handle]) -> None:
+        """These entities of an announced scene were changed without events (a live drag)."""
+        self._draw_list(scene).changed.update(handles)
+
+    def _draw_list(self, scene: Scene) -> DrawList:
         dl = self._draw_lists.get(scene)
         if dl is None:
             dl = self._draw_lists[scene] = DrawList(scene)
-        dl.update(scene)
-        runs = self._collect_runs(dl, size, camera)
-        if runs is None:  # an entity changed its z since the order was sorted
-            dl.stale = True
+        return dl
+
+    def _paint_batched(self, painter: QPainter, scene: Scene, size: QSizeF, camera: Camera) -> None:
+        dl = self._draw_list(scene)
+        runs = self._kept_runs(dl, scene, size, camera)
+        if runs is None:
             dl.update(scene)
             runs = self._collect_runs(dl, size, camera)
-            assert runs is not None, "a freshly sorted order has every z right"
+            if runs is None:  # an entity changed its z since the order was sorted
+                dl.stale = True
+                dl.update(scene)
+                runs = self._collect_runs(dl, size, camera)
+                assert runs is not None, "a freshly sorted order has every z right"
+            dl.changed.clear()
+            if dl.announced:
+                dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
         arrays = self._fragment_arrays
         while len(arrays) < len(runs):
             arrays.append(FragmentArray())
@@ -679,10 +814,107 @@ class SceneRenderer:
         for run, fragments in zip(runs, arrays, strict=False):
             if isinstance(run, _Batch):
                 assert run.texture is not None
-                first = fragments.fill(run.xs, run.ys, run.fields)
+                first = fragments.fill_batch(run)
                 painter.drawPixmapFragments(first, len(run.xs), run.texture)
             else:
                 self._paint_items(painter, run, size, camera)
+
+    def _runs_key(self, size: QSizeF, camera: Camera) -> tuple[object, ...]:
+        # The token last: `_collect_runs` renews it when the zoom changes.
+        return (camera.zoom, camera.center, size.width(), size.height(), self._token)
+
+    def _kept_runs(
+        self, dl: DrawList, scene: Scene, size: QSizeF, camera: Camera
+    ) -> list[_Batch | list[PlacedEntity]] | None:
+        """The last frame's runs of an announced scene, patched; ``None``: collect anew."""
+        runs = dl.runs
+        if runs is None or not dl.announced:
+            return None
+        tree = dl.follow_tree(scene)
+        if (
+            tree is None
+            or len(scene.entities) != dl._entity_count
+            or dl.runs_key != self._runs_key(size, camera)
+            or len(dl.changed) > _MAX_PATCHED
+            or not self._follow_runs(dl, runs, *tree, camera, size)
+        ):
+            dl.runs = None
+            return None
+        for h in dl.changed:
+            if not self._patch(dl.nodes.get(h), camera, size):
+                return None
+        dl.changed.clear()
+        return runs
+
+    def _follow_runs(
+        self,
+        dl: DrawList,
+        runs: list[_Batch | list[PlacedEntity]],
+        added: list[_Node],
+        removed: list[_Node],
+        camera: Camera,
+        size: QSizeF,
+    ) -> bool:
+        """Take added and removed entities out of or into the kept runs, where that is simple.
+
+        A removed entity must be the last of its batch (undoing an add), an added
+        one drawn last, in the texture of the last batch (adding one).
+
+        Returns:
+            Whether the runs now hold the frame; false when only collecting anew will do.
+        """
+        for n in removed:
+            e, run = n.entity, n.run
+            if run is None:
+                if e.visual is not None and e.enabled:
+                    return False  # drawn one by one
+                continue  # it was not drawn
+            if n.slot != len(run.xs) - 1 or len(run.xs) == 1:
+                return False
+            del run.xs[-1], run.ys[-1], run.fields[-1]
+            run.version += 1
+        for n in added:
+            e, v = n.entity, n.entity.visual
+            if v is None or not e.enabled:
+                continue  # not drawn
+            last = runs[-1] if runs else None
+            if dl.order[-1] is not n or not isinstance(last, _Batch):
+                return False
+            n.run, n.slot = last, len(last.xs)
+            last.xs.append(0.0)
+            last.ys.append(0.0)
+            last.fields.append(last.fields[-1])
+            if not self._patch(n, camera, size):
+                return False
+        return True
+
+    def _patch(self, n: _Node | None, camera: Camera, size: QSizeF) -> bool:
+        """Update the batch entry of one changed entity; false when only a new frame will do.
+
+        Only an entity drawn in a batch that is still drawn in the same batch
+        (same z, same texture) is patched: anything else moves it among the runs.
+        """
+        if n is None or n.in_tree or n.run is None:
+            return False  # not drawn in a batch, or moving it moves its descendants
+        e = n.entity
+        v = e.visual
+        if v is None or v.z != n.z or not e.enabled:
+            return False
+        (x, y), rot, sc = e.position, e.rotation, e.scale
+        zoom = camera.zoom
+        key = (self._token, rot, sc, v.size, v.color, v.kind, v.image)
+        if n.key != key:
+            n.key, n.fragment = key, self._fragment(v, sc[0], sc[1], rot, zoom)
+        fragment = n.fragment
+        run = n.run
+        if fragment is None or fragment[0] is not run.texture:
+            return False
+        cx, cy = camera.center
+        run.xs[n.slot] = (x - cx) * zoom + size.width() / 2
+        run.ys[n.slot] = (y - cy) * zoom + size.height() / 2
+        run.fields[n.slot] = fragment[1]
+        run.version += 1
+        return True
 
     def _collect_runs(
         self, dl: DrawList, size: QSizeF, camera: Camera
@@ -710,6 +942,7 @@ class SceneRenderer:
         for n in dl.order:
             e = n.entity
             v = e.visual
+            n.run = None
             if v is None:
                 continue
             if v.z != n.z:
@@ -737,6 +970,7 @@ class SceneRenderer:
                 add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
                 runs.append(batch)
                 alone = None
+            n.run, n.slot = batch, len(batch.xs)
             add_x((x - cx) * zoom + half_w)
             add_y((y - cy) * zoom + half_h)
             add_fields(fragment[1])

@@ -176,7 +176,9 @@ def test_optional_set_edit_and_unset(path_window, qtbot):
     assert _path(w).target == Handle.NONE
     ball = w.edited_scene.find("Ball A")
     combo = target.inner.combo
+    combo.showPopup()  # the entities are listed when the list opens
     combo.activated.emit(combo.findData(int(ball.handle)))
+    combo.hidePopup()
     assert _path(w).target == ball.handle
     stack.undo()
     assert _path(w).target == Handle.NONE

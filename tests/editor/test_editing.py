@@ -259,6 +259,34 @@ def test_handle_field_editor_lists_entities(window):
     ed.deleteLater()
 
 
+def test_handle_field_editor_lists_the_entities_only_when_opened(window, qtbot):
+    from editor.field_editors import HandleEditor
+
+    scene = window.edited_scene
+    ed = HandleEditor(scene)
+    qtbot.addWidget(ed)
+    ball = scene.find("Ball A")
+    ed.set_value(ball.handle)
+    # Showing a value (many times a second while playing) lists no entity but it.
+    assert ed.combo.count() == 2 and ed.combo.currentText() == f"Ball A  #{int(ball.handle)}"
+    ed.set_value(Handle(999))
+    assert ed.combo.count() == 2 and ed.combo.currentText() == "missing entity #999"
+    ed.show()
+    ed.combo.showPopup()
+    names = [ed.combo.itemText(i) for i in range(ed.combo.count())]
+    assert names == [
+        "(none)",
+        *(f"{e.name}  #{int(e.handle)}" for e in scene),
+        "missing entity #999",
+    ]
+    assert ed.combo.currentIndex() == len(names) - 1
+    seen = []
+    ed.edited.connect(seen.append)
+    ed.combo.activated.emit(names.index(f"Ball A  #{int(ball.handle)}"))
+    ed.combo.hidePopup()
+    assert seen == [ball.handle]
+
+
 def test_enum_field_editor_and_plugin_field_editor(window):
     import enum
 

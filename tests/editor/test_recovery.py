@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from editor.controllers import recovery as recovery_controller
 from editor.player_process.command import remove_stale_play_folders
 from editor.recovery import RecoveryChoice, RecoveryInfo, RecoveryStore
 from runtime import BuildProfile, Vec2
@@ -65,11 +67,18 @@ def test_autosave_writes_only_unsaved_changes(window):
     assert not target.exists()
 
 
-def test_autosave_timer_fires(make_window, qtbot):
+def test_autosave_timer_folds_a_long_journal_into_a_snapshot(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(recovery_controller, "COMPACT_AFTER_RECORDS", 2)
     window = make_window(profile=BuildProfile.DEBUG, autosave_interval_ms=20)
     target = window.recovery.path_for(window.scene_path)
     _move_ball(window)
+    qtbot.wait(100)
+    assert not target.exists(), "one record: the journal is enough"
+    _move_ball(window, 5, 5)
+    window.add_entity()
     qtbot.waitUntil(target.is_file, timeout=5000)
+    assert _recovered_position(target) == [5.0, 5.0]
+    assert window.recovery.read(target).scene_data == scene_to_data(window.edited_scene)
 
 
 def test_recovery_file_holds_exactly_the_edited_scene(window, project):
@@ -142,7 +151,7 @@ def test_edits_made_after_later_are_kept_too(make_window):
     answers = Answers(RecoveryChoice.LATER)
     second = make_window(profile=BuildProfile.DEBUG, recovery_policy=answers)
     _move_ball(second, 1, 1)  # on disk at once, in the scene's own recovery file
-    assert path.is_file()
+    assert _recovered_position(path) == [1.0, 1.0]
     second.hide()
     second.shutdown()  # killed again: no clean close
     answers.choice = RecoveryChoice.DISCARD  # newest first: the new edits, then the old
@@ -282,14 +291,17 @@ _POSIX_ONLY = pytest.mark.skipif(os.name != "posix", reason="SIGKILL")
 
 # An editor that moves "Ball A", prints when, optionally starts in-editor Play (and
 # then blocks its event loop for good, as a hung game would), and runs until killed.
+# Mode "every-way" makes every kind of edit instead and prints the scene it holds.
 # Its periodic autosave is off: only the edit itself may write.
 EDITOR = """
-import os, sys, time
+import json, os, sys, time
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 from editor import MainWindow
 from runtime import BuildProfile, Vec2
+from runtime.scenefile import scene_to_data
+from tests.editor.test_recovery_journal import edit_every_way
 
 app = QApplication([])
 settings = QSettings(sys.argv[2], QSettings.Format.IniFormat)
@@ -298,6 +310,10 @@ window = MainWindow(sys.argv[1], settings=settings, profile=BuildProfile.DEBUG,
 window.show()
 
 def edit():
+    if sys.argv[3] == "every-way":
+        edit_every_way(window)
+        print(json.dumps(scene_to_data(window.edited_scene)), flush=True)
+        return
     ball = window.edited_scene.find("Ball A")
     window.inspector.attributeEdited.emit(ball.handle, "position", Vec2(123.0, -45.0))
     if sys.argv[3] != "editing":
@@ -313,21 +329,18 @@ app.exec()
 
 
 def _recovered_position(path: Path) -> list[float] | None:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    """Ball A's position in the recovery `path` as the next start reads it (with its journal)."""
+    info = RecoveryStore(path.parents[2]).read(path)
+    if info is None:
         return None
-    (ball,) = [e for e in data["entities"] if e["name"] == "Ball A"]
+    (ball,) = [e for e in info.scene_data["entities"] if e["name"] == "Ball A"]
     return ball["position"]
 
 
-@_POSIX_ONLY
-@pytest.mark.parametrize("mode", ["editing", "play", "play-hung"])
-def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
-    make_window, project: Path, tmp_path: Path, qtbot, mode: str
-) -> None:
-    scene = project / "assets" / "scenes" / "demo.scene.json"
-    recovery = RecoveryStore(project).path_for(scene)
+def killed_editor(
+    project: Path, tmp_path: Path, mode: str, before_kill: Callable[[str], None]
+) -> str:
+    """Run `EDITOR` in `mode`, call `before_kill` with the line it prints, SIGKILL it."""
     editor = subprocess.Popen(
         [sys.executable, "-c", EDITOR, str(project), str(tmp_path / "killed.ini"), mode],
         cwd=REPO,
@@ -338,9 +351,8 @@ def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
     try:
         assert editor.stdout is not None
         line = editor.stdout.readline()
-        assert line.strip() == "edited", editor.communicate(timeout=30)[1][-3000:]
-        # Within a second of the edit (the line was printed right after it).
-        qtbot.waitUntil(lambda: _recovered_position(recovery) == [123.0, -45.0], timeout=1000)
+        assert line.strip(), editor.communicate(timeout=30)[1][-3000:]
+        before_kill(line)
         editor.send_signal(signal.SIGKILL)
         editor.communicate(timeout=30)
     finally:
@@ -348,7 +360,23 @@ def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
             editor.kill()
             editor.communicate(timeout=30)
     assert editor.returncode == -signal.SIGKILL
+    return line
 
+
+@_POSIX_ONLY
+@pytest.mark.parametrize("mode", ["editing", "play", "play-hung"])
+def test_an_edit_is_on_disk_within_a_second_and_survives_sigkill(
+    make_window, project: Path, tmp_path: Path, qtbot, mode: str
+) -> None:
+    scene = project / "assets" / "scenes" / "demo.scene.json"
+    recovery = RecoveryStore(project).path_for(scene)
+
+    def on_disk_within_a_second(line: str) -> None:
+        assert line.strip() == "edited"
+        # Within a second of the edit (the line was printed right after it).
+        qtbot.waitUntil(lambda: _recovered_position(recovery) == [123.0, -45.0], timeout=1000)
+
+    killed_editor(project, tmp_path, mode, on_disk_within_a_second)
     answers = Answers(RecoveryChoice.RECOVER)
     window = make_window(recovery_policy=answers)
     assert len(answers.asked) == 1
