@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from runtime import Game
+from runtime import Game, history
 from runtime.history import History, HistoryError, capture_state
 from runtime.project import ProjectError
 from runtime.scene import EntityAdded, EntityRemoved
@@ -489,3 +489,47 @@ def test_the_byte_size_counts_each_distinct_frame_input_once(lab):
         assert h.byte_size == expected
         h.clear()
         assert h.byte_size == 0
+
+
+def test_a_keyframe_packs_again_only_the_columns_that_changed(make_project, monkeypatch):
+    root = make_project(
+        plugins={
+            "walk": {
+                "walker.py": """
+                from runtime import Script
+
+                class Walker(Script):
+                    steps: int = 0
+                    trail: list[int] = []
+                    sign: float = 0.0
+
+                    def on_update(self, ctx, dt):
+                        self.steps += 1
+                        if ctx.frame % 2:
+                            self.trail.append(ctx.frame)  # the same list, changed in place
+                        self.sign = -self.sign  # 0.0 and -0.0: equal, not the same bits
+                """
+            }
+        },
+        scene=[entity(h, f"W{h}", scripts=[script("walk.walker:Walker")]) for h in range(1, 40)],
+    )
+    packed: list[object] = []
+    real_packb = history.packb
+    monkeypatch.setattr(history, "packb", lambda value: packed.append(value) or real_packb(value))
+    columns = history.ColumnCache()
+
+    def capture_with_the_cache(game: Game) -> tuple[bytes, int]:
+        packed.clear()
+        blob = capture_state(game, columns=columns)
+        return blob, len(packed)
+
+    with Game(root, history_seconds=0) as game:
+        game.step(1)
+        _, packs_at_first = capture_with_the_cache(game)
+        for frames in (1, 1, 60):
+            game.step(frames)
+            game.scene.roots.reverse()  # a list of the scene changed in place, too
+            assert capture_with_the_cache(game)[0] == capture_state(game)
+        blob, packs_unchanged = capture_with_the_cache(game)  # no frame ran since the last
+        assert blob == capture_state(game)
+    assert packs_unchanged < packs_at_first
