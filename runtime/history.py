@@ -47,7 +47,7 @@ from runtime.fields import (
     to_plain,
     type_name,
 )
-from runtime.input import NO_INPUT, FrameInput
+from runtime.input import NO_INPUT, FrameInput, RecordedInput
 from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scripting import (
     STASH_KEY,
@@ -70,7 +70,7 @@ from runtime.snapshot import (
 from runtime.values import Color, Handle, Vec2
 
 if TYPE_CHECKING:
-    from runtime.game import Game, RunningScene
+    from runtime.game import Game, RunningScene, ScratchGame
 
 log = logging.getLogger("hotplay.history")
 
@@ -1209,6 +1209,88 @@ def _build_dataclass(module: str, qualname: str, cls: Any, stored: dict[str, Any
         return build_dataclass(module, qualname, cls, stored)
     except RebuildError:
         return Unresolved(module, qualname, stored)
+
+
+# --- past frames for a timeline ------------------------------------------------------------
+
+
+class PastFrames:
+    """The past frames a timeline shows, each rebuilt aside; forward from the last is cheaper.
+
+    `runtime.game.Game.preview` rebuilds a frame from its keyframe: the state
+    read back under the current code, then up to a second of recorded frames.
+    Scrubbed forward, a timeline asks for frame after frame of the same second;
+    each is then the copy shown last, played on by the frames in between, which
+    is the same state (the loop is deterministic) for a fraction of the work.
+    That copy is used only while it is still what the history says: the same
+    code generation, the same keyframe, the same recorded input up to it, and
+    no error or quit in it. Anything else is rebuilt as `preview` does.
+
+    The scene returned last is the copy's: it changes when a later frame is asked
+    for (a view shows one frame at a time).
+
+    Args:
+        game: the live game whose history is shown.
+    """
+
+    def __init__(self, game: Game) -> None:
+        self._game = game
+        self._shown: _ShownCopy | None = None
+
+    def scene_at(self, frame: int) -> Scene:
+        """The first running scene as it was at `frame`, under the current code.
+
+        Raises:
+            HistoryError: as `runtime.game.Game.preview`.
+        """
+        game = self._game
+        history = game.history
+        if history is None:
+            return game.preview(frame)  # raises: no history
+        key = history.keyframe_for(frame)
+        shown = self._shown
+        if shown is None or not shown.reaches(game, history, key, frame):
+            shown = self._shown = _ShownCopy(game.replayed_aside(frame), key, game)
+            return shown.scratch.scene
+        shown.play_to(history, frame)
+        return shown.scratch.scene
+
+    def forget(self) -> None:
+        """Drop the copy shown last (the timeline is left: its memory goes back)."""
+        self._shown = None
+
+
+class _ShownCopy:
+    """A scratch copy a timeline shows, and what it was rebuilt from."""
+
+    def __init__(self, scratch: ScratchGame, keyframe: Keyframe, game: Game) -> None:
+        self.scratch = scratch
+        self.keyframe = keyframe
+        self.generation = game.generations.generation
+        #: The recorded input the copy ran since `keyframe`, to tell whether it still holds.
+        self.inputs = game.history.inputs(keyframe.frame, scratch.frame) if game.history else []
+
+    def reaches(self, game: Game, history: History, key: Keyframe, frame: int) -> bool:
+        """Whether playing this copy on to `frame` gives the state the history has there."""
+        scratch = self.scratch
+        if (
+            self.keyframe is not key
+            or not key.frame <= scratch.frame <= frame
+            or self.generation != game.generations.generation
+            or scratch.failures
+            or scratch.quit_reason is not None
+        ):
+            return False
+        recorded = history.inputs(key.frame, scratch.frame)
+        return len(recorded) == len(self.inputs) and all(map(operator.is_, recorded, self.inputs))
+
+    def play_to(self, history: History, frame: int) -> None:
+        """Run the copy on to `frame` with the input recorded for the frames in between."""
+        scratch = self.scratch
+        inputs = history.inputs(scratch.frame, frame)
+        scratch.input = RecordedInput(inputs)
+        scratch.run_frames(frame - scratch.frame)
+        self.inputs.extend(inputs)
 
 
 # --- where the classes come from --------------------------------------------------------------
