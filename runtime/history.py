@@ -587,7 +587,7 @@ class _Writer:
         """``[layout, field columns, extras, states, faulted, stashes]`` of objects of `cls`.
 
         `key` names the objects among the game's (``None``: not compared with the
-        last keyframe).
+        last keyframe); never a class, which the cache would keep alive past a reload.
         """
         layout = self.layout(cls)
         names = self.layout_rows[layout][1]
@@ -682,7 +682,7 @@ class _Writer:
             for place, s in zip(*groups.pop(PlaceholderScript, ([], [])), strict=True)
         ]
         script_rows = _Spliced(
-            _Spliced([places, *self.objects(cls, objs, (n, cls))])
+            _Spliced([places, *self.objects(cls, objs, (n, type_id_of(cls)))])
             for cls, (places, objs) in groups.items()
         )
         starts = [self.where[id(s)][1:] for _, s in rs._to_start if id(s) in self.where]

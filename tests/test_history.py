@@ -585,3 +585,16 @@ def test_a_scrub_rebuilds_once_the_history_or_the_code_changed(lab):
         # Under the new code, from the keyframe at 60: 60 old steps, then 100 a frame.
         assert scene_state(past.scene_at(85)) == scene_state(game.preview(85))
         assert scene_state(past.scene_at(85))[0] == 60 + 25 * 100
+
+
+def test_recording_keeps_no_class_of_the_old_code_alive_after_a_reload(lab):
+    import gc
+    import weakref
+
+    with lab.game() as game:
+        game.step(61)  # keyframes at 0 and 60
+        old_class = weakref.ref(type(counter(game)))
+        lab.write("game/counter.py", COUNTER_V2)
+        assert game.reload().ok
+        gc.collect()
+        assert old_class() is None

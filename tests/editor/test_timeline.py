@@ -173,17 +173,23 @@ def test_scrubbing_shows_a_past_frame_and_leaves_the_live_game_alone(window, qtb
     assert window.inspector.mode == "paused"
 
 
-def test_a_drag_over_the_bar_shows_the_last_frame_asked_for_once(window, qtbot, monkeypatch):
-    _play_seconds(window, qtbot, 120)
-    frame = window.game.frame
-    previews: list[int] = []
+def _count_rebuilds(window, monkeypatch) -> list[int]:
+    """The frames the game rebuilds from a keyframe from now on, in order."""
+    rebuilds: list[int] = []
     real_rebuild = window.game.replayed_aside
 
     def rebuild(at: int):
-        previews.append(at)
+        rebuilds.append(at)
         return real_rebuild(at)
 
     monkeypatch.setattr(window.game, "replayed_aside", rebuild)
+    return rebuilds
+
+
+def test_a_drag_over_the_bar_shows_the_last_frame_asked_for_once(window, qtbot, monkeypatch):
+    _play_seconds(window, qtbot, 120)
+    frame = window.game.frame
+    previews = _count_rebuilds(window, monkeypatch)
     bar = window.timeline.bar
     for at in (frame - 10, frame - 20, frame - 30):  # mouse moves, queued together
         bar.frameRequested.emit(at)
@@ -199,14 +205,8 @@ def test_stepping_forward_through_the_past_plays_on_from_the_frame_shown(
     _play_seconds(window, qtbot, 120)
     window.toggle_pause()
     frame = window.game.frame - window.game.frame % 60 + 5  # just after a keyframe
-    rebuilds: list[int] = []
     real_rebuild = window.game.replayed_aside
-
-    def rebuild(at: int):
-        rebuilds.append(at)
-        return real_rebuild(at)
-
-    monkeypatch.setattr(window.game, "replayed_aside", rebuild)
+    rebuilds = _count_rebuilds(window, monkeypatch)
     assert window.timeline.scrub(frame - 60)
     for _ in range(10):  # the "next frame" action, or a drag to the right
         assert window.timeline.step_by(1)
