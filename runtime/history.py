@@ -18,7 +18,8 @@ declares goes to the stash, a script whose class is gone becomes a placeholder.
 
 Memory is bounded: keyframes older than what `seconds` needs are dropped, with
 the input before them. `runtime.game.Game` records into its `History` once per
-frame (`record`) and offers `preview`, `rewind` and `replay` on top of it.
+frame (`record`) and offers `preview`, `rewind` and `replay` on top of it;
+`PastFrames` serves a timeline that shows frame after frame.
 """
 
 from __future__ import annotations
