@@ -745,7 +745,7 @@ class Game:
             runtime.history.HistoryError: the game records no history, or `frame`
                 is outside ``history.first_frame .. history.last_frame``.
         """
-        return self._replayed_aside(frame).scene
+        return self.replayed_aside(frame).scene
 
     def rewind(self, seconds: float) -> int:
         """The live game takes the state it had `seconds` ago, under the current code.
@@ -826,8 +826,12 @@ class Game:
         if self.history is not None:
             self.history.clear()
 
-    def _replayed_aside(self, frame: int) -> ScratchGame:
-        """A scratch copy of the game at `frame`: its keyframe, then its recorded input."""
+    def replayed_aside(self, frame: int) -> ScratchGame:
+        """A scratch copy of the game at `frame`: its keyframe, then its recorded input.
+
+        Raises:
+            runtime.history.HistoryError: as `preview`.
+        """
         history = self._history()
         key = history.keyframe_for(frame)
         state = restore_state(
@@ -839,7 +843,7 @@ class Game:
 
     def _jump_to(self, frame: int) -> None:
         """The live game takes the state at `frame` (see `rewind`)."""
-        aside = self._replayed_aside(frame)
+        aside = self.replayed_aside(frame)
         history = self._history()
         for rs, source in zip(self.running_scenes, aside.running_scenes, strict=True):
             scene, new = rs.scene, source.scene

@@ -18,7 +18,8 @@ declares goes to the stash, a script whose class is gone becomes a placeholder.
 
 Memory is bounded: keyframes older than what `seconds` needs are dropped, with
 the input before them. `runtime.game.Game` records into its `History` once per
-frame (`record`) and offers `preview`, `rewind` and `replay` on top of it.
+frame (`record`) and offers `preview`, `rewind` and `replay` on top of it;
+`PastFrames` serves a timeline that shows frame after frame.
 """
 
 from __future__ import annotations
@@ -31,9 +32,11 @@ import operator
 import struct
 import sys
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+import msgpack
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Subscription, Timer
 from runtime.fields import (
@@ -45,7 +48,7 @@ from runtime.fields import (
     to_plain,
     type_name,
 )
-from runtime.input import NO_INPUT, FrameInput
+from runtime.input import NO_INPUT, FrameInput, RecordedInput
 from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scripting import (
     STASH_KEY,
@@ -68,7 +71,7 @@ from runtime.snapshot import (
 from runtime.values import Color, Handle, Vec2
 
 if TYPE_CHECKING:
-    from runtime.game import Game, RunningScene
+    from runtime.game import Game, RunningScene, ScratchGame
 
 log = logging.getLogger("hotplay.history")
 
@@ -127,6 +130,7 @@ class History:
         self._input_bytes = 0  # of the distinct FrameInput objects held
         self._last_frame = 0
         self._replaying = False
+        self._columns = ColumnCache()
 
     # --- what it holds --------------------------------------------------------------------
 
@@ -245,7 +249,7 @@ class History:
         if not self._keyframes or (
             frame % self.keyframe_interval == 0 and self._keyframes[-1].frame < frame
         ):
-            blob = capture_state(game)
+            blob = capture_state(game, columns=self._columns)
             self._keyframes.append(Keyframe(frame, blob))
             self._keyframe_bytes += len(blob)
         if self._replaying:
@@ -466,13 +470,93 @@ def _flagged(dicts: list[dict[str, Any]], key: str) -> list[int]:
     return list(itertools.compress(itertools.count(), map(dict.get, dicts, itertools.repeat(key))))
 
 
+#: The types whose objects never change: a column of them holding the very objects it
+#: held at the last keyframe packs to the very same bytes.
+_IMMUTABLE = frozenset({float, int, str, bool, type(None), Vec2, Handle, Color, VisualKind})
+
+
+class _Packed(bytes):
+    """A part of a keyframe packed already (a column that did not change)."""
+
+
+class _Spliced(list[Any]):
+    """A list of a keyframe that may hold `_Packed` parts: `_splice` packs it part by part."""
+
+
+_array_header = msgpack.Packer().pack_array_header
+
+
+def _splice(obj: Any) -> bytes:
+    """The msgpack bytes of `obj`, `_Packed` parts as they are: the same bytes as `packb`.
+
+    Raises:
+        Unencodable: a value has no msgpack form.
+    """
+    if type(obj) is _Packed:
+        return obj
+    if type(obj) is _Spliced:
+        header: bytes = _array_header(len(obj))
+        return header + b"".join(map(_splice, obj))
+    return packb(obj)
+
+
+class ColumnCache:
+    """The columns of the last keyframe a `History` wrote, each with its packed bytes.
+
+    Most of a scene does not change from one second to the next (names, the
+    tree, visuals, most fields), and packing it again is most of a keyframe's
+    cost. A column is taken from here when it holds the very objects it held
+    then (compared by identity, in C) and they are all of `_IMMUTABLE` types:
+    then its bytes are the same, to the bit. Anything else is packed afresh.
+    Only the columns of the last keyframe are kept.
+    """
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, tuple[list[Any], _Packed]] = {}
+        self._now: dict[Hashable, tuple[list[Any], _Packed]] = {}
+
+    def begin(self) -> None:
+        """Start a keyframe: the columns it packs replace those of the last one."""
+        self._now = {}
+
+    def end(self) -> None:
+        """The keyframe is written: its columns are the ones to compare the next with."""
+        self._last, self._now = self._now, {}
+
+    def column(self, key: Hashable, values: list[Any], build: Callable[[list[Any]], Any]) -> Any:
+        """The stored form of a column, `_Packed` when it is the same as last time.
+
+        Args:
+            key: which column of the game it is (its scene, class and field).
+            values: the column's values as the game holds them.
+            build: makes the stored form from `values` (`_column`, say).
+        """
+        last = self._last.get(key)
+        if (
+            last is not None
+            and len(last[0]) == len(values)
+            and all(map(operator.is_, values, last[0]))
+        ):
+            self._now[key] = last
+            return last[1]
+        stored = build(values)
+        if not set(map(type, values)) <= _IMMUTABLE:
+            return stored  # a list or a dict in it may change in place: packed each time
+        packed = _Packed(packb(stored))
+        self._now[key] = (values, packed)
+        return packed
+
+
 class _Writer:
     """Builds the columns of one keyframe; `capture_state` packs them."""
 
-    def __init__(self, swap: Mapping[int, Any], wanted: set[int]) -> None:
+    def __init__(
+        self, swap: Mapping[int, Any], wanted: set[int], cache: ColumnCache | None
+    ) -> None:
         self.swap = swap
         #: Ids of the objects callbacks and pending starts refer to: their place is noted.
         self.wanted = wanted
+        self.cache = cache
         self.where: dict[int, list[Any]] = {}
         self.layouts: dict[type, int] = {}
         self.layout_rows: list[list[Any]] = []
@@ -492,18 +576,30 @@ class _Writer:
             )
         return index
 
-    def objects(self, cls: type, objs: list[Any]) -> list[Any]:
-        """``[layout, field columns, extras, states, faulted, stashes]`` of objects of `cls`."""
+    def column(
+        self, key: Hashable | None, values: list[Any], build: Callable[[list[Any]], Any] = list
+    ) -> Any:
+        """The stored form of a column: ``build(values)``, or its bytes of the last keyframe."""
+        if self.cache is None or key is None:
+            return build(values)
+        return self.cache.column(key, values, build)
+
+    def objects(self, cls: type, objs: list[Any], key: Hashable | None = None) -> _Spliced:
+        """``[layout, field columns, extras, states, faulted, stashes]`` of objects of `cls`.
+
+        `key` names the objects among the game's (``None``: not compared with the
+        last keyframe); never a class, which the cache would keep alive past a reload.
+        """
         layout = self.layout(cls)
         names = self.layout_rows[layout][1]
         dicts: list[dict[str, Any]] = list(map(_dict_of, objs))
-        columns = []
+        columns = _Spliced()
         for name in names:
             try:
                 col = list(map(operator.itemgetter(name), dicts))
             except KeyError:  # a slot, or a field an object lost
                 col = [getattr(o, name, None) for o in objs]
-            columns.append(_column(col))
+            columns.append(self.column(None if key is None else (key, name), col, _column))
         # Every attribute name any of them has, in one pass: most objects have no
         # undeclared attribute, none is paused and none has a stash, and then the
         # per-object look for each is skipped.
@@ -523,9 +619,12 @@ class _Writer:
             if STASH_KEY in present
             else []
         )
-        return [layout, columns, extras, states, faulted, stashes]
+        states_key = None if key is None else (key, "_hp_state")
+        return _Spliced(
+            [layout, columns, extras, self.column(states_key, states), faulted, stashes]
+        )
 
-    def scene(self, n: int, rs: RunningScene) -> list[Any]:
+    def scene(self, n: int, rs: RunningScene) -> _Spliced:
         """The columns of one running scene."""
         scene = rs.scene
         ents = list(scene.entities.values())
@@ -533,13 +632,20 @@ class _Writer:
         visuals = list(map(_visual, ents))
         with_visual = [i for i, v in enumerate(visuals) if v is not None]
         vis = list(map(visuals.__getitem__, with_visual))
-        visual_rows = [
-            with_visual,
-            list(map(str, map(_visual_kind, vis))),
-            _column(list(map(_visual_size, vis)), Vec2),
-            list(itertools.chain.from_iterable(map(_visual_color, vis))),
-            *(list(map(getter, vis)) for getter in _VISUAL_PLAIN),
-        ]
+        column = self.column
+        vec2_column = functools.partial(_column, kind_hint=Vec2)
+        visual_rows = _Spliced(
+            [
+                with_visual,
+                column((n, "kind"), list(map(_visual_kind, vis)), _kind_names),
+                column((n, "size"), list(map(_visual_size, vis)), vec2_column),
+                column((n, "color"), list(map(_visual_color, vis)), _color_column),
+                *(
+                    column((n, "visual", i), list(map(getter, vis)))
+                    for i, getter in enumerate(_VISUAL_PLAIN)
+                ),
+            ]
+        )
         script_lists = list(map(_scripts, ents))
         live = list(itertools.chain.from_iterable(script_lists))
         stored = list(map(self.swap.get, map(id, live), live)) if self.swap else live
@@ -576,26 +682,44 @@ class _Writer:
             ]
             for place, s in zip(*groups.pop(PlaceholderScript, ([], [])), strict=True)
         ]
-        script_rows = [[places, *self.objects(cls, objs)] for cls, (places, objs) in groups.items()]
+        script_rows = _Spliced(
+            _Spliced([places, *self.objects(cls, objs, (n, type_id_of(cls)))])
+            for cls, (places, objs) in groups.items()
+        )
         starts = [self.where[id(s)][1:] for _, s in rs._to_start if id(s) in self.where]
-        return [
-            scene.name,
-            list(scene.background),
-            scene.next_handle,
-            list(map(int, scene.roots)),
-            list(map(int, scene.entities)),
-            list(map(_name, ents)),
-            list(map(int, map(_parent, ents))),
-            list(map(_enabled, ents)),
-            _column(list(map(_position, ents)), Vec2),
-            list(map(_rotation, ents)),
-            _column(list(map(_scale, ents)), Vec2),
-            children,
-            visual_rows,
-            script_rows,
-            placeholders,
-            starts,
-        ]
+        return _Spliced(
+            [
+                scene.name,
+                list(scene.background),
+                scene.next_handle,
+                # A copy: the scene's own list changes in place, the cache compares with it.
+                column((n, "roots"), list(scene.roots), _ints),
+                column((n, "handles"), list(scene.entities), _ints),
+                column((n, "name"), list(map(_name, ents))),
+                column((n, "parent"), list(map(_parent, ents)), _ints),
+                column((n, "enabled"), list(map(_enabled, ents))),
+                column((n, "position"), list(map(_position, ents)), vec2_column),
+                column((n, "rotation"), list(map(_rotation, ents))),
+                column((n, "scale"), list(map(_scale, ents)), vec2_column),
+                children,
+                visual_rows,
+                script_rows,
+                placeholders,
+                starts,
+            ]
+        )
+
+
+def _ints(handles: list[Handle]) -> list[int]:
+    return list(map(int, handles))
+
+
+def _kind_names(kinds: list[VisualKind]) -> list[str]:
+    return list(map(str, kinds))
+
+
+def _color_column(colors: list[Color]) -> list[int]:
+    return list(itertools.chain.from_iterable(colors))
 
 
 # Where a scene's script rows and placeholders are in its columns (`_Writer.scene`).
@@ -610,6 +734,7 @@ def capture_state(
     *,
     replaced: Mapping[int, Any] | None = None,
     callbacks: CallbackStore | None = None,
+    columns: ColumnCache | None = None,
 ) -> bytes:
     """The keyframe blob of `game` between two frames; reads the game, changes nothing.
 
@@ -619,53 +744,79 @@ def capture_state(
             the old (a reload's look-ahead stores the restored objects, not the live ones).
         callbacks: the timers, subscriptions and messages to store instead of the
             game's (the look-ahead stores the reload's rebuilt ones).
+        columns: the columns of the last keyframe written with it: those that did
+            not change are not packed again (the blob is the same without it).
     """
+    if columns is None:
+        return _capture(game, replaced, callbacks, None)
+    columns.begin()
+    try:
+        blob = _capture(game, replaced, callbacks, columns)
+    except Unencodable:
+        # Rare: something in the state has no msgpack form. The slow path finds it.
+        columns.begin()
+        blob = _capture(game, replaced, callbacks, None)
+    columns.end()
+    return blob
+
+
+def _capture(
+    game: Game,
+    replaced: Mapping[int, Any] | None,
+    callbacks: CallbackStore | None,
+    cache: ColumnCache | None,
+) -> bytes:
     cb = callbacks if callbacks is not None else game.callbacks
     timers = cb.live_timers()
     wanted = {id(t.owner) for t in timers}
     wanted.update(id(s.owner) for s in cb.subscriptions)
     for rs in game.running_scenes:
         wanted.update(id(s) for _, s in rs._to_start)
-    writer = _Writer(replaced or {}, wanted)
+    writer = _Writer(replaced or {}, wanted, cache)
     plugin_rows = []
     for name, obj in game.plugin_objects.items():
         obj = writer.swap.get(id(obj), obj)
         writer.where[id(obj)] = ["p", name]
-        plugin_rows.append([name, *writer.objects(type(obj), [obj])])
-    scenes = [writer.scene(n, rs) for n, rs in enumerate(game.running_scenes)]
+        plugin_rows.append(_Spliced([name, *writer.objects(type(obj), [obj])]))
+    scenes = _Spliced(writer.scene(n, rs) for n, rs in enumerate(game.running_scenes))
     where = writer.where
     scene_index = {id(rs): i for i, rs in enumerate(game.running_scenes)}
-    state = [
-        KEYFRAME_FORMAT,
-        game.frame,
-        game.time,
-        _random_row(game.random.getstate()),
-        next_timer_id(game.callbacks),
-        game.generations.generation,
-        writer.layout_rows,
-        plugin_rows,
-        scenes,
+    callback_rows = [
         [
-            [
-                [where[id(t.owner)], t.method, t.due, t.interval, list(t.args), int(t.handle), t.id]
-                for t in timers
-                if id(t.owner) in where
-            ],
-            [
-                [where[id(s.owner)], s.event, s.method, int(s.handle)]
-                for s in cb.subscriptions
-                if id(s.owner) in where
-            ],
-            [[scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages],
-            [[ev.event, ev.payload] for ev in cb.emitted],
+            [where[id(t.owner)], t.method, t.due, t.interval, list(t.args), int(t.handle), t.id]
+            for t in timers
+            if id(t.owner) in where
         ],
+        [
+            [where[id(s.owner)], s.event, s.method, int(s.handle)]
+            for s in cb.subscriptions
+            if id(s.owner) in where
+        ],
+        [[scene_index.get(id(m.scene), -1), int(m.target), m.payload] for m in cb.messages],
+        [[ev.event, ev.payload] for ev in cb.emitted],
     ]
+    state = _Spliced(
+        [
+            KEYFRAME_FORMAT,
+            game.frame,
+            game.time,
+            _random_row(game.random.getstate()),
+            next_timer_id(game.callbacks),
+            game.generations.generation,
+            writer.layout_rows,
+            _Spliced(plugin_rows),
+            scenes,
+            callback_rows,
+        ]
+    )
+    if cache is not None:
+        return _splice(state)  # Unencodable: `capture_state` writes it again without the cache
     try:
-        return packb(state)
+        return _splice(state)
     except Unencodable:
         # Rare: something in the state has no msgpack form. Find it, drop it, say so.
         _drop_unstorable(state)
-        return packb(state)
+        return _splice(state)
 
 
 def _random_row(state: tuple[Any, ...]) -> list[Any]:
@@ -1059,6 +1210,88 @@ def _build_dataclass(module: str, qualname: str, cls: Any, stored: dict[str, Any
         return build_dataclass(module, qualname, cls, stored)
     except RebuildError:
         return Unresolved(module, qualname, stored)
+
+
+# --- past frames for a timeline ------------------------------------------------------------
+
+
+class PastFrames:
+    """The past frames a timeline shows, each rebuilt aside; forward from the last is cheaper.
+
+    `runtime.game.Game.preview` rebuilds a frame from its keyframe: the state
+    read back under the current code, then up to a second of recorded frames.
+    Scrubbed forward, a timeline asks for frame after frame of the same second;
+    each is then the copy shown last, played on by the frames in between, which
+    is the same state (the loop is deterministic) for a fraction of the work.
+    That copy is used only while it is still what the history says: the same
+    code generation, the same keyframe, the same recorded input up to it, and
+    no error or quit in it. Anything else is rebuilt as `preview` does.
+
+    The scene returned last is the copy's: it changes when a later frame is asked
+    for (a view shows one frame at a time).
+
+    Args:
+        game: the live game whose history is shown.
+    """
+
+    def __init__(self, game: Game) -> None:
+        self._game = game
+        self._shown: _ShownCopy | None = None
+
+    def scene_at(self, frame: int) -> Scene:
+        """The first running scene as it was at `frame`, under the current code.
+
+        Raises:
+            HistoryError: as `runtime.game.Game.preview`.
+        """
+        game = self._game
+        history = game.history
+        if history is None:
+            return game.preview(frame)  # raises: no history
+        key = history.keyframe_for(frame)
+        shown = self._shown
+        if shown is None or not shown.reaches(game, history, key, frame):
+            shown = self._shown = _ShownCopy(game.replayed_aside(frame), key, game)
+            return shown.scratch.scene
+        shown.play_to(history, frame)
+        return shown.scratch.scene
+
+    def forget(self) -> None:
+        """Drop the copy shown last (the timeline is left: its memory goes back)."""
+        self._shown = None
+
+
+class _ShownCopy:
+    """A scratch copy a timeline shows, and what it was rebuilt from."""
+
+    def __init__(self, scratch: ScratchGame, keyframe: Keyframe, game: Game) -> None:
+        self.scratch = scratch
+        self.keyframe = keyframe
+        self.generation = game.generations.generation
+        #: The recorded input the copy ran since `keyframe`, to tell whether it still holds.
+        self.inputs = game.history.inputs(keyframe.frame, scratch.frame) if game.history else []
+
+    def reaches(self, game: Game, history: History, key: Keyframe, frame: int) -> bool:
+        """Whether playing this copy on to `frame` gives the state the history has there."""
+        scratch = self.scratch
+        if (
+            self.keyframe is not key
+            or not key.frame <= scratch.frame <= frame
+            or self.generation != game.generations.generation
+            or scratch.failures
+            or scratch.quit_reason is not None
+        ):
+            return False
+        recorded = history.inputs(key.frame, scratch.frame)
+        return len(recorded) == len(self.inputs) and all(map(operator.is_, recorded, self.inputs))
+
+    def play_to(self, history: History, frame: int) -> None:
+        """Run the copy on to `frame` with the input recorded for the frames in between."""
+        scratch = self.scratch
+        inputs = history.inputs(scratch.frame, frame)
+        scratch.input = RecordedInput(inputs)
+        scratch.run_frames(frame - scratch.frame)
+        self.inputs.extend(inputs)
 
 
 # --- where the classes come from --------------------------------------------------------------

@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from runtime import Game
+from runtime import Game, history
 from runtime.history import History, HistoryError, capture_state
 from runtime.project import ProjectError
 from runtime.scene import EntityAdded, EntityRemoved
@@ -489,3 +489,112 @@ def test_the_byte_size_counts_each_distinct_frame_input_once(lab):
         assert h.byte_size == expected
         h.clear()
         assert h.byte_size == 0
+
+
+def test_a_keyframe_packs_again_only_the_columns_that_changed(make_project, monkeypatch):
+    root = make_project(
+        plugins={
+            "walk": {
+                "walker.py": """
+                from runtime import Script
+
+                class Walker(Script):
+                    steps: int = 0
+                    trail: list[int] = []
+                    sign: float = 0.0
+
+                    def on_update(self, ctx, dt):
+                        self.steps += 1
+                        if ctx.frame % 2:
+                            self.trail.append(ctx.frame)  # the same list, changed in place
+                        self.sign = -self.sign  # 0.0 and -0.0: equal, not the same bits
+                """
+            }
+        },
+        scene=[entity(h, f"W{h}", scripts=[script("walk.walker:Walker")]) for h in range(1, 40)],
+    )
+    packed: list[object] = []
+    real_packb = history.packb
+    monkeypatch.setattr(history, "packb", lambda value: packed.append(value) or real_packb(value))
+    columns = history.ColumnCache()
+
+    def capture_with_the_cache(game: Game) -> tuple[bytes, int]:
+        packed.clear()
+        blob = capture_state(game, columns=columns)
+        return blob, len(packed)
+
+    with Game(root, history_seconds=0) as game:
+        game.step(1)
+        _, packs_at_first = capture_with_the_cache(game)
+        for frames in (1, 1, 60):
+            game.step(frames)
+            game.scene.roots.reverse()  # a list of the scene changed in place, too
+            assert capture_with_the_cache(game)[0] == capture_state(game)
+        blob, packs_unchanged = capture_with_the_cache(game)  # no frame ran since the last
+        assert blob == capture_state(game)
+    assert packs_unchanged < packs_at_first
+
+
+def scene_state(scene) -> tuple[int, float]:
+    c = scene.find("Counter")
+    return c.scripts[0].steps, c.position.x
+
+
+def test_scrubbing_forward_plays_on_from_the_frame_shown_and_shows_what_preview_does(
+    lab, monkeypatch
+):
+    import runtime.game
+
+    rebuilt: list[int] = []
+    real_restore = runtime.game.restore_state
+    monkeypatch.setattr(
+        runtime.game,
+        "restore_state",
+        lambda blob, *args: rebuilt.append(len(blob)) or real_restore(blob, *args),
+    )
+    with lab.game() as game:
+        game.step(70)
+        game.input.press("right")
+        game.step(50)
+        live = capture_state(game)
+        past = history.PastFrames(game)
+        shown = [scene_state(past.scene_at(frame)) for frame in range(61, 119, 3)]
+        assert len(rebuilt) == 1  # one keyframe read back for the whole drag forward
+        rebuilt.clear()
+        assert shown == [scene_state(game.preview(frame)) for frame in range(61, 119, 3)]
+        assert shown[-1] == (118, 118 - 70)
+        assert capture_state(game) == live  # nothing live changed
+        rebuilt.clear()
+        assert scene_state(past.scene_at(65)) == (65, 0)  # backwards: rebuilt
+        assert scene_state(past.scene_at(70)) == (70, 0)
+        assert len(rebuilt) == 1
+
+
+def test_a_scrub_rebuilds_once_the_history_or_the_code_changed(lab):
+    with lab.game() as game:
+        game.step(90)
+        past = history.PastFrames(game)
+        assert scene_state(past.scene_at(80)) == (80, 0)
+        # Rewound to 70 and played live with other keys: frames 71 on are not what they were.
+        game.rewind(20 * game.fixed_dt)
+        game.input.press("right")
+        game.step(20)
+        assert scene_state(past.scene_at(85)) == (85, 15) == scene_state(game.preview(85))
+        lab.write("game/counter.py", COUNTER_V2)
+        assert game.reload().ok
+        # Under the new code, from the keyframe at 60: 60 old steps, then 100 a frame.
+        assert scene_state(past.scene_at(85)) == scene_state(game.preview(85))
+        assert scene_state(past.scene_at(85))[0] == 60 + 25 * 100
+
+
+def test_recording_keeps_no_class_of_the_old_code_alive_after_a_reload(lab):
+    import gc
+    import weakref
+
+    with lab.game() as game:
+        game.step(61)  # keyframes at 0 and 60
+        old_class = weakref.ref(type(counter(game)))
+        lab.write("game/counter.py", COUNTER_V2)
+        assert game.reload().ok
+        gc.collect()
+        assert old_class() is None

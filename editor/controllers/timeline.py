@@ -30,7 +30,7 @@ from editor.controllers.shown_scene import ShownSceneController
 from editor.play import InEditorPlay, PlayState, PlayTarget
 from editor.timeline import TimelineBar, TimelineRange
 from runtime import Game, Scene
-from runtime.history import HistoryError
+from runtime.history import HistoryError, PastFrames
 from runtime.reports import ReloadReport
 
 log = logging.getLogger("hotplay.editor")
@@ -72,6 +72,9 @@ class InEditorHistory:
 
     def __init__(self, game: Game) -> None:
         self._game = game
+        # A drag forward asks for frame after frame: each is played on from the one shown
+        # before, not rebuilt from its keyframe.
+        self._past = PastFrames(game)
 
     def history_range(self) -> TimelineRange | None:  # noqa: D102 (protocol API)
         history = self._game.history
@@ -93,7 +96,11 @@ class InEditorHistory:
         return "nothing recorded yet: the game has not run a frame"
 
     def request_preview(self, frame: int, show: ShowPast) -> None:  # noqa: D102 (protocol API)
-        show(frame, self._game.preview(frame))
+        show(frame, self._past.scene_at(frame))
+
+    def forget_preview(self) -> None:
+        """Drop the past frame kept for the next scrub (the live game is shown again)."""
+        self._past.forget()
 
     def rewind_to(self, frame: int) -> None:  # noqa: D102 (protocol API)
         game = self._game
@@ -309,6 +316,7 @@ class TimelineController(QObject):
         """Show the live game again in the panels (the play state is the caller's)."""
         target = self._play.target
         self._scrub = self._pending = None
+        self._in_editor.forget_preview()
         if target is not None and target.scene is not None:
             self._shown.show(target.scene, mode="paused")
         self.refresh()

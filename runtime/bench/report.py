@@ -110,12 +110,16 @@ HISTORY_FIGURES = (
     "frame_on_ms",
     "frame_off_ms",
     "record_overhead_pct",
+    "record_overhead_wall_pct",
     "keyframe_p50_ms",
+    "keyframe_cpu_p50_ms",
+    "keyframe_full_p50_ms",
     "keyframe_kb",
     "ten_seconds_mb",
     "preview_p50_ms",
     "rewind_1s_p50_ms",
     "replay_1s_p50_ms",
+    "scrub_forward_p50_ms",
 )
 
 

@@ -173,17 +173,23 @@ def test_scrubbing_shows_a_past_frame_and_leaves_the_live_game_alone(window, qtb
     assert window.inspector.mode == "paused"
 
 
+def _count_rebuilds(window, monkeypatch) -> list[int]:
+    """The frames the game rebuilds from a keyframe from now on, in order."""
+    rebuilds: list[int] = []
+    real_rebuild = window.game.replayed_aside
+
+    def rebuild(at: int):
+        rebuilds.append(at)
+        return real_rebuild(at)
+
+    monkeypatch.setattr(window.game, "replayed_aside", rebuild)
+    return rebuilds
+
+
 def test_a_drag_over_the_bar_shows_the_last_frame_asked_for_once(window, qtbot, monkeypatch):
     _play_seconds(window, qtbot, 120)
     frame = window.game.frame
-    previews: list[int] = []
-    real_preview = window.game.preview
-
-    def preview(at: int):
-        previews.append(at)
-        return real_preview(at)
-
-    monkeypatch.setattr(window.game, "preview", preview)
+    previews = _count_rebuilds(window, monkeypatch)
     bar = window.timeline.bar
     for at in (frame - 10, frame - 20, frame - 30):  # mouse moves, queued together
         bar.frameRequested.emit(at)
@@ -191,6 +197,22 @@ def test_a_drag_over_the_bar_shows_the_last_frame_asked_for_once(window, qtbot, 
     qtbot.waitUntil(lambda: window.timeline.scrubbed_frame == frame - 30)
     assert previews == [frame - 30]
     assert window.play_state is PlayState.PAUSED
+
+
+def test_stepping_forward_through_the_past_plays_on_from_the_frame_shown(
+    window, qtbot, monkeypatch
+):
+    _play_seconds(window, qtbot, 120)
+    window.toggle_pause()
+    frame = window.game.frame - window.game.frame % 60 + 5  # just after a keyframe
+    real_rebuild = window.game.replayed_aside
+    rebuilds = _count_rebuilds(window, monkeypatch)
+    assert window.timeline.scrub(frame - 60)
+    for _ in range(10):  # the "next frame" action, or a drag to the right
+        assert window.timeline.step_by(1)
+    assert window.timeline.scrubbed_frame == frame - 50
+    assert rebuilds == [frame - 60]  # one keyframe read back, then frames played on
+    assert _state(window.scene_view.scene) == _state(real_rebuild(frame - 50).scene)
 
 
 def test_continue_live_from_a_past_frame_rewinds_the_game_there(window, qtbot) -> None:
