@@ -627,10 +627,12 @@ class Game:
             self.start()
         dt = self.fixed_dt
         guard = self.guard
-        guard.begin_frame()
         self.input.begin_frame()
         if self.history is not None:
+            # Before the frame's clock starts: a keyframe is the engine's work, and the
+            # frame budget is game code's (a keyframe of 100,000 entities takes a second).
             self._record_history(self.history)
+        guard.begin_frame()
         for obj in list(self.plugin_objects.values()):
             if type(obj).on_update is not Plugin.on_update:
                 self.call_plugin(obj, "on_update", dt)

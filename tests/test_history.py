@@ -598,3 +598,23 @@ def test_recording_keeps_no_class_of_the_old_code_alive_after_a_reload(lab):
         assert game.reload().ok
         gc.collect()
         assert old_class() is None
+
+
+def test_a_slow_keyframe_is_not_game_code_over_its_frame_budget(lab, monkeypatch):
+    # A keyframe of a very large scene takes longer than the frame budget: engine work,
+    # not game code, so it must not pause the game as "frame over budget".
+    import time
+
+    import runtime.history
+
+    real = runtime.history.capture_state
+
+    def slow(game, **kwargs):
+        time.sleep(0.15)  # a keyframe of 100,000 entities, in miniature
+        return real(game, **kwargs)
+
+    monkeypatch.setattr(runtime.history, "capture_state", slow)
+    with lab.game(budget=0.1) as game:
+        game.step(3)
+        assert game.halt_reason is None
+        assert counter(game).steps == 3
