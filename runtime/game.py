@@ -41,6 +41,7 @@ from runtime.history import (
     GameState,
     History,
     HistoryError,
+    KeyframeTooSlow,
     LoadedClasses,
     move_callbacks,
     restore_state,
@@ -815,6 +816,9 @@ class Game:
         """Record the frame about to run; a recording that fails stops, the game does not."""
         try:
             history.record(self)
+        except KeyframeTooSlow as exc:
+            log.warning("%s", exc)
+            self.history = None
         except Exception:
             log.exception("the history cannot record this game: recording stops")
             self.history = None

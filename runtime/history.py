@@ -31,6 +31,7 @@ import logging
 import operator
 import struct
 import sys
+import time
 import types
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -88,6 +89,15 @@ _UNSTORABLE = "\x00hotplay:unstorable"
 
 class HistoryError(LookupError):
     """A frame the history does not hold was asked for; `str()` says which frames it has."""
+
+
+#: A keyframe that takes longer than this, in seconds, stops the recording: every
+#: second the game would stall that long (about 30,000 entities on a laptop core).
+MAX_KEYFRAME_SECONDS = 0.1
+
+
+class KeyframeTooSlow(Exception):
+    """Recording this game would stall it every second; `str()` says how long and why."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +259,17 @@ class History:
         if not self._keyframes or (
             frame % self.keyframe_interval == 0 and self._keyframes[-1].frame < frame
         ):
+            started = time.perf_counter()
             blob = capture_state(game, columns=self._columns)
+            took = time.perf_counter() - started
+            if took > MAX_KEYFRAME_SECONDS:
+                raise KeyframeTooSlow(
+                    f"a keyframe of this game ({game.stats()['entities']:,} entities) took "
+                    f"{took * 1000:.0f} ms, more than {MAX_KEYFRAME_SECONDS * 1000:.0f} ms: "
+                    "recording stops, so that the game does not stall every second "
+                    "(no timeline, rewind or replay for it; [history] seconds = 0 turns "
+                    "recording off)"
+                )
             self._keyframes.append(Keyframe(frame, blob))
             self._keyframe_bytes += len(blob)
         if self._replaying:

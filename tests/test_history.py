@@ -610,11 +610,27 @@ def test_a_slow_keyframe_is_not_game_code_over_its_frame_budget(lab, monkeypatch
     real = runtime.history.capture_state
 
     def slow(game, **kwargs):
-        time.sleep(0.15)  # a keyframe of 100,000 entities, in miniature
+        time.sleep(0.06)  # a keyframe of a large scene, in miniature
         return real(game, **kwargs)
 
     monkeypatch.setattr(runtime.history, "capture_state", slow)
-    with lab.game(budget=0.1) as game:
+    with lab.game(budget=0.04) as game:
         game.step(3)
         assert game.halt_reason is None
         assert counter(game).steps == 3
+        assert game.history is not None  # within MAX_KEYFRAME_SECONDS: it records on
+
+
+def test_a_game_whose_keyframes_would_stall_it_stops_recording_and_says_why(
+    lab, monkeypatch, caplog
+):
+    import runtime.history
+
+    monkeypatch.setattr(runtime.history, "MAX_KEYFRAME_SECONDS", 0.0)
+    with lab.game() as game:
+        game.step(3)
+        assert game.history is None
+        assert counter(game).steps == 3
+    [row] = [r for r in caplog.records if "keyframe of this game" in r.getMessage()]
+    assert "(1 entities)" in row.getMessage()
+    assert "recording stops" in row.getMessage() and row.exc_info is None
