@@ -65,6 +65,9 @@ from runtime.values import Handle
 
 log = logging.getLogger("hotplay.game")
 
+#: How long a reload's look-ahead may run frames (`Game.look_ahead_seconds`).
+DEFAULT_LOOK_AHEAD_SECONDS = 0.05
+
 # Script states, kept on the script as ``_hp_state`` (engine attributes start with _hp_).
 NEW, INITED, STARTED = 0, 1, 2
 
@@ -319,6 +322,9 @@ class Game:
             if look_ahead_frames == "project"
             else look_ahead_frames
         )
+        #: The look-ahead stops after this many seconds of frames (at least one runs),
+        #: so that a large scene's save is not kept waiting: what it ran, it checked.
+        self.look_ahead_seconds: float = DEFAULT_LOOK_AHEAD_SECONDS
         self.callbacks = CallbackStore()
         self.plugins = PluginHost(self.project.plugins_dir, bytecode_dir=bytecode_dir)
         self.plugin_objects: dict[str, Plugin] = {}
@@ -1336,12 +1342,20 @@ class ScratchGame(Game):
         self.failures: list[ScratchFailure] = []
         self._first_frame = state.frame
 
-    def run_frames(self, frames: int) -> int:
-        """Run up to `frames` frames; stop after one that failed or quit. Returns how many ran."""
+    def run_frames(self, frames: int, seconds: float | None = None) -> int:
+        """Run up to `frames` frames; stop after one that failed or quit. Returns how many ran.
+
+        Args:
+            frames: the most frames to run.
+            seconds: stop once the frames have taken this long (at least one runs).
+        """
         ran = 0
+        deadline = None if seconds is None else time.perf_counter() + seconds
         while ran < frames and not self.failures and self.quit_reason is None:
             _frame(self)
             ran += 1
+            if deadline is not None and time.perf_counter() > deadline:
+                break
         return ran
 
     def script_failed(self, e: Entity, s: Script, hook: str, exc: BaseException) -> None:

@@ -291,3 +291,17 @@ def test_sys_exit_ahead_is_refused_naming_system_exit(make_project):
         assert report.error.startswith("reload refused: the new code raises SystemExit at ")
         assert "in Ball on 'Ball A', 12 frames after the reload (sys.exit(3)" in report.error
         assert game.quit_reason is None  # the copy's exit ends nothing live
+
+
+def test_the_look_ahead_stops_when_its_time_is_up_and_commits_what_it_checked(make_project):
+    # A large scene's 30 frames could keep a save waiting for a second: the look-ahead
+    # runs frames only for `look_ahead_seconds` (at least one), then commits.
+    root = arena(make_project)
+    with Game(root) as game:
+        game.look_ahead_seconds = 0.0  # time is up after the first frame
+        game.step(40)
+        write_ball(root, BALL_RAISES)  # raises 12 frames after the reload
+        report = game.reload()
+        assert report.ok and "look_ahead" in report.timings
+        game.step(12)
+        assert game.scene.find("Ball A").scripts[0].__dict__.get("_hp_faulted")

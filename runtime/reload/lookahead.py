@@ -17,10 +17,11 @@ game goes on with the old code.
 
 It costs N frames of the scene plus one keyframe written and read (measured by
 ``python -m runtime.bench``, figure ``look_ahead``). It runs inside the reload,
-between two frames, so that the commit can depend on it; a game whose N frames
-take longer than a player accepts should set fewer frames (``[reload]
-look_ahead_frames``). Effects outside the scene (files written, sockets, module
-globals and class attributes of plugin code) are not sandboxed.
+between two frames, so that the commit can depend on it. So that a large
+scene's save is not kept waiting for N slow frames, the copy stops once its
+frames have taken `runtime.game.Game.look_ahead_seconds` (50 ms; at least one
+frame runs): what it ran, it checked. Effects outside the scene (files written,
+sockets, module globals and class attributes of plugin code) are not sandboxed.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def look_ahead(
     state = restore_state(blob, NewGeneration(game, scope, fresh), None, plugins)
     held = FrameInput(game.input.keys_down)
     scratch = game.scratch(state, itertools.repeat(held, frames))
-    ran = scratch.run_frames(frames)
+    ran = scratch.run_frames(frames, game.look_ahead_seconds)
     if scratch.failures:
         failure = scratch.failures[0]
         raise ReloadFailed(refusal(game, failure)) from failure.error
