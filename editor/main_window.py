@@ -81,9 +81,10 @@ class MainWindow(QMainWindow):
         profile: the build profile to start with (default: the last one used).
         recovery_policy: answers "recover unsaved changes?" instead of a dialog
             (tests, benchmarks).
-        autosave_interval_ms: how often unsaved edits go to the recovery file
-            (default `editor.controllers.recovery.AUTOSAVE_INTERVAL_MS`; 0: only
-            when `autosave_now` is called).
+        autosave_interval_ms: the period of the autosave that retries a failed
+            recovery write (default `editor.controllers.recovery.AUTOSAVE_INTERVAL_MS`;
+            0: none). Each change reaches the recovery journal within a second
+            whatever this is.
         headless_player: run separate-process players without a window (tests).
 
     Raises:
