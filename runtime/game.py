@@ -325,6 +325,9 @@ class Game:
         #: The look-ahead stops after this many seconds of frames (at least one runs),
         #: so that a large scene's save is not kept waiting: what it ran, it checked.
         self.look_ahead_seconds: float = DEFAULT_LOOK_AHEAD_SECONDS
+        #: What the last look-ahead's copy of the world took, in seconds (``None``: none
+        #: yet); past `look_ahead_seconds`, the look-ahead is skipped from then on.
+        self.look_ahead_copy_seconds: float | None = None
         self.callbacks = CallbackStore()
         self.plugins = PluginHost(self.project.plugins_dir, bytecode_dir=bytecode_dir)
         self.plugin_objects: dict[str, Plugin] = {}

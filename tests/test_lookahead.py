@@ -305,3 +305,21 @@ def test_the_look_ahead_stops_when_its_time_is_up_and_commits_what_it_checked(ma
         assert report.ok and "look_ahead" in report.timings
         game.step(12)
         assert game.scene.find("Ball A").scripts[0].__dict__.get("_hp_faulted")
+
+
+def test_a_world_too_large_to_copy_in_time_looks_ahead_no_more_and_says_so(make_project, caplog):
+    root = arena(make_project)
+    raises_at_once = BALL_RAISES.replace("== 12", "== 1").replace("- 12", "- 1")
+    with Game(root) as game:
+        game.step(40)
+        game.look_ahead_seconds = 0.0  # any copy of the world takes longer than that
+        write_ball(root, BALL_V1 + "\n# saved again\n")
+        assert game.reload().ok  # looked ahead, measured the copy
+        assert game.look_ahead_copy_seconds is not None
+        [warning] = [r.getMessage() for r in caplog.records if "look-ahead off" in r.getMessage()]
+        assert "a copy of its world (2 entities) takes" in warning
+        write_ball(root, raises_at_once)
+        report = game.reload()
+        assert report.ok  # not looked ahead: a raise one frame ahead got through
+        game.step(1)
+        assert game.scene.find("Ball A").scripts[0].__dict__.get("_hp_faulted")

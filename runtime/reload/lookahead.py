@@ -20,13 +20,17 @@ It costs N frames of the scene plus one keyframe written and read (measured by
 between two frames, so that the commit can depend on it. So that a large
 scene's save is not kept waiting for N slow frames, the copy stops once its
 frames have taken `runtime.game.Game.look_ahead_seconds` (50 ms; at least one
-frame runs): what it ran, it checked. Effects outside the scene (files written,
-sockets, module globals and class attributes of plugin code) are not sandboxed.
+frame runs): what it ran, it checked; and a game whose world takes longer than
+that to copy looks ahead no more after the reload that measured it (one warning
+says so). Effects outside the scene (files written, sockets, module globals and
+class attributes of plugin code) are not sandboxed.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore
@@ -38,6 +42,8 @@ from runtime.reload.restore import Restored, _ClassFinder
 from runtime.reload.snapshot import Snapshot
 from runtime.reload.state import ReloadFailed, Scope
 from runtime.scripting import Plugin, Script
+
+log = logging.getLogger("hotplay.reload")
 
 if TYPE_CHECKING:
     from runtime.game import Game, ScratchFailure
@@ -57,6 +63,10 @@ def look_ahead(
     frames = game.look_ahead_frames
     if frames <= 0 or not game.running_scenes:
         return 0
+    copying = game.look_ahead_copy_seconds
+    if copying is not None and copying > game.look_ahead_seconds:
+        return 0  # too large a world to copy at every save (said once, below)
+    started = time.perf_counter()
     replaced = {
         id(t.obj): new
         for t, new in zip(snap.targets, restored.objects, strict=True)
@@ -70,6 +80,15 @@ def look_ahead(
     plugins = [name for name in game.plugin_objects if name not in scope.removed]
     # Pauses are kept: out of scope they stand; in scope the restored objects carry none.
     state = restore_state(blob, NewGeneration(game, scope, fresh), None, plugins)
+    copying = game.look_ahead_copy_seconds = time.perf_counter() - started
+    if copying > game.look_ahead_seconds:
+        log.warning(
+            "look-ahead off for this game from the next reload: a copy of its world "
+            "(%s entities) takes %.0f ms, more than %.0f ms",
+            f"{game.stats()['entities']:,}",
+            copying * 1000,
+            game.look_ahead_seconds * 1000,
+        )
     held = FrameInput(game.input.keys_down)
     scratch = game.scratch(state, itertools.repeat(held, frames))
     ran = scratch.run_frames(frames, game.look_ahead_seconds)
