@@ -452,6 +452,8 @@ _position = operator.attrgetter("position")
 _rotation = operator.attrgetter("rotation")
 _scale = operator.attrgetter("scale")
 _visual = operator.attrgetter("visual")
+_children = operator.attrgetter("children")
+_COUNT = itertools.count
 _scripts = operator.attrgetter("scripts")
 _dict_of = operator.attrgetter("__dict__")
 _visual_kind = operator.attrgetter("kind")
@@ -492,7 +494,7 @@ def _flagged(dicts: list[dict[str, Any]], key: str) -> list[int]:
 
 #: The types whose objects never change: a column of them holding the very objects it
 #: held at the last keyframe packs to the very same bytes.
-_IMMUTABLE = frozenset({float, int, str, bool, type(None), Vec2, Handle, Color, VisualKind})
+IMMUTABLE = frozenset({float, int, str, bool, type(None), Vec2, Handle, Color, VisualKind})
 
 
 class _Packed(bytes):
@@ -526,7 +528,7 @@ class ColumnCache:
     Most of a scene does not change from one second to the next (names, the
     tree, visuals, most fields), and packing it again is most of a keyframe's
     cost. A column is taken from here when it holds the very objects it held
-    then (compared by identity, in C) and they are all of `_IMMUTABLE` types:
+    then (compared by identity, in C) and they are all of `IMMUTABLE` types:
     then its bytes are the same, to the bit. Anything else is packed afresh.
     Only the columns of the last keyframe are kept.
     """
@@ -560,7 +562,7 @@ class ColumnCache:
             self._now[key] = last
             return last[1]
         stored = build(values)
-        if not set(map(type, values)) <= _IMMUTABLE:
+        if not set(map(type, values)) <= IMMUTABLE:
             return stored  # a list or a dict in it may change in place: packed each time
         packed = _Packed(packb(stored))
         self._now[key] = (values, packed)
@@ -648,9 +650,14 @@ class _Writer:
         """The columns of one running scene."""
         scene = rs.scene
         ents = list(scene.entities.values())
-        children = [[i, list(map(int, e.children))] for i, e in enumerate(ents) if e.children]
+        # Which entities have children or a visual, found in C: a loop over every entity
+        # in Python was a sixth of a keyframe.
+        kids = list(map(_children, ents))
+        children = [[i, list(map(int, kids[i]))] for i in itertools.compress(_COUNT(), kids)]
         visuals = list(map(_visual, ents))
-        with_visual = [i for i, v in enumerate(visuals) if v is not None]
+        with_visual = list(
+            itertools.compress(_COUNT(), map(operator.is_not, visuals, itertools.repeat(None)))
+        )
         vis = list(map(visuals.__getitem__, with_visual))
         column = self.column
         vec2_column = functools.partial(_column, kind_hint=Vec2)
@@ -916,7 +923,7 @@ def restore_state(
             among them is left out.
     """
     (fmt, frame, time, rng, next_id, stored_generation, layouts, plugin_rows, scenes, cbs) = (
-        unpackb(blob, classes.value_class, build=_build_dataclass)
+        unpackb(blob, classes.value_class, build=build_stored_dataclass)
     )
     if fmt != KEYFRAME_FORMAT:
         raise ValueError(f"keyframe format {fmt} is not {KEYFRAME_FORMAT}")
@@ -995,10 +1002,10 @@ class _Reader:
             and list(declared) == names
             and [type_name(f.annotation) for f in declared.values()] == types
         )
-        if unchanged and not _has_slots(cls):
+        if unchanged and not has_slots(cls):
             objs: list[Any] = list(map(object.__new__, itertools.repeat(cls, count)))
             rows = zip(*values, strict=True) if values else itertools.repeat((), count)
-            _exhaust(map(dict.update, map(_dict_of, objs), map(zip, itertools.repeat(names), rows)))
+            exhaust(map(dict.update, map(_dict_of, objs), map(zip, itertools.repeat(names), rows)))
         else:
             objs = []
             stashed: dict[int, dict[str, Any]] = {}
@@ -1010,7 +1017,7 @@ class _Reader:
             stashes = _with_set_aside(stashes, stashed)
         for i, attrs in extras:
             objs[i].__dict__.update(attrs)
-        _exhaust(map(dict.__setitem__, map(_dict_of, objs), itertools.repeat("_hp_state"), states))
+        exhaust(map(dict.__setitem__, map(_dict_of, objs), itertools.repeat("_hp_state"), states))
         if self.keep_faults:
             for i in faulted:
                 objs[i].__dict__["_hp_faulted"] = True
@@ -1084,7 +1091,7 @@ class _Reader:
             size = itertools.repeat(_MAX_SCRIPTS)
             owners = list(map(ents.__getitem__, map(operator.floordiv, places, size)))
             slots = list(map(operator.mod, places, size))
-            _exhaust(
+            exhaust(
                 map(
                     dict.__setitem__,
                     map(_dict_of, objs),
@@ -1094,7 +1101,7 @@ class _Reader:
             )
             if len(script_rows) == 1 and not placeholders and not any(slots):
                 # The common case, one script per entity: appended in one C-level pass.
-                _exhaust(map(list.append, map(_scripts, owners), objs))
+                exhaust(map(list.append, map(_scripts, owners), objs))
             else:  # several classes fill an entity's list in any order
                 for owner, slot, obj in zip(owners, slots, objs, strict=True):
                     _put(owner.scripts, slot, obj)
@@ -1141,7 +1148,7 @@ class _Reader:
         return s
 
 
-def _exhaust(iterator: Iterator[Any]) -> None:
+def exhaust(iterator: Iterator[Any]) -> None:
     """Run a lazy `map` for its effects, at C speed."""
     collections.deque(iterator, maxlen=0)
 
@@ -1153,7 +1160,7 @@ def _put(scripts: list[Any], slot: int, obj: Any) -> None:
     scripts[slot] = obj
 
 
-def _has_slots(cls: type) -> bool:
+def has_slots(cls: type) -> bool:
     """Whether a declared field of `cls` lives in a slot (then it is set with ``setattr``)."""
     return any(
         isinstance(getattr(cls, name, None), types.MemberDescriptorType)
@@ -1224,7 +1231,7 @@ def _plain(value: Any) -> Any:
         return None
 
 
-def _build_dataclass(module: str, qualname: str, cls: Any, stored: dict[str, Any]) -> Any:
+def build_stored_dataclass(module: str, qualname: str, cls: Any, stored: dict[str, Any]) -> Any:
     """A stored dataclass value from the current class; `Unresolved` when it refuses the values."""
     try:
         return build_dataclass(module, qualname, cls, stored)
