@@ -3,11 +3,12 @@
 With `runtime.game.Game.look_ahead_frames` at N > 0 and a scene running, the
 world the commit would install (the live objects, with the restored objects in
 the place of those they replace, and the rebuilt timers, subscriptions and
-messages) is written as a keyframe (`runtime.history.capture_state`) and read
-back as a scratch game (`runtime.game.ScratchGame`) under the new generation's
-classes. That copy runs N frames with the keys held now held throughout. The
-live objects and the restored ones are only read: the copy has objects of its
-own, so whatever the new code does to its scene stays there.
+messages) is copied (`runtime.world_copy.copy_world`: what writing it as a
+keyframe and reading it back would give, without the bytes) into a scratch
+game (`runtime.game.ScratchGame`) under the new generation's classes. That
+copy runs N frames with the keys held now held throughout. The live objects
+and the restored ones are only read: the copy has objects of its own, so
+whatever the new code does to its scene stays there.
 
 A hook that raises, a call past its budget or a frame past the budget in those
 frames refuses the reload: `ReloadFailed` with a line naming the exception, the
@@ -15,7 +16,7 @@ file and line, the script and entity, and how many frames after the reload it
 happened. The transaction then rolls back as after any failed reload and the
 game goes on with the old code.
 
-It costs N frames of the scene plus one keyframe written and read (measured by
+It costs N frames of the scene plus the copy (measured by
 ``python -m runtime.bench``, figure ``look_ahead``). It runs inside the reload,
 between two frames, so that the commit can depend on it. So that a large
 scene's save is not kept waiting for N slow frames, the copy stops once its
@@ -35,13 +36,13 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore
 from runtime.guard import BudgetExceeded, GameExit
-from runtime.history import capture_state, restore_state
 from runtime.input import FrameInput
 from runtime.plugins import LoadedPlugin, describe_error
 from runtime.reload.restore import Restored, _ClassFinder
 from runtime.reload.snapshot import Snapshot
 from runtime.reload.state import ReloadFailed, Scope
 from runtime.scripting import Plugin, Script
+from runtime.world_copy import copy_world
 
 log = logging.getLogger("hotplay.reload")
 
@@ -68,18 +69,19 @@ def look_ahead(
         return 0  # too large a world to copy at every save (said once, below)
     started = time.perf_counter()
     replaced = {
-        id(t.obj): new
-        for t, new in zip(snap.targets, restored.objects, strict=True)
-        if new is not None and new is not t.obj
+        id(old): new
+        for old, new in zip(snap.targets.objects, restored.objects, strict=True)
+        if new is not None and new is not old
     }
     callbacks = CallbackStore()
     callbacks.replace_all(
         restored.timers, restored.subscriptions, restored.messages, restored.emitted
     )
-    blob = capture_state(game, replaced=replaced, callbacks=callbacks)
     plugins = [name for name in game.plugin_objects if name not in scope.removed]
     # Pauses are kept: out of scope they stand; in scope the restored objects carry none.
-    state = restore_state(blob, NewGeneration(game, scope, fresh), None, plugins)
+    state = copy_world(
+        game, NewGeneration(game, scope, fresh), plugins, replaced=replaced, callbacks=callbacks
+    )
     copying = game.look_ahead_copy_seconds = time.perf_counter() - started
     if copying > game.look_ahead_seconds:
         log.warning(
