@@ -143,6 +143,7 @@ def test_a_raise_12_frames_ahead_refuses_the_reload_and_the_old_code_goes_on(mak
             "in Ball on 'Ball A', 12 frames after the reload (float division by zero)"
         )
         assert "ball.py" in report.traceback
+        assert list(report.timings)[-1] == "look_ahead"  # the step that refused it, timed
         assert capture_state(game) == before  # the live game did not move
         ball = game.scene.find("Ball A").scripts[0]
         assert type(ball) is old_class

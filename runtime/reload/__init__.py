@@ -127,6 +127,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         watch.end()  # never interrupt the engine's own commit and notify steps
     except BaseException as raised:
         exc = watch.failure(raised)  # a budget overrun or an exit is an error; Ctrl+C is not
+        clock.lap_stopped(STEPS)
         report = failure_report(exc, scope, paths, clock)
         # The old objects' on_after_reload is game code too: under the budget as well.
         if (late := game.guard.call(roll_back, game, told, report)) is not None:

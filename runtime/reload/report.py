@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from runtime.plugins import LoadedPlugin, describe_error, plugin_traceback
 from runtime.reload.state import Notes, ReloadFailed, Scope
@@ -28,6 +28,18 @@ class StepClock:
         now = time.perf_counter()
         self._laps[step] = (now - self._last) * 1000.0
         self._last = now
+
+    def lap_stopped(self, steps: Sequence[str]) -> None:
+        """Time the step a failure stopped: the one after the last lapped, in `steps` order.
+
+        A refused reload's report then says how long the step that refused it
+        ran (a look-ahead that met an error 12 frames on, a load that timed out).
+        """
+        if not self._laps:
+            return
+        following = steps.index(next(reversed(self._laps))) + 1
+        if following < len(steps):
+            self.lap(steps[following])
 
     def timings(self) -> dict[str, float]:
         """Every step timed so far, ``detect`` (from the file event to the start) first."""
