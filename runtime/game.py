@@ -853,7 +853,7 @@ class Game:
             key.blob, LoadedClasses(self), self.generations.generation, self.plugin_objects
         )
         scratch = self.scratch(state, history.inputs(key.frame, frame))
-        scratch.run_frames(frame - key.frame)
+        scratch.run_frames(frame - key.frame, past_failures=True)
         return scratch
 
     def _jump_to(self, frame: int) -> None:
@@ -1345,16 +1345,21 @@ class ScratchGame(Game):
         self.failures: list[ScratchFailure] = []
         self._first_frame = state.frame
 
-    def run_frames(self, frames: int, seconds: float | None = None) -> int:
-        """Run up to `frames` frames; stop after one that failed or quit. Returns how many ran.
+    def run_frames(
+        self, frames: int, seconds: float | None = None, *, past_failures: bool = False
+    ) -> int:
+        """Run up to `frames` frames; stop after one that quit or failed. Returns how many ran.
 
         Args:
             frames: the most frames to run.
             seconds: stop once the frames have taken this long (at least one runs).
+            past_failures: go on after a frame in which game code failed (the
+                culprit stays paused, as in play): a rebuilt past frame is the
+                frame asked for; a look-ahead stops at the first failure.
         """
         ran = 0
         deadline = None if seconds is None else time.perf_counter() + seconds
-        while ran < frames and not self.failures and self.quit_reason is None:
+        while ran < frames and (past_failures or not self.failures) and self.quit_reason is None:
             _frame(self)
             ran += 1
             if deadline is not None and time.perf_counter() > deadline:

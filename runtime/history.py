@@ -1317,7 +1317,7 @@ class _ShownCopy:
         scratch = self.scratch
         inputs = history.inputs(scratch.frame, frame)
         scratch.input = RecordedInput(inputs)
-        scratch.run_frames(frame - scratch.frame)
+        scratch.run_frames(frame - scratch.frame, past_failures=True)
         self.inputs.extend(inputs)
 
 

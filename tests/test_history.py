@@ -207,6 +207,19 @@ def test_a_script_error_in_a_replay_pauses_the_script_as_in_play(lab, caplog):
         assert counter(game).__dict__.get("_hp_faulted")
 
 
+def test_a_preview_past_a_script_error_is_the_frame_asked_for_with_the_script_paused(lab):
+    with lab.game() as game:
+        game.step(90)
+        lab.write("game/counter.py", COUNTER_V1.replace("self.steps += 1", "1 / 0"))
+        assert game.reload().ok
+        first = game.history.first_frame
+        aside = game.replayed_aside(first + 30)
+        assert aside.frame == first + 30  # not the frame the error was in
+        assert len(aside.failures) == 1  # paused at once, as in play: raised once
+        assert counter(aside).__dict__.get("_hp_faulted")
+        assert game.frame == 90 and not counter(game).__dict__.get("_hp_faulted")
+
+
 def test_a_field_whose_type_changed_takes_its_default_and_keeps_the_value_aside(lab):
     with lab.game() as game:
         game.step(90)
