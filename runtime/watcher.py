@@ -39,6 +39,16 @@ log = logging.getLogger("hotplay.watcher")
 #: to be felt. A save split in two batches costs a second reload, never state.
 DEFAULT_QUIET_MS = 6.0
 
+#: The shorter window once the events of a batch end with a finished save (a file
+#: closed after writing, or renamed into place) and no file of the batch is still
+#: being written: what may follow (a chmod, an extended attribute, the next file of a
+#: "save all") comes within a millisecond. A save split in two batches costs a
+#: second reload, never state.
+SETTLE_MS = 2.0
+
+#: Events of a file being written: its save ends with a close (or never, for a chmod).
+_WRITING_EVENTS = {"created", "modified"}
+
 _IGNORED_EVENTS = {"opened", "closed_no_write"}
 _IGNORED_DIRS = {"__pycache__", ".git", ".idea", ".vscode", ".mypy_cache", ".pytest_cache"}
 
@@ -74,6 +84,22 @@ def is_relevant(path: str) -> bool:
     return p.suffix == "" and not name.isdigit()  # vim's "4913" probe file is a digit name
 
 
+def _paths_of(event: FileSystemEvent) -> list[tuple[str, str]]:
+    """The paths an event names, each with its kind for `PluginWatcher.record`.
+
+    A file closed after writing, or renamed into place, is ``"finished"``; one
+    created or modified is ``"writing"``; one deleted or renamed away is
+    neither (a new one is often being written in its place, as editors save).
+    """
+    kind = event.event_type
+    source = "finished" if kind == "closed" else "writing" if kind in _WRITING_EVENTS else kind
+    out = [(os.fsdecode(event.src_path), source)] if event.src_path else []
+    dest = getattr(event, "dest_path", "")
+    if dest:
+        out.append((os.fsdecode(dest), "finished" if kind == "moved" else kind))
+    return out
+
+
 class _Recorder(FileSystemEventHandler):
     def __init__(self, watcher: PluginWatcher, relevant: Callable[[str], bool]) -> None:
         self.watcher = watcher
@@ -85,10 +111,9 @@ class _Recorder(FileSystemEventHandler):
                 return
             if event.is_directory and event.event_type == "modified":
                 return  # a folder "changes" when a file in it does; the file reports itself
-            for raw in (event.src_path, getattr(event, "dest_path", "")):
-                path = os.fsdecode(raw) if raw else ""
-                if path and self.relevant(path):
-                    self.watcher.record(path)
+            for path, kind in _paths_of(event):
+                if self.relevant(path):
+                    self.watcher.record(path, kind)
         except Exception:  # the observer thread must never die on one odd event
             log.exception("plugin watcher: cannot handle %r", event)
 
@@ -104,10 +129,10 @@ class _LinkedFileRecorder(FileSystemEventHandler):
         try:
             if event.event_type in _IGNORED_EVENTS or event.is_directory:
                 return
-            for raw in (event.src_path, getattr(event, "dest_path", "")):
-                link = self.links.get(os.fsdecode(raw)) if raw else None
+            for path, kind in _paths_of(event):
+                link = self.links.get(path)
                 if link is not None:
-                    self.watcher.record(link)
+                    self.watcher.record(link, kind)
         except Exception:  # the observer thread must never die on one odd event
             log.exception("plugin watcher: cannot handle %r", event)
 
@@ -162,9 +187,13 @@ class PluginWatcher:
         self.relevant = relevant
         self.on_batch = on_batch
         self.quiet = (DEFAULT_QUIET_MS if quiet_ms is None else quiet_ms) / 1000.0
+        self.settle = min(self.quiet, SETTLE_MS / 1000.0)
         self._cond = threading.Condition()
         self._pending: dict[str, float] = {}
-        self._last_event = 0.0
+        #: When the batch is handed over if no event comes first.
+        self._deadline = 0.0
+        #: Paths of the batch written to and not closed since: the quiet window holds.
+        self._writing: set[str] = set()
         self._stopping = False
         self._observer: Observer | None = None  # type: ignore[valid-type]
         self._thread: threading.Thread | None = None
@@ -188,12 +217,28 @@ class PluginWatcher:
         self._thread = threading.Thread(target=self._run, name="hotplay-watcher", daemon=True)
         self._thread.start()
 
-    def record(self, path: str) -> None:
-        """Note a changed path (called from the observer thread)."""
+    def record(self, path: str, kind: str = "modified") -> None:
+        """Note a changed path (called from the observer thread).
+
+        Args:
+            path: the path.
+            kind: ``"finished"``: the event ended a save of it (closed after
+                writing, renamed into place); ``"writing"``: it was created or
+                written to; anything else (``"deleted"``...): neither. Once the
+                last event is a finished save and no path of the batch is still
+                being written, the batch waits only the settle window, else the
+                whole quiet window.
+        """
         now = time.perf_counter()
         with self._cond:
             self._pending.setdefault(path, now)
-            self._last_event = now
+            writing = self._writing
+            if kind == "finished":
+                writing.discard(path)
+            elif kind == "writing":
+                writing.add(path)
+            settled = kind == "finished" and not writing
+            self._deadline = now + (self.settle if settled else self.quiet)
             self._cond.notify()
 
     def _run(self) -> None:
@@ -203,15 +248,17 @@ class PluginWatcher:
                     self._cond.wait()
                 if self._stopping:
                     return
-                # Wait until no event has arrived for a whole quiet window.
+                # Wait until no event has arrived for a whole quiet window (the
+                # settle window, when the last one ended a save).
                 while not self._stopping:
-                    remaining = self._last_event + self.quiet - time.perf_counter()
+                    remaining = self._deadline - time.perf_counter()
                     if remaining <= 0:
                         break
                     self._cond.wait(remaining)
                 if self._stopping:
                     return
                 batch, self._pending = self._pending, {}
+                self._writing = set()
             try:
                 self.batches += 1
                 self.on_batch(sorted(batch), min(batch.values()))

@@ -66,16 +66,54 @@ def test_burst_of_saves_gives_one_batch(tmp_path):
     w = PluginWatcher(tmp_path, batches, quiet_ms=150)
     w.start()
     try:
-        for i in range(5):
-            (tmp_path / "a.py").write_text(f"x = {i}\n")
-        (tmp_path / "b.py").write_text("y = 1\n")
+        # While one file of the burst is still being written, every save waits the
+        # whole quiet window; the burst ends when it is closed.
+        with open(tmp_path / "c.py", "w") as writing:
+            writing.write("z = 0\n")
+            writing.flush()
+            for i in range(5):
+                (tmp_path / "a.py").write_text(f"x = {i}\n")
+            (tmp_path / "b.py").write_text("y = 1\n")
         paths, _ = batches.next()
-        assert {os.path.basename(p) for p in paths} == {"a.py", "b.py"}
+        assert {os.path.basename(p) for p in paths} == {"a.py", "b.py", "c.py"}
         with pytest.raises(queue.Empty):
             batches.next(timeout=0.3)
     finally:
         w.stop()
     assert not w.alive
+
+
+def test_a_finished_save_is_handed_over_without_waiting_the_quiet_window(tmp_path):
+    batches = Batches()
+    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000)  # ten minutes: never waited out
+    w.start()
+    try:
+        (tmp_path / "a.py").write_text("x = 1\n")  # written and closed
+        paths, _ = batches.next()
+        assert [os.path.basename(p) for p in paths] == ["a.py"]
+        (tmp_path / "b.tmp").write_text("y = 1\n")
+        os.replace(tmp_path / "b.tmp", tmp_path / "b.py")  # an editor's atomic save
+        paths, _ = batches.next()
+        assert [os.path.basename(p) for p in paths] == ["b.py"]
+    finally:
+        w.stop()
+
+
+def test_a_file_still_being_written_holds_the_batch_until_it_is_closed(tmp_path):
+    batches = Batches()
+    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000)
+    w.start()
+    try:
+        with open(tmp_path / "slow.py", "w") as slow:
+            slow.write("x = 1\n")
+            slow.flush()
+            (tmp_path / "quick.py").write_text("y = 1\n")  # finished, but slow.py is not
+            with pytest.raises(queue.Empty):
+                batches.next(timeout=0.3)
+        paths, _ = batches.next()
+        assert {os.path.basename(p) for p in paths} == {"quick.py", "slow.py"}
+    finally:
+        w.stop()
 
 
 def test_watcher_survives_a_failing_handler(tmp_path):
