@@ -52,6 +52,7 @@ from runtime.fields import (
 from runtime.input import NO_INPUT, FrameInput, RecordedInput
 from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scripting import (
+    ENGINE_KEYS,
     STASH_KEY,
     PlaceholderScript,
     Plugin,
@@ -79,9 +80,6 @@ log = logging.getLogger("hotplay.history")
 #: The layout version of a keyframe blob.
 KEYFRAME_FORMAT = 1
 
-#: Attributes the engine keeps on scripts and plugins: not the object's own state (the
-#: reload snapshot's ``ENGINE_KEYS``, which this layer cannot import).
-_ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
 
 #: Stands for a field value msgpack could not hold: it takes its default when read back.
 _UNSTORABLE = "\x00hotplay:unstorable"
@@ -626,7 +624,7 @@ class _Writer:
         # undeclared attribute, none is paused and none has a stash, and then the
         # per-object look for each is skipped.
         present = set().union(*dicts)
-        not_extra = _ENGINE_KEYS.union(names)
+        not_extra = ENGINE_KEYS.union(names)
         extras = []
         if not present <= not_extra:
             extras = [

@@ -28,6 +28,10 @@ if TYPE_CHECKING:
 #: Where an object keeps its stash (`stash_of`), in its ``__dict__`` beside engine state.
 STASH_KEY = "_hp_stash"
 
+#: Attributes the engine keeps on scripts and plugins, beside their own state: the
+#: lifecycle state, the entity, the paused mark and the stash.
+ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
+
 #: Prefix of the module namespace plugins are imported under (see `runtime.plugins`).
 NAMESPACE_PREFIX = "hotplay_plugins"
 

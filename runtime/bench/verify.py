@@ -12,10 +12,9 @@ from typing import Any
 from runtime.bench.errors import BenchError
 from runtime.bench.project import MOVER_FIELDS, PLUGIN, FieldChange
 from runtime.game import Game
-from runtime.reload.snapshot import ENGINE_KEYS
 from runtime.reports import ReloadReport
 from runtime.scene import Scene
-from runtime.scripting import NAMESPACE_PREFIX, type_id_of
+from runtime.scripting import ENGINE_KEYS, NAMESPACE_PREFIX, type_id_of
 from runtime.values import Vec2
 
 

@@ -24,7 +24,13 @@ from runtime.fields import dataclass_default, declared_fields, type_name
 from runtime.plugins import describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live
 from runtime.reload.state import UNENCODABLE_MARK, Notes, Scope, Target, Targets
-from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of, type_id_of
+from runtime.scripting import (
+    ENGINE_KEYS,
+    STASH_KEY,
+    PlaceholderScript,
+    plugin_name_of,
+    type_id_of,
+)
 from runtime.snapshot import Unencodable, packb
 from runtime.values import Handle, Vec2
 
@@ -33,9 +39,6 @@ if TYPE_CHECKING:
 
 # How a column of field values is stored in a snapshot.
 PLAIN, VEC2, HANDLE, TUPLE = 0, 1, 2, 3
-
-#: Engine attributes kept on scripts and plugins (not user state).
-ENGINE_KEYS = frozenset({"_hp_state", "_hp_entity", "_hp_faulted", STASH_KEY})
 
 _CALLBACK_KINDS = ("timer", "subscription", "message", "event")
 

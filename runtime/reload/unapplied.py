@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from runtime.plugins import LoadedPlugin
-from runtime.reload.snapshot import ENGINE_KEYS, Snapshot
+from runtime.reload.snapshot import Snapshot
 from runtime.reports import UnappliedChange
-from runtime.scripting import PlaceholderScript, plugin_name_of, type_id_of
+from runtime.scripting import ENGINE_KEYS, PlaceholderScript, plugin_name_of, type_id_of
 
 #: The hooks that run once per object, and the ``_hp_state`` an object has once it ran each.
 #: (The plugin object runs ``on_init`` when the game starts; it has no ``on_start``.)
