@@ -38,7 +38,7 @@ from runtime.callbacks import CallbackStore
 from runtime.guard import BudgetExceeded, GameExit
 from runtime.input import FrameInput
 from runtime.plugins import LoadedPlugin, describe_error
-from runtime.reload.restore import Restored, _ClassFinder
+from runtime.reload.restore import ClassFinder, Restored
 from runtime.reload.snapshot import Snapshot
 from runtime.reload.state import ReloadFailed, Scope
 from runtime.scripting import Plugin, Script
@@ -108,7 +108,7 @@ class NewGeneration:
     """
 
     def __init__(self, game: Game, scope: Scope, fresh: dict[str, LoadedPlugin]) -> None:
-        self._finder = _ClassFinder(scope, fresh, game.registry)
+        self._finder = ClassFinder(scope, fresh, game.registry)
         self._scope = scope
         self._fresh = fresh
         self._loaded = game.plugins.plugins

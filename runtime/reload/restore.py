@@ -91,7 +91,7 @@ def restore_objects(
     Raises:
         ReloadFailed: a stored value is refused or a hook raised.
     """
-    classes = _ClassFinder(scope, fresh, game.registry)
+    classes = ClassFinder(scope, fresh, game.registry)
     unresolved: list[Unresolved] = []
     nested = NestedMigration(notes, unpackb(snap.dataclass_layouts, classes.resolver))
     layout_rows, group_rows, placeholders, callbacks = unpackb(
@@ -148,7 +148,7 @@ def _put(objects: list[Any], index: list[int], built: list[Any]) -> None:
             objects[n] = obj
 
 
-class _ClassFinder:
+class ClassFinder:
     """Finds the new class of a stored object, and the classes of stored values."""
 
     def __init__(self, scope: Scope, fresh: dict[str, LoadedPlugin], registry: TypeRegistry):
@@ -202,7 +202,7 @@ def _decode_column(kind: int, col: list[Any]) -> list[Any]:
 def _plan(
     t: Target,
     layout: list[Any],
-    classes: _ClassFinder,
+    classes: ClassFinder,
     notes: Notes,
     careful: bool,
     nested: NestedMigration,
@@ -274,7 +274,7 @@ def _from_placeholder(
     type_id: str,
     data: Any,
     stash: dict[str, Any] | None,
-    classes: _ClassFinder,
+    classes: ClassFinder,
     notes: Notes,
 ) -> Any:
     cls, _ = classes.new_class(type_id, "", "")
