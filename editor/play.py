@@ -151,6 +151,8 @@ class InEditorPlay(PlayTarget):
         self._timer.setInterval(max(1, int(1000 * game.fixed_dt)))
         self._timer.timeout.connect(self._on_tick)
         self._clock = FixedStepClock(game.fixed_dt, self.MAX_FRAMES_PER_TICK)
+        #: The code generation the last tick ran (a new one restarts the clock).
+        self._generation = game.generations.generation
         self._fps_frames = 0
         self._fps_since = 0.0
         self._fps = 0.0
@@ -214,12 +216,20 @@ class InEditorPlay(PlayTarget):
         self.game.input.release_all()
 
     def _start_timer(self) -> None:
+        self._generation = self.game.generations.generation
         self._clock.start()
         self._fps_since = time.perf_counter()
         self._fps_frames = 0
         self._timer.start()
 
     def _on_tick(self) -> None:
+        generation = self.game.generations.generation
+        if generation != self._generation:
+            # New code since the last tick (the editor reloads between ticks, or a
+            # step did): run its first frame now and show it, rather than catch up
+            # on the time the reload took with frames nobody sees.
+            self._generation = generation
+            self._clock.start()
         frames = self._clock.frames_due()
         if frames <= 0:
             return

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QToolButton
 
 from runtime import BuildProfile, Color
+from runtime.clock import FixedStepClock
 from runtime.scripting import type_id_of
 
 GREEN = Color(0, 255, 0)
@@ -212,3 +213,27 @@ def test_no_stale_references_to_old_code_after_reload(window, write_plugin, qtbo
     window.stop()
     gc.collect()
     assert window.game.stale_references() == []
+
+
+def test_the_first_tick_after_a_hot_reload_runs_one_frame_of_the_new_code(
+    window, write_plugin, qtbot
+):
+    choose_profile(window, "Debug (HR)")
+    click(qtbot, window, "playButton")
+    game = window.game
+    qtbot.waitUntil(lambda: game.frame >= 3)
+    target = window.play_controller.target
+    target._timer.stop()  # still playing; the ticks below are the test's own
+    now = [100.0]
+    target._clock = FixedStepClock(game.fixed_dt, target.MAX_FRAMES_PER_TICK, lambda: now[0])
+    target._clock.start()
+    reports = []
+    game.on_reload(reports.append)
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(lambda: bool(reports))  # the editor reloads between ticks
+    assert reports[-1].ok
+    now[0] += 0.3  # the reload took that long: no burst of frames to make up for it
+    frame = game.frame
+    target._on_tick()
+    assert game.frame == frame + 1
+    window.stop()
