@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,12 @@ DEFAULT_QUIET_MS = 6.0
 #: "save all") comes within a millisecond. A save split in two batches costs a
 #: second reload, never state.
 SETTLE_MS = 2.0
+
+#: The interpreter's thread switch interval while a watcher runs, in seconds. The
+#: watcher's threads need the GIL for a few short steps per save; at Python's default
+#: of 5 ms each step waits up to that long while the game thread runs a frame, which
+#: added 10-25 ms between a save and its reload in a playing editor.
+SWITCH_INTERVAL = 0.001
 
 #: Events of a file being written: its save ends with a close (or never, for a chmod).
 _WRITING_EVENTS = {"created", "modified"}
@@ -200,7 +207,13 @@ class PluginWatcher:
         self.batches = 0
 
     def start(self) -> None:
-        """Start watching (returns at once; events are recorded from now on)."""
+        """Start watching (returns at once; events are recorded from now on).
+
+        Lowers the interpreter's thread switch interval to `SWITCH_INTERVAL`
+        (for the whole process, and for good) when it is longer.
+        """
+        if sys.getswitchinterval() > SWITCH_INTERVAL:
+            sys.setswitchinterval(SWITCH_INTERVAL)
         observer = Observer()
         observer.schedule(
             _Recorder(self, self.relevant), str(self.root), recursive=True, follow_symlink=True

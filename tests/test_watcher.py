@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import queue
+import sys
 import threading
 
 import pytest
@@ -114,6 +115,16 @@ def test_a_file_still_being_written_holds_the_batch_until_it_is_closed(tmp_path)
         assert {os.path.basename(p) for p in paths} == {"quick.py", "slow.py"}
     finally:
         w.stop()
+
+
+def test_a_running_watcher_gets_the_interpreter_lock_within_a_millisecond(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "getswitchinterval", lambda: 0.005)  # Python's default
+    chosen = []
+    monkeypatch.setattr(sys, "setswitchinterval", chosen.append)
+    w = PluginWatcher(tmp_path, Batches())
+    w.start()
+    w.stop()
+    assert chosen == [0.001]
 
 
 def test_watcher_survives_a_failing_handler(tmp_path):
