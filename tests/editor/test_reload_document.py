@@ -149,3 +149,21 @@ def test_a_changed_on_init_that_already_ran_is_offered_to_run_again(window, proj
     assert all(e.scripts[0].bounces >= 100 for e in running if e.name.startswith("Ball "))
     assert not banner.isVisible()
     assert "re-ran on_init" in window.status.message.text()
+
+
+def test_a_class_that_goes_and_comes_back_leaves_the_document_as_it_was(window, project, qtbot):
+    window.set_profile(BuildProfile.DEBUG_HR)
+    source = ball_source(project)
+    ball = window.edited_scene.find("Ball A")
+    before = dict(vars(ball.scripts[0]))
+    # The class is renamed (the name left behind is not a script): its scripts have no class.
+    renamed = source.replace("class Ball(Script):", "class Renamed(Script):")
+    write_ball(project, renamed + "\n\nBall = None\n")
+    wait_reload(qtbot, window, 1)
+    assert type(ball.scripts[0]).__name__ == "PlaceholderScript"  # the data is kept as it is
+    assert not window.is_modified and window.undo_stack.count() == 0
+    write_ball(project, source)
+    wait_reload(qtbot, window, 2)
+    assert type(ball.scripts[0]).__name__ == "Ball"
+    assert {k: v for k, v in vars(ball.scripts[0]).items() if k in before} == before
+    assert not window.is_modified and window.undo_stack.count() == 0
