@@ -527,13 +527,18 @@ class ColumnCache:
     tree, visuals, most fields), and packing it again is most of a keyframe's
     cost. A column is taken from here when it holds the very objects it held
     then (compared by identity, in C) and they are all of `IMMUTABLE` types:
-    then its bytes are the same, to the bit. Anything else is packed afresh.
-    Only the columns of the last keyframe are kept.
+    then its bytes are the same, to the bit. A column of strings, or of handles
+    stored as numbers, is taken when its values are equal (one list comparison,
+    also in C): equal values of those pack to the same bytes, where 1, 1.0 and
+    True or 0.0 and -0.0 do not. Anything else is packed afresh. Only the
+    columns of the last keyframe are kept.
     """
 
     def __init__(self) -> None:
-        self._last: dict[Hashable, tuple[list[Any], _Packed]] = {}
-        self._now: dict[Hashable, tuple[list[Any], _Packed]] = {}
+        #: Each column of the last keyframe: its values, its bytes, and whether equal
+        #: values are enough to take the bytes again (see `column`).
+        self._last: dict[Hashable, tuple[list[Any], _Packed, bool]] = {}
+        self._now: dict[Hashable, tuple[list[Any], _Packed, bool]] = {}
 
     def begin(self) -> None:
         """Start a keyframe: the columns it packs replace those of the last one."""
@@ -552,19 +557,25 @@ class ColumnCache:
             build: makes the stored form from `values` (`_column`, say).
         """
         last = self._last.get(key)
-        if (
-            last is not None
-            and len(last[0]) == len(values)
-            and all(map(operator.is_, values, last[0]))
-        ):
-            self._now[key] = last
-            return last[1]
+        if last is not None and len(last[0]) == len(values):
+            old, packed, exact = last
+            # Where equal values pack to equal bytes, a comparison of the lists (in C,
+            # the very same objects at once) tells; elsewhere 1 == 1.0 == True, and
+            # only the very same objects will do.
+            if values == old if exact else all(map(operator.is_, values, old)):
+                self._now[key] = last
+                return packed
         stored = build(values)
-        if not set(map(type, values)) <= IMMUTABLE:
+        kinds = set(map(type, values))
+        if not kinds <= IMMUTABLE:
             return stored  # a list or a dict in it may change in place: packed each time
         packed = _Packed(packb(stored))
-        self._now[key] = (values, packed)
+        self._now[key] = (values, packed, kinds <= _EXACT or build is _ints)
         return packed
+
+
+#: The types whose equal values pack to equal bytes (a name, a path, a text).
+_EXACT = frozenset({str})
 
 
 class _Writer:

@@ -515,12 +515,17 @@ def test_a_keyframe_packs_again_only_the_columns_that_changed(make_project, monk
                     steps: int = 0
                     trail: list[int] = []
                     sign: float = 0.0
+                    flag: float = 1.0
+                    label: str = "walker"
 
                     def on_update(self, ctx, dt):
                         self.steps += 1
                         if ctx.frame % 2:
                             self.trail.append(ctx.frame)  # the same list, changed in place
                         self.sign = -self.sign  # 0.0 and -0.0: equal, not the same bits
+                        self.flag = (1.0, 1, True)[ctx.frame % 3]  # equal, packed apart
+                        self.label = "".join(["walk", "er"])  # an equal string, anew
+                        ctx.entity.name = f"W{ctx.entity.handle}"  # likewise
                 """
             }
         },
