@@ -130,7 +130,9 @@ class InEditorPlay(PlayTarget):
 
     The timer fires about every 1/60 s; each tick runs as many fixed steps as
     wall time asks for (at most a few, so a stalled GUI does not cause a burst),
-    which keeps game time at the game's rate whatever the timer's jitter.
+    which keeps game time at the game's rate whatever the timer's jitter. A game
+    whose frames take longer than a fixed step cannot catch up: it runs one
+    frame a tick, so the editor's event loop turns between any two of its frames.
 
     Args:
         game: the editor's game (holds the edited scene, not running).
@@ -154,6 +156,7 @@ class InEditorPlay(PlayTarget):
         self._fps_frames = 0
         self._fps_since = 0.0
         self._fps = 0.0
+        self._frame_seconds = 0.0  # what a frame took in the last tick that ran one
 
     @property
     def scene(self) -> Scene | None:  # noqa: D102 (base-class API)
@@ -223,6 +226,8 @@ class InEditorPlay(PlayTarget):
         frames = self._clock.frames_due()
         if frames <= 0:
             return
+        if self._frame_seconds > self.game.fixed_dt:
+            frames = 1  # a game slower than real time: frames in a row only block the editor
         now = time.perf_counter()
         self._run_frames(frames)
         self._fps_frames += frames
@@ -232,6 +237,7 @@ class InEditorPlay(PlayTarget):
             self._fps_since = now
 
     def _run_frames(self, frames: int) -> None:
+        first, started = self.game.frame, time.perf_counter()
         try:
             # Pending hot reloads are applied at the start of each frame.
             self.game.step(frames, responsive=True)
@@ -240,4 +246,7 @@ class InEditorPlay(PlayTarget):
             self.stop()
             self.failed.emit(f"the game stopped on an internal error: {exc}")
             return
+        ran = self.game.frame - first
+        if ran:
+            self._frame_seconds = (time.perf_counter() - started) / ran
         self.frameAdvanced.emit()

@@ -108,6 +108,40 @@ def test_a_frame_over_budget_pauses_play_and_asks_resume_or_stop(
     window.stop()
 
 
+# Each frame takes three fixed steps (1/60 s each): the game cannot keep up with real time.
+SLOW = """
+import time
+from runtime import Script
+
+
+class Slow(Script):
+    def on_update(self, ctx, dt):
+        end = time.perf_counter() + 0.05
+        while time.perf_counter() < end:
+            pass
+"""
+
+
+def test_a_game_slower_than_real_time_runs_one_frame_per_turn_of_the_editor(
+    make_window, qtbot, tmp_path
+):
+    root = make_game_project(tmp_path / "game", {"slow.py": SLOW}, "game.slow:Slow")
+    window = make_window(root, profile=BuildProfile.DEBUG)
+    window.play()
+    game, ran, last = window.game, [], [0]
+
+    def on_frame_advanced():
+        ran.append(game.frame - last[0])
+        last[0] = game.frame
+
+    window.play_controller.target.frameAdvanced.connect(on_frame_advanced)
+    last[0] = game.frame
+    qtbot.waitUntil(lambda: len(ran) >= 8, timeout=10_000)
+    window.stop()
+    # Catching up would run three or four frames a turn (0.2 s); the editor turns after each.
+    assert ran[1:] == [1] * (len(ran) - 1), ran
+
+
 # --- in a child editor ---------------------------------------------------------------------------
 
 # Opens the editor on argv[1] (settings in argv[2]), runs the scenario in argv[3] while a
