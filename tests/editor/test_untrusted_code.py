@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from editor.play import PlayState
 from runtime import BuildProfile
@@ -140,6 +141,26 @@ def test_a_game_slower_than_real_time_runs_one_frame_per_turn_of_the_editor(
     window.stop()
     # Catching up would run three or four frames a turn (0.2 s); the editor turns after each.
     assert ran[1:] == [1] * (len(ran) - 1), ran
+
+
+def test_the_editors_timers_run_between_two_frames_of_a_game_slower_than_real_time(
+    make_window, qtbot, tmp_path
+):
+    root = make_game_project(tmp_path / "game", {"slow.py": SLOW}, "game.slow:Slow")
+    window = make_window(root, profile=BuildProfile.DEBUG)
+    window.play()
+    seen: list[str] = []
+
+    def on_frame_advanced():
+        seen.append("frame")
+        # Due 1 ms from now, long before the next frame is (1/60 s).
+        QTimer.singleShot(1, lambda: seen.append("timer"))
+
+    window.play_controller.target.frameAdvanced.connect(on_frame_advanced)
+    qtbot.waitUntil(lambda: seen.count("frame") >= 10, timeout=10_000)
+    window.stop()
+    qtbot.waitUntil(lambda: seen.count("timer") == seen.count("frame"))
+    assert seen == ["frame", "timer"] * (len(seen) // 2), seen
 
 
 # --- in a child editor ---------------------------------------------------------------------------
