@@ -109,24 +109,15 @@ def test_a_frame_over_budget_pauses_play_and_asks_resume_or_stop(
     window.stop()
 
 
-# Each frame takes three fixed steps (1/60 s each): the game cannot keep up with real time.
-SLOW = """
-import time
-from runtime import Script
-
-
-class Slow(Script):
-    def on_update(self, ctx, dt):
-        end = time.perf_counter() + 0.05
-        while time.perf_counter() < end:
-            pass
-"""
+#: `CROWD` with one script whose frame takes three fixed steps (1/60 s each): the game cannot
+#: keep up with real time.
+SLOW = CROWD.replace("0.004", "0.05")
 
 
 def test_a_game_slower_than_real_time_runs_one_frame_per_turn_of_the_editor(
     make_window, qtbot, tmp_path
 ):
-    root = make_game_project(tmp_path / "game", {"slow.py": SLOW}, "game.slow:Slow")
+    root = make_game_project(tmp_path / "game", {"crowd.py": SLOW}, "game.crowd:Busy")
     window = make_window(root, profile=BuildProfile.DEBUG)
     window.play()
     game, ran, last = window.game, [], [0]
@@ -146,7 +137,7 @@ def test_a_game_slower_than_real_time_runs_one_frame_per_turn_of_the_editor(
 def test_the_editors_timers_run_between_two_frames_of_a_game_slower_than_real_time(
     make_window, qtbot, tmp_path
 ):
-    root = make_game_project(tmp_path / "game", {"slow.py": SLOW}, "game.slow:Slow")
+    root = make_game_project(tmp_path / "game", {"crowd.py": SLOW}, "game.crowd:Busy")
     window = make_window(root, profile=BuildProfile.DEBUG)
     window.play()
     seen: list[str] = []
