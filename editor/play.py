@@ -130,7 +130,10 @@ class InEditorPlay(PlayTarget):
 
     The timer fires about every 1/60 s; each tick runs as many fixed steps as
     wall time asks for (at most a few, so a stalled GUI does not cause a burst),
-    which keeps game time at the game's rate whatever the timer's jitter.
+    which keeps game time at the game's rate whatever the timer's jitter. A game
+    whose frames take longer than a fixed step cannot catch up: it runs one
+    frame a tick, and the next tick is an interval after this one ends, so the
+    editor's event loop, its other timers included, turns between any two frames.
 
     Args:
         game: the editor's game (holds the edited scene, not running).
@@ -156,6 +159,7 @@ class InEditorPlay(PlayTarget):
         self._fps_frames = 0
         self._fps_since = 0.0
         self._fps = 0.0
+        self._frame_seconds = 0.0  # what a frame took in the last tick that ran one
 
     @property
     def scene(self) -> Scene | None:  # noqa: D102 (base-class API)
@@ -233,15 +237,29 @@ class InEditorPlay(PlayTarget):
         frames = self._clock.frames_due()
         if frames <= 0:
             return
+        if self._behind_real_time:
+            frames = 1  # it cannot catch up: frames in a row would only block the editor
         now = time.perf_counter()
         self._run_frames(frames)
+        if self._behind_real_time and self._timer.isActive():
+            # Qt schedules a repeating timer's next timeout from when it was due, so after a
+            # slow tick the next one is overdue at once and, being the earliest, fires
+            # before the editor's other timers, overdue by then too. Counted from now, it
+            # comes after them.
+            self._timer.start()
         self._fps_frames += frames
         if now - self._fps_since >= 0.5:
             self._fps = self._fps_frames / (now - self._fps_since)
             self._fps_frames = 0
             self._fps_since = now
 
+    @property
+    def _behind_real_time(self) -> bool:
+        """Whether the last frame took longer than a fixed step: the game cannot keep up."""
+        return self._frame_seconds > self.game.fixed_dt
+
     def _run_frames(self, frames: int) -> None:
+        first, started = self.game.frame, time.perf_counter()
         try:
             # Pending hot reloads are applied at the start of each frame.
             self.game.step(frames, responsive=True)
@@ -250,4 +268,7 @@ class InEditorPlay(PlayTarget):
             self.stop()
             self.failed.emit(f"the game stopped on an internal error: {exc}")
             return
+        ran = self.game.frame - first
+        if ran:
+            self._frame_seconds = (time.perf_counter() - started) / ran
         self.frameAdvanced.emit()

@@ -8,7 +8,11 @@ change (``beginInsertRows`` for an added subtree, ``beginRemoveRows``,
 selection and expanded rows by itself. Names, icons and tooltips are read from
 the scene when a row is drawn, so only the rows on screen cost anything.
 Qt lays out every shown top-level row again after a change among them, so the
-model shows the roots in batches as the view scrolls (`ROOTS_PER_FETCH`).
+model shows the roots in batches as the view scrolls (`ROOTS_PER_FETCH`), and a
+root added at the end of a long list (a game spawning hundreds a frame) waits
+there until the end of the list is on screen: the rows Qt lays out on each turn
+of the event loop stay as many as the user has scrolled through, however many
+entities the game spawns.
 
 Replaced scripts (a hot reload's commit step, adding or removing a script) only
 mark rows stale: they are redrawn once, on the next turn of the event loop.
@@ -18,6 +22,8 @@ them into undoable commands, and the resulting scene events update the model.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any, overload
 
 from PySide6.QtCore import (
@@ -58,7 +64,9 @@ _ICON_CACHE_SIZE = 512
 #: Top-level rows the model shows at first and adds per `fetchMore`. Qt lays out
 #: every shown top-level row again after an insert or removal among them (a
 #: Python call or three per row), so a scene of 100,000 roots shows them as the
-#: user scrolls down instead of all at once.
+#: user scrolls down instead of all at once. A root added at the end is shown at
+#: once only while fewer rows than this are shown; past that it is fetched like
+#: the others.
 ROOTS_PER_FETCH = 256
 
 # Qt flag arithmetic costs a Python enum operation each time; flags() runs per row laid out.
@@ -133,7 +141,9 @@ class SceneTreeModel(QAbstractItemModel):
 
     Top-level rows are fetched in batches (`ROOTS_PER_FETCH`, Qt's
     ``canFetchMore``/``fetchMore``): an entity below the fetched rows has no
-    index until `expose` (or the user scrolling down) fetches it.
+    index until `expose` (or the user scrolling down) fetches it. A root added
+    at the end of the list is shown at once while fewer than a batch are shown;
+    past that it joins the unfetched ones and `rootsWaiting` is emitted.
 
     Args:
         parent: the owning Qt object.
@@ -141,9 +151,12 @@ class SceneTreeModel(QAbstractItemModel):
 
     Signals:
         renameRequested(object, str): a row's name was edited (the `Handle`, the new name).
+        rootsWaiting(): top-level rows were added past the fetched ones (the view
+            fetches them when the end of the list is on screen).
     """
 
     renameRequested = Signal(object, str)
+    rootsWaiting = Signal()
 
     def __init__(
         self, parent: QObject | None = None, *, roots_per_fetch: int = ROOTS_PER_FETCH
@@ -161,6 +174,7 @@ class SceneTreeModel(QAbstractItemModel):
         self._row_hint: dict[int, int] = {}
         self._icons: dict[tuple[str, int, int, int] | None, QIcon] = {}
         self._stale: set[int] = set()  # rows whose scripts were replaced
+        self._fetching_held = False
         self._in_event = False
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setSingleShot(True)
@@ -294,18 +308,31 @@ class SceneTreeModel(QAbstractItemModel):
         return 1
 
     def canFetchMore(self, parent: AnyIndex) -> bool:  # noqa: D102 (base-class API)
+        if self._fetching_held:
+            return False
         return not parent.isValid() and self._roots_shown < len(self._children[0])
 
+    @contextlib.contextmanager
+    def fetching_held(self) -> Iterator[None]:
+        """Within this block nothing more can be fetched (while rows are fetched, or laid out)."""
+        held, self._fetching_held = self._fetching_held, True
+        try:
+            yield
+        finally:
+            self._fetching_held = held
+
     def fetchMore(self, parent: AnyIndex) -> None:  # noqa: D102 (base-class API)
-        if not parent.isValid():
+        if self.canFetchMore(parent):
             self._fetch_roots(self._roots_shown + self._roots_per_fetch)
 
     def _fetch_roots(self, count: int) -> None:
         count = min(count, len(self._children[0]))
         if count > self._roots_shown:
-            self.beginInsertRows(QModelIndex(), self._roots_shown, count - 1)
-            self._roots_shown = count
-            self.endInsertRows()
+            # Whoever hears of these rows (Qt's model tester does) must not fetch more in between.
+            with self.fetching_held():
+                self.beginInsertRows(QModelIndex(), self._roots_shown, count - 1)
+                self._roots_shown = count
+                self.endInsertRows()
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: D102
         scene = self._scene
@@ -444,17 +471,28 @@ class SceneTreeModel(QAbstractItemModel):
         """Put `handle` (its subtree already in the shape) at `row` of `parent`'s list."""
         kids = self._children.setdefault(parent, [])
         shown = self._shown_in(parent, kids)
-        # A root past the fetched rows stays unfetched; at the end of a fully
-        # fetched list it is shown, as a new entity should be.
-        visible = self._is_shown(parent) if parent else row < shown or shown == len(kids)
+        visible = self._is_shown(parent) if parent else self._root_row_shown(row, shown, len(kids))
         if visible:
             self.beginInsertRows(self._parent_index(parent), row, row)
         kids.insert(row, handle)
         self._parent_of[handle] = parent
+        self._row_hint[handle] = row  # a removal soon after (a spawned bullet's) needs no scan
         if visible:
             if not parent:
                 self._roots_shown += 1
             self.endInsertRows()
+        elif not parent:
+            self.rootsWaiting.emit()
+
+    def _root_row_shown(self, row: int, shown: int, roots: int) -> bool:
+        """Whether a root inserted at `row` gets a row at once, `shown` of `roots` having one.
+
+        Inside the fetched rows it does. At the end of a fully fetched list it
+        does while fewer than a batch are shown (a new entity of a small scene
+        shows at once); past that it waits for a fetch, so that a game spawning
+        hundreds of roots a frame does not make Qt lay out ever more rows.
+        """
+        return row < shown or (shown == roots and shown < self._roots_per_fetch)
 
     def _remove_row(self, handle: int) -> None:
         """Take `handle` out of its parent's list (its subtree stays in the shape)."""
@@ -498,7 +536,8 @@ class SceneTreeModel(QAbstractItemModel):
             dst_shown = self._is_shown(new_parent)
         else:  # as _insert_row would decide once the row left its old place
             shown = self._roots_shown - (1 if src_shown and not old_parent else 0)
-            dst_shown = new_row < shown or shown == len(new_kids) - (0 if old_parent else 1)
+            roots = len(new_kids) - (0 if old_parent else 1)
+            dst_shown = self._root_row_shown(new_row, shown, roots)
         if not (src_shown and dst_shown):
             # A row moving from or to the unfetched roots appears or disappears.
             self._remove_row(handle)
@@ -573,7 +612,13 @@ class SceneTreeView(QTreeView):
         self._model.renameRequested.connect(self.renameRequested)
         self._model.rowsInserted.connect(self._on_rows_inserted)
         self._model.rowsMoved.connect(self._on_rows_moved)
+        self._model.rootsWaiting.connect(self._on_roots_waiting)
         self.selectionModel().selectionChanged.connect(self._on_selection_changed)
+        # Once per turn of the event loop, however many roots a frame of the game spawned.
+        self._fetch_timer = QTimer(self)
+        self._fetch_timer.setSingleShot(True)
+        self._fetch_timer.setInterval(0)
+        self._fetch_timer.timeout.connect(self._fetch_if_end_on_screen)
 
     # --- the scene ----------------------------------------------------------------------
 
@@ -672,6 +717,28 @@ class SceneTreeView(QTreeView):
         # The model reads every row from the scene when it is drawn: repainting
         # the rows on screen is the whole refresh, whatever the scene's size.
         self.viewport().update()
+
+    def doItemsLayout(self) -> None:  # noqa: D102 (base-class API)
+        # Qt's layout of the top-level rows fetches another batch first whenever more
+        # can be fetched, and a game that spawns or destroys roots every frame has the
+        # view lay them out every turn: all of its rows would soon be shown, and laid
+        # out again on each turn. Rows are fetched when the user scrolls to the end
+        # instead (Qt's own fetch on scrolling, and `_fetch_if_end_on_screen`).
+        with self._model.fetching_held():
+            super().doItemsLayout()
+
+    def _on_roots_waiting(self) -> None:
+        if not self._fetch_timer.isActive():
+            self._fetch_timer.start()
+
+    def _fetch_if_end_on_screen(self) -> None:
+        """Fetch the next batch of roots when the last fetched one is on screen (as Qt does)."""
+        model = self._model
+        if not model.canFetchMore(_ROOT):
+            return
+        last = model.rowCount() - 1
+        if last < 0 or self.visualRect(model.index(last, 0)).intersects(self.viewport().rect()):
+            model.fetchMore(_ROOT)
 
     # --- events from the model ------------------------------------------------------------
 

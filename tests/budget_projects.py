@@ -43,6 +43,11 @@ class Busy(Script):
 """
 
 
+def spawner(per_frame: int) -> str:
+    """A spawner of `per_frame` entities a frame, each with a `Busy` script (0: the fix)."""
+    return SPAWNER.replace("range(200)", f"range({per_frame})")
+
+
 def budget_toml(budget: float = BUDGET) -> str:
     """A project file whose ``[budget] seconds`` is `budget`."""
     return (

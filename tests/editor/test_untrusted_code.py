@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import QTimer
 
 from editor.play import PlayState
 from runtime import BuildProfile
-from tests.budget_projects import BUDGET, SPAWNER, counter_project
+from tests.budget_projects import BUDGET, SPAWNER, counter_project, spawner
 from tests.conftest import REPO_ROOT, entity, script
 
 #: Seconds an editor child may take; one that freezes is killed then, and the test fails.
@@ -108,6 +109,51 @@ def test_a_frame_over_budget_pauses_play_and_asks_resume_or_stop(
     window.stop()
 
 
+#: `CROWD` with one script whose frame takes three fixed steps (1/60 s each): the game cannot
+#: keep up with real time.
+SLOW = CROWD.replace("0.004", "0.05")
+
+
+def test_a_game_slower_than_real_time_runs_one_frame_per_turn_of_the_editor(
+    make_window, qtbot, tmp_path
+):
+    root = make_game_project(tmp_path / "game", {"crowd.py": SLOW}, "game.crowd:Busy")
+    window = make_window(root, profile=BuildProfile.DEBUG)
+    window.play()
+    game, ran, last = window.game, [], [0]
+
+    def on_frame_advanced():
+        ran.append(game.frame - last[0])
+        last[0] = game.frame
+
+    window.play_controller.target.frameAdvanced.connect(on_frame_advanced)
+    last[0] = game.frame
+    qtbot.waitUntil(lambda: len(ran) >= 8, timeout=10_000)
+    window.stop()
+    # Catching up would run three or four frames a turn (0.2 s); the editor turns after each.
+    assert ran[1:] == [1] * (len(ran) - 1), ran
+
+
+def test_the_editors_timers_run_between_two_frames_of_a_game_slower_than_real_time(
+    make_window, qtbot, tmp_path
+):
+    root = make_game_project(tmp_path / "game", {"crowd.py": SLOW}, "game.crowd:Busy")
+    window = make_window(root, profile=BuildProfile.DEBUG)
+    window.play()
+    seen: list[str] = []
+
+    def on_frame_advanced():
+        seen.append("frame")
+        # Due 1 ms from now, long before the next frame is (1/60 s).
+        QTimer.singleShot(1, lambda: seen.append("timer"))
+
+    window.play_controller.target.frameAdvanced.connect(on_frame_advanced)
+    qtbot.waitUntil(lambda: seen.count("frame") >= 10, timeout=10_000)
+    window.stop()
+    qtbot.waitUntil(lambda: seen.count("timer") == seen.count("frame"))
+    assert seen == ["frame", "timer"] * (len(seen) // 2), seen
+
+
 # --- in a child editor ---------------------------------------------------------------------------
 
 # Opens the editor on argv[1] (settings in argv[2]), runs the scenario in argv[3] while a
@@ -174,7 +220,13 @@ print(json.dumps(result))
 """
 
 
-def run_editor(root: Path, tmp_path: Path, scenario: str, profile: str = "debug") -> dict[str, Any]:
+def run_editor(
+    root: Path,
+    tmp_path: Path,
+    scenario: str,
+    profile: str = "debug",
+    timeout: float = CHILD_TIMEOUT,
+) -> dict[str, Any]:
     proc = subprocess.run(
         [
             sys.executable,
@@ -186,7 +238,7 @@ def run_editor(root: Path, tmp_path: Path, scenario: str, profile: str = "debug"
         ],
         capture_output=True,
         text=True,
-        timeout=CHILD_TIMEOUT,
+        timeout=timeout,
         cwd=REPO_ROOT,
         env={**os.environ, "PROFILE": profile},
     )
@@ -252,6 +304,87 @@ def test_a_runaway_spawner_does_not_make_the_editor_unresponsive(tmp_path):
     out = run_editor(root, tmp_path, PLAY_FOR_A_WHILE.replace("2.0", "4.0"))
     assert out["longest_block"] < BUDGET + 0.5
     assert out["count"] > 10  # the game went on (the spawner paused, or the game asked)
+
+
+# Plays until the scene holds `entities`, resuming whenever a frame over budget pauses the
+# game (a user who insists), then saves `fix` (a spawner that spawns nothing) and stops.
+SPAWN_UNTIL = """
+from PySide6.QtCore import QModelIndex
+from editor.scene_tree import HANDLE_ROLE
+
+
+def answer_resume():
+    box = window.play_controller.halt_box
+    if box is not None:
+        (resume,) = [b for b in box.buttons() if b.text() == "Resume"]
+        resume.click()
+
+
+def play_until(done, seconds):
+    deadline = time.perf_counter() + seconds
+    while not done() and time.perf_counter() < deadline:
+        answer_resume()
+        wait(0.05)
+
+
+def tree_shows_scene():
+    model = window.scene_tree.scene_model()
+    scene = window.scene_view.scene
+    if scene.roots:
+        model.expose(scene.roots[-1])  # fetches every root, as scrolling to the end does
+
+    def rows(parent):
+        indexes = [model.index(r, 0, parent) for r in range(model.rowCount(parent))]
+        return [(i.data(HANDLE_ROLE), rows(i)) for i in indexes]
+
+    def entities(handles):
+        return [(int(h), entities(scene[h].children)) for h in handles]
+
+    return rows(QModelIndex()) == entities(scene.roots)
+
+
+reports = []
+window.game.on_reload(reports.append)
+window.play()
+last[0], longest[0] = time.perf_counter(), 0.0  # from here on: starting Play is not the game
+scene = window.scene_view.scene
+play_until(lambda: len(scene) >= {entities}, 60)
+result["spawning_block"] = longest[0]
+result["entities"] = len(scene)
+result["count"] = scene.find("Counter").scripts[0].count
+
+target = Path(sys.argv[1]) / "plugins" / "game" / "spawner.py"
+target.write_text({fix!r})
+play_until(lambda: any(r.ok for r in reports), 30)
+frame = window.game.frame
+play_until(lambda: window.game.frame >= frame + 3, 30)  # the fixed code has run
+grown = len(scene)
+play_until(lambda: window.game.frame >= frame + 6, 30)
+result["fixed"] = len(scene) == grown and window.game.frame >= frame + 6
+result["reports"] = [str(r) for r in reports]
+result["tree_after_fix"] = tree_shows_scene()
+window.stop()
+result["tree_after_stop"] = window.scene_view.scene is window.edited_scene and tree_shows_scene()
+"""
+
+
+def test_a_spawner_left_running_to_60000_entities_never_blocks_the_editor(tmp_path):
+    # 1,000 spawns a frame reach 60,000 entities in 60 frames: the same scene as the
+    # issue's 200 a frame, in a fifth of the frames (each a little slower than the last).
+    root = make_game_project(
+        tmp_path / "game", {"spawner.py": spawner(1000)}, "game.spawner:Spawner"
+    )
+    # A frame of 60,000 Busy scripts is over the budget wherever it runs: the look-ahead
+    # would refuse the fix for it. The fix itself, and the tree after it, are the subject.
+    with (root / "hotplay.toml").open("a", encoding="utf-8") as toml:
+        toml.write("[reload]\nlook_ahead_frames = 0\n")
+    scenario = SPAWN_UNTIL.format(entities=60_000, fix=spawner(0))
+    out = run_editor(root, tmp_path, scenario, profile="debug-hr", timeout=4 * CHILD_TIMEOUT)
+    assert out["entities"] >= 60_000, out  # the spawner really got there
+    assert out["spawning_block"] < BUDGET + 0.5
+    assert out["count"] > 10  # the game went on
+    assert out["fixed"], out["reports"]  # the save that fixes the spawner stops it
+    assert out["tree_after_fix"] and out["tree_after_stop"]
 
 
 EDITOR_RELOAD = """
