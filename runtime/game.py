@@ -595,6 +595,11 @@ class Game:
 
     # --- the loop ---------------------------------------------------------------------
 
+    @property
+    def last_frame_seconds(self) -> float:
+        """How long the last frame took, as the budget counts it (0.0 before the first)."""
+        return self._last_frame_seconds
+
     def step(self, frames: int = 1, *, responsive: bool = False) -> None:
         """Run `frames` fixed-step frames (pending reloads are applied before each).
 

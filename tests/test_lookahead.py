@@ -324,3 +324,35 @@ def test_a_world_too_large_to_copy_in_time_looks_ahead_no_more_and_says_so(make_
         assert report.ok  # not looked ahead: a raise one frame ahead got through
         game.step(1)
         assert game.scene.find("Ball A").scripts[0].__dict__.get("_hp_faulted")
+
+
+def sleepy_ball(seconds: float) -> str:
+    """`BALL_V1`, each ball's update taking `seconds` (two balls: twice that a frame)."""
+    return BALL_V1.replace(
+        "        self.steps += 1\n", f"        self.steps += 1\n        time.sleep({seconds})\n"
+    ).replace("from runtime import", "import time\nfrom runtime import")
+
+
+@pytest.mark.parametrize(
+    "live_seconds, refused",
+    [
+        (0.0, True),  # quick frames: the new code's are over the budget, its doing
+        (0.03, False),  # frames of 0.06 s of a 0.1 s budget: one ahead would use it up
+    ],
+)
+def test_a_frame_over_the_budget_ahead_refuses_only_a_world_whose_frames_fit_it(
+    make_project, caplog, live_seconds, refused
+):
+    root = arena(make_project, budget=0.1)
+    write_ball(root, sleepy_ball(live_seconds))
+    with Game(root) as game:
+        game.step(3)
+        write_ball(root, sleepy_ball(0.08))  # 0.16 s a frame
+        report = game.reload()
+        assert report.ok is not refused, report.details()
+        skipped = [r.getMessage() for r in caplog.records if "look-ahead skipped" in r.getMessage()]
+        if refused:
+            assert report.error.startswith("reload refused: the new code ran for longer than 0.1 s")
+            assert "1 frame after the reload" in report.error and not skipped
+        else:
+            assert len(skipped) == 1 and "half the budget or more" in skipped[0]

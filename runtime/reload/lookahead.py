@@ -23,7 +23,9 @@ scene's save is not kept waiting for N slow frames, the copy stops once its
 frames have taken `runtime.game.Game.look_ahead_seconds` (50 ms; at least one
 frame runs): what it ran, it checked; and a game whose world takes longer than
 that to copy looks ahead no more after the reload that measured it (one warning
-says so). Effects outside the scene (files written, sockets, module globals and
+says so). Nor does a game whose frames take half the budget or more: the
+reload has one budget, which a frame ahead would use up whatever the code
+(said once too). Effects outside the scene (files written, sockets, module globals and
 class attributes of plugin code) are not sandboxed.
 """
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 import itertools
 import logging
 import time
+import weakref
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore
@@ -67,6 +70,8 @@ def look_ahead(
     copying = game.look_ahead_copy_seconds
     if copying is not None and copying > game.look_ahead_seconds:
         return 0  # too large a world to copy at every save (said once, below)
+    if _frames_near_the_budget(game):
+        return 0
     started = time.perf_counter()
     replaced = {
         id(old): new
@@ -98,6 +103,31 @@ def look_ahead(
         failure = scratch.failures[0]
         raise ReloadFailed(refusal(game, failure)) from failure.error
     return ran
+
+
+def _frames_near_the_budget(game: Game) -> bool:
+    """Whether the game's last frame took half its budget or more (said once per game).
+
+    The look-ahead runs inside the reload, which has one budget: a frame ahead
+    of a world that slow would run out of it whatever the new code does, and
+    the reload would be refused for the world's size.
+    """
+    budget = game.guard.budget
+    if budget is None or game.last_frame_seconds < budget / 2:
+        return False
+    if game not in _told_slow:
+        _told_slow.add(game)
+        log.warning(
+            "look-ahead skipped while a frame of this game takes half the budget or more "
+            "(%.0f ms of %g s): the new code is tried live",
+            game.last_frame_seconds * 1000,
+            budget,
+        )
+    return True
+
+
+#: The games told that their frames are too slow to look ahead.
+_told_slow: weakref.WeakSet[Game] = weakref.WeakSet()
 
 
 class NewGeneration:
