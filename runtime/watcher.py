@@ -181,6 +181,10 @@ class PluginWatcher:
         quiet_ms: how long no new event must arrive before a batch is handed over.
         relevant: which changed paths count (default: plugin code, `is_relevant`);
             the asset watcher (`runtime.assets`) passes its own.
+        settle_ms: the shorter wait once a batch ends with a finished save
+            (`SETTLE_MS` with the default quiet window; with a `quiet_ms` of
+            one's own, that window: whoever chose it wants saves that far apart
+            merged).
     """
 
     def __init__(
@@ -189,12 +193,15 @@ class PluginWatcher:
         on_batch: BatchCallback,
         quiet_ms: float | None = None,
         relevant: Callable[[str], bool] = is_relevant,
+        settle_ms: float | None = None,
     ):
         self.root = Path(root)
         self.relevant = relevant
         self.on_batch = on_batch
         self.quiet = (DEFAULT_QUIET_MS if quiet_ms is None else quiet_ms) / 1000.0
-        self.settle = min(self.quiet, SETTLE_MS / 1000.0)
+        if settle_ms is None:
+            settle_ms = SETTLE_MS if quiet_ms is None else quiet_ms
+        self.settle = min(self.quiet, settle_ms / 1000.0)
         self._cond = threading.Condition()
         self._pending: dict[str, float] = {}
         #: When the batch is handed over if no event comes first.

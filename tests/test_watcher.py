@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from runtime import BuildProfile
-from runtime.watcher import PluginWatcher, is_relevant
+from runtime.watcher import SETTLE_MS, PluginWatcher, is_relevant
 
 from .reload_lab import Lab, entity, scripts_of
 from .test_reload import INIT, KINDS, MOVER_V1
@@ -64,7 +64,7 @@ class Batches:
 
 def test_burst_of_saves_gives_one_batch(tmp_path):
     batches = Batches()
-    w = PluginWatcher(tmp_path, batches, quiet_ms=150)
+    w = PluginWatcher(tmp_path, batches, quiet_ms=150, settle_ms=SETTLE_MS)
     w.start()
     try:
         # While one file of the burst is still being written, every save waits the
@@ -86,7 +86,9 @@ def test_burst_of_saves_gives_one_batch(tmp_path):
 
 def test_a_finished_save_is_handed_over_without_waiting_the_quiet_window(tmp_path):
     batches = Batches()
-    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000)  # ten minutes: never waited out
+    # Ten minutes: never waited out. (Without a settle window of its own, a watcher with
+    # a quiet window of its own waits it out after every event.)
+    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000, settle_ms=SETTLE_MS)
     w.start()
     try:
         (tmp_path / "a.py").write_text("x = 1\n")  # written and closed
@@ -102,7 +104,7 @@ def test_a_finished_save_is_handed_over_without_waiting_the_quiet_window(tmp_pat
 
 def test_a_file_still_being_written_holds_the_batch_until_it_is_closed(tmp_path):
     batches = Batches()
-    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000)
+    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000, settle_ms=SETTLE_MS)
     w.start()
     try:
         with open(tmp_path / "slow.py", "w") as slow:
