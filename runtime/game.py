@@ -51,7 +51,15 @@ from runtime.plugins import LoadedPlugin, PluginHost, describe_error, plugin_tra
 from runtime.profiles import BuildProfile
 from runtime.project import Project
 from runtime.reports import ReloadReport, UnappliedChange
-from runtime.scene import Entity, EntityAdded, EntityRemoved, Scene, ScriptsReplaced
+from runtime.scene import (
+    Entity,
+    EntityAdded,
+    EntityChanged,
+    EntityRemoved,
+    Scene,
+    SceneEvent,
+    ScriptsReplaced,
+)
 from runtime.scenefile import copy_scene, load_scene, save_scene
 from runtime.scripting import (
     PlaceholderScript,
@@ -100,15 +108,40 @@ class RunningScene:
         self.scene = scene
         self.ctx = ScriptContext(game, self)
         self._updaters: list[tuple[Entity, Script, Callable[..., Any]]] | None = None
+        #: Updaters of entities spawned at the end of the scene since the list was
+        #: built: they join it at the next frame (not during the one that spawned them).
+        self._spawned: list[tuple[Entity, Script, Callable[..., Any]]] = []
+        self._spawning = False
         self._to_start: list[tuple[Entity, Script]] = []
         self._to_destroy: list[Handle] = []
+        # A change of the tree or of an entity's scripts changes the update order.
+        scene.subscribe(self._on_scene_event)
+
+    def close(self) -> None:
+        """Stop following the scene (it no longer runs)."""
+        self.scene.unsubscribe(self._on_scene_event)
+
+    def _on_scene_event(self, event: SceneEvent) -> None:
+        if isinstance(event, EntityChanged) and event.attribute != "scripts":
+            return  # a name, a position...: the order stays
+        if isinstance(event, EntityAdded) and self._spawning:
+            return  # `spawn` keeps the list when it can
+        self.invalidate()
 
     def invalidate(self) -> None:
         """Rebuild the update list before the next frame (scripts or entities changed)."""
         self._updaters = None
+        self._spawned = []
 
     def updaters(self) -> list[tuple[Entity, Script, Callable[..., Any]]]:
-        """(entity, script, bound on_update) of every script that overrides on_update."""
+        """(entity, script, bound on_update) of every script that overrides on_update.
+
+        In scene order, depth first: what a rebuild from the scene gives, so a
+        replay from a keyframe updates in the same order as the live game did.
+        """
+        if self._updaters is not None and self._spawned:
+            self._updaters.extend(self._spawned)
+            self._spawned = []
         if self._updaters is None:
             # Rebuilt after every reload, over every script: column by column, in C.
             columns = self.scene.script_columns()
@@ -150,9 +183,31 @@ class RunningScene:
             runtime.guard.BudgetInterrupt: the calling game code is past its budget.
         """
         self.game.guard.checkpoint()  # a runaway spawner stops here, before the scene changes
-        e = self.scene.spawn(name, **attrs)
+        self._spawning = True
+        try:
+            e = self.scene.spawn(name, **attrs)
+        finally:
+            self._spawning = False
+        kept, spawned = self._updaters, self._spawned
         self.init_entity(e)
+        if kept is not None and self._is_last(e):
+            # Its scripts come last in scene order: appended, the list is what a rebuild
+            # would make, without a rebuild over every script of the scene each frame a
+            # game spawns something. (Anything their on_init did to the tree made
+            # another entity the last, or invalidated the list through the scene.)
+            base = Script.on_update
+            self._updaters = kept
+            self._spawned = spawned + [
+                (e, s, s.on_update)
+                for s in e.scripts
+                if type(s).on_update is not base and not s.__dict__.get("_hp_faulted")
+            ]
         return e
+
+    def _is_last(self, e: Entity) -> bool:
+        """Whether `e` is the last entity of the scene in depth-first order, and childless."""
+        roots = self.scene.roots
+        return bool(roots) and roots[-1] == e.handle and not e.children
 
     def destroy_later(self, handle: Handle) -> None:
         """Destroy an entity at the end of the frame."""
@@ -434,6 +489,7 @@ class Game:
                 for h in list(scene.roots):
                     rs.deinit_subtree(h)
                 self.running_scenes.remove(rs)
+                rs.close()
                 self._forget_history()
                 cb = self.callbacks
                 cb.messages = [m for m in cb.messages if m.scene is not rs]
@@ -489,9 +545,15 @@ class Game:
     def call_script(self, rs: RunningScene, e: Entity, s: Script, hook: str, *args: Any) -> None:
         """Call a script hook with its context, through the guard; what it raises is reported."""
         ctx = rs.ctx
+        # A hook called from game code (the on_init of what a script spawns) hands the
+        # context back as it found it: the caller's ctx.entity is still its own entity.
+        caller = ctx.entity, ctx.owner
         ctx.entity = e
         ctx.owner = s
-        error = self.guard.call_method(s, hook, ctx, *args)
+        try:
+            error = self.guard.call_method(s, hook, ctx, *args)
+        finally:
+            ctx.entity, ctx.owner = caller
         if error is not None:
             self.script_failed(e, s, hook, error)
 

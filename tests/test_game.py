@@ -394,3 +394,96 @@ def test_a_paused_script_gets_no_more_messages(
     with Game(root) as game:
         game.step(5)
         assert game.scene[1].scripts[0].messages == 0
+
+
+SPAWNING = """
+from runtime import Script
+
+
+class Sower(Script):
+    def on_update(self, ctx, dt):
+        seed = ctx.spawn(f"Seed {ctx.frame}", scripts=[Seed()])
+        if ctx.frame % 4 == 1:  # now and then under another entity, not at the end
+            ctx.spawn(f"Sprout {ctx.frame}", parent=seed.handle, scripts=[Seed()])
+        if ctx.frame % 5 == 2:
+            ctx.scene.reparent(seed.handle, ctx.handle)
+
+
+class Seed(Script):
+    age: int = 0
+
+    def on_update(self, ctx, dt):
+        self.age += 1
+"""
+
+
+def order(updaters: list[Any]) -> list[tuple[int, int]]:
+    return [(int(e.handle), id(s)) for e, s, _ in updaters]
+
+
+def test_spawns_keep_the_update_list_in_the_order_a_rebuild_gives(make_project):
+    root = make_project(
+        plugins={"farm": {"sow.py": SPAWNING}},
+        scene=[entity(1, "Sower", scripts=[script("farm.sow:Sower")])],
+    )
+    with Game(root) as game:
+        rs = game.running_scene(game.scene)
+        assert rs is not None
+        for _ in range(12):
+            game.step(1)
+            kept = order(rs.updaters())
+            rs.invalidate()
+            assert kept == order(rs.updaters())  # the order of the scene, depth first
+        for e in game.scene:
+            if e.name.startswith(("Seed", "Sprout")):  # from the frame after its spawn on
+                assert e.scripts[0].age == game.frame - 1 - int(e.name.split()[1]), e.name
+
+
+def test_a_frame_that_spawns_at_the_end_of_the_scene_does_not_walk_it_again(
+    make_project, monkeypatch
+):
+    root = make_project(
+        plugins={
+            "farm": {"sow.py": SPAWNING.replace("% 4 == 1", "< 0").replace("% 5 == 2", "< 0")}
+        },
+        scene=[entity(1, "Sower", scripts=[script("farm.sow:Sower")])],
+    )
+    with Game(root) as game:
+        game.step(2)
+        walks = []
+        real = type(game.scene).script_columns
+        monkeypatch.setattr(
+            type(game.scene), "script_columns", lambda scene: walks.append(1) or real(scene)
+        )
+        game.step(10)
+        assert walks == [] and len(game.scene) == 13
+
+
+def test_after_a_spawn_the_context_is_the_spawning_scripts_own_again(make_project):
+    root = make_project(
+        plugins={
+            "farm": {
+                "mover.py": """
+                from runtime import Script, Vec2
+
+                class Mover(Script):
+                    def on_update(self, ctx, dt):
+                        ctx.spawn("Child", scripts=[Child()])
+                        ctx.entity.position = ctx.entity.position + Vec2(1, 0)
+                        self.seen = ctx.entity.name
+
+                class Child(Script):
+                    def on_init(self, ctx):
+                        self.mine = ctx.entity.name
+                """
+            }
+        },
+        scene=[entity(1, "Mover", scripts=[script("farm.mover:Mover")])],
+    )
+    with Game(root) as game:
+        game.step(3)
+        mover = game.scene.find("Mover")
+        assert mover.position == Vec2(3, 0) and mover.scripts[0].seen == "Mover"
+        children = [e for e in game.scene if e.name == "Child"]
+        assert len(children) == 3 and all(c.position == Vec2(0, 0) for c in children)
+        assert all(c.scripts[0].mine == "Child" for c in children)
