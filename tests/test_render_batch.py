@@ -422,7 +422,7 @@ def test_an_item_that_is_no_fragment_splits_the_batch_in_z_order(renderers) -> N
 def test_sprites_spread_over_pages_still_draw_in_z_order(renderers) -> None:
     scene = many_sprites(400)
     batched = renderers[0]
-    batched._atlas = SpriteAtlas(page_size=64, max_pages=100)
+    batched._atlas = SpriteAtlas(width=64, height=64, max_pages=100)
     calls = fragment_calls(batched, scene)
     assert len(batched._atlas.pages) > 1 and len(calls) > 1 and sum(calls) == 400
     assert_paths_agree(renderers, scene)
@@ -431,14 +431,14 @@ def test_sprites_spread_over_pages_still_draw_in_z_order(renderers) -> None:
 def test_a_full_atlas_starts_over(renderers) -> None:
     scene = many_sprites(200)
     batched = renderers[0]
-    batched._atlas = SpriteAtlas(page_size=64, max_pages=2)
+    batched._atlas = SpriteAtlas(width=64, height=64, max_pages=2)
     assert_paths_agree(renderers, scene)
     assert len(batched._atlas.pages) <= 2
     assert_paths_agree(renderers, scene)
 
 
 def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> None:
-    atlas = SpriteAtlas(page_size=32, max_pages=2)
+    atlas = SpriteAtlas(width=32, height=32, max_pages=2)
     pm = QPixmap(10, 6)
     spots = [atlas.place(pm) for _ in range(9)]
     corners = [(s[1], s[2]) for s in spots if s is not None]
@@ -462,6 +462,18 @@ def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> No
     assert len(atlas.pages) == 2
     atlas.clear()
     assert atlas.pages == [] and atlas.place(pm) is not None
+
+
+def test_a_narrow_atlas_fills_shelves_to_its_width_and_pages_to_its_height(qapp) -> None:
+    atlas = SpriteAtlas(width=24, height=48, max_pages=2)
+    pm = QPixmap(10, 6)
+    spots = [atlas.place(pm) for _ in range(13)]
+    corners = [(s[1], s[2]) for s in spots if s is not None]
+    # Two a shelf (24 pixels wide), six shelves a page (48 high), then a second page.
+    assert corners == [(x, y) for y in range(0, 48, 8) for x in (0, 12)] + [(0, 0)]
+    assert len(atlas.pages) == 2
+    assert (atlas.pages[0].width(), atlas.pages[0].height()) == (24, 48)
+    assert atlas.can_hold(QPixmap(22, 46)) and not atlas.can_hold(QPixmap(23, 4))
 
 
 def test_without_fragment_arrays_every_frame_is_drawn_one_by_one(

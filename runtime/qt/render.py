@@ -52,8 +52,10 @@ from runtime.values import Color, Handle, Vec2
 _MAX_SPRITE_PIXELS = 1024 * 1024
 #: How many distinct sprites are kept before the cache starts over.
 _MAX_SPRITES = 4096
-#: Side of an atlas page in pixels: 16 MB of ARGB, a few thousand sprites of game size.
-_ATLAS_PAGE = 2048
+#: Width and height of an atlas page in pixels: 16 MB of ARGB, a few thousand sprites of
+#: game size. Narrow, so that the rows of a sprite lie close together in memory: drawing
+#: a frame of sprites from 512-pixel-wide pages measured faster than from square ones.
+_ATLAS_WIDTH, _ATLAS_HEIGHT = 512, 8192
 #: Atlas pages kept before the atlas starts over (as the sprite cache does).
 _ATLAS_PAGES = 4
 #: Transparent pixels left between neighbours on a page, so that no sampling at
@@ -436,12 +438,15 @@ class SpriteAtlas:
     freed one by one: when the pages are full, `clear` starts over.
 
     Args:
-        page_size: the side of a page in pixels.
+        width: the width of a page in pixels.
+        height: the height of a page in pixels.
         max_pages: how many pages `place` may fill before it gives up.
     """
 
-    def __init__(self, page_size: int = _ATLAS_PAGE, max_pages: int = _ATLAS_PAGES) -> None:
-        self.page_size = page_size
+    def __init__(
+        self, width: int = _ATLAS_WIDTH, height: int = _ATLAS_HEIGHT, max_pages: int = _ATLAS_PAGES
+    ) -> None:
+        self.width, self.height = width, height
         self.max_pages = max_pages
         self.pages: list[QPixmap] = []
         self._x = self._y = self._shelf_height = 0
@@ -453,8 +458,8 @@ class SpriteAtlas:
 
     def can_hold(self, pixmap: QPixmap) -> bool:
         """Whether `pixmap` fits on a page."""
-        side = self.page_size - _ATLAS_GAP
-        return pixmap.width() <= side and pixmap.height() <= side
+        gap = _ATLAS_GAP
+        return pixmap.width() <= self.width - gap and pixmap.height() <= self.height - gap
 
     def place(self, pixmap: QPixmap) -> tuple[QPixmap, int, int] | None:
         """Copy `pixmap` onto a page: the page and the copy's top-left corner.
@@ -465,14 +470,14 @@ class SpriteAtlas:
         if not self.can_hold(pixmap):
             return None
         w, h = pixmap.width(), pixmap.height()
-        gap, side = _ATLAS_GAP, self.page_size
-        if self.pages and self._x + w + gap > side:  # the shelf is full: start one below
+        gap = _ATLAS_GAP
+        if self.pages and self._x + w + gap > self.width:  # the shelf is full: start one below
             self._x, self._y = 0, self._y + self._shelf_height
             self._shelf_height = 0
-        if not self.pages or self._y + h + gap > side:  # the page is full: start a page
+        if not self.pages or self._y + h + gap > self.height:  # the page is full: start a page
             if len(self.pages) == self.max_pages:
                 return None
-            page = QPixmap(side, side)
+            page = QPixmap(self.width, self.height)
             page.fill(Qt.GlobalColor.transparent)
             self.pages.append(page)
             self._x = self._y = self._shelf_height = 0
