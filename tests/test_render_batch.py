@@ -654,3 +654,169 @@ def test_a_running_game_that_spawns_and_removes_keeps_its_order(
             scene.remove(shot.handle)
             assert_paths_agree(renderers, scene)
     assert rebuilds == []
+
+
+# --- a scene that does not announce its changes (a running game) -----------------------
+#
+# Every frame reads every entity; when none looks different the runs are not collected
+# again, only moved where entities moved, and their fragments are copied only then.
+
+
+def _fills(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the copies of runs into fragment arrays."""
+    fills: list[int] = []
+    fill = render.FragmentArray.fill
+    monkeypatch.setattr(
+        render.FragmentArray, "fill", lambda self, *a: fills.append(1) or fill(self, *a)
+    )
+    return fills
+
+
+def _move_all(scene: Scene, step: float) -> None:
+    for e in scene.entities.values():
+        e.position = Vec2(e.position[0] + step, e.position[1] - step / 2)
+
+
+def test_a_still_frame_is_neither_collected_nor_copied_again(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    batched = renderers[0]
+    collected, fills = _collections(monkeypatch), _fills(monkeypatch)
+    first = paint(batched, scene)
+    assert len(collected) == 1 and fills
+    filled = len(fills)
+    again = paint(batched, scene)
+    assert len(collected) == 1 and len(fills) == filled
+    assert differences(first, again) == (0, 0)
+
+
+def test_moved_entities_are_moved_in_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()  # images, texts and trees too
+    batched = renderers[0]
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    for step in (3.0, -7.5, 0.25):
+        _move_all(scene, step)
+        after = assert_paths_agree(renderers, scene)
+        assert differences(before, after)[1] > 0, "the moves should be visible"
+        before = after
+    # The one-by-one renderer never collects: every collection was the batched one's.
+    assert len(collected) == 1
+    assert batched._draw_list(scene).seen is not None
+
+
+def test_a_moved_parent_moves_its_children_in_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    arm = scene.find("arm")
+    assert arm is not None and arm.children and arm.rotation
+    arm.position = Vec2(arm.position[0] + 40, arm.position[1] - 25)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0
+    assert len(collected) == 1
+
+
+def test_a_camera_that_pans_moves_the_kept_runs_and_one_that_zooms_collects(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()
+    collected = _collections(monkeypatch)
+    assert_paths_agree(renderers, scene, Camera(Vec2(0, 0), 1.5))
+    assert_paths_agree(renderers, scene, Camera(Vec2(31.5, -12.25), 1.5))
+    assert len(collected) == 1
+    assert_paths_agree(renderers, scene, Camera(Vec2(31.5, -12.25), 0.8))
+    assert len(collected) == 2
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__.strip("_") for c in CHANGES])
+def test_a_change_after_moves_shows_on_the_next_frame(renderers, change: Change) -> None:
+    scene = varied_scene()
+    assert_paths_agree(renderers, scene)
+    _move_all(scene, 2.0)  # the runs are kept and moved: `change` must still be seen
+    before = assert_paths_agree(renderers, scene)
+    change(scene)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0, "the change should be visible"
+
+
+def test_a_visual_changed_in_place_is_seen(renderers, monkeypatch: pytest.MonkeyPatch) -> None:
+    scene = many_sprites(50)
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    v = scene[scene.roots[20]].visual
+    assert v is not None
+    v.size = Vec2(v.size[0] + 6, v.size[1])  # as a script would: no event
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0
+    assert len(collected) == 2
+
+
+def test_an_equal_new_visual_draws_from_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(50)
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    e = scene[scene.roots[3]]
+    assert e.visual is not None
+    e.visual = e.visual.copy()  # the same values in a new object: drawn the same
+    assert differences(before, assert_paths_agree(renderers, scene)) == (0, 0)
+    assert len(collected) == 1
+
+
+def test_a_frame_that_collects_reads_the_entities_once(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(100)
+    batched = renderers[0]
+    paint(batched, scene)
+    reads: list[int] = []
+    looks = render._looks
+    monkeypatch.setattr(render, "_looks", lambda entities: reads.append(1) or looks(entities))
+    for i in range(3):  # every entity turns: every frame is collected anew
+        for e in scene.entities.values():
+            e.rotation += 0.7 if i % 2 else -0.7
+        assert_paths_agree(renderers, scene)
+        assert len(reads) == i + 1
+
+
+def test_a_tree_edit_the_order_cannot_follow_is_sorted_anew_when_told_late(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Removing a parent and its child and adding two entities keeps the entity
+    # count: the announced path gives up on following it, and the order must
+    # still be rebuilt, not taken for up to date.
+    scene = varied_scene()
+    batched = renderers[0]
+    batched.announce_changes(scene)
+    paint(batched, scene)
+    rebuilds = _rebuilds(monkeypatch)
+    arm = scene.find("arm")
+    assert arm is not None
+    removed = len(scene.remove(arm.handle))
+    for i in range(removed):
+        scene.spawn(
+            f"late {i}",
+            position=Vec2(-30 + 25 * i, 35),
+            visual=Visual(VisualKind.RECT, Vec2(18, 18), Color(255, 255, 255), z=3),
+        )
+    assert len(rebuilds) == 0
+    image = assert_paths_agree(renderers, scene)
+    assert rebuilds
+    assert image.pixelColor(160 - 30, 120 + 35).red() == 255
+
+
+def test_a_renderer_draws_two_scenes_in_turn(renderers) -> None:
+    scenes = [many_sprites(40), varied_scene()]
+    batched = renderers[0]
+    for step in (0.0, 4.0, 4.0):
+        for s in scenes:
+            _move_all(s, step)
+            fresh = SceneRenderer(batched.assets_dir)  # collects every frame it draws
+            assert differences(paint(batched, s), paint(fresh, s)) == (0, 0)

@@ -247,7 +247,9 @@ class DrawList:
     removed, a new one added at the end of the top level. Everything else
     (positions, rotations, scales, visuals, ``enabled``) is read from the
     entities at every frame, because running scripts change those without
-    announcing it.
+    announcing it. They are read in bulk: a frame in which no entity changed
+    how it looks (`seen`) draws the last frame's runs again, moved if need be
+    (see `SceneRenderer._reused_runs`).
 
     A scene that announces every change (`announced`: the editor's edited
     scene, where every change is a command) keeps even the last frame's runs:
@@ -275,8 +277,10 @@ class DrawList:
         #: Whether every change of the scene comes with an event (see the class docstring).
         self.announced = False
         #: The last frame's runs and what they were made for (camera, view size, atlas).
-        self.runs: list[_Batch | list[PlacedEntity]] | None = None
+        self.runs: list[_Batch | _Items] | None = None
         self.runs_key: tuple[object, ...] = ()
+        #: What the runs were collected from, or ``None`` once they were patched since.
+        self.seen: _Seen | None = None
         #: Entities whose attributes changed since the runs were made.
         self.changed: set[Handle] = set()
         scene.subscribe(self._on_scene_event)
@@ -293,12 +297,19 @@ class DrawList:
         elif isinstance(event, EntityChanged) and event.attribute not in _UNDRAWN:
             self.changed.add(event.handle)
 
-    def update(self, scene: Scene) -> None:
-        """Rebuild the order if the tree changed, then compute this frame's world transforms."""
+    def update(self, scene: Scene) -> bool:
+        """Rebuild the order if the tree changed, then compute this frame's world transforms.
+
+        Returns:
+            Whether the order changed (rebuilt, or followed in place).
+        """
+        followed = self.follow_tree(scene)
+        changed = followed is None or bool(followed[0] or followed[1])
         # The entity count also catches a tree changed without events, which no
         # `Scene` method does but code filling a scene by hand could.
-        if self.follow_tree(scene) is None or len(scene.entities) != self._entity_count:
+        if followed is None or len(scene.entities) != self._entity_count:
             self._rebuild(scene)
+            changed = True
         for n in self._in_trees:
             e = n.entity
             p = n.parent
@@ -315,6 +326,7 @@ class DrawList:
                 lx, ly = lx * c - ly * s, lx * s + ly * c
             n.x, n.y, n.rot = px + lx, py + ly, pr + e.rotation
             n.scale = (psx * e.scale[0], psy * e.scale[1])
+        return changed
 
     def follow_tree(self, scene: Scene) -> tuple[list[_Node], list[_Node]] | None:
         """Follow the tree changes announced since the order was made, in place if simple.
@@ -339,6 +351,8 @@ class DrawList:
             and len(ents) == self._entity_count - len(gone) + len(added)
         )
         if not simple:
+            # The changes are taken: a second call must not find the order up to date.
+            self.stale = True
             return None
         order = self.order
         for n in gone:
@@ -574,15 +588,69 @@ def fragment_arrays_work() -> bool:
 class _Batch:
     """A run of fragments drawn from one texture by one `QPainter.drawPixmapFragments` call."""
 
-    __slots__ = ("fields", "texture", "version", "xs", "ys")
+    __slots__ = ("fields", "order_at", "texture", "version", "xs", "ys")
 
     def __init__(self, texture: QPixmap | None) -> None:
         self.texture = texture
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.fields: list[FragmentFields] = []
-        #: Counts the patches of its entries (`SceneRenderer._patch`).
+        #: The place in the draw list's order of each entry's entity.
+        self.order_at: list[int] = []
+        #: Counts the changes of its entries (`SceneRenderer._patch`, `_move_runs`).
         self.version = 0
+
+
+class _Items:
+    """A run of items drawn one by one (`SceneRenderer._paint_items`)."""
+
+    __slots__ = ("items", "order_at")
+
+    def __init__(self) -> None:
+        self.items: list[PlacedEntity] = []
+        #: The place in the draw list's order of each item's entity.
+        self.order_at: list[int] = []
+
+
+def _looks(entities: list[Entity]) -> list[object]:
+    """All that decides how each entity is drawn but its position, as one flat list.
+
+    The values are the entities' own objects, so a frame's list is built without
+    making an object per entity (which would also feed the garbage collector),
+    and two lists of the same objects compare in C, by identity. A visual is
+    compared by its values, which may be changed in place. An entity without a
+    visual has fewer values: the first entity that changed still differs at the
+    same place of both lists.
+    """
+    looks: list[object] = []
+    add = looks.extend
+    for e in entities:
+        v = e.visual
+        if v is None:
+            add((e.enabled, e.rotation, e.scale, None))
+        else:
+            # Text and font size are read when a text is drawn, not collected.
+            add((e.enabled, e.rotation, e.scale, v.kind, v.size, v.color, v.z, v.image))
+    return looks
+
+
+class _Seen:
+    """What a draw list's runs were collected from: its entities, their looks and positions.
+
+    A frame whose entities look the same (`_looks`) and whose tree is the same
+    has the same runs; if the entities' positions are the same too, the same
+    pixels. Local transforms are compared: the world transforms of trees follow
+    from them.
+    """
+
+    __slots__ = ("entities", "looks", "places", "trees")
+
+    def __init__(self, order: list[_Node]) -> None:
+        self.entities = [n.entity for n in order]
+        self.looks = _looks(self.entities)
+        self.places = [e.position for e in self.entities]
+        #: The place in the order of each entity of a tree, drawn at its world position.
+        self.trees = [(i, n) for i, n in enumerate(order) if n.in_tree]
 
 
 #: What a cached sprite is: kind, size on screen in quarter pixels, colour, whole degrees.
@@ -843,16 +911,21 @@ class SceneRenderer:
         dl = self._draw_list(scene)
         runs = self._kept_runs(dl, scene, size, camera)
         if runs is None:
-            dl.update(scene)
+            if dl.update(scene):
+                dl.seen = None
+            runs = self._reused_runs(dl, size, camera)
+        if runs is None:
             runs = self._collect_runs(dl, size, camera)
             if runs is None:  # an entity changed its z since the order was sorted
                 dl.stale = True
                 dl.update(scene)
+                dl.seen = None
                 runs = self._collect_runs(dl, size, camera)
                 assert runs is not None, "a freshly sorted order has every z right"
             dl.changed.clear()
-            if dl.announced:
-                dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
+            dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
+            if dl.seen is None:  # else `_reused_runs` read it this frame
+                dl.seen = _Seen(dl.order)
         arrays = self._fragment_arrays
         while len(arrays) < len(runs):
             arrays.append(FragmentArray())
@@ -864,7 +937,7 @@ class SceneRenderer:
                 first = fragments.fill_batch(run)
                 painter.drawPixmapFragments(first, len(run.xs), run.texture)
             else:
-                self._paint_items(painter, run, size, camera)
+                self._paint_items(painter, run.items, size, camera)
 
     def _runs_key(self, size: QSizeF, camera: Camera) -> tuple[object, ...]:
         # The token last: `_collect_runs` renews it when the zoom changes.
@@ -872,11 +945,12 @@ class SceneRenderer:
 
     def _kept_runs(
         self, dl: DrawList, scene: Scene, size: QSizeF, camera: Camera
-    ) -> list[_Batch | list[PlacedEntity]] | None:
+    ) -> list[_Batch | _Items] | None:
         """The last frame's runs of an announced scene, patched; ``None``: collect anew."""
         runs = dl.runs
         if runs is None or not dl.announced:
             return None
+        dl.seen = None  # whatever happens next, the runs are no longer what was seen
         tree = dl.follow_tree(scene)
         if (
             tree is None
@@ -893,10 +967,61 @@ class SceneRenderer:
         dl.changed.clear()
         return runs
 
+    def _reused_runs(
+        self, dl: DrawList, size: QSizeF, camera: Camera
+    ) -> list[_Batch | _Items] | None:
+        """The last frame's runs if no entity looks different, moved where entities moved.
+
+        Running game code changes entities without events, so every entity is
+        read again; reading the values into lists and comparing them with the
+        lists the runs were collected from costs a fraction of collecting.
+
+        Returns:
+            ``None`` when an entity looks different, the order or the zoom changed
+            or the atlas started over: collect anew.
+        """
+        seen, runs, key = dl.seen, dl.runs, dl.runs_key
+        if seen is None:
+            return None
+        if runs is None or key[0] != camera.zoom or key[-1] is not self._token:
+            dl.seen = None
+            return None
+        looks = _looks(seen.entities)
+        places = [e.position for e in seen.entities]
+        if looks != seen.looks:
+            # The same entities in the same order, as the collection that follows sees them.
+            seen.looks, seen.places = looks, places
+            return None
+        new_key = self._runs_key(size, camera)
+        if places != seen.places or new_key != key:
+            seen.places, dl.runs_key = places, new_key
+            self._move_runs(runs, seen, size, camera)
+        return runs
+
+    def _move_runs(
+        self, runs: list[_Batch | _Items], seen: _Seen, size: QSizeF, camera: Camera
+    ) -> None:
+        """Put every entry of the runs at its entity's place in `seen` (through `camera`)."""
+        world: list[tuple[float, float]] = list(seen.places)
+        for at, n in seen.trees:  # computed by `DrawList.update` this frame
+            world[at] = (n.x, n.y)
+        zoom = camera.zoom
+        cx, cy = camera.center
+        half_w, half_h = size.width() / 2, size.height() / 2
+        for run in runs:
+            where = [world[at] for at in run.order_at]
+            if isinstance(run, _Batch):
+                # `_collect_runs`'s arithmetic: a moved sprite lands where a collected one would.
+                run.xs = [(p[0] - cx) * zoom + half_w for p in where]
+                run.ys = [(p[1] - cy) * zoom + half_h for p in where]
+                run.version += 1
+            else:
+                run.items = [(i[0], *p, *i[3:]) for i, p in zip(run.items, where, strict=True)]
+
     def _follow_runs(
         self,
         dl: DrawList,
-        runs: list[_Batch | list[PlacedEntity]],
+        runs: list[_Batch | _Items],
         added: list[_Node],
         removed: list[_Node],
         camera: Camera,
@@ -918,7 +1043,7 @@ class SceneRenderer:
                 continue  # it was not drawn
             if n.slot != len(run.xs) - 1 or len(run.xs) == 1:
                 return False
-            del run.xs[-1], run.ys[-1], run.fields[-1]
+            del run.xs[-1], run.ys[-1], run.fields[-1], run.order_at[-1]
             run.version += 1
         for n in added:
             e, v = n.entity, n.entity.visual
@@ -931,6 +1056,7 @@ class SceneRenderer:
             last.xs.append(0.0)
             last.ys.append(0.0)
             last.fields.append(last.fields[-1])
+            last.order_at.append(len(dl.order) - 1)
             if not self._patch(n, camera, size):
                 return False
         return True
@@ -965,7 +1091,7 @@ class SceneRenderer:
 
     def _collect_runs(
         self, dl: DrawList, size: QSizeF, camera: Camera
-    ) -> list[_Batch | list[PlacedEntity]] | None:
+    ) -> list[_Batch | _Items] | None:
         """The frame as runs: batches of fragments on one texture, and items drawn one by one.
 
         Returns:
@@ -977,16 +1103,17 @@ class SceneRenderer:
         token = self._token
         cx, cy = camera.center
         half_w, half_h = size.width() / 2, size.height() / 2
-        runs: list[_Batch | list[PlacedEntity]] = []
+        runs: list[_Batch | _Items] = []
         batch = _Batch(None)  # the open batch (the last run) or a placeholder
         add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
-        alone: list[PlacedEntity] | None = None  # the open run of items drawn one by one
+        add_at = batch.order_at.append
+        alone: _Items | None = None  # the open run of items drawn one by one
         # This loop runs for every item of every frame: locals only, and no call
         # for an item drawn the same way as last frame, which is when the key of
         # everything its fragment depends on is the same. The token stands for
         # the zoom and the atlas; the other members are immutable values, mostly
         # the very objects of last frame, which makes the comparison cheap.
-        for n in dl.order:
+        for at, n in enumerate(dl.order):
             e = n.entity
             v = e.visual
             n.run = None
@@ -1007,20 +1134,23 @@ class SceneRenderer:
             fragment = n.fragment
             if fragment is None:
                 if alone is None:
-                    alone = []
+                    alone = _Items()
                     runs.append(alone)
                     batch = _Batch(None)
-                alone.append((e, x, y, rot, sc[0], sc[1]))
+                alone.items.append((e, x, y, rot, sc[0], sc[1]))
+                alone.order_at.append(at)
                 continue
             if batch.texture is not fragment[0]:
                 batch = _Batch(fragment[0])
                 add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
+                add_at = batch.order_at.append
                 runs.append(batch)
                 alone = None
             n.run, n.slot = batch, len(batch.xs)
             add_x((x - cx) * zoom + half_w)
             add_y((y - cy) * zoom + half_h)
             add_fields(fragment[1])
+            add_at(at)
         return runs
 
     def _paint_items(
