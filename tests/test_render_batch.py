@@ -691,6 +691,16 @@ def test_a_still_frame_is_neither_collected_nor_copied_again(
     assert differences(first, again) == (0, 0)
 
 
+def test_a_reused_frame_forgets_the_changes_it_read(renderers) -> None:
+    scene = many_sprites(30)
+    batched = renderers[0]
+    paint(batched, scene)
+    scene.set_attr(scene.roots[2], "position", Vec2(5, 5))  # an event, in a scene not announced
+    assert batched._draw_list(scene).changed
+    assert_paths_agree(renderers, scene)
+    assert batched._draw_list(scene).changed == set()
+
+
 def test_moved_entities_are_moved_in_the_kept_runs(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -996,6 +996,7 @@ class SceneRenderer:
         if places != seen.places or new_key != key:
             seen.places, dl.runs_key = places, new_key
             self._move_runs(runs, seen, size, camera)
+        dl.changed.clear()  # every entity was read
         return runs
 
     def _move_runs(
