@@ -464,6 +464,26 @@ def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> No
     assert atlas.pages == [] and atlas.place(pm) is not None
 
 
+def test_a_fragment_array_rewrites_only_the_fragments_that_changed(qapp) -> None:
+    xs, ys = [float(i) for i in range(40)], [float(-i) for i in range(40)]
+    fields = [(float(i), 0.0, 4.0, 4.0, 1.0, 1.0, 0.0, 1.0) for i in range(40)]
+    fragments = render.FragmentArray()
+    fragments.fill(xs, ys, fields)
+    doubles = fragments._doubles
+    fields[7] = (9.0, 9.0, 2.0, 3.0, 1.5, 1.0, 30.0, 1.0)
+    fields[30] = (1.0, 2.0, 3.0, 4.0, 1.0, 1.0, 0.0, 0.5)
+    xs[3] = 99.5
+    fragments.fill(xs, ys, list(fields))
+    assert fragments._doubles is doubles, "written in place"
+    fresh = render.FragmentArray()
+    fresh.fill(xs, ys, fields)
+    assert fragments._doubles == fresh._doubles
+    fields = [(1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 0.0, 1.0)] * 40  # all new: written anew
+    fragments.fill(xs, ys, fields)
+    fresh.fill(xs, ys, list(fields))
+    assert fragments._doubles == fresh._doubles
+
+
 def test_a_narrow_atlas_fills_shelves_to_its_width_and_pages_to_its_height(qapp) -> None:
     atlas = SpriteAtlas(width=24, height=48, max_pages=2)
     pm = QPixmap(10, 6)
@@ -755,15 +775,34 @@ def test_a_change_after_moves_shows_on_the_next_frame(renderers, change: Change)
     assert differences(before, after)[1] > 0, "the change should be visible"
 
 
-def test_a_visual_changed_in_place_is_seen(renderers, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_visual_changed_in_place_is_seen(renderers) -> None:
     scene = many_sprites(50)
-    collected = _collections(monkeypatch)
     before = assert_paths_agree(renderers, scene)
     v = scene[scene.roots[20]].visual
     assert v is not None
     v.size = Vec2(v.size[0] + 6, v.size[1])  # as a script would: no event
     after = assert_paths_agree(renderers, scene)
     assert differences(before, after)[1] > 0
+
+
+def test_a_few_entities_that_turn_are_patched_in_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    turning = [scene[h] for h in scene.roots[::40]]
+    for _ in range(3):
+        for e in turning:
+            e.rotation += 17.0
+        _move_all(scene, 1.5)  # and everything moves, as in a running game
+        after = assert_paths_agree(renderers, scene)
+        assert differences(before, after)[1] > 0
+        before = after
+    assert len(collected) == 1
+    for e in scene.entities.values():  # every entity turns: too many to patch
+        e.rotation += 17.0
+    assert_paths_agree(renderers, scene)
     assert len(collected) == 2
 
 

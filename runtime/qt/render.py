@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import operator
 import time
@@ -541,12 +542,21 @@ class FragmentArray:
 
         The wrapper points into this array: draw before the next `fill`.
         """
-        if fields == self._fields:
-            # The same sprites as last time (mostly the very same tuples, so the
-            # comparison is quick): only the centres have moved.
-            d = self._doubles
-            d[0 :: self._DOUBLES] = array("d", xs)
-            d[1 :: self._DOUBLES] = array("d", ys)
+        d, old = self._doubles, self._fields
+        # Mostly the same sprites as last time, as the very same tuples: compared
+        # by identity in C, and only those that differ are written again.
+        differ = (
+            list(itertools.compress(itertools.count(), map(operator.is_not, fields, old)))
+            if len(fields) == len(old)
+            else None
+        )
+        if differ is not None and len(differ) <= len(fields) // 4:
+            step = self._DOUBLES
+            for i in differ:
+                d[i * step + 2 : i * step + step] = array("d", fields[i])
+                old[i] = fields[i]
+            d[0::step] = array("d", xs)
+            d[1::step] = array("d", ys)
         else:
             flat: list[float] = []
             extend = flat.extend
@@ -612,22 +622,26 @@ class _Items:
         self.order_at: list[int] = []
 
 
+#: How many values `_looks` lists for each entity.
+_LOOK_WIDTH = 8
+
+
 def _looks(entities: list[Entity]) -> list[object]:
     """All that decides how each entity is drawn but its position, as one flat list.
 
     The values are the entities' own objects, so a frame's list is built without
     making an object per entity (which would also feed the garbage collector),
     and two lists of the same objects compare in C, by identity. A visual is
-    compared by its values, which may be changed in place. An entity without a
-    visual has fewer values: the first entity that changed still differs at the
-    same place of both lists.
+    compared by its values, which may be changed in place. Entity ``i``'s values
+    are at ``i * _LOOK_WIDTH`` onwards.
     """
     looks: list[object] = []
     add = looks.extend
+    none = (None,) * (_LOOK_WIDTH - 3)
     for e in entities:
         v = e.visual
         if v is None:
-            add((e.enabled, e.rotation, e.scale, None))
+            add((e.enabled, e.rotation, e.scale, *none))
         else:
             # Text and font size are read when a text is drawn, not collected.
             add((e.enabled, e.rotation, e.scale, v.kind, v.size, v.color, v.z, v.image))
@@ -970,15 +984,16 @@ class SceneRenderer:
     def _reused_runs(
         self, dl: DrawList, size: QSizeF, camera: Camera
     ) -> list[_Batch | _Items] | None:
-        """The last frame's runs if no entity looks different, moved where entities moved.
+        """The last frame's runs, patched where entities look different, moved where they moved.
 
         Running game code changes entities without events, so every entity is
         read again; reading the values into lists and comparing them with the
         lists the runs were collected from costs a fraction of collecting.
 
         Returns:
-            ``None`` when an entity looks different, the order or the zoom changed
-            or the atlas started over: collect anew.
+            ``None`` when many entities look different (or one `_patch` cannot
+            patch), the order or the zoom changed or the atlas started over:
+            collect anew.
         """
         seen, runs, key = dl.seen, dl.runs, dl.runs_key
         if seen is None:
@@ -989,15 +1004,40 @@ class SceneRenderer:
         looks = _looks(seen.entities)
         places = [e.position for e in seen.entities]
         if looks != seen.looks:
-            # The same entities in the same order, as the collection that follows sees them.
-            seen.looks, seen.places = looks, places
-            return None
+            patched = self._patch_looks(dl, looks, seen.looks, camera, size)
+            seen.looks = looks
+            if not patched:
+                # The same entities in the same order, as the collection that follows sees them.
+                seen.places = places
+                return None
         new_key = self._runs_key(size, camera)
         if places != seen.places or new_key != key:
             seen.places, dl.runs_key = places, new_key
             self._move_runs(runs, seen, size, camera)
         dl.changed.clear()  # every entity was read
         return runs
+
+    def _patch_looks(
+        self, dl: DrawList, looks: list[object], seen: list[object], camera: Camera, size: QSizeF
+    ) -> bool:
+        """Patch the runs' entries of the few entities whose looks differ from `seen`.
+
+        Compared by identity, which finds every change and perhaps an equal new
+        value (patched for nothing).
+
+        Returns:
+            Whether the runs hold the frame; false when only collecting anew will do
+            (too many entities changed, or one that `_patch` cannot).
+        """
+        flat = itertools.islice(
+            itertools.compress(itertools.count(), map(operator.is_not, looks, seen)),
+            _MAX_PATCHED * _LOOK_WIDTH + 1,
+        )
+        changed = {i // _LOOK_WIDTH for i in flat}
+        if len(changed) > _MAX_PATCHED:
+            return False
+        order = dl.order
+        return all(self._patch(order[at], camera, size) for at in sorted(changed))
 
     def _move_runs(
         self, runs: list[_Batch | _Items], seen: _Seen, size: QSizeF, camera: Camera
