@@ -334,16 +334,21 @@ def test_every_change_in_a_row_with_one_renderer(renderers) -> None:
         assert_paths_agree(renderers, scene)
 
 
-def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    rebuilds: list[int] = []
-    rebuild = DrawList._rebuild
+def spy(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[object, ...]]:
+    """The arguments of every call of ``owner.name`` from now on (still called)."""
+    calls: list[tuple[object, ...]] = []
+    real = getattr(owner, name)
 
-    def counting(self: DrawList, scene: Scene) -> None:
-        rebuilds.append(1)
-        rebuild(self, scene)
+    def spying(*args: object) -> object:
+        calls.append(args)
+        return real(*args)
 
-    monkeypatch.setattr(DrawList, "_rebuild", counting)
-    return rebuilds
+    monkeypatch.setattr(owner, name, spying)
+    return calls
+
+
+def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    return spy(monkeypatch, DrawList, "_rebuild")
 
 
 def test_the_tree_is_walked_only_when_it_changes(
@@ -549,16 +554,13 @@ def _announced_tree_edits(s: Scene) -> None:
 ANNOUNCED = [_announced_moves, _announced_restyle, _announced_tree_edits]
 
 
-def _collections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    collected: list[int] = []
-    collect = SceneRenderer._collect_runs
+def _collections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    return spy(monkeypatch, SceneRenderer, "_collect_runs")
 
-    def counting(self: SceneRenderer, *args: object) -> object:
-        collected.append(1)
-        return collect(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SceneRenderer, "_collect_runs", counting)
-    return collected
+def _fills(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """The copies of runs into fragment arrays."""
+    return spy(monkeypatch, render.FragmentArray, "fill")
 
 
 @pytest.mark.parametrize("change", ANNOUNCED, ids=[c.__name__.strip("_") for c in ANNOUNCED])
@@ -582,12 +584,7 @@ def test_an_announced_scene_is_collected_again_only_when_a_patch_cannot_do(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scene, batched = _announced_sprites(renderers)
-    collected = _collections(monkeypatch)
-    fills: list[int] = []
-    fill = render.FragmentArray.fill
-    monkeypatch.setattr(
-        render.FragmentArray, "fill", lambda self, *a: fills.append(1) or fill(self, *a)
-    )
+    collected, fills = _collections(monkeypatch), _fills(monkeypatch)
     paint(batched, scene)
     filled = len(fills)
     paint(batched, scene)  # nothing changed: the kept runs, their fragments not copied again
@@ -625,17 +622,11 @@ def test_a_new_order_keeps_what_each_entity_was_drawn_with(
     scene = many_sprites(200)
     batched = renderers[0]
     paint(batched, scene)
-    looked_up: list[Entity] = []
-    fragment = SceneRenderer._fragment
-    monkeypatch.setattr(
-        SceneRenderer,
-        "_fragment",
-        lambda self, v, *a: looked_up.append(v) or fragment(self, v, *a),
-    )
+    looked_up = spy(monkeypatch, SceneRenderer, "_fragment")
     _add(scene)  # a new order: the entities already drawn keep their fragments
     scene.reparent(scene.roots[3], scene.roots[4])
     assert_paths_agree(renderers, scene)
-    assert looked_up == [scene.find("new").visual]  # type: ignore[union-attr]
+    assert [args[1] for args in looked_up] == [scene.find("new").visual]  # type: ignore[union-attr]
 
 
 def test_adding_an_entity_and_undoing_it_follows_the_kept_frame(
@@ -680,16 +671,6 @@ def test_a_running_game_that_spawns_and_removes_keeps_its_order(
 #
 # Every frame reads every entity; when none looks different the runs are not collected
 # again, only moved where entities moved, and their fragments are copied only then.
-
-
-def _fills(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Counts the copies of runs into fragment arrays."""
-    fills: list[int] = []
-    fill = render.FragmentArray.fill
-    monkeypatch.setattr(
-        render.FragmentArray, "fill", lambda self, *a: fills.append(1) or fill(self, *a)
-    )
-    return fills
 
 
 def _move_all(scene: Scene, step: float) -> None:
@@ -825,9 +806,7 @@ def test_a_frame_that_collects_reads_the_entities_once(
     scene = many_sprites(100)
     batched = renderers[0]
     paint(batched, scene)
-    reads: list[int] = []
-    looks = render._looks
-    monkeypatch.setattr(render, "_looks", lambda entities: reads.append(1) or looks(entities))
+    reads = spy(monkeypatch, render, "_looks")
     for i in range(3):  # every entity turns: every frame is collected anew
         for e in scene.entities.values():
             e.rotation += 0.7 if i % 2 else -0.7

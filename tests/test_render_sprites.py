@@ -6,8 +6,7 @@ import math
 import random
 
 import pytest
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPixmap, QTransform
+from PySide6.QtGui import QImage
 
 from runtime.qt.render import SceneRenderer, sprite_box
 from runtime.scene import VisualKind
@@ -26,20 +25,7 @@ CASES = [(pw, ph, d) for pw, ph in SIZES for d in DEGREES] + [
 def diagonal_sprite(kind: VisualKind, pw: float, ph: float, degrees: int) -> QImage:
     """The shape as it is drawn in the square of its diagonal (the box at any angle)."""
     side = max(1, math.ceil(math.hypot(pw, ph)))
-    pm = QPixmap(side, side)
-    pm.fill(Qt.GlobalColor.transparent)
-    p = QPainter(pm)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-    p.setPen(Qt.PenStyle.NoPen)
-    p.setBrush(QBrush(QColor(*COLOR)))
-    c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-    p.setTransform(QTransform(c, s, -s, c, side / 2, side / 2))
-    rect = QRectF(-pw / 2, -ph / 2, pw, ph)
-    if kind is VisualKind.ELLIPSE:
-        p.drawEllipse(rect)
-    else:
-        p.drawRect(rect)
-    p.end()
+    pm = SceneRenderer(".")._paint_shape(kind, pw, ph, COLOR, degrees, (side, side))
     return pm.toImage().convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
 
 

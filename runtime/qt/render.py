@@ -789,9 +789,25 @@ class SceneRenderer:
     ) -> QPixmap | None:
         if pw * ph > _MAX_SPRITE_PIXELS or pw < 0.25 or ph < 0.25:
             return None
+        if not degrees:
+            return self._paint_shape(kind, pw, ph, color, 0, sprite_box(kind, pw, ph, 0))
         # A turned shape is drawn in the square of its diagonal, then cut (see `sprite_box`).
         side = max(1, math.ceil(math.hypot(pw, ph)))
-        bw, bh = (side, side) if degrees else sprite_box(kind, pw, ph, 0)
+        pm = self._paint_shape(kind, pw, ph, color, degrees, (side, side))
+        w, h = sprite_box(kind, pw, ph, degrees)
+        return pm if (w, h) == (side, side) else pm.copy((side - w) // 2, (side - h) // 2, w, h)
+
+    def _paint_shape(
+        self,
+        kind: VisualKind,
+        pw: float,
+        ph: float,
+        color: Color,
+        degrees: int,
+        box: tuple[int, int],
+    ) -> QPixmap:
+        """A transparent pixmap of size `box` with the shape drawn at its centre, antialiased."""
+        bw, bh = box
         pm = QPixmap(bw, bh)
         pm.fill(Qt.GlobalColor.transparent)
         p = QPainter(pm)
@@ -806,9 +822,6 @@ class SceneRenderer:
         else:
             p.drawRect(rect)
         p.end()
-        w, h = sprite_box(kind, pw, ph, degrees)
-        if (w, h) != (bw, bh):
-            pm = pm.copy((bw - w) // 2, (bh - h) // 2, w, h)
         return pm
 
     def _clear_atlas(self) -> None:
