@@ -11,7 +11,9 @@ A frame is drawn in one of two ways that give the same pixels:
 - *batched* (the default): the drawing order is a `DrawList` kept between
   frames, shapes and images are copied onto the pages of a `SpriteAtlas`, and
   each run of consecutive items on one page is drawn by one
-  `QPainter.drawPixmapFragments` call over a `FragmentArray`;
+  `QPainter.drawPixmapFragments` call over a `FragmentArray`. The runs are
+  kept too, and drawn again (moved, or patched for a few entities) while no
+  more than that changed;
 - *one by one*: every item is drawn by its own QPainter call, in the order
   `draw_items` gives. It draws what a fragment cannot (text, missing or
   mirrored images, shapes too large to cache) in its place in the z order of a
