@@ -800,6 +800,19 @@ def test_an_equal_new_visual_draws_from_the_kept_runs(
     assert len(collected) == 1
 
 
+def test_equal_new_values_do_not_count_as_changes(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    for e in scene.entities.values():
+        e.scale = Vec2(*e.scale)  # as a script that sets what it had, every frame
+    scene[scene.roots[9]].rotation += 30.0
+    assert differences(before, assert_paths_agree(renderers, scene))[1] > 0
+    assert len(collected) == 1
+
+
 def test_a_frame_that_collects_reads_the_entities_once(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -1037,15 +1037,15 @@ class SceneRenderer:
     ) -> bool:
         """Patch the runs' entries of the few entities whose looks differ from `seen`.
 
-        Compared by identity, which finds every change and perhaps an equal new
-        value (patched for nothing).
+        Compared by value, in C: a script that sets an equal new value every frame
+        changes nothing.
 
         Returns:
             Whether the runs hold the frame; false when only collecting anew will do
             (too many entities changed, or one that `_patch` cannot).
         """
         flat = itertools.islice(
-            itertools.compress(itertools.count(), map(operator.is_not, looks, seen)),
+            itertools.compress(itertools.count(), map(operator.ne, looks, seen)),
             _MAX_PATCHED * _LOOK_WIDTH + 1,
         )
         changed = {i // _LOOK_WIDTH for i in flat}
