@@ -827,6 +827,27 @@ def test_a_frame_that_collects_reads_the_entities_once(
         assert len(reads) == i + 1
 
 
+def test_a_scene_that_changes_all_over_is_read_ever_less_often_until_it_calms(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(render._MAX_PATCHED + 40)  # more than a frame patches
+    batched = renderers[0]
+    paint(batched, scene)
+    reads, collected = spy(monkeypatch, render, "_looks"), _collections(monkeypatch)
+    for i in range(40):  # everything turns, every frame
+        for e in scene.entities.values():
+            e.rotation += 3.0 if i % 2 else -2.0
+        assert_paths_agree(renderers, scene)
+    assert len(collected) == 40 and len(reads) <= 12
+    for i in range(render._MAX_UNREAD + 2):  # it stops turning, and only moves
+        _move_all(scene, 1.0 if i % 2 else -1.0)
+        assert_paths_agree(renderers, scene)
+    collected.clear()
+    _move_all(scene, 2.0)
+    assert_paths_agree(renderers, scene)
+    assert collected == [], "drawn from the kept runs again"
+
+
 def test_a_tree_edit_the_order_cannot_follow_is_sorted_anew_when_told_late(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:

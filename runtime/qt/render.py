@@ -78,6 +78,9 @@ _OTHER, _PIXELS, _SCENE = 0, 1, 2
 _UNDRAWN = frozenset({"name", "scripts"})
 #: Announced changes beyond which a frame is collected anew rather than patched.
 _MAX_PATCHED = 256
+#: The most frames collected without reading the entities first, after frames whose
+#: reading found that only collecting would do (see `SceneRenderer._reused_runs`).
+_MAX_UNREAD = 16
 
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
 WorldTransform = tuple[float, float, float, float, float]
@@ -284,6 +287,10 @@ class DrawList:
         self.runs_key: tuple[object, ...] = ()
         #: What the runs were collected from, or ``None`` once they were patched since.
         self.seen: _Seen | None = None
+        #: Frames still to be collected without reading the entities first, and how
+        #: many the next frame that reads for nothing sets (doubling up to `_MAX_UNREAD`).
+        self.unread = 0
+        self.unread_next = 1
         #: Entities whose attributes changed since the runs were made.
         self.changed: set[Handle] = set()
         scene.subscribe(self._on_scene_event)
@@ -942,7 +949,11 @@ class SceneRenderer:
         if runs is None:
             if dl.update(scene):
                 dl.seen = None
-            runs = self._reused_runs(dl, size, camera)
+            if dl.unread:
+                dl.unread -= 1
+                dl.seen = None
+            else:
+                runs = self._reused_runs(dl, size, camera)
         if runs is None:
             runs = self._collect_runs(dl, size, camera)
             if runs is None:  # an entity changed its z since the order was sorted
@@ -953,7 +964,7 @@ class SceneRenderer:
                 assert runs is not None, "a freshly sorted order has every z right"
             dl.changed.clear()
             dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
-            if dl.seen is None:  # else `_reused_runs` read it this frame
+            if dl.seen is None and not dl.unread:  # else read this frame, or not needed
                 dl.seen = _Seen(dl.order)
         arrays = self._fragment_arrays
         while len(arrays) < len(runs):
@@ -1024,7 +1035,11 @@ class SceneRenderer:
             if not patched:
                 # The same entities in the same order, as the collection that follows sees them.
                 seen.places = places
+                # Everything turning or changing colour every frame: reading first is
+                # wasted, so the next frames are collected without it, ever more of them.
+                dl.unread, dl.unread_next = dl.unread_next, min(2 * dl.unread_next, _MAX_UNREAD)
                 return None
+        dl.unread_next = 1
         new_key = self._runs_key(size, camera)
         if places != seen.places or new_key != key:
             seen.places, dl.runs_key = places, new_key
