@@ -334,16 +334,21 @@ def test_every_change_in_a_row_with_one_renderer(renderers) -> None:
         assert_paths_agree(renderers, scene)
 
 
-def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    rebuilds: list[int] = []
-    rebuild = DrawList._rebuild
+def spy(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[tuple[object, ...]]:
+    """The arguments of every call of ``owner.name`` from now on (still called)."""
+    calls: list[tuple[object, ...]] = []
+    real = getattr(owner, name)
 
-    def counting(self: DrawList, scene: Scene) -> None:
-        rebuilds.append(1)
-        rebuild(self, scene)
+    def spying(*args: object) -> object:
+        calls.append(args)
+        return real(*args)
 
-    monkeypatch.setattr(DrawList, "_rebuild", counting)
-    return rebuilds
+    monkeypatch.setattr(owner, name, spying)
+    return calls
+
+
+def _rebuilds(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    return spy(monkeypatch, DrawList, "_rebuild")
 
 
 def test_the_tree_is_walked_only_when_it_changes(
@@ -422,7 +427,7 @@ def test_an_item_that_is_no_fragment_splits_the_batch_in_z_order(renderers) -> N
 def test_sprites_spread_over_pages_still_draw_in_z_order(renderers) -> None:
     scene = many_sprites(400)
     batched = renderers[0]
-    batched._atlas = SpriteAtlas(page_size=64, max_pages=100)
+    batched._atlas = SpriteAtlas(width=64, height=64, max_pages=100)
     calls = fragment_calls(batched, scene)
     assert len(batched._atlas.pages) > 1 and len(calls) > 1 and sum(calls) == 400
     assert_paths_agree(renderers, scene)
@@ -431,14 +436,14 @@ def test_sprites_spread_over_pages_still_draw_in_z_order(renderers) -> None:
 def test_a_full_atlas_starts_over(renderers) -> None:
     scene = many_sprites(200)
     batched = renderers[0]
-    batched._atlas = SpriteAtlas(page_size=64, max_pages=2)
+    batched._atlas = SpriteAtlas(width=64, height=64, max_pages=2)
     assert_paths_agree(renderers, scene)
     assert len(batched._atlas.pages) <= 2
     assert_paths_agree(renderers, scene)
 
 
 def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> None:
-    atlas = SpriteAtlas(page_size=32, max_pages=2)
+    atlas = SpriteAtlas(width=32, height=32, max_pages=2)
     pm = QPixmap(10, 6)
     spots = [atlas.place(pm) for _ in range(9)]
     corners = [(s[1], s[2]) for s in spots if s is not None]
@@ -462,6 +467,38 @@ def test_the_atlas_packs_pixmaps_apart_and_refuses_what_does_not_fit(qapp) -> No
     assert len(atlas.pages) == 2
     atlas.clear()
     assert atlas.pages == [] and atlas.place(pm) is not None
+
+
+def test_a_fragment_array_rewrites_only_the_fragments_that_changed(qapp) -> None:
+    xs, ys = [float(i) for i in range(40)], [float(-i) for i in range(40)]
+    fields = [(float(i), 0.0, 4.0, 4.0, 1.0, 1.0, 0.0, 1.0) for i in range(40)]
+    fragments = render.FragmentArray()
+    fragments.fill(xs, ys, fields)
+    doubles = fragments._doubles
+    fields[7] = (9.0, 9.0, 2.0, 3.0, 1.5, 1.0, 30.0, 1.0)
+    fields[30] = (1.0, 2.0, 3.0, 4.0, 1.0, 1.0, 0.0, 0.5)
+    xs[3] = 99.5
+    fragments.fill(xs, ys, list(fields))
+    assert fragments._doubles is doubles, "written in place"
+    fresh = render.FragmentArray()
+    fresh.fill(xs, ys, fields)
+    assert fragments._doubles == fresh._doubles
+    fields = [(1.0, 1.0, 2.0, 2.0, 1.0, 1.0, 0.0, 1.0)] * 40  # all new: written anew
+    fragments.fill(xs, ys, fields)
+    fresh.fill(xs, ys, list(fields))
+    assert fragments._doubles == fresh._doubles
+
+
+def test_a_narrow_atlas_fills_shelves_to_its_width_and_pages_to_its_height(qapp) -> None:
+    atlas = SpriteAtlas(width=24, height=48, max_pages=2)
+    pm = QPixmap(10, 6)
+    spots = [atlas.place(pm) for _ in range(13)]
+    corners = [(s[1], s[2]) for s in spots if s is not None]
+    # Two a shelf (24 pixels wide), six shelves a page (48 high), then a second page.
+    assert corners == [(x, y) for y in range(0, 48, 8) for x in (0, 12)] + [(0, 0)]
+    assert len(atlas.pages) == 2
+    assert (atlas.pages[0].width(), atlas.pages[0].height()) == (24, 48)
+    assert atlas.can_hold(QPixmap(22, 46)) and not atlas.can_hold(QPixmap(23, 4))
 
 
 def test_without_fragment_arrays_every_frame_is_drawn_one_by_one(
@@ -517,16 +554,13 @@ def _announced_tree_edits(s: Scene) -> None:
 ANNOUNCED = [_announced_moves, _announced_restyle, _announced_tree_edits]
 
 
-def _collections(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    collected: list[int] = []
-    collect = SceneRenderer._collect_runs
+def _collections(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    return spy(monkeypatch, SceneRenderer, "_collect_runs")
 
-    def counting(self: SceneRenderer, *args: object) -> object:
-        collected.append(1)
-        return collect(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(SceneRenderer, "_collect_runs", counting)
-    return collected
+def _fills(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
+    """The copies of runs into fragment arrays."""
+    return spy(monkeypatch, render.FragmentArray, "fill")
 
 
 @pytest.mark.parametrize("change", ANNOUNCED, ids=[c.__name__.strip("_") for c in ANNOUNCED])
@@ -550,12 +584,7 @@ def test_an_announced_scene_is_collected_again_only_when_a_patch_cannot_do(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     scene, batched = _announced_sprites(renderers)
-    collected = _collections(monkeypatch)
-    fills: list[int] = []
-    fill = render.FragmentArray.fill
-    monkeypatch.setattr(
-        render.FragmentArray, "fill", lambda self, *a: fills.append(1) or fill(self, *a)
-    )
+    collected, fills = _collections(monkeypatch), _fills(monkeypatch)
     paint(batched, scene)
     filled = len(fills)
     paint(batched, scene)  # nothing changed: the kept runs, their fragments not copied again
@@ -593,17 +622,11 @@ def test_a_new_order_keeps_what_each_entity_was_drawn_with(
     scene = many_sprites(200)
     batched = renderers[0]
     paint(batched, scene)
-    looked_up: list[Entity] = []
-    fragment = SceneRenderer._fragment
-    monkeypatch.setattr(
-        SceneRenderer,
-        "_fragment",
-        lambda self, v, *a: looked_up.append(v) or fragment(self, v, *a),
-    )
+    looked_up = spy(monkeypatch, SceneRenderer, "_fragment")
     _add(scene)  # a new order: the entities already drawn keep their fragments
     scene.reparent(scene.roots[3], scene.roots[4])
     assert_paths_agree(renderers, scene)
-    assert looked_up == [scene.find("new").visual]  # type: ignore[union-attr]
+    assert [args[1] for args in looked_up] == [scene.find("new").visual]  # type: ignore[union-attr]
 
 
 def test_adding_an_entity_and_undoing_it_follows_the_kept_frame(
@@ -642,3 +665,211 @@ def test_a_running_game_that_spawns_and_removes_keeps_its_order(
             scene.remove(shot.handle)
             assert_paths_agree(renderers, scene)
     assert rebuilds == []
+
+
+# --- a scene that does not announce its changes (a running game) -----------------------
+#
+# Every frame reads every entity; when none looks different the runs are not collected
+# again, only moved where entities moved, and their fragments are copied only then.
+
+
+def _move_all(scene: Scene, step: float) -> None:
+    for e in scene.entities.values():
+        e.position = Vec2(e.position[0] + step, e.position[1] - step / 2)
+
+
+def test_a_still_frame_is_neither_collected_nor_copied_again(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    batched = renderers[0]
+    collected, fills = _collections(monkeypatch), _fills(monkeypatch)
+    first = paint(batched, scene)
+    assert len(collected) == 1 and fills
+    filled = len(fills)
+    again = paint(batched, scene)
+    assert len(collected) == 1 and len(fills) == filled
+    assert differences(first, again) == (0, 0)
+
+
+def test_a_reused_frame_forgets_the_changes_it_read(renderers) -> None:
+    scene = many_sprites(30)
+    batched = renderers[0]
+    paint(batched, scene)
+    scene.set_attr(scene.roots[2], "position", Vec2(5, 5))  # an event, in a scene not announced
+    assert batched._draw_list(scene).changed
+    assert_paths_agree(renderers, scene)
+    assert batched._draw_list(scene).changed == set()
+
+
+def test_moved_entities_are_moved_in_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()  # images, texts and trees too
+    batched = renderers[0]
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    for step in (3.0, -7.5, 0.25):
+        _move_all(scene, step)
+        after = assert_paths_agree(renderers, scene)
+        assert differences(before, after)[1] > 0, "the moves should be visible"
+        before = after
+    # The one-by-one renderer never collects: every collection was the batched one's.
+    assert len(collected) == 1
+    assert batched._draw_list(scene).seen is not None
+
+
+def test_a_moved_parent_moves_its_children_in_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    arm = scene.find("arm")
+    assert arm is not None and arm.children and arm.rotation
+    arm.position = Vec2(arm.position[0] + 40, arm.position[1] - 25)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0
+    assert len(collected) == 1
+
+
+def test_a_camera_that_pans_moves_the_kept_runs_and_one_that_zooms_collects(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = varied_scene()
+    collected = _collections(monkeypatch)
+    assert_paths_agree(renderers, scene, Camera(Vec2(0, 0), 1.5))
+    assert_paths_agree(renderers, scene, Camera(Vec2(31.5, -12.25), 1.5))
+    assert len(collected) == 1
+    assert_paths_agree(renderers, scene, Camera(Vec2(31.5, -12.25), 0.8))
+    assert len(collected) == 2
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.__name__.strip("_") for c in CHANGES])
+def test_a_change_after_moves_shows_on_the_next_frame(renderers, change: Change) -> None:
+    scene = varied_scene()
+    assert_paths_agree(renderers, scene)
+    _move_all(scene, 2.0)  # the runs are kept and moved: `change` must still be seen
+    before = assert_paths_agree(renderers, scene)
+    change(scene)
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0, "the change should be visible"
+
+
+def test_a_visual_changed_in_place_is_seen(renderers) -> None:
+    scene = many_sprites(50)
+    before = assert_paths_agree(renderers, scene)
+    v = scene[scene.roots[20]].visual
+    assert v is not None
+    v.size = Vec2(v.size[0] + 6, v.size[1])  # as a script would: no event
+    after = assert_paths_agree(renderers, scene)
+    assert differences(before, after)[1] > 0
+
+
+def test_a_few_entities_that_turn_are_patched_in_the_kept_runs(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    turning = [scene[h] for h in scene.roots[::40]]
+    for _ in range(3):
+        for e in turning:
+            e.rotation += 17.0
+        _move_all(scene, 1.5)  # and everything moves, as in a running game
+        after = assert_paths_agree(renderers, scene)
+        assert differences(before, after)[1] > 0
+        before = after
+    assert len(collected) == 1
+    for e in scene.entities.values():  # every entity turns: too many to patch
+        e.rotation += 17.0
+    assert_paths_agree(renderers, scene)
+    assert len(collected) == 2
+
+
+def test_equal_new_values_do_not_count_as_changes(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(300)
+    collected = _collections(monkeypatch)
+    before = assert_paths_agree(renderers, scene)
+    e = scene[scene.roots[3]]
+    assert e.visual is not None
+    e.visual = e.visual.copy()  # the same values in a new object: drawn the same
+    for e in scene.entities.values():
+        e.scale = Vec2(*e.scale)  # as a script that sets what it had, every frame
+    assert differences(before, assert_paths_agree(renderers, scene)) == (0, 0)
+    scene[scene.roots[9]].rotation += 30.0  # and one real change among them: patched
+    assert differences(before, assert_paths_agree(renderers, scene))[1] > 0
+    assert len(collected) == 1
+
+
+def test_a_frame_that_collects_reads_the_entities_once(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(100)
+    batched = renderers[0]
+    paint(batched, scene)
+    reads = spy(monkeypatch, render, "_looks")
+    for i in range(3):  # every entity turns: every frame is collected anew
+        for e in scene.entities.values():
+            e.rotation += 0.7 if i % 2 else -0.7
+        assert_paths_agree(renderers, scene)
+        assert len(reads) == i + 1
+
+
+def test_a_scene_that_changes_all_over_is_read_ever_less_often_until_it_calms(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scene = many_sprites(render._MAX_PATCHED + 40)  # more than a frame patches
+    batched = renderers[0]
+    paint(batched, scene)
+    reads, collected = spy(monkeypatch, render, "_looks"), _collections(monkeypatch)
+    for i in range(40):  # everything turns, every frame
+        for e in scene.entities.values():
+            e.rotation += 3.0 if i % 2 else -2.0
+        assert_paths_agree(renderers, scene)
+    assert len(collected) == 40 and len(reads) <= 12
+    for i in range(render._MAX_UNREAD + 2):  # it stops turning, and only moves
+        _move_all(scene, 1.0 if i % 2 else -1.0)
+        assert_paths_agree(renderers, scene)
+    collected.clear()
+    _move_all(scene, 2.0)
+    assert_paths_agree(renderers, scene)
+    assert collected == [], "drawn from the kept runs again"
+
+
+def test_a_tree_edit_the_order_cannot_follow_is_sorted_anew_when_told_late(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Removing a parent and its child and adding two entities keeps the entity
+    # count: the announced path gives up on following it, and the order must
+    # still be rebuilt, not taken for up to date.
+    scene = varied_scene()
+    batched = renderers[0]
+    batched.announce_changes(scene)
+    paint(batched, scene)
+    rebuilds = _rebuilds(monkeypatch)
+    arm = scene.find("arm")
+    assert arm is not None
+    removed = len(scene.remove(arm.handle))
+    for i in range(removed):
+        scene.spawn(
+            f"late {i}",
+            position=Vec2(-30 + 25 * i, 35),
+            visual=Visual(VisualKind.RECT, Vec2(18, 18), Color(255, 255, 255), z=3),
+        )
+    assert len(rebuilds) == 0
+    image = assert_paths_agree(renderers, scene)
+    assert rebuilds
+    assert image.pixelColor(160 - 30, 120 + 35).red() == 255
+
+
+def test_a_renderer_draws_two_scenes_in_turn(renderers) -> None:
+    scenes = [many_sprites(40), varied_scene()]
+    batched = renderers[0]
+    for step in (0.0, 4.0, 4.0):
+        for s in scenes:
+            _move_all(s, step)
+            fresh = SceneRenderer(batched.assets_dir)  # collects every frame it draws
+            assert differences(paint(batched, s), paint(fresh, s)) == (0, 0)

@@ -11,7 +11,9 @@ A frame is drawn in one of two ways that give the same pixels:
 - *batched* (the default): the drawing order is a `DrawList` kept between
   frames, shapes and images are copied onto the pages of a `SpriteAtlas`, and
   each run of consecutive items on one page is drawn by one
-  `QPainter.drawPixmapFragments` call over a `FragmentArray`;
+  `QPainter.drawPixmapFragments` call over a `FragmentArray`. The runs are
+  kept too, and drawn again (moved, or patched for a few entities) while no
+  more than that changed;
 - *one by one*: every item is drawn by its own QPainter call, in the order
   `draw_items` gives. It draws what a fragment cannot (text, missing or
   mirrored images, shapes too large to cache) in its place in the z order of a
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import math
 import operator
 import time
@@ -52,8 +55,10 @@ from runtime.values import Color, Handle, Vec2
 _MAX_SPRITE_PIXELS = 1024 * 1024
 #: How many distinct sprites are kept before the cache starts over.
 _MAX_SPRITES = 4096
-#: Side of an atlas page in pixels: 16 MB of ARGB, a few thousand sprites of game size.
-_ATLAS_PAGE = 2048
+#: Width and height of an atlas page in pixels: 16 MB of ARGB, a few thousand sprites of
+#: game size. Narrow, so that the rows of a sprite lie close together in memory: drawing
+#: a frame of sprites from 512-pixel-wide pages measured faster than from square ones.
+_ATLAS_WIDTH, _ATLAS_HEIGHT = 512, 8192
 #: Atlas pages kept before the atlas starts over (as the sprite cache does).
 _ATLAS_PAGES = 4
 #: Transparent pixels left between neighbours on a page, so that no sampling at
@@ -61,6 +66,11 @@ _ATLAS_PAGES = 4
 _ATLAS_GAP = 2
 #: Images up to this side are copied into the atlas; larger ones are their own texture.
 _ATLAS_MAX_IMAGE = 512
+#: How much Qt's Bezier curves of an ellipse may bulge out of it (a factor, with room).
+_CURVE_BULGE = 1.001
+#: Pixels kept beyond a turned shape's reach on each side of its sprite, against the
+#: rounding of its corners to the rasteriser's fixed-point coordinates.
+_EDGE_MARGIN = 0.125
 
 # Painter transform modes in SceneRenderer._paint_items.
 _OTHER, _PIXELS, _SCENE = 0, 1, 2
@@ -68,6 +78,9 @@ _OTHER, _PIXELS, _SCENE = 0, 1, 2
 _UNDRAWN = frozenset({"name", "scripts"})
 #: Announced changes beyond which a frame is collected anew rather than patched.
 _MAX_PATCHED = 256
+#: The most frames collected without reading the entities first, after frames whose
+#: reading found that only collecting would do (see `SceneRenderer._reused_runs`).
+_MAX_UNREAD = 16
 
 #: (x, y, rotation in degrees, scale x, scale y) of an entity in scene coordinates.
 WorldTransform = tuple[float, float, float, float, float]
@@ -240,7 +253,9 @@ class DrawList:
     removed, a new one added at the end of the top level. Everything else
     (positions, rotations, scales, visuals, ``enabled``) is read from the
     entities at every frame, because running scripts change those without
-    announcing it.
+    announcing it. They are read in bulk: a frame in which no entity changed
+    how it looks (`seen`) draws the last frame's runs again, moved if need be
+    (see `SceneRenderer._reused_runs`).
 
     A scene that announces every change (`announced`: the editor's edited
     scene, where every change is a command) keeps even the last frame's runs:
@@ -268,8 +283,14 @@ class DrawList:
         #: Whether every change of the scene comes with an event (see the class docstring).
         self.announced = False
         #: The last frame's runs and what they were made for (camera, view size, atlas).
-        self.runs: list[_Batch | list[PlacedEntity]] | None = None
+        self.runs: list[_Batch | _Items] | None = None
         self.runs_key: tuple[object, ...] = ()
+        #: What the runs were collected from, or ``None`` once they were patched since.
+        self.seen: _Seen | None = None
+        #: Frames still to be collected without reading the entities first, and how
+        #: many the next frame that reads for nothing sets (doubling up to `_MAX_UNREAD`).
+        self.unread = 0
+        self.unread_next = 1
         #: Entities whose attributes changed since the runs were made.
         self.changed: set[Handle] = set()
         scene.subscribe(self._on_scene_event)
@@ -286,12 +307,19 @@ class DrawList:
         elif isinstance(event, EntityChanged) and event.attribute not in _UNDRAWN:
             self.changed.add(event.handle)
 
-    def update(self, scene: Scene) -> None:
-        """Rebuild the order if the tree changed, then compute this frame's world transforms."""
+    def update(self, scene: Scene) -> bool:
+        """Rebuild the order if the tree changed, then compute this frame's world transforms.
+
+        Returns:
+            Whether the order changed (rebuilt, or followed in place).
+        """
+        followed = self.follow_tree(scene)
+        changed = followed is None or bool(followed[0] or followed[1])
         # The entity count also catches a tree changed without events, which no
         # `Scene` method does but code filling a scene by hand could.
-        if self.follow_tree(scene) is None or len(scene.entities) != self._entity_count:
+        if followed is None or len(scene.entities) != self._entity_count:
             self._rebuild(scene)
+            changed = True
         for n in self._in_trees:
             e = n.entity
             p = n.parent
@@ -308,6 +336,7 @@ class DrawList:
                 lx, ly = lx * c - ly * s, lx * s + ly * c
             n.x, n.y, n.rot = px + lx, py + ly, pr + e.rotation
             n.scale = (psx * e.scale[0], psy * e.scale[1])
+        return changed
 
     def follow_tree(self, scene: Scene) -> tuple[list[_Node], list[_Node]] | None:
         """Follow the tree changes announced since the order was made, in place if simple.
@@ -332,6 +361,8 @@ class DrawList:
             and len(ents) == self._entity_count - len(gone) + len(added)
         )
         if not simple:
+            # The changes are taken: a second call must not find the order up to date.
+            self.stale = True
             return None
         order = self.order
         for n in gone:
@@ -390,6 +421,39 @@ def _placed(n: _Node | None, e: Entity, index: int, parent: _Node | None, in_tre
     return n
 
 
+def sprite_box(kind: VisualKind, pw: float, ph: float, degrees: int) -> tuple[int, int]:
+    """The width and height in pixels of the sprite of a `pw` x `ph` shape turned by `degrees`.
+
+    An unturned shape fills its box. A turned one is drawn in the square of its
+    diagonal (wide enough at any angle), which is then cut to this box: as many
+    columns off each side, and rows off the top and the bottom, as the shape
+    leaves transparent at this angle. Cutting as much off both sides moves the
+    centre by whole pixels, so the sprite keeps the square's very pixels and lands
+    on the same pixels of a frame (its top left is its centre less half its size);
+    only transparent pixels, which every frame would blend for nothing, are gone:
+    about a third of a sprite at 15 to 45 degrees.
+    """
+    if not degrees:
+        return max(1, math.ceil(pw)), max(1, math.ceil(ph))
+    diagonal = max(1, math.ceil(math.hypot(pw, ph)))
+    r = math.radians(degrees)
+    c, s = abs(math.cos(r)), abs(math.sin(r))
+    hw, hh = pw / 2, ph / 2
+    if kind is VisualKind.ELLIPSE:
+        # Qt draws an ellipse as Bezier curves, which bulge out of it by 0.03 % at most.
+        reach_x = math.hypot(hw * c, hh * s) * _CURVE_BULGE
+        reach_y = math.hypot(hw * s, hh * c) * _CURVE_BULGE
+    else:
+        reach_x, reach_y = hw * c + hh * s, hw * s + hh * c
+    return _narrowed(diagonal, reach_x), _narrowed(diagonal, reach_y)
+
+
+def _narrowed(full: int, reach: float) -> int:
+    """`full` less the largest even number of pixels that keeps a margin beyond +-`reach`."""
+    spare = full - 2 * (reach + _EDGE_MARGIN)
+    return full - 2 * max(0, math.floor(spare / 2))
+
+
 class SpriteAtlas:
     """Pixmaps copied onto a few large pages, so that one draw call can blit many of them.
 
@@ -398,12 +462,15 @@ class SpriteAtlas:
     freed one by one: when the pages are full, `clear` starts over.
 
     Args:
-        page_size: the side of a page in pixels.
+        width: the width of a page in pixels.
+        height: the height of a page in pixels.
         max_pages: how many pages `place` may fill before it gives up.
     """
 
-    def __init__(self, page_size: int = _ATLAS_PAGE, max_pages: int = _ATLAS_PAGES) -> None:
-        self.page_size = page_size
+    def __init__(
+        self, width: int = _ATLAS_WIDTH, height: int = _ATLAS_HEIGHT, max_pages: int = _ATLAS_PAGES
+    ) -> None:
+        self.width, self.height = width, height
         self.max_pages = max_pages
         self.pages: list[QPixmap] = []
         self._x = self._y = self._shelf_height = 0
@@ -415,8 +482,8 @@ class SpriteAtlas:
 
     def can_hold(self, pixmap: QPixmap) -> bool:
         """Whether `pixmap` fits on a page."""
-        side = self.page_size - _ATLAS_GAP
-        return pixmap.width() <= side and pixmap.height() <= side
+        gap = _ATLAS_GAP
+        return pixmap.width() <= self.width - gap and pixmap.height() <= self.height - gap
 
     def place(self, pixmap: QPixmap) -> tuple[QPixmap, int, int] | None:
         """Copy `pixmap` onto a page: the page and the copy's top-left corner.
@@ -427,14 +494,14 @@ class SpriteAtlas:
         if not self.can_hold(pixmap):
             return None
         w, h = pixmap.width(), pixmap.height()
-        gap, side = _ATLAS_GAP, self.page_size
-        if self.pages and self._x + w + gap > side:  # the shelf is full: start one below
+        gap = _ATLAS_GAP
+        if self.pages and self._x + w + gap > self.width:  # the shelf is full: start one below
             self._x, self._y = 0, self._y + self._shelf_height
             self._shelf_height = 0
-        if not self.pages or self._y + h + gap > side:  # the page is full: start a page
+        if not self.pages or self._y + h + gap > self.height:  # the page is full: start a page
             if len(self.pages) == self.max_pages:
                 return None
-            page = QPixmap(side, side)
+            page = QPixmap(self.width, self.height)
             page.fill(Qt.GlobalColor.transparent)
             self.pages.append(page)
             self._x = self._y = self._shelf_height = 0
@@ -484,12 +551,21 @@ class FragmentArray:
 
         The wrapper points into this array: draw before the next `fill`.
         """
-        if fields == self._fields:
-            # The same sprites as last time (mostly the very same tuples, so the
-            # comparison is quick): only the centres have moved.
-            d = self._doubles
-            d[0 :: self._DOUBLES] = array("d", xs)
-            d[1 :: self._DOUBLES] = array("d", ys)
+        d, old = self._doubles, self._fields
+        # Mostly the same sprites as last time, as the very same tuples: compared
+        # by identity in C, and only those that differ are written again.
+        differ = (
+            list(itertools.compress(itertools.count(), map(operator.is_not, fields, old)))
+            if len(fields) == len(old)
+            else None
+        )
+        if differ is not None and len(differ) <= len(fields) // 4:
+            step = self._DOUBLES
+            for i in differ:
+                d[i * step + 2 : i * step + step] = array("d", fields[i])
+                old[i] = fields[i]
+            d[0::step] = array("d", xs)
+            d[1::step] = array("d", ys)
         else:
             flat: list[float] = []
             extend = flat.extend
@@ -531,15 +607,73 @@ def fragment_arrays_work() -> bool:
 class _Batch:
     """A run of fragments drawn from one texture by one `QPainter.drawPixmapFragments` call."""
 
-    __slots__ = ("fields", "texture", "version", "xs", "ys")
+    __slots__ = ("fields", "order_at", "texture", "version", "xs", "ys")
 
     def __init__(self, texture: QPixmap | None) -> None:
         self.texture = texture
         self.xs: list[float] = []
         self.ys: list[float] = []
         self.fields: list[FragmentFields] = []
-        #: Counts the patches of its entries (`SceneRenderer._patch`).
+        #: The place in the draw list's order of each entry's entity.
+        self.order_at: list[int] = []
+        #: Counts the changes of its entries (`SceneRenderer._patch`, `_move_runs`).
         self.version = 0
+
+
+class _Items:
+    """A run of items drawn one by one (`SceneRenderer._paint_items`)."""
+
+    __slots__ = ("items", "order_at")
+
+    def __init__(self) -> None:
+        self.items: list[PlacedEntity] = []
+        #: The place in the draw list's order of each item's entity.
+        self.order_at: list[int] = []
+
+
+#: How many values `_looks` lists for each entity.
+_LOOK_WIDTH = 8
+
+
+def _looks(entities: list[Entity]) -> list[object]:
+    """All that decides how each entity is drawn but its position, as one flat list.
+
+    The values are the entities' own objects, so a frame's list is built without
+    making an object per entity (which would also feed the garbage collector),
+    and two lists of the same objects compare in C, by identity. A visual is
+    compared by its values, which may be changed in place. Entity ``i``'s values
+    are at ``i * _LOOK_WIDTH`` onwards.
+    """
+    looks: list[object] = []
+    add = looks.extend
+    none = (None,) * (_LOOK_WIDTH - 3)
+    for e in entities:
+        v = e.visual
+        if v is None:
+            add((e.enabled, e.rotation, e.scale, *none))
+        else:
+            # Text and font size are read when a text is drawn, not collected.
+            add((e.enabled, e.rotation, e.scale, v.kind, v.size, v.color, v.z, v.image))
+    return looks
+
+
+class _Seen:
+    """What a draw list's runs were collected from: its entities, their looks and positions.
+
+    A frame whose entities look the same (`_looks`) and whose tree is the same
+    has the same runs; if the entities' positions are the same too, the same
+    pixels. Local transforms are compared: the world transforms of trees follow
+    from them.
+    """
+
+    __slots__ = ("entities", "looks", "places", "trees")
+
+    def __init__(self, order: list[_Node]) -> None:
+        self.entities = [n.entity for n in order]
+        self.looks = _looks(self.entities)
+        self.places = [e.position for e in self.entities]
+        #: The place in the order of each entity of a tree, drawn at its world position.
+        self.trees = [(i, n) for i, n in enumerate(order) if n.in_tree]
 
 
 #: What a cached sprite is: kind, size on screen in quarter pixels, colour, whole degrees.
@@ -664,16 +798,33 @@ class SceneRenderer:
     ) -> QPixmap | None:
         if pw * ph > _MAX_SPRITE_PIXELS or pw < 0.25 or ph < 0.25:
             return None
-        side = math.hypot(pw, ph) if degrees else 0.0
-        bw, bh = (side, side) if degrees else (pw, ph)
-        pm = QPixmap(max(1, math.ceil(bw)), max(1, math.ceil(bh)))
+        if not degrees:
+            return self._paint_shape(kind, pw, ph, color, 0, sprite_box(kind, pw, ph, 0))
+        # A turned shape is drawn in the square of its diagonal, then cut (see `sprite_box`).
+        side = max(1, math.ceil(math.hypot(pw, ph)))
+        pm = self._paint_shape(kind, pw, ph, color, degrees, (side, side))
+        w, h = sprite_box(kind, pw, ph, degrees)
+        return pm if (w, h) == (side, side) else pm.copy((side - w) // 2, (side - h) // 2, w, h)
+
+    def _paint_shape(
+        self,
+        kind: VisualKind,
+        pw: float,
+        ph: float,
+        color: Color,
+        degrees: int,
+        box: tuple[int, int],
+    ) -> QPixmap:
+        """A transparent pixmap of size `box` with the shape drawn at its centre, antialiased."""
+        bw, bh = box
+        pm = QPixmap(bw, bh)
         pm.fill(Qt.GlobalColor.transparent)
         p = QPainter(pm)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         p.setPen(self._no_pen)
         p.setBrush(self._brush(color))
         c, s = math.cos(math.radians(degrees)), math.sin(math.radians(degrees))
-        p.setTransform(QTransform(c, s, -s, c, pm.width() / 2, pm.height() / 2))
+        p.setTransform(QTransform(c, s, -s, c, bw / 2, bh / 2))
         rect = QRectF(-pw / 2, -ph / 2, pw, ph)
         if kind is VisualKind.ELLIPSE:
             p.drawEllipse(rect)
@@ -796,16 +947,25 @@ class SceneRenderer:
         dl = self._draw_list(scene)
         runs = self._kept_runs(dl, scene, size, camera)
         if runs is None:
-            dl.update(scene)
+            if dl.update(scene):
+                dl.seen = None
+            if dl.unread:
+                dl.unread -= 1
+                dl.seen = None
+            else:
+                runs = self._reused_runs(dl, size, camera)
+        if runs is None:
             runs = self._collect_runs(dl, size, camera)
             if runs is None:  # an entity changed its z since the order was sorted
                 dl.stale = True
                 dl.update(scene)
+                dl.seen = None
                 runs = self._collect_runs(dl, size, camera)
                 assert runs is not None, "a freshly sorted order has every z right"
             dl.changed.clear()
-            if dl.announced:
-                dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
+            dl.runs, dl.runs_key = runs, self._runs_key(size, camera)
+            if dl.seen is None and not dl.unread:  # else read this frame, or not needed
+                dl.seen = _Seen(dl.order)
         arrays = self._fragment_arrays
         while len(arrays) < len(runs):
             arrays.append(FragmentArray())
@@ -817,7 +977,7 @@ class SceneRenderer:
                 first = fragments.fill_batch(run)
                 painter.drawPixmapFragments(first, len(run.xs), run.texture)
             else:
-                self._paint_items(painter, run, size, camera)
+                self._paint_items(painter, run.items, size, camera)
 
     def _runs_key(self, size: QSizeF, camera: Camera) -> tuple[object, ...]:
         # The token last: `_collect_runs` renews it when the zoom changes.
@@ -825,11 +985,12 @@ class SceneRenderer:
 
     def _kept_runs(
         self, dl: DrawList, scene: Scene, size: QSizeF, camera: Camera
-    ) -> list[_Batch | list[PlacedEntity]] | None:
+    ) -> list[_Batch | _Items] | None:
         """The last frame's runs of an announced scene, patched; ``None``: collect anew."""
         runs = dl.runs
         if runs is None or not dl.announced:
             return None
+        dl.seen = None  # whatever happens next, the runs are no longer what was seen
         tree = dl.follow_tree(scene)
         if (
             tree is None
@@ -846,10 +1007,92 @@ class SceneRenderer:
         dl.changed.clear()
         return runs
 
+    def _reused_runs(
+        self, dl: DrawList, size: QSizeF, camera: Camera
+    ) -> list[_Batch | _Items] | None:
+        """The last frame's runs, patched where entities look different, moved where they moved.
+
+        Running game code changes entities without events, so every entity is
+        read again; reading the values into lists and comparing them with the
+        lists the runs were collected from costs a fraction of collecting.
+
+        Returns:
+            ``None`` when many entities look different (or one `_patch` cannot
+            patch), the order or the zoom changed or the atlas started over:
+            collect anew.
+        """
+        seen, runs, key = dl.seen, dl.runs, dl.runs_key
+        if seen is None:
+            return None
+        if runs is None or key[0] != camera.zoom or key[-1] is not self._token:
+            dl.seen = None
+            return None
+        looks = _looks(seen.entities)
+        places = [e.position for e in seen.entities]
+        if looks != seen.looks:
+            patched = self._patch_looks(dl, looks, seen.looks, camera, size)
+            seen.looks = looks
+            if not patched:
+                # The same entities in the same order, as the collection that follows sees them.
+                seen.places = places
+                # Everything turning or changing colour every frame: reading first is
+                # wasted, so the next frames are collected without it, ever more of them.
+                dl.unread, dl.unread_next = dl.unread_next, min(2 * dl.unread_next, _MAX_UNREAD)
+                return None
+        dl.unread_next = 1
+        new_key = self._runs_key(size, camera)
+        if places != seen.places or new_key != key:
+            seen.places, dl.runs_key = places, new_key
+            self._move_runs(runs, seen, size, camera)
+        dl.changed.clear()  # every entity was read
+        return runs
+
+    def _patch_looks(
+        self, dl: DrawList, looks: list[object], seen: list[object], camera: Camera, size: QSizeF
+    ) -> bool:
+        """Patch the runs' entries of the few entities whose looks differ from `seen`.
+
+        Compared by value, in C: a script that sets an equal new value every frame
+        changes nothing.
+
+        Returns:
+            Whether the runs hold the frame; false when only collecting anew will do
+            (too many entities changed, or one that `_patch` cannot).
+        """
+        flat = itertools.islice(
+            itertools.compress(itertools.count(), map(operator.ne, looks, seen)),
+            _MAX_PATCHED * _LOOK_WIDTH + 1,
+        )
+        changed = {i // _LOOK_WIDTH for i in flat}
+        if len(changed) > _MAX_PATCHED:
+            return False
+        order = dl.order
+        return all(self._patch(order[at], camera, size) for at in sorted(changed))
+
+    def _move_runs(
+        self, runs: list[_Batch | _Items], seen: _Seen, size: QSizeF, camera: Camera
+    ) -> None:
+        """Put every entry of the runs at its entity's place in `seen` (through `camera`)."""
+        world: list[tuple[float, float]] = list(seen.places)
+        for at, n in seen.trees:  # computed by `DrawList.update` this frame
+            world[at] = (n.x, n.y)
+        zoom = camera.zoom
+        cx, cy = camera.center
+        half_w, half_h = size.width() / 2, size.height() / 2
+        for run in runs:
+            where = [world[at] for at in run.order_at]
+            if isinstance(run, _Batch):
+                # `_collect_runs`'s arithmetic: a moved sprite lands where a collected one would.
+                run.xs = [(p[0] - cx) * zoom + half_w for p in where]
+                run.ys = [(p[1] - cy) * zoom + half_h for p in where]
+                run.version += 1
+            else:
+                run.items = [(i[0], *p, *i[3:]) for i, p in zip(run.items, where, strict=True)]
+
     def _follow_runs(
         self,
         dl: DrawList,
-        runs: list[_Batch | list[PlacedEntity]],
+        runs: list[_Batch | _Items],
         added: list[_Node],
         removed: list[_Node],
         camera: Camera,
@@ -871,7 +1114,7 @@ class SceneRenderer:
                 continue  # it was not drawn
             if n.slot != len(run.xs) - 1 or len(run.xs) == 1:
                 return False
-            del run.xs[-1], run.ys[-1], run.fields[-1]
+            del run.xs[-1], run.ys[-1], run.fields[-1], run.order_at[-1]
             run.version += 1
         for n in added:
             e, v = n.entity, n.entity.visual
@@ -884,6 +1127,7 @@ class SceneRenderer:
             last.xs.append(0.0)
             last.ys.append(0.0)
             last.fields.append(last.fields[-1])
+            last.order_at.append(len(dl.order) - 1)
             if not self._patch(n, camera, size):
                 return False
         return True
@@ -918,7 +1162,7 @@ class SceneRenderer:
 
     def _collect_runs(
         self, dl: DrawList, size: QSizeF, camera: Camera
-    ) -> list[_Batch | list[PlacedEntity]] | None:
+    ) -> list[_Batch | _Items] | None:
         """The frame as runs: batches of fragments on one texture, and items drawn one by one.
 
         Returns:
@@ -930,16 +1174,17 @@ class SceneRenderer:
         token = self._token
         cx, cy = camera.center
         half_w, half_h = size.width() / 2, size.height() / 2
-        runs: list[_Batch | list[PlacedEntity]] = []
+        runs: list[_Batch | _Items] = []
         batch = _Batch(None)  # the open batch (the last run) or a placeholder
         add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
-        alone: list[PlacedEntity] | None = None  # the open run of items drawn one by one
+        add_at = batch.order_at.append
+        alone: _Items | None = None  # the open run of items drawn one by one
         # This loop runs for every item of every frame: locals only, and no call
         # for an item drawn the same way as last frame, which is when the key of
         # everything its fragment depends on is the same. The token stands for
         # the zoom and the atlas; the other members are immutable values, mostly
         # the very objects of last frame, which makes the comparison cheap.
-        for n in dl.order:
+        for at, n in enumerate(dl.order):
             e = n.entity
             v = e.visual
             n.run = None
@@ -960,20 +1205,23 @@ class SceneRenderer:
             fragment = n.fragment
             if fragment is None:
                 if alone is None:
-                    alone = []
+                    alone = _Items()
                     runs.append(alone)
                     batch = _Batch(None)
-                alone.append((e, x, y, rot, sc[0], sc[1]))
+                alone.items.append((e, x, y, rot, sc[0], sc[1]))
+                alone.order_at.append(at)
                 continue
             if batch.texture is not fragment[0]:
                 batch = _Batch(fragment[0])
                 add_x, add_y, add_fields = batch.xs.append, batch.ys.append, batch.fields.append
+                add_at = batch.order_at.append
                 runs.append(batch)
                 alone = None
             n.run, n.slot = batch, len(batch.xs)
             add_x((x - cx) * zoom + half_w)
             add_y((y - cy) * zoom + half_h)
             add_fields(fragment[1])
+            add_at(at)
         return runs
 
     def _paint_items(
