@@ -112,6 +112,8 @@ class RunningScene:
         #: built: they join it at the next frame (not during the one that spawned them).
         self._spawned: list[tuple[Entity, Script, Callable[..., Any]]] = []
         self._spawning = False
+        #: How many changes the scene announced that changed the order (see `spawn`).
+        self._order_changes = 0
         self._to_start: list[tuple[Entity, Script]] = []
         self._to_destroy: list[Handle] = []
         # A change of the tree or of an entity's scripts changes the update order.
@@ -126,6 +128,7 @@ class RunningScene:
             return  # a name, a position...: the order stays
         if isinstance(event, EntityAdded) and self._spawning:
             return  # `spawn` keeps the list when it can
+        self._order_changes += 1
         self.invalidate()
 
     def invalidate(self) -> None:
@@ -188,13 +191,14 @@ class RunningScene:
             e = self.scene.spawn(name, **attrs)
         finally:
             self._spawning = False
-        kept, spawned = self._updaters, self._spawned
+        kept, spawned, changes = self._updaters, self._spawned, self._order_changes
         self.init_entity(e)
-        if kept is not None and self._is_last(e):
+        if kept is not None and changes == self._order_changes and self._is_last(e):
             # Its scripts come last in scene order: appended, the list is what a rebuild
             # would make, without a rebuild over every script of the scene each frame a
-            # game spawns something. (Anything their on_init did to the tree made
-            # another entity the last, or invalidated the list through the scene.)
+            # game spawns something. Their on_init may have changed the tree: a spawn
+            # made another entity the last; a move, a removal or another entity's
+            # scripts changed were announced, and the list is rebuilt.
             base = Script.on_update
             self._updaters = kept
             self._spawned = spawned + [

@@ -487,3 +487,42 @@ def test_after_a_spawn_the_context_is_the_spawning_scripts_own_again(make_projec
         children = [e for e in game.scene if e.name == "Child"]
         assert len(children) == 3 and all(c.position == Vec2(0, 0) for c in children)
         assert all(c.scripts[0].mine == "Child" for c in children)
+
+
+def test_a_spawned_script_that_moves_another_entity_in_on_init_rebuilds_the_list(make_project):
+    root = make_project(
+        plugins={
+            "farm": {
+                "mover.py": """
+                from runtime import Script
+
+                class Sower(Script):
+                    def on_update(self, ctx, dt):
+                        if ctx.frame == 2:
+                            ctx.spawn("Seed", scripts=[Seed()])
+
+                class Seed(Script):
+                    def on_init(self, ctx):
+                        scene = ctx.scene
+                        scene.reparent(scene.find("Pebble").handle, scene.find("Rock").handle)
+
+                class Still(Script):
+                    def on_update(self, ctx, dt):
+                        pass
+                """
+            }
+        },
+        scene=[
+            entity(1, "Sower", scripts=[script("farm.mover:Sower")]),
+            entity(2, "Pebble", scripts=[script("farm.mover:Still")]),
+            entity(3, "Rock", scripts=[script("farm.mover:Still")]),
+        ],
+    )
+    with Game(root) as game:
+        rs = game.running_scene(game.scene)
+        assert rs is not None
+        game.step(4)
+        assert game.scene.find("Pebble").parent == 3
+        kept = order(rs.updaters())
+        rs.invalidate()
+        assert kept == order(rs.updaters())  # Sower, Rock, Pebble: the moved one after Rock
