@@ -112,8 +112,6 @@ class RunningScene:
         #: built: they join it at the next frame (not during the one that spawned them).
         self._spawned: list[tuple[Entity, Script, Callable[..., Any]]] = []
         self._spawning = False
-        #: How many changes the scene announced that changed the order (see `spawn`).
-        self._order_changes = 0
         self._to_start: list[tuple[Entity, Script]] = []
         self._to_destroy: list[Handle] = []
         # A change of the tree or of an entity's scripts changes the update order.
@@ -128,7 +126,6 @@ class RunningScene:
             return  # a name, a position...: the order stays
         if isinstance(event, EntityAdded) and self._spawning:
             return  # `spawn` keeps the list when it can
-        self._order_changes += 1
         self.invalidate()
 
     def invalidate(self) -> None:
@@ -164,20 +161,29 @@ class RunningScene:
         return self._updaters
 
     def init_entity(self, e: Entity) -> None:
-        """Run ``on_init`` for every new script of an entity, queue ``on_start``."""
+        """Run ``on_init`` for every new script of an entity, queue ``on_start``.
+
+        The update list is the caller's to mend (`spawn` appends to it; a running
+        scene made afresh has none yet).
+        """
         for s in list(e.scripts):
-            self.init_script(e, s)
+            self._init(e, s)
 
     def init_script(self, e: Entity, s: Script) -> None:
         """Attach a script to the running scene: ``on_init`` now, ``on_start`` next frame."""
+        if self._init(e, s):
+            self.invalidate()
+
+    def _init(self, e: Entity, s: Script) -> bool:
+        """`init_script` but for the update list; whether the script was new."""
         d = s.__dict__
         d["_hp_entity"] = e.handle
         if d.get("_hp_state", NEW) != NEW or type(s) is PlaceholderScript:
-            return
+            return False
         d["_hp_state"] = INITED
         self.game.call_script(self, e, s, "on_init")
         self._to_start.append((e, s))
-        self.invalidate()
+        return True
 
     def spawn(self, name: str, **attrs: Any) -> Entity:
         """Create an entity during play and initialise its scripts.
@@ -191,21 +197,21 @@ class RunningScene:
             e = self.scene.spawn(name, **attrs)
         finally:
             self._spawning = False
-        kept, spawned, changes = self._updaters, self._spawned, self._order_changes
         self.init_entity(e)
-        if kept is not None and changes == self._order_changes and self._is_last(e):
+        if self._updaters is None:
+            return e  # to be rebuilt anyway (their on_init moved something, or raised)
+        if self._is_last(e):
             # Its scripts come last in scene order: appended, the list is what a rebuild
             # would make, without a rebuild over every script of the scene each frame a
-            # game spawns something. Their on_init may have changed the tree: a spawn
-            # made another entity the last; a move, a removal or another entity's
-            # scripts changed were announced, and the list is rebuilt.
+            # game spawns something.
             base = Script.on_update
-            self._updaters = kept
-            self._spawned = spawned + [
+            self._spawned += [
                 (e, s, s.on_update)
                 for s in e.scripts
                 if type(s).on_update is not base and not s.__dict__.get("_hp_faulted")
             ]
+        else:  # their on_init spawned after it
+            self.invalidate()
         return e
 
     def _is_last(self, e: Entity) -> bool:
