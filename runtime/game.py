@@ -126,6 +126,8 @@ class RunningScene:
             return  # a name, a position...: the order stays
         if isinstance(event, EntityAdded) and self._spawning:
             return  # `spawn` keeps the list when it can
+        if isinstance(event, ScriptsReplaced) and event.by_reload:
+            return  # the reload's commit built the list for the new scripts
         self.invalidate()
 
     def invalidate(self) -> None:
@@ -1357,8 +1359,8 @@ class Game:
         )
 
     def notify_scripts_replaced(self, scene: Scene, handles: Iterable[Handle]) -> None:
-        """Tell a scene's observers that script objects were rebuilt."""
-        scene.notify(ScriptsReplaced(tuple(handles)))
+        """Tell a scene's observers that a reload swapped new script objects (or classes) in."""
+        scene.notify(ScriptsReplaced(tuple(handles), by_reload=True))
 
 
 @dataclass(frozen=True, slots=True)

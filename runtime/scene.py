@@ -179,9 +179,16 @@ class EntityMoved:
 
 @dataclass(frozen=True, slots=True)
 class ScriptsReplaced:
-    """Script objects were rebuilt (hot reload, script added or removed), or their stash changed."""
+    """Script objects were rebuilt (hot reload, script added or removed), or their stash changed.
+
+    Attributes:
+        handles: the entities whose scripts changed.
+        by_reload: told by a hot reload, after it swapped the new scripts in (a
+            running scene has already rebuilt its update list for them).
+    """
 
     handles: tuple[Handle, ...]
+    by_reload: bool = False
 
 
 SceneEvent = EntityAdded | EntityRemoved | EntityChanged | EntityMoved | ScriptsReplaced

@@ -85,8 +85,10 @@ class _Encoder:
     """The ``default`` hook of msgpack for the engine's types.
 
     Args:
-        seen: when given, collects the class of every dataclass instance encoded
-            (a reload stores their layouts, to migrate nested values by the rules).
+        seen: when given, collects the class of every value stored by its class
+            rather than as plain data: dataclasses, enums and int subclasses (a
+            reload stores the dataclasses' layouts, to migrate nested values by
+            the rules, and keeps objects in place only when none was stored).
     """
 
     __slots__ = ("seen",)
@@ -116,6 +118,8 @@ class _Encoder:
         if t is set or t is frozenset:
             return msgpack.ExtType(EXT_SET, bytes([t is frozenset]) + self.pack(list(obj)))
         if isinstance(obj, enum.Enum):
+            if self.seen is not None:
+                self.seen[t] = None
             return msgpack.ExtType(EXT_ENUM, self.pack([t.__module__, t.__qualname__, obj.name]))
         if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
             if self.seen is not None:
@@ -123,6 +127,8 @@ class _Encoder:
             fields = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
             return msgpack.ExtType(EXT_DATACLASS, self.pack([t.__module__, t.__qualname__, fields]))
         if isinstance(obj, int) and t is not bool:  # an int subclass of a plugin, say an IntFlag
+            if self.seen is not None:
+                self.seen[t] = None
             return int(obj)
         raise Unencodable(f"a {t.__module__}.{t.__qualname__} cannot be stored")
 
@@ -130,17 +136,18 @@ class _Encoder:
 _PLAIN_ENCODER = _Encoder(None)
 
 
-def packb(obj: Any, seen_dataclasses: dict[type, None] | None = None) -> bytes:
+def packb(obj: Any, seen_classes: dict[type, None] | None = None) -> bytes:
     """Encode a value with the engine's extension types.
 
     Args:
         obj: the value.
-        seen_dataclasses: collects the class of every dataclass instance in `obj`.
+        seen_classes: collects the class of every dataclass instance, enum
+            member and int subclass value in `obj` (see `_Encoder`).
 
     Raises:
         Unencodable: something in `obj` has no msgpack form.
     """
-    encoder = _PLAIN_ENCODER if seen_dataclasses is None else _Encoder(seen_dataclasses)
+    encoder = _PLAIN_ENCODER if seen_classes is None else _Encoder(seen_classes)
     return encoder.pack(obj)
 
 

@@ -64,6 +64,7 @@ def copy_world(
     plugins: Iterable[str],
     *,
     replaced: Mapping[int, Any] | None = None,
+    retyped: Mapping[type, type] | None = None,
     callbacks: CallbackStore | None = None,
 ) -> GameState:
     """New objects for the world of `game` between two frames; reads the game, changes nothing.
@@ -75,6 +76,9 @@ def copy_world(
         plugins: the plugins whose objects the copy has (those the game has).
         replaced: a new object to copy in the place of an old one, by ``id`` of
             the old (the look-ahead copies the restored objects, not the live ones).
+        retyped: the class to give the copies of objects of a class, where it
+            is not their own (the objects a reload keeps take their new class
+            only when it commits; their copies have it from the start).
         callbacks: the timers, subscriptions and messages to copy instead of the game's.
     """
     # Thousands of new objects, none of them garbage: collecting while they are
@@ -82,7 +86,7 @@ def copy_world(
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _Copier(game, classes, replaced or {}).world(plugins, callbacks)
+        return _Copier(game, classes, replaced or {}, retyped or {}).world(plugins, callbacks)
     except _KeyframeNeeded:
         blob = capture_state(game, replaced=replaced, callbacks=callbacks)
         return restore_state(blob, classes, None, plugins)
@@ -94,10 +98,17 @@ def copy_world(
 class _Copier:
     """One copy of one game's world: the copies made so far, for the callbacks to find."""
 
-    def __init__(self, game: Game, classes: ClassSource, swap: Mapping[int, Any]) -> None:
+    def __init__(
+        self,
+        game: Game,
+        classes: ClassSource,
+        swap: Mapping[int, Any],
+        retyped: Mapping[type, type],
+    ) -> None:
         self.game = game
         self.classes = classes
         self.swap = swap
+        self.retyped = retyped
         #: Ids of the objects callbacks and pending starts name: their copies are noted.
         self.wanted: set[int] = set()
         #: (copy, index of its running scene or ``None`` for a plugin object) of each
@@ -195,7 +206,8 @@ class _Copier:
         return out
 
     def _of_class(self, cls: type, originals: list[Any]) -> list[Any]:
-        """New objects of `cls` with copies of the attribute dicts of `originals`."""
+        """New objects of `cls` (or its retyped class) with copies of the dicts of `originals`."""
+        cls = self.retyped.get(cls, cls)
         if has_slots(cls):
             raise _KeyframeNeeded(f"{cls.__qualname__} keeps a field in a slot")
         dicts = list(map(dict.copy, map(_dict_of, originals)))

@@ -152,7 +152,11 @@ def test_the_floor_rebuilds_every_script_in_columns(tmp_path: Path) -> None:
             cls = floor.run_changed(movers_path(project)).Mover
             names, blob = floor_module._pack_columns([e.scripts[0] for e in scene])
             rebuilt = floor_module._rebuild(cls, names, *unpackb(blob))
+            classes = [type(e.scripts[0]) for e in scene]
             sample = measure_floor(floor, scene, movers_path(project))
+            # The kept path's floor gave every script the new class, then its own back.
+            assert [type(e.scripts[0]) for e in scene] == classes
+            assert all(cls is not c for c in classes)
     assert names == list(MOVER_FIELDS)
     assert len(rebuilt) == 50
     for e, obj in zip(scene, rebuilt, strict=True):
@@ -167,6 +171,10 @@ def test_the_floor_rebuilds_every_script_in_columns(tmp_path: Path) -> None:
         sample.compile_run_ms + sample.codec_ms + sample.rebuild_ms + sample.free_ms
     )
     assert sample.gc_ms == 0.0  # the collector is off in the floor
+    assert 0 < sample.pack_ms < sample.codec_ms and sample.retype_ms > 0
+    assert sample.kept_ms == pytest.approx(
+        sample.compile_run_ms + sample.pack_ms + sample.retype_ms
+    )
 
 
 def test_without_the_other_tools_the_comparison_says_why(

@@ -722,12 +722,19 @@ def test_a_declared_field_that_cannot_be_stored_is_reset_and_named(lab):
         assert note.field == "hook" and "builtin_function_or_method" in note.detail
 
 
+#: A layout change (a new field): the reload rebuilds every Mover, it cannot keep them.
+MOVER_V1_MORE = MOVER_V1.replace(
+    "    speed: float = 2.0\n", "    speed: float = 2.0\n    more: int = 0\n"
+)
+
+
 def test_old_objects_are_freed_by_the_reload_itself_not_by_a_later_gc(lab):
     import weakref
 
     with lab.game() as game:
         game.step(1)
         old = weakref.ref(scripts_of(game, "Mover")[0])
+        lab.write("game/mover.py", MOVER_V1_MORE)
         gc.disable()  # a reference cycle would keep them until the collector ran
         try:
             assert game.reload().ok
@@ -744,6 +751,7 @@ def test_stale_reference_diagnostic_follows_an_old_object_to_its_holder(lab):
     registry = Registry()
     with lab.game() as game:
         registry.listeners["on_hit"] = scripts_of(game, "Mover")[0]
+        lab.write("game/mover.py", MOVER_V1_MORE)
         assert game.reload().ok
         text = "\n".join(game.stale_references())
         assert "a Mover object of the old code, held by" in text, text

@@ -91,6 +91,7 @@ def script_snap(s: Any) -> tuple[Any, ...]:
 class Snap:
     entities: list[tuple[int, str, tuple[float, float], tuple[Any, ...]]]
     objects: list[Any]  # the script objects, in scene order
+    classes: list[type]  # the class of each, when taken
     plugin_obj: Any
     frames: int
     modules: dict[str, types.ModuleType]
@@ -125,7 +126,7 @@ def take(game: Game) -> Snap:
     prefix = f"{game.plugins.namespace}.{tm.PLUGIN}"
     mods = {k: v for k, v in sys.modules.items() if k == prefix or k.startswith(prefix + ".")}
     obj = game.plugin_objects.get(tm.PLUGIN)
-    return Snap(ents, objs, obj, obj.frames if obj is not None else -1, mods)
+    return Snap(ents, objs, list(map(type, objs)), obj, obj.frames if obj is not None else -1, mods)
 
 
 # --- the oracle ---------------------------------------------------------------------------------
@@ -223,6 +224,39 @@ def migrate(
         stash[k] = tm.plain_of(values[k])
         rules["stashed"] += 1
     return ("S", n.type_id(), f"{tm.PLUGIN}.{n.module}", n.name, out, stash), "migrated"
+
+
+def retyped_classes(before: Snap, old: tm.Model, new: tm.Model) -> set[str]:
+    """The type ids whose objects a reload keeps, giving them the new class.
+
+    By the documented rule: a class found under its type id with the same
+    fields (names, types, defaults, in order) and no ``on_after_reload``, none
+    of whose objects has a stash or a dataclass value.
+    """
+    old_ids, new_ids = old.by_type_id(), new.by_type_id()
+
+    def layout(c: tm.ClassM) -> list[tuple[str, str, Any]]:
+        return [(f.name, f.type, tm.tag(f.default)) for f in c.fields]
+
+    out = {
+        tid
+        for tid, n in new_ids.items()
+        if tid in old_ids and layout(old_ids[tid]) == layout(n) and not (n.hooks or n.after_fault)
+    }
+    for _, _, s in before.toy_scripts():
+        if s[0] == "S" and (s[5] or any(map(_holds_a_dataclass, s[4].values()))):
+            out.discard(s[1])
+    return out
+
+
+def _holds_a_dataclass(v: tm.Tagged) -> bool:
+    if v[0] == "Hit":
+        return True
+    if v[0] == "list":
+        return any(map(_holds_a_dataclass, v[1]))
+    if v[0] == "dict":
+        return any(_holds_a_dataclass(x) for _, x in v[1])
+    return False
 
 
 def rejected_hit(snap: Snap, old: tm.Model, new: tm.Model) -> bool:
@@ -458,6 +492,7 @@ class Torture:
         expect_after_calls = set()
         how_by_handle: dict[int, str] = {}
         toy = {h: (obj, s) for h, obj, s in before.toy_scripts()}
+        retyped = retyped_classes(before, old, new)
         assert len(now.entities) == len(before.entities)
         k = 0
         for (h, name, pos, scripts), (h2, name2, pos2, scripts2) in zip(
@@ -466,18 +501,23 @@ class Torture:
             assert (h, name, pos) == (h2, name2, pos2)
             assert len(scripts) == len(scripts2)
             for s, s2 in zip(scripts, scripts2, strict=True):
-                new_obj = now.objects[k]
-                old_obj = before.objects[k]
+                new_obj, new_cls = now.objects[k], now.classes[k]
+                old_obj, old_cls = before.objects[k], before.classes[k]
                 k += 1
                 if h not in toy:
                     assert s2 == s, f"entity {h} of the sample plugin changed: {s} -> {s2}"
-                    assert (new_obj is old_obj) != reload_all
+                    # Reloaded: rebuilt or kept, of the new class either way.
+                    assert (new_cls is not old_cls) == reload_all
+                    assert new_obj is old_obj or reload_all
                     continue
                 expected, how = migrate(s, old, new, self.rules)
+                if how == "migrated" and s[1] in retyped:
+                    how = "retyped"
                 self.rules[how] += 1
                 how_by_handle[h] = how
                 assert s2 == expected, f"entity {h} ({how}): {s}\n  now {s2}\n  expected {expected}"
-                assert (new_obj is old_obj) == (how == "same-object"), (h, how)
+                assert (new_obj is old_obj) == (how in ("same-object", "retyped")), (h, how)
+                assert (new_cls is not old_cls) == (how != "same-object"), (h, how)
                 if s[0] == "S" and self.live.get(h) and old.by_type_id()[s[1]].hooks:
                     expect_before_calls.add((s[3], id(old_obj)))
                 if (
@@ -629,6 +669,7 @@ def run_torture(tmp_path: Path, switch: types.ModuleType, cycles: int, entities:
             "placeholder",
             "restored",
             "same-object",
+            "retyped",
             "moved",
             "new field",
             "kept",

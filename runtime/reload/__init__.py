@@ -118,7 +118,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         draft = partial(make_report, scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
         restored = restore_objects(game, scope, snap, fresh, notes, draft)  # 6
         running = {n: game.plugins.plugins[n] for n in scope.names if n in game.plugins.plugins}
-        unapplied = find_unapplied(snap, restored.objects, running, fresh, game.started)
+        unapplied = find_unapplied(
+            snap, restored.objects, running, fresh, game.started, restored.retyped
+        )
         clock.lap("restore")
         look_ahead(game, scope, snap, fresh, restored)  # 7
         clock.lap("look_ahead")

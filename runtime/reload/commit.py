@@ -6,8 +6,10 @@ step's business, once every swap is done.
 
 from __future__ import annotations
 
+import collections
 import itertools
 import operator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -52,9 +54,16 @@ def commit_generation(
     targets = snap.targets
     k = targets.scripts
     olds, news = targets.objects, restored.objects
+    _retype(snap, restored.retyped)
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
     old_scripts, new_scripts = olds[:k], news[:k]
-    replaced = list(map(operator.is_not, old_scripts, new_scripts))  # a missing class: kept
+    rebuilt_scripts = list(map(operator.is_not, old_scripts, new_scripts))
+    # Observers hear of every script but a placeholder whose class is still missing:
+    # a kept object has a new class (its fields' editors, say, may have changed).
+    replaced = rebuilt_scripts
+    if restored.retyped:
+        kept = _positions_of(snap, restored.retyped, k)
+        replaced = list(map(operator.or_, rebuilt_scripts, kept))
     by_scene: list[tuple[Scene, tuple[Handle, ...]]] = []
     runs = [*targets.scene_runs, (k, None, None)]
     for (start, scene, _), (end, _, _) in itertools.pairwise(runs):
@@ -68,8 +77,9 @@ def commit_generation(
         fresh.values(),
         removed=scope.removed,
         plugin_objects=plugin_objects,
-        # A script that stays (its class is still missing) is put back in its own place.
-        scripts=zip(targets.entities, targets.indices, new_scripts, strict=True),
+        scripts=itertools.compress(
+            zip(targets.entities, targets.indices, new_scripts, strict=True), rebuilt_scripts
+        ),
         timers=restored.timers,
         subscriptions=restored.subscriptions,
         messages=restored.messages,
@@ -87,18 +97,63 @@ def commit_generation(
 _handle_of = operator.attrgetter("handle")
 
 
+def _retype(snap: Snapshot, retyped: dict[type, type]) -> None:
+    """Give the objects the restore step kept their new class (passes in C, per class).
+
+    As a rebuilt object would, a kept one loses its paused mark: a reload resumes
+    a script paused after an exception.
+    """
+    olds = snap.targets.objects
+    for cls, positions in snap.classes:
+        new_cls = retyped.get(cls)
+        if new_cls is not None:
+            kept = list(map(olds.__getitem__, positions))
+            retype = map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls))
+            _run(retype)
+            dicts = list(map(_dict_of, kept))
+            if any(map(dict.__contains__, dicts, itertools.repeat("_hp_faulted"))):
+                _run(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
+
+
+def _run(it: Iterator[Any]) -> None:
+    """Run a map for its effects, in C."""
+    collections.deque(it, maxlen=0)
+
+
+_dict_of = operator.attrgetter("__dict__")
+
+
+_set_class = object.__setattr__  # past any __setattr__ of the old class: no game code runs
+
+
+def _positions_of(snap: Snapshot, retyped: dict[type, type], k: int) -> list[bool]:
+    """For each of the first `k` targets (the scripts), whether it is of a kept class."""
+    mask = [False] * k
+    for cls, positions in snap.classes:
+        if cls in retyped:
+            for n in positions:
+                mask[n] = True
+    return mask
+
+
 def _rebuilt(snap: Snapshot, news: tuple[Any, ...]) -> dict[int, Any]:
     """The new object of every rebuilt one, by ``id`` of the old (built in C).
 
-    Only a placeholder whose class is still missing stays, and only the plugin
-    object of a deleted plugin has no new object: those few are taken out.
+    Objects that stay (kept with a new class, or placeholders whose class is
+    still missing) and the plugin object of a deleted plugin, which has no new
+    object, are left out.
     """
     olds = snap.targets.objects
-    rebuilt = dict(zip(map(id, olds), news, strict=True))
-    for n in itertools.chain(_placeholders(snap), range(snap.targets.scripts, len(olds))):
-        if news[n] is None or news[n] is olds[n]:
-            del rebuilt[id(olds[n])]
-    return rebuilt
+    changed = list(map(operator.is_not, olds, news))
+    for n in range(snap.targets.scripts, len(olds)):
+        changed[n] = changed[n] and news[n] is not None
+    return dict(
+        zip(
+            map(id, itertools.compress(olds, changed)),
+            itertools.compress(news, changed),
+            strict=True,
+        )
+    )
 
 
 def _placeholders(snap: Snapshot) -> list[int]:

@@ -85,7 +85,12 @@ def look_ahead(
     plugins = [name for name in game.plugin_objects if name not in scope.removed]
     # Pauses are kept: out of scope they stand; in scope the restored objects carry none.
     state = copy_world(
-        game, NewGeneration(game, scope, fresh), plugins, replaced=replaced, callbacks=callbacks
+        game,
+        NewGeneration(game, scope, fresh),
+        plugins,
+        replaced=replaced,
+        retyped=restored.retyped,
+        callbacks=callbacks,
     )
     copying = game.look_ahead_copy_seconds = time.perf_counter() - started
     if copying > game.look_ahead_seconds:

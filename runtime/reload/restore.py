@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -59,6 +59,9 @@ class Restored:
         subscriptions: every subscription, likewise.
         messages: the queued messages.
         emitted: the queued events.
+        retyped: the new class of each old class whose objects stay themselves:
+            in `objects` they are the old objects, which the commit step gives
+            the new class (until then they keep the old one).
     """
 
     objects: tuple[Any, ...]
@@ -68,6 +71,12 @@ class Restored:
     subscriptions: list[Subscription]
     messages: list[Message]
     emitted: list[Emitted]
+    retyped: dict[type, type] = field(default_factory=dict)
+
+    def class_of(self, obj: Any) -> type:
+        """The class `obj`, one of `objects`, has once the reload commits."""
+        cls = type(obj)
+        return self.retyped.get(cls, cls)
 
 
 def restore_objects(
@@ -94,15 +103,30 @@ def restore_objects(
     classes = ClassFinder(scope, fresh, game.registry)
     unresolved: list[Unresolved] = []
     nested = NestedMigration(notes, unpackb(snap.dataclass_layouts, classes.resolver))
-    layout_rows, group_rows, placeholders, callbacks = unpackb(
+    layout_rows, group_blobs, placeholders, callbacks = unpackb(
         snap.blob, classes.resolver, unresolved, nested
     )
-    careful = snap.marked_unencodable or bool(unresolved) or nested.changed
     targets = snap.targets
     scripts = targets.scripts
     objects: list[Any] = [None] * len(targets)
-    plugin_stashes: dict[str, dict[str, Any]] = {}
     after_overrides = HookCache("on_after_reload")
+    # The objects of a class whose layout did not change keep their identity and
+    # take the new class at commit; the others are rebuilt from their decoded rows.
+    retyped: dict[type, type] = {}
+    group_rows = []
+    stored = [(cls, index) for cls, index in snap.classes if cls is not PlaceholderScript]
+    for (cls, index), layout, plain, group_blob in zip(
+        stored, layout_rows, snap.plain_groups, group_blobs, strict=True
+    ):
+        t = targets[index[0]]
+        new_cls = _kept_class(t, layout, classes, after_overrides) if plain else None
+        if new_cls is not None:
+            retyped[cls] = new_cls
+            _put(objects, index, list(map(targets.objects.__getitem__, index)))
+        else:
+            group_rows.append(unpackb(group_blob, classes.resolver, unresolved, nested))
+    careful = snap.marked_unencodable or bool(unresolved) or nested.changed
+    plugin_stashes: dict[str, dict[str, Any]] = {}
     hooked: list[int] = []  # positions of new objects whose class overrides on_after_reload
     for li, index, kinds, cols, extras, states, entities, stashes in group_rows:
         layout = layout_rows[li]
@@ -133,10 +157,49 @@ def restore_objects(
         for n in scope.to_load
         if n not in game.plugin_objects
     }
-    rebuilt_callbacks = _restore_callbacks(game, callbacks, objects, snap.kept_owners, notes)
-    restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks)
+    rebuilt_callbacks = _restore_callbacks(
+        game, callbacks, objects, snap.kept_owners, retyped, notes
+    )
+    restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks, retyped)
     _after_hooks(game, targets, restored.objects, sorted(hooked), draft_report())
     return restored
+
+
+def _kept_class(
+    t: Target, layout: list[Any], classes: ClassFinder, after_overrides: HookCache
+) -> type | None:
+    """The new class the objects of `t`'s class take as they are, or ``None``: rebuild them.
+
+    They keep their identity when nothing of their state has to change: a
+    script class (not a plugin's) found under its type id whose fields are
+    the same names, types and defaults in the same order, with no
+    ``on_after_reload`` to run (it runs before the commit, on objects of the
+    new class) and an instance layout Python lets an object change to (no
+    other ``__slots__``, say). The caller has checked that their stored data is
+    plain: no enum, dataclass or int-subclass value of the old code, no
+    undeclared attribute, no stash.
+    """
+    if t.plugin:
+        return None
+    type_id, module, qualname, names, anns, defaults = layout
+    new_cls, moved = classes.new_class(type_id, module, qualname)
+    if new_cls is None or moved or after_overrides(new_cls):
+        return None
+    plan = ClassPlan(Notes(), type_id, new_cls, names, anns, defaults, careful=False)
+    if not plan.unchanged or not can_take_class(t.obj, new_cls):
+        return None
+    return new_cls
+
+
+def can_take_class(obj: Any, cls: type) -> bool:
+    """Whether Python lets `obj` change its class to `cls` (tried, and put back at once)."""
+    old = type(obj)
+    try:
+        object.__setattr__(obj, "__class__", cls)
+    except TypeError:  # "object layout differs", a built-in type...
+        return False
+    object.__setattr__(obj, "__class__", old)
+    return True
 
 
 def _put(objects: list[Any], index: list[int], built: list[Any]) -> None:
@@ -301,6 +364,7 @@ def _restore_callbacks(
     callbacks: list[list[Any]],
     objects: list[Any],
     kept_owners: tuple[Any, ...],
+    retyped: dict[type, type],
     notes: Notes,
 ) -> tuple[list[Timer], list[Subscription], list[Message], list[Emitted]]:
     timers, subs, messages, emitted = callbacks
@@ -314,11 +378,12 @@ def _restore_callbacks(
         return running[i] if 0 <= i < len(running) else None
 
     def callable_on(own: Any, method: str) -> bool:
-        return (
-            own is not None
-            and type(own) is not PlaceholderScript
-            and callable(getattr(own, method, None))
-        )
+        if own is None or type(own) is PlaceholderScript:
+            return False
+        new_cls = retyped.get(type(own))
+        if new_cls is not None:  # kept: the method it will have under the new class
+            return callable(own.__dict__.get(method, getattr(new_cls, method, None)))
+        return callable(getattr(own, method, None))
 
     new_timers = []
     for o, method, remaining, interval, args, si, handle, tid in timers:

@@ -6,8 +6,9 @@ or ``Handle`` whose values all are exactly that type is stored as plain numbers,
 and one of a ``tuple`` field whose values all are tuples as plain arrays, with
 no extension value per object: decoding those was the costliest part of a
 large reload. Each object's stash (`runtime.reload.stash`) is stored with it.
-The blob's layout is ``[layouts, groups, placeholders, callbacks]``;
-`runtime.reload.restore` reads it back.
+The blob's layout is ``[layouts, groups, placeholders, callbacks]``, each
+group's row itself a msgpack blob (the restore step decodes only the groups
+whose objects it rebuilds); `runtime.reload.restore` reads it back.
 """
 
 from __future__ import annotations
@@ -57,6 +58,8 @@ class Snapshot:
         marked_unencodable: some stored value could not be stored: restore then
             checks every value.
         dataclass_layouts: the packed `_dataclass_layout` of every dataclass stored.
+        plain_groups: for each class but `PlaceholderScript`, in `classes` order,
+            whether its objects hold plain data only (see `_pack`).
     """
 
     blob: bytes
@@ -66,6 +69,7 @@ class Snapshot:
     kept_owners: tuple[Any, ...]
     marked_unencodable: bool
     dataclass_layouts: bytes
+    plain_groups: tuple[bool, ...] = ()
 
 
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
@@ -105,19 +109,43 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
         )
     kept_owners: list[Any] = []
     callbacks = _callbacks(game, objects, kept_owners)
-    blob_data = [layout_rows, group_rows, placeholders, callbacks]
     marked = False
     seen: dict[type, None] = {}
     try:
-        blob = packb(blob_data, seen)
+        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
     except Unencodable:
         # Slow path, only when something cannot be stored: find it and say so by name.
         marked = _drop_unencodable(layout_rows, group_rows, callbacks, notes)
         seen.clear()
-        blob = packb(blob_data, seen)
-    layouts = packb([_dataclass_layout(cls) for cls in seen])
+        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
+        plain = tuple(False for _ in plain)  # a value was marked: every object is checked
+    layouts = packb([_dataclass_layout(cls) for cls in seen if dataclasses.is_dataclass(cls)])
     classes = tuple((cls, g.index) for cls, g in groups.items())
-    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts)
+    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts, plain)
+
+
+def _pack(
+    layout_rows: list[list[Any]],
+    group_rows: list[list[Any]],
+    placeholders: list[list[Any]],
+    callbacks: list[list[Any]],
+    seen: dict[type, None],
+) -> tuple[bytes, tuple[bool, ...]]:
+    """The blob, each group's row packed on its own inside it; which groups hold plain data.
+
+    A group holds plain data when no value of it was stored by its class (a
+    dataclass, an enum, an int subclass) and no object has an undeclared
+    attribute or a stash: the restore step may then keep those objects as
+    they are and decode nothing of the group.
+    """
+    rows = []
+    plain = []
+    for row in group_rows:
+        classes: dict[type, None] = {}
+        rows.append(packb(row, classes))
+        plain.append(not classes and row[4] is None and row[7] is None)
+        seen.update(classes)
+    return packb([layout_rows, rows, placeholders, callbacks], seen), tuple(plain)
 
 
 def _dataclass_layout(cls: type) -> list[Any]:

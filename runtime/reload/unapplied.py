@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import types
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from runtime.plugins import LoadedPlugin
@@ -48,6 +48,7 @@ def find_unapplied(
     old: dict[str, LoadedPlugin],
     fresh: dict[str, LoadedPlugin],
     game_started: bool,
+    retyped: Mapping[type, type] | None = None,
 ) -> tuple[UnappliedChange, ...]:
     """The changes of this reload that objects which already exist will not see.
 
@@ -57,14 +58,15 @@ def find_unapplied(
         old: the running generation of the plugins in the reload.
         fresh: their new generation.
         game_started: whether plugin objects ran ``on_init``.
+        retyped: the new class of each old class whose objects the reload keeps.
     """
-    hooks = _changed_hooks(snap, new_objects, game_started)
+    hooks = _changed_hooks(snap, new_objects, game_started, retyped or {})
     values = _kept_module_values(snap, old, fresh)
     return tuple(hooks + values)
 
 
 def _changed_hooks(
-    snap: Snapshot, new_objects: Sequence[Any], game_started: bool
+    snap: Snapshot, new_objects: Sequence[Any], game_started: bool, retyped: Mapping[type, type]
 ) -> list[UnappliedChange]:
     targets = snap.targets
     olds, entities, scripts = targets.objects, targets.entities, targets.scripts
@@ -73,7 +75,7 @@ def _changed_hooks(
     # Class by class: the objects of one stored class all have the same new class.
     for old_cls, positions in snap.classes:
         new = new_objects[positions[0]]
-        new_cls = type(new)
+        new_cls = retyped.get(old_cls, type(new))
         if new is None or PlaceholderScript in (old_cls, new_cls):
             continue
         for hook, ran_at in ONCE_HOOKS.items():
