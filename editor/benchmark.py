@@ -20,6 +20,9 @@ it; the runtime itself never imports the editor):
   end of the first repaint of the scene view that shows a frame of the new
   code, through the editor's own watcher, reload and views; that frame is
   verified (every counter moved by the new step since the reload).
+* ``play-direct``: the same with the look-ahead off (the Play menu's *Look
+  Ahead Before Reloads* at 0), which the editor has on by default: the reload
+  alone, without the frames it first runs on a copy of the game.
 
 COUNT rounds or saves are measured, after one more as a warm-up.
 """
@@ -58,7 +61,8 @@ def run_figure(kind: str, n: int, count: int, project: Path) -> dict[str, Any]:
     """Run the ``edit`` or ``play`` measurement on a real editor window, offscreen.
 
     Args:
-        kind: ``"edit"`` (`count` rounds of edit, undo, redo) or ``"play"`` (`count` saves).
+        kind: ``"edit"`` (`count` rounds of edit, undo, redo), ``"play"`` (`count`
+            saves) or ``"play-direct"`` (the same, look-ahead off).
         n: entities in the scene.
         count: rounds or saves measured (one more runs first as a warm-up).
         project: the benchmark project.
@@ -70,13 +74,13 @@ def run_figure(kind: str, n: int, count: int, project: Path) -> dict[str, Any]:
     Raises:
         BenchError: the editor did not catch up in time, or showed the wrong thing.
     """
-    if kind not in ("edit", "play"):
+    if kind not in ("edit", "play", "play-direct"):
         raise BenchError(f"unknown editor figure {kind!r}")
     scene_path = _write_scene(project, n)
     app = QApplication.instance() or QApplication(["hotplay-bench"])
     assert isinstance(app, QApplication)
     settings = QSettings(str(project / ".bench-config" / "editor.ini"), QSettings.Format.IniFormat)
-    profile = BuildProfile.DEBUG_HR if kind == "play" else BuildProfile.DEBUG
+    profile = BuildProfile.DEBUG if kind == "edit" else BuildProfile.DEBUG_HR
     t0 = time.perf_counter()
     window = MainWindow(
         project, settings=settings, scene=scene_path, profile=profile, autosave_interval_ms=0
@@ -87,7 +91,12 @@ def run_figure(kind: str, n: int, count: int, project: Path) -> dict[str, Any]:
     try:
         driver.wait(lambda: driver.painted_since(t0), "the window's first paint")
         open_s = time.perf_counter() - t0
-        times = driver.edit_rounds(count) if kind == "edit" else driver.play_saves(count, project)
+        if kind == "edit":
+            times = driver.edit_rounds(count)
+        else:
+            if kind == "play-direct":
+                window.look_ahead.set_frames(0)
+            times = driver.play_saves(count, project)
     finally:
         driver.close()
     result = {"available": True, "kind": kind, "n": n, "open_s": open_s, "times_ms": times}

@@ -76,6 +76,7 @@ def test_quick_bench_verifies_and_reports_every_figure(tmp_path: Path) -> None:
     for action in ("edit", "undo", "redo"):
         assert f"editor.100.{action}_p50_ms" in figures
     assert "editor.100.play_save_to_shown_p50_ms" in figures
+    assert "editor.100.play_save_to_shown_direct_p50_ms" in figures
     assert "README table" in proc.stdout
     # The table is printed with every figure's label.
     for fig in figures.values():

@@ -226,18 +226,39 @@ def test_enum_and_dataclass_values_are_rebuilt_as_the_new_code_s(lab):
         assert type(hurt.hit) is kinds.Hit
 
 
-def test_a_script_with_a_stash_is_rebuilt_and_keeps_it(lab):
+def test_a_stash_of_removed_fields_is_kept_with_the_object(lab):
     with lab.game() as game:
         game.step(1)
         without = v(1).replace("    trail: list = []\n", "")
         lab.write("game/mover.py", without)
         assert game.reload().ok
-        kept = movers(game)
-        assert all("trail" in stash_of(s) for s in kept)
+        before = movers(game)
+        assert all("trail" in stash_of(s) for s in before)
         lab.write("game/mover.py", without.replace("STEP = 1", "STEP = 2"))
         assert game.reload().ok
         now = movers(game)
-        assert all(n is not o and "trail" in stash_of(n) for n, o in zip(now, kept, strict=True))
+        assert all(n is o and "trail" in stash_of(n) for n, o in zip(now, before, strict=True))
+        lab.write("game/mover.py", v(1))  # the field is back, with its value
+        assert game.reload().ok
+        assert all(s.trail == [1] and not stash_of(s) for s in movers(game))
+
+
+def test_a_stash_holding_a_value_for_a_field_rebuilds_the_objects(lab):
+    with lab.game() as game:
+        game.step(2)
+        as_text = (
+            v(1).replace("steps: int = 0", 'steps: str = ""').replace("self.steps += STEP", "pass")
+        )
+        lab.write("game/mover.py", as_text)  # 2 no longer fits: reset, 2 kept in the stash
+        assert game.reload().ok
+        before = movers(game)
+        assert all(s.steps == "" and stash_of(s)["steps"] == 2 for s in before)
+        lab.write("game/mover.py", as_text + "\nVERSION = 2\n")
+        assert game.reload().ok  # a field at its default may take the stash's value: checked
+        now = movers(game)
+        assert all(
+            n is not o and stash_of(n)["steps"] == 2 for n, o in zip(now, before, strict=True)
+        )
 
 
 def test_a_refused_reload_leaves_the_kept_objects_their_old_class(lab):

@@ -231,7 +231,7 @@ def retyped_classes(before: Snap, old: tm.Model, new: tm.Model) -> set[str]:
 
     By the documented rule: a class found under its type id with the same
     fields (names, types, defaults, in order) and no ``on_after_reload``, none
-    of whose objects has a stash or a dataclass value.
+    of whose objects holds a dataclass value or a stashed value for a field.
     """
     old_ids, new_ids = old.by_type_id(), new.by_type_id()
 
@@ -244,7 +244,11 @@ def retyped_classes(before: Snap, old: tm.Model, new: tm.Model) -> set[str]:
         if tid in old_ids and layout(old_ids[tid]) == layout(n) and not (n.hooks or n.after_fault)
     }
     for _, _, s in before.toy_scripts():
-        if s[0] == "S" and (s[5] or any(map(_holds_a_dataclass, s[4].values()))):
+        if s[0] != "S" or s[1] not in out:
+            continue
+        fields = {f.name for f in new_ids[s[1]].fields}
+        stashed = {k.partition(".")[0] for k in s[5]}
+        if stashed & fields or any(map(_holds_a_dataclass, s[4].values())):
             out.discard(s[1])
     return out
 

@@ -62,6 +62,16 @@ def record_editor(project: Path, config: Config, results: Results) -> None:
         _put_with_p95(results, key, play["times_ms"]["save_to_shown"], label)
     else:
         results.put(key, None, "ms", label, note=play.get("why", ""))
+    # The editor looks ahead by default: the same saves without it, for what the reload costs.
+    progress(f"editor: the same, look-ahead off, {saves} saves ...")
+    direct = measure_editor("play-direct", n, saves, project)
+    results.details["editor_play_direct"] = direct
+    key = f"editor.{n}.play_save_to_shown_direct_p50_ms"
+    label = f"editor N={n:,}: same, look-ahead off, p50"
+    if direct.get("available"):
+        _put_with_p95(results, key, direct["times_ms"]["save_to_shown"], label)
+    else:
+        results.put(key, None, "ms", label, note=direct.get("why", ""))
 
 
 def _put_with_p95(

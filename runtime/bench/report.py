@@ -63,6 +63,7 @@ def expected_figures(config: Config) -> list[str]:
             f"reload.{n}.gc_p50_ms",
             f"reload.{n}.floor_ms",
             f"reload.{n}.floor_ratio",
+            f"reload.{n}.rebuild_floor_ms",
         ]
         if n == config.import_check_size:
             keys += [
@@ -88,7 +89,10 @@ def expected_figures(config: Config) -> list[str]:
         keys += [f"update.{n}.{k}" for k in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio")]
     keys += [f"draw.{config.draw_size}.frame_p50_ms", "start.player_s", "start.editor_s"]
     keys += [f"editor.{config.editor_edit_size}.{a}_p50_ms" for a in ("edit", "undo", "redo")]
-    keys += [f"editor.{config.editor_play_size}.play_save_to_shown_p50_ms"]
+    keys += [
+        f"editor.{config.editor_play_size}.play_save_to_shown_p50_ms",
+        f"editor.{config.editor_play_size}.play_save_to_shown_direct_p50_ms",
+    ]
     if config.look_ahead_size in config.sizes:
         keys += [f"look_ahead.{config.look_ahead_size}.{k}" for k in LOOK_AHEAD_FIGURES]
     if config.history_size in config.sizes:

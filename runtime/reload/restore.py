@@ -177,7 +177,7 @@ def _kept_class(
     new class) and an instance layout Python lets an object change to (no
     other ``__slots__``, say). The caller has checked that their stored data is
     plain: no enum, dataclass or int-subclass value of the old code, no
-    undeclared attribute, no stash.
+    undeclared attribute, no stash that holds a value for a field.
     """
     if t.plugin:
         return None

@@ -134,18 +134,30 @@ def _pack(
     """The blob, each group's row packed on its own inside it; which groups hold plain data.
 
     A group holds plain data when no value of it was stored by its class (a
-    dataclass, an enum, an int subclass) and no object has an undeclared
-    attribute or a stash: the restore step may then keep those objects as
-    they are and decode nothing of the group.
+    dataclass, an enum, an int subclass), no object has an undeclared
+    attribute and no stash holds a value for one of its fields (one a field
+    at its default could take back): the restore step may then keep those
+    objects as they are and decode nothing of the group.
     """
     rows = []
     plain = []
-    for row in group_rows:
+    for layout, row in zip(layout_rows, group_rows, strict=True):
         classes: dict[type, None] = {}
         rows.append(packb(row, classes))
-        plain.append(not classes and row[4] is None and row[7] is None)
+        stashes = row[7]
+        plain.append(
+            not classes
+            and row[4] is None
+            and (stashes is None or not _stash_holds_fields(stashes, layout[3]))
+        )
         seen.update(classes)
     return packb([layout_rows, rows, placeholders, callbacks], seen), tuple(plain)
+
+
+def _stash_holds_fields(stashes: list[dict[str, Any] | None], names: list[str]) -> bool:
+    """Whether a stash has a value for one of the fields `names` (or a part of one)."""
+    keys = set().union(*filter(None, stashes))
+    return bool(keys & set(names)) or any(k.partition(".")[0] in names for k in keys)
 
 
 def _dataclass_layout(cls: type) -> list[Any]:
@@ -273,10 +285,12 @@ class _Group:
         dicts = list(map(_dict_of, objs))
         kinds: list[int] = []
         cols: list[list[Any]] = []
+        every_field_in_every_dict = True
         for name, ann in zip(names, annotations, strict=True):
             try:
                 col = list(map(operator.itemgetter(name), dicts))
             except KeyError:  # a slot, or a field an object lost
+                every_field_in_every_dict = False
                 col = [_get(o, d, name) for o, d in zip(objs, dicts, strict=True)]
             if ann == "Vec2" and _all_of_type(col, Vec2):
                 kinds.append(VEC2)
@@ -290,20 +304,27 @@ class _Group:
             else:
                 kinds.append(PLAIN)
                 cols.append(col)
-        # One pass tells whether any object has an undeclared attribute or a stash.
+        states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
+        handles = list(map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
+        # Entity handles as plain ints: a Handle would go through a Python ext hook.
+        entities = list(map(int, handles))
+        # Whether any object has an undeclared attribute or a stash. The common case in
+        # two passes over lengths: every dict holds each field, a state and an entity
+        # (none is 0, "not set") and no more keys than those, so nothing else.
         extras = stashes = None
-        if not all(map((not_extra - {STASH_KEY}).issuperset, dicts)):
+        exact = (
+            every_field_in_every_dict
+            and set(map(len, dicts)) == {len(names) + 2}
+            and 0 not in states
+            and 0 not in entities
+        )
+        if not exact and not all(map((not_extra - {STASH_KEY}).issuperset, dicts)):
             extras = [
                 {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
             ]
             stashes = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
             if not any(extras):
                 extras = None
-        states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
-        # Entity handles as plain ints: a Handle would go through a Python ext hook.
-        entities = list(
-            map(int, map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
-        )
         return [
             layout,
             self.index,
