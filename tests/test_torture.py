@@ -688,6 +688,7 @@ def run_torture(tmp_path: Path, switch: types.ModuleType, cycles: int, entities:
         gc.collect()
         assert game.generations.alive() == [], game.stale_references()
         growth = rss_bytes() - rss_start
+        print(f"torture: RSS grew {growth / 2**20:.0f} MiB over {cycles} cycles")
         # Generous: a leak of one generation per reload would be far more over many cycles.
         assert growth < 150 * 1024 * 1024, f"memory grew by {growth / 2**20:.0f} MiB"
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import operator
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from editor.scene_tree import SceneTreeView
 from editor.scene_view import SceneView
 from runtime import Color, Handle, Scene, Visual, VisualKind
 from runtime.plugins import describe_error
+from runtime.scene import Entity, ScriptColumns
 from runtime.scenefile import (
     SceneFileError,
     dumps_scene_data,
@@ -297,44 +299,49 @@ class EditingController(QObject):
         self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
 
     def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
-        """A reload participant: the edited scene's scripts before the swap; compare after.
+        """A reload participant: the edited scene's script objects before the swap; compare after.
 
-        Each script is kept as its class and a copy of its attributes: cheap at
-        any scene size, where turning every script into plain data took most of
-        a reload's time. Only a script whose attributes the reload changed is
-        compared as plain data, after.
+        Only the objects are kept (columns built in C): a reload never changes
+        the attributes of an object it replaces, and one it keeps (its class
+        changed, nothing else) has nothing to compare. Only a script whose
+        object the reload replaced is compared as plain data, after.
         """
         scene = self.document.scene
-        before = {
-            (e.handle, i): (type(s), dict(vars(s))) for e in scene for i, s in enumerate(e.scripts)
-        }
+        before = scene.script_columns()
         return lambda: self._on_reload_committed(scene, before)
 
-    def _on_reload_committed(
-        self, scene: Any, before: dict[tuple[Handle, int], tuple[type, dict[str, Any]]]
-    ) -> None:
+    def _on_reload_committed(self, scene: Any, before: ScriptColumns) -> None:
         if scene is not self.document.scene:
             return
+        after = scene.script_columns()
+        if len(after.scripts) == len(before.scripts) and all(
+            map(operator.is_, after.entities, before.entities)
+        ):
+            pairs = zip(before.scripts, after.scripts, before.entities, before.indices, strict=True)
+            replaced = [p for p in pairs if p[0] is not p[1]]
+        else:  # not a reload's doing, but be safe: match by entity and index
+            now = {(e.handle, i): s for e, i, s in zip(*_columns(after), strict=True)}
+            replaced = []
+            for e, i, old_script in zip(*_columns(before), strict=True):
+                new_script = now.get((e.handle, i))
+                if new_script is not None and new_script is not old_script:
+                    replaced.append((old_script, new_script, e, i))
         resolve = self.document.edit_target.resolve
         same_type_id: dict[tuple[type, type], bool] = {}
         changes = []
-        for e in scene:
-            for i, s in enumerate(e.scripts):
-                kept = before.get((e.handle, i))
-                if kept is None:
-                    continue
-                old_cls, attrs = kept
-                classes = (old_cls, type(s))
-                if classes not in same_type_id:
-                    same_type_id[classes] = _type_id_of(old_cls, attrs) == script_type_id(s)
-                if same_type_id[classes] and vars(s) == attrs:
-                    continue  # the same state under the new code: nothing for the file
-                old = cmd.ScriptData.of(_script_as_it_was(old_cls, attrs))
-                after = cmd.ScriptData.of(s)
-                # A change is what the saved file, opened with the new code, would not
-                # give: fields added at their default or set aside in the stash are not.
-                if after != cmd.ScriptData.of(old.build(resolve)):
-                    changes.append((e.handle, i, old, after))
+        for old_script, s, e, i in replaced:
+            attrs = vars(old_script)
+            classes = (type(old_script), type(s))
+            if classes not in same_type_id:
+                same_type_id[classes] = script_type_id(old_script) == script_type_id(s)
+            if same_type_id[classes] and vars(s) == attrs:
+                continue  # the same state under the new code: nothing for the file
+            old = cmd.ScriptData.of(old_script)
+            after_data = cmd.ScriptData.of(s)
+            # A change is what the saved file, opened with the new code, would not
+            # give: fields added at their default or set aside in the stash are not.
+            if after_data != cmd.ScriptData.of(old.build(resolve)):
+                changes.append((e.handle, i, old, after_data))
         if changes:
             # Pushed even while a game plays: the reload changed the edited scene then too.
             self.document.undo_stack.push(cmd.ReloadChangedScripts(self._target, changes))
@@ -366,13 +373,5 @@ class EditingController(QObject):
         self.shown.select(handle)
 
 
-def _script_as_it_was(cls: type, attrs: dict[str, Any]) -> Script:
-    """A script of `cls` holding `attrs`: what a reload found, whatever it did to the object."""
-    script: Script = object.__new__(cls)
-    script.__dict__.update(attrs)
-    return script
-
-
-def _type_id_of(cls: type, attrs: dict[str, Any]) -> str:
-    # A placeholder's type id is in its attributes.
-    return script_type_id(_script_as_it_was(cls, attrs))
+def _columns(c: ScriptColumns) -> tuple[list[Entity], list[int], list[Script]]:
+    return c.entities, c.indices, c.scripts
