@@ -162,6 +162,28 @@ class RunningScene:
             )
         return self._updaters
 
+    def rebind(self, retyped: Mapping[type, type]) -> bool:
+        """Bind the update list's ``on_update`` again, for scripts that changed class.
+
+        For a reload that kept every script of the scene, only giving some a new
+        class: the list stays right as long as each such class still overrides
+        ``on_update`` exactly when the old one did (a class that gains or loses
+        it changes who is in the list). Returns whether it could; if not, or if
+        there is no list yet, nothing changed and the list is to be rebuilt.
+        """
+        if self._updaters is None:
+            return False
+        base = Script.on_update
+        for old, new in retyped.items():
+            updates = getattr(old, "on_update", base) is not base
+            if updates != (getattr(new, "on_update", base) is not base):
+                return False
+        listed = self.updaters()  # spawned entities join it first
+        if listed:
+            entities, scripts, _ = zip(*listed, strict=True)
+            self._updaters = list(zip(entities, scripts, map(_on_update_of, scripts), strict=True))
+        return True
+
     def init_entity(self, e: Entity) -> None:
         """Run ``on_init`` for every new script of an entity, queue ``on_start``.
 
@@ -1253,6 +1275,8 @@ class Game:
         emitted: list[Emitted],
         rebuilt: Mapping[int, Any],
         plugin_stashes: Mapping[str, dict[str, Any]],
+        retyped: Mapping[type, type] | None = None,
+        rebind: Callable[[RunningScene], bool] | None = None,
     ) -> None:
         """Swap a reloaded generation in, in one step (the reload's commit step).
 
@@ -1270,6 +1294,10 @@ class Game:
             emitted: the queued events.
             rebuilt: the new object of every rebuilt one, by ``id`` of the old.
             plugin_stashes: what is kept of the plugin objects of deleted plugins.
+            retyped: the new class of each old class whose objects were kept (they
+                have it by now).
+            rebind: whether a running scene's update list may follow its scripts to
+                their new classes (`RunningScene.rebind`) rather than be built again.
         """
         self.plugins.install(plugins)
         for name in removed:
@@ -1289,6 +1317,8 @@ class Game:
             # Scripts initialised but not started yet (spawned last frame, or a game that
             # has not run a frame) must get on_start on their new object, not the old one.
             rs.replace_pending_starts(rebuilt)
+            if rebind is not None and rebind(rs) and rs.rebind(retyped or {}):
+                continue
             rs.invalidate()
             # Build the next frame's update list now, while the collector is off: built
             # in the frame, its allocations set off collections over the whole scene.

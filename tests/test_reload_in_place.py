@@ -185,6 +185,67 @@ def test_observers_hear_of_kept_scripts_and_the_update_list_is_built_by_the_comm
         assert [s.steps for s in movers(game)] == [3, 3]
 
 
+STILL = """
+from runtime import Script
+
+class Still(Script):
+    n: int = 0
+"""
+
+
+def test_a_kept_class_that_gains_or_loses_on_update_joins_or_leaves_the_update_list(tmp_path):
+    files = {"game/__init__.py": INIT, "game/mover.py": MOVER, "game/still.py": STILL}
+    ents = [entity(1, "A", ("game.mover:Mover", {})), entity(2, "B", ("game.still:Still", {}))]
+    lab = Lab(tmp_path / "proj", files, ents)
+    with lab.game() as game:
+        game.step(1)
+        (still,) = scripts_of(game, "Still")
+        lab.write(
+            "game/still.py", STILL + "\n    def on_update(self, ctx, dt):\n        self.n += 1\n"
+        )
+        assert game.reload().ok
+        assert scripts_of(game, "Still") == [still]  # kept
+        game.step(2)
+        assert still.n == 2
+        (mover,) = movers(game)
+        steps = mover.steps
+        lab.write("game/mover.py", v(1).replace("    def on_update", "    def on_update_not"))
+        assert game.reload().ok
+        assert movers(game) == [mover]
+        game.step(2)
+        assert mover.steps == steps  # Mover no longer updates
+
+
+SPAWNER = """
+from runtime import Script
+
+from .mover import Mover
+
+class Spawner(Script):
+    done: bool = False
+
+    def on_update(self, ctx, dt):
+        if not self.done:
+            self.done = True
+            ctx.spawn("Spawned", scripts=[Mover()])
+"""
+
+
+def test_a_script_spawned_just_before_the_reload_runs_the_new_code(tmp_path):
+    files = {"game/__init__.py": INIT, "game/mover.py": MOVER, "game/spawner.py": SPAWNER}
+    lab = Lab(tmp_path / "proj", files, [entity(1, "S", ("game.spawner:Spawner", {}))])
+    with lab.game() as game:
+        game.step(1)  # spawns: the new Mover joins the update list at the next frame
+        spawned = game.scene.find("Spawned")
+        assert spawned is not None
+        (mover,) = spawned.scripts
+        lab.write("game/mover.py", v(50))
+        assert game.reload().ok
+        assert spawned.scripts[0] is mover
+        game.step(1)
+        assert mover.steps == 50
+
+
 def test_a_layout_change_rebuilds_the_objects(lab):
     with lab.game() as game:
         game.step(2)

@@ -54,7 +54,7 @@ def commit_generation(
     targets = snap.targets
     k = targets.scripts
     olds, news = targets.objects, restored.objects
-    _retype(snap, restored.retyped)
+    resumed = _retype(snap, restored.retyped)
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
     old_scripts, new_scripts = olds[:k], news[:k]
     rebuilt_scripts = list(map(operator.is_not, old_scripts, new_scripts))
@@ -66,11 +66,15 @@ def commit_generation(
         replaced = list(map(operator.or_, rebuilt_scripts, kept))
     by_scene: list[tuple[Scene, tuple[Handle, ...]]] = []
     runs = [*targets.scene_runs, (k, None, None)]
+    #: the scenes in which a script was replaced by a new object (not only retyped)
+    rebuilt_in: set[int] = set()
     for (start, scene, _), (end, _, _) in itertools.pairwise(runs):
         entities = itertools.compress(targets.entities[start:end], replaced[start:end])
         handles = tuple(dict.fromkeys(map(_handle_of, entities)))  # an entity once
         if handles and scene is not None:
             by_scene.append((scene, handles))
+        if any(rebuilt_scripts[start:end]):
+            rebuilt_in.add(id(scene))
     plugin_objects: dict[str, Plugin | None] = dict(zip(targets.plugins, news[k:], strict=True))
     plugin_objects.update(restored.new_plugins)
     game.install_generation(
@@ -85,6 +89,10 @@ def commit_generation(
         messages=restored.messages,
         emitted=restored.emitted,
         rebuilt=_rebuilt(snap, news),
+        retyped=restored.retyped,
+        # An update list can follow its scripts to their new classes when none was
+        # replaced by a new object or resumed from a pause: else it is built again.
+        rebind=lambda rs: not resumed and id(rs.scene) not in rebuilt_in,
         plugin_stashes=restored.plugin_stashes,
     )
     return Committed(
@@ -97,12 +105,13 @@ def commit_generation(
 _handle_of = operator.attrgetter("handle")
 
 
-def _retype(snap: Snapshot, retyped: dict[type, type]) -> None:
+def _retype(snap: Snapshot, retyped: dict[type, type]) -> bool:
     """Give the objects the restore step kept their new class (passes in C, per class).
 
     As a rebuilt object would, a kept one loses its paused mark: a reload resumes
-    a script paused after an exception.
+    a script paused after an exception. Returns whether one had the mark.
     """
+    resumed = False
     olds = snap.targets.objects
     for cls, positions in snap.classes:
         new_cls = retyped.get(cls)
@@ -113,6 +122,8 @@ def _retype(snap: Snapshot, retyped: dict[type, type]) -> None:
             dicts = list(map(_dict_of, kept))
             if any(map(dict.__contains__, dicts, itertools.repeat("_hp_faulted"))):
                 _run(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
+                resumed = True
+    return resumed
 
 
 def _run(it: Iterator[Any]) -> None:

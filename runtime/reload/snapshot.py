@@ -186,7 +186,7 @@ def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Gro
     """Every object in scope (one walk of each scene), and the same objects class by class."""
     names = set(scope.names)
     targets = Targets()
-    types: list[type] = []  # of each target
+    types: list[type] = []  # of each script target
     in_scope: dict[type, bool] = {}  # per class, not per object
     for scene in game.scenes:
         targets.scene_runs.append((len(targets.objects), scene, game.running_scene(scene)))
@@ -202,13 +202,18 @@ def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Gro
         targets.entities += columns.entities
         targets.indices += columns.indices
         types += scene_types
+    groups = _by_class(targets.objects, types)
+    # The plugin objects last, one class each: grouped apart, so that the scripts of a
+    # scene of one class stay one group, found without sorting every position.
     for name in scope.names:
         obj = game.plugin_objects.get(name)
         if obj is not None:
+            group = groups.setdefault(type(obj), _Group())
+            group.index.append(len(targets.objects))
+            group.objects.append(obj)
             targets.objects.append(obj)
             targets.plugins.append(name)
-            types.append(type(obj))
-    return targets, _by_class(targets.objects, types)
+    return targets, groups
 
 
 def _by_class(objects: list[Any], types: list[type]) -> dict[type, _Group]:
@@ -217,8 +222,10 @@ def _by_class(objects: list[Any], types: list[type]) -> dict[type, _Group]:
     Classes come in the order they first appear.
     """
     classes = dict.fromkeys(types)
+    if not classes:
+        return {}
     if len(classes) == 1:
-        return {types[0]: _Group(list(range(len(objects))), objects)}
+        return {types[0]: _Group(list(range(len(objects))), list(objects))}
     type_ids = list(map(id, types))
     # A stable sort by class keeps each class's positions ascending; all of it in C.
     order = sorted(range(len(objects)), key=type_ids.__getitem__)
