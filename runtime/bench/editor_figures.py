@@ -54,24 +54,39 @@ def record_editor(project: Path, config: Config, results: Results) -> None:
     n = config.editor_play_size
     saves = config.editor_play_saves
     progress(f"editor: Play in editor, {saves} saves with {n:,} entities ...")
-    play = measure_editor("play", n, saves, project)
-    results.details["editor_play"] = play
-    key = f"editor.{n}.play_save_to_shown_p50_ms"
-    label = f"editor N={n:,}: save -> view shows new code, Play p50"
+    _record_play(
+        results,
+        "play",
+        "",
+        f"editor N={n:,}: save -> view shows new code, Play p50",
+        n,
+        saves,
+        project,
+    )
+    # The editor looks ahead by default: the same saves without it, for what the reload costs.
+    progress(f"editor: the same, look-ahead off, {saves} saves ...")
+    _record_play(
+        results,
+        "play-direct",
+        "_direct",
+        f"editor N={n:,}: same, look-ahead off, p50",
+        n,
+        saves,
+        project,
+    )
+
+
+def _record_play(
+    results: Results, kind: str, suffix: str, label: str, n: int, saves: int, project: Path
+) -> None:
+    """Measure one ``play`` kind of the editor child and put its figure (or why it is missing)."""
+    play = measure_editor(kind, n, saves, project)
+    results.details[f"editor_{kind.replace('-', '_')}"] = play
+    key = f"editor.{n}.play_save_to_shown{suffix}_p50_ms"
     if play.get("available"):
         _put_with_p95(results, key, play["times_ms"]["save_to_shown"], label)
     else:
         results.put(key, None, "ms", label, note=play.get("why", ""))
-    # The editor looks ahead by default: the same saves without it, for what the reload costs.
-    progress(f"editor: the same, look-ahead off, {saves} saves ...")
-    direct = measure_editor("play-direct", n, saves, project)
-    results.details["editor_play_direct"] = direct
-    key = f"editor.{n}.play_save_to_shown_direct_p50_ms"
-    label = f"editor N={n:,}: same, look-ahead off, p50"
-    if direct.get("available"):
-        _put_with_p95(results, key, direct["times_ms"]["save_to_shown"], label)
-    else:
-        results.put(key, None, "ms", label, note=direct.get("why", ""))
 
 
 def _put_with_p95(
