@@ -173,6 +173,8 @@ class RunningScene:
         """
         if self._updaters is None:
             return False
+        if not retyped:
+            return True  # no script changed class: every entry is bound right
         base = Script.on_update
         for old, new in retyped.items():
             updates = getattr(old, "on_update", base) is not base
