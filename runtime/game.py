@@ -100,6 +100,13 @@ _dict_of = operator.attrgetter("__dict__")
 _on_update_of = operator.attrgetter("on_update")
 
 
+def _update_entries(
+    entities: Sequence[Entity], scripts: Sequence[Script]
+) -> list[tuple[Entity, Script, Callable[..., Any]]]:
+    """Update list entries: (entity, script, the script's bound ``on_update``), in C."""
+    return list(zip(entities, scripts, map(_on_update_of, scripts), strict=True))
+
+
 class RunningScene:
     """A scene whose scripts run: its context, update list and pending changes."""
 
@@ -155,11 +162,7 @@ class RunningScene:
                 columns = columns.where(map(updating.__contains__, types))
             faulted = list(map(dict.get, map(_dict_of, columns.scripts), repeat("_hp_faulted")))
             chosen = columns.where(map(operator.not_, faulted)) if any(faulted) else columns
-            self._updaters = list(
-                zip(
-                    chosen.entities, chosen.scripts, map(_on_update_of, chosen.scripts), strict=True
-                )
-            )
+            self._updaters = _update_entries(chosen.entities, chosen.scripts)
         return self._updaters
 
     def rebind(self, retyped: Mapping[type, type]) -> bool:
@@ -183,7 +186,7 @@ class RunningScene:
         listed = self.updaters()  # spawned entities join it first
         if listed:
             entities, scripts, _ = zip(*listed, strict=True)
-            self._updaters = list(zip(entities, scripts, map(_on_update_of, scripts), strict=True))
+            self._updaters = _update_entries(entities, scripts)
         return True
 
     def init_entity(self, e: Entity) -> None:

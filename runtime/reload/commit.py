@@ -6,13 +6,12 @@ step's business, once every swap is done.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import operator
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from runtime.history import exhaust
 from runtime.plugins import LoadedPlugin
 from runtime.reload.restore import Restored
 from runtime.reload.snapshot import Snapshot
@@ -117,18 +116,13 @@ def _retype(snap: Snapshot, retyped: dict[type, type]) -> bool:
         new_cls = retyped.get(cls)
         if new_cls is not None:
             kept = list(map(olds.__getitem__, positions))
-            retype = map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls))
-            _run(retype)
+            exhaust(map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls)))
             dicts = list(map(_dict_of, kept))
-            if any(map(dict.__contains__, dicts, itertools.repeat("_hp_faulted"))):
-                _run(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
+            mark = itertools.repeat("_hp_faulted")
+            if any(map(dict.__contains__, dicts, mark)):
+                exhaust(map(dict.pop, dicts, mark, itertools.repeat(None)))
                 resumed = True
     return resumed
-
-
-def _run(it: Iterator[Any]) -> None:
-    """Run a map for its effects, in C."""
-    collections.deque(it, maxlen=0)
 
 
 _dict_of = operator.attrgetter("__dict__")
@@ -142,8 +136,7 @@ def _positions_of(snap: Snapshot, retyped: dict[type, type], k: int) -> list[boo
     mask = [False] * k
     for cls, positions in snap.classes:
         if cls in retyped:
-            for n in positions:
-                mask[n] = True
+            exhaust(map(mask.__setitem__, positions, itertools.repeat(True)))
     return mask
 
 

@@ -73,11 +73,6 @@ class Restored:
     emitted: list[Emitted]
     retyped: dict[type, type] = field(default_factory=dict)
 
-    def class_of(self, obj: Any) -> type:
-        """The class `obj`, one of `objects`, has once the reload commits."""
-        cls = type(obj)
-        return self.retyped.get(cls, cls)
-
 
 def restore_objects(
     game: Game,
