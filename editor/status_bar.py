@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QLabel, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from editor.play import PlayState
 from runtime import BuildProfile
@@ -27,6 +27,10 @@ class EditorStatusBar(QStatusBar):
         self.message = QLabel()
         self.message.setObjectName("statusMessage")
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long message (a refused reload names the file, line, script and entity) is
+        # cut at the bar's width, whole in its tooltip and the log: its width must not
+        # become the window's minimum, which pushed the inspector off the screen.
+        self.message.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.addWidget(self.message, 1)
         self.mode_label = QLabel()
         self.mode_label.setObjectName("statusMode")
