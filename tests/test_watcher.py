@@ -129,6 +129,35 @@ def test_a_running_watcher_gets_the_interpreter_lock_within_a_millisecond(tmp_pa
     assert chosen == [0.001]
 
 
+def test_reading_plugin_files_wakes_no_watcher_thread(tmp_path, monkeypatch):
+    """Every reload reads the sources: opening a file must not reach the observer's threads."""
+    from runtime import watcher
+
+    seen: list[str] = []
+    handle = watcher._Recorder.on_any_event
+
+    def spy(self, event):
+        seen.append(event.event_type)
+        handle(self, event)
+
+    monkeypatch.setattr(watcher._Recorder, "on_any_event", spy)
+    (tmp_path / "a.py").write_text("x = 1\n")
+    batches = Batches()
+    w = PluginWatcher(tmp_path, batches, quiet_ms=600_000, settle_ms=SETTLE_MS)
+    w.start()
+    try:
+        for _ in range(5):
+            (tmp_path / "a.py").read_bytes()
+        # Events come in order: once this save's batch is in, every read's events were too.
+        (tmp_path / "b.py").write_text("y = 1\n")
+        paths, _ = batches.next()
+        assert [os.path.basename(p) for p in paths] == ["b.py"]
+    finally:
+        w.stop()
+    assert "closed" in seen
+    assert "opened" not in seen and "closed_no_write" not in seen, seen
+
+
 def test_watcher_survives_a_failing_handler(tmp_path):
     calls = Batches()
 
