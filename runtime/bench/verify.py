@@ -18,6 +18,11 @@ from runtime.scripting import ENGINE_KEYS, NAMESPACE_PREFIX, type_id_of
 from runtime.values import Vec2
 
 
+def _copy(position: Any) -> tuple[str, float, float]:
+    """A position as values, with its type's name (a reload must keep it a ``Vec2``)."""
+    return (type(position).__name__, position[0], position[1])
+
+
 def _norm(v: Any) -> Any:
     """A comparable form of a field value that keeps its type (Vec2 is not a tuple)."""
     t = type(v)
@@ -36,10 +41,11 @@ class SceneState:
 
     Attributes:
         fields: the script fields captured, in the order of each row's values.
-        entities: per script, (handle, position, rotation, type id, field values).
+        entities: per script, (handle, position, rotation, type id, field values);
+            a position is (its type's name, x, y).
         plugin: the plugin object's fields.
         ticks: each entity's counter.
-        positions: each entity's position.
+        positions: each entity's position, as in `entities`.
         motion: each entity's velocity and speed.
         undeclared: names of script attributes that are neither declared fields
             nor engine attributes (a removed field that was carried over shows here).
@@ -72,15 +78,19 @@ class SceneState:
         undeclared: set[str] = set()
         for e in scene:
             h = int(e.handle)
+            # A copy, not the game's object: held past the next frame, the old positions
+            # would outlive it, as they never do in a game, and the collections their
+            # allocations then ask for would be counted in that frame.
+            position = _copy(e.position)
             for s in e.scripts:
                 d = s.__dict__
                 values = tuple(_norm(d[n]) for n in fields)
-                rows.append((h, e.position, e.rotation, type_id_of(type(s)), values))
+                rows.append((h, position, e.rotation, type_id_of(type(s)), values))
                 ticks[h] = d["ticks"]
                 motion[h] = (d["velocity"], d["speed"])
                 if len(d) > len(fields):
                     undeclared.update(d.keys() - known)
-            positions[h] = e.position
+            positions[h] = position
         p = game.plugin(PLUGIN)
         plugin = tuple(_norm(getattr(p, n)) for n in ("frames", "mode", "tuning"))
         return cls(fields, rows, plugin, ticks, positions, motion, frozenset(undeclared))
@@ -217,10 +227,10 @@ def verify_new_code(game: Game, before: SceneState, step: int) -> None:
                     f"entity {h} did not run the new code: ticks {before.ticks[h]} -> {ticks}, "
                     f"expected +{step}"
                 )
-            p = before.positions[h]
+            _, x, y = before.positions[h]
             v, speed = before.motion[h]
             k = dt * speed
-            if e.position != Vec2(p[0] + v[0] * k, p[1] + v[1] * k):
+            if e.position != Vec2(x + v[0] * k, y + v[1] * k):
                 raise BenchError(f"entity {h} moved to {e.position}, not as the code says")
             checked += 1
     if checked != len(before.ticks):
