@@ -863,7 +863,10 @@ class Game:
             runtime.history.HistoryError: the game records no history, or `frame`
                 is outside ``history.first_frame .. history.last_frame``.
         """
-        return self.replayed_aside(frame).scene
+        aside = self.replayed_aside(frame)
+        scene = aside.scene
+        aside.close()  # the scene stays whole; the copy that ran it goes
+        return scene
 
     def rewind(self, seconds: float) -> int:
         """The live game takes the state it had `seconds` ago, under the current code.
@@ -983,6 +986,7 @@ class Game:
         move_callbacks(aside.callbacks, self.callbacks, lambda rs: live_scene.get(id(rs)))
         self.frame, self.time = aside.frame, aside.time
         self.random.setstate(aside.random.getstate())
+        aside.close()
         self.release_contexts()
         history.drop_keyframes_after(self.frame)
 
@@ -1505,7 +1509,18 @@ class ScratchGame(Game):
         log.debug("in a scratch copy, frame %d: %s", frames, describe_error(exc))
 
     def close(self) -> None:
-        """Nothing to do: the loaded code and the watchers are the live game's."""
+        """Let go of the copied world now; the copy runs no more frames.
+
+        The copy's scenes, running scenes, contexts and the copy itself refer to
+        one another, so reference counting alone never frees them: left to the
+        cyclic collector, the world of every look-ahead (ten objects an entity)
+        waited for a collection, which then walked all of it in a later frame.
+        The loaded code and the watchers are the live game's: nothing else to close.
+        """
+        for rs in self.running_scenes:
+            rs.close()
+            rs.__dict__.clear()
+        self.__dict__.clear()
 
 
 # --- the engine's own references (monkeypatching cannot take them over) -------------------

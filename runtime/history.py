@@ -1287,13 +1287,20 @@ class PastFrames:
         key = history.keyframe_for(frame)
         shown = self._shown
         if shown is None or not shown.reaches(game, history, key, frame):
+            self.forget()
             shown = self._shown = _ShownCopy(game.replayed_aside(frame), key, game)
             return shown.scratch.scene
         shown.play_to(history, frame)
         return shown.scratch.scene
 
     def forget(self) -> None:
-        """Drop the copy shown last (the timeline is left: its memory goes back)."""
+        """Drop the copy shown last (the timeline is left: its memory goes back).
+
+        Its scene, which may still be on screen, stays whole; the copy that ran it
+        is closed (`runtime.game.ScratchGame.close`), so its memory goes back now.
+        """
+        if self._shown is not None:
+            self._shown.scratch.close()
         self._shown = None
 
 

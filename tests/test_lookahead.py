@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
 import textwrap
+import weakref
 from pathlib import Path
 
 import pytest
@@ -207,6 +209,34 @@ def test_the_look_ahead_does_not_touch_the_live_objects(make_project):
         assert game.plugin("arena").hits == hits
         assert len(game.callbacks.live_timers()) == timers
         assert [s.steps for e in game.scene for s in e.scripts] == [45, 45]
+
+
+@pytest.mark.parametrize("source", [BALL_MEDDLES, BALL_RAISES], ids=["commits", "refused"])
+def test_the_copy_looked_ahead_on_is_freed_without_the_cyclic_collector(
+    make_project, monkeypatch, source
+):
+    """A world copied at every save waited for a collection that then walked all of it."""
+    copies: list[weakref.ref] = []
+    scratch = Game.scratch
+
+    def spy(self, state, inputs):
+        copy = scratch(self, state, inputs)
+        copies.append(weakref.ref(copy))
+        copies.extend(weakref.ref(s) for s in copy.scenes)
+        return copy
+
+    monkeypatch.setattr(Game, "scratch", spy)
+    root = arena(make_project)
+    with Game(root) as game:
+        game.step(45)
+        write_ball(root, source)
+        gc.disable()
+        try:
+            game.reload()
+            assert len(copies) == 2  # the copy and its scene
+            assert [ref() for ref in copies] == [None, None]
+        finally:
+            gc.enable()
 
 
 def test_the_look_ahead_is_a_timing_step_of_its_own(make_project):

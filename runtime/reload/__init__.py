@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import traceback
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -131,6 +132,8 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         exc = watch.failure(raised)  # a budget overrun or an exit is an error; Ctrl+C is not
         clock.lap_stopped(STEPS)
         report = failure_report(exc, scope, paths, clock)
+        _let_go_of_frames(exc)
+        del exc  # this frame is in its traceback: held here, it would hold itself
         # The old objects' on_after_reload is game code too: under the budget as well.
         if (late := game.guard.call(roll_back, game, told, report)) is not None:
             log.error("rolling back %s: %s", ", ".join(scope.names), late)
@@ -142,6 +145,23 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
     return make_report(
         scope, paths, clock, fresh=fresh, notes=notes, objects=objects, unapplied=unapplied
     )
+
+
+def _let_go_of_frames(exc: BaseException) -> None:
+    """Clear the locals of the finished frames `exc` and its causes went through.
+
+    The report has what it needs of them (its error lines and traceback text).
+    Their locals hold the refused generation, the world the look-ahead ran and,
+    often, the very exception whose traceback holds the frame: cycles that only
+    the cyclic collector frees, a world's worth of objects walked in some later
+    frame. Frames still running (this transaction's callers) are left alone.
+    """
+    seen: set[int] = set()
+    e: BaseException | None = exc
+    while e is not None and id(e) not in seen:
+        seen.add(id(e))
+        traceback.clear_frames(e.__traceback__)
+        e = e.__cause__ or e.__context__
 
 
 def _log(report: ReloadReport) -> None:

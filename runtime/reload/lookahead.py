@@ -103,10 +103,13 @@ def look_ahead(
         )
     held = FrameInput(game.input.keys_down)
     scratch = game.scratch(state, itertools.repeat(held, frames))
-    ran = scratch.run_frames(frames, game.look_ahead_seconds)
-    if scratch.failures:
-        failure = scratch.failures[0]
-        raise ReloadFailed(refusal(game, failure)) from failure.error
+    try:
+        ran = scratch.run_frames(frames, game.look_ahead_seconds)
+        if scratch.failures:
+            failure = scratch.failures[0]
+            raise ReloadFailed(refusal(game, failure)) from failure.error
+    finally:
+        scratch.close()
     return ran
 
 
