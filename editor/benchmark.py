@@ -49,6 +49,7 @@ from runtime import BuildProfile, Game, Handle, Scene
 from runtime.bench.errors import BenchError
 from runtime.bench.project import build_scene, movers_path, movers_source
 from runtime.bench.timing import ms
+from runtime.game import tune_gc
 from runtime.reports import ReloadReport
 
 #: Longest wait for the editor to catch up with one action, in seconds.
@@ -353,6 +354,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     kind, n, count, project = argv if argv is not None else sys.argv[1:]
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    tune_gc()  # as hotplay-editor does: the editor measured is the editor users run
     try:
         result = run_figure(kind, int(n), int(count), Path(project))
     except BenchError as exc:
