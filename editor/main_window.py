@@ -220,7 +220,14 @@ class MainWindow(QMainWindow):
             self.document, self.shown, is_playing, view, tree, inspector, self
         )
         self.code_reload = CodeReloadController(
-            game, self.extensions, inspector, view, self.project_settings, is_playing, self
+            game,
+            self.extensions,
+            inspector,
+            view,
+            self.project_settings,
+            is_playing,
+            self,
+            frames_coming=lambda: self.play_state is PlayState.PLAYING,
         )
         self.code_reload.profileChanged.connect(self._on_profile_changed)
         self.play_controller = PlayController(

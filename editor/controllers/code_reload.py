@@ -57,6 +57,8 @@ class CodeReloadController(QObject):
         settings: where the profile chosen is remembered.
         is_playing: whether a game runs.
         parent: the owning window.
+        frames_coming: whether the game plays (not paused), so that its next frame
+            repaints the scene view anyway: a reload then leaves the repaint to it.
 
     While a game plays, Debug ↔ Debug (HR) switches live (`hotReloadSwitched`
     tells a game in another process); a switch to or from Release needs
@@ -84,6 +86,7 @@ class CodeReloadController(QObject):
         settings: QSettings,
         is_playing: Callable[[], bool],
         parent: QObject | None = None,
+        frames_coming: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(parent)
         self.game = game
@@ -92,6 +95,7 @@ class CodeReloadController(QObject):
         self._scene_view = scene_view
         self._settings = settings
         self._is_playing = is_playing
+        self._frames_coming = frames_coming
         self._closed = False
         #: Asks whether to restart Play for a switch to or from Release (tests replace it).
         self.ask_restart: Callable[[BuildProfile, BuildProfile], bool] = self._ask_restart
@@ -275,4 +279,7 @@ class CodeReloadController(QObject):
             self.extensions.forget_missing()
             self._inspector.set_custom_editors(self.extensions.field_editors())
         self._inspector.schedule_rebuild()
-        self._scene_view.update()
+        if not self._frames_coming():
+            # While the game plays, the view would show the frame before the reload once
+            # more (25 ms at 10,000 entities) ahead of the first frame of the new code.
+            self._scene_view.update()

@@ -237,3 +237,34 @@ def test_the_first_tick_after_a_hot_reload_runs_one_frame_of_the_new_code(
     target._on_tick()
     assert game.frame == frame + 1
     window.stop()
+
+
+def test_a_reload_while_playing_leaves_the_repaint_to_the_first_frame_of_the_new_code(
+    window, write_plugin, qtbot, monkeypatch
+):
+    """Repainting at once showed the frame before the save again, ahead of the new code's."""
+    choose_profile(window, "Debug (HR)")
+    click(qtbot, window, "playButton")
+    game = window.game
+    qtbot.waitUntil(lambda: game.frame >= 3)
+    target = window.play_controller.target
+    target._timer.stop()  # still playing; the ticks below are the test's own
+    repaints: list[int] = []
+    monkeypatch.setattr(window.scene_view, "update", lambda: repaints.append(game.frame))
+    reports = []
+    game.on_reload(reports.append)
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    qtbot.waitUntil(lambda: bool(reports))
+    assert reports[-1].ok
+    assert repaints == []
+    frame = game.frame
+    target._on_tick()
+    assert repaints == [frame + 1]  # the new code's first frame is what is shown next
+    # Paused, no frame is coming: the reload repaints by itself.
+    window.toggle_pause()
+    repaints.clear()
+    write_plugin("bouncy/ball.py", "ball_v1.py")
+    qtbot.waitUntil(lambda: len(reports) == 2)
+    assert reports[-1].ok
+    assert repaints
+    window.stop()
