@@ -6,8 +6,8 @@ A reload of the benchmark's edit must at least:
   plugin's package (its imports of unchanged modules resolve to the loaded ones);
 * do a *columnar msgpack round trip* of every script, the way
   `runtime.reload.snapshot` stores objects: one column per field, a ``Vec2``
-  column as plain floats and a ``Handle`` column as plain ints (no extension
-  value per object), plus the lifecycle state and entity columns;
+  column as plain floats and a ``Handle`` column as a packed array of ints
+  (no extension value per object), plus the lifecycle state and entity columns;
 * *rebuild* every object from the decoded columns with ``cls.__new__`` and one
   ``__dict__`` update each, the new ``Vec2`` and ``Handle`` values included;
 * *free* as many objects as it built (a reload frees the replaced ones).
@@ -44,6 +44,7 @@ from runtime.bench.project import PLUGIN
 from runtime.bench.timing import GC_CLOCK, ms
 from runtime.fields import declared_fields, type_name
 from runtime.plugins import PluginHost
+from runtime.reload.snapshot import pack_handles, unpack_handles
 from runtime.scene import Scene
 from runtime.snapshot import packb, unpackb
 from runtime.values import Handle, Vec2
@@ -187,21 +188,21 @@ def _pack_columns(scripts: list[Any]) -> tuple[list[str], bytes]:
     names = list(fields)
     dicts = [s.__dict__ for s in scripts]
     kinds = []
-    columns: list[list[Any]] = []
+    columns: list[Any] = []  # lists, or the bytes of a packed handle column
     for name, spec in fields.items():
-        col = [d[name] for d in dicts]
+        col: Any = [d[name] for d in dicts]
         ann = type_name(spec.annotation)
         if ann == "Vec2":
             kinds.append(_VEC2)
             col = list(itertools.chain.from_iterable(col))
         elif ann == "Handle":
             kinds.append(_HANDLE)
-            col = list(map(int, col))
+            col = pack_handles(col)
         else:
             kinds.append(_PLAIN)
         columns.append(col)
     states = [d.get("_hp_state", 0) for d in dicts]
-    entities = [int(d["_hp_entity"]) for d in dicts]
+    entities = pack_handles([d["_hp_entity"] for d in dicts])
     return names, packb([kinds, columns, states, entities])
 
 
@@ -209,9 +210,9 @@ def _rebuild(
     cls: type,
     names: list[str],
     kinds: list[int],
-    columns: list[list[Any]],
+    columns: list[Any],
     states: list[int],
-    entities: list[int],
+    entities: bytes,
 ) -> list[Any]:
     """New objects of `cls` from decoded columns: ``cls.__new__`` and one ``__dict__`` update."""
     decoded: list[list[Any]] = []
@@ -220,13 +221,14 @@ def _rebuild(
             it = iter(col)
             decoded.append(list(map(_new_vec2, zip(it, it, strict=True))))
         elif kind == _HANDLE:
-            decoded.append(list(map(Handle, col)))
+            decoded.append(list(map(Handle, unpack_handles(col))))
         else:
             decoded.append(col)
     new = object.__new__
     out: list[Any] = []
     append = out.append
-    for values, state, entity in zip(zip(*decoded, strict=True), states, entities, strict=True):
+    handles = unpack_handles(entities)
+    for values, state, entity in zip(zip(*decoded, strict=True), states, handles, strict=True):
         obj: Any = new(cls)
         d = obj.__dict__
         d.update(zip(names, values, strict=True))

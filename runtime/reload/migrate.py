@@ -291,7 +291,7 @@ class ClassPlan:
         columns: Sequence[list[Any]],
         extras: Sequence[Any] | None,
         states: list[int],
-        entities: list[int],
+        entities: Sequence[int],
         stashes: Sequence[dict[str, Any] | None] | None,
     ) -> list[Any]:
         """New objects of the class from the decoded columns of its stored objects, in order.

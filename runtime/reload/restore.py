@@ -22,7 +22,7 @@ from runtime.guard import is_user_interrupt
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
 from runtime.reload.migrate import ClassPlan, NestedMigration
-from runtime.reload.snapshot import HANDLE, TUPLE, VEC2, Snapshot
+from runtime.reload.snapshot import HANDLE, TUPLE, VEC2, Snapshot, unpack_handles
 from runtime.reload.stash import object_from_data, stored_plain
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target, Targets
 from runtime.reports import ReloadReport
@@ -123,7 +123,8 @@ def restore_objects(
     careful = snap.marked_unencodable or bool(unresolved) or nested.changed
     plugin_stashes: dict[str, dict[str, Any]] = {}
     hooked: list[int] = []  # positions of new objects whose class overrides on_after_reload
-    for li, index, kinds, cols, extras, states, entities, stashes in group_rows:
+    for li, index, kinds, cols, extras, states, packed_entities, stashes in group_rows:
+        entities = unpack_handles(packed_entities)
         layout = layout_rows[li]
         plan = _plan(targets[index[0]], layout, classes, notes, careful, nested)
         columns = [_decode_column(k, c) for k, c in zip(kinds, cols, strict=True)]
@@ -246,12 +247,12 @@ class ClassFinder:
         return None, ""
 
 
-def _decode_column(kind: int, col: list[Any]) -> list[Any]:
+def _decode_column(kind: int, col: Any) -> list[Any]:
     if kind == VEC2:
         it = iter(col)
         return list(map(_new_vec2, zip(it, it, strict=True)))
     if kind == HANDLE:
-        return list(map(Handle, col))
+        return list(map(Handle, unpack_handles(col)))
     if kind == TUPLE:
         return list(map(tuple, col))
     return col

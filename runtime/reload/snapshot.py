@@ -2,10 +2,13 @@
 
 Objects are stored by class, in columns: one list per field (and for undeclared
 attributes, lifecycle state and entity). A column of a field declared ``Vec2``
-or ``Handle`` whose values all are exactly that type is stored as plain numbers,
-and one of a ``tuple`` field whose values all are tuples as plain arrays, with
-no extension value per object: decoding those was the costliest part of a
-large reload. Each object's stash (`runtime.reload.stash`) is stored with it.
+whose values all are exactly that type is stored as plain numbers, one of a
+``tuple`` field whose values all are tuples as plain arrays, and a ``Handle``
+column (the entities' too) as the bytes of an array of 64-bit integers in this
+machine's byte order (`pack_handles`: the snapshot never leaves the process),
+with no extension value per object: decoding those was the costliest part of
+a large reload, and an array takes a handle without converting it first.
+Each object's stash (`runtime.reload.stash`) is stored with it.
 The blob's layout is ``[layouts, groups, placeholders, callbacks]``, each
 group's row itself a msgpack blob (the restore step decodes only the groups
 whose objects it rebuilds); `runtime.reload.restore` reads it back.
@@ -17,6 +20,7 @@ import dataclasses
 import itertools
 import operator
 import typing
+from array import array
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -291,7 +295,7 @@ class _Group:
         objs = self.objects
         dicts = list(map(_dict_of, objs))
         kinds: list[int] = []
-        cols: list[list[Any]] = []
+        cols: list[Any] = []  # lists, or the bytes of a packed handle column
         every_field_in_every_dict = True
         for name, ann in zip(names, annotations, strict=True):
             try:
@@ -304,7 +308,7 @@ class _Group:
                 cols.append(list(itertools.chain.from_iterable(col)))
             elif ann == "Handle" and _all_of_type(col, Handle):
                 kinds.append(HANDLE)
-                cols.append(list(map(int, col)))
+                cols.append(pack_handles(col))
             elif ann.startswith("tuple") and _all_of_type(col, tuple):
                 kinds.append(TUPLE)
                 cols.append(list(map(list, col)))
@@ -312,9 +316,7 @@ class _Group:
                 kinds.append(PLAIN)
                 cols.append(col)
         states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
-        handles = list(map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
-        # Entity handles as plain ints: a Handle would go through a Python ext hook.
-        entities = list(map(int, handles))
+        entities = list(map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
         # Whether any object has an undeclared attribute or a stash. The common case in
         # two passes over lengths: every dict holds each field, a state and an entity
         # (none is 0, "not set") and no more keys than those, so nothing else.
@@ -339,9 +341,25 @@ class _Group:
             cols,
             extras,
             states,
-            entities,
+            pack_handles(entities),
             stashes if stashes is not None and any(stashes) else None,
         ]
+
+
+def pack_handles(handles: list[Any]) -> bytes:
+    """Entity handles (or plain ints, 0 for none) as the bytes of a 64-bit array, in C.
+
+    A `Handle` would otherwise go through an extension hook, or be made an
+    ``int`` first, one call per object. `unpack_handles` reads them back.
+    """
+    return array("q", handles).tobytes()
+
+
+def unpack_handles(data: bytes) -> array[int]:
+    """The integers `pack_handles` stored."""
+    out = array("q")
+    out.frombytes(data)
+    return out
 
 
 def _all_of_type(values: list[Any], cls: type) -> bool:
