@@ -34,6 +34,7 @@ TARGETS: dict[str, tuple[float, str]] = {
     "update.10000.plain_ratio": (1.1, "x"),
     "update.10000.after_reloads_ratio": (1.1, "x"),
     "draw.10000.frame_p50_ms": (8.0, "ms"),
+    "draw.10000.moving_p50_ms": (8.0, "ms"),
     "start.player_s": (0.5, "s"),
     "editor.100000.edit_p50_ms": (100.0, "ms"),
     "editor.100000.undo_p50_ms": (100.0, "ms"),
@@ -87,7 +88,8 @@ def expected_figures(config: Config) -> list[str]:
         ]
     for n in config.frame_sizes:
         keys += [f"update.{n}.{k}" for k in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio")]
-    keys += [f"draw.{config.draw_size}.frame_p50_ms", "start.player_s", "start.editor_s"]
+    keys += [f"draw.{config.draw_size}.{k}" for k in ("frame_p50_ms", "moving_p50_ms")]
+    keys += ["start.player_s", "start.editor_s"]
     keys += [f"editor.{config.editor_edit_size}.{a}_p50_ms" for a in ("edit", "undo", "redo")]
     keys += [
         f"editor.{config.editor_play_size}.play_save_to_shown_p50_ms",

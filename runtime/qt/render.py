@@ -1391,12 +1391,14 @@ class SceneRenderer:
 
 
 def time_paint(
-    scene: Scene, frames: int, width: int, height: int, *, warmup: int = 2
+    scene: Scene, frames: int, width: int, height: int, *, warmup: int = 2, moving: bool = False
 ) -> list[float]:
     """Seconds each of `frames` paints of `scene` takes on an offscreen image (the benchmark).
 
     The first `warmup` paints (which fill the sprite cache, the atlas and the draw
-    list) are not counted.
+    list) are not counted. With `moving`, every entity moves before each paint,
+    as a game's do every frame (the moves are not timed; they go one pixel right
+    and down, then back, so the picture stays the same size).
     """
     from PySide6.QtGui import QGuiApplication, QImage
 
@@ -1406,7 +1408,12 @@ def time_paint(
     size = QSizeF(width, height)
     image = QImage(width, height, QImage.Format.Format_ARGB32_Premultiplied)
     times = []
+    entities = list(scene) if moving else []
     for i in range(frames + warmup):
+        step = 1.0 if i % 2 == 0 else -1.0
+        for e in entities:
+            x, y = e.position
+            e.position = Vec2(x + step, y + step)
         t0 = time.perf_counter()
         painter = QPainter(image)
         renderer.paint(painter, scene, size, camera)
