@@ -209,6 +209,8 @@ class AssetBrowser(QWidget):
         #: What still uses a file about to be deleted, or ``""`` (the window sets it).
         self.delete_warning: Callable[[Path], str] = lambda _path: ""
         self.model = _FileModel(project.assets_dir)
+        #: Every path listed (absolute), to tell whether a save can change the listing.
+        self._listed: set[str] = set()
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
         self.proxy.setRecursiveFilteringEnabled(True)
@@ -245,6 +247,7 @@ class AssetBrowser(QWidget):
             if self.view.isExpanded(self.proxy.index(r, 0, parent))
         }
         self.model.clear()
+        self._listed = set()
         root = self.model.invisibleRootItem()
         for name in _FOLDERS:
             folder = self.project.root / name
@@ -257,10 +260,25 @@ class AssetBrowser(QWidget):
             if path in opened or (top and not opened):
                 self.view.expand(index)
 
+    def refresh_for(self, paths: Sequence[str]) -> None:
+        """List the files again if one of `paths` (saved, made, deleted) is new or gone.
+
+        A code reload names the files it was saved for: a save of a file the
+        browser lists changes no row, and listing a large project again kept the
+        first frame of the new code waiting. No paths (a reload of everything):
+        listed again.
+        """
+        listed = self._listed
+        if not paths or any(
+            p not in listed or not os.path.exists(p) for p in map(os.path.abspath, paths)
+        ):
+            self.refresh()
+
     def _item(self, path: Path) -> QStandardItem:
         kind = file_kind(path)
         item = QStandardItem(self._icons[kind], path.name)
         item.setData(str(path), _PATH_ROLE)
+        self._listed.add(os.path.abspath(path))
         item.setData(kind, _KIND_ROLE)
         item.setEditable(False)
         item.setToolTip(str(path.relative_to(self.project.root)))
@@ -604,7 +622,7 @@ def install_asset_browser(
     reload.statusReported.connect(window.show_status)
     reload.assetsReloaded.connect(lambda _reloads: browser.refresh())
     window.play_controller.stateChanged.connect(reload.on_play_state_changed)
-    window.game.on_reload(lambda _report: browser.refresh())
+    window.game.on_reload(lambda report: browser.refresh_for(report.changed))
 
     def on_player_asset(change: dict[str, Any]) -> None:
         """An image the separate-process player reloaded (or kept)."""

@@ -211,3 +211,31 @@ def test_a_drop_while_playing_is_ignored(qtbot, window: MainWindow, project: Pat
     drop_image(window, browser, image, QPointF(QPoint(50, 50)))
     assert len(window.edited_scene) == before
     window.stop()
+
+
+def test_a_code_reload_lists_the_files_again_only_when_one_is_new_or_gone(
+    qtbot, window: MainWindow, monkeypatch
+) -> None:
+    """Listing the whole project again at every save kept the new code's first frame waiting."""
+    browser = browser_of(window)
+    combo = window.code_reload.profile_combo
+    combo.setCurrentIndex(combo.findText("Debug (HR)"))
+    listings: list[int] = []
+    refresh = browser.refresh
+    monkeypatch.setattr(browser, "refresh", lambda: listings.append(1) or refresh())
+    reports = window.game.reports
+    ball = window.project.plugins_dir / "bouncy" / "ball.py"
+
+    ball.write_text(ball.read_text() + "\n# a save of a listed file\n")
+    qtbot.waitUntil(lambda: bool(reports) and reports[-1].ok)
+    assert listings == []
+
+    helper = ball.with_name("helper.py")
+    helper.write_text("STEP = 2\n")
+    qtbot.waitUntil(lambda: len(reports) == 2)
+    assert listings and "plugins/bouncy/helper.py" in browser.visible_files()
+
+    listings.clear()
+    helper.unlink()
+    qtbot.waitUntil(lambda: len(reports) == 3)
+    assert listings and "plugins/bouncy/helper.py" not in browser.visible_files()
