@@ -18,7 +18,7 @@ from runtime.reload.migrate import ClassPlan
 from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
 from runtime.reload.stash import take_back
-from runtime.reload.state import Notes
+from runtime.reload.state import UNENCODABLE_MARK, Notes
 from runtime.scene import Scene
 from runtime.scripting import PlaceholderScript, plugin_name_of
 
@@ -309,3 +309,53 @@ def test_take_back_gives_what_from_plain_gives(stored, annotation):
     got = take_back(stash, spec)
     assert got == expected and type(got[1]) is type(expected[1])
     assert ("f" in stash) is not got[0]
+
+
+class _Retyped(Script):
+    """A new layout: `speed` widened, `trail` a tuple now (a list no longer fits), `tag` retyped."""
+
+    speed: float | int = 1.0
+    trail: tuple[float, ...] = ()
+    tag: int = 0
+
+
+_OLD_NAMES = (["speed", "trail", "tag"], ["float", "list[float]", "str"])
+#: The old defaults as stored, and not known (then no value is checked against them).
+_OLD_DEFAULTS = {"known": [1.0, [], ""], "unknown": [UNENCODABLE_MARK] * 3}
+
+RETYPED_COLUMNS = {
+    # every value fits by its type, or none does, or the types disagree
+    "speed fits, trail does not": [[1.5, 2.0, 3.0], [[1.0], [], [2.0, 3.0]], ["a", "b", "c"]],
+    "mixed types": [[1.5, 2, "x"], [[1.0], (2.0,), None], ["a", 5, "c"]],
+    "nothing": [[], [], []],
+}
+
+
+@pytest.mark.parametrize("stashed", [True, False], ids=["stashed", "no stash"])
+@pytest.mark.parametrize("defaults", list(_OLD_DEFAULTS))
+@pytest.mark.parametrize("case", list(RETYPED_COLUMNS))
+def test_a_retyped_column_decided_by_type_gives_what_the_rules_give_value_by_value(
+    case, defaults, stashed, monkeypatch
+):
+    """`ClassPlan` decides per type when types alone decide; the outcome must not change."""
+    columns = RETYPED_COLUMNS[case]
+    n = len(columns[0])
+    stashes = [{"trail": [9.0, 9.5]}, None, {"tag": 7}][:n] if n and stashed else None
+    built = []
+    for how in ("value by value", "by type"):
+        if how == "value by value":
+            monkeypatch.setattr(ClassPlan, "_fit_by_type", lambda self, col, ann: None)
+        else:
+            monkeypatch.undo()
+        plan = ClassPlan(
+            Notes(), "t:Retyped", _Retyped, *_OLD_NAMES, _OLD_DEFAULTS[defaults], careful=False
+        )
+        objs = plan.build_all(
+            [list(c) for c in columns],
+            None,
+            [2] * n,
+            list(range(1, n + 1)),
+            [dict(s) if s else None for s in stashes] if stashes else None,
+        )
+        built.append((_dicts(objs), plan.notes.as_tuple()))
+    assert built[0] == built[1]

@@ -312,7 +312,10 @@ class ClassPlan:
         kept: list[dict[str, Any]] | None = None
         if stashes is not None or not self.unchanged:
             kept = [dict(s) if s else {} for s in (stashes or itertools.repeat(None, n))]
-        new_columns = [self._column(step, columns, kept, n) for step in self.steps]
+        # Every key any stash has, once: a field's own column only ever puts in or takes
+        # out its own key, so what the others find is what they would have found.
+        stashed = set(itertools.chain.from_iterable(kept)) if kept is not None else set()
+        new_columns = [self._column(step, columns, kept, n, stashed) for step in self.steps]
         if kept is not None:
             for name, i in self.removed:
                 for stash, value in zip(kept, columns[i], strict=True):
@@ -361,10 +364,14 @@ class ClassPlan:
         columns: Sequence[list[Any]],
         kept: list[dict[str, Any]] | None,
         n: int,
+        stashed: set[str],
     ) -> list[Any]:
-        """The new values of one field, by the rules; what they put aside goes to `kept`."""
+        """The new values of one field, by the rules; what they put aside goes to `kept`.
+
+        `stashed` holds every key of the stashes in `kept`.
+        """
         name, i, spec, check_type, old_default = step
-        in_stash = kept is not None and any(map(operator.contains, kept, itertools.repeat(name)))
+        in_stash = name in stashed
         new_default = _default_maker(spec)
         sequence = float_sequence(spec.annotation)
         tid = self.type_id
@@ -392,6 +399,15 @@ class ClassPlan:
             return col
         assert kept is not None
         misfit = f"value no longer fits {type_name(spec.annotation)}"
+        if check_type and not (self.careful or nested):
+            # A retyped field: when the values' types alone decide, decide per type. None
+            # fits: each is set aside (before any default check); all fit: as they are,
+            # unless a default or a stash is to be looked at, value by value below.
+            fits = self._fit_by_type(col, spec.annotation)
+            if fits and not (in_stash or checks_default):
+                return col
+            if fits is False:
+                return self._set_all_aside(kept, spec, col, misfit, new_default, sequence)
         careful = self.careful
         out = list(col)
         defaulted = unstashed = 0
@@ -424,6 +440,71 @@ class ClassPlan:
             self.notes.add(tid, name, "default-updated", detail, defaulted)
         if unstashed:
             self.notes.add(tid, name, "unstashed", "its value came back from the stash", unstashed)
+        return out
+
+    def _fit_by_type(self, col: list[Any], ann: Any) -> bool | None:
+        """Whether every value of `col` fits `ann`, when their types alone say so.
+
+        ``True``: every value fits; ``False``: none does; ``None``: some type's
+        values are to be looked at one by one (a container whose items decide,
+        a ``Literal``), or the types disagree.
+        """
+        try:
+            shape = self._shapes.get(ann)
+            if shape is None:
+                shape = self._shapes[ann] = (typing.get_origin(ann), _mentions_literal(ann))
+        except TypeError:  # an annotation that cannot be a dict key
+            return None
+        origin, literal = shape
+        answers = set()
+        for t in set(map(type, col)):
+            if t is not origin and t in _CONTAINERS and origin in _CONTAINERS:
+                answers.add(False)  # a list where a tuple is declared, say
+            elif t in _ATOMIC and not literal:
+                sample = next(v for v in col if type(v) is t)
+                answers.add(self._conforms(sample, ann))
+            else:
+                return None
+            if len(answers) > 1:
+                return None
+        return answers.pop() if answers else None
+
+    def _set_all_aside(
+        self,
+        kept: list[dict[str, Any]],
+        spec: FieldSpec,
+        col: list[Any],
+        why: str,
+        new_default: Callable[[], Any],
+        sequence: Any,
+    ) -> list[Any]:
+        """`_set_aside` for every value of a column, none of which fits: the same outcome.
+
+        Each note is added at its first object, then counted once for the others:
+        the notes and their order are those one call per object gives.
+        """
+        name = spec.name
+        old_default = self.old_defaults.get(name, UNENCODABLE_MARK)
+        back_note = f"{why}; the value kept in the stash fits"
+        reset_note = f"{why}; reset to the default (the old value is kept in the stash)"
+        counts = {back_note: 0, reset_note: 0}
+        notes = self.notes
+        tid = self.type_id
+        out = []
+        for stash, value in zip(kept, col, strict=True):
+            back, new = take_back(stash, spec, sequence) if name in stash else (False, None)
+            note = back_note if back else reset_note
+            if not back:
+                new = new_default()
+            if not counts[note]:
+                notes.add(tid, name, "unstashed" if back else "reset", note)
+            counts[note] += 1
+            if not _same(value, old_default):
+                self._stash(stash, name, value)
+            out.append(new)
+        for note, kind in ((back_note, "unstashed"), (reset_note, "reset")):
+            if counts[note] > 1:
+                notes.add(tid, name, kind, note, counts[note] - 1)
         return out
 
     def _conforms(self, value: Any, ann: Any) -> bool:
@@ -523,11 +604,18 @@ class ClassPlan:
 def _default_maker(spec: FieldSpec) -> Callable[[], Any]:
     """What gives each object its default: the default itself when nothing in it can change.
 
-    `FieldSpec.new_default` deep-copies a tuple, say, however immutable its items.
+    `FieldSpec.new_default` deep-copies a tuple, say, however immutable its items,
+    and an empty list through `copy.deepcopy` (a list, set or dict of immutable
+    items is copied by its own ``copy`` here).
     """
     default = spec.default
     if _deeply_immutable(default):
         return lambda: default
+    t = type(default)
+    if (t is list or t is set or t is dict) and all(
+        map(_deeply_immutable, default.values() if t is dict else default)
+    ):
+        return default.copy  # its items cannot change: a shallow copy is a deep one, in C
     return spec.new_default
 
 
