@@ -10,14 +10,18 @@ entity, classes out of the reload's scope and a scene that does not run.
 
 from __future__ import annotations
 
+import math
+
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from runtime import Script
 from runtime.fields import FieldSpec, PlainDataError, conforms, from_plain
 from runtime.reload.migrate import ClassPlan
 from runtime.reload.scope import find_scope
 from runtime.reload.snapshot import take_snapshot
-from runtime.reload.stash import take_back
+from runtime.reload.stash import stored_plain, stored_plain_column, take_all_back, take_back
 from runtime.reload.state import UNENCODABLE_MARK, Notes
 from runtime.scene import Scene
 from runtime.scripting import PlaceholderScript, plugin_name_of
@@ -331,7 +335,14 @@ RETYPED_COLUMNS = {
 }
 
 
-@pytest.mark.parametrize("stashed", [True, False], ids=["stashed", "no stash"])
+_STASHES = {
+    "some stashed": [{"trail": [9.0, 9.5]}, None, {"tag": 7}],
+    "every one stashed": [{"trail": [9.0], "tag": 1}, {"trail": [], "tag": 2}, {"trail": [0.5]}],
+    "no stash": None,
+}
+
+
+@pytest.mark.parametrize("stashed", list(_STASHES))
 @pytest.mark.parametrize("defaults", list(_OLD_DEFAULTS))
 @pytest.mark.parametrize("case", list(RETYPED_COLUMNS))
 def test_a_retyped_column_decided_by_type_gives_what_the_rules_give_value_by_value(
@@ -340,7 +351,7 @@ def test_a_retyped_column_decided_by_type_gives_what_the_rules_give_value_by_val
     """`ClassPlan` decides per type when types alone decide; the outcome must not change."""
     columns = RETYPED_COLUMNS[case]
     n = len(columns[0])
-    stashes = [{"trail": [9.0, 9.5]}, None, {"tag": 7}][:n] if n and stashed else None
+    stashes = (_STASHES[stashed] or [])[:n] or None
     built = []
     for how in ("value by value", "by type"):
         if how == "value by value":
@@ -359,3 +370,73 @@ def test_a_retyped_column_decided_by_type_gives_what_the_rules_give_value_by_val
         )
         built.append((_dicts(objs), plan.notes.as_tuple()))
     assert built[0] == built[1]
+
+
+_PLAIN_ATOMS = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=3),
+    st.booleans(),
+    st.none(),
+    st.integers(),
+    st.just(UNENCODABLE_MARK),
+)
+_STORED_VALUES = st.one_of(
+    _PLAIN_ATOMS,
+    st.lists(st.floats(allow_nan=True), max_size=3),
+    st.lists(st.text(max_size=2), max_size=3),
+    st.tuples(st.floats(allow_nan=False), st.floats(allow_nan=False)),
+    st.lists(_PLAIN_ATOMS, max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.lists(_STORED_VALUES, max_size=6), st.lists(_PLAIN_ATOMS, max_size=6)))
+@example([[1.0, math.nan]])
+@example([1.5, math.inf])
+@example(["a", UNENCODABLE_MARK])
+@example([(1.0, 2.0), []])
+@example([[1.0], ["a"]])
+def test_a_column_stored_at_once_is_what_storing_value_by_value_gives(values):
+    column = stored_plain_column(values)
+    if column is None:
+        return  # stored value by value, as before
+    assert UNENCODABLE_MARK not in [v for v in values if type(v) is str]
+    expected = [stored_plain(v) for v in values]
+    assert column == expected
+    assert [type(v) for v in column] == [type(v) for v in expected]
+
+
+_KEPT = st.one_of(
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=2),
+    st.booleans(),
+    st.integers(min_value=-5, max_value=5),
+    st.lists(st.one_of(st.floats(allow_nan=True), st.integers(-3, 3)), max_size=3),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.one_of(st.none(), _KEPT), max_size=5),
+    st.sampled_from([float, str, bool, int, list[float], tuple[float, ...], float | None]),
+)
+@example([math.nan], float)
+@example([1.5, math.inf], float)
+@example([[1.0, math.nan]], list[float])
+@example([[1.0, 2]], tuple[float, ...])
+@example([3, 4], int)
+@example([True, 1], bool)
+def test_taking_a_column_back_at_once_is_taking_it_back_stash_by_stash(kept, annotation):
+    stashes = [{} if v is None else {"f": v, "other": 1} for v in kept]
+    spec = FieldSpec("f", annotation, None)
+    by_stash = [dict(s) for s in stashes]
+    expected = [take_back(s, spec) for s in by_stash]
+    at_once = [dict(s) for s in stashes]
+    taken = take_all_back(at_once, spec)
+    if taken is None:
+        assert at_once == stashes  # untouched: decided stash by stash
+        return
+    assert all(back for back, _ in expected)
+    assert taken == [v for _, v in expected]
+    assert [type(v) for v in taken] == [type(v) for _, v in expected]
+    assert at_once == by_stash

@@ -30,7 +30,13 @@ from runtime.fields import (
     type_name,
 )
 from runtime.plugins import describe_error
-from runtime.reload.stash import float_sequence, stored_plain, take_back
+from runtime.reload.stash import (
+    float_sequence,
+    stored_plain,
+    stored_plain_column,
+    take_all_back,
+    take_back,
+)
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
 from runtime.scripting import STASH_KEY, module_path
 from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
@@ -318,6 +324,12 @@ class ClassPlan:
         new_columns = [self._column(step, columns, kept, n, stashed) for step in self.steps]
         if kept is not None:
             for name, i in self.removed:
+                plain = stored_plain_column(columns[i])
+                if plain is not None:  # each value's stored form, made in C
+                    collections.deque(
+                        map(dict.__setitem__, kept, itertools.repeat(name), plain), maxlen=0
+                    )
+                    continue
                 for stash, value in zip(kept, columns[i], strict=True):
                     self._stash(stash, name, value)
         objs: list[Any] = list(map(object.__new__, itertools.repeat(self.cls, n)))
@@ -379,6 +391,11 @@ class ClassPlan:
             if not in_stash:
                 return [new_default() for _ in range(n)]
             assert kept is not None
+            taken = take_all_back(kept, spec, sequence)
+            if taken is not None:  # every object's value came back
+                detail = "field is back; its value came back from the stash"
+                self.notes.add(tid, name, "unstashed", detail, n)
+                return taken
             out = []
             back_count = 0
             for stash in kept:
@@ -407,7 +424,7 @@ class ClassPlan:
             if fits and not (in_stash or checks_default):
                 return col
             if fits is False:
-                return self._set_all_aside(kept, spec, col, misfit, new_default, sequence)
+                return self._set_all_aside(kept, spec, col, misfit, new_default, sequence, in_stash)
         careful = self.careful
         out = list(col)
         defaulted = unstashed = 0
@@ -477,16 +494,36 @@ class ClassPlan:
         why: str,
         new_default: Callable[[], Any],
         sequence: Any,
+        in_stash: bool,
     ) -> list[Any]:
         """`_set_aside` for every value of a column, none of which fits: the same outcome.
 
         Each note is added at its first object, then counted once for the others:
-        the notes and their order are those one call per object gives.
+        the notes and their order are those one call per object gives. When no
+        stash has the field (`in_stash`) and the values' stored forms can be made
+        in C (`stored_plain_column`), every object takes its default and its value
+        goes to its stash without a call per object.
         """
         name = spec.name
         old_default = self.old_defaults.get(name, UNENCODABLE_MARK)
         back_note = f"{why}; the value kept in the stash fits"
         reset_note = f"{why}; reset to the default (the old value is kept in the stash)"
+        taken = take_all_back(kept, spec, sequence) if in_stash else None
+        if taken is not None:  # every value the stashes kept fits: each comes back
+            if col:
+                self.notes.add(self.type_id, name, "unstashed", back_note, len(col))
+            for stash, value in zip(kept, col, strict=True):
+                if not _same(value, old_default):
+                    self._stash(stash, name, value)
+            return taken
+        plain = None if in_stash else stored_plain_column(col)
+        if plain is not None:
+            if col:
+                self.notes.add(self.type_id, name, "reset", reset_note, len(col))
+            for stash, value, stored in zip(kept, col, plain, strict=True):
+                if not _same(value, old_default):  # the old default is no one's data
+                    stash[name] = stored
+            return [new_default() for _ in col]
         counts = {back_note: 0, reset_note: 0}
         notes = self.notes
         tid = self.type_id

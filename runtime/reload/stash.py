@@ -10,7 +10,10 @@ drops fields by mistake (a file caught half written) is undone by the next one.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import math
+import operator
 import typing
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +26,7 @@ from runtime.fields import (
     from_plain,
     to_plain,
 )
+from runtime.reload.state import UNENCODABLE_MARK
 from runtime.scripting import STASH_KEY, instantiate
 from runtime.snapshot import Unresolved
 
@@ -52,6 +56,34 @@ def stored_plain(value: Any) -> Any:
         if items <= {str} or (items <= {float} and all(map(math.isfinite, value))):
             return list(value)
     return to_plain(_resolved_plain(value))
+
+
+def stored_plain_column(values: list[Any]) -> list[Any] | None:
+    """`stored_plain` of every value, when a few passes in C can tell; else ``None``.
+
+    That is a column of strings, booleans, ``None`` and finite floats (their own
+    plain form), or of lists and tuples whose items all are strings, or all
+    finite floats (a list each). `UNENCODABLE_MARK` among them: ``None`` (it is
+    never stashed, the caller skips it value by value).
+    """
+    types = set(map(type, values))
+    if types <= {list, tuple}:
+        items = list(itertools.chain.from_iterable(values))
+        kinds = set(map(type, items))
+        if kinds <= {str} or (kinds <= {float} and all(map(math.isfinite, items))):
+            return list(map(list, values))
+        return None
+    if types <= {str, bool, type(None), float}:
+        if float in types and not all(map(math.isfinite, filter(_is_float, values))):
+            return None
+        if str in types and UNENCODABLE_MARK in values:
+            return None
+        return values
+    return None
+
+
+def _is_float(value: Any) -> bool:
+    return type(value) is float
 
 
 def _resolved_plain(value: Any) -> Any:
@@ -102,6 +134,43 @@ def take_back(
         return False, None
     del stash[spec.name]
     return True, value
+
+
+def take_all_back(
+    stashes: list[dict[str, Any]], spec: FieldSpec, sequence: Any = _NOT_ASKED
+) -> list[Any] | None:
+    """`take_back` from every stash at once, when each has the field and passes in C can tell.
+
+    That is when every kept value is of the field's own type (a string, a
+    boolean or a finite float for a field declared so: their own plain form),
+    or, for a ``list[float]`` or ``tuple[float, ...]`` field, a list of floats.
+    Returns the values (they left the stashes), or ``None`` with every stash
+    untouched: then `take_back` decides stash by stash.
+    """
+    name, ann = spec.name, spec.annotation
+    if not stashes or not all(map(operator.contains, stashes, itertools.repeat(name))):
+        return None
+    raws = list(map(operator.itemgetter(name), stashes))
+    types = set(map(type, raws))
+    if sequence is _NOT_ASKED:
+        sequence = float_sequence(ann)
+    if types == {list} and sequence is not None:
+        items = list(itertools.chain.from_iterable(raws))
+        if not set(map(type, items)) <= {float} or not all(map(math.isfinite, items)):
+            return None
+        values = list(map(sequence, raws))
+    elif len(types) == 1 and ann in _OWN_PLAIN and types == {ann}:
+        if ann is float and not all(map(math.isfinite, raws)):
+            return None  # from_plain refuses them
+        values = raws
+    else:
+        return None
+    collections.deque(map(dict.pop, stashes, itertools.repeat(name)), maxlen=0)
+    return values
+
+
+#: Types whose values a stash keeps as they are, and `take_back` gives back as they are.
+_OWN_PLAIN = (str, bool, float)
 
 
 def float_sequence(ann: Any) -> Any:
