@@ -328,12 +328,16 @@ class _Group:
             and 0 not in entities
         )
         if not exact and not all(map((not_extra - {STASH_KEY}).issuperset, dicts)):
-            extras = [
-                {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None for d in dicts
-            ]
             stashes = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
-            if not any(extras):
-                extras = None
+            # A stash is no undeclared attribute: when every dict holds declared and
+            # engine keys only (objects a field edit left stashes on), none has extras.
+            if not all(map(not_extra.issuperset, dicts)):
+                extras = [
+                    {k: d[k] for k in keys} if (keys := d.keys() - not_extra) else None
+                    for d in dicts
+                ]
+                if not any(extras):
+                    extras = None
         return [
             layout,
             self.index,
