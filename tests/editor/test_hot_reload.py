@@ -24,6 +24,17 @@ def click(qtbot, window, name: str) -> None:
     qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
 
 
+def play_without_ticks(window, qtbot):
+    """Play in Debug (HR), then stop the play timer: the game plays, the test ticks it."""
+    choose_profile(window, "Debug (HR)")
+    click(qtbot, window, "playButton")
+    game = window.game
+    qtbot.waitUntil(lambda: game.frame >= 3)
+    target = window.play_controller.target
+    target._timer.stop()
+    return game, target
+
+
 def balls(scene):
     return [e for e in scene if e.scripts and type(e.scripts[0]).__name__ == "Ball"]
 
@@ -218,12 +229,7 @@ def test_no_stale_references_to_old_code_after_reload(window, write_plugin, qtbo
 def test_the_first_tick_after_a_hot_reload_runs_one_frame_of_the_new_code(
     window, write_plugin, qtbot
 ):
-    choose_profile(window, "Debug (HR)")
-    click(qtbot, window, "playButton")
-    game = window.game
-    qtbot.waitUntil(lambda: game.frame >= 3)
-    target = window.play_controller.target
-    target._timer.stop()  # still playing; the ticks below are the test's own
+    game, target = play_without_ticks(window, qtbot)
     now = [100.0]
     target._clock = FixedStepClock(game.fixed_dt, target.MAX_FRAMES_PER_TICK, lambda: now[0])
     target._clock.start()
@@ -243,12 +249,7 @@ def test_a_reload_while_playing_leaves_the_repaint_to_the_first_frame_of_the_new
     window, write_plugin, qtbot, monkeypatch
 ):
     """Repainting at once showed the frame before the save again, ahead of the new code's."""
-    choose_profile(window, "Debug (HR)")
-    click(qtbot, window, "playButton")
-    game = window.game
-    qtbot.waitUntil(lambda: game.frame >= 3)
-    target = window.play_controller.target
-    target._timer.stop()  # still playing; the ticks below are the test's own
+    game, target = play_without_ticks(window, qtbot)
     repaints: list[int] = []
     monkeypatch.setattr(window.scene_view, "update", lambda: repaints.append(game.frame))
     reports = []
