@@ -251,3 +251,17 @@ def test_the_update_figures_compare_with_a_plain_loop_and_come_back_after_reload
     for key in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio"):
         assert results.figures[f"update.20.{key}"]["value"] > 0
     assert len(results.details["update"]["20"]["frame_after_reloads_ms"]) == 3
+
+
+def test_a_failed_reload_is_told_as_one_before_its_state_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broken save read the new layout's fields off old objects: a KeyError, not the error."""
+    from runtime.bench import world as world_module
+    from runtime.bench.errors import BenchError
+
+    project = write_project(tmp_path / "p", scene_entities=2)
+    with World.open(project, 20, quiet_ms=None) as world:
+        monkeypatch.setattr(world_module, "movers_source", lambda *_: "def broken(:\n")
+        with pytest.raises(BenchError, match=r"reload failed: .*SyntaxError"):
+            world.watched_reload(change_fields=True)

@@ -96,7 +96,12 @@ class SceneState:
         return cls(fields, rows, plugin, ticks, positions, motion, frozenset(undeclared))
 
 
-def _check_report(report: ReloadReport | None, n: int) -> ReloadReport:
+def check_report(report: ReloadReport | None, n: int) -> ReloadReport:
+    """The report of a clean reload of `n` scripts and the plugin object.
+
+    Raises:
+        BenchError: no reload happened, it failed, or it migrated another number of objects.
+    """
     if report is None:
         raise BenchError("no reload happened within the timeout (the watcher saw no save?)")
     if not report.ok:
@@ -133,7 +138,7 @@ def verify_reload(
     Raises:
         BenchError: the report is not a clean success or any value differs.
     """
-    report = _check_report(report, n)
+    report = check_report(report, n)
     if report.warnings:
         raise BenchError(f"reload lost state: {'; '.join(map(str, report.warnings))}")
     _check_same_entities(before, after)
@@ -170,7 +175,7 @@ def verify_field_change(
     Raises:
         BenchError: the report or any value is not what the rules say.
     """
-    report = _check_report(report, n)
+    report = check_report(report, n)
     noted = {(note.field, note.kind) for note in report.notes}
     if noted != change.notes:
         raise BenchError(
