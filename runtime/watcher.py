@@ -31,9 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from watchdog.events import (
+    DirAttribEvent,
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    FileAttribEvent,
     FileClosedEvent,
     FileCreatedEvent,
     FileDeletedEvent,
@@ -76,12 +78,14 @@ _IGNORED_EVENTS = {"opened", "closed_no_write"}
 _WATCHED_EVENTS = [
     FileCreatedEvent,
     FileModifiedEvent,
+    FileAttribEvent,  # a chmod or a touch of the times only: a save by some tools
     FileClosedEvent,
     FileDeletedEvent,
     FileMovedEvent,
     DirCreatedEvent,
     DirDeletedEvent,
     DirMovedEvent,
+    DirAttribEvent,
 ]
 _IGNORED_DIRS = {"__pycache__", ".git", ".idea", ".vscode", ".mypy_cache", ".pytest_cache"}
 

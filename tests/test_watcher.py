@@ -158,6 +158,28 @@ def test_reading_plugin_files_wakes_no_watcher_thread(tmp_path, monkeypatch):
     assert "opened" not in seen and "closed_no_write" not in seen, seen
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda path: os.utime(path, (1_000_000, 1_000_000)),  # the times only
+        lambda path: os.chmod(path, 0o600),
+    ],
+    ids=["utime", "chmod"],
+)
+def test_a_change_of_a_files_metadata_alone_is_still_seen(tmp_path, change):
+    """Not opening or reading a file must not hide a chmod or a touch of its times."""
+    (tmp_path / "a.py").write_text("x = 1\n")
+    batches = Batches()
+    w = PluginWatcher(tmp_path, batches, quiet_ms=30)
+    w.start()
+    try:
+        change(tmp_path / "a.py")
+        paths, _ = batches.next()
+        assert [os.path.basename(p) for p in paths] == ["a.py"]
+    finally:
+        w.stop()
+
+
 def test_watcher_survives_a_failing_handler(tmp_path):
     calls = Batches()
 
