@@ -383,3 +383,35 @@ def sys_module(game: Any, name: str) -> Any:
     import sys
 
     return sys.modules[f"{game.plugins.namespace}.{name}"]
+
+
+AIMER = """
+from runtime import Handle, Script
+
+class Aimer(Script):
+    target: Handle = Handle.NONE
+"""
+
+
+def test_a_handle_past_64_bits_is_stored_and_comes_back_kept_or_rebuilt(tmp_path):
+    """The handle columns are packed 64-bit arrays; a field may hold any int up to 2**64 - 1."""
+    from runtime.values import Handle
+
+    big = [Handle(2**63), Handle(2**64 - 1)]
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/aim.py": AIMER},
+        [entity(1, "A", ("game.aim:Aimer", {})), entity(2, "B", ("game.aim:Aimer", {}))],
+    )
+    with lab.game() as game:
+        game.step(1)
+        for s, h in zip(scripts_of(game, "Aimer"), big, strict=True):
+            s.target = h
+        lab.write("game/aim.py", AIMER + "\n    def aim(self):\n        return 1\n")
+        report = game.reload()  # kept: only the snapshot reads the column
+        assert report.ok and not report.warnings, report.details()
+        lab.write("game/aim.py", AIMER + "    range: float = 5.0\n")
+        report = game.reload()  # rebuilt: the column is decoded
+        assert report.ok and not report.warnings, report.details()
+        assert [s.target for s in scripts_of(game, "Aimer")] == big
+        assert all(type(s.target) is Handle for s in scripts_of(game, "Aimer"))

@@ -21,7 +21,7 @@ import itertools
 import operator
 import typing
 from array import array
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -350,17 +350,24 @@ class _Group:
         ]
 
 
-def pack_handles(handles: list[Any]) -> bytes:
+def pack_handles(handles: list[Any]) -> bytes | list[int]:
     """Entity handles (or plain ints, 0 for none) as the bytes of a 64-bit array, in C.
 
     A `Handle` would otherwise go through an extension hook, or be made an
-    ``int`` first, one call per object. `unpack_handles` reads them back.
+    ``int`` first, one call per object. A handle past 64 bits (a field may hold
+    any int a scene file can) makes the column plain ints instead.
+    `unpack_handles` reads either back.
     """
-    return array("q", handles).tobytes()
+    try:
+        return array("q", handles).tobytes()
+    except OverflowError:
+        return list(map(int, handles))
 
 
-def unpack_handles(data: bytes) -> array[int]:
+def unpack_handles(data: bytes | list[int]) -> Sequence[int]:
     """The integers `pack_handles` stored."""
+    if not isinstance(data, bytes):
+        return data
     out = array("q")
     out.frombytes(data)
     return out
