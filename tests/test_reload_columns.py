@@ -24,7 +24,7 @@ from runtime.reload.snapshot import take_snapshot
 from runtime.reload.stash import stored_plain, stored_plain_column, take_all_back, take_back
 from runtime.reload.state import UNENCODABLE_MARK, Notes
 from runtime.scene import Scene
-from runtime.scripting import PlaceholderScript, plugin_name_of
+from runtime.scripting import STASH_KEY, PlaceholderScript, plugin_name_of
 
 from .reload_lab import Lab, entity
 
@@ -370,6 +370,23 @@ def test_a_retyped_column_decided_by_type_gives_what_the_rules_give_value_by_val
         )
         built.append((_dicts(objs), plan.notes.as_tuple()))
     assert built[0] == built[1]
+
+
+def test_a_list_where_a_tuple_is_now_declared_is_set_aside_and_a_widened_float_kept():
+    """What the rules make of `_Retyped`'s layout change, whichever way the plan decides."""
+    plan = ClassPlan(
+        Notes(), "t:Retyped", _Retyped, *_OLD_NAMES, _OLD_DEFAULTS["known"], careful=False
+    )
+    columns = [[1.5, 2.0], [[1.0], [2.0, 3.0]], ["x", "y"]]
+    objs = plan.build_all(columns, None, [2, 2], [1, 2], None)
+    assert [(o.speed, o.trail, o.tag) for o in objs] == [(1.5, (), 0), (2.0, (), 0)]
+    assert [o.__dict__[STASH_KEY] for o in objs] == [
+        {"trail": [1.0], "tag": "x"},
+        {"trail": [2.0, 3.0], "tag": "y"},
+    ]
+    kinds = {(n.field, n.kind): n.count for n in plan.notes.as_tuple()}
+    assert kinds[("trail", "reset")] == 2 and kinds[("tag", "reset")] == 2
+    assert not any(f == "speed" for f, _ in kinds)
 
 
 _PLAIN_ATOMS = st.one_of(

@@ -7,7 +7,6 @@ rules it implements.
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import enum
 import inspect
@@ -29,6 +28,7 @@ from runtime.fields import (
     from_plain,
     type_name,
 )
+from runtime.history import exhaust
 from runtime.plugins import describe_error
 from runtime.reload.stash import (
     float_sequence,
@@ -326,9 +326,7 @@ class ClassPlan:
             for name, i in self.removed:
                 plain = stored_plain_column(columns[i])
                 if plain is not None:  # each value's stored form, made in C
-                    collections.deque(
-                        map(dict.__setitem__, kept, itertools.repeat(name), plain), maxlen=0
-                    )
+                    exhaust(map(dict.__setitem__, kept, itertools.repeat(name), plain))
                     continue
                 for stash, value in zip(kept, columns[i], strict=True):
                     self._stash(stash, name, value)
@@ -351,7 +349,7 @@ class ClassPlan:
             keys.append("_hp_entity")
             cols.append(list(map(Handle, entities)))
         rows_of_keys = map(partial(zip, keys, strict=True), zip(*cols, strict=True))
-        collections.deque(map(dict.update, dicts, rows_of_keys), maxlen=0)  # runs the maps
+        exhaust(map(dict.update, dicts, rows_of_keys))
         if not all_states:
             for d, state in zip(dicts, states, strict=True):
                 if state:
@@ -466,25 +464,16 @@ class ClassPlan:
         values are to be looked at one by one (a container whose items decide,
         a ``Literal``), or the types disagree.
         """
+        answers = set()
         try:
-            shape = self._shapes.get(ann)
-            if shape is None:
-                shape = self._shapes[ann] = (typing.get_origin(ann), _mentions_literal(ann))
+            for t in set(map(type, col)):
+                fits = self._type_fit(t, next(v for v in col if type(v) is t), ann)
+                if fits is None:
+                    return None
+                answers.add(fits)
         except TypeError:  # an annotation that cannot be a dict key
             return None
-        origin, literal = shape
-        answers = set()
-        for t in set(map(type, col)):
-            if t is not origin and t in _CONTAINERS and origin in _CONTAINERS:
-                answers.add(False)  # a list where a tuple is declared, say
-            elif t in _ATOMIC and not literal:
-                sample = next(v for v in col if type(v) is t)
-                answers.add(self._conforms(sample, ann))
-            else:
-                return None
-            if len(answers) > 1:
-                return None
-        return answers.pop() if answers else None
+        return answers.pop() if len(answers) == 1 else None
 
     def _set_all_aside(
         self,
@@ -498,11 +487,11 @@ class ClassPlan:
     ) -> list[Any]:
         """`_set_aside` for every value of a column, none of which fits: the same outcome.
 
-        Each note is added at its first object, then counted once for the others:
-        the notes and their order are those one call per object gives. When no
-        stash has the field (`in_stash`) and the values' stored forms can be made
-        in C (`stored_plain_column`), every object takes its default and its value
-        goes to its stash without a call per object.
+        When every stash gives its value back (`take_all_back`), or none has the
+        field (`in_stash`) and the values' stored forms can be made in C
+        (`stored_plain_column`), the column is done without a call per object,
+        each note counted once for all (the notes and their order are those one
+        call per object gives); otherwise `_set_aside` does each object.
         """
         name = spec.name
         old_default = self.old_defaults.get(name, UNENCODABLE_MARK)
@@ -524,49 +513,43 @@ class ClassPlan:
                 if not _same(value, old_default):  # the old default is no one's data
                     stash[name] = stored
             return [new_default() for _ in col]
-        counts = {back_note: 0, reset_note: 0}
-        notes = self.notes
-        tid = self.type_id
-        out = []
-        for stash, value in zip(kept, col, strict=True):
-            back, new = take_back(stash, spec, sequence) if name in stash else (False, None)
-            note = back_note if back else reset_note
-            if not back:
-                new = new_default()
-            if not counts[note]:
-                notes.add(tid, name, "unstashed" if back else "reset", note)
-            counts[note] += 1
-            if not _same(value, old_default):
-                self._stash(stash, name, value)
-            out.append(new)
-        for note, kind in ((back_note, "unstashed"), (reset_note, "reset")):
-            if counts[note] > 1:
-                notes.add(tid, name, kind, note, counts[note] - 1)
-        return out
+        return [
+            self._set_aside(stash, spec, value, why, new_default, sequence)
+            for stash, value in zip(kept, col, strict=True)
+        ]
 
     def _conforms(self, value: Any, ann: Any) -> bool:
-        """`conforms`, asked once per type for values whose type alone decides it.
-
-        That is an atomic value (a number, a string, a vector...) and an
-        annotation without a ``Literal``, whose answer depends on the value.
-        """
-        t = type(value)
+        """`conforms`, asked once per type for values whose type alone decides it."""
         try:
-            shape = self._shapes.get(ann)
-            if shape is None:
-                shape = self._shapes[ann] = (typing.get_origin(ann), _mentions_literal(ann))
-            origin, literal = shape
-            if t is not origin and t in _CONTAINERS and origin in _CONTAINERS:
-                return False  # a list where a tuple is declared, say: whatever it holds
-            if t not in _ATOMIC or literal:
-                return conforms(value, ann)
-            key = (t, ann)
-            fits = self._fits.get(key)
-            if fits is None:
-                fits = self._fits[key] = conforms(value, ann)
-            return fits
+            fits = self._type_fit(type(value), value, ann)
         except TypeError:  # an annotation that cannot be a dict key: no cache
             return conforms(value, ann)
+        return conforms(value, ann) if fits is None else fits
+
+    def _type_fit(self, t: type, value: Any, ann: Any) -> bool | None:
+        """Whether values of type `t` (`value` is one) fit `ann`, when the type decides.
+
+        It does for an atomic value (a number, a string, a vector...) and an
+        annotation without a ``Literal`` (asked once per type), and for a
+        container where another is declared (a list for a tuple: whatever it
+        holds). ``None``: each value decides.
+
+        Raises:
+            TypeError: `ann` cannot be a dict key.
+        """
+        shape = self._shapes.get(ann)
+        if shape is None:
+            shape = self._shapes[ann] = (typing.get_origin(ann), _mentions_literal(ann))
+        origin, literal = shape
+        if t is not origin and t in _CONTAINERS and origin in _CONTAINERS:
+            return False
+        if t not in _ATOMIC or literal:
+            return None
+        key = (t, ann)
+        fits = self._fits.get(key)
+        if fits is None:
+            fits = self._fits[key] = conforms(value, ann)
+        return fits
 
     def _set_each(self, objs: list[Any], name: str, col: list[Any]) -> None:
         """Set a field through its property or slot on every object.

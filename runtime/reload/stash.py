@@ -10,7 +10,6 @@ drops fields by mistake (a file caught half written) is undone by the next one.
 
 from __future__ import annotations
 
-import collections
 import itertools
 import math
 import operator
@@ -26,6 +25,7 @@ from runtime.fields import (
     from_plain,
     to_plain,
 )
+from runtime.history import exhaust
 from runtime.reload.state import UNENCODABLE_MARK
 from runtime.scripting import STASH_KEY, instantiate
 from runtime.snapshot import Unresolved
@@ -165,7 +165,7 @@ def take_all_back(
         values = raws
     else:
         return None
-    collections.deque(map(dict.pop, stashes, itertools.repeat(name)), maxlen=0)
+    exhaust(map(dict.pop, stashes, itertools.repeat(name)))
     return values
 
 
