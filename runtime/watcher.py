@@ -69,12 +69,12 @@ SWITCH_INTERVAL = 0.001
 #: Events of a file being written: its save ends with a close (or never, for a chmod).
 _WRITING_EVENTS = {"created", "modified"}
 
-_IGNORED_EVENTS = {"opened", "closed_no_write"}
-
-#: The events the observer asks the system for. Not a file being opened, or closed
+#: The events the observer asks the system for, and the only ones the handlers get
+#: (watchdog drops the others on every platform). Not a file being opened, or closed
 #: unwritten: every reload reads the plugin's sources, and each read would wake the
 #: observer's threads (inotify reports them), which then took the interpreter's lock
-#: from the reload about thirty times a save (1-3 ms of a 1,000-entity reload).
+#: from the reload about thirty times a save (1-3 ms of a 1,000-entity reload). Not a
+#: folder "modified" either: it is when a file in it is, and the file reports itself.
 _WATCHED_EVENTS = [
     FileCreatedEvent,
     FileModifiedEvent,
@@ -144,10 +144,6 @@ class _Recorder(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
-            if event.event_type in _IGNORED_EVENTS:
-                return
-            if event.is_directory and event.event_type == "modified":
-                return  # a folder "changes" when a file in it does; the file reports itself
             for path, kind in _paths_of(event):
                 if self.relevant(path):
                     self.watcher.record(path, kind)
@@ -164,7 +160,7 @@ class _LinkedFileRecorder(FileSystemEventHandler):
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         try:
-            if event.event_type in _IGNORED_EVENTS or event.is_directory:
+            if event.is_directory:
                 return
             for path, kind in _paths_of(event):
                 link = self.links.get(path)
