@@ -302,10 +302,11 @@ class RunningScene:
         """
         ctx = self.ctx
         ups = self.updaters()
-        # Step i is ups[i - 1]; after a script raised, the loop goes on with the same
-        # iterator. enumerate in C costs less per script than an index kept in Python.
-        steps = enumerate(ups, 1)
-        i = 0
+        # Each entry is its own step of the watch (steps are told apart by identity), so
+        # the loop keeps no counter: iterating the list itself costs the least per
+        # script. After a script raised, the loop goes on with the same iterator.
+        entries = iter(ups)
+        entry: tuple[Entity, Script, Callable[..., Any]] | None = None
         guard = self.game.guard
         watched = guard.watch_loop()
         try:
@@ -313,18 +314,19 @@ class RunningScene:
             while looping:
                 # One try around the whole loop costs nothing until something raises.
                 try:
-                    for i, (e, s, fn) in steps:
+                    for entry in entries:
                         if guard.frame_over:
                             break  # the frame is over budget: Game.step pauses the game
+                        e, s, fn = entry
                         if e.enabled:
                             ctx.entity = e
                             ctx.owner = s
-                            watched.step = i
+                            watched.step = entry
                             fn(ctx, dt)
                     looping = False
                 except BaseException as exc:
                     guard.stop_loop(watched)
-                    e, s, _ = ups[i - 1]
+                    e, s, _ = entry if entry is not None else ups[0]
                     error = guard.game_error(exc, watched)
                     self.game.script_failed(e, s, "on_update", error)
                     if isinstance(error, BudgetExceeded):
@@ -334,14 +336,24 @@ class RunningScene:
                     watched = guard.watch_loop()
             guard.stop_loop(watched)
             if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
-                e, s, _ = ups[watched.fired_step - 1]
+                e, s, _ = self._fired_entry(watched.fired_step, ups)
                 self.game.script_failed(
                     e, s, "on_update", guard.game_error(BudgetInterrupt(), watched)
                 )
         except BudgetInterrupt as late:  # delivered just as the last script returned
             guard.stop_loop(watched)
-            e, s, _ = ups[max(watched.fired_step, 1) - 1]
+            e, s, _ = self._fired_entry(watched.fired_step, ups)
             self.game.script_failed(e, s, "on_update", guard.game_error(late, watched))
+
+    @staticmethod
+    def _fired_entry(
+        fired: object, ups: list[tuple[Entity, Script, Callable[..., Any]]]
+    ) -> tuple[Entity, Script, Callable[..., Any]]:
+        """The update list's entry an interrupt was raised for, else the first.
+
+        `fired` is the watch's ``fired_step``: the entry, or ``0`` when none was.
+        """
+        return fired if isinstance(fired, tuple) else ups[0]
 
 
 class Game:

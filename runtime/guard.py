@@ -135,13 +135,16 @@ class _Call:
 
     def __init__(self, thread: int, started: float) -> None:
         self.thread = thread
-        #: Bumped by a loop over many calls (`CallGuard.watch_loop`): the budget is per step.
-        self.step = 0
-        self.seen_step = 0
+        #: Set by a loop over many calls (`CallGuard.watch_loop`) to a new object before each
+        #: call: the budget is per step. Steps are told apart by identity, never by ``==``,
+        #: which could run game code (a script's ``__eq__``) on the monitor's thread.
+        self.step: object = 0
+        self.seen_step: object = 0
         #: When the monitor first saw the current step.
         self.since = started
         self.fired_at = 0.0
-        self.fired_step = 0
+        #: The step the interrupt was raised for (``0``: none yet).
+        self.fired_step: object = 0
         self.where = ""
 
 
@@ -190,7 +193,7 @@ class CallGuard:
         #: Set by the monitor when the frame in progress has run past the budget.
         self.frame_over = False
         #: (call, step) the monitor found past the budget (see `checkpoint`), or ``None``.
-        self.overdue: tuple[_Call, int] | None = None
+        self.overdue: tuple[_Call, object] | None = None
         self.budget = budget
         install_interrupt_flag()
 
@@ -272,8 +275,9 @@ class CallGuard:
     def watch_loop(self) -> _Call:
         """Start watching a loop of many short calls (every script's ``on_update``).
 
-        Set ``.step`` of what this returns before each call: the budget applies to
-        each step, without the cost of `call` per script. Stop with `stop_loop`.
+        Set ``.step`` of what this returns before each call, to an object of that
+        call's own (the loop's entry: steps are compared by identity): the budget
+        applies to each step, without the cost of `call` per script. Stop with `stop_loop`.
         Inside another watch the outer one applies (what this returns is not watched).
         """
         if self._call is not None:
@@ -332,7 +336,7 @@ class CallGuard:
             BudgetInterrupt: the call in progress ran past its budget.
         """
         overdue, call = self.overdue, self._call
-        if overdue is None or overdue[0] is not call or call is None or overdue[1] != call.step:
+        if overdue is None or overdue[0] is not call or call is None or overdue[1] is not call.step:
             return  # not past the budget (or the loop has moved on to the next script)
         if not call.fired_at:
             call.fired_at = self.clock()
@@ -406,7 +410,7 @@ class CallGuard:
             if call is None:
                 continue
             step = call.step
-            if step != call.seen_step:
+            if step is not call.seen_step:
                 call.seen_step = step
                 call.since = now
                 continue
@@ -423,7 +427,7 @@ class CallGuard:
             if self._call is not call:
                 self._fired = None
                 return
-            if call.step != call.seen_step:
+            if call.step is not call.seen_step:
                 self._fired = None  # the loop moved on to the next script meanwhile
                 return
             frame = sys._current_frames().get(call.thread)

@@ -693,3 +693,33 @@ def test_game_code_that_swallows_the_interrupt_and_returns_is_still_paused(tmp_p
     assert out["took"] < BUDGET + 1.5  # paused after the first overrun, not one per frame
     (error,) = [e for e in out["errors"] if "paused" in e]
     assert_interrupted_at(error, "culprit.py", lines_of(source, "while True", "pass"))
+
+
+def test_the_watch_of_the_update_loop_never_runs_game_code_on_its_own_thread(tmp_path):
+    # The monitor tells the loop's steps apart while scripts run. Two scripts of one
+    # entity whose class defines __eq__: comparing their steps by value would call it
+    # on the monitor's thread, where game code must never run.
+    source = """
+        import logging
+        import threading
+        import time
+
+        from runtime import Script
+
+
+        class Proud(Script):
+            def on_update(self, ctx, dt):
+                time.sleep(0.02)  # long enough for the monitor to see each step
+
+            def __eq__(self, other):
+                if threading.current_thread() is not threading.main_thread():
+                    logging.getLogger("test").error("__eq__ ran on the monitor's thread")
+                return self is other
+
+            __hash__ = Script.__hash__
+    """
+    proud = script("game.proud:Proud")
+    root = project_with(tmp_path, {"proud.py": source}, entity(2, "Twins", scripts=[proud, proud]))
+    out = run_child(STEP_GAME, str(root), "6")
+    assert out["frame"] == 6 and out["count"] == 6
+    assert out["errors"] == []
