@@ -228,6 +228,7 @@ class MainWindow(QMainWindow):
             is_playing,
             self,
             frames_coming=lambda: self.play_state is PlayState.PLAYING,
+            run_new_code_frame=lambda: self.play_controller.run_new_code_frame(),
         )
         self.code_reload.profileChanged.connect(self._on_profile_changed)
         self.play_controller = PlayController(

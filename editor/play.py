@@ -92,6 +92,12 @@ class PlayTarget(QObject):
         """Run exactly one frame (pauses first if playing)."""
         raise NotImplementedError
 
+    def run_new_code_frame(self) -> None:
+        """Run the first frame of newly reloaded code now, while playing in this process.
+
+        Nothing by default: a game in another process reloads and runs its frames there.
+        """
+
     def press_key(self, key: str) -> None:
         """A key went down while the game view has focus."""
 
@@ -210,6 +216,17 @@ class InEditorPlay(PlayTarget):
         self.pause()
         self._run_frames(1)
 
+    def run_new_code_frame(self) -> None:
+        """Run the frame of new code due at once (see `_on_tick`), when playing.
+
+        After a hot reload the scene view still has the repaint that the frame
+        before the save asked for: run now, this frame is what it shows, instead
+        of the frame before and then, one repaint later, this one.
+        """
+        new_code = self.game.generations.generation != self._generation
+        if self._state is PlayState.PLAYING and new_code:
+            self._on_tick()
+
     def press_key(self, key: str) -> None:  # noqa: D102 (base-class API)
         self.game.input.press(key)
 
@@ -226,14 +243,26 @@ class InEditorPlay(PlayTarget):
         self._fps_frames = 0
         self._timer.start()
 
-    def _on_tick(self) -> None:
+    def _follow_new_code(self) -> None:
+        """Count time afresh when the code changed since the last tick.
+
+        The first frame of new code is shown before the next runs, and no frame
+        catches up on the time the reload took: frames nobody sees. Neither does
+        the timer, whose missed timeouts would come one after another, each a
+        frame, ahead of the repaint that shows the first.
+        """
         generation = self.game.generations.generation
         if generation != self._generation:
-            # New code since the last tick (the editor reloads between ticks, or a
-            # step did): run its first frame now and show it, rather than catch up
-            # on the time the reload took with frames nobody sees.
             self._generation = generation
             self._clock.start()
+            if self._timer.isActive():
+                self._timer.start()
+
+    def _on_tick(self) -> None:
+        # New code since the last tick (the editor reloads between ticks): its first
+        # frame runs now. A reload inside the tick's frames (`Game.step` applies what
+        # is pending) ends them after the first frame of the new code.
+        self._follow_new_code()
         frames = self._clock.frames_due()
         if frames <= 0:
             return
@@ -241,6 +270,7 @@ class InEditorPlay(PlayTarget):
             frames = 1  # it cannot catch up: frames in a row would only block the editor
         now = time.perf_counter()
         self._run_frames(frames)
+        self._follow_new_code()
         if self._behind_real_time and self._timer.isActive():
             # Qt schedules a repeating timer's next timeout from when it was due, so after a
             # slow tick the next one is overdue at once and, being the earliest, fires
@@ -271,4 +301,6 @@ class InEditorPlay(PlayTarget):
         ran = self.game.frame - first
         if ran:
             self._frame_seconds = (time.perf_counter() - started) / ran
-        self.frameAdvanced.emit()
+            # Not after a tick that only reloaded (or a halted game): a repaint then
+            # would show the frame before once more, ahead of the new code's first.
+            self.frameAdvanced.emit()

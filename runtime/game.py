@@ -713,6 +713,17 @@ class Game:
         """How long the last frame took, as the budget counts it (0.0 before the first)."""
         return self._last_frame_seconds
 
+    def frame_fits(self, since: float) -> bool:
+        """Whether a frame run now ends within a budget of `since` (a `guard` clock reading).
+
+        As far as the last frame's time foretells the next one's; always with
+        budgets off. The editor runs the first frame of new code in the same turn
+        of its event loop as the reload only then, so that the frame is what the
+        next repaint shows (see `step`).
+        """
+        budget = self.guard.budget
+        return budget is None or self.guard.clock() - since + self._last_frame_seconds <= budget
+
     def step(self, frames: int = 1, *, responsive: bool = False) -> None:
         """Run `frames` fixed-step frames (pending reloads are applied before each).
 
@@ -726,8 +737,11 @@ class Game:
             responsive: the caller is an event loop that must turn at least once a
                 budget (the editor): stop after a frame in which a call into game
                 code was interrupted, before a frame once the call has taken a
-                budget all told, and before the first frame of new code (a reload
-                and a frame of its code, each up to a budget, take two turns).
+                budget all told, and before the first frame of new code unless it
+                fits in the same turn (`frame_fits`): a reload and a frame of its
+                code, each up to a budget, take two turns when together they would
+                take longer than one; after that first frame, the call ends (the
+                caller shows it before the next).
         """
         spent = 0.0
         clock = self.guard.clock
@@ -738,8 +752,10 @@ class Game:
             self.apply_asset_changes()  # images reload between frames, like code
             if self.halt_reason is not None or self.quit_reason is not None:
                 continue
+            new_code = any(r.ok for r in reloaded)
             if responsive and (
-                any(r.ok for r in reloaded) or (budget is not None and clock() - started > budget)
+                (new_code and not self.frame_fits(started))
+                or (budget is not None and clock() - started > budget)
             ):
                 break  # the frame runs at the next turn of the event loop
             _frame(self)  # the engine's own, whatever game code did to Game._frame
@@ -747,7 +763,7 @@ class Game:
             budget = self.guard.budget
             if budget is not None and spent > budget:
                 break
-            if responsive and self.guard.interrupted_seconds:
+            if responsive and (new_code or self.guard.interrupted_seconds):
                 break
 
     def _frame(self) -> None:

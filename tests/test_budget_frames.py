@@ -55,8 +55,9 @@ def test_the_editors_frames_of_one_tick_stop_after_an_interrupted_script(tmp_pat
     assert len([e for e in out["errors"] if "ran for longer than" in e]) == 1
 
 
-def test_the_editors_tick_runs_the_first_frame_of_new_code_at_the_next_turn(tmp_path):
-    # A reload and a frame of its code each may take up to a budget: not in one turn.
+def test_the_editors_tick_runs_the_first_frame_of_new_code_in_the_turn_of_its_reload(tmp_path):
+    # A quick reload and a quick frame fit in one turn: the next repaint shows new code.
+    # Only that frame: the editor shows it before it runs the next (frames due or not).
     root = counter_project(tmp_path / "project", {})
     counter_py = root / "plugins" / "game" / "counter.py"
     with Game(root, profile=BuildProfile.DEBUG_HR, watch=False) as game:
@@ -64,6 +65,31 @@ def test_the_editors_tick_runs_the_first_frame_of_new_code_at_the_next_turn(tmp_
         counter_py.write_text(COUNTER.replace("self.count += 1", "self.count += 100"))
         game.queue_reload([str(counter_py)])
         game.step(4, responsive=True)
-        assert game.reports[-1].ok and game.frame == 2  # reloaded; no frame yet
+        assert game.reports[-1].ok and game.frame == 3
+        assert game.scene.find("Counter").scripts[0].count == 102
+
+
+#: `COUNTER` whose frames take `SLOW_FRAME` seconds and whose reload half a second more.
+SLOW_COUNTER = COUNTER.replace(
+    "from runtime import Script", "import time\n\nfrom runtime import Script"
+).replace(
+    "        self.count += 1",
+    "        self.count += 1\n        time.sleep(0.55)\n\n"
+    "    def on_before_reload(self, ctx):\n        time.sleep(0.5)",
+)
+
+
+def test_the_editors_tick_leaves_new_code_to_the_next_turn_past_a_budget(tmp_path):
+    # A reload and a frame of its code may each take up to a budget: when the reload
+    # and the last frame's time add up to more than one, the frame waits for the next turn.
+    root = counter_project(tmp_path / "project", {"counter.py": SLOW_COUNTER}, budget=1.0)
+    counter_py = root / "plugins" / "game" / "counter.py"
+    with Game(root, profile=BuildProfile.DEBUG_HR, watch=False) as game:
+        game.step(1)
+        assert game.last_frame_seconds > 0.5
+        counter_py.write_text(SLOW_COUNTER.replace("self.count += 1", "self.count += 100"))
+        game.queue_reload([str(counter_py)])
+        game.step(4, responsive=True)
+        assert game.reports[-1].ok and game.frame == 1  # reloaded; no frame yet
         game.step(1, responsive=True)
-        assert game.frame == 3 and game.scene.find("Counter").scripts[0].count == 102
+        assert game.frame == 2 and game.scene.find("Counter").scripts[0].count == 101

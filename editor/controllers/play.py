@@ -265,6 +265,11 @@ class PlayController(QObject):
         if self.target is not None:
             self.target.step()
 
+    def run_new_code_frame(self) -> None:
+        """Run the first frame of newly reloaded code now (`PlayTarget.run_new_code_frame`)."""
+        if self.target is not None:
+            self.target.run_new_code_frame()
+
     def stop(self) -> None:
         """Stop the game and show the edited scene exactly as it was."""
         if self.target is not None:

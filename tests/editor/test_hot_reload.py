@@ -226,7 +226,7 @@ def test_no_stale_references_to_old_code_after_reload(window, write_plugin, qtbo
     assert window.game.stale_references() == []
 
 
-def test_the_first_tick_after_a_hot_reload_runs_one_frame_of_the_new_code(
+def test_a_hot_reload_while_playing_runs_one_frame_of_the_new_code_and_no_catching_up(
     window, write_plugin, qtbot
 ):
     game, target = play_without_ticks(window, qtbot)
@@ -235,37 +235,43 @@ def test_the_first_tick_after_a_hot_reload_runs_one_frame_of_the_new_code(
     target._clock.start()
     reports = []
     game.on_reload(reports.append)
+    # The reload took that long: no burst of frames to make up for it.
+    game.on_reload(lambda report: now.__setitem__(0, now[0] + 0.3))
+    frame = game.frame
     write_plugin("bouncy/ball.py", "ball_v2.py")
     qtbot.waitUntil(lambda: bool(reports))  # the editor reloads between ticks
     assert reports[-1].ok
-    now[0] += 0.3  # the reload took that long: no burst of frames to make up for it
-    frame = game.frame
+    assert game.frame == frame + 1  # the first frame of the new code, in the reload's turn
     target._on_tick()
-    assert game.frame == frame + 1
+    assert game.frame == frame + 1  # no time has passed since it ran
+    now[0] += 1.5 * game.fixed_dt  # a step and a half (a whole one may round down)
+    target._on_tick()
+    assert game.frame == frame + 2
     window.stop()
 
 
-def test_a_reload_while_playing_leaves_the_repaint_to_the_first_frame_of_the_new_code(
+def test_a_reload_while_playing_shows_the_first_frame_of_the_new_code_at_once(
     window, write_plugin, qtbot, monkeypatch
 ):
-    """Repainting at once showed the frame before the save again, ahead of the new code's."""
-    game, target = play_without_ticks(window, qtbot)
-    repaints: list[int] = []
-    monkeypatch.setattr(window.scene_view, "update", lambda: repaints.append(game.frame))
+    """Repainting at the reload showed the frame before the save again, ahead of the new code's."""
+    game, _ = play_without_ticks(window, qtbot)
+    view = window.scene_view
+    shown: list[tuple[str, int]] = []
+    monkeypatch.setattr(view, "update", lambda: shown.append(("update", game.frame)))
+    monkeypatch.setattr(view, "repaint", lambda: shown.append(("repaint", game.frame)))
     reports = []
     game.on_reload(reports.append)
+    frame = game.frame
     write_plugin("bouncy/ball.py", "ball_v2.py")
     qtbot.waitUntil(lambda: bool(reports))
     assert reports[-1].ok
-    assert repaints == []
-    frame = game.frame
-    target._on_tick()
-    assert repaints == [frame + 1]  # the new code's first frame is what is shown next
+    # The new code's first frame ran and was painted at once; nothing showed the one before.
+    assert shown == [("update", frame + 1), ("repaint", frame + 1)]
     # Paused, no frame is coming: the reload repaints by itself.
     window.toggle_pause()
-    repaints.clear()
+    shown.clear()
     write_plugin("bouncy/ball.py", "ball_v1.py")
     qtbot.waitUntil(lambda: len(reports) == 2)
     assert reports[-1].ok
-    assert repaints
+    assert shown and game.frame == frame + 1
     window.stop()
