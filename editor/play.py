@@ -92,11 +92,13 @@ class PlayTarget(QObject):
         """Run exactly one frame (pauses first if playing)."""
         raise NotImplementedError
 
-    def run_new_code_frame(self) -> None:
+    def run_new_code_frame(self) -> bool:
         """Run the first frame of newly reloaded code now, while playing in this process.
 
-        Nothing by default: a game in another process reloads and runs its frames there.
+        Returns whether a frame ran: never by default, as a game in another
+        process reloads and runs its frames there.
         """
+        return False
 
     def press_key(self, key: str) -> None:
         """A key went down while the game view has focus."""
@@ -216,16 +218,20 @@ class InEditorPlay(PlayTarget):
         self.pause()
         self._run_frames(1)
 
-    def run_new_code_frame(self) -> None:
+    def run_new_code_frame(self) -> bool:
         """Run the frame of new code due at once (see `_on_tick`), when playing.
 
         After a hot reload the scene view still has the repaint that the frame
         before the save asked for: run now, this frame is what it shows, instead
-        of the frame before and then, one repaint later, this one.
+        of the frame before and then, one repaint later, this one. Returns
+        whether a frame ran.
         """
         new_code = self.game.generations.generation != self._generation
-        if self._state is PlayState.PLAYING and new_code:
-            self._on_tick()
+        if self._state is not PlayState.PLAYING or not new_code:
+            return False
+        frame = self.game.frame
+        self._on_tick()
+        return self.game.frame != frame
 
     def press_key(self, key: str) -> None:  # noqa: D102 (base-class API)
         self.game.input.press(key)

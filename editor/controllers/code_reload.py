@@ -60,7 +60,8 @@ class CodeReloadController(QObject):
         frames_coming: whether the game plays (not paused), so that its next frame
             repaints the scene view anyway: a reload then leaves the repaint to it.
         run_new_code_frame: runs the playing game's first frame of the new code at
-            once, after a reload this controller applied (see `_on_changes_detected`).
+            once, after a reload this controller applied (see `_on_changes_detected`);
+            returns whether a frame ran here (not in another process).
 
     While a game plays, Debug ↔ Debug (HR) switches live (`hotReloadSwitched`
     tells a game in another process); a switch to or from Release needs
@@ -89,7 +90,7 @@ class CodeReloadController(QObject):
         is_playing: Callable[[], bool],
         parent: QObject | None = None,
         frames_coming: Callable[[], bool] = lambda: False,
-        run_new_code_frame: Callable[[], None] = lambda: None,
+        run_new_code_frame: Callable[[], bool] = lambda: False,
     ) -> None:
         super().__init__(parent)
         self.game = game
@@ -271,14 +272,18 @@ class CodeReloadController(QObject):
         started = self.game.guard.clock()
         reports = self.game.apply_pending_reloads()  # Debug (HR) only: Debug waits for Play
         self.update_banner()
-        if any(r.ok for r in reports) and self._frames_coming() and self.game.frame_fits(started):
-            # The frame before the save left a repaint pending: the new code's first frame
-            # runs now, so that this repaint shows it, rather than the old frame first (a
-            # repaint: 20 ms at 10,000 entities). A frame that would keep the event loop
-            # from turning for longer than a budget waits for the next tick instead.
-            self._run_new_code_frame()
-            # And shown at once: ahead of the views that the reload left to refresh on
-            # the next turn of the event loop (the scene tree, the inspector).
+        # The frame before the save left a repaint pending: the new code's first frame
+        # runs now, so that this repaint shows it, rather than the old frame first (a
+        # repaint: 20 ms at 10,000 entities), and is shown at once, ahead of the views the
+        # reload left to refresh on the next turn of the event loop (the scene tree, the
+        # inspector). A frame that would keep the event loop from turning for longer than
+        # a budget waits for the next tick instead.
+        if (
+            any(r.ok for r in reports)
+            and self._frames_coming()
+            and self.game.frame_fits(started)
+            and self._run_new_code_frame()
+        ):
             self._scene_view.repaint()
 
     def _on_reload(self, report: ReloadReport) -> None:

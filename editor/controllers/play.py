@@ -265,10 +265,9 @@ class PlayController(QObject):
         if self.target is not None:
             self.target.step()
 
-    def run_new_code_frame(self) -> None:
+    def run_new_code_frame(self) -> bool:
         """Run the first frame of newly reloaded code now (`PlayTarget.run_new_code_frame`)."""
-        if self.target is not None:
-            self.target.run_new_code_frame()
+        return self.target is not None and self.target.run_new_code_frame()
 
     def stop(self) -> None:
         """Stop the game and show the edited scene exactly as it was."""
