@@ -399,27 +399,39 @@ class CallGuard:
             tick = 0.05 if budget is None else max(0.005, min(0.05, budget / 20))
             if self._closed.wait(tick) or budget is None:
                 continue
-            now = self.clock()
-            call = self._call
-            frame_started = self._frame_started
-            if frame_started is not None:
-                # The call in progress answers to its own budget: up to its start, the frame's.
-                upto = call.since if call is not None else now
-                if upto - frame_started - self._lost > budget:
-                    self.frame_over = True
-            if call is None:
-                continue
-            step = call.step
-            if step is not call.seen_step:
-                call.seen_step = step
-                call.since = now
-                continue
-            if now - call.since <= budget:
-                continue
-            self.overdue = (call, step)
-            if call.fired_at and now - call.fired_at < REFIRE_SECONDS:
-                continue
-            self._fire(call, now)
+            self._check(budget)
+
+    def _check(self, budget: float) -> None:
+        """One look of the monitor at the call in progress.
+
+        A function of its own, so that nothing it saw stays referred to while the
+        monitor sleeps: a step is an entry of an update list, holding a script,
+        which a reload may have replaced since.
+        """
+        now = self.clock()
+        call = self._call
+        frame_started = self._frame_started
+        if frame_started is not None:
+            # The call in progress answers to its own budget: up to its start, the frame's.
+            upto = call.since if call is not None else now
+            if upto - frame_started - self._lost > budget:
+                self.frame_over = True
+        if call is None:
+            return
+        step = call.step
+        if step is not call.seen_step:
+            call.seen_step = step
+            call.since = now
+            return
+        if now - call.since <= budget:
+            return
+        self.overdue = (call, step)
+        if self._call is not call:
+            self.overdue = None  # stopped meanwhile: `_stop` cleared it before this was set
+            return
+        if call.fired_at and now - call.fired_at < REFIRE_SECONDS:
+            return
+        self._fire(call, now)
 
     def _fire(self, call: _Call, now: float) -> None:
         self._fired = call

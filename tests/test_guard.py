@@ -7,6 +7,7 @@ can never hang; the rest run here.
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 import signal
@@ -723,3 +724,30 @@ def test_the_watch_of_the_update_loop_never_runs_game_code_on_its_own_thread(tmp
     out = run_child(STEP_GAME, str(root), "6")
     assert out["frame"] == 6 and out["count"] == 6
     assert out["errors"] == []
+
+
+def test_the_monitor_keeps_no_script_of_old_code_alive_while_it_sleeps(tmp_path):
+    # The monitor saw each step of the update loop (an entry of the update list, holding
+    # its script). Kept in the monitor's frame while it slept, the last one held the old
+    # code's script past the reload that replaced it, and so its class and module.
+    slow = """
+        import time
+
+        from runtime import Script
+
+
+        class Slow(Script):
+            def on_update(self, ctx, dt):
+                time.sleep(0.05)  # the monitor looks every 15 ms: it sees this step
+    """
+    root = project_with(
+        tmp_path, {"slow.py": slow}, entity(2, "Slow", scripts=[script("game.slow:Slow")])
+    )
+    slow_py = root / "plugins" / "game" / "slow.py"
+    with GameClass(root, profile=BuildProfile.DEBUG_HR, watch=False) as game:
+        game.step(2)
+        slow_py.write_text(textwrap.dedent(slow).replace("0.05", "0.001"), encoding="utf-8")
+        report = game.reload([str(slow_py)])
+        assert report.ok, report.details()
+        gc.collect()
+        assert game.generations.alive() == [], game.stale_references()
