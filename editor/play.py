@@ -249,18 +249,23 @@ class InEditorPlay(PlayTarget):
         self._fps_frames = 0
         self._timer.start()
 
-    def _follow_new_code(self) -> None:
-        """Count time afresh when the code changed since the last tick.
+    def _follow_new_code(self, *, at_once: bool) -> None:
+        """Count time afresh when the code changed since the last look.
 
         The first frame of new code is shown before the next runs, and no frame
         catches up on the time the reload took: frames nobody sees. Neither does
         the timer, whose missed timeouts would come one after another, each a
         frame, ahead of the repaint that shows the first.
+
+        Args:
+            at_once: the first frame of the new code is still to run (before a
+                tick's frames); else it ran (a reload inside them ends them with
+                it, or before it when it would not fit: then it runs a step later).
         """
         generation = self.game.generations.generation
         if generation != self._generation:
             self._generation = generation
-            self._clock.start()
+            self._clock.start(at_once=at_once)
             if self._timer.isActive():
                 self._timer.start()
 
@@ -268,7 +273,7 @@ class InEditorPlay(PlayTarget):
         # New code since the last tick (the editor reloads between ticks): its first
         # frame runs now. A reload inside the tick's frames (`Game.step` applies what
         # is pending) ends them after the first frame of the new code.
-        self._follow_new_code()
+        self._follow_new_code(at_once=True)
         frames = self._clock.frames_due()
         if frames <= 0:
             return
@@ -276,7 +281,7 @@ class InEditorPlay(PlayTarget):
             frames = 1  # it cannot catch up: frames in a row would only block the editor
         now = time.perf_counter()
         self._run_frames(frames)
-        self._follow_new_code()
+        self._follow_new_code(at_once=False)
         if self._behind_real_time and self._timer.isActive():
             # Qt schedules a repeating timer's next timeout from when it was due, so after a
             # slow tick the next one is overdue at once and, being the earliest, fires

@@ -34,10 +34,14 @@ class FixedStepClock:
         self._last = now()
         self._debt = 0.0
 
-    def start(self) -> None:
-        """Start (or restart) counting; the first tick then runs one frame at once."""
+    def start(self, *, at_once: bool = True) -> None:
+        """Start (or restart) counting; the first tick then runs one frame at once.
+
+        Without `at_once`, counting starts from a frame that just ran: the next is
+        due one step from now.
+        """
         self._last = self._now()
-        self._debt = self.dt
+        self._debt = self.dt if at_once else 0.0
 
     def frames_due(self) -> int:
         """How many frames to run now: time owed, in whole steps, capped.

@@ -385,8 +385,10 @@ class CallGuard:
             # The culprit is paused: its time is not the frame's (no "frame over budget").
             # Counted before the call is gone, so the monitor never sees neither.
             self._lost += self.clock() - call.since
-        self.overdue = None
         self._call = None
+        # After the call is gone: the monitor (`_check`) sets `overdue`, then looks again
+        # at whether the call still runs, so a mark it sets meanwhile is withdrawn.
+        self.overdue = None
         if self._fired is call:
             with self._lock:
                 # NULL withdraws an asynchronous exception not yet delivered.

@@ -250,6 +250,30 @@ def test_a_hot_reload_while_playing_runs_one_frame_of_the_new_code_and_no_catchi
     window.stop()
 
 
+def test_a_reload_inside_a_tick_ends_its_frames_with_the_first_of_the_new_code(
+    window, write_plugin, qtbot, project
+):
+    game, target = play_without_ticks(window, qtbot)
+    # The reload is queued here, for the tick to apply: no watcher, no wake-up of the
+    # code-reload controller (which would apply it at once).
+    game.stop_watching()
+    game.set_change_wakeup(lambda: None)
+    now = [100.0]
+    target._clock = FixedStepClock(game.fixed_dt, target.MAX_FRAMES_PER_TICK, lambda: now[0])
+    target._clock.start()
+    frame = game.frame
+    write_plugin("bouncy/ball.py", "ball_v2.py")
+    game.queue_reload([str(project / "plugins" / "bouncy" / "ball.py")])
+    now[0] += 2.5 * game.fixed_dt  # two frames due: the reload comes before the first
+    target._on_tick()
+    assert game.reports[-1].ok
+    assert game.frame == frame + 1  # the new code's first frame ran, and the tick ended
+    now[0] += 1.1 * game.fixed_dt  # the next tick: one step on, one frame due, not two
+    target._on_tick()
+    assert game.frame == frame + 2
+    window.stop()
+
+
 def test_a_reload_while_playing_shows_the_first_frame_of_the_new_code_at_once(
     window, write_plugin, qtbot, monkeypatch
 ):
