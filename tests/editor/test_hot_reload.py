@@ -35,6 +35,22 @@ def play_without_ticks(window, qtbot):
     return game, target
 
 
+def fake_clock(game, target):
+    """Give the play target a clock the test moves: the list's one item is "now"."""
+    now = [100.0]
+    target._clock = FixedStepClock(game.fixed_dt, target.MAX_FRAMES_PER_TICK, lambda: now[0])
+    target._clock.start()
+    return now
+
+
+def frames_of_tick(game, target, now, steps):
+    """Move the fake clock `steps` fixed steps on, tick once; how many frames ran."""
+    frame = game.frame
+    now[0] += steps * game.fixed_dt
+    target._on_tick()
+    return game.frame - frame
+
+
 def balls(scene):
     return [e for e in scene if e.scripts and type(e.scripts[0]).__name__ == "Ball"]
 
@@ -230,9 +246,7 @@ def test_a_hot_reload_while_playing_runs_one_frame_of_the_new_code_and_no_catchi
     window, write_plugin, qtbot
 ):
     game, target = play_without_ticks(window, qtbot)
-    now = [100.0]
-    target._clock = FixedStepClock(game.fixed_dt, target.MAX_FRAMES_PER_TICK, lambda: now[0])
-    target._clock.start()
+    now = fake_clock(game, target)
     reports = []
     game.on_reload(reports.append)
     # The reload took that long: no burst of frames to make up for it.
@@ -242,11 +256,8 @@ def test_a_hot_reload_while_playing_runs_one_frame_of_the_new_code_and_no_catchi
     qtbot.waitUntil(lambda: bool(reports))  # the editor reloads between ticks
     assert reports[-1].ok
     assert game.frame == frame + 1  # the first frame of the new code, in the reload's turn
-    target._on_tick()
-    assert game.frame == frame + 1  # no time has passed since it ran
-    now[0] += 1.5 * game.fixed_dt  # a step and a half (a whole one may round down)
-    target._on_tick()
-    assert game.frame == frame + 2
+    assert frames_of_tick(game, target, now, 0) == 0  # no time has passed since it ran
+    assert frames_of_tick(game, target, now, 1.5) == 1  # (a whole step may round down)
     window.stop()
 
 
@@ -258,19 +269,15 @@ def test_a_reload_inside_a_tick_ends_its_frames_with_the_first_of_the_new_code(
     # code-reload controller (which would apply it at once).
     game.stop_watching()
     game.set_change_wakeup(lambda: None)
-    now = [100.0]
-    target._clock = FixedStepClock(game.fixed_dt, target.MAX_FRAMES_PER_TICK, lambda: now[0])
-    target._clock.start()
+    now = fake_clock(game, target)
     frame = game.frame
     write_plugin("bouncy/ball.py", "ball_v2.py")
     game.queue_reload([str(project / "plugins" / "bouncy" / "ball.py")])
-    now[0] += 2.5 * game.fixed_dt  # two frames due: the reload comes before the first
-    target._on_tick()
-    assert game.reports[-1].ok
-    assert game.frame == frame + 1  # the new code's first frame ran, and the tick ended
-    now[0] += 1.1 * game.fixed_dt  # the next tick: one step on, one frame due, not two
-    target._on_tick()
-    assert game.frame == frame + 2
+    # Frames due: the reload comes before the first; the new code's first frame ran,
+    # and the tick ended. The next tick, one step on, runs one frame, not two.
+    assert frames_of_tick(game, target, now, 2.5) == 1
+    assert game.reports[-1].ok and game.frame == frame + 1
+    assert frames_of_tick(game, target, now, 1.1) == 1
     window.stop()
 
 
