@@ -326,7 +326,7 @@ class RunningScene:
                     looping = False
                 except BaseException as exc:
                     guard.stop_loop(watched)
-                    e, s, _ = entry if entry is not None else ups[0]
+                    e, s, _ = self._entry_of(entry, ups)
                     error = guard.game_error(exc, watched)
                     self.game.script_failed(e, s, "on_update", error)
                     if isinstance(error, BudgetExceeded):
@@ -336,24 +336,25 @@ class RunningScene:
                     watched = guard.watch_loop()
             guard.stop_loop(watched)
             if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
-                e, s, _ = self._fired_entry(watched.fired_step, ups)
+                e, s, _ = self._entry_of(watched.fired_step, ups)
                 self.game.script_failed(
                     e, s, "on_update", guard.game_error(BudgetInterrupt(), watched)
                 )
         except BudgetInterrupt as late:  # delivered just as the last script returned
             guard.stop_loop(watched)
-            e, s, _ = self._fired_entry(watched.fired_step, ups)
+            e, s, _ = self._entry_of(watched.fired_step, ups)
             self.game.script_failed(e, s, "on_update", guard.game_error(late, watched))
 
     @staticmethod
-    def _fired_entry(
-        fired: object, ups: list[tuple[Entity, Script, Callable[..., Any]]]
+    def _entry_of(
+        step: object, ups: list[tuple[Entity, Script, Callable[..., Any]]]
     ) -> tuple[Entity, Script, Callable[..., Any]]:
-        """The update list's entry an interrupt was raised for, else the first.
+        """The update list's entry `step` is, else the first.
 
-        `fired` is the watch's ``fired_step``: the entry, or ``0`` when none was.
+        `step` is the loop's current entry or the watch's ``fired_step``: an
+        entry, or ``None`` / ``0`` before the first.
         """
-        return fired if isinstance(fired, tuple) else ups[0]
+        return step if isinstance(step, tuple) else ups[0]
 
 
 class Game:
