@@ -278,9 +278,9 @@ class CodeReloadController(QObject):
         # reload left to refresh on the next turn of the event loop (the scene tree, the
         # inspector). A frame that would keep the event loop from turning for longer than
         # a budget waits for the next tick instead.
+        # (`run_new_code_frame` runs none unless a game plays in this process.)
         if (
             any(r.ok for r in reports)
-            and self._frames_coming()
             and self.game.frame_fits(started)
             and self._run_new_code_frame()
         ):
