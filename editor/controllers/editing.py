@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import operator
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QObject, Signal
@@ -299,39 +299,51 @@ class EditingController(QObject):
         self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
 
     def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
-        """A reload participant: the edited scene's script objects before the swap; compare after.
+        """A reload participant: the edited scene's scripts before the swap; compare after.
 
-        Only the objects are kept (columns built in C): a reload never changes
-        the attributes of an object it replaces, and one it keeps (its class
-        changed, nothing else) has nothing to compare. Only a script whose
-        object the reload replaced is compared as plain data, after.
+        Kept are the objects, their classes and a copy of each one's dict
+        (columns built in C): a reload never changes the attributes of an
+        object it replaces, and one it keeps takes the new class and, after a
+        field edit, what the migration rules change in its dict. Only a script
+        the reload replaced, or kept with other attributes, is compared as
+        plain data, after.
         """
         scene = self.document.scene
         before = scene.script_columns()
-        return lambda: self._on_reload_committed(scene, before)
+        dicts = list(map(dict.copy, map(_dict_of, before.scripts)))
+        held = _Held(before, list(map(type, before.scripts)), dicts)
+        return lambda: self._on_reload_committed(scene, held)
 
-    def _on_reload_committed(self, scene: Any, before: ScriptColumns) -> None:
+    def _on_reload_committed(self, scene: Any, held: _Held) -> None:
         if scene is not self.document.scene:
             return
+        before = held.columns
         after = scene.script_columns()
         if len(after.scripts) == len(before.scripts) and all(
             map(operator.is_, after.entities, before.entities)
         ):
-            pairs = zip(before.scripts, after.scripts, before.entities, before.indices, strict=True)
-            replaced = [p for p in pairs if p[0] is not p[1]]
+            at = range(len(after.scripts))
+            pairs: Iterable[tuple[int, Script, Entity, int]] = zip(
+                at, after.scripts, before.entities, before.indices, strict=True
+            )
         else:  # not a reload's doing, but be safe: match by entity and index
             now = {(e.handle, i): s for e, i, s in zip(*_columns(after), strict=True)}
-            replaced = []
-            for e, i, old_script in zip(*_columns(before), strict=True):
-                new_script = now.get((e.handle, i))
-                if new_script is not None and new_script is not old_script:
-                    replaced.append((old_script, new_script, e, i))
+            pairs = (
+                (k, s, e, i)
+                for k, (e, i) in enumerate(zip(before.entities, before.indices, strict=True))
+                if (s := now.get((e.handle, i))) is not None
+            )
         resolve = self.document.edit_target.resolve
         same_type_id: dict[tuple[type, type], bool] = {}
         changes = []
-        for old_script, s, e, i in replaced:
-            attrs = vars(old_script)
-            classes = (type(old_script), type(s))
+        for k, s, e, i in pairs:
+            old_script = before.scripts[k]
+            attrs = held.dicts[k]
+            if old_script is s:
+                if vars(s) == attrs:
+                    continue  # kept as it was (a new class at most): nothing changed
+                old_script = held.as_it_was(k)  # kept, its fields migrated in place
+            classes = (held.classes[k], type(s))
             if classes not in same_type_id:
                 same_type_id[classes] = script_type_id(old_script) == script_type_id(s)
             if same_type_id[classes] and vars(s) == attrs:
@@ -375,3 +387,23 @@ class EditingController(QObject):
 
 def _columns(c: ScriptColumns) -> tuple[list[Entity], list[int], list[Script]]:
     return c.entities, c.indices, c.scripts
+
+
+_dict_of = operator.attrgetter("__dict__")
+
+
+class _Held:
+    """The edited scene's scripts as a reload found them: objects, classes, attributes."""
+
+    def __init__(
+        self, columns: ScriptColumns, classes: list[type], dicts: list[dict[str, Any]]
+    ) -> None:
+        self.columns = columns
+        self.classes = classes
+        self.dicts = dicts
+
+    def as_it_was(self, k: int) -> Script:
+        """A stand-in for the `k`-th script as it was: its old class, its old attributes."""
+        shell: Script = object.__new__(self.classes[k])
+        shell.__dict__.update(self.dicts[k])
+        return shell
