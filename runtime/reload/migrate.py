@@ -365,8 +365,13 @@ class ClassPlan:
         aside; ``None`` otherwise. The removed fields' values are in them.
         """
         kept: list[dict[str, Any]] | None = None
-        if stashes is not None or not self.unchanged:
-            kept = [dict(s) if s else {} for s in (stashes or itertools.repeat(None, n))]
+        if stashes is not None:
+            if any(map(operator.is_, stashes, itertools.repeat(None))):
+                kept = [dict(s) if s else {} for s in stashes]
+            else:  # every object has one: copied in C
+                kept = list(map(dict.copy, typing.cast(list[dict[str, Any]], stashes)))
+        elif not self.unchanged:
+            kept = list(map(dict, itertools.repeat((), n)))
         # Every key any stash has, once: a field's own column only ever puts in or takes
         # out its own key, so what the others find is what they would have found.
         stashed = set(itertools.chain.from_iterable(kept)) if kept is not None else set()
@@ -430,7 +435,7 @@ class ClassPlan:
         tid = self.type_id
         if i < 0:  # a new field: its default, or its value back from the stash
             if not in_stash:
-                return [new_default() for _ in range(n)]
+                return _defaults(spec, n)
             assert kept is not None
             taken = take_all_back(kept, spec, sequence)
             if taken is not None:  # every object's value came back
@@ -544,18 +549,20 @@ class ClassPlan:
         if taken is not None:  # every value the stashes kept fits: each comes back
             if col:
                 self.notes.add(self.type_id, name, "unstashed", back_note, len(col))
-            for stash, value in zip(kept, col, strict=True):
-                if not _same(value, old_default):
-                    self._stash(stash, name, value)
+            plain = stored_plain_column(col)
+            if plain is None:
+                for stash, value in zip(kept, col, strict=True):
+                    if not _same(value, old_default):
+                        self._stash(stash, name, value)
+            else:
+                _stash_column(kept, name, plain, _differs(col, old_default))
             return taken
         plain = None if in_stash else stored_plain_column(col)
         if plain is not None:
             if col:
                 self.notes.add(self.type_id, name, "reset", reset_note, len(col))
-            for stash, value, stored in zip(kept, col, plain, strict=True):
-                if not _same(value, old_default):  # the old default is no one's data
-                    stash[name] = stored
-            return [new_default() for _ in col]
+            _stash_column(kept, name, plain, _differs(col, old_default))
+            return _defaults(spec, len(col))
         return [
             self._set_aside(stash, spec, value, why, new_default, sequence)
             for stash, value in zip(kept, col, strict=True)
@@ -767,6 +774,43 @@ def _same(a: Any, b: Any) -> bool:
             return packb(a) == packb(b)
         except Unencodable:
             return False
+
+
+def _differs(col: list[Any], value: Any) -> list[bool]:
+    """For each value of `col`, whether it is not `_same` as `value`.
+
+    In C for a column `stored_plain_column` could store (strings, booleans,
+    ``None``, finite floats, lists and tuples of strings or of floats) and a
+    `value` of the same kinds: their ``==`` is the built-in types' own, which
+    runs no code of a plugin and always answers.
+    """
+    if stored_plain_column([value]) is None:
+        return [not _same(v, value) for v in col]
+    same_type = map(operator.is_, map(type, col), itertools.repeat(type(value)))
+    equal = map(operator.eq, col, itertools.repeat(value))
+    return list(map(operator.not_, map(operator.and_, same_type, equal)))
+
+
+def _stash_column(
+    stashes: list[dict[str, Any]], name: str, plain: list[Any], chosen: list[bool]
+) -> None:
+    """Put the stored forms `plain` under `name` in the `chosen` stashes, in C."""
+    exhaust(
+        map(
+            dict.__setitem__,
+            itertools.compress(stashes, chosen),
+            itertools.repeat(name),
+            itertools.compress(plain, chosen),
+        )
+    )
+
+
+def _defaults(spec: FieldSpec, n: int) -> list[Any]:
+    """`n` objects' defaults of a field: the one value when nothing in it can change."""
+    if _deeply_immutable(spec.default):
+        return [spec.default] * n
+    make = _default_maker(spec)
+    return [make() for _ in range(n)]
 
 
 def _is_unencodable_mark(value: Any) -> bool:

@@ -74,7 +74,8 @@ def stored_plain_column(values: list[Any]) -> list[Any] | None:
             return list(map(list, values))
         return None
     if types <= {str, bool, type(None), float}:
-        if float in types and not all(map(math.isfinite, filter(_is_float, values))):
+        floats = values if types == {float} else filter(_is_float, values)
+        if float in types and not all(map(math.isfinite, floats)):
             return None
         if str in types and UNENCODABLE_MARK in values:
             return None
