@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import operator
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from PySide6.QtCore import QMimeData, QObject, Signal
@@ -301,49 +302,59 @@ class EditingController(QObject):
     def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
         """A reload participant: the edited scene's scripts before the swap; compare after.
 
-        Kept are the objects, their classes and a copy of each one's dict
-        (columns built in C): a reload never changes the attributes of an
-        object it replaces, and one it keeps takes the new class and, after a
-        field edit, what the migration rules change in its dict. Only a script
-        the reload replaced, or kept with other attributes, is compared as
-        plain data, after.
+        Only the objects are kept (columns built in C): a reload never changes
+        the attributes of an object it replaces, and one it keeps takes the new
+        class and, when a field edit migrates it in place
+        (`runtime.Game.migrating_in_place`), what the migration rules change in
+        its dict: of those alone a copy of their attributes is kept. Only a
+        script the reload replaced or migrated is compared as plain data, after.
         """
         scene = self.document.scene
         before = scene.script_columns()
-        dicts = list(map(dict.copy, map(_dict_of, before.scripts)))
-        held = _Held(before, list(map(type, before.scripts)), dicts)
-        return lambda: self._on_reload_committed(scene, held)
+        migrating = self.document.game.migrating_in_place
+        held: dict[int, tuple[type, dict[str, Any]]] = {}
+        if migrating:
+            for k in itertools.compress(
+                itertools.count(), map(migrating.__contains__, map(id, before.scripts))
+            ):
+                s = before.scripts[k]
+                held[k] = (type(s), dict(vars(s)))
+        return lambda: self._on_reload_committed(scene, before, held)
 
-    def _on_reload_committed(self, scene: Any, held: _Held) -> None:
+    def _on_reload_committed(
+        self, scene: Any, before: ScriptColumns, held: dict[int, tuple[type, dict[str, Any]]]
+    ) -> None:
         if scene is not self.document.scene:
             return
-        before = held.columns
         after = scene.script_columns()
         if len(after.scripts) == len(before.scripts) and all(
             map(operator.is_, after.entities, before.entities)
         ):
-            at = range(len(after.scripts))
-            pairs: Iterable[tuple[int, Script, Entity, int]] = zip(
-                at, after.scripts, before.entities, before.indices, strict=True
-            )
+            pairs = zip(before.scripts, after.scripts, before.entities, before.indices, strict=True)
+            replaced = [p for p in pairs if p[0] is not p[1]]
+            migrated = [
+                (k, after.scripts[k]) for k in held if after.scripts[k] is before.scripts[k]
+            ]
         else:  # not a reload's doing, but be safe: match by entity and index
             now = {(e.handle, i): s for e, i, s in zip(*_columns(after), strict=True)}
-            pairs = (
-                (k, s, e, i)
-                for k, (e, i) in enumerate(zip(before.entities, before.indices, strict=True))
-                if (s := now.get((e.handle, i))) is not None
-            )
+            replaced, migrated = [], []
+            for k, (e, i, old_script) in enumerate(zip(*_columns(before), strict=True)):
+                new_script = now.get((e.handle, i))
+                if new_script is old_script and k in held:
+                    migrated.append((k, new_script))
+                elif new_script is not None and new_script is not old_script:
+                    replaced.append((old_script, new_script, e, i))
+        for k, s in migrated:  # the same object, its old class and attributes stood in
+            cls, attrs = held[k]
+            shell: Script = object.__new__(cls)
+            shell.__dict__.update(attrs)
+            replaced.append((shell, s, before.entities[k], before.indices[k]))
         resolve = self.document.edit_target.resolve
         same_type_id: dict[tuple[type, type], bool] = {}
         changes = []
-        for k, s, e, i in pairs:
-            old_script = before.scripts[k]
-            attrs = held.dicts[k]
-            if old_script is s:
-                if vars(s) == attrs:
-                    continue  # kept as it was (a new class at most): nothing changed
-                old_script = held.as_it_was(k)  # kept, its fields migrated in place
-            classes = (held.classes[k], type(s))
+        for old_script, s, e, i in replaced:
+            attrs = vars(old_script)
+            classes = (type(old_script), type(s))
             if classes not in same_type_id:
                 same_type_id[classes] = script_type_id(old_script) == script_type_id(s)
             if same_type_id[classes] and vars(s) == attrs:
@@ -387,23 +398,3 @@ class EditingController(QObject):
 
 def _columns(c: ScriptColumns) -> tuple[list[Entity], list[int], list[Script]]:
     return c.entities, c.indices, c.scripts
-
-
-_dict_of = operator.attrgetter("__dict__")
-
-
-class _Held:
-    """The edited scene's scripts as a reload found them: objects, classes, attributes."""
-
-    def __init__(
-        self, columns: ScriptColumns, classes: list[type], dicts: list[dict[str, Any]]
-    ) -> None:
-        self.columns = columns
-        self.classes = classes
-        self.dicts = dicts
-
-    def as_it_was(self, k: int) -> Script:
-        """A stand-in for the `k`-th script as it was: its old class, its old attributes."""
-        shell: Script = object.__new__(self.classes[k])
-        shell.__dict__.update(self.dicts[k])
-        return shell

@@ -32,6 +32,7 @@ and the very same old objects run on, and the report says why.
 from __future__ import annotations
 
 import gc
+import itertools
 import logging
 import traceback
 from functools import partial
@@ -125,7 +126,13 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("restore")
         look_ahead(game, scope, snap, fresh, restored)  # 7
         clock.lap("look_ahead")
-        participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
+        game.migrating_in_place = frozenset(
+            map(id, itertools.chain.from_iterable(w.objects for w in restored.migrated.values()))
+        )
+        try:
+            participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
+        finally:
+            game.migrating_in_place = frozenset()
         clock.lap("prepare")
         watch.end()  # never interrupt the engine's own commit and notify steps
     except BaseException as raised:
