@@ -184,9 +184,8 @@ class RunningScene:
             if updates != (getattr(new, "on_update", base) is not base):
                 return False
         listed = self.updaters()  # spawned entities join it first
-        if listed:
-            entities, scripts, _ = zip(*listed, strict=True)
-            self._updaters = _update_entries(entities, scripts)
+        # One pass over the entries (a transpose and a zip back touch each twice).
+        self._updaters = [(e, s, s.on_update) for e, s, _ in listed]
         return True
 
     def init_entity(self, e: Entity) -> None:
