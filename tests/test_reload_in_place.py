@@ -477,3 +477,32 @@ def test_a_handle_past_64_bits_is_stored_and_comes_back_kept_or_rebuilt(tmp_path
         assert report.ok and not report.warnings, report.details()
         assert [s.target for s in scripts_of(game, "Aimer")] == big
         assert all(type(s.target) is Handle for s in scripts_of(game, "Aimer"))
+
+
+BARE = """
+from runtime import Script
+
+class Bare(Script):
+    def on_update(self, ctx, dt):
+        pass
+"""
+
+
+def test_a_script_class_without_fields_that_gains_one_keeps_its_objects(tmp_path):
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/bare.py": BARE},
+        [entity(1, "A", ("game.bare:Bare", {})), entity(2, "B", ("game.bare:Bare", {}))],
+    )
+    with lab.game() as game:
+        game.step(1)
+        old = scripts_of(game, "Bare")
+        lab.write(
+            "game/bare.py",
+            BARE.replace("        pass", "        self.hp -= 1") + "    hp: int = 9\n",
+        )
+        report = game.reload()
+        assert report.ok, report.details()
+        assert scripts_of(game, "Bare") == old and all("hp" in vars(s) for s in old)
+        game.step(1)
+        assert [s.hp for s in old] == [8, 8]

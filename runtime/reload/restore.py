@@ -120,11 +120,12 @@ def restore_objects(
         stored, layout_rows, snap.plain_groups, snap.live_columns, group_blobs, strict=True
     ):
         t = targets[index[0]]
-        plan = _kept_plan(t, layout, classes, after_overrides) if plain or live else None
+        can_keep = plain or live is not None
+        plan = _kept_plan(t, layout, classes, after_overrides) if can_keep else None
         as_they_are = plain and plan is not None and plan.unchanged
         if plan is not None and not as_they_are:
             # The rules must look at some values: they read them from the objects' dicts.
-            plan = _plan(t, layout, classes, notes, False, None) if live else None
+            plan = _plan(t, layout, classes, notes, False, None) if live is not None else None
         if plan is not None:
             kept = list(map(targets.objects.__getitem__, index))
             retyped[cls] = plan.cls
