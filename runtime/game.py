@@ -448,8 +448,8 @@ class Game:
         self.reload_count = 0
         self._reload_listeners: list[Callable[[ReloadReport], None]] = []
         self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
-        #: While reload participants prepare: the ids of the objects the commit keeps but
-        #: changes the attributes of (a field edit migrated in place). Empty otherwise.
+        #: While reload participants prepare: the ids of the objects the commit keeps and
+        #: migrates in place (the rules change their fields or stash). Empty otherwise.
         self.migrating_in_place: frozenset[int] = frozenset()
         #: Saved plugin paths not loaded yet: the one queue between the watcher and the game.
         self.changes = PendingChanges()
@@ -1170,8 +1170,9 @@ class Game:
 
         A participant that compares objects before and after may rely on this: an
         object the reload replaces is left as it was, and one it keeps changes
-        class and, when its id is in `migrating_in_place` (set while `prepare`
-        runs), attributes (see docs/hot-reload.md, "Large scenes: the fast path").
+        class, loses its paused mark and, when its id is in `migrating_in_place`
+        (set while `prepare` runs), has its fields or stash migrated (see
+        docs/hot-reload.md, "Large scenes: the fast path").
         """
         self.reload_participants.append(prepare)
 

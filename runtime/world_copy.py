@@ -206,11 +206,18 @@ class _Copier:
         return out
 
     def _of_class(self, cls: type, originals: list[Any]) -> list[Any]:
-        """New objects of `cls` (or its retyped class) with copies of the dicts of `originals`."""
-        cls = self.retyped.get(cls, cls)
+        """New objects of `cls` (or its retyped class) with copies of the dicts of `originals`.
+
+        The copies of objects a reload keeps with a new class lose their paused
+        mark, as the objects do at the commit.
+        """
+        retyped = self.retyped.get(cls)
+        cls = retyped or cls
         if has_slots(cls):
             raise _KeyframeNeeded(f"{cls.__qualname__} keeps a field in a slot")
         dicts = list(map(dict.copy, map(_dict_of, originals)))
+        if retyped is not None:
+            exhaust(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
         self._copy_mutable(dicts)
         objs: list[Any] = list(map(object.__new__, itertools.repeat(cls, len(dicts))))
         exhaust(map(setattr, objs, itertools.repeat("__dict__"), dicts))

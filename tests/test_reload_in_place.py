@@ -506,3 +506,69 @@ def test_a_script_class_without_fields_that_gains_one_keeps_its_objects(tmp_path
         assert scripts_of(game, "Bare") == old and all("hp" in vars(s) for s in old)
         game.step(1)
         assert [s.hp for s in old] == [8, 8]
+
+
+RAISER = """
+from runtime import Script
+
+class Raiser(Script):
+    n: int = 0
+
+    def on_update(self, ctx, dt):
+        self.n += 1 // 0
+"""
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        RAISER + "\n# a code-only edit\n",
+        RAISER.replace("    n: int = 0\n", "    n: int = 0\n    hp: int = 3\n"),
+    ],
+    ids=["code-only", "field-edit"],
+)
+def test_the_look_ahead_runs_a_paused_script_the_reload_resumes(tmp_path, edit):
+    """The commit resumes a paused kept script: its copy ahead must not stay paused."""
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/raiser.py": RAISER},
+        [entity(1, "A", ("game.raiser:Raiser", {}))],
+    )
+    with lab.game(look_ahead_frames=5) as game:
+        game.step(1)  # raises: paused
+        (script,) = scripts_of(game, "Raiser")
+        assert vars(script).get("_hp_faulted")
+        lab.write("game/raiser.py", edit)
+        report = game.reload()
+        assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
+        assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
+
+
+SLOTTED = """
+from runtime import Script
+
+class Slotted(Script):
+    __slots__ = ("cache",)
+    n: int = 0
+
+    def on_start(self, ctx):
+        self.cache = "warm"
+"""
+
+
+def test_a_class_with_slots_is_rebuilt_not_migrated_in_place(tmp_path):
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/slotted.py": SLOTTED},
+        [entity(1, "A", ("game.slotted:Slotted", {"n": 4}))],
+    )
+    with lab.game() as game:
+        game.step(1)
+        (old,) = scripts_of(game, "Slotted")
+        lab.write(
+            "game/slotted.py",
+            SLOTTED.replace("    n: int = 0\n", "    n: int = 0\n    hp: int = 3\n"),
+        )
+        assert game.reload().ok
+        (now,) = scripts_of(game, "Slotted")
+        assert now is not old and (now.n, now.hp) == (4, 3)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
 import logging
@@ -31,7 +32,7 @@ from runtime.scenefile import (
     scene_to_data,
     unencodable_text,
 )
-from runtime.scripting import Script, script_type_id
+from runtime.scripting import STASH_KEY, Script, script_type_id
 
 log = logging.getLogger("hotplay.editor")
 
@@ -318,7 +319,10 @@ class EditingController(QObject):
                 itertools.count(), map(migrating.__contains__, map(id, before.scripts))
             ):
                 s = before.scripts[k]
-                held[k] = (type(s), dict(vars(s)))
+                attrs = dict(vars(s))
+                if STASH_KEY in attrs:  # a value it holds may come back into a field
+                    attrs[STASH_KEY] = copy.deepcopy(attrs[STASH_KEY])
+                held[k] = (type(s), attrs)
         return lambda: self._on_reload_committed(scene, before, held)
 
     def _on_reload_committed(

@@ -712,9 +712,11 @@ class FieldWrites:
         """New objects of the new class holding what the edit makes of each object.
 
         For the look-ahead, which copies the world the commit would install
-        before anything is written into the live objects.
+        before anything is written into the live objects: as at the commit,
+        they have no paused mark.
         """
         dicts = list(map(dict.copy, map(_dict_of, self.objects)))
+        exhaust(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
         self.apply(dicts, copies=True)
         objs: list[Any] = list(map(object.__new__, itertools.repeat(self.cls, len(dicts))))
         exhaust(map(setattr, objs, itertools.repeat("__dict__"), dicts))

@@ -62,8 +62,9 @@ class Restored:
         retyped: the new class of each old class whose objects stay themselves:
             in `objects` they are the old objects, which the commit step gives
             the new class (until then they keep the old one).
-        migrated: of those classes, the ones whose fields changed, with what the
-            commit step writes into their objects (`FieldWrites`).
+        migrated: of those classes, the ones whose objects' attributes the rules
+            change (a field edit, or a stash holding a field's value), with what
+            the commit step writes into their objects (`FieldWrites`).
     """
 
     objects: tuple[Any, ...]
@@ -186,8 +187,8 @@ def _kept_plan(
     They keep it when the rules can work on them where they are: a script
     class (not a plugin's) found under its type id, with no ``on_after_reload``
     to run (it runs before the commit, on objects of the new class), no field
-    behind a property or a slot, and an instance layout Python lets an object
-    change to (no other ``__slots__``, say). The caller has checked that their
+    behind a property, no ``__slots__`` in the old class or the new, and an
+    instance layout Python lets an object change to. The caller has checked that their
     stored values are plain: no enum, dataclass or int-subclass value of the
     old code, no undeclared attribute. The plan's notes go nowhere: a plan that
     changes something is made again (`_plan`), to note what it does.
@@ -198,10 +199,17 @@ def _kept_plan(
     new_cls, moved = classes.new_class(type_id, module, qualname)
     if new_cls is None or moved or after_overrides(new_cls):
         return None
+    if _declares_slots(type(t.obj)) or _declares_slots(new_cls):
+        return None  # a slot's value is not in the snapshot's columns: rebuilt, as before
     plan = ClassPlan(Notes(), type_id, new_cls, names, anns, defaults, careful=False)
     if not plan.can_migrate_in_place or not can_take_class(t.obj, new_cls):
         return None
     return plan
+
+
+def _declares_slots(cls: type) -> bool:
+    """Whether `cls` or a base of it declares ``__slots__`` (`Script` and `Plugin` do not)."""
+    return any("__slots__" in vars(c) for c in cls.__mro__ if c is not object)
 
 
 def can_take_class(obj: Any, cls: type) -> bool:
