@@ -126,9 +126,9 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("restore")
         look_ahead(game, scope, snap, fresh, restored)  # 7
         clock.lap("look_ahead")
-        game.migrating_in_place = frozenset(
-            map(id, itertools.chain.from_iterable(w.objects for w in restored.migrated.values()))
-        )
+        if game.reload_participants and restored.migrated:  # for them only
+            migrating = itertools.chain.from_iterable(w.objects for w in restored.migrated.values())
+            game.migrating_in_place = frozenset(map(id, migrating))
         try:
             participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
         finally:
