@@ -448,9 +448,6 @@ class Game:
         self.reload_count = 0
         self._reload_listeners: list[Callable[[ReloadReport], None]] = []
         self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
-        #: While reload participants prepare: the ids of the objects the commit keeps and
-        #: migrates in place (the rules change their fields or stash). Empty otherwise.
-        self.migrating_in_place: frozenset[int] = frozenset()
         #: Saved plugin paths not loaded yet: the one queue between the watcher and the game.
         self.changes = PendingChanges()
         self._plugin_ctx = PluginContext(self)
@@ -1167,12 +1164,6 @@ class Game:
         raises, the whole reload rolls back. It returns a function called in
         the notify step, once every swap is done (or ``None``); if that raises,
         the error is logged and the reload stands.
-
-        A participant that compares objects before and after may rely on this: an
-        object the reload replaces is left as it was, and one it keeps changes
-        class, loses its paused mark and, when its id is in `migrating_in_place`
-        (set while `prepare` runs), has its fields or stash migrated (see
-        docs/hot-reload.md, "Large scenes: the fast path").
         """
         self.reload_participants.append(prepare)
 

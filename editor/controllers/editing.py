@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import copy
-import itertools
 import json
 import logging
 import operator
@@ -32,7 +30,7 @@ from runtime.scenefile import (
     scene_to_data,
     unencodable_text,
 )
-from runtime.scripting import STASH_KEY, Script, script_type_id
+from runtime.scripting import Script, script_type_id
 
 log = logging.getLogger("hotplay.editor")
 
@@ -301,33 +299,18 @@ class EditingController(QObject):
         self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
 
     def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
-        """A reload participant: the edited scene's scripts before the swap; compare after.
+        """A reload participant: the edited scene's script objects before the swap; compare after.
 
         Only the objects are kept (columns built in C): a reload never changes
-        the attributes of an object it replaces, and one it keeps takes the new
-        class and, when a field edit migrates it in place
-        (`runtime.Game.migrating_in_place`), what the migration rules change in
-        its dict: of those alone a copy of their attributes is kept. Only a
-        script the reload replaced or migrated is compared as plain data, after.
+        the attributes of an object it replaces, and one it keeps (its class
+        changed, nothing else) has nothing to compare. Only a script whose
+        object the reload replaced is compared as plain data, after.
         """
         scene = self.document.scene
         before = scene.script_columns()
-        migrating = self.document.game.migrating_in_place
-        held: dict[int, tuple[type, dict[str, Any]]] = {}
-        if migrating:
-            for k in itertools.compress(
-                itertools.count(), map(migrating.__contains__, map(id, before.scripts))
-            ):
-                s = before.scripts[k]
-                attrs = dict(vars(s))
-                if STASH_KEY in attrs:  # a value it holds may come back into a field
-                    attrs[STASH_KEY] = copy.deepcopy(attrs[STASH_KEY])
-                held[k] = (type(s), attrs)
-        return lambda: self._on_reload_committed(scene, before, held)
+        return lambda: self._on_reload_committed(scene, before)
 
-    def _on_reload_committed(
-        self, scene: Any, before: ScriptColumns, held: dict[int, tuple[type, dict[str, Any]]]
-    ) -> None:
+    def _on_reload_committed(self, scene: Any, before: ScriptColumns) -> None:
         if scene is not self.document.scene:
             return
         after = scene.script_columns()
@@ -336,23 +319,13 @@ class EditingController(QObject):
         ):
             pairs = zip(before.scripts, after.scripts, before.entities, before.indices, strict=True)
             replaced = [p for p in pairs if p[0] is not p[1]]
-            migrated = [
-                (k, after.scripts[k]) for k in held if after.scripts[k] is before.scripts[k]
-            ]
         else:  # not a reload's doing, but be safe: match by entity and index
             now = {(e.handle, i): s for e, i, s in zip(*_columns(after), strict=True)}
-            replaced, migrated = [], []
-            for k, (e, i, old_script) in enumerate(zip(*_columns(before), strict=True)):
+            replaced = []
+            for e, i, old_script in zip(*_columns(before), strict=True):
                 new_script = now.get((e.handle, i))
-                if new_script is old_script and k in held:
-                    migrated.append((k, new_script))
-                elif new_script is not None and new_script is not old_script:
+                if new_script is not None and new_script is not old_script:
                     replaced.append((old_script, new_script, e, i))
-        for k, s in migrated:  # the same object, its old class and attributes stood in
-            cls, attrs = held[k]
-            shell: Script = object.__new__(cls)
-            shell.__dict__.update(attrs)
-            replaced.append((shell, s, before.entities[k], before.indices[k]))
         resolve = self.document.edit_target.resolve
         same_type_id: dict[tuple[type, type], bool] = {}
         changes = []

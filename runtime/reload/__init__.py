@@ -32,7 +32,6 @@ and the very same old objects run on, and the report says why.
 from __future__ import annotations
 
 import gc
-import itertools
 import logging
 import traceback
 from functools import partial
@@ -126,13 +125,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("restore")
         look_ahead(game, scope, snap, fresh, restored)  # 7
         clock.lap("look_ahead")
-        if game.reload_participants and restored.migrated:  # for them only
-            migrating = itertools.chain.from_iterable(w.objects for w in restored.migrated.values())
-            game.migrating_in_place = frozenset(map(id, migrating))
-        try:
-            participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
-        finally:
-            game.migrating_in_place = frozenset()
+        participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
         clock.lap("prepare")
         watch.end()  # never interrupt the engine's own commit and notify steps
     except BaseException as raised:

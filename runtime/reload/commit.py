@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.history import exhaust
 from runtime.plugins import LoadedPlugin
-from runtime.reload.migrate import FieldWrites
 from runtime.reload.restore import Restored
 from runtime.reload.snapshot import Snapshot
 from runtime.reload.state import Scope
@@ -54,7 +53,7 @@ def commit_generation(
     targets = snap.targets
     k = targets.scripts
     olds, news = targets.objects, restored.objects
-    resumed = _retype(snap, restored.retyped, restored.migrated)
+    resumed = _retype(snap, restored.retyped)
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
     old_scripts, new_scripts = olds[:k], news[:k]
     rebuilt_scripts = list(map(operator.is_not, old_scripts, new_scripts))
@@ -105,12 +104,11 @@ def commit_generation(
 _handle_of = operator.attrgetter("handle")
 
 
-def _retype(snap: Snapshot, retyped: dict[type, type], migrated: dict[type, FieldWrites]) -> bool:
-    """Give the objects the restore step kept their new class and their migrated fields.
+def _retype(snap: Snapshot, retyped: dict[type, type]) -> bool:
+    """Give the objects the restore step kept their new class (passes in C, per class).
 
-    Passes in C, per class. As a rebuilt object would, a kept one loses its
-    paused mark: a reload resumes a script paused after an exception. Returns
-    whether one had the mark.
+    As a rebuilt object would, a kept one loses its paused mark: a reload resumes
+    a script paused after an exception. Returns whether one had the mark.
     """
     resumed = False
     olds = snap.targets.objects
@@ -120,9 +118,6 @@ def _retype(snap: Snapshot, retyped: dict[type, type], migrated: dict[type, Fiel
             kept = list(map(olds.__getitem__, positions))
             exhaust(map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls)))
             dicts = list(map(_dict_of, kept))
-            writes = migrated.get(cls)
-            if writes is not None:
-                writes.apply(dicts)
             mark = itertools.repeat("_hp_faulted")
             if any(map(dict.__contains__, dicts, mark)):
                 exhaust(map(dict.pop, dicts, mark, itertools.repeat(None)))

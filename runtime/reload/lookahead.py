@@ -78,9 +78,6 @@ def look_ahead(
         for old, new in zip(snap.targets.objects, restored.objects, strict=True)
         if new is not None and new is not old
     }
-    # Kept objects whose fields the commit will migrate: copied as they will be.
-    for writes in restored.migrated.values():
-        replaced.update(zip(map(id, writes.objects), writes.previews(), strict=True))
     callbacks = CallbackStore()
     callbacks.replace_all(
         restored.timers, restored.subscriptions, restored.messages, restored.emitted

@@ -360,9 +360,9 @@ class ClassPlan:
     ) -> tuple[list[list[Any]], list[dict[str, Any]] | None]:
         """The new columns, in the new class's field order, and each object's new stash.
 
-        The stashes are copies (the given ones are the snapshot's, or the live
-        objects'), made when any object has one or the rules may put values
-        aside; ``None`` otherwise. The removed fields' values are in them.
+        The stashes are copies (the given ones are the snapshot's), made when
+        any object has one or the rules may put values aside; ``None``
+        otherwise. The removed fields' values are in them.
         """
         kept: list[dict[str, Any]] | None = None
         if stashes is not None:
@@ -385,36 +385,6 @@ class ClassPlan:
                 for stash, value in zip(kept, columns[i], strict=True):
                     self._stash(stash, name, value)
         return new_columns, kept
-
-    @property
-    def can_migrate_in_place(self) -> bool:
-        """Whether `in_place` may serve this plan.
-
-        It may when no value is to be checked for being unreadable (`careful`),
-        no dataclass value is migrated, and no field is set through a property
-        or a slot.
-        """
-        return not self.careful and not self.through_setter and self.nested is None
-
-    def in_place(self, objects: list[Any], columns: Sequence[list[Any]]) -> FieldWrites:
-        """What the rules change in `objects` (of the old class), as writes into their dicts.
-
-        `columns` are the objects' own values of the stored fields, read from
-        their dicts. The rules are the very ones `build_all` applies (same
-        columns, stashes and notes); only the fields whose values change are
-        written. Nothing is written here: `FieldWrites.apply` does, at the commit.
-        """
-        assert self.can_migrate_in_place
-        dicts = list(map(_dict_of, objects))
-        live = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
-        new_columns, kept = self._migrated(columns, live if any(live) else None, len(objects))
-        writes = [
-            (name, col)
-            for (name, i, *_), col in zip(self.steps, new_columns, strict=True)
-            if i < 0 or col is not columns[i]
-        ]
-        removed = [name for name, _ in self.removed]
-        return FieldWrites(self.cls, objects, writes, removed, kept)
 
     def _column(
         self,
@@ -669,58 +639,6 @@ class ClassPlan:
                 "undeclared",
                 "undeclared attribute carried over as is (declare it as a field)",
             )
-
-
-@dataclass(slots=True)
-class FieldWrites:
-    """A field edit applied to live objects in place: what `ClassPlan.in_place` worked out.
-
-    Attributes:
-        cls: the new class the objects take.
-        objects: the objects, in the order of the columns.
-        writes: (field, new value of each object) of every field whose values change.
-        removed: the fields the new class no longer declares (their values are in
-            the stashes).
-        stashes: each object's new stash (``None``: no object has or gets one).
-    """
-
-    cls: type
-    objects: list[Any]
-    writes: list[tuple[str, list[Any]]]
-    removed: list[str]
-    stashes: list[dict[str, Any]] | None
-
-    def apply(self, dicts: list[dict[str, Any]], *, copies: bool = False) -> None:
-        """Write the edit into `dicts`, those of `objects` or (`copies`) copies of them.
-
-        Every write is a pass in C; no game code runs. A copy gets a stash of its own.
-        """
-        for name in self.removed:
-            exhaust(map(dict.pop, dicts, itertools.repeat(name), itertools.repeat(None)))
-        for name, col in self.writes:
-            exhaust(map(dict.__setitem__, dicts, itertools.repeat(name), col))
-        if self.stashes is None:
-            return
-        stashes = list(map(dict.copy, self.stashes)) if copies else self.stashes
-        for d, stash in zip(dicts, stashes, strict=True):
-            if stash:
-                d[STASH_KEY] = stash
-            else:
-                d.pop(STASH_KEY, None)
-
-    def previews(self) -> list[Any]:
-        """New objects of the new class holding what the edit makes of each object.
-
-        For the look-ahead, which copies the world the commit would install
-        before anything is written into the live objects: as at the commit,
-        they have no paused mark.
-        """
-        dicts = list(map(dict.copy, map(_dict_of, self.objects)))
-        exhaust(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
-        self.apply(dicts, copies=True)
-        objs: list[Any] = list(map(object.__new__, itertools.repeat(self.cls, len(dicts))))
-        exhaust(map(setattr, objs, itertools.repeat("__dict__"), dicts))
-        return objs
 
 
 def _default_maker(spec: FieldSpec) -> Callable[[], Any]:

@@ -21,7 +21,7 @@ from runtime.fields import PlainDataError
 from runtime.guard import is_user_interrupt
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
-from runtime.reload.migrate import ClassPlan, FieldWrites, NestedMigration
+from runtime.reload.migrate import ClassPlan, NestedMigration
 from runtime.reload.snapshot import HANDLE, TUPLE, VEC2, Snapshot, unpack_handles
 from runtime.reload.stash import object_from_data, stored_plain
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target, Targets
@@ -62,9 +62,6 @@ class Restored:
         retyped: the new class of each old class whose objects stay themselves:
             in `objects` they are the old objects, which the commit step gives
             the new class (until then they keep the old one).
-        migrated: of those classes, the ones whose objects' attributes the rules
-            change (a field edit, or a stash holding a field's value), with what
-            the commit step writes into their objects (`FieldWrites`).
     """
 
     objects: tuple[Any, ...]
@@ -75,7 +72,6 @@ class Restored:
     messages: list[Message]
     emitted: list[Emitted]
     retyped: dict[type, type] = field(default_factory=dict)
-    migrated: dict[type, FieldWrites] = field(default_factory=dict)
 
 
 def restore_objects(
@@ -109,31 +105,19 @@ def restore_objects(
     scripts = targets.scripts
     objects: list[Any] = [None] * len(targets)
     after_overrides = HookCache("on_after_reload")
-    # The objects of a script class the rules can migrate where they are keep their
-    # identity and take the new class at commit; with a field edit, the rules work on
-    # their live values and the commit writes what they change into their dicts. The
-    # others are rebuilt from their decoded rows.
+    # The objects of a class whose layout did not change keep their identity and
+    # take the new class at commit; the others are rebuilt from their decoded rows.
     retyped: dict[type, type] = {}
-    migrated: dict[type, FieldWrites] = {}
     group_rows = []
     stored = [(cls, index) for cls, index in snap.classes if cls is not PlaceholderScript]
-    for (cls, index), layout, plain, live, group_blob in zip(
-        stored, layout_rows, snap.plain_groups, snap.live_columns, group_blobs, strict=True
+    for (cls, index), layout, plain, group_blob in zip(
+        stored, layout_rows, snap.plain_groups, group_blobs, strict=True
     ):
         t = targets[index[0]]
-        can_keep = plain or live is not None
-        plan = _kept_plan(t, layout, classes, after_overrides) if can_keep else None
-        as_they_are = plain and plan is not None and plan.unchanged
-        if plan is not None and not as_they_are:
-            # The rules must look at some values: they read them from the objects' dicts.
-            plan = _plan(t, layout, classes, notes, False, None) if live is not None else None
-        if plan is not None:
-            kept = list(map(targets.objects.__getitem__, index))
-            retyped[cls] = plan.cls
-            if not as_they_are:
-                assert live is not None
-                migrated[cls] = plan.in_place(kept, live)
-            _put(objects, index, kept)
+        new_cls = _kept_class(t, layout, classes, after_overrides) if plain else None
+        if new_cls is not None:
+            retyped[cls] = new_cls
+            _put(objects, index, list(map(targets.objects.__getitem__, index)))
         else:
             group_rows.append(unpackb(group_blob, classes.resolver, unresolved, nested))
     careful = snap.marked_unencodable or bool(unresolved) or nested.changed
@@ -172,26 +156,24 @@ def restore_objects(
     rebuilt_callbacks = _restore_callbacks(
         game, callbacks, objects, snap.kept_owners, retyped, notes
     )
-    restored = Restored(
-        tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks, retyped, migrated
-    )
+    restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks, retyped)
     _after_hooks(game, targets, restored.objects, sorted(hooked), draft_report())
     return restored
 
 
-def _kept_plan(
+def _kept_class(
     t: Target, layout: list[Any], classes: ClassFinder, after_overrides: HookCache
-) -> ClassPlan | None:
-    """The plan of the objects of `t`'s class when they keep their identity, or ``None``: rebuild.
+) -> type | None:
+    """The new class the objects of `t`'s class take as they are, or ``None``: rebuild them.
 
-    They keep it when the rules can work on them where they are: a script
-    class (not a plugin's) found under its type id, with no ``on_after_reload``
-    to run (it runs before the commit, on objects of the new class), no field
-    behind a property, no ``__slots__`` in the old class or the new, and an
-    instance layout Python lets an object change to. The caller has checked that their
-    stored values are plain: no enum, dataclass or int-subclass value of the
-    old code, no undeclared attribute. The plan's notes go nowhere: a plan that
-    changes something is made again (`_plan`), to note what it does.
+    They keep their identity when nothing of their state has to change: a
+    script class (not a plugin's) found under its type id whose fields are
+    the same names, types and defaults in the same order, with no
+    ``on_after_reload`` to run (it runs before the commit, on objects of the
+    new class) and an instance layout Python lets an object change to (no
+    other ``__slots__``, say). The caller has checked that their stored data is
+    plain: no enum, dataclass or int-subclass value of the old code, no
+    undeclared attribute, no stash that holds a value for a field.
     """
     if t.plugin:
         return None
@@ -199,17 +181,10 @@ def _kept_plan(
     new_cls, moved = classes.new_class(type_id, module, qualname)
     if new_cls is None or moved or after_overrides(new_cls):
         return None
-    if _declares_slots(type(t.obj)) or _declares_slots(new_cls):
-        return None  # a slot's value is not in the snapshot's columns: rebuilt, as before
     plan = ClassPlan(Notes(), type_id, new_cls, names, anns, defaults, careful=False)
-    if not plan.can_migrate_in_place or not can_take_class(t.obj, new_cls):
+    if not plan.unchanged or not can_take_class(t.obj, new_cls):
         return None
-    return plan
-
-
-def _declares_slots(cls: type) -> bool:
-    """Whether `cls` or a base of it declares ``__slots__`` (`Script` and `Plugin` do not)."""
-    return any("__slots__" in vars(c) for c in cls.__mro__ if c is not object)
+    return new_cls
 
 
 def can_take_class(obj: Any, cls: type) -> bool:
@@ -289,7 +264,7 @@ def _plan(
     classes: ClassFinder,
     notes: Notes,
     careful: bool,
-    nested: NestedMigration | None,
+    nested: NestedMigration,
 ) -> ClassPlan | None:
     type_id, module, qualname, names, anns, defaults = layout
     if t.plugin:

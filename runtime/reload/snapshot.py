@@ -64,11 +64,6 @@ class Snapshot:
         dataclass_layouts: the packed `_dataclass_layout` of every dataclass stored.
         plain_groups: for each class but `PlaceholderScript`, in `classes` order,
             whether its objects hold plain data only (see `_pack`).
-        live_columns: likewise, for a group whose values are plain data (a stash
-            may hold a field's value) and whose objects all hold every stored
-            field in their dicts, the values of each field as they are in the
-            objects (not copies); ``None`` for the other groups. The restore step
-            migrates objects that keep their identity from them.
     """
 
     blob: bytes
@@ -79,7 +74,6 @@ class Snapshot:
     marked_unencodable: bool
     dataclass_layouts: bytes
     plain_groups: tuple[bool, ...] = ()
-    live_columns: tuple[list[list[Any]] | None, ...] = ()
 
 
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
@@ -91,7 +85,6 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     told = _before_hooks(game, targets, groups, notes)
     layout_rows: list[list[Any]] = []
     group_rows: list[list[Any]] = []
-    live_columns: list[list[list[Any]] | None] = []
     placeholders: list[list[Any]] = []
     objects = targets.objects
     for cls, group in groups.items():
@@ -118,29 +111,21 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
         group_rows.append(
             group.columns(len(layout_rows) - 1, names, annotations, ENGINE_KEYS | set(fields))
         )
-        live_columns.append(group.live)
     kept_owners: list[Any] = []
     callbacks = _callbacks(game, objects, kept_owners)
     marked = False
     seen: dict[type, None] = {}
-    values: list[bool] = []
     try:
-        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen, values)
+        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
     except Unencodable:
         # Slow path, only when something cannot be stored: find it and say so by name.
         marked = _drop_unencodable(layout_rows, group_rows, callbacks, notes)
         seen.clear()
-        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen, [])
+        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
         plain = tuple(False for _ in plain)  # a value was marked: every object is checked
-        values = list(plain)
     layouts = packb([_dataclass_layout(cls) for cls in seen if dataclasses.is_dataclass(cls)])
     classes = tuple((cls, g.index) for cls, g in groups.items())
-    live = tuple(map(_if, values, live_columns))
-    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts, plain, live)
-
-
-def _if(condition: bool, value: Any) -> Any:
-    return value if condition else None
+    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts, plain)
 
 
 def _pack(
@@ -149,13 +134,8 @@ def _pack(
     placeholders: list[list[Any]],
     callbacks: list[list[Any]],
     seen: dict[type, None],
-    values: list[bool],
 ) -> tuple[bytes, tuple[bool, ...]]:
     """The blob, each group's row packed on its own inside it; which groups hold plain data.
-
-    Into `values` goes, for each group, whether its values are plain (the
-    first two conditions below): objects whose stash holds a value for a
-    field can still keep their identity, the rules deciding each such value.
 
     A group holds plain data when no value of it was stored by its class (a
     dataclass, an enum, an int subclass), no object has an undeclared
@@ -169,11 +149,11 @@ def _pack(
         classes: dict[type, None] = {}
         rows.append(packb(row, classes))
         stashes = row[7]
-        values_plain = not classes and row[4] is None
         plain.append(
-            values_plain and (stashes is None or not _stash_holds_fields(stashes, layout[3]))
+            not classes
+            and row[4] is None
+            and (stashes is None or not _stash_holds_fields(stashes, layout[3]))
         )
-        values.append(values_plain)
         seen.update(classes)
     return packb([layout_rows, rows, placeholders, callbacks], seen), tuple(plain)
 
@@ -302,9 +282,6 @@ class _Group:
 
     index: list[int] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
-    #: The values of each field as the objects hold them, once `columns` read them
-    #: all from the objects' dicts (``None``: some came through ``getattr``).
-    live: list[list[Any]] | None = None
 
     def columns(
         self, layout: int, names: list[str], annotations: list[str], not_extra: frozenset[str]
@@ -319,7 +296,6 @@ class _Group:
         dicts = list(map(_dict_of, objs))
         kinds: list[int] = []
         cols: list[Any] = []  # lists, or the bytes of a packed handle column
-        live: list[list[Any]] = []
         every_field_in_every_dict = True
         for name, ann in zip(names, annotations, strict=True):
             try:
@@ -327,7 +303,6 @@ class _Group:
             except KeyError:  # a slot, or a field an object lost
                 every_field_in_every_dict = False
                 col = [_get(o, d, name) for o, d in zip(objs, dicts, strict=True)]
-            live.append(col)
             if ann == "Vec2" and _all_of_type(col, Vec2):
                 kinds.append(VEC2)
                 cols.append(list(itertools.chain.from_iterable(col)))
@@ -345,7 +320,6 @@ class _Group:
         # Whether any object has an undeclared attribute or a stash. The common case in
         # two passes over lengths: every dict holds each field, a state and an entity
         # (none is 0, "not set") and no more keys than those, so nothing else.
-        self.live = live if every_field_in_every_dict else None
         extras = stashes = None
         exact = (
             every_field_in_every_dict
