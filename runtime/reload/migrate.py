@@ -699,10 +699,11 @@ def _same(a: Any, b: Any) -> bool:
 def _differs(col: list[Any], value: Any) -> list[bool]:
     """For each value of `col`, whether it is not `_same` as `value`.
 
-    In C for a column `stored_plain_column` could store (strings, booleans,
-    ``None``, finite floats, lists and tuples of strings or of floats) and a
-    `value` of the same kinds: their ``==`` is the built-in types' own, which
-    runs no code of a plugin and always answers.
+    `col` must be a column `stored_plain_column` could store (strings,
+    booleans, ``None``, finite floats, lists and tuples of strings or of
+    floats): the callers check it. When `value` is of the same kinds, the
+    comparison is made in C with the built-in types' own ``==``, which runs
+    no code of a plugin and always answers.
     """
     if stored_plain_column([value]) is None:
         return [not _same(v, value) for v in col]
