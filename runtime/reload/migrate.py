@@ -313,7 +313,28 @@ class ClassPlan:
             ReloadFailed: the new class refuses a stored value.
         """
         n = len(states)
-        new_columns, kept = self._migrated(columns, stashes, n)
+        # Each object's own stash (copied: the stored one is the snapshot's), when any
+        # object has one or the rules may put values aside.
+        kept: list[dict[str, Any]] | None = None
+        if stashes is not None:
+            if any(map(operator.is_, stashes, itertools.repeat(None))):
+                kept = [dict(s) if s else {} for s in stashes]
+            else:  # every object has one: copied in C
+                kept = list(map(dict.copy, typing.cast(list[dict[str, Any]], stashes)))
+        elif not self.unchanged:
+            kept = list(map(dict, itertools.repeat((), n)))
+        # Every key any stash has, once: a field's own column only ever puts in or takes
+        # out its own key, so what the others find is what they would have found.
+        stashed = set(itertools.chain.from_iterable(kept)) if kept is not None else set()
+        new_columns = [self._column(step, columns, kept, n, stashed) for step in self.steps]
+        if kept is not None:
+            for name, i in self.removed:
+                plain = stored_plain_column(columns[i])
+                if plain is not None:  # each value's stored form, made in C
+                    exhaust(map(dict.__setitem__, kept, itertools.repeat(name), plain))
+                    continue
+                for stash, value in zip(kept, columns[i], strict=True):
+                    self._stash(stash, name, value)
         objs: list[Any] = list(map(object.__new__, itertools.repeat(self.cls, n)))
         dicts = list(map(_dict_of, objs))
         keys, cols = [], []
@@ -351,40 +372,6 @@ class ClassPlan:
                 if stash:
                     d[STASH_KEY] = stash
         return objs
-
-    def _migrated(
-        self,
-        columns: Sequence[list[Any]],
-        stashes: Sequence[dict[str, Any] | None] | None,
-        n: int,
-    ) -> tuple[list[list[Any]], list[dict[str, Any]] | None]:
-        """The new columns, in the new class's field order, and each object's new stash.
-
-        The stashes are copies (the given ones are the snapshot's), made when
-        any object has one or the rules may put values aside; ``None``
-        otherwise. The removed fields' values are in them.
-        """
-        kept: list[dict[str, Any]] | None = None
-        if stashes is not None:
-            if any(map(operator.is_, stashes, itertools.repeat(None))):
-                kept = [dict(s) if s else {} for s in stashes]
-            else:  # every object has one: copied in C
-                kept = list(map(dict.copy, typing.cast(list[dict[str, Any]], stashes)))
-        elif not self.unchanged:
-            kept = list(map(dict, itertools.repeat((), n)))
-        # Every key any stash has, once: a field's own column only ever puts in or takes
-        # out its own key, so what the others find is what they would have found.
-        stashed = set(itertools.chain.from_iterable(kept)) if kept is not None else set()
-        new_columns = [self._column(step, columns, kept, n, stashed) for step in self.steps]
-        if kept is not None:
-            for name, i in self.removed:
-                plain = stored_plain_column(columns[i])
-                if plain is not None:  # each value's stored form, made in C
-                    exhaust(map(dict.__setitem__, kept, itertools.repeat(name), plain))
-                    continue
-                for stash, value in zip(kept, columns[i], strict=True):
-                    self._stash(stash, name, value)
-        return new_columns, kept
 
     def _column(
         self,
