@@ -1162,6 +1162,19 @@ def exhaust(iterator: Iterator[Any]) -> None:
     collections.deque(iterator, maxlen=0)
 
 
+def resume_all(dicts: list[dict[str, Any]]) -> bool:
+    """Take the paused mark off the objects whose `dicts` these are; whether one had it.
+
+    What a reload does to the objects it keeps (a rebuilt one has no mark), and
+    the look-ahead to their copies. Passes in C.
+    """
+    marks = itertools.repeat("_hp_faulted")
+    if not any(map(dict.__contains__, dicts, marks)):
+        return False
+    exhaust(map(dict.pop, dicts, marks, itertools.repeat(None)))
+    return True
+
+
 def _put(scripts: list[Any], slot: int, obj: Any) -> None:
     """Place `obj` at `slot` of an entity's script list (filled in any order)."""
     if slot >= len(scripts):

@@ -40,6 +40,7 @@ from runtime.history import (
     has_slots,
     next_timer_id,
     restore_state,
+    resume_all,
 )
 from runtime.scene import Entity, Scene
 from runtime.snapshot import Unencodable, packb, unpackb
@@ -217,7 +218,7 @@ class _Copier:
             raise _KeyframeNeeded(f"{cls.__qualname__} keeps a field in a slot")
         dicts = list(map(dict.copy, map(_dict_of, originals)))
         if retyped is not None:
-            exhaust(map(dict.pop, dicts, itertools.repeat("_hp_faulted"), itertools.repeat(None)))
+            resume_all(dicts)
         self._copy_mutable(dicts)
         objs: list[Any] = list(map(object.__new__, itertools.repeat(cls, len(dicts))))
         exhaust(map(setattr, objs, itertools.repeat("__dict__"), dicts))

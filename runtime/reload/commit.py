@@ -11,7 +11,7 @@ import operator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runtime.history import exhaust
+from runtime.history import exhaust, resume_all
 from runtime.plugins import LoadedPlugin
 from runtime.reload.restore import Restored
 from runtime.reload.snapshot import Snapshot
@@ -117,11 +117,7 @@ def _retype(snap: Snapshot, retyped: dict[type, type]) -> bool:
         if new_cls is not None:
             kept = list(map(olds.__getitem__, positions))
             exhaust(map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls)))
-            dicts = list(map(_dict_of, kept))
-            mark = itertools.repeat("_hp_faulted")
-            if any(map(dict.__contains__, dicts, mark)):
-                exhaust(map(dict.pop, dicts, mark, itertools.repeat(None)))
-                resumed = True
+            resumed = resume_all(list(map(_dict_of, kept))) or resumed
     return resumed
 
 
