@@ -28,7 +28,9 @@ the entity, never as a traceback, and loading never writes anything.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import gc
+import itertools
 import json
 import logging
 import math
@@ -37,11 +39,13 @@ import re
 import stat
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, get_args, get_origin
 
 from runtime.fields import (
+    FieldSpec,
     PlainDataError,
     color_from_plain,
     declared_fields,
@@ -54,7 +58,7 @@ from runtime.scene import Entity, Scene, Visual, VisualKind
 from runtime.scripting import (
     PlaceholderScript,
     Script,
-    instantiate,
+    instantiate_columns,
     script_plain_fields,
     script_type_id,
     set_stash,
@@ -244,12 +248,14 @@ class _SceneReader:
         if type(entities) is not list:
             raise _Invalid('"entities" must be a list')
         parents: list[tuple[Entity, int]] = []
+        scripts: list[tuple[Entity, list[Any], str]] = []
         for i, raw in enumerate(entities):
-            e, parent = self._entity(raw, i)
+            e, parent = self._entity(raw, i, scripts)
             if e.handle in scene.entities:
                 raise _Invalid(f"entity #{i} ({e.name!r}): handle {int(e.handle)} is used twice")
             scene.entities[e.handle] = e
             parents.append((e, parent))
+        self._scripts(scripts)
         for e, parent in parents:
             if parent:
                 if parent not in scene.entities:
@@ -295,7 +301,10 @@ class _SceneReader:
         except PlainDataError as exc:
             raise _Invalid(f"{where}: {exc}") from None
 
-    def _entity(self, raw: Any, i: int) -> tuple[Entity, int]:
+    def _entity(
+        self, raw: Any, i: int, scripts: list[tuple[Entity, list[Any], str]]
+    ) -> tuple[Entity, int]:
+        """The entity of `raw` and its parent's handle; its scripts' data goes to `scripts`."""
         if type(raw) is not dict:
             raise _Invalid(f"entity #{i}: expected an object, got {_short(raw)}")
         h = raw.get("handle")
@@ -327,10 +336,11 @@ class _SceneReader:
         e.rotation = float(rot)
         if raw.get("visual") is not None:
             e.visual = self._visual(raw["visual"], where)
-        scripts = raw.get("scripts", [])
-        if type(scripts) is not list:
+        raws = raw.get("scripts", [])
+        if type(raws) is not list:
             raise _Invalid(f'{where}: "scripts" must be a list')
-        e.scripts = [self._script(s, e, where) for s in scripts]
+        if raws:
+            scripts.append((e, raws, where))
         return e, parent
 
     def _visual(self, raw: Any, where: str) -> Visual:
@@ -366,7 +376,56 @@ class _SceneReader:
                 raise _Invalid(f"{where}: image {v.image!r} {problem}")
         return v
 
+    def _scripts(self, pending: list[tuple[Entity, list[Any], str]]) -> None:
+        """Make the scripts of every entity, after every entity, class by class.
+
+        Every script's data is checked in scene order; then each class's field
+        values are converted a field at a time and its objects made together
+        (`instantiate_columns`), as a hot reload's rebuild makes them.
+        """
+        by_class: dict[type, list[_ScriptRow]] = {}
+        for e, raws, where in pending:
+            made: list[Any] = [self._script_row(raw, e, where) for raw in raws]
+            for slot, row in enumerate(made):
+                if isinstance(row, _ScriptRow):
+                    row.slot = slot
+                    by_class.setdefault(row.cls, []).append(row)
+            e.scripts = made  # each row is replaced by its script below
+        for cls, rows in by_class.items():
+            columns: dict[str, list[Any]] = {}
+            for fname, spec in declared_fields(cls).items():
+                if any(fname in r.data for r in rows):
+                    columns[fname] = _in_order([self._field(r, fname, spec) for r in rows])
+            made_objs = instantiate_columns(cls, columns, len(rows))
+            for r, script in zip(rows, made_objs, strict=True):
+                set_stash(script, r.stash)
+                r.entity.scripts[r.slot] = script
+
+    def _field(self, row: _ScriptRow, fname: str, spec: FieldSpec) -> Any:
+        """One stored field value of a script, converted to its declared type."""
+        if fname not in row.data:
+            return spec.new_default()
+        try:
+            value = from_plain(row.data[fname], spec.annotation)
+        except PlainDataError as exc:
+            raise _Invalid(f"{row.where}: {row.type_id}.{fname}: {exc}") from None
+        for h in _handles_in(value):
+            self.handle_fields.append((row.entity, row.type_id, fname, h))
+        return value
+
     def _script(self, raw: Any, e: Entity, where: str) -> Script:
+        """One script of `raw`, made on its own (`_scripts` makes a scene's)."""
+        row = self._script_row(raw, e, where)
+        if not isinstance(row, _ScriptRow):
+            return row
+        fields = declared_fields(row.cls)
+        columns = {f: [self._field(row, f, spec)] for f, spec in fields.items() if f in row.data}
+        script: Script = instantiate_columns(row.cls, columns, 1)[0]
+        set_stash(script, row.stash)
+        return script
+
+    def _script_row(self, raw: Any, e: Entity, where: str) -> Script | _ScriptRow:
+        """A placeholder, or the checked data of a script whose class exists."""
         if type(raw) is not dict or type(raw.get("type")) is not str:
             raise _Invalid(f'{where}: each script needs a "type" string')
         tid = raw["type"]
@@ -386,11 +445,9 @@ class _SceneReader:
             placeholder = PlaceholderScript(tid, kept, f"no plugin defines {tid}")
             set_stash(placeholder, stash)
             return placeholder
-        values: dict[str, Any] = {}
         fields = declared_fields(cls)
         for fname, val in data.items():
-            spec = fields.get(fname)
-            if spec is None:
+            if fname not in fields:
                 # Like a reload, loading keeps what the code no longer declares.
                 log.warning(
                     "%s: %s has no field %r any more; its value is kept in the stash",
@@ -399,22 +456,54 @@ class _SceneReader:
                     fname,
                 )
                 stash[fname] = self._kept_as_is(val, f"{where}: {tid}.{fname}")
-                continue
-            try:
-                values[fname] = from_plain(val, spec.annotation)
-            except PlainDataError as exc:
-                raise _Invalid(f"{where}: {tid}.{fname}: {exc}") from None
-            for h in _handles_in(values[fname]):
-                self.handle_fields.append((e, tid, fname, h))
-        script: Script = instantiate(cls, values)
-        set_stash(script, stash)
-        return script
+        return _ScriptRow(cls, tid, data, stash, e, where)
 
     def _kept_as_is(self, data: Any, where: str) -> Any:
         try:
             return self._plain(data, to_plain, where)
         except RecursionError:
             raise _Invalid(f"{where}: a value is nested too deeply") from None
+
+
+_new_vec2 = functools.partial(tuple.__new__, Vec2)
+
+
+def _in_order(column: list[Any]) -> list[Any]:
+    """A column of numbers (or of `Vec2`s of floats) made again, one number after the other.
+
+    The numbers a scene file gives were made by the JSON parser, each between
+    the parsed text around it; a frame that reads one field of every script
+    then reads memory all over the heap. Made again in one pass (what a hot
+    reload's rebuild does too), they lie in the order the frame reads them.
+    The values are equal, and of the same type.
+    """
+    kinds = set(map(type, column))
+    try:
+        if kinds == {float}:
+            return array("d", column).tolist()
+        if kinds == {int}:
+            return array("q", column).tolist()
+    except OverflowError:  # an int past 64 bits
+        return column
+    if kinds == {Vec2} and set(map(type, itertools.chain.from_iterable(column))) == {float}:
+        flat = array("d", itertools.chain.from_iterable(column)).tolist()
+        return list(map(_new_vec2, zip(flat[0::2], flat[1::2], strict=True)))
+    return column
+
+
+@dataclasses.dataclass(slots=True)
+class _ScriptRow:
+    """A script's checked data, before its object is made (`_SceneReader._scripts`)."""
+
+    cls: type
+    type_id: str
+    #: The stored fields, as the file has them (undeclared ones went to `stash`).
+    data: dict[str, Any]
+    stash: dict[str, Any]
+    entity: Entity
+    where: str
+    #: Its place among the entity's scripts.
+    slot: int = 0
 
 
 def _handles_in(value: Any) -> Iterator[Handle]:
@@ -789,14 +878,13 @@ def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:
     copy = Scene(name=scene.name)
     copy.background = scene.background
     copy.next_handle = scene.next_handle
-    copiers: dict[type, _ScriptCopier] = {}
-    reader = _SceneReader(resolve, None)
     ents = copy.entities
     # Hundreds of thousands of new objects, none of them garbage: collecting while
     # they are made would only walk them again and again.
     collecting = gc.isenabled()
     gc.disable()
     try:
+        pairs: list[tuple[Entity, Entity]] = []
         for e in scene:
             c = Entity(
                 e.handle,
@@ -809,8 +897,10 @@ def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:
             )
             c.parent = e.parent
             c.children = list(e.children)
-            c.scripts = [_copy_script(s, c, resolve, copiers, reader) for s in e.scripts]
             ents[c.handle] = c
+            if e.scripts:
+                pairs.append((e, c))
+        _copy_scripts(pairs, resolve)
     except _Invalid as exc:
         raise SceneFileError(source, str(exc)) from None
     except PlainDataError as exc:
@@ -849,36 +939,47 @@ def _script_copier(cls: type) -> _ScriptCopier:
     return tuple(out)
 
 
-def _copy_script(
-    s: Script,
-    e: Entity,
-    resolve: TypeResolver,
-    copiers: dict[type, _ScriptCopier],
-    reader: _SceneReader,
-) -> Script:
-    cls = type(s)
-    fields = copiers.get(cls)
-    if fields is None:
-        if isinstance(s, PlaceholderScript) or resolve(script_type_id(s)) is not cls:
-            return reader._script(_script_data(s), e, f"entity {int(e.handle)} ({e.name!r})")
-        fields = copiers[cls] = _script_copier(cls)
-    # Built as `instantiate` builds it, every declared field given.
-    copied: Script = object.__new__(cls)
-    values = copied.__dict__
-    for name, ann, shared, is_list in fields:
-        v = getattr(s, name)
-        if is_list:
-            if type(v) is list and all(type(x) is shared and _keeps(x) for x in v):
-                values[name] = v.copy()
-                continue
-        elif type(v) is shared and _keeps(v):
-            values[name] = v
+def _copy_scripts(pairs: list[tuple[Entity, Entity]], resolve: TypeResolver) -> None:
+    """Give each copied entity copies of its original's scripts, made class by class.
+
+    As loading makes them (`instantiate_columns`): every value of a field, then
+    every object of the class. A class whose type id no longer resolves to it
+    (a placeholder, a class replaced since) goes through its plain data.
+    """
+    by_class: dict[type, list[tuple[Script, Entity, int]]] = {}
+    for e, c in pairs:
+        c.scripts = list(e.scripts)  # each replaced by its copy below
+        for slot, s in enumerate(e.scripts):
+            by_class.setdefault(type(s), []).append((s, c, slot))
+    reader = _SceneReader(resolve, None)
+    for cls, rows in by_class.items():
+        if cls is PlaceholderScript or resolve(script_type_id(rows[0][0])) is not cls:
+            for s, c, slot in rows:
+                where = f"entity {int(c.handle)} ({c.name!r})"
+                c.scripts[slot] = reader._script(_script_data(s), c, where)
             continue
-        values[name] = from_plain(to_plain(v), ann)
-    stash = stash_of(s)
-    if stash:
-        set_stash(copied, to_plain(dict(stash)))
-    return copied
+        columns = {
+            name: _in_order(
+                [_copied_value(getattr(s, name), ann, shared, is_list) for s, _, _ in rows]
+            )
+            for name, ann, shared, is_list in _script_copier(cls)
+        }
+        made = instantiate_columns(cls, columns, len(rows))
+        for (s, c, slot), copied in zip(rows, made, strict=True):
+            stash = stash_of(s)
+            if stash:
+                set_stash(copied, to_plain(dict(stash)))
+            c.scripts[slot] = copied
+
+
+def _copied_value(v: Any, ann: Any, shared: type | None, is_list: bool) -> Any:
+    """A field value as a scene file would carry it: kept when immutable and stored as is."""
+    if is_list:
+        if type(v) is list and all(type(x) is shared and _keeps(x) for x in v):
+            return v.copy()
+    elif type(v) is shared and _keeps(v):
+        return v
+    return from_plain(to_plain(v), ann)
 
 
 def _keeps(v: Any) -> bool:

@@ -17,6 +17,10 @@ the engine does not know about (see the guide's "reload-safe code").
 
 from __future__ import annotations
 
+import inspect
+import itertools
+import operator
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from runtime.fields import declared_fields, to_plain
@@ -225,3 +229,40 @@ def instantiate(cls: type[Any], values: dict[str, Any] | None = None) -> Any:
     for name, spec in declared_fields(cls).items():
         object.__setattr__(obj, name, values[name] if name in values else spec.new_default())
     return obj
+
+
+_dict_of = operator.attrgetter("__dict__")
+
+
+def instantiate_columns(cls: type[Any], columns: Mapping[str, Sequence[Any]], n: int) -> list[Any]:
+    """`n` objects of `cls` built as `instantiate` builds them, from one column per field.
+
+    ``columns[name][i]`` is object ``i``'s value of field ``name``; a declared
+    field without a column takes its default. Every object is made first, then
+    every ``__dict__``, then the values go in: as a hot reload's rebuild makes
+    objects, so that the objects a frame walks one after the other lie side by
+    side in memory (see `runtime.scenefile`'s loader).
+    """
+    objs: list[Any] = list(map(object.__new__, itertools.repeat(cls, n)))
+    dicts = list(map(_dict_of, objs))
+    names, cols = [], []
+    for name, spec in declared_fields(cls).items():
+        col = columns.get(name)
+        if col is None:
+            col = [spec.new_default() for _ in range(n)]
+        if is_data_descriptor(cls, name):  # a property or a slot: through its setter
+            for obj, value in zip(objs, col, strict=True):
+                object.__setattr__(obj, name, value)
+        else:
+            names.append(name)
+            cols.append(col)
+    if names:
+        for d, row in zip(dicts, zip(*cols, strict=True), strict=True):
+            d.update(zip(names, row, strict=True))
+    return objs
+
+
+def is_data_descriptor(cls: type, name: str) -> bool:
+    """Whether `cls` has a data descriptor (a property with a setter, a slot) called `name`."""
+    attr = inspect.getattr_static(cls, name, None)
+    return hasattr(type(attr), "__set__")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from runtime import scenefile
 from runtime.game import Game
 from runtime.scene import Scene, Visual, VisualKind
 from runtime.scenefile import (
@@ -206,6 +207,79 @@ def test_copy_scene_rebuilds_a_script_whose_class_was_replaced() -> None:
     copied = c[Handle(1)].scripts[0]
     assert type(copied) is NewMover and copied.speed == 2.5
     assert stash_of(copied)["velocity"] == [3.0, 4.0]  # kept, as loading keeps it
+
+
+# --- how scripts are made ------------------------------------------------------------
+
+
+class Slotted(Script):
+    type_id = "t:Slotted"
+    __slots__ = ("hp",)
+    hp: int  # a slot: set through its descriptor, as `instantiate` sets it
+    tag: str = "x"
+
+
+MIXED = scene_data(
+    entity(1, scripts=[script("t:Mover", speed=1), script("t:Follower", target=2)]),
+    entity(
+        2,
+        scripts=[script("t:Follower"), script("gone:Ghost", a=1), script("t:Mover", speed=2.5)],
+    ),
+    entity(3, parent=1, scripts=[script("t:Slotted", hp=7), script("t:Mover", label="c")]),
+)
+
+
+def _kinds(scene: Scene) -> dict[int, list[str]]:
+    return {int(h): [type(s).__name__ for s in e.scripts] for h, e in scene.entities.items()}
+
+
+@pytest.mark.parametrize("how", ["load", "copy"])
+def test_scripts_are_made_class_by_class_each_in_its_place(
+    how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One batch per class, after every entity; each script lands where its entity had it."""
+    types = {**TYPES, "t:Slotted": Slotted}
+    source = scene_from_data(MIXED, types.get)
+    batches: list[tuple[type, int]] = []
+    real = scenefile.instantiate_columns
+
+    def spy(cls: type, columns: Any, n: int) -> list[Any]:
+        batches.append((cls, n))
+        return real(cls, columns, n)
+
+    monkeypatch.setattr(scenefile, "instantiate_columns", spy)
+    scene = scene_from_data(MIXED, types.get) if how == "load" else copy_scene(source, types.get)
+    assert batches == [(Mover, 3), (Follower, 2), (Slotted, 1)]
+    assert _kinds(scene) == {
+        1: ["Mover", "Follower"],
+        2: ["Follower", "PlaceholderScript", "Mover"],
+        3: ["Slotted", "Mover"],
+    }
+    assert [scene[h].script(Mover).speed for h in (1, 2, 3)] == [1.0, 2.5, 1.0]
+    assert scene[3].script(Mover).label == "c" and scene[1].script(Follower).target == Handle(2)
+    slotted = scene[3].scripts[0]
+    assert slotted.hp == 7 and "hp" not in vars(slotted) and slotted.tag == "x"
+    assert scene_to_data(scene) == scene_to_data(source)
+
+
+def test_numbers_of_a_column_are_made_again_equal_and_of_the_same_type() -> None:
+    """What `_in_order` does to a column of field values: the same values, new objects."""
+    parsed = json.loads("[1.5, -0.0, 2.0, 1e300]")
+    again = scenefile._in_order(parsed)
+    assert again == parsed and all(type(v) is float for v in again)
+    assert all(a is not b for a, b in zip(again, parsed, strict=True))
+    assert str(again[1]) == "-0.0"
+    vectors = [Vec2(float(i), 0.5) for i in range(3)]
+    made = scenefile._in_order(vectors)
+    assert made == vectors and {type(v) for v in made} == {Vec2}
+    assert {type(x) for v in made for x in v} == {float}
+    ints = [1, 2**40, -(2**62)]
+    assert scenefile._in_order(ints) == ints
+    # Kept as they are: a column of mixed types, bools, ints past 64 bits, Vec2s of ints.
+    ints_vec = tuple.__new__(Vec2, (1, 2))  # as a script may make one
+    for kept in ([1, 2.0], [True, False], [2**70, 1], [ints_vec], ["a", "b"]):
+        column = list(kept)
+        assert scenefile._in_order(column) is column
 
 
 # --- placeholders -------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import inspect
 import itertools
 import operator
 import typing
@@ -38,7 +37,7 @@ from runtime.reload.stash import (
     take_back,
 )
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
-from runtime.scripting import STASH_KEY, module_path
+from runtime.scripting import STASH_KEY, is_data_descriptor, module_path
 from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
 from runtime.values import Color, Handle, Vec2
 
@@ -259,7 +258,7 @@ class ClassPlan:
         # the others go straight into each object's __dict__. Every object has a
         # __dict__ even when its class declares __slots__: `Script` and `Plugin` have
         # none, so engine state and undeclared attributes live there.
-        self.through_setter = frozenset(n for n in self.names if _is_data_descriptor(new_cls, n))
+        self.through_setter = frozenset(n for n in self.names if is_data_descriptor(new_cls, n))
         #: Same fields in the same order, nothing to check or convert, no setter: the
         #: stored columns are the new objects' values as they are.
         self.unchanged = (
@@ -658,11 +657,6 @@ def _mentions_literal(ann: Any) -> bool:
     return typing.get_origin(ann) is typing.Literal or any(
         _mentions_literal(a) for a in typing.get_args(ann)
     )
-
-
-def _is_data_descriptor(cls: type, name: str) -> bool:
-    attr = inspect.getattr_static(cls, name, None)
-    return hasattr(type(attr), "__set__")
 
 
 def _same(a: Any, b: Any) -> bool:
