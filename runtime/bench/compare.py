@@ -38,7 +38,7 @@ from typing import Any
 from runtime.bench.child import run_json_child
 from runtime.bench.config import Config
 from runtime.bench.errors import BenchError
-from runtime.bench.project import MOVER_TYPE_ID, build_scene, movers_path, movers_source
+from runtime.bench.project import MOVER_TYPE_ID, movers_path, movers_source, play_scene
 from runtime.bench.report import Results, progress
 from runtime.bench.timing import ms
 from runtime.bench.verify import SceneState, verify_new_code
@@ -82,7 +82,7 @@ def compare_worker(tool: str, n: int, reloads: int, project: Path) -> dict[str, 
     movers = movers_path(project)
     movers.write_text(movers_source(1), encoding="utf-8")
     with Game(project, scene=False, watch=False) as game:
-        game.add_scene(build_scene(game, n), run=True)
+        game.add_scene(play_scene(game, n), run=True)
         game.step(2)
         cls = game.registry.resolve(MOVER_TYPE_ID)
         poll, stop = _start(tool, project)

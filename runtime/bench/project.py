@@ -265,3 +265,14 @@ def build_scene(game: Game | None, n: int, name: str = "bench") -> Scene:
             scripts=scripts,
         )
     return scene
+
+
+def play_scene(game: Game, n: int) -> Scene:
+    """`build_scene`'s scene as Play runs it: the copy `Game.copy_scene` makes.
+
+    Loading a scene file makes its scripts the same way (class by class, as
+    `runtime.scenefile` describes), so the benchmark's games run on the memory
+    layout every user's game runs on, not on the one building entity by entity
+    gives.
+    """
+    return game.copy_scene(build_scene(game, n))

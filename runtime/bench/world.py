@@ -23,9 +23,9 @@ from runtime.bench.project import (
     FIRST_FIELD_CHANGE,
     LAYOUT_FIELDS,
     MOVER_TYPE_ID,
-    build_scene,
     movers_path,
     movers_source,
+    play_scene,
 )
 from runtime.bench.timing import GC_CLOCK, ms
 from runtime.bench.verify import (
@@ -123,7 +123,7 @@ class World:
         try:
             with FloorImporter(project / "plugins") as floor:
                 floor.load()
-                game.add_scene(build_scene(game, n), run=True)
+                game.add_scene(play_scene(game, n), run=True)
                 game.step(2)  # on_start, then a plain frame
                 world = cls(game, n, movers, floor, quiet_ms)
                 time.sleep(0.05)
