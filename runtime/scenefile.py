@@ -28,8 +28,6 @@ the entity, never as a traceback, and loading never writes anything.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import gc
 import itertools
 import json
 import logging
@@ -39,17 +37,19 @@ import re
 import stat
 import tempfile
 import time
-from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import Any, get_args, get_origin
 
+from runtime.collector import collector_paused
 from runtime.fields import (
     FieldSpec,
     PlainDataError,
     color_from_plain,
     declared_fields,
     from_plain,
+    from_plain_column,
+    in_order,
     int_fits,
     to_plain,
     vec2_from_plain,
@@ -136,19 +136,23 @@ def load_scene(
     """
     p = Path(path)
     text = read_scene_text(p)
-    try:
-        data = json.loads(
-            text, parse_constant=_no_constants, parse_float=_finite_float, parse_int=_bounded_int
-        )
-    except json.JSONDecodeError as exc:
-        raise SceneFileError(
-            p, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
-        ) from None
-    except _Invalid as exc:
-        raise SceneFileError(p, str(exc)) from None
-    except RecursionError:
-        raise SceneFileError(p, "not valid JSON: nested too deeply") from None
-    return scene_from_data(data, resolve, source=p, project_root=project_root)
+    with collector_paused():  # the parsed data and the scene: millions of objects, no cycles
+        try:
+            data = json.loads(
+                text,
+                parse_constant=_no_constants,
+                parse_float=_finite_float,
+                parse_int=_bounded_int,
+            )
+        except json.JSONDecodeError as exc:
+            raise SceneFileError(
+                p, f"not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}"
+            ) from None
+        except _Invalid as exc:
+            raise SceneFileError(p, str(exc)) from None
+        except RecursionError:
+            raise SceneFileError(p, "not valid JSON: nested too deeply") from None
+        return scene_from_data(data, resolve, source=p, project_root=project_root)
 
 
 def read_scene_text(p: Path) -> str:
@@ -392,26 +396,43 @@ class _SceneReader:
                     by_class.setdefault(row.cls, []).append(row)
             e.scripts = made  # each row is replaced by its script below
         for cls, rows in by_class.items():
+            datas = [r.data for r in rows]
+            stored = set(itertools.chain.from_iterable(map(dict.keys, datas)))
             columns: dict[str, list[Any]] = {}
             for fname, spec in declared_fields(cls).items():
-                if any(fname in r.data for r in rows):
-                    columns[fname] = _in_order([self._field(r, fname, spec) for r in rows])
+                if fname in stored:  # else every object takes the default
+                    columns[fname] = self._column(rows, datas, fname, spec)
             made_objs = instantiate_columns(cls, columns, len(rows))
             for r, script in zip(rows, made_objs, strict=True):
                 set_stash(script, r.stash)
                 r.entity.scripts[r.slot] = script
+
+    def _column(
+        self, rows: list[_ScriptRow], datas: list[dict[str, Any]], fname: str, spec: FieldSpec
+    ) -> list[Any]:
+        """Every row's value of a field, converted, its numbers made in order (`in_order`).
+
+        A column of the common simple types every row stores is converted in a
+        few passes in C (`from_plain_column`); any other, a value at a time.
+        """
+        raw = list(map(dict.get, datas, itertools.repeat(fname), itertools.repeat(_MISSING)))
+        column = None if _MISSING in raw else from_plain_column(raw, spec.annotation)
+        if column is None:
+            column = in_order([self._field(r, fname, spec) for r in rows])
+        if not set(map(type, column)) <= _NO_HANDLES:
+            for row, value in zip(rows, column, strict=True):
+                for h in _handles_in(value):
+                    self.handle_fields.append((row.entity, row.type_id, fname, h))
+        return column
 
     def _field(self, row: _ScriptRow, fname: str, spec: FieldSpec) -> Any:
         """One stored field value of a script, converted to its declared type."""
         if fname not in row.data:
             return spec.new_default()
         try:
-            value = from_plain(row.data[fname], spec.annotation)
+            return from_plain(row.data[fname], spec.annotation)
         except PlainDataError as exc:
             raise _Invalid(f"{row.where}: {row.type_id}.{fname}: {exc}") from None
-        for h in _handles_in(value):
-            self.handle_fields.append((row.entity, row.type_id, fname, h))
-        return value
 
     def _script(self, raw: Any, e: Entity, where: str) -> Script:
         """One script of `raw`, made on its own (`_scripts` makes a scene's)."""
@@ -419,7 +440,11 @@ class _SceneReader:
         if not isinstance(row, _ScriptRow):
             return row
         fields = declared_fields(row.cls)
-        columns = {f: [self._field(row, f, spec)] for f, spec in fields.items() if f in row.data}
+        columns = {
+            f: self._column([row], [row.data], f, spec)
+            for f, spec in fields.items()
+            if f in row.data
+        }
         script: Script = instantiate_columns(row.cls, columns, 1)[0]
         set_stash(script, row.stash)
         return script
@@ -465,30 +490,10 @@ class _SceneReader:
             raise _Invalid(f"{where}: a value is nested too deeply") from None
 
 
-_new_vec2 = functools.partial(tuple.__new__, Vec2)
+_MISSING = object()
 
-
-def _in_order(column: list[Any]) -> list[Any]:
-    """A column of numbers (or of `Vec2`s of floats) made again, one number after the other.
-
-    The numbers a scene file gives were made by the JSON parser, each between
-    the parsed text around it; a frame that reads one field of every script
-    then reads memory all over the heap. Made again in one pass (what a hot
-    reload's rebuild does too), they lie in the order the frame reads them.
-    The values are equal, and of the same type.
-    """
-    kinds = set(map(type, column))
-    try:
-        if kinds == {float}:
-            return array("d", column).tolist()
-        if kinds == {int}:
-            return array("q", column).tolist()
-    except OverflowError:  # an int past 64 bits
-        return column
-    if kinds == {Vec2} and set(map(type, itertools.chain.from_iterable(column))) == {float}:
-        flat = array("d", itertools.chain.from_iterable(column)).tolist()
-        return list(map(_new_vec2, zip(flat[0::2], flat[1::2], strict=True)))
-    return column
+#: Types of field values that hold no entity handle.
+_NO_HANDLES = frozenset({float, int, bool, str, Vec2, Color, type(None)})
 
 
 @dataclasses.dataclass(slots=True)
@@ -879,35 +884,29 @@ def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:
     copy.background = scene.background
     copy.next_handle = scene.next_handle
     ents = copy.entities
-    # Hundreds of thousands of new objects, none of them garbage: collecting while
-    # they are made would only walk them again and again.
-    collecting = gc.isenabled()
-    gc.disable()
     try:
-        pairs: list[tuple[Entity, Entity]] = []
-        for e in scene:
-            c = Entity(
-                e.handle,
-                e.name,
-                position=_float_vec(e.position),
-                rotation=float(e.rotation),
-                scale=_float_vec(e.scale),
-                visual=e.visual.copy() if e.visual is not None else None,
-                enabled=e.enabled,
-            )
-            c.parent = e.parent
-            c.children = list(e.children)
-            ents[c.handle] = c
-            if e.scripts:
-                pairs.append((e, c))
-        _copy_scripts(pairs, resolve)
+        with collector_paused():  # hundreds of thousands of new objects, none garbage
+            pairs: list[tuple[Entity, Entity]] = []
+            for e in scene:
+                c = Entity(
+                    e.handle,
+                    e.name,
+                    position=_float_vec(e.position),
+                    rotation=float(e.rotation),
+                    scale=_float_vec(e.scale),
+                    visual=e.visual.copy() if e.visual is not None else None,
+                    enabled=e.enabled,
+                )
+                c.parent = e.parent
+                c.children = list(e.children)
+                ents[c.handle] = c
+                if e.scripts:
+                    pairs.append((e, c))
+            _copy_scripts(pairs, resolve)
     except _Invalid as exc:
         raise SceneFileError(source, str(exc)) from None
     except PlainDataError as exc:
         raise SceneFileError(source, f"cannot copy: {exc}") from None
-    finally:
-        if collecting:
-            gc.enable()
     copy.roots = list(scene.roots)
     return copy
 
@@ -958,11 +957,10 @@ def _copy_scripts(pairs: list[tuple[Entity, Entity]], resolve: TypeResolver) -> 
                 where = f"entity {int(c.handle)} ({c.name!r})"
                 c.scripts[slot] = reader._script(_script_data(s), c, where)
             continue
+        olds = [s for s, _, _ in rows]
         columns = {
-            name: _in_order(
-                [_copied_value(getattr(s, name), ann, shared, is_list) for s, _, _ in rows]
-            )
-            for name, ann, shared, is_list in _script_copier(cls)
+            name: in_order(_copied_column(list(map(getattr, olds, itertools.repeat(name))), *how))
+            for name, *how in _script_copier(cls)
         }
         made = instantiate_columns(cls, columns, len(rows))
         for (s, c, slot), copied in zip(rows, made, strict=True):
@@ -970,6 +968,34 @@ def _copy_scripts(pairs: list[tuple[Entity, Entity]], resolve: TypeResolver) -> 
             if stash:
                 set_stash(copied, to_plain(dict(stash)))
             c.scripts[slot] = copied
+
+
+def _copied_column(column: list[Any], ann: Any, shared: type | None, is_list: bool) -> list[Any]:
+    """`_copied_value` of every value of a field: in C when the column keeps every value."""
+    if shared is not None:
+        if is_list:
+            if set(map(type, column)) <= {list}:
+                items = list(itertools.chain.from_iterable(column))
+                if _all_kept(items, shared):
+                    return list(map(list.copy, column))
+        elif _all_kept(column, shared):
+            return column
+    return [_copied_value(v, ann, shared, is_list) for v in column]
+
+
+def _all_kept(values: list[Any], shared: type) -> bool:
+    """Whether every value is of type `shared` and `_keeps` it (a pass or two in C)."""
+    if not set(map(type, values)) <= {shared}:
+        return False
+    if not values:
+        return True
+    if shared is float:
+        return all(map(math.isfinite, values))
+    if shared is Vec2:
+        return all(map(math.isfinite, itertools.chain.from_iterable(values)))
+    if shared is int:
+        return int_fits(min(values)) and int_fits(max(values))
+    return True  # str, bool, Handle, Color: any value is stored as it is
 
 
 def _copied_value(v: Any, ann: Any, shared: type | None, is_list: bool) -> Any:

@@ -22,13 +22,13 @@ every case the history does.
 
 from __future__ import annotations
 
-import gc
 import itertools
 import operator
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore, Emitted, Message, Subscription, Timer
+from runtime.collector import collector_paused
 from runtime.history import (
     IMMUTABLE,
     ClassSource,
@@ -84,16 +84,12 @@ def copy_world(
     """
     # Thousands of new objects, none of them garbage: collecting while they are
     # made would only walk them again (a reload has the collector off already).
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _Copier(game, classes, replaced or {}, retyped or {}).world(plugins, callbacks)
-    except _KeyframeNeeded:
-        blob = capture_state(game, replaced=replaced, callbacks=callbacks)
-        return restore_state(blob, classes, None, plugins)
-    finally:
-        if collecting:
-            gc.enable()
+    with collector_paused():
+        try:
+            return _Copier(game, classes, replaced or {}, retyped or {}).world(plugins, callbacks)
+        except _KeyframeNeeded:
+            blob = capture_state(game, replaced=replaced, callbacks=callbacks)
+            return restore_state(blob, classes, None, plugins)
 
 
 class _Copier:

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from runtime import scenefile
+from runtime.fields import PlainDataError, from_plain, from_plain_column, in_order
 from runtime.game import Game
 from runtime.scene import Scene, Visual, VisualKind
 from runtime.scenefile import (
@@ -263,23 +264,62 @@ def test_scripts_are_made_class_by_class_each_in_its_place(
 
 
 def test_numbers_of_a_column_are_made_again_equal_and_of_the_same_type() -> None:
-    """What `_in_order` does to a column of field values: the same values, new objects."""
+    """What `in_order` does to a column of field values: the same values, new objects."""
     parsed = json.loads("[1.5, -0.0, 2.0, 1e300]")
-    again = scenefile._in_order(parsed)
+    again = in_order(parsed)
     assert again == parsed and all(type(v) is float for v in again)
     assert all(a is not b for a, b in zip(again, parsed, strict=True))
     assert str(again[1]) == "-0.0"
     vectors = [Vec2(float(i), 0.5) for i in range(3)]
-    made = scenefile._in_order(vectors)
+    made = in_order(vectors)
     assert made == vectors and {type(v) for v in made} == {Vec2}
     assert {type(x) for v in made for x in v} == {float}
     ints = [1, 2**40, -(2**62)]
-    assert scenefile._in_order(ints) == ints
+    assert in_order(ints) == ints
     # Kept as they are: a column of mixed types, bools, ints past 64 bits, Vec2s of ints.
     ints_vec = tuple.__new__(Vec2, (1, 2))  # as a script may make one
     for kept in ([1, 2.0], [True, False], [2**70, 1], [ints_vec], ["a", "b"]):
         column = list(kept)
-        assert scenefile._in_order(column) is column
+        assert in_order(column) is column
+
+
+@pytest.mark.parametrize(
+    ("ann", "column"),
+    [
+        (float, [1.5, -0.0, 2.0]),
+        (float, [1.5, 2]),  # an int to convert: value by value
+        (int, [0, -3, 2**62]),
+        (int, [1, 2**70]),
+        (int, [1, True]),
+        (int, [1.0, 2]),
+        (str, ["a", ""]),
+        (str, ["a", 1]),
+        (bool, [True, False]),
+        (bool, [True, 1]),
+        (Vec2, [[1, 2.5], [-0.0, 3]]),
+        (Vec2, [[1, 2], [1, 2, 3]]),
+        (Vec2, [[1, 2], [1, "x"]]),
+        (Vec2, [[1, 2], [10**400, 0]]),
+        (Vec2, [[1, 2], (1, 2)]),
+        (Handle, [0, 5]),
+        (Handle, [1, -1]),
+        (list[float], [[1.0], []]),
+        (float, []),
+    ],
+)
+def test_a_column_converts_as_its_values_one_by_one(ann: Any, column: list[Any]) -> None:
+    """`from_plain_column` gives what `from_plain` gives each value, or leaves it to it."""
+    try:
+        expected: list[Any] | None = [from_plain(v, ann) for v in column]
+    except PlainDataError:
+        expected = None
+    got = from_plain_column(list(column), ann)
+    if got is None:
+        return  # converted value by value, which gives `expected` or its error
+    assert expected is not None, "a column with a bad value must go value by value"
+    assert got == expected
+    assert [type(v) for v in got] == [type(v) for v in expected]
+    assert [str(v) for v in got] == [str(v) for v in expected]  # -0.0 stays -0.0
 
 
 # --- placeholders -------------------------------------------------------------------
@@ -667,6 +707,61 @@ def test_saving_an_unstorable_value_is_an_error_and_keeps_the_file(
         save_scene(s, path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
+
+
+class Typed(Script):
+    type_id = "t:Typed"
+    f: float = 0.0
+    n: int = 0
+    v: Vec2 = Vec2.ZERO
+    hs: list[Handle] = []
+    fs: list[float] = []
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda t: None,
+        lambda t: setattr(t, "f", float("nan")),
+        lambda t: setattr(t, "f", 3),  # an int where a float is declared
+        lambda t: setattr(t, "n", 2**70),
+        lambda t: setattr(t, "n", True),
+        lambda t: setattr(t, "v", Vec2(float("inf"), 0)),
+        lambda t: setattr(t, "v", tuple.__new__(Vec2, (1, 2))),
+        lambda t: setattr(t, "hs", (Handle(1),)),
+        lambda t: setattr(t, "fs", [1.0, float("nan")]),
+        lambda t: setattr(t, "fs", [1, 2.5]),
+    ],
+    ids=[
+        "plain",
+        "nan",
+        "int float",
+        "big int",
+        "bool int",
+        "inf vec",
+        "int vec",
+        "tuple",
+        "nan list",
+        "int in list",
+    ],
+)
+def test_copy_takes_what_a_save_and_load_would_give_or_refuses_it(spoil: Any) -> None:
+    """Column by column, the copy still checks and converts every value as a file would."""
+    s = Scene()
+    for i in range(4):
+        s.spawn(f"e{i}", scripts=[Typed(f=i + 0.5, n=i, v=Vec2(i, 1), hs=[Handle(1)], fs=[0.5])])
+    spoil(s[Handle(3)].scripts[0])
+    types = {"t:Typed": Typed}.get
+    try:
+        loaded = scene_from_data(scene_to_data(s), types)
+    except (SceneFileError, ValueError, TypeError):
+        with pytest.raises(SceneFileError):
+            copy_scene(s, types)
+        return
+    c = copy_scene(s, types)
+    assert scene_to_data(c) == scene_to_data(loaded)
+    assert _field_types(c) == _field_types(loaded)
+    assert all(c[h].scripts[0].hs is not s[h].scripts[0].hs for h in c.entities)
 
 
 def test_entities_are_saved_parents_first(tmp_path: Path) -> None:

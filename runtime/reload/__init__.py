@@ -31,12 +31,12 @@ and the very same old objects run on, and the report says why.
 
 from __future__ import annotations
 
-import gc
 import logging
 import traceback
 from functools import partial
 from typing import TYPE_CHECKING
 
+from runtime.collector import collector_paused
 from runtime.reload.build import build_sources
 from runtime.reload.commit import commit_generation
 from runtime.reload.load import load_generation
@@ -86,13 +86,8 @@ def reload_plugins(
     # sets off many collections, each walking the whole scene (measured: over
     # half the time of a 10,000-entity reload). The only cycles it leaves behind
     # are the replaced generation's modules and classes, collected later.
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         report = _transaction(game, paths, StepClock(detected_at))
-    finally:
-        if gc_was_on:
-            gc.enable()
     if report.plugins:
         _log(report)
         game.record_reload(report)  # 11: the history and the on_reload listeners

@@ -1,0 +1,60 @@
+"""`runtime.collector.collector_paused`, and the bursts of objects it is used for."""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from runtime import scenefile
+from runtime.collector import collector_paused
+from runtime.scene import Scene
+
+from .conftest import entity, scene_data
+
+
+def test_pauses_and_restores_what_it_found() -> None:
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        assert not gc.isenabled()
+        raise RuntimeError("a failure inside still turns the collector back on")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled(), "a collector that was off stays off"
+    finally:
+        gc.enable()
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_loading_and_copying_a_scene_run_without_collections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bool
+) -> None:
+    """The collector is off while a scene is read or copied, and on again after, errors too."""
+    seen: list[bool] = []
+    real = scenefile._SceneReader.read
+
+    def read(self: Any, data: Any) -> Scene:
+        seen.append(gc.isenabled())
+        return real(self, data)
+
+    monkeypatch.setattr(scenefile._SceneReader, "read", read)
+    path = tmp_path / "s.scene.json"
+    data = scene_data(*(entity(h) for h in range(1, 50)))
+    path.write_text(json.dumps(data)[: -2 if bad else None], encoding="utf-8")
+    if bad:
+        with pytest.raises(scenefile.SceneFileError, match="not valid JSON"):
+            scenefile.load_scene(path, lambda _: None)
+    else:
+        scene = scenefile.load_scene(path, lambda _: None)
+        assert seen == [False] and gc.isenabled()
+        copied: list[bool] = []
+        monkeypatch.setattr(scenefile, "_copy_scripts", lambda *a: copied.append(gc.isenabled()))
+        scenefile.copy_scene(scene, lambda _: None)
+        assert copied == [False]
+    assert gc.isenabled()
