@@ -421,6 +421,8 @@ class _SceneReader:
             column = in_order([self._field(r, fname, spec) for r in rows])
         if not set(map(type, column)) <= _NO_HANDLES:
             for row, value in zip(rows, column, strict=True):
+                if fname not in row.data:
+                    continue  # a default: what the file holds is checked, as ever
                 for h in _handles_in(value):
                     self.handle_fields.append((row.entity, row.type_id, fname, h))
         return column

@@ -245,19 +245,23 @@ def instantiate_columns(cls: type[Any], columns: Mapping[str, Sequence[Any]], n:
     """
     objs: list[Any] = list(map(object.__new__, itertools.repeat(cls, n)))
     dicts = list(map(_dict_of, objs))
-    names, cols = [], []
-    for name, spec in declared_fields(cls).items():
-        col = columns.get(name)
-        if col is None:
-            col = [spec.new_default() for _ in range(n)]
-        if is_data_descriptor(cls, name):  # a property or a slot: through its setter
-            for obj, value in zip(objs, col, strict=True):
+    fields = declared_fields(cls)
+    names = list(fields)
+    cols = [
+        columns[name] if name in columns else [spec.new_default() for _ in range(n)]
+        for name, spec in fields.items()
+    ]
+    if not names:
+        return objs
+    rows = zip(*cols, strict=True)
+    if any(is_data_descriptor(cls, name) for name in names):
+        # A property or a slot goes through its setter, which may read the fields
+        # before it: object by object, in declaration order, as `instantiate` does.
+        for obj, row in zip(objs, rows, strict=True):
+            for name, value in zip(names, row, strict=True):
                 object.__setattr__(obj, name, value)
-        else:
-            names.append(name)
-            cols.append(col)
-    if names:
-        for d, row in zip(dicts, zip(*cols, strict=True), strict=True):
+    else:
+        for d, row in zip(dicts, rows, strict=True):
             d.update(zip(names, row, strict=True))
     return objs
 

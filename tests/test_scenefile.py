@@ -263,6 +263,57 @@ def test_scripts_are_made_class_by_class_each_in_its_place(
     assert scene_to_data(scene) == scene_to_data(source)
 
 
+class Health(Script):
+    type_id = "t:Health"
+    max_hp: int = 100
+    hp: int = 100
+
+
+class Clamped(Health):
+    """A setter that reads a field declared before it."""
+
+    type_id = "t:Clamped"
+
+    @property  # type: ignore[override]
+    def hp(self) -> int:
+        return self._hp  # type: ignore[no-any-return]
+
+    @hp.setter
+    def hp(self, v: int) -> None:
+        self._hp = min(v, self.max_hp)
+
+
+@pytest.mark.parametrize("how", ["load", "copy"])
+def test_a_setter_sees_the_fields_declared_before_it(how: str) -> None:
+    """Fields are set in declaration order, as `instantiate` sets them."""
+    data = scene_data(
+        *(entity(h, scripts=[script("t:Clamped", max_hp=200, hp=150)]) for h in (1, 2))
+    )
+    types = {"t:Clamped": Clamped}.get
+    scene = scene_from_data(data, types)
+    if how == "copy":
+        scene = copy_scene(scene, types)
+    assert [(e.scripts[0].max_hp, e.scripts[0].hp) for e in scene] == [(200, 150)] * 2
+
+
+class Pointer(Script):
+    type_id = "t:Pointer"
+    target: Handle = Handle(7)  # an entity this scene does not have
+
+
+def test_only_the_handles_a_file_holds_must_exist() -> None:
+    """A default handle is not checked, whether or not other scripts store the field."""
+    types = {"t:Pointer": Pointer}.get
+    data = scene_data(
+        entity(1, scripts=[script("t:Pointer", target=1)]), entity(2, scripts=[script("t:Pointer")])
+    )
+    scene = scene_from_data(data, types)
+    assert [e.scripts[0].target for e in scene] == [Handle(1), Handle(7)]
+    bad = scene_data(entity(1, scripts=[script("t:Pointer", target=9)]), entity(2))
+    with pytest.raises(SceneFileError, match="refers to entity 9, which does not exist"):
+        scene_from_data(bad, types)
+
+
 def test_numbers_of_a_column_are_made_again_equal_and_of_the_same_type() -> None:
     """What `in_order` does to a column of field values: the same values, new objects."""
     parsed = json.loads("[1.5, -0.0, 2.0, 1e300]")
