@@ -35,6 +35,7 @@ from runtime.bench.verify import (
     verify_new_code,
     verify_reload,
 )
+from runtime.collector import collector_paused
 from runtime.game import Game
 from runtime.profiles import BuildProfile
 from runtime.reports import ReloadReport
@@ -83,18 +84,6 @@ def _fate(old: weakref.ref[Any], game: Game) -> str:
     if obj is None:
         return "freed"
     return "kept" if any(s is obj for e in game.scene for s in e.scripts) else "alive"
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """The cyclic collector off inside (the verification must not run the reload's collections)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 @dataclass
@@ -177,7 +166,7 @@ class World:
         # Verified with the collector off and everything it allocates freed again, so
         # that the collections the reload's allocations are due still fall in the
         # first frame, where they are counted, as in a game that does not verify.
-        with gc_paused():
+        with collector_paused():
             after = SceneState.capture(game, game.scene, LAYOUT_FIELDS[new_layout])
             if change_fields:
                 stashed_at = self.stashed_at.get(new_layout)
