@@ -397,13 +397,15 @@ UNKNOWN_DEFAULT = dataclasses.MISSING
 
 def vec2_from_plain(data: Any) -> Vec2:
     """Read ``[x, y]`` (finite numbers) as a `Vec2`."""
-    if (
-        type(data) is not list
-        or len(data) != 2
-        or any(type(v) not in (int, float) or not _finite(v) for v in data)
-    ):
-        raise PlainDataError(f"expected [x, y] with finite numbers, got {data!r}")
-    return Vec2(data[0], data[1])
+    # Every entity's position and scale come through here: no generator, no Vec2.__new__.
+    if type(data) is list and len(data) == 2:
+        x, y = data
+        if type(x) in _NUMBERS and type(y) in _NUMBERS and _finite(x) and _finite(y):
+            return tuple.__new__(Vec2, (float(x), float(y)))
+    raise PlainDataError(f"expected [x, y] with finite numbers, got {data!r}")
+
+
+_NUMBERS = (int, float)
 
 
 def color_from_plain(data: Any) -> Color:
