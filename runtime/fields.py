@@ -26,7 +26,7 @@ import sys
 import types
 import typing
 from array import array
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Union, get_args, get_origin
 
@@ -439,16 +439,21 @@ def in_order(column: list[Any]) -> list[Any]:
     except OverflowError:  # an int past 64 bits
         return column
     if kinds == {Vec2} and set(map(type, itertools.chain.from_iterable(column))) == {float}:
-        flat = array("d", itertools.chain.from_iterable(column)).tolist()
-        return list(map(_new_vec2, zip(flat[0::2], flat[1::2], strict=True)))
+        return _vec2s(itertools.chain.from_iterable(column))
     return column
+
+
+def _vec2s(flat: Iterable[float]) -> list[Vec2]:
+    """Vectors of the numbers ``x0, y0, x1, y1...``, as floats made in one pass, in order."""
+    floats = array("d", flat).tolist()
+    return list(map(_new_vec2, zip(floats[0::2], floats[1::2], strict=True)))
 
 
 def from_plain_column(values: list[Any], ann: Any) -> list[Any] | None:
     """`from_plain` of every value of a column, in a few passes in C, numbers in order.
 
     For a column of the types most fields have (floats, ints, strings, bools,
-    ``[x, y]`` vectors), all of them right; the numbers are made again in one
+    handles, ``[x, y]`` vectors), all of them right; the numbers are made again in one
     pass (`in_order`). ``None`` when the column needs `from_plain` value by value
     (a value that needs converting, or does not fit: its error names it).
     """
@@ -466,8 +471,7 @@ def from_plain_column(values: list[Any], ann: Any) -> list[Any] | None:
         elif ann is Vec2 and kinds <= {list} and set(map(len, values)) <= {2}:
             flat = list(itertools.chain.from_iterable(values))
             if set(map(type, flat)) <= {float, int} and all(map(math.isfinite, flat)):
-                floats = array("d", flat).tolist()
-                return list(map(_new_vec2, zip(floats[0::2], floats[1::2], strict=True)))
+                return _vec2s(flat)
     except OverflowError:  # an int too large for a float or for 64 bits
         return None
     return None
