@@ -97,14 +97,16 @@ def tune_gc() -> None:
 
 
 _dict_of = operator.attrgetter("__dict__")
-_on_update_of = operator.attrgetter("on_update")
+
+#: An update list entry: an entity and one of its scripts that overrides ``on_update``.
+#: The method is looked up on the script at each call, not held: a reload that gives
+#: the scripts a new class leaves the list as it is (`RunningScene.rebind`).
+UpdateEntry = tuple[Entity, Script]
 
 
-def _update_entries(
-    entities: Sequence[Entity], scripts: Sequence[Script]
-) -> list[tuple[Entity, Script, Callable[..., Any]]]:
-    """Update list entries: (entity, script, the script's bound ``on_update``), in C."""
-    return list(zip(entities, scripts, map(_on_update_of, scripts), strict=True))
+def _update_entries(entities: Sequence[Entity], scripts: Sequence[Script]) -> list[UpdateEntry]:
+    """Update list entries: (entity, script), in C."""
+    return list(zip(entities, scripts, strict=True))
 
 
 class RunningScene:
@@ -114,10 +116,10 @@ class RunningScene:
         self.game = game
         self.scene = scene
         self.ctx = ScriptContext(game, self)
-        self._updaters: list[tuple[Entity, Script, Callable[..., Any]]] | None = None
+        self._updaters: list[UpdateEntry] | None = None
         #: Updaters of entities spawned at the end of the scene since the list was
         #: built: they join it at the next frame (not during the one that spawned them).
-        self._spawned: list[tuple[Entity, Script, Callable[..., Any]]] = []
+        self._spawned: list[UpdateEntry] = []
         self._spawning = False
         self._to_start: list[tuple[Entity, Script]] = []
         self._to_destroy: list[Handle] = []
@@ -142,8 +144,8 @@ class RunningScene:
         self._updaters = None
         self._spawned = []
 
-    def updaters(self) -> list[tuple[Entity, Script, Callable[..., Any]]]:
-        """(entity, script, bound on_update) of every script that overrides on_update.
+    def updaters(self) -> list[UpdateEntry]:
+        """(entity, script) of every script that overrides ``on_update``, but paused ones.
 
         In scene order, depth first: what a rebuild from the scene gives, so a
         replay from a keyframe updates in the same order as the live game did.
@@ -166,26 +168,23 @@ class RunningScene:
         return self._updaters
 
     def rebind(self, retyped: Mapping[type, type]) -> bool:
-        """Bind the update list's ``on_update`` again, for scripts that changed class.
+        """Whether the update list still holds after scripts changed class, kept as they are.
 
         For a reload that kept every script of the scene, only giving some a new
-        class: the list stays right as long as each such class still overrides
-        ``on_update`` exactly when the old one did (a class that gains or loses
-        it changes who is in the list). Returns whether it could; if not, or if
-        there is no list yet, nothing changed and the list is to be rebuilt.
+        class. An entry holds no method (``on_update`` is looked up at each
+        call), so the list stays right as long as each such class still
+        overrides ``on_update`` exactly when the old one did: a class that gains
+        or loses it changes who is in the list. No entry is touched, whatever
+        the size of the scene. If not, or if there is no list yet, the list is
+        to be rebuilt.
         """
         if self._updaters is None:
             return False
-        if not retyped:
-            return True  # no script changed class: every entry is bound right
         base = Script.on_update
         for old, new in retyped.items():
             updates = getattr(old, "on_update", base) is not base
             if updates != (getattr(new, "on_update", base) is not base):
                 return False
-        listed = self.updaters()  # spawned entities join it first
-        # One pass over the entries (a transpose and a zip back touch each twice).
-        self._updaters = [(e, s, s.on_update) for e, s, _ in listed]
         return True
 
     def init_entity(self, e: Entity) -> None:
@@ -234,7 +233,7 @@ class RunningScene:
             # game spawns something.
             base = Script.on_update
             self._spawned += [
-                (e, s, s.on_update)
+                (e, s)
                 for s in e.scripts
                 if type(s).on_update is not base and not s.__dict__.get("_hp_faulted")
             ]
@@ -305,7 +304,7 @@ class RunningScene:
         # the loop keeps no counter: iterating the list itself costs the least per
         # script. After a script raised, the loop goes on with the same iterator.
         entries = iter(ups)
-        entry: tuple[Entity, Script, Callable[..., Any]] | None = None
+        entry: UpdateEntry | None = None
         guard = self.game.guard
         watched = guard.watch_loop()
         try:
@@ -316,16 +315,16 @@ class RunningScene:
                     for entry in entries:
                         if guard.frame_over:
                             break  # the frame is over budget: Game.step pauses the game
-                        e, s, fn = entry
+                        e, s = entry
                         if e.enabled:
                             ctx.entity = e
                             ctx.owner = s
                             watched.step = entry
-                            fn(ctx, dt)
+                            s.on_update(ctx, dt)
                     looping = False
                 except BaseException as exc:
                     guard.stop_loop(watched)
-                    e, s, _ = self._entry_of(entry, ups)
+                    e, s = self._entry_of(entry, ups)
                     error = guard.game_error(exc, watched)
                     self.game.script_failed(e, s, "on_update", error)
                     if isinstance(error, BudgetExceeded):
@@ -335,19 +334,17 @@ class RunningScene:
                     watched = guard.watch_loop()
             guard.stop_loop(watched)
             if watched.fired_at:  # interrupted, swallowed it, returned: still over its budget
-                e, s, _ = self._entry_of(watched.fired_step, ups)
+                e, s = self._entry_of(watched.fired_step, ups)
                 self.game.script_failed(
                     e, s, "on_update", guard.game_error(BudgetInterrupt(), watched)
                 )
         except BudgetInterrupt as late:  # delivered just as the last script returned
             guard.stop_loop(watched)
-            e, s, _ = self._entry_of(watched.fired_step, ups)
+            e, s = self._entry_of(watched.fired_step, ups)
             self.game.script_failed(e, s, "on_update", guard.game_error(late, watched))
 
     @staticmethod
-    def _entry_of(
-        step: object, ups: list[tuple[Entity, Script, Callable[..., Any]]]
-    ) -> tuple[Entity, Script, Callable[..., Any]]:
+    def _entry_of(step: object, ups: list[UpdateEntry]) -> UpdateEntry:
         """The update list's entry `step` is, else the first.
 
         `step` is the loop's current entry or the watch's ``fired_step``: an

@@ -418,7 +418,7 @@ class Seed(Script):
 
 
 def order(updaters: list[Any]) -> list[tuple[int, int]]:
-    return [(int(e.handle), id(s)) for e, s, _ in updaters]
+    return [(int(e.handle), id(s)) for e, s in updaters]
 
 
 def test_spawns_keep_the_update_list_in_the_order_a_rebuild_gives(make_project):

@@ -185,6 +185,26 @@ def test_observers_hear_of_kept_scripts_and_the_update_list_is_built_by_the_comm
         assert [s.steps for s in movers(game)] == [3, 3]
 
 
+def test_a_reload_that_keeps_every_script_leaves_the_update_list_as_it_is(tmp_path):
+    # Entries hold no bound method: the kept scripts' new class is found at each call,
+    # so the commit touches no entry, however large the scene.
+    files = {"game/__init__.py": INIT, "game/mover.py": MOVER}
+    ents = [entity(1, "A", ("game.mover:Mover", {})), entity(2, "B", ("game.mover:Mover", {}))]
+    lab = Lab(tmp_path / "proj", files, ents)
+    with lab.game() as game:
+        game.step(1)
+        (rs,) = game.running_scenes
+        listed = rs._updaters
+        assert listed is not None
+        entries = list(listed)
+        lab.write("game/mover.py", v(4))
+        assert game.reload().ok
+        assert rs._updaters is listed
+        assert all(a is b for a, b in zip(listed, entries, strict=True))
+        game.step(1)
+        assert [s.steps for s in movers(game)] == [5, 5]
+
+
 STILL = """
 from runtime import Script
 

@@ -57,12 +57,14 @@ def commit_generation(
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
     old_scripts, new_scripts = olds[:k], news[:k]
     rebuilt_scripts = list(map(operator.is_not, old_scripts, new_scripts))
+    # A code-only edit keeps every script: then no pass below looks for rebuilt ones.
+    any_rebuilt = True in rebuilt_scripts
     # Observers hear of every script but a placeholder whose class is still missing:
     # a kept object has a new class (its fields' editors, say, may have changed).
     replaced = rebuilt_scripts
     if restored.retyped:
         kept = _positions_of(snap, restored.retyped, k)
-        replaced = list(map(operator.or_, rebuilt_scripts, kept))
+        replaced = list(map(operator.or_, rebuilt_scripts, kept)) if any_rebuilt else kept
     by_scene: list[tuple[Scene, tuple[Handle, ...]]] = []
     runs = [*targets.scene_runs, (k, None, None)]
     #: the scenes in which a script was replaced by a new object (not only retyped)
@@ -72,7 +74,7 @@ def commit_generation(
         handles = tuple(dict.fromkeys(map(_handle_of, entities)))  # an entity once
         if handles and scene is not None:
             by_scene.append((scene, handles))
-        if any(rebuilt_scripts[start:end]):
+        if any_rebuilt and True in itertools.islice(rebuilt_scripts, start, end):
             rebuilt_in.add(id(scene))
     plugin_objects: dict[str, Plugin | None] = dict(zip(targets.plugins, news[k:], strict=True))
     plugin_objects.update(restored.new_plugins)
@@ -82,12 +84,14 @@ def commit_generation(
         plugin_objects=plugin_objects,
         scripts=itertools.compress(
             zip(targets.entities, targets.indices, new_scripts, strict=True), rebuilt_scripts
-        ),
+        )
+        if any_rebuilt
+        else (),
         timers=restored.timers,
         subscriptions=restored.subscriptions,
         messages=restored.messages,
         emitted=restored.emitted,
-        rebuilt=_rebuilt(snap, news),
+        rebuilt=_rebuilt(snap, news, rebuilt_scripts if any_rebuilt else None),
         retyped=restored.retyped,
         # An update list can follow its scripts to their new classes when none was
         # replaced by a new object or resumed from a pause: else it is built again.
@@ -129,6 +133,10 @@ _set_class = object.__setattr__  # past any __setattr__ of the old class: no gam
 
 def _positions_of(snap: Snapshot, retyped: dict[type, type], k: int) -> list[bool]:
     """For each of the first `k` targets (the scripts), whether it is of a kept class."""
+    # Only scripts are kept (`restore._kept_class`): when the kept classes' objects
+    # number `k`, they are every script.
+    if sum(len(positions) for cls, positions in snap.classes if cls in retyped) == k:
+        return [True] * k
     mask = [False] * k
     for cls, positions in snap.classes:
         if cls in retyped:
@@ -136,17 +144,23 @@ def _positions_of(snap: Snapshot, retyped: dict[type, type], k: int) -> list[boo
     return mask
 
 
-def _rebuilt(snap: Snapshot, news: tuple[Any, ...]) -> dict[int, Any]:
+def _rebuilt(snap: Snapshot, news: tuple[Any, ...], scripts: list[bool] | None) -> dict[int, Any]:
     """The new object of every rebuilt one, by ``id`` of the old (built in C).
 
     Objects that stay (kept with a new class, or placeholders whose class is
     still missing) and the plugin object of a deleted plugin, which has no new
-    object, are left out.
+    object, are left out. `scripts` says which scripts were rebuilt (``None``:
+    none was).
     """
     olds = snap.targets.objects
-    changed = list(map(operator.is_not, olds, news))
-    for n in range(snap.targets.scripts, len(olds)):
-        changed[n] = changed[n] and news[n] is not None
+    k = snap.targets.scripts
+    # The plugin objects (one per plugin): rebuilt unless kept, and unless deleted.
+    pairs = zip(olds[k:], news[k:], strict=True)
+    plugins = [new is not old and new is not None for old, new in pairs]
+    if scripts is None:
+        olds, news, changed = olds[k:], news[k:], plugins
+    else:
+        changed = scripts + plugins
     return dict(
         zip(
             map(id, itertools.compress(olds, changed)),
