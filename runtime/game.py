@@ -104,6 +104,21 @@ _dict_of = operator.attrgetter("__dict__")
 UpdateEntry = tuple[Entity, Script]
 
 
+def _runs_game_code(s: Script, hook: str) -> bool:
+    """Whether ``s.<hook>(...)`` may run more than `Script`'s own empty hook.
+
+    A class that does not override the hook (nor the attribute lookup) and an
+    object without its own attribute of that name have nothing to call: a scene
+    of 100,000 such scripts spent a quarter of a second starting them one by one.
+    """
+    cls = type(s)
+    return (
+        getattr(cls, hook, None) is not getattr(Script, hook)
+        or cls.__getattribute__ is not object.__getattribute__
+        or hook in s.__dict__
+    )
+
+
 def _update_entries(entities: Sequence[Entity], scripts: Sequence[Script]) -> list[UpdateEntry]:
     """Update list entries: (entity, script), in C."""
     return list(zip(entities, scripts, strict=True))
@@ -208,7 +223,8 @@ class RunningScene:
         if d.get("_hp_state", NEW) != NEW or type(s) is PlaceholderScript:
             return False
         d["_hp_state"] = INITED
-        self.game.call_script(self, e, s, "on_init")
+        if _runs_game_code(s, "on_init"):
+            self.game.call_script(self, e, s, "on_init")
         self._to_start.append((e, s))
         return True
 
@@ -266,7 +282,8 @@ class RunningScene:
             for e, s in batch:
                 if e.handle in self.scene.entities and s.__dict__.get("_hp_state") == INITED:
                     s.__dict__["_hp_state"] = STARTED
-                    self.game.call_script(self, e, s, "on_start")
+                    if _runs_game_code(s, "on_start"):
+                        self.game.call_script(self, e, s, "on_start")
 
     def apply_destroys(self) -> None:
         """Remove the entities destroyed during the frame (``on_deinit`` first)."""

@@ -98,6 +98,10 @@ class KeyframeTooSlow(Exception):
     """Recording this game would stall it every second; `str()` says how long and why."""
 
 
+class _PastDeadline(Exception):
+    """A keyframe was given up: it ran past the deadline `capture_state` was given."""
+
+
 @dataclass(frozen=True, slots=True)
 class Keyframe:
     """The whole state of a game as a frame starts.
@@ -258,12 +262,23 @@ class History:
             frame % self.keyframe_interval == 0 and self._keyframes[-1].frame < frame
         ):
             started = time.perf_counter()
-            blob = capture_state(game, columns=self._columns)
+            # Given up as soon as it is too slow: a large scene's first frame would
+            # otherwise wait for a whole keyframe (seconds at 100,000 entities) to drop it.
+            deadline = started + MAX_KEYFRAME_SECONDS
+            try:
+                blob = capture_state(game, columns=self._columns, deadline=deadline)
+            except _PastDeadline:
+                blob = None
             took = time.perf_counter() - started
-            if took > MAX_KEYFRAME_SECONDS:
+            if blob is None or took > MAX_KEYFRAME_SECONDS:
+                how_long = (
+                    f"took {took * 1000:.0f} ms"
+                    if blob is not None
+                    else f"was given up after {took * 1000:.0f} ms"
+                )
                 raise KeyframeTooSlow(
-                    f"a keyframe of this game ({game.stats()['entities']:,} entities) took "
-                    f"{took * 1000:.0f} ms, more than {MAX_KEYFRAME_SECONDS * 1000:.0f} ms: "
+                    f"a keyframe of this game ({game.stats()['entities']:,} entities) "
+                    f"{how_long}, more than {MAX_KEYFRAME_SECONDS * 1000:.0f} ms: "
                     "recording stops, so that the game does not stall every second "
                     "(no timeline, rewind or replay for it; [history] seconds = 0 turns "
                     "recording off)"
@@ -582,9 +597,15 @@ class _Writer:
     """Builds the columns of one keyframe; `capture_state` packs them."""
 
     def __init__(
-        self, swap: Mapping[int, Any], wanted: set[int], cache: ColumnCache | None
+        self,
+        swap: Mapping[int, Any],
+        wanted: set[int],
+        cache: ColumnCache | None,
+        deadline: float | None = None,
     ) -> None:
         self.swap = swap
+        #: ``time.perf_counter()`` past which the keyframe is given up (`_PastDeadline`).
+        self.deadline = deadline
         #: Ids of the objects callbacks and pending starts refer to: their place is noted.
         self.wanted = wanted
         self.cache = cache
@@ -611,9 +632,15 @@ class _Writer:
         self, key: Hashable | None, values: list[Any], build: Callable[[list[Any]], Any] = list
     ) -> Any:
         """The stored form of a column: ``build(values)``, or its bytes of the last keyframe."""
+        self.in_time()
         if self.cache is None or key is None:
             return build(values)
         return self.cache.column(key, values, build)
+
+    def in_time(self) -> None:
+        """Go on, or give the keyframe up (`_PastDeadline`) once past its deadline."""
+        if self.deadline is not None and time.perf_counter() > self.deadline:
+            raise _PastDeadline
 
     def objects(self, cls: type, objs: list[Any], key: Hashable | None = None) -> _Spliced:
         """``[layout, field columns, extras, states, faulted, stashes]`` of objects of `cls`.
@@ -621,6 +648,7 @@ class _Writer:
         `key` names the objects among the game's (``None``: not compared with the
         last keyframe); never a class, which the cache would keep alive past a reload.
         """
+        self.in_time()
         layout = self.layout(cls)
         names = self.layout_rows[layout][1]
         dicts: list[dict[str, Any]] = list(map(_dict_of, objs))
@@ -699,6 +727,7 @@ class _Writer:
                 if place is not None:
                     i, slot = divmod(place, _MAX_SCRIPTS)
                     self.where[wanted] = [n, int(handles[i]), slot]
+            self.in_time()
         groups: dict[type, tuple[list[int], list[Any]]] = {}
         classes = set(map(type, stored))
         if len(classes) == 1 and PlaceholderScript not in classes:
@@ -771,6 +800,7 @@ def capture_state(
     replaced: Mapping[int, Any] | None = None,
     callbacks: CallbackStore | None = None,
     columns: ColumnCache | None = None,
+    deadline: float | None = None,
 ) -> bytes:
     """The keyframe blob of `game` between two frames; reads the game, changes nothing.
 
@@ -782,16 +812,21 @@ def capture_state(
             game's (the look-ahead stores the reload's rebuilt ones).
         columns: the columns of the last keyframe written with it: those that did
             not change are not packed again (the blob is the same without it).
+        deadline: a ``time.perf_counter()`` past which the keyframe is given up,
+            checked between its columns (``None``: none).
+
+    Raises:
+        _PastDeadline: the keyframe ran past `deadline`.
     """
     if columns is None:
-        return _capture(game, replaced, callbacks, None)
+        return _capture(game, replaced, callbacks, None, deadline)
     columns.begin()
     try:
-        blob = _capture(game, replaced, callbacks, columns)
+        blob = _capture(game, replaced, callbacks, columns, deadline)
     except Unencodable:
         # Rare: something in the state has no msgpack form. The slow path finds it.
         columns.begin()
-        blob = _capture(game, replaced, callbacks, None)
+        blob = _capture(game, replaced, callbacks, None, deadline)
     columns.end()
     return blob
 
@@ -801,6 +836,7 @@ def _capture(
     replaced: Mapping[int, Any] | None,
     callbacks: CallbackStore | None,
     cache: ColumnCache | None,
+    deadline: float | None,
 ) -> bytes:
     cb = callbacks if callbacks is not None else game.callbacks
     timers = cb.live_timers()
@@ -808,7 +844,7 @@ def _capture(
     wanted.update(id(s.owner) for s in cb.subscriptions)
     for rs in game.running_scenes:
         wanted.update(id(s) for _, s in rs._to_start)
-    writer = _Writer(replaced or {}, wanted, cache)
+    writer = _Writer(replaced or {}, wanted, cache, deadline)
     plugin_rows = []
     for name, obj in game.plugin_objects.items():
         obj = writer.swap.get(id(obj), obj)

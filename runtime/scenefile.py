@@ -136,7 +136,8 @@ def load_scene(
     """
     p = Path(path)
     text = read_scene_text(p)
-    with collector_paused():  # the parsed data and the scene: millions of objects, no cycles
+    # The parsed data and the scene: millions of objects, no cycles; the scene lives on.
+    with collector_paused(keep=True):
         try:
             data = json.loads(
                 text,
@@ -887,7 +888,8 @@ def copy_scene(scene: Scene, resolve: TypeResolver) -> Scene:
     copy.next_handle = scene.next_handle
     ents = copy.entities
     try:
-        with collector_paused():  # hundreds of thousands of new objects, none garbage
+        # Hundreds of thousands of new objects, none garbage, all of them kept.
+        with collector_paused(keep=True):
             pairs: list[tuple[Entity, Entity]] = []
             for e in scene:
                 c = Entity(

@@ -31,6 +31,27 @@ def test_pauses_and_restores_what_it_found() -> None:
         gc.enable()
 
 
+def test_a_kept_burst_joins_the_oldest_generation_unwalked() -> None:
+    with collector_paused(keep=True):
+        made = [[index] for index in range(100)]
+    oldest = {id(o) for o in gc.get_objects(generation=2)}
+    assert all(id(m) in oldest for m in made)
+    assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_a_kept_burst_leaves_what_someone_else_froze_frozen() -> None:
+    held = [[1], [2]]
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        with collector_paused(keep=True):
+            made = [[index] for index in range(10)]
+        assert gc.get_freeze_count() == frozen
+        assert made and held
+    finally:
+        gc.unfreeze()
+
+
 @pytest.mark.parametrize("bad", [False, True])
 def test_loading_and_copying_a_scene_run_without_collections(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bool

@@ -639,6 +639,25 @@ def test_a_slow_keyframe_is_not_game_code_over_its_frame_budget(lab, monkeypatch
         assert game.history is not None  # within MAX_KEYFRAME_SECONDS: it records on
 
 
+def test_a_keyframe_past_its_deadline_is_given_up_before_it_is_finished(lab, monkeypatch, caplog):
+    # A very large scene's keyframe would take seconds only to be dropped: the first
+    # frame of a large Play waited for it. It is given up between two columns instead.
+    import runtime.history
+
+    monkeypatch.setattr(runtime.history, "MAX_KEYFRAME_SECONDS", 0.0)
+    packed: list[object] = []
+    real = runtime.history._splice
+    monkeypatch.setattr(runtime.history, "_splice", lambda obj: packed.append(obj) or real(obj))
+    with lab.game() as game:
+        game.step(3)
+        assert game.history is None
+        assert counter(game).steps == 3
+    assert not packed  # no blob was put together
+    [row] = [r for r in caplog.records if "keyframe of this game" in r.getMessage()]
+    assert "was given up after" in row.getMessage()
+    assert "recording stops" in row.getMessage()
+
+
 def test_a_game_whose_keyframes_would_stall_it_stops_recording_and_says_why(
     lab, monkeypatch, caplog
 ):
