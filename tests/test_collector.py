@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,24 @@ def test_a_kept_burst_joins_the_oldest_generation_unwalked() -> None:
     oldest = {id(o) for o in gc.get_objects(generation=2)}
     assert all(id(m) in oldest for m in made)
     assert gc.get_freeze_count() == 0 and gc.isenabled()
+
+
+def test_a_kept_burst_does_not_move_young_garbage_to_the_oldest_generation() -> None:
+    class Node:
+        pass
+
+    gc.collect()
+    gone = weakref.WeakSet()
+    for _ in range(20):
+        a, b = Node(), Node()
+        a.other, b.other = b, a  # a cycle: only the collector frees it
+        gone.add(a)
+        del a, b
+    assert len(gone) == 20
+    with collector_paused(keep=True):
+        pass
+    gc.collect(0)  # what the youngest generation's next collection finds
+    assert len(gone) == 0
 
 
 def test_a_kept_burst_leaves_what_someone_else_froze_frozen() -> None:
