@@ -8,8 +8,10 @@ the older generations' collections walk everything made so far again: at
 these bursts leaves cycles to collect that could not wait until after it.
 A scene loaded or copied lives on: its objects go straight to the oldest
 generation (``keep``), where they are not walked again until a full collection.
-The look-ahead's copy and the reload keep them young: the look-ahead's world is
-thrown away at once.
+The look-ahead's copy stays young: its world is thrown away at once. A reload
+that rebuilds objects collects the youngest generation just before, and moves
+what it made to the oldest at the commit unless the look-ahead ran frames
+(whose world it would move too).
 """
 
 from __future__ import annotations
@@ -38,13 +40,33 @@ def collector_paused(*, keep: bool = False) -> Iterator[None]:
     """
     was_on = gc.isenabled()
     if keep and was_on:
-        gc.collect(0)
+        collect_young()
     gc.disable()
     try:
         yield
-        if keep and was_on and gc.get_freeze_count() == 0:
-            gc.freeze()  # every tracked object to the permanent generation: no walk
-            gc.unfreeze()  # and all of them back, into the oldest generation
+        if keep and was_on:
+            keep_young()
     finally:
         if was_on:
             gc.enable()
+
+
+def collect_young() -> None:
+    """Collect the youngest generation now, even while the collector is paused.
+
+    Cheap between two frames, which leave little there; after it, what is young
+    is what is made from then on.
+    """
+    gc.collect(0)
+
+
+def keep_young() -> None:
+    """Move every object the collector tracks to its oldest generation, without a walk.
+
+    For objects that live on, made since `collect_young`: otherwise the next
+    collections walk each of them as young objects. Done only while nothing
+    else is frozen (`gc.freeze`), which it would thaw.
+    """
+    if gc.get_freeze_count() == 0:
+        gc.freeze()  # every tracked object to the permanent generation: no walk
+        gc.unfreeze()  # and all of them back, into the oldest generation

@@ -36,7 +36,7 @@ import traceback
 from functools import partial
 from typing import TYPE_CHECKING
 
-from runtime.collector import collector_paused
+from runtime.collector import collector_paused, keep_young
 from runtime.reload.build import build_sources
 from runtime.reload.commit import commit_generation
 from runtime.reload.load import load_generation
@@ -118,7 +118,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
             snap, restored.objects, running, fresh, game.started, restored.retyped
         )
         clock.lap("restore")
-        look_ahead(game, scope, snap, fresh, restored)  # 7
+        looked_ahead = look_ahead(game, scope, snap, fresh, restored)  # 7
         clock.lap("look_ahead")
         participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
         clock.lap("prepare")
@@ -134,6 +134,10 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
             log.error("rolling back %s: %s", ", ".join(scope.names), late)
         return report
     committed = commit_generation(game, scope, snap, fresh, restored)  # 9
+    if restored.young_collected and not looked_ahead:
+        # What the restore step made lives on: the collections of the next frames need
+        # not walk it as young (a look-ahead's world, thrown away, would move with it).
+        keep_young()
     clock.lap("commit")
     notify_all(game, committed, participant_commits)  # 10
     clock.lap("notify")

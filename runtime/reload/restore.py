@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import Emitted, Message, Subscription, Timer
+from runtime.collector import collect_young
 from runtime.fields import PlainDataError
 from runtime.guard import is_user_interrupt
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
@@ -43,6 +44,9 @@ if TYPE_CHECKING:
 
 _new_vec2 = functools.partial(tuple.__new__, Vec2)
 
+#: Objects a rebuild must make before it is worth collecting the young generation first.
+_MANY = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class Restored:
@@ -62,6 +66,9 @@ class Restored:
         retyped: the new class of each old class whose objects stay themselves:
             in `objects` they are the old objects, which the commit step gives
             the new class (until then they keep the old one).
+        young_collected: the collector's youngest generation was collected just
+            before objects were rebuilt: what is young now is the reload's own
+            (`runtime.collector.keep_young` may move it to the oldest generation).
     """
 
     objects: tuple[Any, ...]
@@ -72,6 +79,7 @@ class Restored:
     messages: list[Message]
     emitted: list[Emitted]
     retyped: dict[type, type] = field(default_factory=dict)
+    young_collected: bool = False
 
 
 def restore_objects(
@@ -108,8 +116,9 @@ def restore_objects(
     # The objects of a class whose layout did not change keep their identity and
     # take the new class at commit; the others are rebuilt from their decoded rows.
     retyped: dict[type, type] = {}
-    group_rows = []
     stored = [(cls, index) for cls, index in snap.classes if cls is not PlaceholderScript]
+    rebuilt_blobs = []
+    rebuilding = 0  # objects
     for (cls, index), layout, plain, group_blob in zip(
         stored, layout_rows, snap.plain_groups, group_blobs, strict=True
     ):
@@ -119,7 +128,16 @@ def restore_objects(
             retyped[cls] = new_cls
             _put(objects, index, list(map(targets.objects.__getitem__, index)))
         else:
-            group_rows.append(unpackb(group_blob, classes.resolver, unresolved, nested))
+            rebuilt_blobs.append(group_blob)
+            rebuilding += len(index)
+    # A rebuild of a good part of the scene is about to make objects by the thousand:
+    # from here on, what is young is the reload's own (see `Restored.young_collected`).
+    # The collection walks the reload's lists of every target, so it is worth it only
+    # then (a code-only edit rebuilds the plugin object alone).
+    young_collected = rebuilding * 4 >= len(targets) and rebuilding >= _MANY
+    if young_collected:
+        collect_young()
+    group_rows = [unpackb(b, classes.resolver, unresolved, nested) for b in rebuilt_blobs]
     careful = snap.marked_unencodable or bool(unresolved) or nested.changed
     plugin_stashes: dict[str, dict[str, Any]] = {}
     hooked: list[int] = []  # positions of new objects whose class overrides on_after_reload
@@ -156,7 +174,9 @@ def restore_objects(
     rebuilt_callbacks = _restore_callbacks(
         game, callbacks, objects, snap.kept_owners, retyped, notes
     )
-    restored = Restored(tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks, retyped)
+    restored = Restored(
+        tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks, retyped, young_collected
+    )
     _after_hooks(game, targets, restored.objects, sorted(hooked), draft_report())
     return restored
 
