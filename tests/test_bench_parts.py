@@ -248,9 +248,11 @@ def test_the_update_figures_compare_with_a_plain_loop_and_come_back_after_reload
         record_update(world, config, results)
         assert world.game.reload_count == 2
         assert world.game.watcher is not None  # watching again for the figures that follow
-    for key in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio"):
+    for key in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio", "frames_alone_ratio"):
         assert results.figures[f"update.20.{key}"]["value"] > 0
     assert len(results.details["update"]["20"]["frame_after_reloads_ms"]) == 3
+    assert len(results.details["update"]["20"]["frame_alone_ms"]) == 3
+    assert world.game.reload_count == 2  # the control ran frames only
 
 
 def test_a_failed_reload_is_told_as_one_before_its_state_is_read(

@@ -32,6 +32,11 @@ def record_update(world: World, config: Config, results: Results) -> None:
     code reloads, each followed by a frame, and the same again: frames must
     not slow down as reloads pile up. Run it on a fresh world: "before" is
     then objects no reload has touched yet.
+
+    Frames slow down as a game runs, reloads or not (each frame makes new
+    numbers and vectors, which the allocator places ever further apart). So
+    that the figure can be read, the same number of frames then runs again
+    with no reload, and is timed the same way: the control, its own figure.
     """
     n = world.n
     tag = f"N={n:,}"
@@ -64,11 +69,24 @@ def record_update(world: World, config: Config, results: Results) -> None:
         note=f"frame p50 {statistics.median(after):.2f} ms vs {statistics.median(frames):.2f} ms; "
         f"plain loop {statistics.median(plain_after):.2f} ms vs {statistics.median(plain):.2f} ms",
     )
+    game = world.game
+    game.step(reloads)  # the reload phase's frames again, without its reloads
+    alone, plain_alone = _frames_and_plain_loops(world, config.frames)
+    results.put(
+        f"update.{n}.frames_alone_ratio",
+        statistics.median(alone) / statistics.median(after),
+        "x",
+        f"headless update {tag}: the same frames again without reloads / after the reloads",
+        note=f"frame p50 {statistics.median(alone):.2f} ms vs {statistics.median(after):.2f} ms; "
+        f"plain loop {statistics.median(plain_alone):.2f} ms; the control of the figure above",
+    )
     results.details.setdefault("update", {})[str(n)] = {
         "frame_ms": frames,
         "plain_ms": plain,
         "frame_after_reloads_ms": after,
         "plain_after_reloads_ms": plain_after,
+        "frame_alone_ms": alone,
+        "plain_alone_ms": plain_alone,
         "reloads": reloads,
     }
 

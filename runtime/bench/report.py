@@ -87,7 +87,10 @@ def expected_figures(config: Config) -> list[str]:
             f"compare.{tool}_ratio",
         ]
     for n in config.frame_sizes:
-        keys += [f"update.{n}.{k}" for k in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio")]
+        keys += [
+            f"update.{n}.{k}"
+            for k in ("frame_p50_ms", "plain_ratio", "after_reloads_ratio", "frames_alone_ratio")
+        ]
     keys += [f"draw.{config.draw_size}.{k}" for k in ("frame_p50_ms", "moving_p50_ms")]
     keys += ["start.player_s", "start.editor_s"]
     keys += [f"editor.{config.editor_edit_size}.{a}_p50_ms" for a in ("edit", "undo", "redo")]
