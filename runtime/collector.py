@@ -22,8 +22,10 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def collector_paused(*, keep: bool = False) -> Iterator[None]:
+def collector_paused(*, keep: bool = False) -> Iterator[bool]:
     """Turn the cyclic collector off for the block; back on after it, if it was on.
+
+    The block gets whether it was on (``with collector_paused() as was_on``).
 
     Args:
         keep: the block makes objects that live on (a loaded scene, Play's copy of
@@ -33,17 +35,17 @@ def collector_paused(*, keep: bool = False) -> Iterator[None]:
             the block walks every one of them (a third of a second after copying
             100,000 entities), then the middle generation's walks them again. Done
             only while nothing else is frozen (`gc.freeze`), which it would thaw.
-            The youngest generation is collected first (it holds little between
-            frames): what moves to the oldest is then the block's own objects, not
-            cyclic garbage that was waiting there, which would wait for a full
-            collection instead.
+            The two younger generations are collected first (`collect_young`):
+            what moves to the oldest is then the block's own objects, not cyclic
+            garbage that was waiting there, which would wait for a full collection
+            instead.
     """
     was_on = gc.isenabled()
     if keep and was_on:
         collect_young()
     gc.disable()
     try:
-        yield
+        yield was_on
         if keep and was_on:
             keep_young()
     finally:
@@ -52,12 +54,13 @@ def collector_paused(*, keep: bool = False) -> Iterator[None]:
 
 
 def collect_young() -> None:
-    """Collect the youngest generation now, even while the collector is paused.
+    """Collect the two younger generations now, even while the collector is paused.
 
-    Cheap between two frames, which leave little there; after it, what is young
-    is what is made from then on.
+    After it, what is young is what is made from then on. It walks what the last
+    frames made (each frame's new numbers and vectors are young: about 2 ms at
+    10,000 entities, 25 ms at 100,000), which the next collection would walk anyway.
     """
-    gc.collect(0)
+    gc.collect(1)
 
 
 def keep_young() -> None:
@@ -65,7 +68,8 @@ def keep_young() -> None:
 
     For objects that live on, made since `collect_young`: otherwise the next
     collections walk each of them as young objects. Done only while nothing
-    else is frozen (`gc.freeze`), which it would thaw.
+    else is frozen (`gc.freeze`), which it would thaw. Objects moved there are
+    looked at again only by a full collection.
     """
     if gc.get_freeze_count() == 0:
         gc.freeze()  # every tracked object to the permanent generation: no walk

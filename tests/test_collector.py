@@ -58,6 +58,28 @@ def test_a_kept_burst_does_not_move_young_garbage_to_the_oldest_generation() -> 
     assert len(gone) == 0
 
 
+def test_a_kept_burst_does_not_move_garbage_of_the_middle_generation_either() -> None:
+    class Node:
+        pass
+
+    gc.collect()
+    gone = weakref.WeakSet()
+    held = []
+    for _ in range(20):
+        a, b = Node(), Node()
+        a.other, b.other = b, a
+        gone.add(a)
+        held.append(a)
+        del a, b
+    gc.collect(0)  # they survive it: now in the middle generation
+    held.clear()  # and garbage there
+    assert len(gone) == 20
+    with collector_paused(keep=True):
+        pass
+    gc.collect(1)
+    assert len(gone) == 0
+
+
 def test_a_kept_burst_leaves_what_someone_else_froze_frozen() -> None:
     held = [[1], [2]]
     gc.freeze()
@@ -165,3 +187,32 @@ def test_a_code_only_edit_does_not_collect_the_young_generation_first(
         lab.write("game/mover.py", MOVER.format(extra="    speed: float = 2.0\n"))
         assert game.reload().ok
     assert collected == [True]  # the field edit only
+
+
+def test_a_reload_leaves_the_collector_alone_when_the_game_turned_it_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runtime.reload import restore
+
+    from .reload_lab import Lab, entity
+
+    monkeypatch.setattr(restore, "_MANY", 1)
+    collected: list[bool] = []
+    monkeypatch.setattr(restore, "collect_young", lambda: collected.append(True))
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": "", "game/mover.py": MOVER.format(extra="")},
+        [entity(h, f"E{h}", ("game.mover:Mover", {})) for h in range(1, 6)],
+    )
+    with lab.game() as game:
+        game.step(1)
+        gc.disable()
+        try:
+            lab.write("game/mover.py", MOVER.format(extra="    speed: float = 2.0\n"))
+            assert game.reload().ok
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
+        lab.write("game/mover.py", MOVER.format(extra="    speed: float = 3.0\n"))
+        assert game.reload().ok
+    assert collected == [True]  # the second reload only

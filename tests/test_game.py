@@ -585,3 +585,54 @@ def test_hooks_a_class_does_not_define_are_not_called_but_any_it_does_are(make_p
         assert {("Looked", "on_init"), ("Looked", "on_start")} <= set(hooks)
         assert game.scene.find("Hooked").scripts[0].calls == ["init", "init", "start"]
         assert all(s.__dict__["_hp_state"] == STARTED for e in game.scene for s in e.scripts)
+
+
+def test_a_hook_read_through_a_descriptor_or_a_patched_base_still_runs_under_the_guard(
+    make_project, monkeypatch
+):
+    # Deciding whether a hook is Script's empty one must not run game code itself.
+    root = make_project(
+        plugins={
+            "farm": {
+                "hooks.py": """
+                import types
+
+                from runtime import Script
+
+                class Method:
+                    def __init__(self, f):
+                        self.f = f
+
+                    def __get__(self, obj, cls):
+                        if obj is None:
+                            raise TypeError("instance must not be None")
+                        return types.MethodType(self.f, obj)
+
+                def start(self, ctx):
+                    self.started = True
+
+                class Described(Script):
+                    started: bool = False
+                    on_start = Method(start)
+
+                class Plain(Script):
+                    started: bool = False
+                """
+            }
+        },
+        scene=[
+            entity(1, "Described", scripts=[script("farm.hooks:Described")]),
+            entity(2, "Plain", scripts=[script("farm.hooks:Plain")]),
+        ],
+    )
+    import runtime.scripting
+
+    def patched(self, ctx):  # what a plugin doing `Script.on_start = ...` gets
+        self.started = True
+
+    with Game(root) as game:
+        monkeypatch.setattr(runtime.scripting.Script, "on_start", patched)
+        game.step(2)
+        assert game.halt_reason is None
+        assert game.scene.find("Described").scripts[0].started
+        assert game.scene.find("Plain").scripts[0].started

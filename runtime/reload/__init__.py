@@ -86,15 +86,18 @@ def reload_plugins(
     # sets off many collections, each walking the whole scene (measured: over
     # half the time of a 10,000-entity reload). The only cycles it leaves behind
     # are the replaced generation's modules and classes, collected later.
-    with collector_paused():
-        report = _transaction(game, paths, StepClock(detected_at))
+    with collector_paused() as collecting:
+        report = _transaction(game, paths, StepClock(detected_at), collecting)
     if report.plugins:
         _log(report)
         game.record_reload(report)  # 11: the history and the on_reload listeners
     return report
 
 
-def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> ReloadReport:
+def _transaction(
+    game: Game, paths: list[str] | None, clock: StepClock, collecting: bool
+) -> ReloadReport:
+    # `collecting`: the collector was on before the reload (a game may turn it off).
     scope = find_scope(game.plugins, paths)  # 2
     if not scope.names:
         return make_report(scope, paths, clock)
@@ -112,7 +115,7 @@ def _transaction(game: Game, paths: list[str] | None, clock: StepClock) -> Reloa
         clock.lap("load")
         objects = len(snap.targets)
         draft = partial(make_report, scope, paths, clock, fresh=fresh, notes=notes, objects=objects)
-        restored = restore_objects(game, scope, snap, fresh, notes, draft)  # 6
+        restored = restore_objects(game, scope, snap, fresh, notes, draft, collecting)  # 6
         running = {n: game.plugins.plugins[n] for n in scope.names if n in game.plugins.plugins}
         unapplied = find_unapplied(
             snap, restored.objects, running, fresh, game.started, restored.retyped

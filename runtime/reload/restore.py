@@ -89,6 +89,7 @@ def restore_objects(
     fresh: dict[str, LoadedPlugin],
     notes: Notes,
     draft_report: Callable[[], ReloadReport],
+    collecting: bool = True,
 ) -> Restored:
     """Build the new objects and callbacks, then run ``on_after_reload`` on the new objects.
 
@@ -99,6 +100,8 @@ def restore_objects(
         fresh: the new generation.
         notes: where migration notes go.
         draft_report: the report so far, handed to ``on_after_reload``.
+        collecting: the collector was on before the reload: a large rebuild may
+            collect the young generations first (`Restored.young_collected`).
 
     Raises:
         ReloadFailed: a stored value is refused or a hook raised.
@@ -134,7 +137,7 @@ def restore_objects(
     # from here on, what is young is the reload's own (see `Restored.young_collected`).
     # The collection walks the reload's lists of every target, so it is worth it only
     # then (a code-only edit rebuilds the plugin object alone).
-    young_collected = rebuilding * 4 >= len(targets) and rebuilding >= _MANY
+    young_collected = collecting and rebuilding * 4 >= len(targets) and rebuilding >= _MANY
     if young_collected:
         collect_young()
     group_rows = [unpackb(b, classes.resolver, unresolved, nested) for b in rebuilt_blobs]
