@@ -66,6 +66,7 @@ from runtime.scripting import (
     Plugin,
     Script,
     instantiate,
+    overrides_hook,
     plugin_name_of,
     script_type_id,
 )
@@ -104,12 +105,6 @@ _dict_of = operator.attrgetter("__dict__")
 UpdateEntry = tuple[Entity, Script]
 
 
-#: A class's own namespace, read without running any descriptor or metaclass code.
-_own_namespace = type.__dict__["__dict__"].__get__
-#: `Script`'s empty hooks as the engine defines them (plugin code may patch `Script`).
-_EMPTY_HOOKS = {hook: Script.__dict__[hook] for hook in ("on_init", "on_start")}
-
-
 def _runs_game_code(s: Script, hook: str, known: dict[type, bool] | None = None) -> bool:
     """Whether ``s.<hook>(...)`` may run more than `Script`'s own empty hook.
 
@@ -124,21 +119,10 @@ def _runs_game_code(s: Script, hook: str, known: dict[type, bool] | None = None)
     cls = type(s)
     runs = known.get(cls) if known is not None else None
     if runs is None:
-        runs = _class_runs_game_code(cls, hook)
+        runs = overrides_hook(cls, hook)
         if known is not None:
             known[cls] = runs
     return runs
-
-
-def _class_runs_game_code(cls: type, hook: str) -> bool:
-    mro = cls.__mro__
-    if any("__getattribute__" in _own_namespace(k) for k in mro[:-1]):  # but object's
-        return True
-    for k in mro:
-        namespace = _own_namespace(k)
-        if hook in namespace:
-            return namespace[hook] is not _EMPTY_HOOKS[hook]
-    return True  # none defines it: the call says so
 
 
 def _update_entries(entities: Sequence[Entity], scripts: Sequence[Script]) -> list[UpdateEntry]:
@@ -195,8 +179,7 @@ class RunningScene:
             columns = self.scene.script_columns()
             types: list[type[Script]] = list(map(type, columns.scripts))
             classes = set(types)
-            base = Script.on_update
-            updating = {c for c in classes if c.on_update is not base}
+            updating = {c for c in classes if overrides_hook(c, "on_update")}
             if updating != classes:
                 columns = columns.where(map(updating.__contains__, types))
             faulted = list(map(dict.get, map(_dict_of, columns.scripts), repeat("_hp_faulted")))
@@ -217,10 +200,8 @@ class RunningScene:
         """
         if self._updaters is None:
             return False
-        base = Script.on_update
         for old, new in retyped.items():
-            updates = getattr(old, "on_update", base) is not base
-            if updates != (getattr(new, "on_update", base) is not base):
+            if overrides_hook(old, "on_update") != overrides_hook(new, "on_update"):
                 return False
         return True
 
@@ -270,11 +251,10 @@ class RunningScene:
             # Its scripts come last in scene order: appended, the list is what a rebuild
             # would make, without a rebuild over every script of the scene each frame a
             # game spawns something.
-            base = Script.on_update
             self._spawned += [
                 (e, s)
                 for s in e.scripts
-                if type(s).on_update is not base and not s.__dict__.get("_hp_faulted")
+                if overrides_hook(type(s), "on_update") and not s.__dict__.get("_hp_faulted")
             ]
         else:  # their on_init spawned after it
             self.invalidate()
@@ -817,7 +797,7 @@ class Game:
             self._record_history(self.history)
         guard.begin_frame()
         for obj in list(self.plugin_objects.values()):
-            if type(obj).on_update is not Plugin.on_update:
+            if overrides_hook(type(obj), "on_update"):
                 self.call_plugin(obj, "on_update", dt)
         for rs in self.running_scenes:
             rs.run_starts()

@@ -159,6 +159,40 @@ class Plugin(_Fielded):
         """Called on the new plugin object after a hot reload restored its state."""
 
 
+#: A class's own namespace, read without running any descriptor or metaclass code.
+_own_namespace = type.__dict__["__dict__"].__get__
+
+#: The engine's own empty hooks, by name: `Script`'s and `Plugin`'s as defined here
+#: (plugin code may patch either class).
+_EMPTY_HOOKS: dict[str, tuple[object, ...]] = {}
+for _base in (Script, Plugin):
+    for _name, _hook in vars(_base).items():
+        if _name.startswith("on_"):
+            _EMPTY_HOOKS[_name] = (*_EMPTY_HOOKS.get(_name, ()), _hook)
+
+
+def overrides_hook(cls: type, hook: str) -> bool:
+    """Whether calling `hook` on an object of `cls` may run more than an empty hook.
+
+    True when a class of its method resolution order defines the hook other than
+    `Script` and `Plugin` do, or changes the attribute lookup itself
+    (``__getattribute__``), or nothing defines it (the call says so). Read
+    statically, from each class's own namespace: no descriptor or metaclass of
+    plugin code runs, so asking is never game code (a descriptor whose
+    ``__get__`` raises for a class used to stop the frame it was asked in).
+    """
+    mro = cls.__mro__
+    if any("__getattribute__" in _own_namespace(k) for k in mro[:-1]):  # but object's
+        return True
+    empty = _EMPTY_HOOKS.get(hook, ())
+    for k in mro:
+        namespace = _own_namespace(k)
+        if hook in namespace:
+            found = namespace[hook]
+            return not any(found is e for e in empty)
+    return True
+
+
 class PlaceholderScript(Script):
     """Stands in for a script whose class cannot be found.
 

@@ -611,9 +611,14 @@ def test_a_hook_read_through_a_descriptor_or_a_patched_base_still_runs_under_the
                 def start(self, ctx):
                     self.started = True
 
+                def update(self, ctx, dt):
+                    self.updates += 1
+
                 class Described(Script):
                     started: bool = False
+                    updates: int = 0
                     on_start = Method(start)
+                    on_update = Method(update)
 
                 class Plain(Script):
                     started: bool = False
@@ -634,5 +639,6 @@ def test_a_hook_read_through_a_descriptor_or_a_patched_base_still_runs_under_the
         monkeypatch.setattr(runtime.scripting.Script, "on_start", patched)
         game.step(2)
         assert game.halt_reason is None
-        assert game.scene.find("Described").scripts[0].started
+        described = game.scene.find("Described").scripts[0]
+        assert described.started and described.updates == 2
         assert game.scene.find("Plain").scripts[0].started

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from runtime.reload.state import Target
-from runtime.scripting import PlaceholderScript, Plugin, Script, type_id_of
+from runtime.scripting import PlaceholderScript, overrides_hook, type_id_of
 
 if TYPE_CHECKING:
     from runtime.game import Game
@@ -25,9 +25,7 @@ class HookCache:
         """Whether `cls` overrides the hook."""
         hit = self.known.get(cls)
         if hit is None:
-            fn = getattr(cls, self.hook, None)
-            hit = fn is not getattr(Script, self.hook) and fn is not getattr(Plugin, self.hook)
-            self.known[cls] = hit
+            hit = self.known[cls] = overrides_hook(cls, self.hook)
         return hit
 
 
