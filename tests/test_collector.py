@@ -133,6 +133,27 @@ class Mover(Script):
 """
 
 
+def mover_lab(tmp_path: Path, init: str = "") -> Any:
+    """A project of five Movers (`MOVER`), with `init` as its package's __init__.py."""
+    from .reload_lab import Lab, entity
+
+    return Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": init, "game/mover.py": MOVER.format(extra="")},
+        [entity(h, f"E{h}", ("game.mover:Mover", {})) for h in range(1, 6)],
+    )
+
+
+def counted_young_collections(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Count the reload's young collections; any rebuild of a scene's scripts is large."""
+    from runtime.reload import restore
+
+    monkeypatch.setattr(restore, "_MANY", 1)  # five objects stand for thousands
+    collected: list[bool] = []
+    monkeypatch.setattr(restore, "collect_young", lambda: collected.append(True))
+    return collected
+
+
 @pytest.mark.parametrize("frames_ahead", [0, 3])
 def test_objects_a_reload_rebuilds_join_the_oldest_generation_unless_it_looked_ahead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frames_ahead: int
@@ -142,14 +163,10 @@ def test_objects_a_reload_rebuilds_join_the_oldest_generation_unless_it_looked_a
     # when one ran, nothing is moved.
     from runtime.reload import restore
 
-    from .reload_lab import Lab, entity, scripts_of
+    from .reload_lab import scripts_of
 
     monkeypatch.setattr(restore, "_MANY", 1)  # five objects stand for thousands
-    lab = Lab(
-        tmp_path / "proj",
-        {"game/__init__.py": "", "game/mover.py": MOVER.format(extra="")},
-        [entity(h, f"E{h}", ("game.mover:Mover", {})) for h in range(1, 6)],
-    )
+    lab = mover_lab(tmp_path)
     with lab.game(look_ahead_frames=frames_ahead) as game:
         game.step(2)
         lab.write("game/mover.py", MOVER.format(extra="    speed: float = 2.0\n"))
@@ -167,19 +184,8 @@ def test_a_code_only_edit_does_not_collect_the_young_generation_first(
 ) -> None:
     # It rebuilds the plugin object alone: a collection first would walk the reload's
     # lists of every script for it (about 3 ms at 10,000 entities).
-    from runtime.reload import restore
-
-    from .reload_lab import Lab, entity
-
-    monkeypatch.setattr(restore, "_MANY", 1)
-    collected: list[bool] = []
-    monkeypatch.setattr(restore, "collect_young", lambda: collected.append(True))
-    plugin = "from runtime import Plugin\n\nclass Game(Plugin):\n    n: int = 0\n"
-    lab = Lab(
-        tmp_path / "proj",
-        {"game/__init__.py": plugin, "game/mover.py": MOVER.format(extra="")},
-        [entity(h, f"E{h}", ("game.mover:Mover", {})) for h in range(1, 6)],
-    )
+    collected = counted_young_collections(monkeypatch)
+    lab = mover_lab(tmp_path, "from runtime import Plugin\n\nclass Game(Plugin):\n    n: int = 0\n")
     with lab.game() as game:
         game.step(1)
         lab.write("game/mover.py", MOVER.format(extra="").replace("+= 1", "+= 2"))
@@ -192,18 +198,8 @@ def test_a_code_only_edit_does_not_collect_the_young_generation_first(
 def test_a_reload_leaves_the_collector_alone_when_the_game_turned_it_off(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from runtime.reload import restore
-
-    from .reload_lab import Lab, entity
-
-    monkeypatch.setattr(restore, "_MANY", 1)
-    collected: list[bool] = []
-    monkeypatch.setattr(restore, "collect_young", lambda: collected.append(True))
-    lab = Lab(
-        tmp_path / "proj",
-        {"game/__init__.py": "", "game/mover.py": MOVER.format(extra="")},
-        [entity(h, f"E{h}", ("game.mover:Mover", {})) for h in range(1, 6)],
-    )
+    collected = counted_young_collections(monkeypatch)
+    lab = mover_lab(tmp_path)
     with lab.game() as game:
         game.step(1)
         gc.disable()

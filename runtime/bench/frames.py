@@ -61,24 +61,21 @@ def record_update(world: World, config: Config, results: Results) -> None:
             world.direct_reload()
             world.game.step(1)
     after, plain_after = _frames_and_plain_loops(world, config.frames)
-    results.put(
+    _put_frame_ratio(
+        results,
         f"update.{n}.after_reloads_ratio",
-        statistics.median(after) / statistics.median(frames),
-        "x",
         f"headless update {tag}: frame after {reloads} reloads / before",
-        note=f"frame p50 {statistics.median(after):.2f} ms vs {statistics.median(frames):.2f} ms; "
-        f"plain loop {statistics.median(plain_after):.2f} ms vs {statistics.median(plain):.2f} ms",
+        (after, plain_after),
+        (frames, plain),
     )
-    game = world.game
-    game.step(reloads)  # the reload phase's frames again, without its reloads
+    world.game.step(reloads)  # the reload phase's frames again, without its reloads
     alone, plain_alone = _frames_and_plain_loops(world, config.frames)
-    results.put(
+    _put_frame_ratio(
+        results,
         f"update.{n}.frames_alone_ratio",
-        statistics.median(alone) / statistics.median(after),
-        "x",
         f"headless update {tag}: the same frames again without reloads / after the reloads",
-        note=f"frame p50 {statistics.median(alone):.2f} ms vs {statistics.median(after):.2f} ms; "
-        f"plain loop {statistics.median(plain_alone):.2f} ms; the control of the figure above",
+        (alone, plain_alone),
+        (after, plain_after),
     )
     results.details.setdefault("update", {})[str(n)] = {
         "frame_ms": frames,
@@ -89,6 +86,26 @@ def record_update(world: World, config: Config, results: Results) -> None:
         "plain_alone_ms": plain_alone,
         "reloads": reloads,
     }
+
+
+def _put_frame_ratio(
+    results: Results,
+    key: str,
+    label: str,
+    later: tuple[list[float], list[float]],
+    earlier: tuple[list[float], list[float]],
+) -> None:
+    """Put the ratio of two blocks' median frames; each block is (frames, plain loops)."""
+    (frames, plain), (frames_then, plain_then) = later, earlier
+    median = statistics.median
+    results.put(
+        key,
+        median(frames) / median(frames_then),
+        "x",
+        label,
+        note=f"frame p50 {median(frames):.2f} ms vs {median(frames_then):.2f} ms; "
+        f"plain loop {median(plain):.2f} ms vs {median(plain_then):.2f} ms",
+    )
 
 
 def _frames_and_plain_loops(world: World, count: int) -> tuple[list[float], list[float]]:
