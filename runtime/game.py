@@ -65,6 +65,7 @@ from runtime.scripting import (
     PlaceholderScript,
     Plugin,
     Script,
+    changes_lookup,
     instantiate,
     overrides_hook,
     plugin_name_of,
@@ -112,14 +113,15 @@ def _runs_game_code(s: Script, hook: str, known: dict[type, bool] | None = None)
     object without an attribute of that name of its own, has nothing to call: a
     scene of 100,000 such scripts spent a quarter of a second starting them one by
     one. The class is read statically (no descriptor runs outside the guard), and
-    each answer is kept in `known` for the rest of the caller's batch, if given.
+    each answer is kept in `known` for the caller's batch, if given, until a hook
+    runs (game code may give a class a hook; the caller then clears it).
     """
     if hook in s.__dict__:
         return True
     cls = type(s)
     runs = known.get(cls) if known is not None else None
     if runs is None:
-        runs = overrides_hook(cls, hook)
+        runs = changes_lookup(cls) or overrides_hook(cls, hook)
         if known is not None:
             known[cls] = runs
     return runs
@@ -229,6 +231,8 @@ class RunningScene:
         d["_hp_state"] = INITED
         if _runs_game_code(s, "on_init", known):
             self.game.call_script(self, e, s, "on_init")
+            if known is not None:
+                known.clear()  # the hook may have changed a class
         self._to_start.append((e, s))
         return True
 
@@ -288,6 +292,7 @@ class RunningScene:
                     s.__dict__["_hp_state"] = STARTED
                     if _runs_game_code(s, "on_start", known):
                         self.game.call_script(self, e, s, "on_start")
+                        known.clear()  # the hook may have changed a class
 
     def apply_destroys(self) -> None:
         """Remove the entities destroyed during the frame (``on_deinit`` first)."""

@@ -161,6 +161,8 @@ class Plugin(_Fielded):
 
 #: A class's own namespace, read without running any descriptor or metaclass code.
 _own_namespace = type.__dict__["__dict__"].__get__
+#: A class's method resolution order as `type` keeps it, past any metaclass.
+_mro_of = type.__dict__["__mro__"].__get__
 
 #: The engine's own empty hooks, by name: `Script`'s and `Plugin`'s as defined here
 #: (plugin code may patch either class).
@@ -172,25 +174,29 @@ for _base in (Script, Plugin):
 
 
 def overrides_hook(cls: type, hook: str) -> bool:
-    """Whether calling `hook` on an object of `cls` may run more than an empty hook.
+    """Whether a class of `cls`'s method resolution order defines `hook` as its own.
 
-    True when a class of its method resolution order defines the hook other than
-    `Script` and `Plugin` do, or changes the attribute lookup itself
-    (``__getattribute__``), or nothing defines it (the call says so). Read
-    statically, from each class's own namespace: no descriptor or metaclass of
-    plugin code runs, so asking is never game code (a descriptor whose
-    ``__get__`` raises for a class used to stop the frame it was asked in).
+    True when one defines it other than `Script` and `Plugin` do (as defined
+    here: plugin code may patch either), or when nothing defines it (a call
+    says so). Read statically, from each class's own namespace and its MRO as
+    `type` keeps it: no descriptor or metaclass of plugin code runs, so asking
+    is never game code (a descriptor whose ``__get__`` raised for a class used
+    to stop the frame it was asked in). An attribute lookup a class changes
+    (`changes_lookup`) is not looked at: whether a script updates is its
+    class's to say.
     """
-    mro = cls.__mro__
-    if any("__getattribute__" in _own_namespace(k) for k in mro[:-1]):  # but object's
-        return True
     empty = _EMPTY_HOOKS.get(hook, ())
-    for k in mro:
+    for k in _mro_of(cls):
         namespace = _own_namespace(k)
         if hook in namespace:
             found = namespace[hook]
             return not any(found is e for e in empty)
     return True
+
+
+def changes_lookup(cls: type) -> bool:
+    """Whether a class of `cls`'s MRO (but `object`) defines ``__getattribute__``, statically."""
+    return any("__getattribute__" in _own_namespace(k) for k in _mro_of(cls)[:-1])
 
 
 class PlaceholderScript(Script):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 import pytest
@@ -642,3 +643,81 @@ def test_a_hook_read_through_a_descriptor_or_a_patched_base_still_runs_under_the
         described = game.scene.find("Described").scripts[0]
         assert described.started and described.updates == 2
         assert game.scene.find("Plain").scripts[0].started
+
+
+def test_a_hook_game_code_gives_a_class_during_the_start_runs_for_its_later_objects(
+    make_project,
+):
+    # Which classes have hooks is kept per batch, until a hook runs: B has none when B1
+    # starts, then A's hooks give it some, which B2 must run.
+    root = make_project(
+        plugins={
+            "m": {
+                "__init__.py": """
+                from runtime import Script
+
+                LOG = []
+
+                class B(Script):
+                    pass
+
+                class A(Script):
+                    def on_init(self, ctx):
+                        B.on_init = lambda self, ctx: LOG.append(("init", int(ctx.handle)))
+
+                    def on_start(self, ctx):
+                        B.on_start = lambda self, ctx: LOG.append(("start", int(ctx.handle)))
+                """
+            }
+        },
+        scene=[
+            entity(1, "B1", scripts=[script("m:B")]),
+            entity(2, "A", scripts=[script("m:A")]),
+            entity(3, "B2", scripts=[script("m:B")]),
+        ],
+    )
+    with Game(root) as game:
+        game.step(1)
+        b2 = game.scene.find("B2").scripts[0]
+        log = sys.modules[type(b2).__module__].LOG
+        assert log == [("init", 3), ("start", 3)]
+
+
+def test_a_metaclass_is_not_asked_for_a_classes_hooks_outside_the_guard(make_project):
+    root = make_project(
+        plugins={
+            "m": {
+                "__init__.py": """
+                from runtime import Plugin, Script
+
+                state = {"playing": False}
+
+                class Meta(type):
+                    def __getattribute__(cls, name):
+                        if name in ("__mro__", "on_update") and state["playing"]:
+                            raise RuntimeError("metaclass asked for " + name)
+                        return type.__getattribute__(cls, name)
+
+                class P(Plugin, metaclass=Meta):
+                    n: int = 0
+
+                    def on_update(self, ctx, dt):
+                        self.n += 1
+                        state["playing"] = True
+
+                class Inert(Script):
+                    # Answers every attribute itself, and defines no on_update: it is not
+                    # updated (as before), however its lookup would answer.
+                    def __getattribute__(self, name):
+                        return object.__getattribute__(self, name)
+                """
+            }
+        },
+        scene=[entity(1, "Inert", scripts=[script("m:Inert")])],
+    )
+    with Game(root) as game:
+        game.step(3)
+        assert game.halt_reason is None
+        assert game.plugin_objects["m"].n == 3
+        rs = game.running_scene(game.scene)
+        assert rs is not None and rs.updaters() == []
