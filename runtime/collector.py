@@ -9,9 +9,9 @@ these bursts leaves cycles to collect that could not wait until after it.
 A scene loaded or copied lives on: its objects go straight to the oldest
 generation (``keep``), where they are not walked again until a full collection.
 The look-ahead's copy stays young: its world is thrown away at once. A reload
-that rebuilds objects collects the youngest generation just before, and moves
-what it made to the oldest at the commit unless the look-ahead ran frames
-(whose world it would move too).
+that rebuilds a good part of a scene collects the two younger generations just
+before, and moves what it made to the oldest at the commit unless the
+look-ahead ran frames (whose world it would move too).
 """
 
 from __future__ import annotations
