@@ -471,6 +471,10 @@ class Game:
         self.reload_count = 0
         self._reload_listeners: list[Callable[[ReloadReport], None]] = []
         self.reload_participants: list[Callable[[dict[str, Any]], Callable[[], None] | None]] = []
+        #: While the participants of a reload prepare: the old classes whose objects its
+        #: commit migrates in place (they stay themselves, their attributes change: fields
+        #: added, removed or converted by the rules). Empty at any other time.
+        self.migrating_in_place: frozenset[type] = frozenset()
         #: Saved plugin paths not loaded yet: the one queue between the watcher and the game.
         self.changes = PendingChanges()
         self._plugin_ctx = PluginContext(self)
@@ -1188,6 +1192,11 @@ class Game:
         raises, the whole reload rolls back. It returns a function called in
         the notify step, once every swap is done (or ``None``); if that raises,
         the error is logged and the reload stands.
+
+        A reload never changes an object it replaces by a new one. The objects it
+        keeps change class at the commit, and those of the classes in
+        `migrating_in_place` change their attributes too: a participant that
+        compares state before and after copies theirs in ``prepare``.
         """
         self.reload_participants.append(prepare)
 

@@ -133,6 +133,15 @@ class Mover(Script):
 """
 
 
+#: A field edit whose reload rebuilds every Mover: an ``on_after_reload`` runs on new objects
+#: (a field edit alone migrates the kept objects in place).
+REBUILT = (
+    "    speed: float = {speed}\n\n"
+    "    def on_after_reload(self, ctx, report):\n"
+    "        self.heard = True\n"
+)
+
+
 def mover_lab(tmp_path: Path, init: str = "") -> Any:
     """A project of five Movers (`MOVER`), with `init` as its package's __init__.py."""
     from .reload_lab import Lab, entity
@@ -158,7 +167,7 @@ def counted_young_collections(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 def test_objects_a_reload_rebuilds_join_the_oldest_generation_unless_it_looked_ahead(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, frames_ahead: int
 ) -> None:
-    # A field edit rebuilds every object; left young, they were all walked by the
+    # A rebuild makes every object anew; left young, they were all walked by the
     # collections of the next frames. A look-ahead's world, thrown away, is young too:
     # when one ran, nothing is moved.
     from runtime.reload import restore
@@ -169,7 +178,7 @@ def test_objects_a_reload_rebuilds_join_the_oldest_generation_unless_it_looked_a
     lab = mover_lab(tmp_path)
     with lab.game(look_ahead_frames=frames_ahead) as game:
         game.step(2)
-        lab.write("game/mover.py", MOVER.format(extra="    speed: float = 2.0\n"))
+        lab.write("game/mover.py", MOVER.format(extra=REBUILT.format(speed=2.0)))
         report = game.reload()
         assert report.ok, report.details()
         rebuilt = scripts_of(game, "Mover")
@@ -190,9 +199,9 @@ def test_a_code_only_edit_does_not_collect_the_young_generation_first(
         game.step(1)
         lab.write("game/mover.py", MOVER.format(extra="").replace("+= 1", "+= 2"))
         assert game.reload().ok
-        lab.write("game/mover.py", MOVER.format(extra="    speed: float = 2.0\n"))
+        lab.write("game/mover.py", MOVER.format(extra=REBUILT.format(speed=2.0)))
         assert game.reload().ok
-    assert collected == [True]  # the field edit only
+    assert collected == [True]  # the rebuild only
 
 
 def test_a_reload_leaves_the_collector_alone_when_the_game_turned_it_off(
@@ -204,11 +213,11 @@ def test_a_reload_leaves_the_collector_alone_when_the_game_turned_it_off(
         game.step(1)
         gc.disable()
         try:
-            lab.write("game/mover.py", MOVER.format(extra="    speed: float = 2.0\n"))
+            lab.write("game/mover.py", MOVER.format(extra=REBUILT.format(speed=2.0)))
             assert game.reload().ok
             assert not gc.isenabled()
         finally:
             gc.enable()
-        lab.write("game/mover.py", MOVER.format(extra="    speed: float = 3.0\n"))
+        lab.write("game/mover.py", MOVER.format(extra=REBUILT.format(speed=3.0)))
         assert game.reload().ok
     assert collected == [True]  # the second reload only

@@ -723,8 +723,11 @@ def test_a_declared_field_that_cannot_be_stored_is_reset_and_named(lab):
 
 
 #: A layout change (a new field): the reload rebuilds every Mover, it cannot keep them.
-MOVER_V1_MORE = MOVER_V1.replace(
-    "    speed: float = 2.0\n", "    speed: float = 2.0\n    more: int = 0\n"
+#: An edit whose reload rebuilds the scripts (new objects): an ``on_after_reload``
+#: runs on objects of the new class before the commit, so they cannot be kept.
+MOVER_V1_REBUILT = (
+    MOVER_V1.replace("    speed: float = 2.0\n", "    speed: float = 2.0\n    more: int = 0\n")
+    + "\n    def on_after_reload(self, ctx, report):\n        self.more = 1\n"
 )
 
 
@@ -734,7 +737,7 @@ def test_old_objects_are_freed_by_the_reload_itself_not_by_a_later_gc(lab):
     with lab.game() as game:
         game.step(1)
         old = weakref.ref(scripts_of(game, "Mover")[0])
-        lab.write("game/mover.py", MOVER_V1_MORE)
+        lab.write("game/mover.py", MOVER_V1_REBUILT)
         gc.disable()  # a reference cycle would keep them until the collector ran
         try:
             assert game.reload().ok
@@ -751,7 +754,7 @@ def test_stale_reference_diagnostic_follows_an_old_object_to_its_holder(lab):
     registry = Registry()
     with lab.game() as game:
         registry.listeners["on_hit"] = scripts_of(game, "Mover")[0]
-        lab.write("game/mover.py", MOVER_V1_MORE)
+        lab.write("game/mover.py", MOVER_V1_REBUILT)
         assert game.reload().ok
         text = "\n".join(game.stale_references())
         assert "a Mover object of the old code, held by" in text, text

@@ -266,18 +266,38 @@ def test_a_script_spawned_just_before_the_reload_runs_the_new_code(tmp_path):
         assert mover.steps == 50
 
 
-def test_a_layout_change_rebuilds_the_objects(lab):
+def test_a_layout_change_keeps_the_objects_and_migrates_them_in_place(lab):
     with lab.game() as game:
         game.step(2)
         old = movers(game)
+        old_class = type(old[0])
+        told: list[frozenset[type]] = []
+        game.add_reload_participant(lambda fresh: told.append(game.migrating_in_place))
         lab.write(
             "game/mover.py",
-            v(1).replace("    steps: int = 0\n", "    steps: int = 0\n    hp: int = 3\n"),
+            v(1)
+            .replace("    steps: int = 0\n", "    steps: int = 0\n    hp: int = 3\n")
+            .replace("    trail: list = []\n", "")
+            .replace("        self.trail.append(self.steps)\n        del self.trail[:-3]\n", ""),
         )
-        assert game.reload().ok
+        report = game.reload()
+        assert report.ok, report.details()
+        assert {(n.field, n.kind) for n in report.notes} == {("hp", "added"), ("trail", "stashed")}
         now = movers(game)
-        assert all(n is not o for n, o in zip(now, old, strict=True))
-        assert [(s.steps, s.hp) for s in now] == [(2, 3), (2, 3)]
+        assert all(n is o for n, o in zip(now, old, strict=True))
+        assert all(type(s) is game.registry.resolve("game.mover:Mover") for s in now)
+        assert [(s.velocity, s.steps, s.hp, stash_of(s)) for s in now] == [
+            ((1.0, 0.0), 2, 3, {"trail": [1, 2]}),
+            ((0.0, 2.0), 2, 3, {"trail": [1, 2]}),
+        ]
+        assert all("trail" not in vars(s) for s in now)
+        # The participants knew, while they prepared, whose attributes would change.
+        assert told == [frozenset({old_class})] and not game.migrating_in_place
+        told.clear()
+        del old_class
+        game.step(1)
+        assert [s.steps for s in now] == [3, 3]
+        assert not game.stale_references()
 
 
 def test_a_class_with_on_after_reload_is_rebuilt_and_hears_it(lab):
@@ -324,7 +344,7 @@ def test_a_stash_of_removed_fields_is_kept_with_the_object(lab):
         assert all(s.trail == [1] and not stash_of(s) for s in movers(game))
 
 
-def test_a_stash_holding_a_value_for_a_field_rebuilds_the_objects(lab):
+def test_a_stash_holding_a_value_for_a_field_is_looked_at_and_the_objects_kept(lab):
     with lab.game() as game:
         game.step(2)
         as_text = (
@@ -338,8 +358,15 @@ def test_a_stash_holding_a_value_for_a_field_rebuilds_the_objects(lab):
         assert game.reload().ok  # a field at its default may take the stash's value: checked
         now = movers(game)
         assert all(
-            n is not o and stash_of(n)["steps"] == 2 for n, o in zip(now, before, strict=True)
+            n is o and n.steps == "" and stash_of(n)["steps"] == 2
+            for n, o in zip(now, before, strict=True)
         )
+        lab.write("game/mover.py", v(1))  # an int again: the stash gives 2 back
+        report = game.reload()
+        assert report.ok and ("steps", "unstashed") in {(n.field, n.kind) for n in report.notes}
+        again = movers(game)
+        assert all(n is o for n, o in zip(again, now, strict=True))
+        assert all(n.steps == 2 and not stash_of(n) for n in again)
 
 
 def test_a_refused_reload_leaves_the_kept_objects_their_old_class(lab):
@@ -430,7 +457,8 @@ def test_a_handle_past_64_bits_is_stored_and_comes_back_kept_or_rebuilt(tmp_path
         lab.write("game/aim.py", AIMER + "\n    def aim(self):\n        return 1\n")
         report = game.reload()  # kept: only the snapshot reads the column
         assert report.ok and not report.warnings, report.details()
-        lab.write("game/aim.py", AIMER + "    range: float = 5.0\n")
+        rebuilt = "\n    def on_after_reload(self, ctx, report):\n        self.seen = 1\n"
+        lab.write("game/aim.py", AIMER + rebuilt)
         report = game.reload()  # rebuilt: the column is decoded
         assert report.ok and not report.warnings, report.details()
         assert [s.target for s in scripts_of(game, "Aimer")] == big
@@ -463,3 +491,179 @@ def test_the_look_ahead_runs_a_paused_kept_script_the_reload_resumes(tmp_path):
         report = game.reload()
         assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
         assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
+
+
+#: A class whose next version changes its fields every way the rules know.
+FIELDS_V1 = """
+from runtime import Script, Vec2
+
+class Mover(Script):
+    velocity: Vec2 = Vec2(1.0, 0.0)
+    steps: int = 0
+    trail: list = []
+    label: str = "a"
+    level: int = 1
+
+    def on_update(self, ctx, dt):
+        self.steps += 1
+        self.trail.append(self.steps)
+"""
+
+#: steps retyped (an int no longer fits: reset, stashed), trail retyped (a list no
+#: longer fits a tuple), label's default changed, level removed, hp added.
+FIELDS_V2 = """
+from runtime import Script, Vec2
+
+class Mover(Script):
+    velocity: Vec2 = Vec2(1.0, 0.0)
+    steps: str = ""
+    trail: tuple = ()
+    label: str = "z"
+    hp: int = 3
+
+    def on_update(self, ctx, dt):
+        self.hp += 1
+"""
+
+#: Back to V1's fields but one: what the stash kept comes back where it fits.
+FIELDS_V3 = FIELDS_V1.replace('    label: str = "a"\n', '    label: str = "z"\n')
+
+
+def _fields_lab(root):
+    return Lab(
+        root,
+        {"game/__init__.py": INIT, "game/mover.py": FIELDS_V1},
+        [
+            entity(1, "A", ("game.mover:Mover", {"velocity": [1, 0], "level": 5})),
+            entity(2, "B", ("game.mover:Mover", {"velocity": [0, 2], "label": "b"})),
+            entity(3, "C", ("game.mover:Mover", {})),
+        ],
+    )
+
+
+def test_a_migration_in_place_gives_what_a_rebuild_gives(tmp_path, monkeypatch):
+    """The same edits, migrated in place in one game and rebuilt in the other."""
+    from runtime.reload import migrate
+
+    def run(root, in_place: bool) -> list[Any]:
+        lab = _fields_lab(root)
+        seen = []
+        with lab.game() as game:
+            game.step(2)
+            for version in (FIELDS_V2, FIELDS_V3, FIELDS_V2):
+                before = movers(game)
+                lab.write("game/mover.py", version)
+                if in_place:
+                    report = game.reload()
+                else:
+                    with monkeypatch.context() as m:
+                        m.setattr(migrate.ClassPlan, "patch", lambda self, objs: None)
+                        report = game.reload()
+                assert report.ok, report.details()
+                now = movers(game)
+                assert all((n is o) == in_place for n, o in zip(now, before, strict=True))
+                game.step(1)
+                seen.append(
+                    (
+                        list(report.notes),
+                        list(report.warnings),
+                        [dict(vars(s)) for s in now],
+                    )
+                )
+        return seen
+
+    kept, rebuilt = run(tmp_path / "kept", True), run(tmp_path / "rebuilt", False)
+    assert kept == rebuilt
+    # What the rules did, by kind: every one of them ran.
+    kinds = {n.kind for notes, warnings, _ in kept for n in notes + warnings}
+    assert {"added", "stashed", "reset", "default-updated", "unstashed"} <= kinds, kinds
+
+
+def test_a_refused_field_change_leaves_the_objects_their_class_and_state(tmp_path):
+    lab = _fields_lab(tmp_path / "proj")
+    with lab.game(look_ahead_frames=5) as game:
+        game.step(2)
+        old = movers(game)
+        old_class = type(old[0])
+        state = [(vars(s), dict(vars(s))) for s in old]
+        lab.write("game/mover.py", FIELDS_V2.replace("self.hp += 1", "self.hp += 1 // 0"))
+        report = game.reload()
+        assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
+        assert movers(game) == old and all(type(s) is old_class for s in old)
+        assert all(vars(s) is d and d == copy for s, (d, copy) in zip(old, state, strict=True))
+        game.step(1)
+        assert [s.steps for s in old] == [3, 3, 3]
+
+
+def test_the_look_ahead_runs_the_migrated_state(tmp_path):
+    lab = _fields_lab(tmp_path / "proj")
+    with lab.game(look_ahead_frames=5) as game:
+        game.step(2)
+        old = movers(game)
+        checks = "if self.hp < 3 or self.steps or self.trail or not hasattr(self, 'hp'):\n"
+        source = FIELDS_V2.replace("self.hp += 1", checks + "            raise KeyError('v2')")
+        lab.write("game/mover.py", source + "\n    def kept(self):\n        return 1\n")
+        report = game.reload()
+        assert report.ok, report.details()
+        assert [s.hp for s in movers(game)] == [3, 3, 3] and movers(game) == old
+
+
+def test_a_participant_that_refuses_a_field_change_leaves_the_old_state(tmp_path):
+    def refuse(fresh: dict[str, Any]) -> None:
+        raise RuntimeError("the editor is not ready")
+
+    lab = _fields_lab(tmp_path / "proj")
+    with lab.game() as game:
+        game.step(1)
+        old = movers(game)
+        state = [dict(vars(s)) for s in old]
+        game.add_reload_participant(refuse)
+        lab.write("game/mover.py", FIELDS_V2)
+        report = game.reload()
+        assert not report.ok and "not ready" in report.details()
+        assert movers(game) == old and [dict(vars(s)) for s in old] == state
+
+
+PROPERTY_FIELD = """
+from runtime import Script
+
+class Base(Script):
+    steps: int = 0
+    level: int = 1
+
+class Mover(Base):
+    @property
+    def level(self):
+        return self.__dict__.get("_level", 0)
+
+    @level.setter
+    def level(self, value):
+        self.__dict__["_level"] = value * 10
+"""
+
+
+def test_a_field_set_through_a_property_is_rebuilt_through_it(tmp_path):
+    lab = _fields_lab(tmp_path / "proj")
+    with lab.game() as game:
+        game.step(1)
+        old = movers(game)
+        lab.write("game/mover.py", PROPERTY_FIELD)
+        report = game.reload()
+        assert report.ok, report.details()
+        now = movers(game)
+        assert all(n is not o for n, o in zip(now, old, strict=True))
+        assert [s.level for s in now] == [50, 10, 10]
+
+
+def test_a_field_missing_from_an_object_s_dict_rebuilds_its_class(tmp_path):
+    lab = _fields_lab(tmp_path / "proj")
+    with lab.game() as game:
+        game.step(1)
+        old = movers(game)
+        del vars(old[1])["level"]  # the class default answers for it
+        lab.write("game/mover.py", FIELDS_V1.replace("level: int = 1", "level: float = 1.0"))
+        report = game.reload()
+        assert report.ok, report.details()
+        now = movers(game)
+        assert all(n is not o for n, o in zip(now, old, strict=True))
+        assert [s.level for s in now] == [5, 1, 1]

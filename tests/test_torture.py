@@ -229,26 +229,15 @@ def migrate(
 def retyped_classes(before: Snap, old: tm.Model, new: tm.Model) -> set[str]:
     """The type ids whose objects a reload keeps, giving them the new class.
 
-    By the documented rule: a class found under its type id with the same
-    fields (names, types, defaults, in order) and no ``on_after_reload``, none
-    of whose objects holds a dataclass value or a stashed value for a field.
+    By the documented rule: a class found under its type id with no
+    ``on_after_reload``, none of whose objects holds a dataclass value. Its
+    objects keep their identity whatever its fields do (their state is
+    migrated in place when the fields changed).
     """
     old_ids, new_ids = old.by_type_id(), new.by_type_id()
-
-    def layout(c: tm.ClassM) -> list[tuple[str, str, Any]]:
-        return [(f.name, f.type, tm.tag(f.default)) for f in c.fields]
-
-    out = {
-        tid
-        for tid, n in new_ids.items()
-        if tid in old_ids and layout(old_ids[tid]) == layout(n) and not (n.hooks or n.after_fault)
-    }
+    out = {tid for tid, n in new_ids.items() if tid in old_ids and not (n.hooks or n.after_fault)}
     for _, _, s in before.toy_scripts():
-        if s[0] != "S" or s[1] not in out:
-            continue
-        fields = {f.name for f in new_ids[s[1]].fields}
-        stashed = {k.partition(".")[0] for k in s[5]}
-        if stashed & fields or any(map(_holds_a_dataclass, s[4].values())):
+        if s[0] == "S" and s[1] in out and any(map(_holds_a_dataclass, s[4].values())):
             out.discard(s[1])
     return out
 

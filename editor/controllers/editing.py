@@ -299,18 +299,29 @@ class EditingController(QObject):
         self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
 
     def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
-        """A reload participant: the edited scene's script objects before the swap; compare after.
+        """A reload participant: the edited scene's scripts before the swap; compare after.
 
-        Only the objects are kept (columns built in C): a reload never changes
-        the attributes of an object it replaces, and one it keeps (its class
-        changed, nothing else) has nothing to compare. Only a script whose
-        object the reload replaced is compared as plain data, after.
+        Only the objects are kept (columns built in C): a reload never changes the
+        attributes of an object it replaces, and of those it keeps, it changes only
+        the attributes of the classes it migrates in place, whose attributes are
+        copied here. Only a script replaced, or migrated in place, is compared as
+        plain data, after.
         """
         scene = self.document.scene
         before = scene.script_columns()
-        return lambda: self._on_reload_committed(scene, before)
+        in_place = self.document.game.migrating_in_place
+        was: dict[int, tuple[type, dict[str, Any]]] = {}
+        if in_place:
+            was = {
+                k: (type(s), dict(vars(s)))
+                for k, s in enumerate(before.scripts)
+                if type(s) in in_place
+            }
+        return lambda: self._on_reload_committed(scene, before, was)
 
-    def _on_reload_committed(self, scene: Any, before: ScriptColumns) -> None:
+    def _on_reload_committed(
+        self, scene: Any, before: ScriptColumns, was: dict[int, tuple[type, dict[str, Any]]]
+    ) -> None:
         if scene is not self.document.scene:
             return
         after = scene.script_columns()
@@ -319,13 +330,20 @@ class EditingController(QObject):
         ):
             pairs = zip(before.scripts, after.scripts, before.entities, before.indices, strict=True)
             replaced = [p for p in pairs if p[0] is not p[1]]
+            replaced += [
+                (_as_it_was(*was[k]), after.scripts[k], before.entities[k], before.indices[k])
+                for k in was
+                if after.scripts[k] is before.scripts[k]
+            ]
         else:  # not a reload's doing, but be safe: match by entity and index
             now = {(e.handle, i): s for e, i, s in zip(*_columns(after), strict=True)}
             replaced = []
-            for e, i, old_script in zip(*_columns(before), strict=True):
+            for k, (e, i, old_script) in enumerate(zip(*_columns(before), strict=True)):
                 new_script = now.get((e.handle, i))
                 if new_script is not None and new_script is not old_script:
                     replaced.append((old_script, new_script, e, i))
+                elif new_script is not None and k in was:
+                    replaced.append((_as_it_was(*was[k]), new_script, e, i))
         resolve = self.document.edit_target.resolve
         same_type_id: dict[tuple[type, type], bool] = {}
         changes = []
@@ -375,3 +393,10 @@ class EditingController(QObject):
 
 def _columns(c: ScriptColumns) -> tuple[list[Entity], list[int], list[Script]]:
     return c.entities, c.indices, c.scripts
+
+
+def _as_it_was(cls: type, attrs: dict[str, Any]) -> Script:
+    """A stand-in for a script as it was before a reload migrated it in place (only read)."""
+    stand_in: Script = object.__new__(cls)
+    object.__setattr__(stand_in, "__dict__", attrs)
+    return stand_in

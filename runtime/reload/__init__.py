@@ -123,7 +123,11 @@ def _transaction(
         clock.lap("restore")
         looked_ahead = look_ahead(game, scope, snap, fresh, restored)  # 7
         clock.lap("look_ahead")
-        participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
+        game.migrating_in_place = frozenset(restored.patches)
+        try:
+            participant_commits = prepare_participants(game.reload_participants, fresh)  # 8
+        finally:
+            game.migrating_in_place = frozenset()
         clock.lap("prepare")
         watch.end()  # never interrupt the engine's own commit and notify steps
     except BaseException as raised:

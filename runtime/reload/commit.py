@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.history import exhaust, resume_all
 from runtime.plugins import LoadedPlugin
+from runtime.reload.migrate import FieldPatch
 from runtime.reload.restore import Restored
 from runtime.reload.snapshot import Snapshot
 from runtime.reload.state import Scope
@@ -53,7 +54,7 @@ def commit_generation(
     targets = snap.targets
     k = targets.scripts
     olds, news = targets.objects, restored.objects
-    resumed = _retype(snap, restored.retyped)
+    resumed = _retype(snap, restored.retyped, restored.patches)
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
     old_scripts, new_scripts = olds[:k], news[:k]
     rebuilt_scripts = list(map(operator.is_not, old_scripts, new_scripts))
@@ -108,20 +109,25 @@ def commit_generation(
 _handle_of = operator.attrgetter("handle")
 
 
-def _retype(snap: Snapshot, retyped: dict[type, type]) -> bool:
+def _retype(snap: Snapshot, retyped: dict[type, type], patches: dict[type, FieldPatch]) -> bool:
     """Give the objects the restore step kept their new class (passes in C, per class).
 
-    As a rebuilt object would, a kept one loses its paused mark: a reload resumes
-    a script paused after an exception. Returns whether one had the mark.
+    Those of a class whose layout changed are migrated in place first, by the
+    restore step's patch. As a rebuilt object would, a kept one loses its
+    paused mark: a reload resumes a script paused after an exception. Returns
+    whether one had the mark.
     """
     resumed = False
     olds = snap.targets.objects
     for cls, positions in snap.classes:
         new_cls = retyped.get(cls)
-        if new_cls is not None:
-            kept = list(map(olds.__getitem__, positions))
-            exhaust(map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls)))
-            resumed = resume_all(list(map(_dict_of, kept))) or resumed
+        if new_cls is None:
+            continue
+        kept = list(map(olds.__getitem__, positions))
+        patch = patches.get(cls)
+        dicts = list(map(_dict_of, kept)) if patch is None else patch.apply(kept)
+        resumed = resume_all(dicts) or resumed
+        exhaust(map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls)))
     return resumed
 
 

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore
 from runtime.guard import BudgetExceeded, GameExit
+from runtime.history import exhaust
 from runtime.input import FrameInput
 from runtime.plugins import LoadedPlugin, describe_error
 from runtime.reload.restore import ClassFinder, Restored
@@ -78,6 +79,7 @@ def look_ahead(
         for old, new in zip(snap.targets.objects, restored.objects, strict=True)
         if new is not None and new is not old
     }
+    replaced.update(_migrated_in_place(snap, restored))
     callbacks = CallbackStore()
     callbacks.replace_all(
         restored.timers, restored.subscriptions, restored.messages, restored.emitted
@@ -111,6 +113,27 @@ def look_ahead(
     finally:
         scratch.close()
     return ran
+
+
+def _migrated_in_place(snap: Snapshot, restored: Restored) -> dict[int, Any]:
+    """What the kept objects of the classes whose layout changed will be, by ``id`` of each.
+
+    New objects of the new class with the dicts the commit would give them:
+    until the commit the live ones keep their old state, and the copy must
+    start from the new one.
+    """
+    out: dict[int, Any] = {}
+    olds = snap.targets.objects
+    for cls, positions in snap.classes:
+        patch = restored.patches.get(cls)
+        if patch is None:
+            continue
+        kept = list(map(olds.__getitem__, positions))
+        new_cls = restored.retyped[cls]
+        news: list[Any] = list(map(object.__new__, itertools.repeat(new_cls, len(kept))))
+        exhaust(map(setattr, news, itertools.repeat("__dict__"), patch.patched(kept)))
+        out.update(zip(map(id, kept), news, strict=True))
+    return out
 
 
 def _frames_near_the_budget(game: Game) -> bool:

@@ -38,7 +38,7 @@ from runtime.reload.stash import (
 )
 from runtime.reload.state import UNENCODABLE_MARK, Notes, ReloadFailed
 from runtime.scripting import STASH_KEY, is_data_descriptor, module_path
-from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb
+from runtime.snapshot import Unencodable, Unresolved, build_dataclass, packb, unpackb
 from runtime.values import Color, Handle, Vec2
 
 _NO_DEFAULT_CHECK = object()
@@ -189,6 +189,93 @@ class NestedMigration:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class FieldPatch:
+    """What a migration in place changes in the dicts of one class's objects (`ClassPlan.patch`).
+
+    Attributes:
+        removed: the fields the new class no longer declares (their values are
+            in the new stashes).
+        columns: ``(field, each object's new value)`` of each field that is new
+            or whose values the rules looked at; the others keep their values.
+        stashes: each object's new stash (empty: none), or ``None`` when no
+            object has one and none was made.
+    """
+
+    removed: tuple[str, ...]
+    columns: tuple[tuple[str, list[Any]], ...]
+    stashes: list[dict[str, Any]] | None
+
+    def apply(self, objs: list[Any]) -> list[dict[str, Any]]:
+        """Change the dicts of `objs` (the objects the patch was made for, in its order).
+
+        What the commit step does. Returns the dicts.
+        """
+        dicts = list(map(_dict_of, objs))
+        self._apply(dicts)
+        return dicts
+
+    def patched(self, objs: list[Any]) -> list[dict[str, Any]]:
+        """Copies of the dicts of `objs`, changed as `apply` changes theirs (left as they are)."""
+        dicts = list(map(dict.copy, map(_dict_of, objs)))
+        self._apply(dicts)
+        return dicts
+
+    def _apply(self, dicts: list[dict[str, Any]]) -> None:
+        nothing = itertools.repeat(None)
+        for name in self.removed:
+            exhaust(map(dict.pop, dicts, itertools.repeat(name), nothing))
+        for name, col in self.columns:
+            exhaust(map(dict.__setitem__, dicts, itertools.repeat(name), col))
+        if self.stashes is not None:
+            some = list(map(bool, self.stashes))
+            key = itertools.repeat(STASH_KEY)
+            exhaust(
+                map(
+                    dict.__setitem__,
+                    itertools.compress(dicts, some),
+                    key,
+                    itertools.compress(self.stashes, some),
+                )
+            )
+            if not all(some):
+                none = map(operator.not_, some)
+                exhaust(map(dict.pop, itertools.compress(dicts, none), key, nothing))
+
+
+class _RebuildInstead(Exception):
+    """Objects a migration in place cannot take: they are rebuilt instead.
+
+    A field the rules look at is missing from an object's dict (a slot, or a
+    field lost), or a stashed value that could come back is not plain data.
+    """
+
+
+class _LiveColumns:
+    """The values of each stored field of live objects, read from their dicts when asked."""
+
+    def __init__(self, dicts: list[dict[str, Any]], names: list[str]) -> None:
+        self._dicts = dicts
+        self._names = names
+        #: The lists given out, by id (held here, so that no other list takes an id).
+        self._given: dict[int, list[Any]] = {}
+
+    def __getitem__(self, i: int) -> list[Any]:
+        try:
+            col = list(map(operator.itemgetter(self._names[i]), self._dicts))
+        except KeyError:
+            raise _RebuildInstead(self._names[i]) from None
+        self._given[id(col)] = col
+        return col
+
+    def gave(self, col: list[Any]) -> bool:
+        """Whether `col` is one of the columns read here, as it was read."""
+        return self._given.get(id(col)) is col
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
 class ClassPlan:
     """How to turn stored objects of one old class into objects of its new class.
 
@@ -253,6 +340,8 @@ class ClassPlan:
                 "and comes back with the field",
             )
         self.careful = careful
+        #: the stored field names, in column order
+        self.stored_names = list(names)
         self.names = list(new_fields)
         # Fields behind a property or a slot are set through it, one object at a time;
         # the others go straight into each object's __dict__. Every object has a
@@ -312,32 +401,11 @@ class ClassPlan:
             ReloadFailed: the new class refuses a stored value.
         """
         n = len(states)
-        # Each object's own stash (copied: the stored one is the snapshot's), when any
-        # object has one or the rules may put values aside.
-        kept: list[dict[str, Any]] | None = None
-        if stashes is not None:
-            if any(map(operator.is_, stashes, itertools.repeat(None))):
-                kept = [dict(s) if s else {} for s in stashes]
-            else:  # every object has one: copied in C
-                kept = list(map(dict.copy, typing.cast(list[dict[str, Any]], stashes)))
-        elif not self.unchanged:
-            kept = list(map(dict, itertools.repeat((), n)))
-        # Every key any stash has, once: a field's own column only ever puts in or takes
-        # out its own key, so what the others find is what they would have found.
-        stashed = set(itertools.chain.from_iterable(kept)) if kept is not None else set()
-        new_columns = [self._column(step, columns, kept, n, stashed) for step in self.steps]
-        if kept is not None:
-            for name, i in self.removed:
-                plain = stored_plain_column(columns[i])
-                if plain is not None:  # each value's stored form, made in C
-                    exhaust(map(dict.__setitem__, kept, itertools.repeat(name), plain))
-                    continue
-                for stash, value in zip(kept, columns[i], strict=True):
-                    self._stash(stash, name, value)
+        new_columns, kept = self._migrate(columns, stashes, n, as_is=True)
         objs: list[Any] = list(map(object.__new__, itertools.repeat(self.cls, n)))
         dicts = list(map(_dict_of, objs))
         keys, cols = [], []
-        for name, col in zip(self.names, new_columns, strict=True):
+        for name, col in zip(self.names, typing.cast(list[list[Any]], new_columns), strict=True):
             if name in self.through_setter:
                 self._set_each(objs, name, col)
             else:
@@ -371,6 +439,101 @@ class ClassPlan:
                 if stash:
                     d[STASH_KEY] = stash
         return objs
+
+    def patch(self, objs: list[Any]) -> FieldPatch | None:
+        """What migrating `objs` in place, by the rules, changes in their dicts; or ``None``.
+
+        `objs` are the live objects of the stored class, whose values must be
+        plain data (`runtime.reload.snapshot.Snapshot.plain_values`): the rules
+        then read the very values the snapshot stored. Nothing of `objs` is
+        changed here. ``None``: they must be rebuilt (a check of every value was
+        asked for, a field is set through a property or a slot, or a field the
+        rules look at is missing from an object's dict).
+        """
+        if self.careful or self.through_setter:
+            return None
+        dicts = list(map(_dict_of, objs))
+        stashes = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
+        live = _LiveColumns(dicts, self.stored_names)
+        try:
+            new_columns, kept = self._migrate(
+                typing.cast(Sequence[list[Any]], live),
+                stashes if any(stashes) else None,
+                len(objs),
+                as_is=False,
+            )
+        except _RebuildInstead:
+            return None
+        # A column the rules looked at and gave back as it was (every value of a retyped
+        # field fits, say) is what the dicts hold already.
+        changed = tuple(
+            (name, col)
+            for name, col in zip(self.names, new_columns, strict=True)
+            if col is not None and not live.gave(col)
+        )
+        return FieldPatch(tuple(name for name, _ in self.removed), changed, kept)
+
+    def _migrate(
+        self,
+        columns: Sequence[list[Any]],
+        stashes: Sequence[dict[str, Any] | None] | None,
+        n: int,
+        *,
+        as_is: bool,
+    ) -> tuple[list[list[Any] | None], list[dict[str, Any]] | None]:
+        """The new values of every field (in `names` order), and each object's new stash.
+
+        `columns` holds the stored values of each stored field; `stashes` each
+        object's stash (``None``: no object has one). A field whose stored
+        column is taken as it is gives that column, or ``None`` when `as_is` is
+        false (a migration in place leaves those values where they are). The
+        stashes are ``None`` when no object has one and none can change.
+        """
+        # Each object's own stash (copied: the stored one is the snapshot's, or the
+        # live object's), when any object has one or the rules may put values aside.
+        kept: list[dict[str, Any]] | None = None
+        if stashes is not None:
+            if any(map(operator.is_, stashes, itertools.repeat(None))):
+                kept = [dict(s) if s else {} for s in stashes]
+            else:  # every object has one: copied in C
+                kept = list(map(dict.copy, typing.cast(list[dict[str, Any]], stashes)))
+        elif not self.unchanged:
+            kept = list(map(dict, itertools.repeat((), n)))
+        # Every key any stash has, once: a field's own column only ever puts in or takes
+        # out its own key, so what the others find is what they would have found.
+        stashed = set(itertools.chain.from_iterable(kept)) if kept is not None else set()
+        if not as_is and kept is not None:
+            # The live stashes' values: one that comes back into a field must be a copy,
+            # as one decoded from the blob is (the old stash is the state before).
+            for name in stashed & self.field_names:
+                _copy_stashed(kept, name)
+        new_columns: list[list[Any] | None] = [
+            self._column(step, columns, kept, n, stashed)
+            if as_is or not self._as_is(step, stashed)
+            else None
+            for step in self.steps
+        ]
+        if kept is not None:
+            for name, i in self.removed:
+                plain = stored_plain_column(columns[i])
+                if plain is not None:  # each value's stored form, made in C
+                    exhaust(map(dict.__setitem__, kept, itertools.repeat(name), plain))
+                    continue
+                for stash, value in zip(kept, columns[i], strict=True):
+                    self._stash(stash, name, value)
+        return new_columns, kept
+
+    def _as_is(self, step: tuple[str, int, Any, bool, Any], stashed: set[str]) -> bool:
+        """Whether the rules take a stored field's column as it is (`stashed`: every stash key)."""
+        name, i, _, check_type, old_default = step
+        nested = self.nested is not None and bool(self.nested.records)
+        return i >= 0 and not (
+            self.careful
+            or check_type
+            or old_default is not _NO_DEFAULT_CHECK
+            or name in stashed
+            or nested
+        )
 
     def _column(
         self,
@@ -411,11 +574,11 @@ class ClassPlan:
                 detail = "field is back; its value came back from the stash"
                 self.notes.add(tid, name, "unstashed", detail, back_count)
             return out
+        if self._as_is(step, stashed):
+            return columns[i]
         col = columns[i]
         nested = self.nested if self.nested is not None and self.nested.records else None
         checks_default = old_default is not _NO_DEFAULT_CHECK
-        if not (self.careful or check_type or checks_default or in_stash or nested):
-            return col
         assert kept is not None
         misfit = f"value no longer fits {type_name(spec.annotation)}"
         if check_type and not (self.careful or nested):
@@ -625,6 +788,31 @@ class ClassPlan:
                 "undeclared",
                 "undeclared attribute carried over as is (declare it as a field)",
             )
+
+
+def _copy_stashed(stashes: list[dict[str, Any]], name: str) -> None:
+    """Give the stashes that hold `name` a copy of its value, when it can change in place.
+
+    Stashed values are plain data (`runtime.fields.to_plain`): a msgpack round
+    trip copies a whole column in C.
+
+    Raises:
+        _RebuildInstead: a value is not plain data after all (the objects are rebuilt).
+    """
+    has = list(map(operator.contains, stashes, itertools.repeat(name)))
+    having = stashes if all(has) else list(itertools.compress(stashes, has))
+    values = list(map(operator.itemgetter(name), having))
+    if set(map(type, values)) <= _PLAIN_ATOMS:
+        return
+    try:
+        copies = unpackb(packb(values))
+    except Unencodable:
+        raise _RebuildInstead(name) from None
+    exhaust(map(dict.__setitem__, having, itertools.repeat(name), copies))
+
+
+#: Plain values that cannot change in place.
+_PLAIN_ATOMS = frozenset({str, int, float, bool, type(None)})
 
 
 def _default_maker(spec: FieldSpec) -> Callable[[], Any]:

@@ -3,8 +3,10 @@
 Classes are found by type id in the new generation (or, for a class that moved
 to another module of its plugin, by qualified name); a script whose class is
 gone becomes a placeholder holding its data, and a placeholder whose class came
-back becomes a script again. Nothing is swapped in here: the result is a
-`Restored` for the commit step.
+back becomes a script again. The objects of a class whose values are plain
+data are kept instead, migrated in place when the class's fields changed (see
+`_kept_class`). Nothing is swapped in here: the result is a `Restored` for the
+commit step.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from runtime.fields import PlainDataError
 from runtime.guard import is_user_interrupt
 from runtime.plugins import GAME_CODE_ERRORS, LoadedPlugin, TypeRegistry, describe_error
 from runtime.reload.hooks import HookCache, hook_context, is_live, who
-from runtime.reload.migrate import ClassPlan, NestedMigration
+from runtime.reload.migrate import ClassPlan, FieldPatch, NestedMigration
 from runtime.reload.snapshot import HANDLE, TUPLE, VEC2, Snapshot, unpack_handles
 from runtime.reload.stash import object_from_data, stored_plain
 from runtime.reload.state import Notes, ReloadFailed, Scope, Target, Targets
@@ -66,6 +68,9 @@ class Restored:
         retyped: the new class of each old class whose objects stay themselves:
             in `objects` they are the old objects, which the commit step gives
             the new class (until then they keep the old one).
+        patches: what the commit step changes in the dicts of the kept objects of
+            an old class whose layout changed (`FieldPatch`), by old class; the
+            objects are untouched until then.
         young_collected: the collector's youngest generation was collected just
             before objects were rebuilt: what is young now is the reload's own
             (`runtime.collector.keep_young` may move it to the oldest generation).
@@ -80,6 +85,7 @@ class Restored:
     emitted: list[Emitted]
     retyped: dict[type, type] = field(default_factory=dict)
     young_collected: bool = False
+    patches: dict[type, FieldPatch] = field(default_factory=dict)
 
 
 def restore_objects(
@@ -116,20 +122,27 @@ def restore_objects(
     scripts = targets.scripts
     objects: list[Any] = [None] * len(targets)
     after_overrides = HookCache("on_after_reload")
-    # The objects of a class whose layout did not change keep their identity and
-    # take the new class at commit; the others are rebuilt from their decoded rows.
+    # The objects of a class whose values are plain data keep their identity and take
+    # the new class at commit, migrated in place when its layout changed; the others
+    # are rebuilt from their decoded rows.
     retyped: dict[type, type] = {}
+    patches: dict[type, FieldPatch] = {}
     stored = [(cls, index) for cls, index in snap.classes if cls is not PlaceholderScript]
     rebuilt_blobs = []
     rebuilding = 0  # objects
-    for (cls, index), layout, plain, group_blob in zip(
-        stored, layout_rows, snap.plain_groups, group_blobs, strict=True
+    for (cls, index), layout, plain, plain_values, group_blob in zip(
+        stored, layout_rows, snap.plain_groups, snap.plain_values, group_blobs, strict=True
     ):
-        t = targets[index[0]]
-        new_cls = _kept_class(t, layout, classes, after_overrides) if plain else None
-        if new_cls is not None:
-            retyped[cls] = new_cls
-            _put(objects, index, list(map(targets.objects.__getitem__, index)))
+        kept = None
+        if plain_values:
+            olds = list(map(targets.objects.__getitem__, index))
+            t = targets[index[0]]
+            kept = _kept_class(t, layout, classes, after_overrides, olds, plain, notes)
+        if kept is not None:
+            retyped[cls], patch = kept
+            if patch is not None:
+                patches[cls] = patch
+            _put(objects, index, olds)
         else:
             rebuilt_blobs.append(group_blob)
             rebuilding += len(index)
@@ -178,36 +191,57 @@ def restore_objects(
         game, callbacks, objects, snap.kept_owners, retyped, notes
     )
     restored = Restored(
-        tuple(objects), new_plugins, plugin_stashes, *rebuilt_callbacks, retyped, young_collected
+        tuple(objects),
+        new_plugins,
+        plugin_stashes,
+        *rebuilt_callbacks,
+        retyped,
+        young_collected,
+        patches,
     )
     _after_hooks(game, targets, restored.objects, sorted(hooked), draft_report())
     return restored
 
 
 def _kept_class(
-    t: Target, layout: list[Any], classes: ClassFinder, after_overrides: HookCache
-) -> type | None:
-    """The new class the objects of `t`'s class take as they are, or ``None``: rebuild them.
+    t: Target,
+    layout: list[Any],
+    classes: ClassFinder,
+    after_overrides: HookCache,
+    objs: list[Any],
+    plain: bool,
+    notes: Notes,
+) -> tuple[type, FieldPatch | None] | None:
+    """The new class the objects `objs` of `t`'s class take, kept; or ``None``: rebuild them.
 
-    They keep their identity when nothing of their state has to change: a
-    script class (not a plugin's) found under its type id whose fields are
-    the same names, types and defaults in the same order, with no
-    ``on_after_reload`` to run (it runs before the commit, on objects of the
-    new class) and an instance layout Python lets an object change to (no
-    other ``__slots__``, say). The caller has checked that their stored data is
-    plain: no enum, dataclass or int-subclass value of the old code, no
-    undeclared attribute, no stash that holds a value for a field.
+    They keep their identity when the class is a script class (not a
+    plugin's) found under its type id, with no ``on_after_reload`` to run (it
+    runs before the commit, on objects of the new class) and an instance
+    layout Python lets an object change to (no other ``__slots__``, say). The
+    caller has checked that their stored values are plain: no enum, dataclass
+    or int-subclass value of the old code, no undeclared attribute.
+
+    With the same fields (names, types, defaults, in the same order) and, as
+    `plain` says, no stash that holds a value for one of them, nothing of
+    their state changes: the patch is ``None``. Otherwise the rules migrate
+    them in place (`ClassPlan.patch`, whose notes go to `notes`), unless a
+    field is set through a property or a slot.
     """
     if t.plugin:
         return None
     type_id, module, qualname, names, anns, defaults = layout
     new_cls, moved = classes.new_class(type_id, module, qualname)
-    if new_cls is None or moved or after_overrides(new_cls):
+    if new_cls is None or moved or after_overrides(new_cls) or not can_take_class(t.obj, new_cls):
         return None
-    plan = ClassPlan(Notes(), type_id, new_cls, names, anns, defaults, careful=False)
-    if not plan.unchanged or not can_take_class(t.obj, new_cls):
+    own = Notes()  # kept only if the objects are migrated in place
+    plan = ClassPlan(own, type_id, new_cls, names, anns, defaults, careful=False)
+    if plain and plan.unchanged:
+        return new_cls, None
+    patch = plan.patch(objs)
+    if patch is None:
         return None
-    return new_cls
+    notes.update(own)
+    return new_cls, patch
 
 
 def can_take_class(obj: Any, cls: type) -> bool:

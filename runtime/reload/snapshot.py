@@ -64,6 +64,9 @@ class Snapshot:
         dataclass_layouts: the packed `_dataclass_layout` of every dataclass stored.
         plain_groups: for each class but `PlaceholderScript`, in `classes` order,
             whether its objects hold plain data only (see `_pack`).
+        plain_values: likewise, whether their values are plain data, whatever
+            their stashes hold: what the restore step needs to migrate them in
+            place (see `_pack`).
     """
 
     blob: bytes
@@ -74,6 +77,7 @@ class Snapshot:
     marked_unencodable: bool
     dataclass_layouts: bytes
     plain_groups: tuple[bool, ...] = ()
+    plain_values: tuple[bool, ...] = ()
 
 
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
@@ -116,16 +120,19 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     marked = False
     seen: dict[type, None] = {}
     try:
-        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
+        blob, plain, values = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
     except Unencodable:
         # Slow path, only when something cannot be stored: find it and say so by name.
         marked = _drop_unencodable(layout_rows, group_rows, callbacks, notes)
         seen.clear()
-        blob, plain = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
-        plain = tuple(False for _ in plain)  # a value was marked: every object is checked
+        blob, plain, values = _pack(layout_rows, group_rows, placeholders, callbacks, seen)
+        # A value was marked: every object is checked.
+        plain = values = tuple(False for _ in plain)
     layouts = packb([_dataclass_layout(cls) for cls in seen if dataclasses.is_dataclass(cls)])
     classes = tuple((cls, g.index) for cls, g in groups.items())
-    return Snapshot(blob, targets, classes, told, tuple(kept_owners), marked, layouts, plain)
+    return Snapshot(
+        blob, targets, classes, told, tuple(kept_owners), marked, layouts, plain, values
+    )
 
 
 def _pack(
@@ -134,28 +141,36 @@ def _pack(
     placeholders: list[list[Any]],
     callbacks: list[list[Any]],
     seen: dict[type, None],
-) -> tuple[bytes, tuple[bool, ...]]:
+) -> tuple[bytes, tuple[bool, ...], tuple[bool, ...]]:
     """The blob, each group's row packed on its own inside it; which groups hold plain data.
 
-    A group holds plain data when no value of it was stored by its class (a
-    dataclass, an enum, an int subclass), no object has an undeclared
-    attribute and no stash holds a value for one of its fields (one a field
-    at its default could take back): the restore step may then keep those
-    objects as they are and decode nothing of the group.
+    A group's values are plain when none of them was stored by its class (a
+    dataclass, an enum, an int subclass) and no object has an undeclared
+    attribute: the restore step may then migrate those objects in place,
+    from their live values, and decode nothing of the group. The group holds
+    plain data when, besides, no stash holds a value for one of its fields
+    (one a field at its default could take back): then objects whose class
+    kept its layout need no change at all.
+
+    Returns:
+        The blob, then for each group whether it holds plain data, and whether
+        its values are plain.
     """
     rows = []
     plain = []
+    values = []
     for layout, row in zip(layout_rows, group_rows, strict=True):
         classes: dict[type, None] = {}
         rows.append(packb(row, classes))
         stashes = row[7]
+        plain_values = not classes and row[4] is None
+        values.append(plain_values)
         plain.append(
-            not classes
-            and row[4] is None
-            and (stashes is None or not _stash_holds_fields(stashes, layout[3]))
+            plain_values and (stashes is None or not _stash_holds_fields(stashes, layout[3]))
         )
         seen.update(classes)
-    return packb([layout_rows, rows, placeholders, callbacks], seen), tuple(plain)
+    blob = packb([layout_rows, rows, placeholders, callbacks], seen)
+    return blob, tuple(plain), tuple(values)
 
 
 def _stash_holds_fields(stashes: list[dict[str, Any] | None], names: list[str]) -> bool:

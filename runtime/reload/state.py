@@ -116,6 +116,10 @@ class Notes:
         """Count `count` more objects that this note applies to."""
         self._counts[(type_id, field_name, kind, detail)] += count
 
+    def update(self, other: Notes) -> None:
+        """Add every note of `other` (in its order, after those already here)."""
+        self._counts.update(other._counts)
+
     def as_tuple(self) -> tuple[MigrationNote, ...]:
         """The notes, in the order they were first seen."""
         return tuple(
