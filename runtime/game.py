@@ -1194,9 +1194,10 @@ class Game:
         the error is logged and the reload stands.
 
         A reload never changes an object it replaces by a new one. The objects it
-        keeps change class at the commit, and those of the classes in
-        `migrating_in_place` change their attributes too: a participant that
-        compares state before and after copies theirs in ``prepare``.
+        keeps change class at the commit (and lose their paused mark), and those
+        of the classes in `migrating_in_place` change their fields too: a
+        participant that compares state before and after copies theirs in
+        ``prepare``.
         """
         self.reload_participants.append(prepare)
 

@@ -1,9 +1,10 @@
-"""Objects whose class layout did not change keep their identity across a reload.
+"""Scripts keep their identity across a reload, their fields migrated in place.
 
 The restore step keeps them and the commit step gives them the new class
-(`runtime.reload.restore.Restored.retyped`); the snapshot is written all the
-same. Everything else (a layout change, an ``on_after_reload``, a stash, a
-value stored by its class) rebuilds the objects as before. Each case here is
+(`runtime.reload.restore.Restored.retyped`), applying the rules' patch first
+when the class's fields changed (`Restored.patches`); the snapshot is written
+all the same. An ``on_after_reload``, a value stored by its class, a field
+behind a property still rebuild the objects. Each case here is
 held against the guarantee: state kept, new code running, a rollback leaving
 the old code and the very same objects.
 """
@@ -667,3 +668,20 @@ def test_a_field_missing_from_an_object_s_dict_rebuilds_its_class(tmp_path):
         now = movers(game)
         assert all(n is not o for n, o in zip(now, old, strict=True))
         assert [s.level for s in now] == [5, 1, 1]
+
+
+def test_the_look_ahead_runs_a_paused_script_migrated_in_place(tmp_path):
+    """A field edit resumes a paused kept script at the commit: its copy ahead runs too."""
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/raiser.py": RAISER},
+        [entity(1, "A", ("game.raiser:Raiser", {}))],
+    )
+    with lab.game(look_ahead_frames=5) as game:
+        game.step(1)  # raises: paused
+        (script,) = scripts_of(game, "Raiser")
+        lab.write("game/raiser.py", RAISER.replace("n: int = 0", "n: int = 0\n    extra: int = 1"))
+        report = game.reload()
+        assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
+        assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
+        assert "extra" not in vars(script)

@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from runtime.callbacks import CallbackStore
 from runtime.guard import BudgetExceeded, GameExit
-from runtime.history import exhaust
+from runtime.history import exhaust, resume_all
 from runtime.input import FrameInput
 from runtime.plugins import LoadedPlugin, describe_error
 from runtime.reload.restore import ClassFinder, Restored
@@ -118,9 +118,9 @@ def look_ahead(
 def _migrated_in_place(snap: Snapshot, restored: Restored) -> dict[int, Any]:
     """What the kept objects of the classes whose layout changed will be, by ``id`` of each.
 
-    New objects of the new class with the dicts the commit would give them:
-    until the commit the live ones keep their old state, and the copy must
-    start from the new one.
+    New objects of the new class with the dicts the commit would give them
+    (migrated, paused marks taken off): until the commit the live ones keep
+    their old state, and the copy must start from the new one.
     """
     out: dict[int, Any] = {}
     olds = snap.targets.objects
@@ -131,7 +131,9 @@ def _migrated_in_place(snap: Snapshot, restored: Restored) -> dict[int, Any]:
         kept = list(map(olds.__getitem__, positions))
         new_cls = restored.retyped[cls]
         news: list[Any] = list(map(object.__new__, itertools.repeat(new_cls, len(kept))))
-        exhaust(map(setattr, news, itertools.repeat("__dict__"), patch.patched(kept)))
+        dicts = patch.patched(kept)
+        resume_all(dicts)  # as the commit resumes the kept objects
+        exhaust(map(setattr, news, itertools.repeat("__dict__"), dicts))
         out.update(zip(map(id, kept), news, strict=True))
     return out
 
