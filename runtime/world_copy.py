@@ -89,7 +89,20 @@ def copy_world(
             return _Copier(game, classes, replaced or {}, retyped or {}).world(plugins, callbacks)
         except _KeyframeNeeded:
             blob = capture_state(game, replaced=replaced, callbacks=callbacks)
-            return restore_state(blob, classes, None, plugins)
+            state = restore_state(blob, classes, None, plugins)
+            _resume_kept(state, set((retyped or {}).values()))
+            return state
+
+
+def _resume_kept(state: GameState, kept_classes: set[type]) -> None:
+    """Take the paused mark off the copies of the scripts a reload keeps, as its commit does.
+
+    Read back from a keyframe, they are of their new class already (a kept class's
+    objects all are, and a rebuilt object has no mark).
+    """
+    if kept_classes:
+        for ss in state.scenes:
+            resume_all([vars(s) for e in ss.scene for s in e.scripts if type(s) in kept_classes])
 
 
 class _Copier:

@@ -685,3 +685,21 @@ def test_the_look_ahead_runs_a_paused_script_migrated_in_place(tmp_path):
         assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
         assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
         assert "extra" not in vars(script)
+
+
+def test_the_look_ahead_through_a_keyframe_runs_a_paused_kept_script(tmp_path):
+    """A world the copy cannot take goes through a keyframe: the kept script resumes there too."""
+    lab = Lab(
+        tmp_path / "proj",
+        {"game/__init__.py": INIT, "game/raiser.py": RAISER},
+        [entity(1, "A", ("game.raiser:Raiser", {}))],
+    )
+    with lab.game(look_ahead_frames=5) as game:
+        game.step(1)  # raises: paused
+        (script,) = scripts_of(game, "Raiser")
+        for e in game.scene:
+            e.position = (0.0, 0.0)  # not a Vec2: the copy falls back to a keyframe
+        lab.write("game/raiser.py", RAISER + "\n# a code-only edit: the script is kept\n")
+        report = game.reload()
+        assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
+        assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
