@@ -703,3 +703,44 @@ def test_the_look_ahead_through_a_keyframe_runs_a_paused_kept_script(tmp_path):
         report = game.reload()
         assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
         assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
+
+
+THREE = """
+from runtime import Script
+
+class X(Script):
+    a: int = 1
+
+class Y(Script):
+    a: int = 1
+{hook}
+class Z(Script):
+    a: int = 1
+"""
+
+
+def test_a_reload_that_keeps_some_classes_reports_its_notes_in_class_order(tmp_path, monkeypatch):
+    """X and Z migrated in place, Y rebuilt: the notes come as a rebuild of all three gives."""
+    from runtime.reload import migrate
+
+    hook = "\n    def on_after_reload(self, ctx, report):\n        self.heard = 1\n"
+    edit = THREE.format(hook=hook).replace("    a: int = 1\n", "    a: int = 1\n    b: int = 2\n")
+
+    def notes(root, in_place: bool) -> list[Any]:
+        lab = Lab(
+            root,
+            {"game/__init__.py": INIT, "game/three.py": THREE.format(hook="")},
+            [entity(1, "A", ("game.three:X", {}), ("game.three:Y", {}), ("game.three:Z", {}))],
+        )
+        with lab.game() as game, monkeypatch.context() as m:
+            game.step(1)
+            if not in_place:
+                m.setattr(migrate.ClassPlan, "patch", lambda self, objs: None)
+            lab.write("game/three.py", edit)
+            report = game.reload()
+            assert report.ok, report.details()
+            return [(n.type_id, n.field, n.kind) for n in report.notes]
+
+    kept = notes(tmp_path / "kept", True)
+    assert kept == notes(tmp_path / "rebuilt", False)
+    assert [tid for tid, _, _ in kept] == ["game.three:X", "game.three:Y", "game.three:Z"]

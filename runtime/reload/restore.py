@@ -11,6 +11,7 @@ commit step.
 
 from __future__ import annotations
 
+import collections
 import functools
 import itertools
 from collections.abc import Callable, Sequence
@@ -130,18 +131,23 @@ def restore_objects(
     stored = [(cls, index) for cls, index in snap.classes if cls is not PlaceholderScript]
     rebuilt_blobs = []
     rebuilding = 0  # objects
-    for (cls, index), layout, plain, plain_values, group_blob in zip(
-        stored, layout_rows, snap.plain_groups, snap.plain_values, group_blobs, strict=True
+    # The notes of the classes kept, by layout index: reported in class order, among
+    # those of the rebuilt classes, as a rebuild of every class would report them.
+    kept_notes: collections.deque[tuple[int, Notes]] = collections.deque()
+    for li, ((cls, index), layout, plain, plain_values, group_blob) in enumerate(
+        zip(stored, layout_rows, snap.plain_groups, snap.plain_values, group_blobs, strict=True)
     ):
         kept = None
         if plain_values:
             olds = list(map(targets.objects.__getitem__, index))
             t = targets[index[0]]
-            kept = _kept_class(t, layout, classes, after_overrides, olds, plain, notes)
+            own = Notes()
+            kept = _kept_class(t, layout, classes, after_overrides, olds, plain, own)
         if kept is not None:
             retyped[cls], patch = kept
             if patch is not None:
                 patches[cls] = patch
+                kept_notes.append((li, own))
             _put(objects, index, olds)
         else:
             rebuilt_blobs.append(group_blob)
@@ -158,6 +164,8 @@ def restore_objects(
     plugin_stashes: dict[str, dict[str, Any]] = {}
     hooked: list[int] = []  # positions of new objects whose class overrides on_after_reload
     for li, index, kinds, cols, extras, states, packed_entities, stashes in group_rows:
+        while kept_notes and kept_notes[0][0] < li:
+            notes.update(kept_notes.popleft()[1])
         entities = unpack_handles(packed_entities)
         layout = layout_rows[li]
         plan = _plan(targets[index[0]], layout, classes, notes, careful, nested)
@@ -177,6 +185,8 @@ def restore_objects(
                 )
             else:
                 objects[n] = _to_placeholder(layout, values, state, entity, stash, notes)
+    while kept_notes:
+        notes.update(kept_notes.popleft()[1])
     for n, type_id, data, _reason, stash in placeholders:
         old = targets.objects[n]
         objects[n] = new = _from_placeholder(old, type_id, data, stash, classes, notes)
