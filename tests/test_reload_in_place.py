@@ -477,8 +477,13 @@ class Raiser(Script):
 """
 
 
-def test_the_look_ahead_runs_a_paused_kept_script_the_reload_resumes(tmp_path):
-    """The commit resumes a paused kept script: its copy ahead must not stay paused."""
+def _refused_for_a_paused_raiser(tmp_path, source, before_reload=None):
+    """Pause a Raiser (it raises), save `source` and reload with the look-ahead on.
+
+    The new code still raises: the look-ahead must refuse it, the very same
+    script staying paused. `before_reload(game)` runs just before the save.
+    Returns the script's attributes after the refusal.
+    """
     lab = Lab(
         tmp_path / "proj",
         {"game/__init__.py": INIT, "game/raiser.py": RAISER},
@@ -488,10 +493,18 @@ def test_the_look_ahead_runs_a_paused_kept_script_the_reload_resumes(tmp_path):
         game.step(1)  # raises: paused
         (script,) = scripts_of(game, "Raiser")
         assert vars(script).get("_hp_faulted")
-        lab.write("game/raiser.py", RAISER + "\n# a code-only edit: the script is kept\n")
+        if before_reload is not None:
+            before_reload(game)
+        lab.write("game/raiser.py", source)
         report = game.reload()
         assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
         assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
+        return dict(vars(script))
+
+
+def test_the_look_ahead_runs_a_paused_kept_script_the_reload_resumes(tmp_path):
+    """The commit resumes a paused kept script: its copy ahead must not stay paused."""
+    _refused_for_a_paused_raiser(tmp_path, RAISER + "\n# a code-only edit: the script is kept\n")
 
 
 #: A class whose next version changes its fields every way the rules know.
@@ -672,37 +685,19 @@ def test_a_field_missing_from_an_object_s_dict_rebuilds_its_class(tmp_path):
 
 def test_the_look_ahead_runs_a_paused_script_migrated_in_place(tmp_path):
     """A field edit resumes a paused kept script at the commit: its copy ahead runs too."""
-    lab = Lab(
-        tmp_path / "proj",
-        {"game/__init__.py": INIT, "game/raiser.py": RAISER},
-        [entity(1, "A", ("game.raiser:Raiser", {}))],
-    )
-    with lab.game(look_ahead_frames=5) as game:
-        game.step(1)  # raises: paused
-        (script,) = scripts_of(game, "Raiser")
-        lab.write("game/raiser.py", RAISER.replace("n: int = 0", "n: int = 0\n    extra: int = 1"))
-        report = game.reload()
-        assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
-        assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
-        assert "extra" not in vars(script)
+    edit = RAISER.replace("n: int = 0", "n: int = 0\n    extra: int = 1")
+    assert "extra" not in _refused_for_a_paused_raiser(tmp_path, edit)
 
 
 def test_the_look_ahead_through_a_keyframe_runs_a_paused_kept_script(tmp_path):
     """A world the copy cannot take goes through a keyframe: the kept script resumes there too."""
-    lab = Lab(
-        tmp_path / "proj",
-        {"game/__init__.py": INIT, "game/raiser.py": RAISER},
-        [entity(1, "A", ("game.raiser:Raiser", {}))],
-    )
-    with lab.game(look_ahead_frames=5) as game:
-        game.step(1)  # raises: paused
-        (script,) = scripts_of(game, "Raiser")
+
+    def tuple_positions(game):
         for e in game.scene:
             e.position = (0.0, 0.0)  # not a Vec2: the copy falls back to a keyframe
-        lab.write("game/raiser.py", RAISER + "\n# a code-only edit: the script is kept\n")
-        report = game.reload()
-        assert not report.ok and "ZeroDivisionError" in report.details(), report.details()
-        assert scripts_of(game, "Raiser") == [script] and vars(script).get("_hp_faulted")
+
+    edit = RAISER + "\n# a code-only edit: the script is kept\n"
+    _refused_for_a_paused_raiser(tmp_path, edit, tuple_positions)
 
 
 THREE = """

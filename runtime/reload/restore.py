@@ -234,8 +234,9 @@ def _kept_class(
     With the same fields (names, types, defaults, in the same order) and, as
     `plain` says, no stash that holds a value for one of them, nothing of
     their state changes: the patch is ``None``. Otherwise the rules migrate
-    them in place (`ClassPlan.patch`, whose notes go to `notes`), unless a
-    field is set through a property or a slot.
+    them in place (`ClassPlan.patch`), unless a field is set through a
+    property or a slot. `notes` is the class's own: the caller keeps it only
+    when the objects are migrated in place.
     """
     if t.plugin:
         return None
@@ -243,15 +244,11 @@ def _kept_class(
     new_cls, moved = classes.new_class(type_id, module, qualname)
     if new_cls is None or moved or after_overrides(new_cls) or not can_take_class(t.obj, new_cls):
         return None
-    own = Notes()  # kept only if the objects are migrated in place
-    plan = ClassPlan(own, type_id, new_cls, names, anns, defaults, careful=False)
+    plan = ClassPlan(notes, type_id, new_cls, names, anns, defaults, careful=False)
     if plain and plan.unchanged:
         return new_cls, None
     patch = plan.patch(objs)
-    if patch is None:
-        return None
-    notes.update(own)
-    return new_cls, patch
+    return None if patch is None else (new_cls, patch)
 
 
 def can_take_class(obj: Any, cls: type) -> bool:
