@@ -656,31 +656,35 @@ class Mover(Base):
 """
 
 
-def test_a_field_set_through_a_property_is_rebuilt_through_it(tmp_path):
+def _levels_after_a_rebuild(tmp_path, source, before_reload=None):
+    """Save `source` over `FIELDS_V1` and reload: the Movers must be rebuilt; their levels.
+
+    `before_reload(movers)` runs on the scripts just before the save.
+    """
     lab = _fields_lab(tmp_path / "proj")
     with lab.game() as game:
         game.step(1)
         old = movers(game)
-        lab.write("game/mover.py", PROPERTY_FIELD)
+        if before_reload is not None:
+            before_reload(old)
+        lab.write("game/mover.py", source)
         report = game.reload()
         assert report.ok, report.details()
         now = movers(game)
         assert all(n is not o for n, o in zip(now, old, strict=True))
-        assert [s.level for s in now] == [50, 10, 10]
+        return [s.level for s in now]
+
+
+def test_a_field_set_through_a_property_is_rebuilt_through_it(tmp_path):
+    assert _levels_after_a_rebuild(tmp_path, PROPERTY_FIELD) == [50, 10, 10]
 
 
 def test_a_field_missing_from_an_object_s_dict_rebuilds_its_class(tmp_path):
-    lab = _fields_lab(tmp_path / "proj")
-    with lab.game() as game:
-        game.step(1)
-        old = movers(game)
-        del vars(old[1])["level"]  # the class default answers for it
-        lab.write("game/mover.py", FIELDS_V1.replace("level: int = 1", "level: float = 1.0"))
-        report = game.reload()
-        assert report.ok, report.details()
-        now = movers(game)
-        assert all(n is not o for n, o in zip(now, old, strict=True))
-        assert [s.level for s in now] == [5, 1, 1]
+    def lose_a_level(scripts):
+        del vars(scripts[1])["level"]  # the class default answers for it
+
+    retyped = FIELDS_V1.replace("level: int = 1", "level: float = 1.0")
+    assert _levels_after_a_rebuild(tmp_path, retyped, lose_a_level) == [5, 1, 1]
 
 
 def test_the_look_ahead_runs_a_paused_script_migrated_in_place(tmp_path):
