@@ -75,7 +75,7 @@ from runtime.values import Handle
 
 log = logging.getLogger("hotplay.game")
 
-#: How long a reload's look-ahead may run frames (`Game.look_ahead_seconds`).
+#: How long a reload with a look-ahead may keep a save waiting (`Game.look_ahead_seconds`).
 DEFAULT_LOOK_AHEAD_SECONDS = 0.05
 
 # Script states, kept on the script as ``_hp_state`` (engine attributes start with _hp_).
@@ -451,8 +451,9 @@ class Game:
             if look_ahead_frames == "project"
             else look_ahead_frames
         )
-        #: The look-ahead stops after this many seconds of frames (at least one runs),
-        #: so that a large scene's save is not kept waiting: what it ran, it checked.
+        #: The look-ahead stops once the reload has taken this many seconds (its frames
+        #: get at least a fifth of them, and at least one frame runs), so that a large
+        #: scene's save is not kept waiting: what it ran, it checked.
         self.look_ahead_seconds: float = DEFAULT_LOOK_AHEAD_SECONDS
         #: What the last look-ahead's copy of the world took, in seconds (``None``: none
         #: yet); past `look_ahead_seconds`, the look-ahead is skipped from then on.

@@ -121,7 +121,7 @@ def _transaction(
             snap, restored.objects, running, fresh, game.started, restored.retyped
         )
         clock.lap("restore")
-        looked_ahead = look_ahead(game, scope, snap, fresh, restored)  # 7
+        looked_ahead = look_ahead(game, scope, snap, fresh, restored, clock.started_at)  # 7
         clock.lap("look_ahead")
         game.migrating_in_place = frozenset(restored.patches)
         try:

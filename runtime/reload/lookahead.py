@@ -19,9 +19,10 @@ game goes on with the old code.
 It costs N frames of the scene plus the copy (measured by
 ``python -m runtime.bench``, figure ``look_ahead``). It runs inside the reload,
 between two frames, so that the commit can depend on it. So that a large
-scene's save is not kept waiting for N slow frames, the copy stops once its
-frames have taken `runtime.game.Game.look_ahead_seconds` (50 ms; at least one
-frame runs): what it ran, it checked; and a game whose world takes longer than
+scene's save is not kept waiting for N slow frames, the copy stops once the
+reload as a whole has taken `runtime.game.Game.look_ahead_seconds` (50 ms;
+its frames get at least a fifth of that, and at least one frame runs): what it
+ran, it checked; and a game whose world takes longer than
 that to copy looks ahead no more after the reload that measured it (one warning
 says so). Nor does a game whose frames take half the budget or more: the
 reload has one budget, which a frame ahead would use up whatever the code
@@ -55,9 +56,18 @@ if TYPE_CHECKING:
 
 
 def look_ahead(
-    game: Game, scope: Scope, snap: Snapshot, fresh: dict[str, LoadedPlugin], restored: Restored
+    game: Game,
+    scope: Scope,
+    snap: Snapshot,
+    fresh: dict[str, LoadedPlugin],
+    restored: Restored,
+    since: float | None = None,
 ) -> int:
     """Run the new generation `game.look_ahead_frames` frames ahead on a copy of the game.
+
+    `since` is the ``time.perf_counter()`` at which the reload started: its
+    frames then run for what the reload has left of `game.look_ahead_seconds`
+    (`frames_allowance`); ``None`` gives them all of it.
 
     Returns:
         How many frames it ran (0 when the look-ahead is off or no scene runs).
@@ -106,13 +116,33 @@ def look_ahead(
     held = FrameInput(game.input.keys_down)
     scratch = game.scratch(state, itertools.repeat(held, frames))
     try:
-        ran = scratch.run_frames(frames, game.look_ahead_seconds)
+        ran = scratch.run_frames(frames, frames_allowance(game.look_ahead_seconds, since))
         if scratch.failures:
             failure = scratch.failures[0]
             raise ReloadFailed(refusal(game, failure)) from failure.error
     finally:
         scratch.close()
     return ran
+
+
+#: The share of `runtime.game.Game.look_ahead_seconds` a look-ahead's frames get
+#: however long the reload took before them: enough for tens of frames of a small
+#: scene, so that a slow moment of the machine does not cut a small game's look short.
+MIN_FRAMES_SHARE = 0.2
+
+
+def frames_allowance(seconds: float, since: float | None) -> float:
+    """How long a look-ahead's frames may run: what a reload begun at `since` has left of `seconds`.
+
+    What the user waits for is the whole reload, so the look-ahead's frames get
+    the rest of `seconds` once the steps before them (and the copy) are done;
+    never less than `MIN_FRAMES_SHARE` of it (and at least one frame runs).
+    With `since` at ``None``, all of `seconds`.
+    """
+    if since is None:
+        return seconds
+    left = since + seconds - time.perf_counter()
+    return max(left, seconds * MIN_FRAMES_SHARE)
 
 
 def _migrated_in_place(snap: Snapshot, restored: Restored) -> dict[int, Any]:
