@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from runtime.scene import (
@@ -235,3 +237,22 @@ def test_set_script_field_announces_and_checks() -> None:
         scene.set_script_field(e.handle, 0, "missing", 1)
     with pytest.raises(SceneError):
         scene.set_script_field(e.handle, 3, "n", 1)
+
+
+def test_a_visual_s_copy_has_every_field_and_is_its_own_object() -> None:
+    # `Visual.copy` sets members one by one: a field added to `Visual` must be copied too.
+    values = {
+        "kind": VisualKind.TEXT,
+        "size": Vec2(3.0, 4.0),
+        "color": Color(10, 20, 30),
+        "z": 7,
+        "image": "a.png",
+        "text": "hi",
+        "font_size": 21.0,
+    }
+    assert set(values) == {f.name for f in dataclasses.fields(Visual)}
+    original = Visual(**values)
+    copy = original.copy()
+    assert copy == original and copy is not original
+    copy.z = 8
+    assert original.z == 7
