@@ -7,15 +7,15 @@ import json
 import subprocess
 import sys
 import textwrap
-import time
 import weakref
 from pathlib import Path
 
 import pytest
 
 from runtime import Game
+from runtime.game import ScratchGame
 from runtime.history import capture_state
-from runtime.reload import STEPS
+from runtime.reload import STEPS, lookahead
 from runtime.reload.lookahead import MIN_FRAMES_SHARE, frames_allowance
 
 from .budget_projects import budget_toml
@@ -256,6 +256,7 @@ ENDLESS_AHEAD = """
 import json, sys
 from pathlib import Path
 from runtime import Game
+from runtime.game import ScratchGame
 
 root = Path(sys.argv[1])
 with Game(root) as game:
@@ -340,27 +341,38 @@ def test_the_look_ahead_stops_when_its_time_is_up_and_commits_what_it_checked(ma
         assert game.scene.find("Ball A").scripts[0].__dict__.get("_hp_faulted")
 
 
-def test_the_look_ahead_s_time_counts_from_the_start_of_the_reload(make_project):
-    # What the user waits for is the whole save: a reload whose steps before the
-    # look-ahead took its time already gives the frames only a fifth of it. Twelve
-    # frames of two balls fit in that, so the raise 12 frames ahead is still caught.
+def test_the_look_ahead_s_time_counts_from_the_start_of_the_reload(make_project, monkeypatch):
+    # What the user waits for is the whole save: the frames get what the reload's
+    # steps before them left of `look_ahead_seconds`, never less than a fifth of it.
+    allowed: list[float | None] = []
+    run_frames = ScratchGame.run_frames
+
+    def spy(self, frames, seconds=None, **kwargs):
+        allowed.append(seconds)
+        return run_frames(self, frames, seconds, **kwargs)
+
+    monkeypatch.setattr(ScratchGame, "run_frames", spy)
     root = arena(make_project)
     with Game(root) as game:
         game.step(40)
         game.look_ahead_seconds = 0.05
-        slow_import = "import time\ntime.sleep(0.06)  # the load step outlasts the time\n"
+        write_ball(root, BALL_V1 + "\n# saved again\n")
+        assert game.reload().ok
+        assert allowed[-1] is not None and allowed[-1] < 0.05  # the steps before took some
+        slow_import = "import time\ntime.sleep(0.06)  # the load step outlasts the 50 ms\n"
         write_ball(root, slow_import + BALL_RAISES)
         report = game.reload()
+        assert allowed[-1] == pytest.approx(0.05 * MIN_FRAMES_SHARE)
+        # Twelve frames of two balls fit in that: the raise 12 frames ahead is still caught.
         assert not report.ok
         assert "in Ball on 'Ball A', 12 frames after the reload" in report.error
 
 
-def test_the_frames_get_what_the_reload_left_but_never_less_than_a_fifth():
-    now = time.perf_counter()
+def test_the_frames_get_what_the_reload_left_but_never_less_than_a_fifth(monkeypatch):
+    monkeypatch.setattr(lookahead.time, "perf_counter", lambda: 100.25)
     assert frames_allowance(1.0, None) == 1.0
-    assert frames_allowance(1.0, now - 10.0) == pytest.approx(MIN_FRAMES_SHARE)
-    left = frames_allowance(1.0, now - 0.25)
-    assert MIN_FRAMES_SHARE <= left <= 0.75
+    assert frames_allowance(1.0, 100.0) == pytest.approx(0.75)
+    assert frames_allowance(1.0, 90.0) == pytest.approx(MIN_FRAMES_SHARE)
 
 
 def test_a_world_too_large_to_copy_in_time_looks_ahead_no_more_and_says_so(make_project, caplog):
