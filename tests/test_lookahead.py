@@ -256,7 +256,6 @@ ENDLESS_AHEAD = """
 import json, sys
 from pathlib import Path
 from runtime import Game
-from runtime.game import ScratchGame
 
 root = Path(sys.argv[1])
 with Game(root) as game:
@@ -370,7 +369,6 @@ def test_the_look_ahead_s_time_counts_from_the_start_of_the_reload(make_project,
 
 def test_the_frames_get_what_the_reload_left_but_never_less_than_a_fifth(monkeypatch):
     monkeypatch.setattr(lookahead.time, "perf_counter", lambda: 100.25)
-    assert frames_allowance(1.0, None) == 1.0
     assert frames_allowance(1.0, 100.0) == pytest.approx(0.75)
     assert frames_allowance(1.0, 90.0) == pytest.approx(MIN_FRAMES_SHARE)
 

@@ -61,13 +61,13 @@ def look_ahead(
     snap: Snapshot,
     fresh: dict[str, LoadedPlugin],
     restored: Restored,
-    since: float | None = None,
+    since: float,
 ) -> int:
     """Run the new generation `game.look_ahead_frames` frames ahead on a copy of the game.
 
     `since` is the ``time.perf_counter()`` at which the reload started: its
     frames then run for what the reload has left of `game.look_ahead_seconds`
-    (`frames_allowance`); ``None`` gives them all of it.
+    (`frames_allowance`).
 
     Returns:
         How many frames it ran (0 when the look-ahead is off or no scene runs).
@@ -131,16 +131,13 @@ def look_ahead(
 MIN_FRAMES_SHARE = 0.2
 
 
-def frames_allowance(seconds: float, since: float | None) -> float:
+def frames_allowance(seconds: float, since: float) -> float:
     """How long a look-ahead's frames may run: what a reload begun at `since` has left of `seconds`.
 
     What the user waits for is the whole reload, so the look-ahead's frames get
     the rest of `seconds` once the steps before them (and the copy) are done;
     never less than `MIN_FRAMES_SHARE` of it (and at least one frame runs).
-    With `since` at ``None``, all of `seconds`.
     """
-    if since is None:
-        return seconds
     left = since + seconds - time.perf_counter()
     return max(left, seconds * MIN_FRAMES_SHARE)
 
