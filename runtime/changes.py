@@ -48,8 +48,8 @@ def file_stamps(paths: Iterable[str]) -> dict[str, FileStamp | None]:
 class LoadedFiles:
     """What each file held when it was last loaded; thread-safe.
 
-    The watcher's thread asks `unchanged` before queueing a saved path; the
-    game thread `mark`s what it loaded, with stamps taken before it read the
+    The game thread asks `unchanged` when it takes a path the watcher saw saved,
+    and `mark`s what it loaded, with stamps taken before it read the
     files (a save during the load then differs from the stamp and still counts).
     """
 
@@ -98,19 +98,23 @@ class PendingChanges:
         self._cond = threading.Condition()
         self._fresh: dict[str, float] = {}  # saved since the last take: they ask for a reload
         self._unloaded: dict[str, float] = {}  # rolled back: they wait for the next save
+        #: Of `_fresh`, the watcher's notices: dropped when taken if the file holds what was loaded.
+        self._unchecked: set[str] = set()
         self.wakeup = wakeup
         #: What the game last loaded from each file (`post_saved` drops repeats).
         self.loaded = LoadedFiles()
 
     def post_saved(self, paths: Iterable[str], detected_at: float | None = None) -> None:
-        """`post` the watcher's saved `paths`, but those that still hold what was loaded.
+        """`post` the watcher's saved `paths`; those that still hold what was loaded do not count.
 
-        While a rolled-back batch waits, every save counts, even one that writes
-        back what runs: a save is how the user asks to try the kept files again.
+        Whether they do is found on the game thread, when the paths are taken
+        (`take`, `paths`): reading the files here, on the watcher's thread, took
+        the interpreter's lock from a running game several times, each a wait
+        (4-8 ms of a save in a playing editor). While a rolled-back batch waits,
+        every save counts, even one that writes back what runs: a save is how
+        the user asks to try the kept files again.
         """
-        with self._cond:
-            retry = bool(self._unloaded)
-        self.post(paths if retry else self.loaded.changed(paths), detected_at)
+        self._post(paths, detected_at, checked=False)
 
     def mark_loaded(self, stamps: Mapping[str, FileStamp | None]) -> None:
         """The game loaded these files with these contents (`file_stamps` before the load).
@@ -130,11 +134,19 @@ class PendingChanges:
                     self._unloaded.pop(p, None)
 
     def post(self, paths: Iterable[str], detected_at: float | None = None) -> None:
-        """Add saved `paths` (any thread) and wake the game thread."""
+        """Add saved `paths` (any thread) and wake the game thread; each asks for a reload."""
+        self._post(paths, detected_at, checked=True)
+
+    def _post(self, paths: Iterable[str], detected_at: float | None, *, checked: bool) -> None:
         at = time.perf_counter() if detected_at is None else detected_at
         with self._cond:
             for p in paths:
+                pending = p in self._fresh
                 self._fresh[p] = min(self._fresh.get(p, at), at)
+                if checked:
+                    self._unchecked.discard(p)
+                elif not pending:  # a path already pending stays what it was
+                    self._unchecked.add(p)
             if not self._fresh:
                 return
             self._cond.notify_all()
@@ -144,13 +156,26 @@ class PendingChanges:
             wakeup()
 
     def take(self) -> ChangeBatch | None:
-        """Everything pending, saved and kept, as one batch; ``None`` when nothing was saved."""
+        """Everything pending, saved and kept, as one batch; ``None`` when nothing was saved.
+
+        A watcher's notice of a file that holds what was last loaded from it is
+        dropped here, unless a rolled-back batch waits (see `post_saved`).
+        """
         with self._cond:
             if not self._fresh:
                 return None
-            merged = {**self._unloaded, **self._fresh}
-            self._fresh, self._unloaded = {}, {}
-        return ChangeBatch(tuple(sorted(merged)), min(merged.values()))
+            fresh, unchecked = self._fresh, self._unchecked
+            self._fresh, self._unchecked = {}, set()
+            if self._unloaded:
+                merged = {**self._unloaded, **fresh}
+                self._unloaded = {}
+                return ChangeBatch(tuple(sorted(merged)), min(merged.values()))
+        # Nothing kept: read outside the lock, so the watcher's thread never waits on it.
+        for p in [p for p in unchecked if p in fresh and self.loaded.unchanged(p)]:
+            del fresh[p]
+        if not fresh:
+            return None
+        return ChangeBatch(tuple(sorted(fresh)), min(fresh.values()))
 
     def keep_unloaded(self, batch: ChangeBatch) -> None:
         """`batch` was not loaded (its reload rolled back): keep it for the next save."""
@@ -166,8 +191,10 @@ class PendingChanges:
     def paths(self) -> list[str]:
         """Every path not loaded yet, saved or kept (for "code changed" notices)."""
         with self._cond:
-            return sorted({**self._unloaded, **self._fresh})
+            fresh, unchecked, unloaded = dict(self._fresh), set(self._unchecked), self._unloaded
+            if unloaded:
+                return sorted({**unloaded, **fresh})
+        return sorted(p for p in fresh if p not in unchecked or not self.loaded.unchanged(p))
 
     def __bool__(self) -> bool:
-        with self._cond:
-            return bool(self._fresh or self._unloaded)
+        return bool(self.paths())

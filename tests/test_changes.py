@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from runtime import BuildProfile
+from runtime import BuildProfile, changes
 from runtime.changes import PendingChanges, file_stamps
 from runtime.scripting import type_id_of
 
@@ -136,6 +136,30 @@ def test_a_notice_of_a_file_that_still_holds_what_was_loaded_is_dropped(tmp_path
     path.write_text("x = 2\n")  # same size, other bytes: a real save
     queue.post_saved([str(path)])
     assert queue.paths() == [str(path)]
+
+
+def test_the_watchers_thread_reads_no_file_the_game_thread_checks_it(tmp_path, monkeypatch) -> None:
+    """Reading on the watcher's thread took the interpreter's lock from a playing game."""
+    path = tmp_path / "ball.py"
+    path.write_text("x = 1\n")
+    queue = PendingChanges()
+    queue.mark_loaded(file_stamps([str(path)]))
+    readers: list[str] = []
+    real = changes.file_stamp
+    monkeypatch.setattr(
+        changes, "file_stamp", lambda p: readers.append(threading.current_thread().name) or real(p)
+    )
+    watcher = threading.Thread(target=queue.post_saved, args=([str(path)],), name="watcher")
+    watcher.start()
+    watcher.join()
+    assert readers == []
+    assert queue.take() is None  # the repeat is dropped, read here
+    assert readers == [threading.current_thread().name]
+    # A reload asked for by name counts, whatever the watcher says of the same file.
+    queue.post([str(path)])
+    queue.post_saved([str(path)])
+    taken = queue.take()
+    assert taken is not None and taken.paths == (str(path),)
 
 
 def test_loading_a_queued_file_drops_its_notice_unless_it_changed_since(tmp_path) -> None:
