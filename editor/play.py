@@ -157,6 +157,8 @@ class InEditorPlay(PlayTarget):
         self.game = game
         self._edited_scene = edited_scene
         self._scene: Scene | None = None
+        #: The edited scene while it is out of the game (`runtime.Game.set_aside`).
+        self._aside: Scene | None = None
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.setInterval(max(1, int(1000 * game.fixed_dt)))
@@ -183,8 +185,13 @@ class InEditorPlay(PlayTarget):
     def start(self) -> None:  # noqa: D102 (base-class API)
         if self._state is not PlayState.STOPPED:
             return
-        copy = self.game.copy_scene(self._edited_scene())
+        edited = self._edited_scene()
+        copy = self.game.copy_scene(edited)
         self.game.add_scene(copy, run=True)
+        # Until Stop, hot reloads migrate the copy alone; the edited scene takes the code
+        # loaded by then at Stop, as saving and reopening it would.
+        self.game.set_aside(edited)
+        self._aside = edited
         self._scene = copy
         self._set_state(PlayState.PLAYING)
         self._start_timer()
@@ -195,11 +202,32 @@ class InEditorPlay(PlayTarget):
         self._timer.stop()
         self.game.input.release_all()
         # Removes the running scenes (on_deinit), resets the plugin objects; the
-        # edited scene stays in the game, untouched.
-        self.game.stop()
+        # edited scene, set aside, comes back with the code loaded now.
+        try:
+            self.game.stop()
+        finally:
+            self._take_back()
         self._scene = None
         self._fps = 0.0
         self._set_state(PlayState.STOPPED)
+
+    def _take_back(self) -> None:
+        aside, self._aside = self._aside, None
+        if aside is None:
+            return
+        try:
+            changed = self.game.take_back(aside)
+        except Exception:  # a runtime bug: the scene must come back all the same
+            log.exception("the edited scene could not take the code loaded now")
+            if aside not in self.game.scenes:
+                self.game.add_scene(aside, run=False)
+            return
+        if changed:
+            log.info(
+                "the edited scene took the code loaded now: scripts of %d entit%s made again",
+                len(changed),
+                "y" if len(changed) == 1 else "ies",
+            )
 
     def pause(self) -> None:  # noqa: D102 (base-class API)
         if self._state is PlayState.PLAYING:

@@ -60,7 +60,7 @@ from runtime.scene import (
     SceneEvent,
     ScriptsReplaced,
 )
-from runtime.scenefile import copy_scene, load_scene, save_scene
+from runtime.scenefile import copy_scene, load_scene, refresh_scripts, save_scene
 from runtime.scripting import (
     PlaceholderScript,
     Plugin,
@@ -575,6 +575,34 @@ class Game:
                 cb.messages = [m for m in cb.messages if m.scene is not rs]
         if scene in self.scenes:
             self.scenes.remove(scene)
+
+    def set_aside(self, scene: Scene) -> None:
+        """Take a scene that does not run out of the game for a while: reloads leave it alone.
+
+        The editor sets its edited scene aside while a copy of it plays, so that
+        a hot reload migrates only the scene that runs (half the work). `take_back`
+        brings it up to date with the code loaded by then.
+
+        Raises:
+            ValueError: the scene runs.
+        """
+        if self.running_scene(scene) is not None:
+            raise ValueError(f"scene {scene.name!r} runs: stop it before setting it aside")
+        self.remove_scene(scene)
+
+    def take_back(self, scene: Scene) -> tuple[Handle, ...]:
+        """Add a scene set aside (`set_aside`) again, its scripts made for the code loaded now.
+
+        Those of a class replaced by a reload since, and placeholders whose class
+        came back, are made again as saving and reopening the scene would make them
+        (`runtime.scenefile.refresh_scripts`); observers hear of them as of any
+        scripts replaced (`runtime.scene.ScriptsReplaced`). Returns their entities.
+        """
+        changed = refresh_scripts(scene, self.registry.resolve)
+        self.add_scene(scene, run=False)
+        if changed:
+            scene.notify(ScriptsReplaced(changed))
+        return changed
 
     def running_scene(self, scene: Scene) -> RunningScene | None:
         """The running state of a scene, or ``None`` when it does not run."""

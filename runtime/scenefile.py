@@ -32,6 +32,7 @@ import itertools
 import json
 import logging
 import math
+import operator
 import os
 import re
 import stat
@@ -54,11 +55,13 @@ from runtime.fields import (
     to_plain,
     vec2_from_plain,
 )
-from runtime.scene import Entity, Scene, Visual, VisualKind
+from runtime.scene import Entity, Scene, ScriptColumns, Visual, VisualKind
 from runtime.scripting import (
+    STASH_KEY,
     PlaceholderScript,
     Script,
     instantiate_columns,
+    is_data_descriptor,
     script_plain_fields,
     script_type_id,
     set_stash,
@@ -229,6 +232,16 @@ class _SceneReader:
         self.resolve = resolve
         self.root = Path(project_root) if project_root is not None else None
         self.handle_fields: list[tuple[Entity, str, str, Handle]] = []
+        #: Say each warning once per script type (and field), not once per script.
+        self.warn_once = False
+        self._warned: set[tuple[str, str]] = set()
+
+    def _warn(self, key: tuple[str, str], msg: str, *args: Any) -> None:
+        if self.warn_once:
+            if key in self._warned:
+                return
+            self._warned.add(key)
+        log.warning(msg, *args)
 
     def read(self, data: Any) -> Scene:
         if type(data) is not dict:
@@ -396,6 +409,13 @@ class _SceneReader:
                     row.slot = slot
                     by_class.setdefault(row.cls, []).append(row)
             e.scripts = made  # each row is replaced by its script below
+        for script, row in self._make_scripts(by_class):
+            row.entity.scripts[row.slot] = script
+
+    def _make_scripts(
+        self, by_class: dict[type, list[_ScriptRow]]
+    ) -> Iterator[tuple[Script, _ScriptRow]]:
+        """The script of each row, made class by class (`instantiate_columns`), with its stash."""
         for cls, rows in by_class.items():
             datas = [r.data for r in rows]
             stored = set(itertools.chain.from_iterable(map(dict.keys, datas)))
@@ -406,7 +426,7 @@ class _SceneReader:
             made_objs = instantiate_columns(cls, columns, len(rows))
             for r, script in zip(rows, made_objs, strict=True):
                 set_stash(script, r.stash)
-                r.entity.scripts[r.slot] = script
+            yield from zip(made_objs, rows, strict=True)
 
     def _column(
         self, rows: list[_ScriptRow], datas: list[dict[str, Any]], fname: str, spec: FieldSpec
@@ -468,7 +488,7 @@ class _SceneReader:
         stash = self._kept_as_is(stash, f"{where}: {tid} stash")
         cls = self.resolve(tid)
         if cls is None:
-            log.warning("%s: script type %s not found; kept as a placeholder", where, tid)
+            self._warn((tid, ""), "%s: script type %s not found; kept as a placeholder", where, tid)
             kept = self._kept_as_is(data, f"{where}: {tid}")
             placeholder = PlaceholderScript(tid, kept, f"no plugin defines {tid}")
             set_stash(placeholder, stash)
@@ -477,7 +497,8 @@ class _SceneReader:
         for fname, val in data.items():
             if fname not in fields:
                 # Like a reload, loading keeps what the code no longer declares.
-                log.warning(
+                self._warn(
+                    (tid, fname),
                     "%s: %s has no field %r any more; its value is kept in the stash",
                     where,
                     tid,
@@ -972,6 +993,130 @@ def _copy_scripts(pairs: list[tuple[Entity, Entity]], resolve: TypeResolver) -> 
             if stash:
                 set_stash(copied, to_plain(dict(stash)))
             c.scripts[slot] = copied
+
+
+def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
+    """Give a scene's scripts the classes their type ids resolve to now, as saving and reopening do.
+
+    For a scene that sat out hot reloads (the editor's edited scene while its
+    copy plays): a script whose type id resolves to another class than its own
+    (one replaced since), a placeholder whose class is back and a script whose
+    class is gone (it becomes a placeholder with its data) are made again from
+    their plain data, class by class, as loading makes them, with one warning
+    per script type and field rather than one per script. The objects of a
+    class whose new version declares the same fields, all of types a file
+    stores as they are, and which hold exactly those fields with such values
+    stay themselves: they take the new class, as a hot reload keeps them.
+
+    The scripts of a class the code loaded now cannot make from their data (a
+    field's new type refuses its value) stay as they are, with one warning
+    naming the problem; they are no worse off than before the call.
+
+    Returns:
+        The entities whose scripts changed, in scene order.
+    """
+    columns = scene.script_columns()
+    scripts = columns.scripts
+    types = list(map(type, scripts))
+    stale: dict[type, type | None] = {}  # old class -> the class now (None: gone)
+    for cls in dict.fromkeys(types):
+        if cls is PlaceholderScript:
+            stale[cls] = None
+            continue
+        now = resolve(script_type_id(scripts[types.index(cls)]))
+        if now is not cls:
+            stale[cls] = now
+    if not stale:
+        return ()
+    reader = _SceneReader(resolve, None)
+    reader.warn_once = True
+    changed: list[int] = []
+    swaps: list[tuple[Entity, int, Script]] = []
+    for cls, now in stale.items():
+        positions = [k for k, t in enumerate(types) if t is cls]
+        if cls is PlaceholderScript:  # only those whose class is back
+            positions = [k for k in positions if resolve(script_type_id(scripts[k])) is not None]
+            if not positions:
+                continue
+        olds = list(map(scripts.__getitem__, positions))
+        if now is not None and _keeps_objects(cls, now, olds):
+            for obj in olds:
+                _set_attr(obj, "__class__", now)
+            changed += positions
+            continue
+        try:
+            swaps += _remade(reader, columns, positions)
+        except (_Invalid, PlainDataError) as exc:
+            log.warning(
+                "%s: %d %s script%s keep the code from before: %s",
+                scene.name,
+                len(positions),
+                script_type_id(olds[0]) if cls is not PlaceholderScript else "placeholder",
+                "s" if len(positions) != 1 else "",
+                exc,
+            )
+            continue
+        changed += positions
+    for e, slot, script in swaps:
+        e.scripts[slot] = script
+    changed.sort()
+    return tuple(dict.fromkeys(columns.entities[k].handle for k in changed))
+
+
+_set_attr = object.__setattr__  # past any __setattr__ of the class: no game code runs
+
+
+def _remade(
+    reader: _SceneReader, columns: ScriptColumns, positions: list[int]
+) -> list[tuple[Entity, int, Script]]:
+    """The scripts at `positions` made again from their plain data (nothing is changed yet)."""
+    out: list[tuple[Entity, int, Script]] = []
+    by_class: dict[type, list[_ScriptRow]] = {}
+    for k in positions:
+        e, slot = columns.entities[k], columns.indices[k]
+        where = f"entity {int(e.handle)} ({e.name!r})"
+        row = reader._script_row(_script_data(columns.scripts[k]), e, where)
+        if isinstance(row, _ScriptRow):
+            row.slot = slot
+            by_class.setdefault(row.cls, []).append(row)
+        else:
+            out.append((e, slot, row))
+    out += [(row.entity, row.slot, script) for script, row in reader._make_scripts(by_class)]
+    return out
+
+
+def _keeps_objects(old: type, new: type, objs: list[Any]) -> bool:
+    """Whether the objects of `old` can take class `new` as they are.
+
+    That is, saved and reopened they would hold the same values: the same declared
+    fields, of types a file stores as they are, every object holding exactly those
+    and values the file keeps.
+    """
+    how = _script_copier(old)
+    if how != _script_copier(new) or any(shared is None for _, _, shared, _ in how):
+        return False
+    names = {name for name, *_ in how}
+    if any(is_data_descriptor(c, name) for c in (old, new) for name in names):
+        return False
+    dicts = list(map(_dict_of, objs))
+    allowed = names | {STASH_KEY}
+    if not all(map(names.issubset, dicts)) or not all(map(allowed.issuperset, dicts)):
+        return False
+    for stash in (d[STASH_KEY] for d in dicts if STASH_KEY in d):
+        if names & stash.keys():
+            return False  # a value set aside would come back into its field
+    for name, _, shared, is_list in how:
+        column = list(map(operator.itemgetter(name), dicts))
+        if is_list:
+            if not set(map(type, column)) <= {list}:
+                return False
+            column = list(itertools.chain.from_iterable(column))
+        if shared is None or not _all_kept(column, shared):
+            return False
+    return True
+
+
+_dict_of = operator.attrgetter("__dict__")
 
 
 def _copied_column(column: list[Any], ann: Any, shared: type | None, is_list: bool) -> list[Any]:

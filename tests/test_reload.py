@@ -10,7 +10,7 @@ import pytest
 
 from runtime import PlaceholderScript
 from runtime.reports import ReloadReport
-from runtime.scripting import stash_of
+from runtime.scripting import script_type_id, stash_of
 
 from .reload_lab import Lab, entity, scripts_of
 
@@ -510,6 +510,43 @@ def test_edited_scene_that_does_not_run_is_migrated_too(lab):
             assert all(s.extra == 5 for e in scene for s in e.scripts)
         assert [s.steps for e in edited for s in e.scripts] == [0, 0]  # never ran
         assert [s.steps for e in play for s in e.scripts] == [3, 3]
+
+
+def test_a_scene_set_aside_sits_reloads_out_and_takes_the_new_code_back(lab):
+    """The editor's edited scene while its copy plays: only the copy is migrated."""
+    from runtime.scene import ScriptsReplaced
+
+    with lab.game(scene=False) as game:
+        edited = game.load_scene("assets/scenes/main.scene.json")
+        game.add_scene(edited, run=False)
+        play = game.add_scene(game.copy_scene(edited))
+        with pytest.raises(ValueError, match="runs"):
+            game.set_aside(play)
+        game.set_aside(edited)
+        assert edited not in game.scenes
+        old = [s for e in edited for s in e.scripts]
+        game.step(3)
+        lab.write(
+            "game/mover.py",
+            MOVER_V1.replace("    steps: int = 0\n", "    steps: int = 0\n    extra: int = 5\n"),
+        )
+        report = game.reload()
+        assert report.ok and report.objects == 2 + 1  # the copy's two scripts, the plugin
+        assert [s for e in edited for s in e.scripts] == old  # untouched
+        assert all(not hasattr(s, "extra") for s in old)
+        game.stop()
+        heard = []
+        edited.subscribe(heard.append)
+        changed = game.take_back(edited)
+        assert edited in game.scenes
+        assert changed == tuple(e.handle for e in edited)
+        assert heard == [ScriptsReplaced(changed)]
+        new_class = game.registry.resolve(script_type_id(old[0]))
+        assert all(type(s) is new_class and s.extra == 5 for e in edited for s in e.scripts)
+        assert [s.steps for e in edited for s in e.scripts] == [0, 0]
+        # Taken back again with nothing changed since: nothing to do, no one told.
+        game.set_aside(edited)
+        assert game.take_back(edited) == () and len(heard) == 1
 
 
 def test_python_class_features_work_because_objects_are_rebuilt(lab):

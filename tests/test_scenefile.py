@@ -769,33 +769,34 @@ class Typed(Script):
     fs: list[float] = []
 
 
-@pytest.mark.parametrize(
-    "spoil",
-    [
-        lambda t: None,
-        lambda t: setattr(t, "f", float("nan")),
-        lambda t: setattr(t, "f", 3),  # an int where a float is declared
-        lambda t: setattr(t, "n", 2**70),
-        lambda t: setattr(t, "n", True),
-        lambda t: setattr(t, "v", Vec2(float("inf"), 0)),
-        lambda t: setattr(t, "v", tuple.__new__(Vec2, (1, 2))),
-        lambda t: setattr(t, "hs", (Handle(1),)),
-        lambda t: setattr(t, "fs", [1.0, float("nan")]),
-        lambda t: setattr(t, "fs", [1, 2.5]),
-    ],
-    ids=[
-        "plain",
-        "nan",
-        "int float",
-        "big int",
-        "bool int",
-        "inf vec",
-        "int vec",
-        "tuple",
-        "nan list",
-        "int in list",
-    ],
-)
+#: Values a script may hold that a file stores otherwise, or refuses.
+SPOILS = [
+    lambda t: None,
+    lambda t: setattr(t, "f", float("nan")),
+    lambda t: setattr(t, "f", 3),  # an int where a float is declared
+    lambda t: setattr(t, "n", 2**70),
+    lambda t: setattr(t, "n", True),
+    lambda t: setattr(t, "v", Vec2(float("inf"), 0)),
+    lambda t: setattr(t, "v", tuple.__new__(Vec2, (1, 2))),
+    lambda t: setattr(t, "hs", (Handle(1),)),
+    lambda t: setattr(t, "fs", [1.0, float("nan")]),
+    lambda t: setattr(t, "fs", [1, 2.5]),
+]
+SPOIL_IDS = [
+    "plain",
+    "nan",
+    "int float",
+    "big int",
+    "bool int",
+    "inf vec",
+    "int vec",
+    "tuple",
+    "nan list",
+    "int in list",
+]
+
+
+@pytest.mark.parametrize("spoil", SPOILS, ids=SPOIL_IDS)
 def test_copy_takes_what_a_save_and_load_would_give_or_refuses_it(spoil: Any) -> None:
     """Column by column, the copy still checks and converts every value as a file would."""
     s = Scene()
@@ -813,6 +814,131 @@ def test_copy_takes_what_a_save_and_load_would_give_or_refuses_it(spoil: Any) ->
     assert scene_to_data(c) == scene_to_data(loaded)
     assert _field_types(c) == _field_types(loaded)
     assert all(c[h].scripts[0].hs is not s[h].scripts[0].hs for h in c.entities)
+
+
+# --- a scene set aside takes the code loaded now -------------------------------------
+
+
+def _reopened(scene: Scene, types: Any) -> Scene:
+    return scene_from_data(scene_to_data(scene), types)
+
+
+def test_refresh_gives_what_saving_and_reopening_gives() -> None:
+    s = rich_scene()
+    s[Handle(1)].scripts.append(PlaceholderScript("t:Ghost", {"z": [1, 2]}, "no plugin"))
+    set_stash(s[Handle(3)].script(Follower), {"old": [1]})
+
+    class SameMover(Script):  # the same layout: its objects are kept
+        type_id = "t:Mover"
+        speed: float = 1.0
+        label: str = ""
+        velocity: Vec2 = Vec2(0, 0)
+        tint: Color = Color.WHITE
+
+    class NewFollower(Script):  # a field gone (to the stash), one added
+        type_id = "t:Follower"
+        target: Handle = Handle.NONE
+        fallback: Handle | None = None
+        reach: float = 5.0
+
+    class Ghost(Script):  # the placeholder's class is back
+        type_id = "t:Ghost"
+        z: list[int] = []
+
+    new = {"t:Mover": SameMover, "t:Follower": NewFollower, "t:Ghost": Ghost}.get
+    expected = _reopened(s, new)
+    mover = s[Handle(1)].scripts[0]
+    changed = scenefile.refresh_scripts(s, new)
+    assert changed == (Handle(1), Handle(3))
+    assert scene_to_data(s) == scene_to_data(expected)
+    assert _field_types(s) == _field_types(expected)
+    assert s[Handle(1)].scripts[0] is mover and type(mover) is SameMover  # kept, retyped
+    assert type(s[Handle(1)].scripts[1]) is Ghost and s[Handle(1)].scripts[1].z == [1, 2]
+    follower = s[Handle(3)].scripts[0]
+    assert type(follower) is NewFollower and stash_of(follower) == {"old": [1], "others": [1, 2]}
+    # Up to date: nothing more to do.
+    assert scenefile.refresh_scripts(s, new) == ()
+
+
+def test_refresh_leaves_a_scene_of_the_code_loaded_now_alone() -> None:
+    s = rich_scene()
+    scripts = [sc for e in s for sc in e.scripts]
+    assert scenefile.refresh_scripts(s, resolve) == ()
+    assert [sc for e in s for sc in e.scripts] == scripts
+    assert all(a is b for a, b in zip([sc for e in s for sc in e.scripts], scripts, strict=True))
+
+
+def test_refresh_turns_the_scripts_of_a_class_gone_into_placeholders_warning_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = Scene()
+    for i in range(5):
+        s.spawn(f"m{i}", scripts=[Mover(speed=i + 0.5)])
+    with caplog.at_level(logging.WARNING, logger="hotplay.scene"):
+        changed = scenefile.refresh_scripts(s, {}.get)
+    assert len(changed) == 5
+    ghosts = [e.scripts[0] for e in s]
+    assert all(isinstance(g, PlaceholderScript) for g in ghosts)
+    assert [g.data["speed"] for g in ghosts] == [0.5, 1.5, 2.5, 3.5, 4.5]
+    assert len([r for r in caplog.records if "t:Mover not found" in r.getMessage()]) == 1
+
+
+def test_refresh_keeps_the_scripts_the_new_code_cannot_make(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    s = rich_scene()
+    s[Handle(1)].script(Mover).label = "not a number"
+
+    class CountingMover(Script):  # label now an int: "not a number" cannot be one
+        type_id = "t:Mover"
+        label: int = 0
+
+    class NewFollower(Script):
+        type_id = "t:Follower"
+        target: Handle = Handle.NONE
+
+    mover = s[Handle(1)].scripts[0]
+    new = {"t:Mover": CountingMover, "t:Follower": NewFollower}.get
+    with caplog.at_level(logging.WARNING, logger="hotplay.scene"):
+        changed = scenefile.refresh_scripts(s, new)
+    assert changed == (Handle(3),)  # the follower took the new code
+    assert s[Handle(1)].scripts[0] is mover and type(mover) is Mover
+    assert type(s[Handle(3)].scripts[0]) is NewFollower
+    (warning,) = [r.getMessage() for r in caplog.records if "keep the code" in r.getMessage()]
+    assert "1 t:Mover script keep the code from before" in warning and "label" in warning
+
+
+@pytest.mark.parametrize("spoil", SPOILS, ids=SPOIL_IDS)
+def test_refresh_keeps_objects_only_where_reopening_gives_the_same(spoil: Any) -> None:
+    """A class of the same layout keeps its objects unless a value would change in a file."""
+
+    class SameTyped(Script):
+        type_id = "t:Typed"
+        f: float = 0.0
+        n: int = 0
+        v: Vec2 = Vec2.ZERO
+        hs: list[Handle] = []
+        fs: list[float] = []
+
+    s = Scene()
+    for i in range(4):
+        s.spawn(f"e{i}", scripts=[Typed(f=i + 0.5, n=i, v=Vec2(i, 1), hs=[Handle(1)], fs=[0.5])])
+    spoil(s[Handle(3)].scripts[0])
+    before = [e.scripts[0] for e in s]
+    new = {"t:Typed": SameTyped}.get
+    try:
+        expected = _reopened(s, new)
+    except (SceneFileError, ValueError, TypeError):
+        assert scenefile.refresh_scripts(s, new) == ()
+        assert [e.scripts[0] for e in s] == before and all(type(b) is Typed for b in before)
+        return
+    assert len(scenefile.refresh_scripts(s, new)) == 4
+    assert all(type(e.scripts[0]) is SameTyped for e in s)
+    assert scene_to_data(s) == scene_to_data(expected)
+    assert _field_types(s) == _field_types(expected)
+    kept = all(a is b for a, b in zip([e.scripts[0] for e in s], before, strict=True))
+    # A Vec2 of ints is kept, as `copy_scene` shares it: equal to the floats a file gives.
+    assert kept == (spoil in (SPOILS[0], SPOILS[SPOIL_IDS.index("int vec")]))
 
 
 def test_entities_are_saved_parents_first(tmp_path: Path) -> None:

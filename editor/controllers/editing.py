@@ -308,6 +308,8 @@ class EditingController(QObject):
         plain data, after.
         """
         scene = self.document.scene
+        if scene not in self.document.game.scenes:
+            return _nothing  # set aside while a copy plays: this reload leaves it alone
         before = scene.script_columns()
         in_place = self.document.game.migrating_in_place
         was: dict[int, tuple[type, dict[str, Any]]] = {}
@@ -389,6 +391,10 @@ class EditingController(QObject):
     ) -> None:
         self._push(cmd.ReparentEntity(self._target, handle, new_parent, index))
         self.shown.select(handle)
+
+
+def _nothing() -> None:
+    pass
 
 
 def _columns(c: ScriptColumns) -> tuple[list[Entity], list[int], list[Script]]:

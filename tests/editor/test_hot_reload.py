@@ -88,12 +88,17 @@ def test_hot_reload_while_playing_keeps_state(window, write_plugin, qtbot):
             # Counters were carried over, not reset to the defaults.
             assert s.bounces >= before[e.handle][0]
     assert scene.find("Spawner").scripts[0].spawned >= spawned
-    # The edited scene was migrated too, and still holds its own (unplayed) values.
+    # The edited scene sat the reload out (set aside while its copy plays)...
+    assert window.edited_scene not in game.scenes
+    assert type(window.edited_scene.find("Ball A").scripts[0]) is old_class
+    new_class = type(balls(scene)[0].scripts[0])
+    # ... and at Stop takes the new code, with its own (unplayed) values.
+    click(qtbot, window, "stopButton")
+    assert window.edited_scene in game.scenes
     edited_ball = window.edited_scene.find("Ball A").scripts[0]
-    assert type(edited_ball) is type(balls(scene)[0].scripts[0])
+    assert type(edited_ball) is new_class
     assert edited_ball.bounces == 0 and edited_ball.frames_v2 == 0
     # New script types are offered at once.
-    click(qtbot, window, "stopButton")
     window.select(window.edited_scene.find("Ball A").handle)
     tids = [a.data() for a in window.inspector.add_script_actions()]
     assert "bouncy.ball:Wobble" in tids
