@@ -1048,11 +1048,11 @@ def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
             swaps += _remade(reader, columns, positions)
         except (_Invalid, PlainDataError) as exc:
             log.warning(
-                "%s: %d %s script%s keep the code from before: %s",
+                "%s: %d %s script%s the code from before: %s",
                 scene.name,
                 len(positions),
                 script_type_id(olds[0]) if cls is not PlaceholderScript else "placeholder",
-                "s" if len(positions) != 1 else "",
+                " keeps" if len(positions) == 1 else "s keep",
                 exc,
             )
             continue
