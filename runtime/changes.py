@@ -100,6 +100,7 @@ class PendingChanges:
         self._unloaded: dict[str, float] = {}  # rolled back: they wait for the next save
         #: Of `_fresh`, the watcher's notices: dropped when taken if the file holds what was loaded.
         self._unchecked: set[str] = set()
+        self._posts = 0  # posts that left something pending, for `wait`
         self.wakeup = wakeup
         #: What the game last loaded from each file (`post_saved` drops repeats).
         self.loaded = LoadedFiles()
@@ -149,6 +150,7 @@ class PendingChanges:
                     self._unchecked.add(p)
             if not self._fresh:
                 return
+            self._posts += 1
             self._cond.notify_all()
         # Once per batch: the watcher already gathers a burst of saves into one.
         wakeup = self.wakeup
@@ -184,9 +186,28 @@ class PendingChanges:
                 self._unloaded.setdefault(p, batch.detected_at)
 
     def wait(self, timeout: float) -> bool:
-        """Block up to `timeout` seconds until something is saved; whether it was."""
-        with self._cond:
-            return self._cond.wait_for(lambda: bool(self._fresh), timeout)
+        """Block up to `timeout` seconds until something is saved; whether it was.
+
+        A watcher's notice of a file that still holds what was loaded does not
+        count (it is dropped at the next `take`): the wait goes on for the next.
+        """
+        deadline = time.monotonic() + timeout
+        seen = [-1]  # the posts looked at so far
+
+        def news() -> bool:
+            return bool(self._fresh) and self._posts != seen[0]
+
+        while True:
+            with self._cond:
+                if not self._cond.wait_for(news, max(0.0, deadline - time.monotonic())):
+                    return False
+                seen[0] = self._posts
+                if self._unloaded or not self._unchecked.issuperset(self._fresh):
+                    return True
+                unchecked = list(self._fresh)
+            # Read outside the lock, as `take` does: the watcher's thread never waits on it.
+            if not all(map(self.loaded.unchanged, unchecked)):
+                return True
 
     def paths(self) -> list[str]:
         """Every path not loaded yet, saved or kept (for "code changed" notices)."""

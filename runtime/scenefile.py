@@ -1009,8 +1009,9 @@ def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
     stay themselves: they take the new class, as a hot reload keeps them.
 
     The scripts of a class the code loaded now cannot make from their data (a
-    field's new type refuses its value) stay as they are, with one warning
-    naming the problem; they are no worse off than before the call.
+    field's new type refuses its value, a property's setter raises) stay as
+    they are, with one warning naming the problem; they are no worse off than
+    before the call. Nothing changes before every class is made.
 
     Returns:
         The entities whose scripts changed, in scene order.
@@ -1046,14 +1047,15 @@ def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
             continue
         try:
             swaps += _remade(reader, columns, positions)
-        except (_Invalid, PlainDataError) as exc:
+        except Exception as exc:  # refused data, or game code (a setter that raises)
+            problem = str(exc) if isinstance(exc, (_Invalid, PlainDataError)) else repr(exc)
             log.warning(
                 "%s: %d %s script%s the code from before: %s",
                 scene.name,
                 len(positions),
                 script_type_id(olds[0]) if cls is not PlaceholderScript else "placeholder",
                 " keeps" if len(positions) == 1 else "s keep",
-                exc,
+                problem,
             )
             continue
         changed += positions

@@ -162,6 +162,28 @@ def test_the_watchers_thread_reads_no_file_the_game_thread_checks_it(tmp_path, m
     assert taken is not None and taken.paths == (str(path),)
 
 
+def test_a_repeat_notice_does_not_end_a_wait_but_the_next_save_does(tmp_path) -> None:
+    path = tmp_path / "ball.py"
+    path.write_text("x = 1\n")
+    queue = PendingChanges()
+    queue.mark_loaded(file_stamps([str(path)]))
+    queue.post_saved([str(path)])  # the second half of a save already loaded
+    assert not queue.wait(0.05)
+
+    def save() -> None:
+        path.write_text("x = 2\n")
+        queue.post_saved([str(path)])
+
+    saver = threading.Timer(0.05, save)
+    saver.start()
+    try:
+        assert queue.wait(10.0)  # the real save ends it
+    finally:
+        saver.join()
+    taken = queue.take()
+    assert taken is not None and taken.paths == (str(path),)
+
+
 def test_loading_a_queued_file_drops_its_notice_unless_it_changed_since(tmp_path) -> None:
     loaded, resaved = tmp_path / "a.py", tmp_path / "b.py"
     loaded.write_text("a = 1\n")

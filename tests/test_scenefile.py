@@ -908,6 +908,41 @@ def test_refresh_keeps_the_scripts_the_new_code_cannot_make(
     assert "1 t:Mover script keeps the code from before" in warning and "label" in warning
 
 
+def test_refresh_changes_nothing_of_a_class_whose_new_code_raises_while_made(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Game code runs while scripts are made (a property's setter): it may raise."""
+    s = rich_scene()
+
+    class SameMover(Mover):  # the same layout: kept, retyped
+        type_id = "t:Mover"
+
+    class FollowerFields(Script):
+        target: Handle = Handle.NONE
+        reach: float = 1.0
+
+    class RaisingFollower(FollowerFields):
+        type_id = "t:Follower"
+
+        @property  # type: ignore[misc]
+        def reach(self) -> float:
+            return 1.0
+
+        @reach.setter
+        def reach(self, value: float) -> None:
+            raise RuntimeError("a setter that raises")
+
+    follower = s[Handle(3)].scripts[0]
+    new = {"t:Mover": SameMover, "t:Follower": RaisingFollower}.get
+    with caplog.at_level(logging.WARNING, logger="hotplay.scene"):
+        changed = scenefile.refresh_scripts(s, new)
+    assert changed == (Handle(1),)
+    assert type(s[Handle(1)].scripts[0]) is SameMover
+    assert s[Handle(3)].scripts[0] is follower and type(follower) is Follower
+    (warning,) = [m for r in caplog.records if "the code from before" in (m := r.getMessage())]
+    assert "t:Follower" in warning and "a setter that raises" in warning
+
+
 @pytest.mark.parametrize("spoil", SPOILS, ids=SPOIL_IDS)
 def test_refresh_keeps_objects_only_where_reopening_gives_the_same(spoil: Any) -> None:
     """A class of the same layout keeps its objects unless a value would change in a file."""
