@@ -1008,10 +1008,12 @@ def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
     stores as they are, and which hold exactly those fields with such values
     stay themselves: they take the new class, as a hot reload keeps them.
 
-    The scripts of a class the code loaded now cannot make from their data (a
-    field's new type refuses its value, a property's setter raises) stay as
-    they are, with one warning naming the problem; they are no worse off than
-    before the call. Nothing changes before every class is made.
+    A stored value its field's new type refuses is set aside in the stash and the
+    field takes its default, as a hot reload does (one warning per type and
+    field). The scripts of a class the code loaded now still cannot make (a
+    property's setter raises, say) stay as they are, with one warning naming
+    the problem; they are no worse off than before the call. Nothing changes
+    before every class is made.
 
     Returns:
         The entities whose scripts changed, in scene order.
@@ -1031,18 +1033,24 @@ def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
         return ()
     reader = _SceneReader(resolve, None)
     reader.warn_once = True
-    changed: list[int] = []
-    swaps: list[tuple[Entity, int, Script]] = []
+    # One group per class; the placeholders by their missing type, those whose class is back.
+    groups: list[tuple[str, type | None, list[int]]] = []
     for cls, now in stale.items():
         positions = [k for k, t in enumerate(types) if t is cls]
-        if cls is PlaceholderScript:  # only those whose class is back
-            positions = [k for k in positions if resolve(script_type_id(scripts[k])) is not None]
-            if not positions:
-                continue
+        if cls is not PlaceholderScript:
+            groups.append((script_type_id(scripts[positions[0]]), now, positions))
+            continue
+        by_type: dict[str, list[int]] = {}
+        for k in positions:
+            by_type.setdefault(script_type_id(scripts[k]), []).append(k)
+        groups += [(tid, None, ks) for tid, ks in by_type.items() if resolve(tid) is not None]
+    changed: list[int] = []
+    retypes: list[tuple[list[Any], type]] = []
+    swaps: list[tuple[Entity, int, Script]] = []
+    for type_id, now, positions in groups:
         olds = list(map(scripts.__getitem__, positions))
-        if now is not None and _keeps_objects(cls, now, olds):
-            for obj in olds:
-                _set_attr(obj, "__class__", now)
+        if now is not None and _keeps_objects(type(olds[0]), now, olds):
+            retypes.append((olds, now))
             changed += positions
             continue
         try:
@@ -1053,12 +1061,16 @@ def refresh_scripts(scene: Scene, resolve: TypeResolver) -> tuple[Handle, ...]:
                 "%s: %d %s script%s the code from before: %s",
                 scene.name,
                 len(positions),
-                script_type_id(olds[0]) if cls is not PlaceholderScript else "placeholder",
+                type_id,
                 " keeps" if len(positions) == 1 else "s keep",
                 problem,
             )
             continue
         changed += positions
+    # Nothing changed until every class is made.
+    for olds, now in retypes:
+        for obj in olds:
+            _set_attr(obj, "__class__", now)
     for e, slot, script in swaps:
         e.scripts[slot] = script
     changed.sort()
@@ -1080,11 +1092,34 @@ def _remade(
         row = reader._script_row(_script_data(columns.scripts[k]), e, where)
         if isinstance(row, _ScriptRow):
             row.slot = slot
+            _stash_refused(reader, row)
             by_class.setdefault(row.cls, []).append(row)
         else:
             out.append((e, slot, row))
     out += [(row.entity, row.slot, script) for script, row in reader._make_scripts(by_class)]
     return out
+
+
+def _stash_refused(reader: _SceneReader, row: _ScriptRow) -> None:
+    """Move the stored values the new field types refuse into the stash, as a reload does.
+
+    The field then takes its default; the value comes back when its type does.
+    """
+    for fname, spec in declared_fields(row.cls).items():
+        if fname not in row.data:
+            continue
+        try:
+            from_plain(row.data[fname], spec.annotation)
+        except PlainDataError as exc:
+            reader._warn(
+                (row.type_id, f"refused {fname}"),
+                "%s: %s.%s: %s; the field takes its default, the value is kept in the stash",
+                row.where,
+                row.type_id,
+                fname,
+                exc,
+            )
+            row.stash[fname] = row.data.pop(fname)
 
 
 def _keeps_objects(old: type, new: type, objs: list[Any]) -> bool:

@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QComboBox, QToolButton
 
 from runtime import BuildProfile, Color
 from runtime.clock import FixedStepClock
-from runtime.scripting import type_id_of
+from runtime.scripting import stash_of, type_id_of
 
 GREEN = Color(0, 255, 0)
 
@@ -102,6 +102,33 @@ def test_hot_reload_while_playing_keeps_state(window, write_plugin, qtbot):
     window.select(window.edited_scene.find("Ball A").handle)
     tids = [a.data() for a in window.inspector.add_script_actions()]
     assert "bouncy.ball:Wobble" in tids
+
+
+def test_a_field_retyped_during_play_leaves_an_edited_scene_that_plays_and_saves(
+    window, project, qtbot, tmp_path
+):
+    """The edited scene takes the new type at Stop as a reload would: value set aside."""
+    choose_profile(window, "Debug (HR)")
+    click(qtbot, window, "playButton")
+    game = window.game
+    qtbot.waitUntil(lambda: game.frame >= 3)
+    ball = project / "plugins" / "bouncy" / "ball.py"
+    reloads = len(game.reports)
+    ball.write_text(ball.read_text().replace("bounces: int = 0", 'bounces: str = "none"'))
+    qtbot.waitUntil(lambda: len(game.reports) > reloads, timeout=10000)
+    assert game.reports[-1].ok, game.reports[-1].details()
+    click(qtbot, window, "stopButton")
+    new_ball = game.registry.resolve("bouncy.ball:Ball")
+    edited_ball = window.edited_scene.find("Ball A").scripts[0]
+    assert type(edited_ball) is new_ball and edited_ball.bounces == "none"
+    assert stash_of(edited_ball) == {"bounces": 0}
+    # It plays again, and its saved file opens with the code loaded now.
+    click(qtbot, window, "playButton")
+    assert window.is_playing
+    click(qtbot, window, "stopButton")
+    saved = tmp_path / "saved.scene.json"
+    game.save_scene(window.edited_scene, saved)
+    assert type(game.load_scene(saved).find("Ball A").scripts[0]) is new_ball
 
 
 def test_reload_while_paused_carries_exact_state(window, write_plugin, qtbot):
