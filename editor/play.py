@@ -224,7 +224,7 @@ class InEditorPlay(PlayTarget):
             return
         if changed:
             log.info(
-                "the edited scene took the code loaded now: scripts of %d entit%s made again",
+                "the edited scene took the code loaded now (the scripts of %d entit%s)",
                 len(changed),
                 "y" if len(changed) == 1 else "ies",
             )
