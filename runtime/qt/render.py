@@ -666,19 +666,10 @@ class _Seen:
     from them.
     """
 
-    __slots__ = ("at", "entities", "looks", "order_of", "places", "trees")
+    __slots__ = ("entities", "looks", "places", "trees")
 
     def __init__(self, order: list[_Node]) -> None:
-        # The entities are read in tree order, not in the drawing order: that is about the
-        # order they were made in, so an entity's and its visual's values lie close in
-        # memory. Read in the drawing order (sorted by z), 10,000 entities took 5.2 ms
-        # a frame, in tree order 1.1 ms.
-        tree_places = [n.index for n in order]
-        #: The place in the drawing order of each entity read, in reading order.
-        self.at = sorted(range(len(order)), key=tree_places.__getitem__)
-        #: The place in the reading order of each entity of the drawing order.
-        self.order_of = sorted(range(len(order)), key=self.at.__getitem__)
-        self.entities = [order[k].entity for k in self.at]
+        self.entities = [n.entity for n in order]
         self.looks = _looks(self.entities)
         self.places = [e.position for e in self.entities]
         #: The place in the order of each entity of a tree, drawn at its world position.
@@ -1047,7 +1038,7 @@ class SceneRenderer:
         looks = _looks(seen.entities)
         places = [e.position for e in seen.entities]
         if looks != seen.looks:
-            patched = self._patch_looks(dl, looks, seen, camera, size)
+            patched = self._patch_looks(dl, looks, seen.looks, camera, size)
             seen.looks = looks
             if not patched:
                 # The same entities in the same order, as the collection that follows sees them.
@@ -1065,9 +1056,9 @@ class SceneRenderer:
         return runs
 
     def _patch_looks(
-        self, dl: DrawList, looks: list[object], seen: _Seen, camera: Camera, size: QSizeF
+        self, dl: DrawList, looks: list[object], seen: list[object], camera: Camera, size: QSizeF
     ) -> bool:
-        """Patch the runs' entries of the few entities whose looks differ from those `seen`.
+        """Patch the runs' entries of the few entities whose looks differ from `seen`.
 
         Compared by value, in C: a script that sets an equal new value every frame
         changes nothing.
@@ -1077,22 +1068,20 @@ class SceneRenderer:
             (too many entities changed, or one that `_patch` cannot).
         """
         flat = itertools.islice(
-            itertools.compress(itertools.count(), map(operator.ne, looks, seen.looks)),
+            itertools.compress(itertools.count(), map(operator.ne, looks, seen)),
             _MAX_PATCHED * _LOOK_WIDTH + 1,
         )
         changed = {i // _LOOK_WIDTH for i in flat}
         if len(changed) > _MAX_PATCHED:
             return False
-        order, at = dl.order, seen.at
-        return all(
-            self._patch(order[at[i]], camera, size) for i in sorted(changed, key=at.__getitem__)
-        )
+        order = dl.order
+        return all(self._patch(order[at], camera, size) for at in sorted(changed))
 
     def _move_runs(
         self, runs: list[_Batch | _Items], seen: _Seen, size: QSizeF, camera: Camera
     ) -> None:
         """Put every entry of the runs at its entity's place in `seen` (through `camera`)."""
-        world: list[tuple[float, float]] = list(map(seen.places.__getitem__, seen.order_of))
+        world: list[tuple[float, float]] = list(seen.places)
         for at, n in seen.trees:  # computed by `DrawList.update` this frame
             world[at] = (n.x, n.y)
         zoom = camera.zoom
