@@ -1142,15 +1142,11 @@ def _keeps_objects(old: type, new: type, objs: list[Any]) -> bool:
     for stash in (d[STASH_KEY] for d in dicts if STASH_KEY in d):
         if names & stash.keys():
             return False  # a value set aside would come back into its field
-    for name, _, shared, is_list in how:
-        column = list(map(operator.itemgetter(name), dicts))
-        if is_list:
-            if not set(map(type, column)) <= {list}:
-                return False
-            column = list(itertools.chain.from_iterable(column))
-        if shared is None or not _all_kept(column, shared):
-            return False
-    return True
+    return all(
+        _column_kept(list(map(operator.itemgetter(name), dicts)), shared, is_list)
+        for name, _, shared, is_list in how
+        if shared is not None  # every one: checked above
+    )
 
 
 _dict_of = operator.attrgetter("__dict__")
@@ -1158,15 +1154,18 @@ _dict_of = operator.attrgetter("__dict__")
 
 def _copied_column(column: list[Any], ann: Any, shared: type | None, is_list: bool) -> list[Any]:
     """`_copied_value` of every value of a field: in C when the column keeps every value."""
-    if shared is not None:
-        if is_list:
-            if set(map(type, column)) <= {list}:
-                items = list(itertools.chain.from_iterable(column))
-                if _all_kept(items, shared):
-                    return list(map(list.copy, column))
-        elif _all_kept(column, shared):
-            return column
+    if shared is not None and _column_kept(column, shared, is_list):
+        return list(map(list.copy, column)) if is_list else column
     return [_copied_value(v, ann, shared, is_list) for v in column]
+
+
+def _column_kept(column: list[Any], shared: type, is_list: bool) -> bool:
+    """Whether a file keeps every value of a column as it is (each a list of them: `is_list`)."""
+    if not is_list:
+        return _all_kept(column, shared)
+    return set(map(type, column)) <= {list} and _all_kept(
+        list(itertools.chain.from_iterable(column)), shared
+    )
 
 
 def _all_kept(values: list[Any], shared: type) -> bool:

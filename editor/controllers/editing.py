@@ -298,7 +298,7 @@ class EditingController(QObject):
     ) -> None:
         self._push(cmd.DiscardStash(self._target, handle, index, type_id, key))
 
-    def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None]:
+    def _on_reload_prepared(self, _fresh: dict[str, Any]) -> Callable[[], None] | None:
         """A reload participant: the edited scene's scripts before the swap; compare after.
 
         Only the objects are kept (columns built in C): a reload never changes the
@@ -309,7 +309,7 @@ class EditingController(QObject):
         """
         scene = self.document.scene
         if scene not in self.document.game.scenes:
-            return _nothing  # set aside while a copy plays: this reload leaves it alone
+            return None  # set aside while a copy plays: this reload leaves it alone
         before = scene.script_columns()
         in_place = self.document.game.migrating_in_place
         was: dict[int, tuple[type, dict[str, Any]]] = {}
@@ -391,10 +391,6 @@ class EditingController(QObject):
     ) -> None:
         self._push(cmd.ReparentEntity(self._target, handle, new_parent, index))
         self.shown.select(handle)
-
-
-def _nothing() -> None:
-    pass
 
 
 def _columns(c: ScriptColumns) -> tuple[list[Entity], list[int], list[Script]]:
