@@ -56,23 +56,32 @@ def commit_generation(
     olds, news = targets.objects, restored.objects
     resumed = _retype(snap, restored.retyped, restored.patches)
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
-    old_scripts, new_scripts = olds[:k], news[:k]
-    rebuilt_scripts = list(map(operator.is_not, old_scripts, new_scripts))
-    # A code-only edit keeps every script: then no pass below looks for rebuilt ones.
-    any_rebuilt = True in rebuilt_scripts
+    new_scripts = news[:k]
     # Observers hear of every script but a placeholder whose class is still missing:
     # a kept object has a new class (its fields' editors, say, may have changed).
-    replaced = rebuilt_scripts
-    if restored.retyped:
-        kept = _positions_of(snap, restored.retyped, k)
-        replaced = list(map(operator.or_, rebuilt_scripts, kept)) if any_rebuilt else kept
+    kept = _positions_of(snap, restored.retyped, k) if restored.retyped else []
+    if kept is None:
+        # A code-only edit keeps every script: then no pass looks for rebuilt ones.
+        rebuilt_scripts: list[bool] = []
+        any_rebuilt = False
+    else:
+        rebuilt_scripts = list(map(operator.is_not, olds[:k], new_scripts))
+        any_rebuilt = True in rebuilt_scripts
+        replaced = rebuilt_scripts
+        if kept:
+            replaced = list(map(operator.or_, rebuilt_scripts, kept)) if any_rebuilt else kept
     by_scene: list[tuple[Scene, tuple[Handle, ...]]] = []
     runs = [*targets.scene_runs, (k, None, None)]
     #: the scenes in which a script was replaced by a new object (not only retyped)
     rebuilt_in: set[int] = set()
     for (start, scene, _), (end, _, _) in itertools.pairwise(runs):
-        entities = itertools.compress(targets.entities[start:end], replaced[start:end])
-        handles = tuple(dict.fromkeys(map(_handle_of, entities)))  # an entity once
+        entities = targets.entities[start:end]
+        if kept is not None:
+            entities = list(itertools.compress(entities, replaced[start:end]))
+        # An entity once: only one with more than one script can come twice.
+        many = any(itertools.islice(targets.indices, start, end))
+        of = map(_handle_of, entities)
+        handles = tuple(dict.fromkeys(of) if many else of)
         if handles and scene is not None:
             by_scene.append((scene, handles))
         if any_rebuilt and True in itertools.islice(rebuilt_scripts, start, end):
@@ -118,14 +127,19 @@ def _retype(snap: Snapshot, retyped: dict[type, type], patches: dict[type, Field
     whether one had the mark.
     """
     resumed = False
-    olds = snap.targets.objects
-    for cls, positions in snap.classes:
+    for (cls, _), kept, unpaused in zip(
+        snap.classes, snap.class_objects, snap.unpaused, strict=True
+    ):
         new_cls = retyped.get(cls)
         if new_cls is None:
             continue
-        kept = list(map(olds.__getitem__, positions))
         patch = patches.get(cls)
-        dicts = list(map(_dict_of, kept)) if patch is None else patch.apply(kept)
+        if patch is not None:
+            dicts = patch.apply(kept)
+        elif not unpaused:
+            dicts = list(map(_dict_of, kept))
+        else:
+            dicts = []  # none has the mark
         resumed = resume_all(dicts) or resumed
         exhaust(map(_set_class, kept, itertools.repeat("__class__"), itertools.repeat(new_cls)))
     return resumed
@@ -137,12 +151,15 @@ _dict_of = operator.attrgetter("__dict__")
 _set_class = object.__setattr__  # past any __setattr__ of the old class: no game code runs
 
 
-def _positions_of(snap: Snapshot, retyped: dict[type, type], k: int) -> list[bool]:
-    """For each of the first `k` targets (the scripts), whether it is of a kept class."""
+def _positions_of(snap: Snapshot, retyped: dict[type, type], k: int) -> list[bool] | None:
+    """For each of the first `k` targets (the scripts), whether it is of a kept class.
+
+    ``None`` when every one is.
+    """
     # Only scripts are kept (`restore._kept_class`): when the kept classes' objects
     # number `k`, they are every script.
     if sum(len(positions) for cls, positions in snap.classes if cls in retyped) == k:
-        return [True] * k
+        return None
     mask = [False] * k
     for cls, positions in snap.classes:
         if cls in retyped:

@@ -150,12 +150,10 @@ def _migrated_in_place(snap: Snapshot, restored: Restored) -> dict[int, Any]:
     their old state, and the copy must start from the new one.
     """
     out: dict[int, Any] = {}
-    olds = snap.targets.objects
-    for cls, positions in snap.classes:
+    for (cls, _), kept in zip(snap.classes, snap.class_objects, strict=True):
         patch = restored.patches.get(cls)
         if patch is None:
             continue
-        kept = list(map(olds.__getitem__, positions))
         new_cls = restored.retyped[cls]
         news: list[Any] = list(map(object.__new__, itertools.repeat(new_cls, len(kept))))
         dicts = patch.patched(kept)

@@ -128,18 +128,21 @@ def restore_objects(
     # are rebuilt from their decoded rows.
     retyped: dict[type, type] = {}
     patches: dict[type, FieldPatch] = {}
-    stored = [(cls, index) for cls, index in snap.classes if cls is not PlaceholderScript]
+    stored = [
+        (cls, index, objs)
+        for (cls, index), objs in zip(snap.classes, snap.class_objects, strict=True)
+        if cls is not PlaceholderScript
+    ]
     rebuilt_blobs = []
     rebuilding = 0  # objects
     # The notes of the classes kept, by layout index: reported in class order, among
     # those of the rebuilt classes, as a rebuild of every class would report them.
     kept_notes: collections.deque[tuple[int, Notes]] = collections.deque()
-    for li, ((cls, index), layout, plain, plain_values, group_blob) in enumerate(
+    for li, ((cls, index, olds), layout, plain, plain_values, group_blob) in enumerate(
         zip(stored, layout_rows, snap.plain_groups, snap.plain_values, group_blobs, strict=True)
     ):
         kept = None
         if plain_values:
-            olds = list(map(targets.objects.__getitem__, index))
             t = targets[index[0]]
             own = Notes()
             kept = _kept_class(t, layout, classes, after_overrides, olds, plain, own)

@@ -67,6 +67,10 @@ class Snapshot:
         plain_values: likewise, whether their values are plain data, whatever
             their stashes hold: what the restore step needs to migrate them in
             place (see `_pack`).
+        class_objects: the old objects of each class, in `classes` order (the
+            targets at its positions).
+        unpaused: for each class, in `classes` order, whether the snapshot found
+            that none of its objects has the paused mark (``False``: not known).
     """
 
     blob: bytes
@@ -78,6 +82,8 @@ class Snapshot:
     dataclass_layouts: bytes
     plain_groups: tuple[bool, ...] = ()
     plain_values: tuple[bool, ...] = ()
+    class_objects: tuple[list[Any], ...] = ()
+    unpaused: tuple[bool, ...] = ()
 
 
 def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
@@ -131,7 +137,17 @@ def take_snapshot(game: Game, scope: Scope, notes: Notes) -> Snapshot:
     layouts = packb([_dataclass_layout(cls) for cls in seen if dataclasses.is_dataclass(cls)])
     classes = tuple((cls, g.index) for cls, g in groups.items())
     return Snapshot(
-        blob, targets, classes, told, tuple(kept_owners), marked, layouts, plain, values
+        blob,
+        targets,
+        classes,
+        told,
+        tuple(kept_owners),
+        marked,
+        layouts,
+        plain,
+        values,
+        tuple(g.objects for g in groups.values()),
+        tuple(g.unpaused for g in groups.values()),
     )
 
 
@@ -206,22 +222,26 @@ def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Gro
     names = set(scope.names)
     targets = Targets()
     types: list[type] = []  # of each script target
+    classes: dict[type, None] = {}  # of the script targets, in the order they first appear
     in_scope: dict[type, bool] = {}  # per class, not per object
     for scene in game.scenes:
         targets.scene_runs.append((len(targets.objects), scene, game.running_scene(scene)))
         columns = scene.script_columns()
         scene_types = list(map(type, columns.scripts))
-        for cls in dict.fromkeys(scene_types).keys() - in_scope.keys():
+        scene_classes = dict.fromkeys(scene_types)
+        for cls in scene_classes.keys() - in_scope.keys():
             in_scope[cls] = cls is PlaceholderScript or plugin_name_of(cls) in names
-        if not all(map(in_scope.__getitem__, scene_types)):
+        if not all(map(in_scope.__getitem__, scene_classes)):
             keep = list(map(in_scope.__getitem__, scene_types))
             columns = columns.where(keep)
             scene_types = list(itertools.compress(scene_types, keep))
+            scene_classes = dict.fromkeys(c for c in scene_classes if in_scope[c])
+        classes.update(scene_classes)
         targets.objects += columns.scripts
         targets.entities += columns.entities
         targets.indices += columns.indices
         types += scene_types
-    groups = _by_class(targets.objects, types)
+    groups = _by_class(targets.objects, types, classes)
     # The plugin objects last, one class each: grouped apart, so that the scripts of a
     # scene of one class stay one group, found without sorting every position.
     for name in scope.names:
@@ -235,12 +255,14 @@ def _collect_targets(game: Game, scope: Scope) -> tuple[Targets, dict[type, _Gro
     return targets, groups
 
 
-def _by_class(objects: list[Any], types: list[type]) -> dict[type, _Group]:
+def _by_class(
+    objects: list[Any], types: list[type], classes: dict[type, None]
+) -> dict[type, _Group]:
     """The positions of `objects` (of classes `types`) and the objects, class by class.
 
-    Classes come in the order they first appear.
+    `classes` are the distinct `types` in the order they first appear, the order
+    of the groups.
     """
-    classes = dict.fromkeys(types)
     if not classes:
         return {}
     if len(classes) == 1:
@@ -297,6 +319,8 @@ class _Group:
 
     index: list[int] = field(default_factory=list)
     objects: list[Any] = field(default_factory=list)
+    #: Set by `columns`: whether no object has the paused mark (found on the way).
+    unpaused: bool = False
 
     def columns(
         self, layout: int, names: list[str], annotations: list[str], not_extra: frozenset[str]
@@ -342,6 +366,8 @@ class _Group:
             and 0 not in states
             and 0 not in entities
         )
+        # Exactly the declared and two engine keys: no object has the paused mark.
+        self.unpaused = exact
         if not exact and not all(map((not_extra - {STASH_KEY}).issuperset, dicts)):
             stashes = list(map(dict.get, dicts, itertools.repeat(STASH_KEY)))
             # A stash is no undeclared attribute: when every dict holds declared and
