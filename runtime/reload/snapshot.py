@@ -311,6 +311,8 @@ def _before_hooks(
 
 
 _dict_of = operator.attrgetter("__dict__")
+_state_of = operator.itemgetter("_hp_state")
+_entity_of = operator.itemgetter("_hp_entity")
 
 
 @dataclass(slots=True)
@@ -354,17 +356,24 @@ class _Group:
             else:
                 kinds.append(PLAIN)
                 cols.append(col)
-        states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
-        entities = list(map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0)))
+        try:
+            states = list(map(_state_of, dicts))
+            entities = list(map(_entity_of, dicts))
+            engine_keys_everywhere = True
+        except KeyError:  # one not started yet, or on no entity: 0 stands for "not set"
+            engine_keys_everywhere = False
+            states = list(map(dict.get, dicts, itertools.repeat("_hp_state"), itertools.repeat(0)))
+            entities = list(
+                map(dict.get, dicts, itertools.repeat("_hp_entity"), itertools.repeat(0))
+            )
         # Whether any object has an undeclared attribute or a stash. The common case in
-        # two passes over lengths: every dict holds each field, a state and an entity
-        # (none is 0, "not set") and no more keys than those, so nothing else.
+        # a pass over lengths: every dict holds each field, a state and an entity and no
+        # more keys than those, so nothing else.
         extras = stashes = None
         exact = (
             every_field_in_every_dict
+            and engine_keys_everywhere
             and set(map(len, dicts)) == {len(names) + 2}
-            and 0 not in states
-            and 0 not in entities
         )
         # Exactly the declared and two engine keys: no object has the paused mark.
         self.unpaused = exact
