@@ -56,16 +56,16 @@ def commit_generation(
     olds, news = targets.objects, restored.objects
     resumed = _retype(snap, restored.retyped, restored.patches)
     # Column by column, each a pass in C: a large scene has many scripts and few scenes.
-    new_scripts = news[:k]
     # Observers hear of every script but a placeholder whose class is still missing:
     # a kept object has a new class (its fields' editors, say, may have changed).
+    # Whether each script was kept: None, every one; an empty list, none.
     kept = _positions_of(snap, restored.retyped, k) if restored.retyped else []
     if kept is None:
         # A code-only edit keeps every script: then no pass looks for rebuilt ones.
         rebuilt_scripts: list[bool] = []
         any_rebuilt = False
     else:
-        rebuilt_scripts = list(map(operator.is_not, olds[:k], new_scripts))
+        rebuilt_scripts = list(map(operator.is_not, itertools.islice(olds, k), news))
         any_rebuilt = True in rebuilt_scripts
         replaced = rebuilt_scripts
         if kept:
@@ -93,7 +93,8 @@ def commit_generation(
         removed=scope.removed,
         plugin_objects=plugin_objects,
         scripts=itertools.compress(
-            zip(targets.entities, targets.indices, new_scripts, strict=True), rebuilt_scripts
+            zip(targets.entities, targets.indices, itertools.islice(news, k), strict=True),
+            rebuilt_scripts,
         )
         if any_rebuilt
         else (),
