@@ -733,6 +733,36 @@ def test_a_moved_parent_moves_its_children_in_the_kept_runs(
     assert len(collected) == 1
 
 
+def test_moves_after_spawns_and_removals_land_where_each_entity_is(
+    renderers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A game that removes entities from the middle and spawns new ones at the end: the
+    # order follows in place, the removed leave holes in the tree order the kept runs
+    # are moved by, and every later move must still land on its own entity.
+    scene = many_sprites(60)
+    batched = renderers[0]
+    paint(batched, scene)
+    rebuilds = _rebuilds(monkeypatch)
+    for i in range(4):
+        scene.remove(scene.roots[3 * i + 1])
+        scene.spawn(f"shot {i}", position=Vec2(i * 7, -4), visual=Visual(z=i % 3))
+        assert_paths_agree(renderers, scene)
+        for step in (2.0, -3.5):
+            _move_all(scene, step)
+            assert_paths_agree(renderers, scene)
+    assert rebuilds == []
+    dl = batched._draw_list(scene)
+    assert dl._holes == 4 and len(dl.tree) == 64
+    # Mostly holes: the order is made again rather than kept over a tree of holes.
+    for h in list(scene.roots)[:40]:
+        scene.remove(h)
+    assert_paths_agree(renderers, scene)
+    _move_all(scene, 1.5)
+    assert_paths_agree(renderers, scene)
+    assert len(rebuilds) == 1
+    assert dl._holes == 0 and dl.tree == sorted(dl.order, key=lambda n: n.index)
+
+
 def test_a_camera_that_pans_moves_the_kept_runs_and_one_that_zooms_collects(
     renderers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
