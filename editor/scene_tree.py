@@ -69,6 +69,10 @@ _ICON_CACHE_SIZE = 512
 #: the others.
 ROOTS_PER_FETCH = 256
 
+#: Stale rows redrawn one span per sibling list, found row by row; past this many,
+#: each sibling list that holds one is redrawn whole (a reload of every script).
+_FEW_ROWS = 256
+
 # Qt flag arithmetic costs a Python enum operation each time; flags() runs per row laid out.
 _EDITABLE_ROW = (
     Qt.ItemFlag.ItemIsSelectable
@@ -438,7 +442,7 @@ class SceneTreeModel(QAbstractItemModel):
     def _follow(self, scene: Scene, event: SceneEvent) -> None:
         if isinstance(event, ScriptsReplaced):
             # May run inside a reload's commit step: mark the rows, redraw them later.
-            self._stale.update(int(h) for h in event.handles)
+            self._stale.update(map(int, event.handles))
             if not self._redraw_timer.isActive():
                 self._redraw_timer.start()
         elif isinstance(event, EntityChanged):
@@ -557,6 +561,19 @@ class SceneTreeModel(QAbstractItemModel):
 
     def _on_redraw_timer(self) -> None:
         stale, self._stale = self._stale, set()
+        if len(stale) > _FEW_ROWS:
+            # A reload replaced the scripts of thousands of entities: every shown row of
+            # each sibling list that holds one, without finding each row (its place in
+            # its list, whether its top-level ancestor is fetched). The view repaints
+            # the rows on screen either way.
+            children = self._children
+            for parent in set(map(self._parent_of.get, stale)) - {None}:
+                assert parent is not None
+                kids = children.get(parent)
+                shown = self._shown_in(parent, kids) if kids else 0
+                if shown:
+                    self._rows_changed(parent, 0, shown - 1)
+            return
         # One dataChanged per sibling list that holds a stale row, over the rows
         # between the first and the last of them: a reload replaces the scripts
         # of thousands of entities, and the view repaints only what is on screen.

@@ -203,6 +203,32 @@ def test_replaced_scripts_redraw_their_rows_after_the_event_not_inside_it(tested
     assert index.data(Qt.ItemDataRole.ForegroundRole) is not None
 
 
+def test_a_reload_of_thousands_of_scripts_redraws_every_sibling_list_holding_one(qtbot):
+    # Past a few hundred stale rows, each sibling list holding one is redrawn whole
+    # (shown rows only) instead of each row being looked up on its own. (Qt's model
+    # tester would fetch every root.)
+    tested_model = SceneTreeModel()
+    scene = Scene("t")
+    roots = [scene.spawn(f"r{i}") for i in range(3 * ROOTS_PER_FETCH)]
+    kids = [scene.spawn(f"k{i}", parent=roots[1].handle) for i in range(300)]
+    tested_model.set_scene(scene)
+    changed = []
+
+    def record(a, b):
+        assert a.parent() == b.parent()
+        changed.append((a.parent().data(HANDLE_ROLE), a.row(), b.row()))
+
+    tested_model.dataChanged.connect(record)
+    scene.notify(ScriptsReplaced(tuple(e.handle for e in roots[::2] + kids[5:])))
+    assert changed == []
+    qtbot.waitUntil(lambda: len(changed) == 2)
+    shown = tested_model.rowCount(QModelIndex())
+    assert shown == ROOTS_PER_FETCH  # the rest of the roots are not fetched yet: no rows
+    assert sorted(changed, key=str) == sorted(
+        [(None, 0, shown - 1), (int(roots[1].handle), 0, len(kids) - 1)], key=str
+    )
+
+
 def test_icons_are_shared_by_entities_that_look_alike(tested_model):
     scene = Scene("t")
     a = scene.spawn("a", visual=Visual())
