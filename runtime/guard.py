@@ -41,21 +41,11 @@ interrupt land in the next one. A hook that game code triggers from inside
 another (``on_init`` of an entity spawned in ``on_update``) runs under the
 outer call's watch; interrupted, it is the one paused, and the outer call
 gets a fresh budget.
-
-The cyclic garbage collector's time is not game code's: a full collection
-walks every object the scene holds (a fifth of a second at 60,000 entities
-on a slow machine) and it runs wherever an allocation happens to trigger it,
-often in a script that allocated almost nothing. The guard times each
-collection (``gc.callbacks``) and moves the watched call's start later by
-that long, up to `GC_EXCUSE` budgets a call, so that ``while True:
-gc.collect()`` is still interrupted. The frame's own time (`CallGuard.end_frame`)
-still counts collections: the player waited for them all the same.
 """
 
 from __future__ import annotations
 
 import ctypes
-import gc
 import logging
 import os
 import signal
@@ -65,7 +55,6 @@ import time
 from collections.abc import Callable
 from types import FrameType, TracebackType
 from typing import Any
-from weakref import WeakSet
 
 from runtime.scripting import NAMESPACE_PREFIX
 
@@ -74,10 +63,6 @@ DEFAULT_BUDGET = 2.0
 
 #: How often game code that swallowed the interrupt is interrupted again.
 REFIRE_SECONDS = 0.25
-
-#: Garbage collection a watched call (or loop step) is excused, in budgets: past that,
-#: its collections count as its own time (game code that calls ``gc.collect()`` in a loop).
-GC_EXCUSE = 2.0
 
 
 class BudgetInterrupt(BaseException):
@@ -146,17 +131,7 @@ def is_user_interrupt(exc: BaseException) -> bool:
 class _Call:
     """The watched call the game thread is in."""
 
-    __slots__ = (
-        "excused",
-        "excused_step",
-        "fired_at",
-        "fired_step",
-        "seen_step",
-        "since",
-        "step",
-        "thread",
-        "where",
-    )
+    __slots__ = ("fired_at", "fired_step", "seen_step", "since", "step", "thread", "where")
 
     def __init__(self, thread: int, started: float) -> None:
         self.thread = thread
@@ -171,9 +146,6 @@ class _Call:
         #: The step the interrupt was raised for (``0``: none yet).
         self.fired_step: object = 0
         self.where = ""
-        #: Seconds of garbage collection excused to `excused_step` (see `CallGuard.excuse`).
-        self.excused = 0.0
-        self.excused_step: object = 0
 
 
 def is_game_code(frame: FrameType) -> bool:
@@ -222,11 +194,8 @@ class CallGuard:
         self.frame_over = False
         #: (call, step) the monitor found past the budget (see `checkpoint`), or ``None``.
         self.overdue: tuple[_Call, object] | None = None
-        self._gc_started = 0.0
         self.budget = budget
         install_interrupt_flag()
-        _GUARDS.add(self)
-        _watch_collections()
 
     # --- settings ----------------------------------------------------------------------
 
@@ -247,7 +216,6 @@ class CallGuard:
     def close(self) -> None:
         """Stop the monitor thread (the guard then only catches, it no longer interrupts)."""
         self._closed.set()
-        _GUARDS.discard(self)
         if self._monitor is not None:
             self._monitor.join(timeout=1.0)
             self._monitor = None
@@ -376,40 +344,6 @@ class CallGuard:
             call.where = where_in_game_code(sys._getframe(1))
         raise BudgetInterrupt
 
-    def excuse(self, seconds: float) -> None:
-        """Do not count `seconds` the call in progress spent in engine work against its budget.
-
-        The garbage collector's runs are excused this way (see the module's
-        docstring), up to `GC_EXCUSE` budgets per call or loop step; a call
-        already interrupted is not. A mark of the monitor that the call is
-        overdue is withdrawn: the monitor looks again at its next tick.
-        """
-        call, budget = self._call, self._budget
-        if call is None or budget is None or call.fired_at or seconds <= 0.0:
-            return
-        if call.excused_step is not call.step:
-            call.excused_step, call.excused = call.step, 0.0
-        room = GC_EXCUSE * budget - call.excused
-        if room <= 0.0:
-            # Past its excuse, the call's collections are its own. This callback's frames
-            # would be where the monitor finds the thread of a loop of ``gc.collect()``,
-            # and no interrupt may land in them: no callback until the call ends.
-            _unwatch_collections()
-            return
-        seconds = min(seconds, room)
-        call.excused += seconds
-        call.since += seconds
-        overdue = self.overdue
-        if overdue is not None and overdue[0] is call:
-            self.overdue = None
-
-    def _on_collection(self, phase: str) -> None:
-        if phase == "start":
-            self._gc_started = self.clock()
-        elif self._gc_started:
-            took, self._gc_started = self.clock() - self._gc_started, 0.0
-            self.excuse(took)
-
     # --- frames -------------------------------------------------------------------------
 
     def begin_frame(self) -> None:
@@ -447,8 +381,6 @@ class CallGuard:
         # does not fire, or this side sees `_fired` and withdraws a pending interrupt.
         if call is None:
             return
-        if not _collections_watched:
-            _watch_collections()
         if call.fired_at:
             # The culprit is paused: its time is not the frame's (no "frame over budget").
             # Counted before the call is gone, so the monitor never sees neither.
@@ -496,20 +428,18 @@ class CallGuard:
         if now - call.since <= budget:
             return
         self.overdue = (call, step)
-        if self._call is not call or now - call.since <= budget:
-            # Stopped meanwhile (`_stop` cleared the mark before this set it), or a
-            # collection that ended meanwhile was excused (`excuse` did).
-            self.overdue = None
+        if self._call is not call:
+            self.overdue = None  # stopped meanwhile: `_stop` cleared it before this was set
             return
         if call.fired_at and now - call.fired_at < REFIRE_SECONDS:
             return
-        self._fire(call, now, budget)
+        self._fire(call, now)
 
-    def _fire(self, call: _Call, now: float, budget: float) -> None:
+    def _fire(self, call: _Call, now: float) -> None:
         self._fired = call
         with self._lock:
-            if self._call is not call or now - call.since <= budget:
-                self._fired = None  # stopped, or a collection was excused, meanwhile
+            if self._call is not call:
+                self._fired = None
                 return
             if call.step is not call.seen_step:
                 self._fired = None  # the loop moved on to the next script meanwhile
@@ -525,34 +455,6 @@ class CallGuard:
             call.fired_at = now
             call.fired_step = call.step
             _set_async_exc(call.thread, BudgetInterrupt)
-
-
-#: The guards whose calls the garbage collector's runs are excused from.
-_GUARDS: WeakSet[CallGuard] = WeakSet()
-
-
-def _on_collection(phase: str, info: dict[str, int]) -> None:
-    for guard in tuple(_GUARDS):
-        guard._on_collection(phase)
-
-
-#: Whether `_on_collection` is in ``gc.callbacks`` (a call past its excuse takes it out).
-_collections_watched = False
-
-
-def _watch_collections() -> None:
-    """Time the garbage collector's runs (one callback serves every guard in `_GUARDS`)."""
-    global _collections_watched
-    if _on_collection not in gc.callbacks:
-        gc.callbacks.append(_on_collection)
-    _collections_watched = True
-
-
-def _unwatch_collections() -> None:
-    global _collections_watched
-    _collections_watched = False
-    if _on_collection in gc.callbacks:
-        gc.callbacks.remove(_on_collection)
 
 
 class Watch:
