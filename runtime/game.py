@@ -834,20 +834,22 @@ class Game:
             # frame budget is game code's (a keyframe of 100,000 entities takes a second).
             self._record_history(self.history)
         guard.begin_frame()
-        for obj in list(self.plugin_objects.values()):
-            if overrides_hook(type(obj), "on_update"):
-                self.call_plugin(obj, "on_update", dt)
-        for rs in self.running_scenes:
-            rs.run_starts()
-            rs.update(dt)
-        # From the frame count, not a running sum: adding 1/60 drifts.
-        self.time = (self.frame + 1) * dt
-        self._fire_timers()
-        self._deliver()
-        for rs in self.running_scenes:
-            rs.apply_destroys()
-        self.frame += 1
-        took = self._last_frame_seconds = guard.end_frame()
+        try:
+            for obj in list(self.plugin_objects.values()):
+                if overrides_hook(type(obj), "on_update"):
+                    self.call_plugin(obj, "on_update", dt)
+            for rs in self.running_scenes:
+                rs.run_starts()
+                rs.update(dt)
+            # From the frame count, not a running sum: adding 1/60 drifts.
+            self.time = (self.frame + 1) * dt
+            self._fire_timers()
+            self._deliver()
+            for rs in self.running_scenes:
+                rs.apply_destroys()
+            self.frame += 1
+        finally:  # also when the engine fails: the frame gives the collector back
+            took = self._last_frame_seconds = guard.end_frame()
         budget = guard.budget
         if budget is not None and (took > budget or guard.frame_over):
             self.halt(

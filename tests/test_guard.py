@@ -23,6 +23,7 @@ import pytest
 import runtime.reload
 from runtime import BuildProfile, Game
 from runtime.game import Game as GameClass
+from runtime.guard import CallGuard
 from runtime.player import PlayerSession
 from runtime.project import Project, ProjectError
 
@@ -751,3 +752,123 @@ def test_the_monitor_keeps_no_script_of_old_code_alive_while_it_sleeps(tmp_path)
         assert report.ok, report.details()
         gc.collect()
         assert game.generations.alive() == [], game.stale_references()
+
+
+@pytest.fixture
+def collections_seen():
+    """The generations of the automatic and explicit collections that run, as they start."""
+    seen: list[int] = []
+
+    def note(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            seen.append(info["generation"])
+
+    thresholds = gc.get_threshold()
+    gc.set_threshold(700, 10, 10)  # CPython's defaults: a collection every 700 allocations
+    gc.callbacks.append(note)
+    yield seen
+    gc.callbacks.remove(note)
+    gc.set_threshold(*thresholds)
+
+
+def allocate(n: int = 20_000) -> list[list[int]]:
+    return [[] for _ in range(n)]
+
+
+def test_no_collection_starts_inside_a_call_under_a_budget_and_one_due_runs_after(
+    collections_seen,
+):
+    # A full collection walks the whole heap from whatever allocation sets it off,
+    # typically in a call that did little itself: that call is not the one to pause.
+    guard = CallGuard(budget=30.0)
+    try:
+        seen_inside: list[list[int]] = []
+        kept: list[list[list[int]]] = []
+
+        def game_code() -> None:
+            before = len(collections_seen)
+            kept.append(allocate())
+            seen_inside.append(collections_seen[before:])
+
+        assert guard.call(game_code) is None
+        assert seen_inside == [[]]  # 20,000 allocations and not one collection
+        assert gc.get_threshold() == (700, 10, 10)  # the thresholds are back
+        allocate(10)
+        assert collections_seen, "the collection that was due did not run after the call"
+    finally:
+        guard.close()
+
+
+def test_game_codes_own_collections_and_thresholds_are_its_own(collections_seen):
+    guard = CallGuard(budget=30.0)
+    try:
+
+        def game_code() -> None:
+            gc.collect()  # asked for: it runs (and is timed as the call's own)
+            gc.set_threshold(5_000, 7, 7)
+
+        assert guard.call(game_code) is None
+        assert collections_seen == [2]
+        assert gc.get_threshold() == (5_000, 7, 7)  # what game code set stays
+    finally:
+        guard.close()
+
+
+def test_without_a_budget_collections_run_where_they_fall(collections_seen):
+    guard = CallGuard(budget=None)
+    try:
+        assert guard.call(allocate) is None
+        assert collections_seen  # Release without budgets: the collector as Python runs it
+    finally:
+        guard.close()
+
+
+def test_the_update_loop_holds_collections_until_its_end(tmp_path, collections_seen):
+    source = """
+        from runtime import Script
+
+        KEPT = []
+
+
+        class Maker(Script):
+            def on_update(self, ctx, dt):
+                KEPT.append([[] for _ in range(3_000)])
+    """
+    maker = script("game.maker:Maker")
+    entities = [entity(i + 2, f"M{i}", scripts=[maker]) for i in range(10)]
+    root = project_with(tmp_path, {"maker.py": source}, *entities)
+    with GameClass(root, profile=BuildProfile.DEBUG, watch=False) as game:
+        game.step(1)
+        guard = game.guard
+        watch_loop, stop_loop = guard.watch_loop, guard.stop_loop
+        at_start: list[int] = []
+        in_loop: list[int] = []
+
+        def watching() -> Any:
+            at_start.append(len(collections_seen))
+            return watch_loop()
+
+        def stopping(call: Any) -> None:
+            in_loop.append(len(collections_seen) - at_start[-1])
+            stop_loop(call)
+
+        guard.watch_loop, guard.stop_loop = watching, stopping  # type: ignore[method-assign]
+        game.step(3)
+        assert in_loop == [0, 0, 0]  # 30,000 lists a frame, and no collection inside
+        assert len(collections_seen) > at_start[0]  # they ran between the frames
+
+
+def test_a_frame_the_engine_fails_in_gives_the_collector_back(tmp_path, monkeypatch):
+    root = project_with(tmp_path, {}, entity(2, "Plain"))
+    with GameClass(root, profile=BuildProfile.DEBUG, watch=False) as game:
+        game.step(1)
+        thresholds = gc.get_threshold()
+
+        def fail() -> None:
+            assert gc.get_threshold()[0] > thresholds[0]  # held while the frame runs
+            raise RuntimeError("an engine bug")
+
+        monkeypatch.setattr(game, "_fire_timers", fail)
+        with pytest.raises(RuntimeError, match="an engine bug"):
+            game.step(1)
+        assert gc.get_threshold() == thresholds
