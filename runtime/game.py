@@ -833,8 +833,8 @@ class Game:
             # Before the frame's clock starts: a keyframe is the engine's work, and the
             # frame budget is game code's (a keyframe of 100,000 entities takes a second).
             self._record_history(self.history)
-        guard.begin_frame()
         try:
+            guard.begin_frame()
             for obj in list(self.plugin_objects.values()):
                 if overrides_hook(type(obj), "on_update"):
                     self.call_plugin(obj, "on_update", dt)

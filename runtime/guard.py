@@ -42,17 +42,22 @@ another (``on_init`` of an entity spawned in ``on_update``) runs under the
 outer call's watch; interrupted, it is the one paused, and the outer call
 gets a fresh budget.
 
-The cyclic garbage collector waits while a watched call runs: a full
+The cyclic garbage collector's long walks wait while game code runs: a full
 collection walks every object of the scene (a fifth of a second at 60,000
-entities on a slow machine), and set off by whatever allocation comes next it
-would land in a call that did little itself, which would then be paused for
-it. While a frame runs, or a call is watched, under a budget, the collector's
-first threshold is raised out of reach (`hold_collections`); when it ends
-the thresholds come back, and a collection that is due runs at the next
-allocation, between frames: in no budget. Game code that calls
-``gc.collect()`` itself is timed for it. No Python code runs inside a
+entities on a slow machine), and set off by whatever allocation comes next
+it would land in a call that did little itself, which would then be paused
+for it. While a frame runs, or a call is watched, under a budget, the
+thresholds of the two older generations are raised out of reach
+(`hold_collections`); the youngest is still collected as usual (a short walk
+of what was made lately, so cyclic garbage does not pile up). When the frame
+or call ends the thresholds come back, and a collection that is due runs at
+the next allocation, between frames (or calls): in no budget, and so are the
+finalizers (``__del__``) it runs. Game code that calls ``gc.collect()``
+itself is timed for it; it sees the raised thresholds in
+``gc.get_threshold()``, and one it sets stays. No Python code runs inside a
 collection for this (a ``gc.callbacks`` function would be where a pending
-interrupt or the user's Ctrl+C is delivered, and lost).
+interrupt or the user's Ctrl+C is delivered, and lost). One holder at a
+time: the engine runs game code on one thread.
 """
 
 from __future__ import annotations
@@ -77,7 +82,7 @@ DEFAULT_BUDGET = 2.0
 #: How often game code that swallowed the interrupt is interrupted again.
 REFIRE_SECONDS = 0.25
 
-#: The collector's first threshold while a watched call runs: no allocation reaches it.
+#: The older generations' thresholds while a frame or a watched call runs: out of reach.
 HELD_THRESHOLD = 2**31 - 1
 
 
@@ -404,9 +409,10 @@ class CallGuard:
     # --- the watch and the monitor --------------------------------------------------------
 
     def _start(self) -> _Call:
-        call = _Call(threading.get_ident(), self.clock())
+        call = _Call(threading.get_ident(), 0.0)
         if self._budget is not None and _holder is None:
             call.held = hold_collections(call)
+        call.since = self.clock()  # after the allocations, which may set a collection off
         self.overdue = None
         self._call = call
         return call
@@ -418,22 +424,26 @@ class CallGuard:
         # does not fire, or this side sees `_fired` and withdraws a pending interrupt.
         if call is None:
             return
-        if call.fired_at:
-            # The culprit is paused: its time is not the frame's (no "frame over budget").
-            # Counted before the call is gone, so the monitor never sees neither.
-            self._lost += self.clock() - call.since
-        self._call = None
-        # After the call is gone: the monitor (`_check`) sets `overdue`, then looks again
-        # at whether the call still runs, so a mark it sets meanwhile is withdrawn.
-        self.overdue = None
-        if self._fired is call:
-            with self._lock:
-                # NULL withdraws an asynchronous exception not yet delivered.
-                _set_async_exc(call.thread, None)
-                self._fired = None
-        if call.held:
-            release_collections(call)  # a collection due runs at the next allocation
-            call.held = False
+        try:
+            if call.fired_at:
+                # The culprit is paused: its time is not the frame's (no "frame over budget").
+                # Counted before the call is gone, so the monitor never sees neither.
+                self._lost += self.clock() - call.since
+            self._call = None
+            # After the call is gone: the monitor (`_check`) sets `overdue`, then looks again
+            # at whether the call still runs, so a mark it sets meanwhile is withdrawn.
+            self.overdue = None
+            if self._fired is call:
+                with self._lock:
+                    # NULL withdraws an asynchronous exception not yet delivered.
+                    _set_async_exc(call.thread, None)
+                    self._fired = None
+        finally:
+            # Also when a late interrupt is delivered in here (on the way into the
+            # withdrawal): else the collector would stay held for good.
+            if call.held:
+                release_collections(call)  # a collection due runs at the next allocation
+                call.held = False
 
     def _watch(self) -> None:
         while not self._closed.is_set():
@@ -498,41 +508,49 @@ class CallGuard:
 
 
 #: What holds the collector (a watched call, or a guard's frame), and the thresholds
-#: it gives back (`hold_collections`).
+#: of the older generations it gives back (`hold_collections`).
 _holder: object | None = None
-_held = (0, 0, 0)
+_held = (0, 0)
 
 
 def hold_collections(owner: object) -> bool:
-    """Keep the collector from starting on its own until `owner` releases it.
+    """Keep the collector from walking its older generations until `owner` releases it.
 
-    Raises the first threshold out of reach: ``gc.collect()`` still collects,
-    ``gc.isenabled()`` is untouched. Returns whether `owner` holds it now:
-    false when something else holds it already, or the thresholds turn
-    automatic collections off.
+    Raises the second and third thresholds out of reach: the youngest
+    generation is still collected (what was made lately: a short walk, and
+    cyclic garbage does not pile up), the collections that walk what lives
+    on (the whole scene, for the oldest) wait. ``gc.collect()`` still
+    collects, ``gc.isenabled()`` is untouched. Returns whether `owner` holds
+    the collector now: false when something else holds it already, or the
+    thresholds turn automatic collections off.
     """
     global _holder, _held
     if _holder is not None:
         return False
-    thresholds = gc.get_threshold()
-    if not thresholds[0]:
+    t0, t1, t2 = gc.get_threshold()
+    if not t0:
         return False
-    _holder, _held = owner, thresholds
-    gc.set_threshold(HELD_THRESHOLD, thresholds[1], thresholds[2])
+    _holder, _held = owner, (t1, t2)
+    gc.set_threshold(t0, HELD_THRESHOLD, HELD_THRESHOLD)
     return True
 
 
 def release_collections(owner: object) -> None:
     """Give the collector its thresholds back, if `owner` holds it (else nothing).
 
-    Thresholds that game code set meanwhile stay. Safe to call again (a late
+    A threshold game code set meanwhile stays. Safe to call again (a late
     interrupt that re-runs the caller): the holder is forgotten last.
     """
     global _holder
     if _holder is not owner:
         return
-    if gc.get_threshold()[0] == HELD_THRESHOLD:
-        gc.set_threshold(*_held)
+    t0, t1, t2 = gc.get_threshold()
+    if t1 == HELD_THRESHOLD or t2 == HELD_THRESHOLD:
+        gc.set_threshold(
+            t0,
+            _held[0] if t1 == HELD_THRESHOLD else t1,
+            _held[1] if t2 == HELD_THRESHOLD else t2,
+        )
     _holder = None
 
 
