@@ -49,11 +49,11 @@ it would land in a call that did little itself, which would then be paused
 for it. While a frame runs, or a call is watched, under a budget, the
 thresholds of the two older generations are raised out of reach
 (`hold_collections`); the youngest is still collected as usual (a short walk
-of what was made lately, so cyclic garbage does not pile up). When the frame
-or call ends the thresholds come back, and a collection that is due runs at
-the next allocation, between frames (or calls): in no budget, and so are the
-finalizers (``__del__``) it runs. Game code that calls ``gc.collect()``
-itself is timed for it; it sees the raised thresholds in
+of what was made lately). When the frame or call ends the thresholds come
+back, and an older generation that fell due meanwhile is collected then,
+between frames (or calls), by the collector's own rules: in no budget, and
+so are the finalizers (``__del__``) it runs. Game code that calls
+``gc.collect()`` itself is timed for it; it sees the raised thresholds in
 ``gc.get_threshold()``, and one it sets stays. No Python code runs inside a
 collection for this (a ``gc.callbacks`` function would be where a pending
 interrupt or the user's Ctrl+C is delivered, and lost). One holder at a
@@ -410,6 +410,10 @@ class CallGuard:
 
     def _start(self) -> _Call:
         call = _Call(threading.get_ident(), 0.0)
+        if type(_holder) is _Call:
+            # A call's hold outlived it (Ctrl+C landed between the hold and the watch):
+            # no call runs on this thread now, so it is no one's.
+            release_collections(_holder)
         if self._budget is not None and _holder is None:
             call.held = hold_collections(call)
         call.since = self.clock()  # after the allocations, which may set a collection off
@@ -538,7 +542,11 @@ def hold_collections(owner: object) -> bool:
 def release_collections(owner: object) -> None:
     """Give the collector its thresholds back, if `owner` holds it (else nothing).
 
-    A threshold game code set meanwhile stays. Safe to call again (a late
+    A threshold game code set meanwhile stays. When an older generation fell
+    due while held, it is collected now, by the collector's own rules (which
+    of the two, and whether a full collection is worth it): putting the
+    thresholds back starts nothing, and the next young collection would most
+    likely fall in the next frame, held again. Safe to call again (a late
     interrupt that re-runs the caller): the holder is forgotten last.
     """
     global _holder
@@ -546,12 +554,24 @@ def release_collections(owner: object) -> None:
         return
     t0, t1, t2 = gc.get_threshold()
     if t1 == HELD_THRESHOLD or t2 == HELD_THRESHOLD:
-        gc.set_threshold(
-            t0,
-            _held[0] if t1 == HELD_THRESHOLD else t1,
-            _held[1] if t2 == HELD_THRESHOLD else t2,
-        )
+        t1 = _held[0] if t1 == HELD_THRESHOLD else t1
+        t2 = _held[1] if t2 == HELD_THRESHOLD else t2
+        if t0 and gc.isenabled() and gc.get_count()[1] > t1:
+            # The collector looks at its older generations only when a young collection
+            # starts on its own: start one now, with a first threshold two allocations
+            # reach (an explicit gc.collect would skip its rules for the oldest).
+            gc.set_threshold(1, t1, t2)
+            _allocate_twice()
+        gc.set_threshold(t0, t1, t2)
     _holder = None
+
+
+class _Tracked:
+    """Objects the collector tracks, made without a free list: each one counts."""
+
+
+def _allocate_twice() -> tuple[_Tracked, _Tracked]:
+    return _Tracked(), _Tracked()
 
 
 class Watch:
