@@ -446,7 +446,7 @@ class CallGuard:
             # Also when a late interrupt is delivered in here (on the way into the
             # withdrawal): else the collector would stay held for good.
             if call.held:
-                release_collections(call)  # a collection due runs at the next allocation
+                release_collections(call)  # and collects an older generation that fell due
                 call.held = False
 
     def _watch(self) -> None:
