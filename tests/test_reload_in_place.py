@@ -345,6 +345,31 @@ def test_a_stash_of_removed_fields_is_kept_with_the_object(lab):
         assert all(s.trail == [1] and not stash_of(s) for s in movers(game))
 
 
+def test_kept_objects_with_stashes_keep_them_and_a_paused_one_among_them_resumes(lab):
+    """The snapshot tells stashes, paused marks and undeclared attributes apart by key counts."""
+    with lab.game() as game:
+        game.step(1)
+        without = v(1).replace("    trail: list = []\n", "")
+        lab.write("game/mover.py", without)
+        assert game.reload().ok
+        a, b = movers(game)
+        a.__dict__["_hp_faulted"] = True  # paused, as after an exception
+        lab.write("game/mover.py", without.replace("STEP = 1", "STEP = 2"))
+        assert game.reload().ok
+        assert movers(game) == [a, b]
+        assert "_hp_faulted" not in a.__dict__
+        assert all("trail" in stash_of(s) for s in (a, b))
+        b.note = "undeclared"  # an attribute of its own, beside the stash (rebuilt with it)
+        lab.write("game/mover.py", without.replace("STEP = 1", "STEP = 3"))
+        assert game.reload().ok
+        now = movers(game)
+        assert now[1].note == "undeclared" and not hasattr(now[0], "note")
+        assert all("trail" in stash_of(s) for s in now)
+        steps = [s.steps for s in now]
+        game.step(1)
+        assert [s.steps for s in now] == [n + 3 for n in steps]
+
+
 def test_a_stash_holding_a_value_for_a_field_is_looked_at_and_the_objects_kept(lab):
     with lab.game() as game:
         game.step(2)
